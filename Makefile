@@ -1,0 +1,34 @@
+# Two commands on a fresh machine with Python 3.11: `make plan` and `make test`.
+# Each creates the local virtual environment .venv on first use (pinned by constraints.txt).
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+SCENARIO ?= scenarios/baseline.toml
+
+.PHONY: plan test venv sample-data clean
+
+$(BIN)/.installed: pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "planner needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
+	@touch $@
+
+venv: $(BIN)/.installed
+
+## The planner's main job on the bundled sample county.
+plan: venv
+	$(BIN)/planner validate $(SCENARIO)
+
+## The test suite.
+test: venv
+	$(BIN)/python -m pytest
+
+## Regenerate the bundled sample county from the generator (deterministic).
+sample-data: venv
+	$(BIN)/planner demo-data --profile county --seed 2026 --out data/sample-county --force
+	rm -rf data/sample-county.replaced-*
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,164 @@
+"""A county's dataset folder: every table loaded, typed and cross-checked, or every problem.
+
+``load_dataset`` is the boundary of the planner: after it, the data obeys the contract
+(../docs/data-contract.md) and later stages trust it. Frames are indexed by the spreadsheet
+row of their file (index name ``row``) so that later messages can still point at the source.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from planner.problems import InputError, Problem
+from planner.schema import REFERENCES, TABLES, Kind, Reference, Table
+from planner.tables import SUFFIXES, absent_column, coerce_table, read_raw
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Every input table, typed; optional tables that were absent are empty frames."""
+
+    root: Path
+    townships: pd.DataFrame
+    departments: pd.DataFrame
+    enterprises: pd.DataFrame
+    inspectors: pd.DataFrame
+    leave: pd.DataFrame
+    demands: pd.DataFrame
+    sampling_plan: pd.DataFrame
+    conflicts: pd.DataFrame
+    history: pd.DataFrame
+    calendar: pd.DataFrame
+    files: dict[str, Path] = field(default_factory=dict)  # table → the file it came from
+    warnings: tuple[Problem, ...] = ()
+
+    def table(self, name: str) -> pd.DataFrame:
+        return getattr(self, name)
+
+    def calendar_overrides(self) -> dict[dt.date, bool]:
+        """The optional calendar table as {date: is a working day}."""
+        return {d.date(): bool(w) for d, w in zip(self.calendar["date"], self.calendar["workday"])}
+
+
+def table_file(folder: Path, table: Table) -> tuple[Path | None, Problem | None]:
+    """The one file of ``table`` in ``folder`` (any supported suffix, any letter case)."""
+    matches = sorted(
+        p for p in folder.iterdir()
+        if p.is_file() and p.stem.lower() == table.name and p.suffix.lower() in SUFFIXES
+    )  # fmt: skip
+    if len(matches) > 1:
+        names = ", ".join(p.name for p in matches)
+        return None, Problem(str(folder), None, None, None,
+                             f"table {table.name} is given twice ({names}); keep one file")
+    if not matches:
+        if not table.required:
+            return None, None
+        return None, Problem(str(folder), None, None, None,
+                             f"required table {table.name} ({table.title_zh}) is missing: "
+                             f"expected {table.name}.csv, .parquet or .xlsx")
+    return matches[0], None
+
+
+def load_dataset(folder: Path | str) -> Dataset:
+    """Load and check every table of a dataset folder.
+
+    Raises ``InputError`` with every problem of every file when any rule is broken; warnings
+    (a blank certificate number, history of a closed business …) ride along on the result.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError([Problem(str(folder), None, None, None, "is not a dataset folder")])
+    problems: list[Problem] = []
+    frames: dict[str, pd.DataFrame] = {}
+    files: dict[str, Path] = {}
+    for table in TABLES:
+        path, problem = table_file(folder, table)
+        if problem:
+            problems.append(problem)
+        if path is None:
+            frames[table.name] = _empty(table)
+            continue
+        files[table.name] = path
+        raw = read_raw(path, str(path))
+        if isinstance(raw, Problem):
+            problems.append(raw)
+            frames[table.name] = _empty(table)
+            continue
+        frame, found = coerce_table(raw, table)
+        problems += found
+        frames[table.name] = frame
+    problems += _check_references(frames, files)
+    problems += _roster_warnings(frames["inspectors"], files.get("inspectors"))
+    frames["history"] = _drop_unknown_enterprises(frames["history"], frames["enterprises"])
+    if any(p.severity == "error" for p in problems):
+        raise InputError(sorted(problems, key=lambda p: p.severity != "error"))
+    return Dataset(root=folder, files=files, warnings=tuple(problems), **frames)
+
+
+def _empty(table: Table) -> pd.DataFrame:
+    index = pd.Index([], name="row", dtype="int64")
+    return pd.DataFrame({c.name: absent_column(c, 0, index) for c in table.columns}, index=index)
+
+
+def _values(frame: pd.DataFrame, column: str, kind: Kind) -> pd.Series:
+    """The column's identifiers, one per row (lists exploded), blanks dropped."""
+    values = frame[column]
+    if kind is Kind.ID_LIST:
+        values = values.explode()
+    return values.dropna()
+
+
+def _check_references(frames: dict[str, pd.DataFrame], files: dict[str, Path]) -> list[Problem]:
+    problems = []
+    for ref in REFERENCES:
+        if ref.table not in files or ref.target not in files:
+            continue
+        source = next(t for t in TABLES if t.name == ref.table)
+        known = set(frames[ref.target][ref.target_column].dropna())
+        values = _values(frames[ref.table], ref.column, source.column(ref.column).kind)
+        unknown = values[~values.isin(known)]
+        problems += [_unknown_reference(ref, files[ref.table], int(row), str(v)) for row, v in unknown.items()]
+    return problems
+
+
+def _unknown_reference(ref: Reference, path: Path, row: int, value: str) -> Problem:
+    target = f"{ref.target}.{ref.target_column}"
+    if ref.on_unknown == "skip_row":
+        return Problem(str(path), row, ref.column, value,
+                       f"not in {target} (closed business?); the row is skipped", "warning")
+    if ref.on_unknown == "warn":
+        return Problem(str(path), row, ref.column, value, f"not in {target}; kept without it", "warning")
+    return Problem(str(path), row, ref.column, value, f"must name a row of {target}")
+
+
+def _roster_warnings(inspectors: pd.DataFrame, path: Path | None) -> Iterable[Problem]:
+    """执法证: an inspector without a certificate number may not inspect, so is never assigned."""
+    if path is None:
+        return []
+    blank = inspectors.index[inspectors["cert_no"].isna()]
+    return [Problem(str(path), int(row), "cert_no", "", "no 执法证号: this inspector is never assigned", "warning")
+            for row in blank]  # fmt: skip
+
+
+def _drop_unknown_enterprises(history: pd.DataFrame, enterprises: pd.DataFrame) -> pd.DataFrame:
+    return history[history["uscc"].isin(set(enterprises["uscc"]))]
+
+
+def horizon_warnings(dataset: Dataset, start: dt.date, end: dt.date) -> list[Problem]:
+    """History is what happened before the plan; a history row inside the horizon is suspect."""
+    path = dataset.files.get("history")
+    if path is None:
+        return []
+    dates = dataset.history["date"]
+    inside = dates[(dates >= pd.Timestamp(start)) & (dates <= pd.Timestamp(end))]
+    return [Problem(str(path), int(row), "date", d.date().isoformat(),
+                    "inside the planning horizon: history should be before it", "warning")
+            for row, d in inside.items()]  # fmt: skip
+
+
+__all__ = ["Dataset", "load_dataset", "horizon_warnings"]

@@ -1,0 +1,80 @@
+"""Writing folders of tables so that nothing is ever half-written or silently lost.
+
+A folder is built under a temporary name beside its destination and renamed into place only
+when complete; an existing destination is refused, or with ``replace=True`` moved aside (never
+deleted), so a previous plan or dataset survives every mistake.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pandas as pd
+
+
+class OutputExistsError(FileExistsError):
+    """The destination exists and replacing it was not asked for."""
+
+
+def write_folder(destination: Path, fill: Callable[[Path], None], replace: bool = False) -> Path | None:
+    """Run ``fill(tmp)`` on a fresh temporary folder, then rename it to ``destination``.
+
+    Returns where a replaced destination was moved aside (None if there was none). If ``fill``
+    raises, the temporary folder is removed and ``destination`` is untouched.
+    """
+    destination = Path(destination)
+    if destination.exists() and not replace:
+        raise OutputExistsError(f"{destination} already exists; choose another --out or pass --force")
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", suffix=".partial", dir=destination.parent))
+    try:
+        fill(tmp)
+        for path in tmp.rglob("*"):
+            if path.is_file():
+                _fsync(path)
+        moved_aside = None
+        if destination.exists():
+            stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+            moved_aside = destination.with_name(f"{destination.name}.replaced-{stamp}")
+            os.rename(destination, moved_aside)
+        os.rename(tmp, destination)
+        return moved_aside
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _fsync(path: Path) -> None:
+    with open(path, "rb") as handle:
+        os.fsync(handle.fileno())
+
+
+def write_table(frame: pd.DataFrame, path: Path) -> None:
+    """One table by the file's extension: Parquet, CSV (UTF-8 with BOM, for Excel) or XLSX.
+
+    Spreadsheet cells are always text or numbers, never formulas: a business name may begin
+    with '=' and must not run in an official's Excel.
+    """
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        frame.to_parquet(path, index=False, engine="pyarrow")
+    elif suffix == ".csv":
+        frame.to_csv(path, index=False, encoding="utf-8-sig")
+    elif suffix == ".xlsx":
+        options = {"strings_to_formulas": False, "strings_to_urls": False}
+        with pd.ExcelWriter(path, engine="xlsxwriter", date_format="yyyy-mm-dd",
+                            engine_kwargs={"options": options}) as writer:  # fmt: skip
+            frame.to_excel(writer, index=False, sheet_name=path.stem[:31])
+    else:
+        raise ValueError(f"unknown table format {suffix!r}")
+
+
+def write_tables(tables: Mapping[str, pd.DataFrame], folder: Path, suffix: str) -> None:
+    """Every table as ``<name><suffix>`` in ``folder``."""
+    for name, frame in tables.items():
+        write_table(frame, folder / f"{name}{suffix}")

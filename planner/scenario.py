@@ -1,0 +1,158 @@
+"""Scenario files: what to plan, over which horizon, with which rules and knobs.
+
+A scenario is a TOML file (YAML would read a code like 010105 as an octal number). It is
+validated into an immutable ``Scenario``; an unknown or mistyped key is an error that names
+the key. ``extends = "base.toml"`` inherits another scenario and overrides it key by key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+
+from planner.problems import InputError, Problem
+
+
+def _iso_date(value: Any) -> Any:
+    """TOML has date literals; a quoted "2026-01-01" is accepted too."""
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return value  # left for pydantic to reject with its own message
+    return value
+
+
+Date = Annotated[dt.date, BeforeValidator(_iso_date)]
+DayOfMonth = Annotated[int, Field(ge=1, le=31)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class Horizon(_Section):
+    """The planning period, both ends inclusive."""
+
+    start: Date
+    end: Date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Horizon:
+        if self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        return self
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+
+class Solver(_Section):
+    """CP-SAT limits. One worker with a fixed seed gives the same plan on every machine."""
+
+    time_limit_s: float = Field(60.0, gt=0)
+    workers: int = Field(1, ge=1, le=64)
+
+
+class Caps(_Section):
+    """一年最多查一次: capped visits per calendar year, counting history."""
+
+    per_dept_per_year: int = Field(2, ge=0)  # one department at one enterprise
+    positive_list_per_year: int = Field(1, ge=0)  # any department at a positive-list enterprise
+
+
+class Scenario(_Section):
+    """A validated scenario; ``dataset`` is resolved against the file that states it."""
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    dataset: Path
+    horizon: Horizon
+    seed: int
+    solver: Solver = Solver()
+    caps: Caps = Caps()
+    planned_share: float = Field(0.2, gt=0, le=1)
+    #: days of the month (inclusive; [26, 5] wraps the month end) with no capped visits
+    quiet_days: Annotated[tuple[DayOfMonth, DayOfMonth], Field(strict=False)] | None = None
+    onsite: Literal["sum", "parallel"] = "sum"
+    source: Path = Field(exclude=True)  # the file this scenario was read from
+
+    def quiet(self, day: dt.date) -> bool:
+        """Whether capped visits are barred on ``day`` by the quiet days."""
+        if self.quiet_days is None:
+            return False
+        first, last = self.quiet_days
+        if first <= last:
+            return first <= day.day <= last
+        return day.day >= first or day.day <= last
+
+
+def load_scenario(path: Path | str) -> Scenario:
+    """Read, merge (``extends``) and validate a scenario file; ``InputError`` names bad keys."""
+    path = Path(path)
+    merged = _read_chain(path, seen=())
+    merged["source"] = path
+    try:
+        return Scenario.model_validate(merged)
+    except ValidationError as error:
+        raise InputError([_key_problem(path, e) for e in error.errors()]) from None
+
+
+def _read_chain(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
+    """The file's keys over those of the file it extends, with paths made relative to cwd."""
+    where = str(path)
+    if not path.is_file():
+        raise InputError([Problem(where, None, None, None, "scenario file not found")])
+    if path.resolve() in seen:
+        chain = " → ".join(str(p) for p in (*seen, path.resolve()))
+        raise InputError([Problem(where, None, "extends", None, f"extends itself in a loop: {chain}", label="key")])
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise InputError([Problem(where, None, None, None, f"is not valid TOML: {error}")]) from None
+    if "dataset" in data and isinstance(data["dataset"], str):
+        data["dataset"] = Path(os.path.normpath(path.parent / data["dataset"]))
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str):
+        raise InputError([Problem(where, None, "extends", repr(parent), "must be a file name", label="key")])
+    base = _read_chain(Path(os.path.normpath(path.parent / parent)), (*seen, path.resolve()))
+    return _merge(base, data)
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Tables merge key by key; any other value replaces the inherited one."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+_SECTIONS = {"": Scenario, "horizon": Horizon, "solver": Solver, "caps": Caps}
+
+
+def _key_problem(path: Path, error: dict[str, Any]) -> Problem:
+    """One pydantic error as a Problem naming the dotted key, the value and the rule."""
+    loc = [str(part) for part in error["loc"]]
+    key = ".".join(loc) if loc else None
+    value = None if error["type"] in ("missing", "extra_forbidden") else str(error.get("input"))
+    rule = error["msg"]
+    if error["type"] == "extra_forbidden":
+        section = _SECTIONS.get(".".join(loc[:-1]))
+        known = [k for k in section.model_fields if k != "source"] if section else []
+        rule = "unknown key" + (f"; known keys here: {', '.join(known)}" if known else "")
+    elif error["type"] == "missing":
+        rule = "required key is missing"
+    elif rule.startswith("Value error, "):
+        rule = rule.removeprefix("Value error, ")
+    return Problem(str(path), None, key, value, rule, label="key")

@@ -1,0 +1,290 @@
+"""The input tables of the data contract, declared once.
+
+The loader, the docs test and ``planner validate`` all read these declarations, so a column
+added here is parsed, checked and documented the same way everywhere. Names are the contract's
+English names; ``aliases`` are the Chinese headers that departmental systems export.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    """How a column's cells are read and checked."""
+
+    ID = "id"  # identifier: text, never a number (leading zeros survive)
+    TEXT = "text"
+    USCC = "uscc"  # GB 32100-2015 code: trimmed, upper-cased, check digit
+    INDUSTRY = "industry"  # GB/T 4754 code, stored as its digits
+    FLOAT = "float"
+    INT = "int"
+    DATE = "date"
+    BOOL = "bool"
+    CHOICE = "choice"  # one of a closed set; Chinese spellings accepted
+    ID_LIST = "id_list"  # ';'-separated identifiers
+    PREFIX_LIST = "prefix_list"  # ';'-separated GB/T 4754 digit prefixes, or '*'
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: its name, accepted headers, type and rule."""
+
+    name: str
+    kind: Kind
+    aliases: tuple[str, ...] = ()
+    required: bool = True  # the column must be present in the file
+    nullable: bool = False  # a blank cell is allowed (and takes ``default``)
+    default: object = None
+    minimum: float | None = None
+    maximum: float | None = None
+    exclusive_minimum: bool = False
+    choices: dict[str, str] = field(default_factory=dict)  # accepted spelling → canonical
+    doc: str = ""
+
+    @property
+    def optional_value(self) -> bool:
+        """A blank cell is fine: either nullable or defaulted."""
+        return self.nullable or self.default is not None
+
+
+@dataclass(frozen=True)
+class Table:
+    """One input table of a dataset folder."""
+
+    name: str
+    title_zh: str
+    columns: tuple[Column, ...]
+    required: bool
+    key: tuple[str, ...] = ()  # unique together
+    ordered_dates: tuple[tuple[str, str], ...] = ()  # (start, end) pairs with start ≤ end
+    doc: str = ""
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+TIERS = {t: t for t in "ABCD"} | {t.lower(): t for t in "ABCD"}
+TASK_KINDS = {
+    "key": "key", "重点": "key", "重点监管": "key",
+    "triggered": "triggered", "投诉举报": "triggered", "举报": "triggered", "线索": "triggered",
+    "campaign": "campaign", "专项": "campaign", "专项整治": "campaign",
+    "followup": "followup", "复查": "followup", "整改复查": "followup",
+}  # fmt: skip
+HISTORY_KINDS = TASK_KINDS | {"random": "random", "双随机": "random", "随机抽查": "random"}
+MANDATORY_KINDS = frozenset({"key", "triggered", "followup"})
+UNCAPPED_KINDS = frozenset({"triggered", "followup"})
+
+_DATE_WINDOW = (
+    Column("window_start", Kind.DATE, ("开始日期", "检查开始日期", "时间窗开始"), doc="first day, inclusive"),
+    Column("window_end", Kind.DATE, ("结束日期", "检查截止日期", "时间窗结束"), doc="last day, inclusive"),
+)
+_DURATION = Column(
+    "duration_min", Kind.INT, ("现场时长", "检查时长（分钟）", "检查时长"),
+    minimum=1, maximum=480, doc="on-site minutes",
+)  # fmt: skip
+_DELEGABLE = Column(
+    "delegable", Kind.BOOL, ("可委托", "委托查"), required=False, default=False,
+    doc="another department's delegated inspector may check it (委托查)",
+)  # fmt: skip
+_LAT = Column("lat", Kind.FLOAT, ("纬度",), minimum=3.5, maximum=54, doc="WGS-84 latitude")
+_LON = Column("lon", Kind.FLOAT, ("经度",), minimum=73, maximum=135.5, doc="WGS-84 longitude")
+
+TABLES: tuple[Table, ...] = (
+    Table(
+        "townships", "乡镇街道", required=True, key=("township",),
+        doc="the enforcement station where a crew starts and ends its day",
+        columns=(
+            Column("township", Kind.ID, ("乡镇街道", "乡镇", "街道")),
+            _LAT, _LON,
+        ),
+    ),
+    Table(
+        "departments", "执法部门", required=True, key=("dept_id",),
+        columns=(
+            Column("dept_id", Kind.ID, ("部门编号", "部门代码")),
+            Column("name", Kind.TEXT, ("部门名称", "名称")),
+        ),
+    ),
+    Table(
+        "enterprises", "检查对象名录库", required=True, key=("uscc",),
+        columns=(
+            Column("uscc", Kind.USCC, ("统一社会信用代码", "信用代码"),
+                   doc="trimmed and upper-cased; GB 32100-2015 shape and check digit"),
+            Column("name", Kind.TEXT, ("名称", "企业名称", "检查对象名称")),
+            Column("township", Kind.ID, ("乡镇街道", "所属乡镇"), doc="must exist in townships"),
+            _LAT, _LON,
+            Column("industry", Kind.INDUSTRY, ("行业代码", "国民经济行业代码"), required=False, nullable=True,
+                   doc="GB/T 4754 code; the section letter is optional (C3011 ≡ 3011)"),
+            Column("credit_tier", Kind.CHOICE, ("信用等级", "信用风险等级"), choices=TIERS,
+                   doc="A = best credit / lowest risk … D = worst"),
+            Column("positive_list", Kind.BOOL, ("合规正面清单", "正面清单"), required=False, default=False),
+            Column("sandbox", Kind.BOOL, ("沙盒监管", "优信豁免"), required=False, default=False,
+                   doc="优信豁免: never in a random-sampling pool"),
+            Column("observation_until", Kind.DATE, ("观察期截止", "观察期截止日期"), required=False, nullable=True,
+                   doc="新业态观察期, inclusive: random and campaign tasks only after it"),
+            Column("key_sector", Kind.TEXT, ("重点领域",), required=False, nullable=True),
+        ),
+    ),
+    Table(
+        "inspectors", "执法检查人员名录库", required=True, key=("inspector_id",),
+        columns=(
+            Column("inspector_id", Kind.ID, ("人员编号", "执法人员编号")),
+            Column("name", Kind.TEXT, ("姓名",)),
+            Column("dept_id", Kind.ID, ("部门编号", "所属部门")),
+            Column("cert_no", Kind.ID, ("执法证号", "执法证件号"), required=False, nullable=True,
+                   doc="blank: loads with a warning and the inspector is never assigned"),
+            Column("delegated_depts", Kind.ID_LIST, ("委托部门",), required=False, nullable=True,
+                   doc="';'-separated dept_ids whose delegable tasks this inspector may check"),
+            Column("hours_per_day", Kind.FLOAT, ("每日工时", "每日可用小时"), required=False, default=7.0,
+                   minimum=0, maximum=24, exclusive_minimum=True, doc="crew-day length available, hours"),
+            Column("max_days", Kind.INT, ("最多天数", "计划检查天数"), required=False, nullable=True, minimum=0,
+                   doc="days on planned inspections in the horizon; blank: planned_share × working days"),
+        ),
+    ),
+    Table(
+        "leave", "请假", required=False, ordered_dates=(("start", "end"),),
+        columns=(
+            Column("inspector_id", Kind.ID, ("人员编号", "执法人员编号")),
+            Column("start", Kind.DATE, ("开始日期", "请假开始")),
+            Column("end", Kind.DATE, ("结束日期", "请假结束")),
+        ),
+    ),
+    Table(
+        "demands", "检查任务", required=True, key=("task_id",), ordered_dates=(("window_start", "window_end"),),
+        columns=(
+            Column("task_id", Kind.ID, ("任务编号",)),
+            Column("dept_id", Kind.ID, ("部门编号", "检查部门")),
+            Column("uscc", Kind.USCC, ("统一社会信用代码", "信用代码")),
+            Column("item", Kind.TEXT, ("检查事项",)),
+            Column("kind", Kind.CHOICE, ("任务类型", "类型"), choices=TASK_KINDS,
+                   doc="key 重点监管 / triggered 投诉举报 / campaign 专项整治 / followup 整改复查"),
+            *_DATE_WINDOW,
+            _DURATION,
+            Column("min_inspectors", Kind.INT, ("最少人数",), required=False, default=2, minimum=2,
+                   doc="at least 2: the law requires two certified inspectors"),
+            _DELEGABLE,
+            Column("priority", Kind.INT, ("优先级",), required=False, default=1, doc="higher is more urgent"),
+        ),
+    ),
+    Table(
+        "sampling_plan", "双随机抽查计划", required=False, key=("plan_id",),
+        ordered_dates=(("window_start", "window_end"),),
+        columns=(
+            Column("plan_id", Kind.ID, ("计划编号", "抽查计划编号")),
+            Column("dept_id", Kind.ID, ("部门编号", "检查部门")),
+            Column("item", Kind.TEXT, ("检查事项",)),
+            Column("industries", Kind.PREFIX_LIST, ("行业范围", "行业"),
+                   doc="';'-separated GB/T 4754 digit prefixes, or '*'"),
+            Column("tier", Kind.CHOICE, ("信用等级", "抽查层级"), choices=TIERS | {"*": "*"}),
+            Column("ratio", Kind.FLOAT, ("抽查比例",), minimum=0, maximum=1, exclusive_minimum=True,
+                   doc="sample size = ceil(ratio × eligible pool)"),
+            *_DATE_WINDOW,
+            _DURATION,
+            _DELEGABLE,
+            Column("joint_group", Kind.ID, ("联合抽查组", "联合组"), required=False, nullable=True,
+                   doc="plans sharing a group are drawn with the same random numbers (跨部门联合双随机)"),
+        ),
+    ),
+    Table(
+        "conflicts", "回避", required=False, key=("inspector_id", "uscc"),
+        columns=(
+            Column("inspector_id", Kind.ID, ("人员编号", "执法人员编号")),
+            Column("uscc", Kind.USCC, ("统一社会信用代码", "信用代码")),
+        ),
+    ),
+    Table(
+        "history", "检查记录", required=False,
+        columns=(
+            Column("uscc", Kind.USCC, ("统一社会信用代码", "信用代码")),
+            Column("dept_id", Kind.ID, ("部门编号", "检查部门")),
+            Column("date", Kind.DATE, ("检查日期", "日期")),
+            Column("inspector_id", Kind.ID, ("人员编号", "执法人员编号"), required=False, nullable=True),
+            Column("kind", Kind.CHOICE, ("任务类型", "类型"), required=False, nullable=True, choices=HISTORY_KINDS),
+        ),
+    ),
+    Table(
+        "calendar", "工作日历", required=False, key=("date",),
+        doc="overrides the official calendar, e.g. for a year the calendar library does not know",
+        columns=(
+            Column("date", Kind.DATE, ("日期",)),
+            Column("workday", Kind.BOOL, ("工作日", "是否工作日")),
+        ),
+    ),
+)  # fmt: skip
+
+TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
+
+
+@dataclass(frozen=True)
+class Reference:
+    """``table.column`` must name a row of ``target.target_column``."""
+
+    table: str
+    column: str
+    target: str
+    target_column: str
+    #: what an unknown value does: "error"; "skip_row" (warn, drop the row: closed businesses
+    #: in history); "warn" (keep the row: retired inspectors in history)
+    on_unknown: str = "error"
+
+
+REFERENCES: tuple[Reference, ...] = (
+    Reference("enterprises", "township", "townships", "township"),
+    Reference("inspectors", "dept_id", "departments", "dept_id"),
+    Reference("inspectors", "delegated_depts", "departments", "dept_id"),
+    Reference("leave", "inspector_id", "inspectors", "inspector_id"),
+    Reference("demands", "dept_id", "departments", "dept_id"),
+    Reference("demands", "uscc", "enterprises", "uscc"),
+    Reference("sampling_plan", "dept_id", "departments", "dept_id"),
+    Reference("conflicts", "inspector_id", "inspectors", "inspector_id"),
+    Reference("conflicts", "uscc", "enterprises", "uscc"),
+    Reference("history", "uscc", "enterprises", "uscc", on_unknown="skip_row"),
+    Reference("history", "dept_id", "departments", "dept_id"),
+    Reference("history", "inspector_id", "inspectors", "inspector_id", on_unknown="warn"),
+)
+
+
+def _rule_text(column: Column) -> str:
+    """The column's rule in words, for the docs."""
+    parts = []
+    if column.kind is Kind.CHOICE:
+        values = sorted(set(column.choices.values()))
+        spellings = sorted(k for k in column.choices if k not in values and k.upper() not in values)
+        parts.append("one of " + ", ".join(f"`{v}`" for v in values))
+        if spellings:
+            parts.append("also " + ", ".join(spellings))
+    if column.minimum is not None or column.maximum is not None:
+        low = "" if column.minimum is None else f"{'>' if column.exclusive_minimum else '≥'} {column.minimum:g}"
+        high = "" if column.maximum is None else f"≤ {column.maximum:g}"
+        parts.append(" and ".join(p for p in (low, high) if p))
+    if column.default is not None:
+        parts.append(f"default {column.default!r}".replace("False", "false"))
+    elif column.nullable:
+        parts.append("may be blank")
+    if column.doc:
+        parts.append(column.doc)
+    return "; ".join(parts)
+
+
+def contract_markdown() -> str:
+    """The column tables of docs/data-contract.md, rendered from these declarations."""
+    lines = []
+    for table in TABLES:
+        status = "required" if table.required else "optional"
+        key = f"; unique: {' + '.join(table.key)}" if table.key else ""
+        lines += [f"### {table.name} ({table.title_zh}) — {status}{key}", ""]
+        if table.doc:
+            lines += [table.doc[0].upper() + table.doc[1:] + ".", ""]
+        lines += ["| column | Chinese headers | type | column required | rule |", "|---|---|---|---|---|"]
+        for c in table.columns:
+            aliases = ", ".join(c.aliases) or "—"
+            lines.append(f"| `{c.name}` | {aliases} | {c.kind.value} | {'yes' if c.required else 'no'} | {_rule_text(c)} |")
+        lines.append("")
+    lines += ["### References between tables", "", "| column | must name | when it does not |", "|---|---|---|"]
+    outcome = {"error": "error", "skip_row": "warning; the row is skipped", "warn": "warning; the row is kept"}
+    for ref in REFERENCES:
+        lines.append(f"| `{ref.table}.{ref.column}` | `{ref.target}.{ref.target_column}` | {outcome[ref.on_unknown]} |")
+    lines.append("")
+    return "\n".join(lines)
