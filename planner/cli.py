@@ -148,13 +148,18 @@ def demo_data(
     """
     from planner.demo import generate_dataset
 
-    tables = generate_dataset(profile.value, seed)
+    rows: dict[str, int] = {}
+
+    def fill(folder: Path) -> None:
+        tables = generate_dataset(profile.value, seed)
+        write_tables(tables, folder, f".{table_format.value}")
+        rows.update((name, len(frame)) for name, frame in tables.items())
+
     with _reported():
-        moved = write_folder(out_dir, lambda tmp: write_tables(tables, tmp, f".{table_format.value}"), replace=force)
+        moved = write_folder(out_dir, fill, replace=force)
     if moved:
         err.print(f"the previous {out_dir} was moved to {moved}")
-    rows = ", ".join(f"{name} {len(frame):,}" for name, frame in tables.items())
-    err.print(f"wrote {out_dir}: {rows}")
+    err.print(f"wrote {out_dir}: " + ", ".join(f"{name} {n:,}" for name, n in rows.items()))
 
 
 if __name__ == "__main__":
