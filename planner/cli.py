@@ -6,6 +6,7 @@ and a report naming file, row, column, value and rule — never a traceback.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -18,9 +19,11 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from planner import __version__
+from planner.audit import DRAW_RECORD, draw_record, verify_draw
 from planner.dataset import Dataset, horizon_warnings, load_dataset
-from planner.outputs import OutputExistsError, write_folder, write_tables
+from planner.outputs import OutputExistsError, write_folder, write_table, write_tables
 from planner.problems import InputError, Problem, format_report
+from planner.sampling import draw_sampling_plan, seed_commitment
 from planner.scenario import load_scenario
 from planner.summary import summarise
 from planner.workdays import work_calendar
@@ -160,6 +163,76 @@ def demo_data(
     if moved:
         err.print(f"the previous {out_dir} was moved to {moved}")
     err.print(f"wrote {out_dir}: " + ", ".join(f"{name} {n:,}" for name, n in rows.items()))
+
+
+@app.command()
+def sample(
+    scenario_file: Annotated[Path, typer.Argument(metavar="SCENARIO", help="Scenario .toml file.", exists=True)],
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Folder to create for the draw.")] = None,
+    commit: Annotated[bool, typer.Option("--commit", help="Only print the seed's commitment hash, to publish before the draw.")] = False,
+    seed: Annotated[int | None, typer.Option(help="Draw with another seed than the scenario's (needs --reason).")] = None,
+    reason: Annotated[str | None, typer.Option(help="Why the draw is redone with another seed; recorded.")] = None,
+) -> None:
+    """双随机: draw the enterprises of every sampling-plan row and write draws, random tasks and the record.
+
+    Rows sharing a joint_group are drawn with the same permanent random numbers, so their
+    samples overlap as much as possible while each stays a uniform sample of its own pool.
+
+    Example: planner sample scenarios/baseline.toml --out plans/2026-draw
+    """
+    with _reported():
+        scenario = load_scenario(scenario_file)
+        chosen_seed = scenario.seed if seed is None else seed
+        if commit:
+            out.print(seed_commitment(chosen_seed))
+            if chosen_seed < 2**32:
+                err.print("[yellow]warning[/]: a seed below 2**32 can be found from its hash by trying them all; "
+                          "publish a commitment only for a large random seed")
+            return
+        if chosen_seed != scenario.seed and not reason:
+            raise InputError([Problem(str(scenario_file), None, "seed", str(chosen_seed),
+                                      "a re-draw with another seed than the scenario's needs --reason", label="key")])
+        if out_dir is None:
+            raise InputError([Problem("command line", None, "--out", None, "a folder for the draw is required", label="option")])
+        dataset = load_dataset(scenario.dataset)
+        draw = draw_sampling_plan(dataset, chosen_seed, scenario.caps.positive_list_per_year,
+                                  scenario.caps.per_dept_per_year)
+        record = draw_record(draw, scenario, dataset, reason if chosen_seed != scenario.seed else None)
+
+        def fill(folder: Path) -> None:
+            write_table(draw.draws, folder / "draws.parquet")
+            write_table(draw.tasks, folder / "tasks.parquet")
+            (folder / DRAW_RECORD).write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
+
+        write_folder(out_dir, fill)
+    _print_problems(dataset.warnings)
+    for line in draw.shortfalls:
+        err.print(f"[yellow]shortfall[/]: {line}", markup=True, highlight=False)
+    out.print(_rich(draw.overlap.round(3), "Joint groups: share of random tasks shared with another department"))
+    err.print(f"wrote {out_dir}: {len(draw.tasks):,} random tasks at {draw.tasks['uscc'].nunique():,} enterprises "
+              f"from {draw.draws['plan_id'].nunique():,} plan rows; seed {chosen_seed}")
+
+
+@app.command("verify-draw")
+def verify_draw_command(
+    plan_dir: Annotated[Path, typer.Argument(metavar="PLAN_DIR", help="A draw or plan folder.", exists=True)],
+    dataset_dir: Annotated[Path | None, typer.Option("--dataset", help="Dataset to recompute from (default: the recorded one).")] = None,
+) -> None:
+    """Recompute a recorded draw from its seed and dataset; exit 0 if identical, 1 listing differences.
+
+    Example: planner verify-draw plans/2026-draw
+    """
+    with _reported():
+        check = verify_draw(plan_dir, dataset_dir)
+    for line in check.input_changes:
+        err.print(f"[yellow]input changed[/]: {line}", highlight=False)
+    if check.confirmed:
+        out.print(f"draw confirmed: {plan_dir / 'draws.parquet'} is exactly what the seed and the dataset give")
+        return
+    for line in check.differences:
+        out.print(line, highlight=False, markup=False)
+    err.print(f"[bold red]draw NOT confirmed[/]: {len(check.differences)} difference(s)")
+    raise typer.Exit(1)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ deleted), so a previous plan or dataset survives every mistake.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import shutil
 import tempfile
@@ -32,6 +33,9 @@ def write_folder(destination: Path, fill: Callable[[Path], None], replace: bool 
         raise OutputExistsError(f"{destination} already exists; choose another --out or pass --force")
     destination.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", suffix=".partial", dir=destination.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; the result is an ordinary folder
     try:
         fill(tmp)
         for path in tmp.rglob("*"):
@@ -78,3 +82,12 @@ def write_tables(tables: Mapping[str, pd.DataFrame], folder: Path, suffix: str) 
     """Every table as ``<name><suffix>`` in ``folder``."""
     for name, frame in tables.items():
         write_table(frame, folder / f"{name}{suffix}")
+
+
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

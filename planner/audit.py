@@ -1,0 +1,83 @@
+"""一公开: records that let anyone re-check a draw, and the re-check itself.
+
+A draw folder (or a plan folder) holds ``draws.parquet`` and ``draw.json``: the seed, its
+commitment hash, the algorithm, the caps that shaped the pools, the dataset and the SHA-256 of
+every input file the draw read. ``verify_draw`` recomputes the draw from the dataset and lists
+every difference, so a single edited row of ``draws.parquet`` is found.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from planner import __version__
+from planner.dataset import Dataset, load_dataset
+from planner.outputs import sha256_file
+from planner.problems import InputError, Problem
+from planner.sampling import ALGORITHM, YEAR_SHIFT, Draw, compare_draws, draw_sampling_plan, seed_commitment
+from planner.scenario import Scenario
+
+DRAW_RECORD = "draw.json"
+#: the tables a draw reads: pools (enterprises, history), rows, and substitution (staff, conflicts)
+DRAW_INPUTS = ("enterprises", "sampling_plan", "history", "inspectors", "departments", "conflicts")
+
+
+def draw_record(draw: Draw, scenario: Scenario, dataset: Dataset, redraw_reason: str | None) -> dict[str, Any]:
+    """The JSON record of a draw: everything needed to recompute and check it."""
+    return {
+        "algorithm": ALGORITHM,
+        "year_shift": YEAR_SHIFT,
+        "seed": draw.seed,
+        "commitment": seed_commitment(draw.seed),
+        "scenario_seed": scenario.seed,
+        "redraw_reason": redraw_reason,
+        "scenario": {"name": scenario.name, "file": str(scenario.source)},
+        "caps": {"positive_list_per_year": scenario.caps.positive_list_per_year,
+                 "per_dept_per_year": scenario.caps.per_dept_per_year},
+        "dataset": str(dataset.root),
+        "inputs": {dataset.files[t].name: sha256_file(dataset.files[t]) for t in DRAW_INPUTS if t in dataset.files},
+        "overlap": draw.overlap.to_dict(orient="records"),
+        "shortfalls": list(draw.shortfalls),
+        "versions": {"planner": __version__, "numpy": version("numpy"), "pandas": version("pandas")},
+    }  # fmt: skip
+
+
+@dataclass(frozen=True)
+class DrawCheck:
+    """The outcome of re-checking a recorded draw."""
+
+    input_changes: tuple[str, ...]  # input files whose bytes differ from the record
+    differences: tuple[str, ...]  # rows of draws.parquet that the recomputation does not give
+
+    @property
+    def confirmed(self) -> bool:
+        return not self.differences
+
+
+def verify_draw(folder: Path, dataset_dir: Path | None = None) -> DrawCheck:
+    """Recompute the draw recorded in ``folder`` from its dataset (or ``dataset_dir``) and compare."""
+    record_path, draws_path = folder / DRAW_RECORD, folder / "draws.parquet"
+    missing = [p for p in (record_path, draws_path) if not p.is_file()]
+    if missing:
+        raise InputError([Problem(str(p), None, None, None, "not found: is this a draw or plan folder?") for p in missing])
+    try:
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+        seed, caps = int(record["seed"]), record["caps"]
+        dataset = load_dataset(dataset_dir or Path(record["dataset"]))
+    except (ValueError, KeyError, TypeError) as error:
+        raise InputError([Problem(str(record_path), None, None, None, f"not a valid draw record: {error}")]) from None
+    changes = []
+    for table in DRAW_INPUTS:
+        path = dataset.files.get(table)
+        recorded = record["inputs"].get(path.name) if path else None
+        if path is not None and recorded != sha256_file(path):
+            changes.append(f"{path}: its bytes differ from the file the draw read" if recorded else f"{path}: not recorded")
+    recomputed = draw_sampling_plan(dataset, seed, caps["positive_list_per_year"], caps["per_dept_per_year"])
+    recorded_draws = pd.read_parquet(draws_path)
+    return DrawCheck(tuple(changes), tuple(compare_draws(recorded_draws, recomputed.draws)))
