@@ -1,0 +1,1671 @@
+"""Synthetic showcase datasets: a fictional county (青溪县, Zhejiang) planning calendar year 2026.
+
+``generate_dataset(profile, seed)`` returns the input tables of the data contract as pandas
+frames keyed by table name. The data is made to look like a real county's, not uniform noise:
+
+* townships on a jittered grid around (30.5 N, 120.6 E), each with an enforcement station;
+  enterprises clustered around town centres and industrial parks (parks dense with
+  manufacturing), each assigned to the township of its nearest station;
+* realistic Chinese business names, valid GB 32100-2015 codes (including a few collective
+  economic organisations whose code starts with ``N``), GB/T 4754-2017 industry codes;
+* departments with their real 检查事项; every task goes to an enterprise whose industry that
+  department oversees, with key (重点监管), campaign (专项整治), triggered (投诉举报) and
+  followup (整改复查) windows inside 2026;
+* staff sized so that each department's demands use at most about 45 % of its planned
+  inspection capacity (certified inspectors × planned days × hours a day / crew of two), leaving
+  room for random sampling; at most two capped tasks per (department, enterprise), and
+  positive-list enterprises whose capped tasks share a common window (一年最多查一次);
+* county and city profiles carry a handful (about 0.2 %) of deliberately hard tasks: a window
+  inside the Spring Festival holiday, a third capped visit in disjoint quarters, a positive-list
+  enterprise with a second disjoint key window, a full-day three-person complaint check.
+
+Column conventions: text is Python ``str`` in ``object`` columns (blank optional = ``None``),
+dates are ``datetime.date`` in ``object`` columns (they write to Parquet as date32), booleans
+``bool``, integers ``int64`` (``max_days`` nullable ``Int64``), reals ``float64``. Rows are sorted
+by each table's key. All randomness comes from ``numpy.random.default_rng`` streams derived
+from the seed, so the same (profile, seed) gives identical frames.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+
+import numpy as np
+import pandas as pd
+from stdnum.cn import uscc as stdnum_uscc
+
+__all__ = ["PROFILES", "DemoProfile", "generate_dataset"]
+
+# --------------------------------------------------------------------------------------------
+# Fixed facts of the sample county
+# --------------------------------------------------------------------------------------------
+
+COUNTY_SHORT = "青溪"
+COUNTY_NAME = "青溪县"
+CITY_NAME = "清源市"
+PROVINCE_SHORT = "浙江"
+#: Administrative division code of the fictional county (chars 3–8 of its USCCs; cert prefix).
+REGION_CODE = "330524"
+CENTRE_LAT_DEG = 30.5
+CENTRE_LON_DEG = 120.6
+KM_PER_DEG_LAT = 111.32
+
+HORIZON_START = dt.date(2026, 1, 1)
+HORIZON_END = dt.date(2026, 12, 31)
+HISTORY_START = dt.date(2025, 1, 1)
+HISTORY_END = dt.date(2025, 12, 31)
+#: Official working days of 2026 (State Council holiday notice), used to size staff.
+WORKING_DAYS_2026 = 248
+PLANNED_SHARE = 0.2
+#: Share of a department's planned inspector-hours that its demands may use; the rest is
+#: left for random sampling and travel.
+DEMAND_LOAD_TARGET = 0.45
+
+USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+
+#: GB/T 4754-2017 section letter of each two-digit division.
+_SECTION_DIVISIONS = (
+    ("A", 1, 5), ("B", 6, 12), ("C", 13, 43), ("D", 44, 46), ("E", 47, 50), ("F", 51, 52),
+    ("G", 53, 60), ("H", 61, 62), ("I", 63, 65), ("J", 66, 69), ("K", 70, 70), ("L", 71, 72),
+    ("M", 73, 75), ("N", 76, 79), ("O", 80, 82), ("P", 83, 83), ("Q", 84, 85), ("R", 86, 90),
+    ("S", 91, 97), ("T", 98, 98),
+)  # fmt: skip
+
+
+def _section_of(industry_code: str) -> str:
+    """GB/T 4754-2017 section letter of a 2–4 digit industry code."""
+    division = int(industry_code[:2])
+    for letter, first, last in _SECTION_DIVISIONS:
+        if first <= division <= last:
+            return letter
+    raise ValueError(f"division {industry_code[:2]} is not in GB/T 4754-2017")
+
+
+# --------------------------------------------------------------------------------------------
+# Profiles
+# --------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class DemoProfile:
+    """Sizes of one synthetic dataset; distances in km, counts in rows."""
+
+    name: str
+    n_townships: int
+    area_km: float  # side of the square the stations spread over
+    n_industrial_parks: int
+    n_enterprises: int
+    n_collectives: int  # 农村集体经济组织 with an N2… code (python-stdnum rejects their shape)
+    dept_ids: tuple[str, ...]
+    n_inspectors: int
+    min_inspectors_per_dept: int
+    n_demands: int
+    hard_case_share: float  # deliberately hard tasks, as a share of demands
+    n_leave_inspectors: int
+    n_conflicts: int
+    n_history_visits: int  # each visit is one or two history rows (one per inspector)
+    n_closed_enterprise_visits: int  # history visits to enterprises no longer in the register
+    tiny_sampling_plan: bool  # only a few sampling rows (unit-test size)
+
+
+ALL_DEPT_IDS = ("SJ", "YJ", "HB", "XF", "WJ", "JT", "JS", "ZF", "NY", "WL", "SW", "RS", "ZR", "SL", "JY")
+
+PROFILES: dict[str, DemoProfile] = {
+    "tiny": DemoProfile(
+        name="tiny", n_townships=3, area_km=14.0, n_industrial_parks=1, n_enterprises=60,
+        n_collectives=3, dept_ids=("SJ", "YJ", "HB", "XF", "WJ", "ZF"), n_inspectors=24,
+        min_inspectors_per_dept=3, n_demands=120, hard_case_share=0.0, n_leave_inspectors=3,
+        n_conflicts=3, n_history_visits=20, n_closed_enterprise_visits=2, tiny_sampling_plan=True,
+    ),
+    "county": DemoProfile(
+        name="county", n_townships=15, area_km=40.0, n_industrial_parks=3, n_enterprises=5000,
+        n_collectives=15, dept_ids=ALL_DEPT_IDS, n_inspectors=180, min_inspectors_per_dept=4,
+        n_demands=10000, hard_case_share=0.002, n_leave_inspectors=40, n_conflicts=50,
+        n_history_visits=1550, n_closed_enterprise_visits=5, tiny_sampling_plan=False,
+    ),
+    "city": DemoProfile(
+        name="city", n_townships=75, area_km=90.0, n_industrial_parks=12, n_enterprises=25000,
+        n_collectives=75, dept_ids=ALL_DEPT_IDS, n_inspectors=900, min_inspectors_per_dept=12,
+        n_demands=50000, hard_case_share=0.002, n_leave_inspectors=200, n_conflicts=250,
+        n_history_visits=7750, n_closed_enterprise_visits=25, tiny_sampling_plan=False,
+    ),
+}  # fmt: skip
+
+# --------------------------------------------------------------------------------------------
+# Departments and their 检查事项
+# --------------------------------------------------------------------------------------------
+
+DEPARTMENT_NAMES: dict[str, str] = {
+    "SJ": f"{COUNTY_NAME}市场监督管理局",
+    "YJ": f"{COUNTY_NAME}应急管理局",
+    "HB": f"{CITY_NAME}生态环境局{COUNTY_SHORT}分局",
+    "XF": f"{COUNTY_NAME}消防救援大队",
+    "WJ": f"{COUNTY_NAME}卫生健康局",
+    "JT": f"{COUNTY_NAME}交通运输局",
+    "JS": f"{COUNTY_NAME}住房和城乡建设局",
+    "ZF": f"{COUNTY_NAME}综合行政执法局",
+    "NY": f"{COUNTY_NAME}农业农村局",
+    "WL": f"{COUNTY_NAME}文化广电旅游体育局",
+    "SW": f"{COUNTY_NAME}商务局",
+    "RS": f"{COUNTY_NAME}人力资源和社会保障局",
+    "ZR": f"{COUNTY_NAME}自然资源和规划局",
+    "SL": f"{COUNTY_NAME}水利局",
+    "JY": f"{COUNTY_NAME}教育局",
+}
+
+#: Departments whose simple items comprehensive-enforcement (ZF) inspectors are delegated for.
+ZF_DELEGATIONS = ("SJ;XF", "SJ", "XF", "SJ;WJ;XF")
+#: Other departments an inspector may hold a delegation for (委托查 of simple items).
+OTHER_DELEGATIONS = {
+    "SJ": ("ZF", "WJ"), "XF": ("ZF",), "WJ": ("SJ",), "WL": ("SW", "WJ"), "SW": ("WL", "SJ"),
+    "JS": ("ZF",), "NY": ("SJ",), "JT": ("ZF",), "HB": ("ZF",), "YJ": ("XF",), "RS": ("ZF",),
+    "ZR": ("SL",), "SL": ("ZR",), "JY": ("WJ",),
+}  # fmt: skip
+
+
+@dataclasses.dataclass(frozen=True)
+class InspectionItem:
+    """One department's 检查事项 and the industries (GB/T 4754 digit prefixes) it applies to."""
+
+    dept_id: str
+    name: str
+    industries: tuple[str, ...]
+    duration_min: tuple[int, int]  # typical on-site minutes, multiples of 15
+    simple: bool = False  # may be delegated (委托查)
+    key_sectors: tuple[str, ...] = ()  # key_sector values that make it a key (重点监管) task
+    key_per_year: int = 0  # key visits a year; 0 means two for tiers C/D and one for A/B
+    complaint_weight: float = 1.0  # how often complaints (投诉举报) concern this item
+    heavy: bool = False  # often needs a crew of three
+
+    def applies_to(self, industry_code: str | None) -> bool:
+        """Whether an enterprise of this industry code (digits) falls under the item."""
+        return industry_code is not None and industry_code.startswith(self.industries)
+
+
+ITEMS: tuple[InspectionItem, ...] = (
+    # 市场监管
+    InspectionItem("SJ", "食品经营安全检查", ("62", "5212", "5213", "5219", "522", "5432"), (30, 75),
+                   simple=True, key_sectors=("食品",), complaint_weight=6.0),
+    InspectionItem("SJ", "食品生产监督检查", ("13", "14", "15"), (90, 150), key_sectors=("食品",),
+                   key_per_year=2, complaint_weight=2.0),
+    InspectionItem("SJ", "药品质量管理检查", ("5251", "5252", "27"), (45, 90), key_sectors=("药品",),
+                   complaint_weight=1.0),
+    InspectionItem("SJ", "医疗器械质量管理检查", ("5254", "358"), (45, 90), key_sectors=("医疗器械",)),
+    InspectionItem("SJ", "特种设备安全检查", ("61", "7020", "5211", "5212", "4511", "2221", "3011", "9011"),
+                   (45, 120), key_sectors=("特种设备",), key_per_year=1),
+    InspectionItem("SJ", "产品质量监督检查", ("17", "18", "19", "21", "29", "33", "38"), (60, 120)),
+    InspectionItem("SJ", "化妆品经营检查", ("5234", "8040"), (30, 45), simple=True, complaint_weight=2.0),
+    # 应急管理
+    InspectionItem("YJ", "危险化学品安全生产检查", ("26", "5942", "5162", "5169", "5265", "5266"), (120, 210),
+                   key_sectors=("危险化学品", "燃气"), key_per_year=2, heavy=True),
+    InspectionItem("YJ", "工贸企业安全生产检查",
+                   ("13", "14", "15", "17", "18", "19", "21", "22", "29", "30", "33", "34", "38"), (60, 150)),
+    InspectionItem("YJ", "非煤矿山安全检查", ("10",), (120, 240), heavy=True),
+    # 生态环境
+    InspectionItem("HB", "排污许可执行情况检查", ("1351", "1514", "17", "22", "26", "27", "29", "30", "3360", "0313"),
+                   (60, 150), key_sectors=("危险化学品", "药品"), key_per_year=1, complaint_weight=3.0),
+    InspectionItem("HB", "危险废物规范化管理检查", ("26", "27", "33", "38", "3982", "8111", "84"), (60, 90)),
+    # 消防
+    InspectionItem("XF", "消防安全检查",
+                   ("62", "61", "5211", "5212", "90", "805", "83", "84", "17", "21", "26", "5942", "7020",
+                    "5265", "8930", "6130"), (30, 90), simple=True, key_sectors=("危险化学品", "燃气"),
+                   key_per_year=1, complaint_weight=1.5),
+    # 卫生健康
+    InspectionItem("WJ", "公共场所卫生检查", ("61", "804", "805", "8930", "9011", "9013"), (30, 60), simple=True,
+                   complaint_weight=2.0),
+    InspectionItem("WJ", "职业卫生检查", ("17", "21", "26", "30", "33", "10"), (60, 120)),
+    InspectionItem("WJ", "医疗机构依法执业检查", ("84",), (60, 90), complaint_weight=2.0),
+    InspectionItem("WJ", "生活饮用水卫生检查", ("4610",), (60, 90)),
+    # 交通运输
+    InspectionItem("JT", "道路运输安全检查", ("543",), (60, 120), key_sectors=("危险化学品",), key_per_year=2),
+    InspectionItem("JT", "机动车维修经营检查", ("8111",), (45, 90), complaint_weight=1.5),
+    # 住房和城乡建设
+    InspectionItem("JS", "建筑施工安全检查", ("47", "48", "50"), (90, 180), key_sectors=("建设工程",),
+                   key_per_year=2, heavy=True, complaint_weight=1.5),
+    InspectionItem("JS", "燃气经营安全检查", ("4511", "5266"), (60, 120), key_sectors=("燃气",), key_per_year=2),
+    InspectionItem("JS", "燃气使用安全检查", ("62",), (30, 45), simple=True),
+    InspectionItem("JS", "物业服务检查", ("7020",), (45, 90), complaint_weight=2.0),
+    # 综合行政执法
+    InspectionItem("ZF", "市容环境卫生检查", ("52", "62"), (30, 45), simple=True, complaint_weight=3.0),
+    InspectionItem("ZF", "餐饮油烟污染检查", ("62",), (30, 45), simple=True, complaint_weight=3.0),
+    InspectionItem("ZF", "建筑垃圾处置检查", ("47", "48", "50"), (45, 90), key_sectors=("建设工程",),
+                   key_per_year=1, complaint_weight=2.0),
+    # 农业农村
+    InspectionItem("NY", "农产品质量安全检查", ("01", "03", "04"), (60, 120)),
+    InspectionItem("NY", "农资经营检查", ("5166", "5167"), (60, 90), complaint_weight=1.5),
+    InspectionItem("NY", "生猪屠宰检查", ("1351",), (90, 150), key_sectors=("食品",), key_per_year=2),
+    InspectionItem("NY", "兽药经营检查", ("5253",), (45, 90)),
+    # 文化广电旅游体育
+    InspectionItem("WL", "文化市场经营检查", ("9011", "9012", "9013"), (45, 90), complaint_weight=1.5),
+    InspectionItem("WL", "旅游市场检查", ("611", "612", "6130"), (45, 90), complaint_weight=1.5),
+    InspectionItem("WL", "高危险性体育项目检查", ("8930",), (60, 90)),
+    # 商务
+    InspectionItem("SW", "成品油流通检查", ("5265", "5162"), (60, 90)),
+    InspectionItem("SW", "单用途预付卡检查", ("804", "8930", "839"), (30, 60), simple=True, complaint_weight=2.5),
+    # 人力资源和社会保障
+    InspectionItem("RS", "劳动保障监察", ("47", "48", "50", "17", "18", "19", "13", "62"), (45, 90),
+                   key_sectors=("建设工程",), key_per_year=1, complaint_weight=3.0),
+    # 自然资源和规划
+    InspectionItem("ZR", "矿产资源开发利用检查", ("10",), (120, 240), heavy=True),
+    InspectionItem("ZR", "土地利用检查", ("0313", "0321", "3031"), (60, 120)),
+    # 水利
+    InspectionItem("SL", "取水许可检查", ("4610", "15", "1713", "1752", "2221"), (60, 120)),
+    InspectionItem("SL", "河道采砂检查", ("1019",), (90, 180), heavy=True),
+    InspectionItem("SL", "水土保持检查", ("1011", "1019", "4813"), (60, 120)),
+    # 教育
+    InspectionItem("JY", "校外培训机构检查", ("839",), (45, 90), complaint_weight=2.0),
+    InspectionItem("JY", "民办幼儿园检查", ("8310",), (60, 90)),
+)  # fmt: skip
+
+_ITEM_BY_NAME = {(item.dept_id, item.name): item for item in ITEMS}
+
+
+@dataclasses.dataclass(frozen=True)
+class Campaign:
+    """A department's 专项整治 over a window, aimed at enterprises of some industries."""
+
+    dept_id: str
+    item: str
+    window: tuple[dt.date, dt.date]
+    industries: tuple[str, ...]
+    intensity: float  # relative chance that an enterprise of the pool is included
+
+
+def _d(month: int, day: int) -> dt.date:
+    """A day of the planned year 2026 (short, to keep the campaign calendar readable)."""
+    return dt.date(2026, month, day)
+
+
+CAMPAIGNS: tuple[Campaign, ...] = (
+    Campaign("SJ", "食品经营安全检查", (_d(4, 1), _d(6, 30)), ("62", "522", "5212", "5213"), 1.0),
+    Campaign("SJ", "食品经营安全检查", (_d(8, 20), _d(9, 30)), ("5213", "6291", "5229"), 0.7),
+    Campaign("SJ", "特种设备安全检查", (_d(10, 1), _d(11, 30)), ("61", "7020", "5211", "5212", "4511"), 0.8),
+    Campaign("SJ", "产品质量监督检查", (_d(7, 1), _d(8, 31)), ("17", "18", "29", "38"), 0.5),
+    Campaign("SJ", "化妆品经营检查", (_d(5, 1), _d(6, 30)), ("5234", "8040"), 0.4),
+    Campaign("YJ", "工贸企业安全生产检查", (_d(6, 1), _d(7, 15)), ("17", "21", "22", "29", "30", "33", "34", "38"), 0.6),
+    Campaign("YJ", "危险化学品安全生产检查", (_d(1, 5), _d(2, 13)), ("26", "5942", "5169"), 0.8),
+    Campaign("HB", "排污许可执行情况检查", (_d(5, 1), _d(8, 31)), ("26", "29", "3360"), 0.7),
+    Campaign("HB", "危险废物规范化管理检查", (_d(10, 1), _d(11, 30)), ("33", "38", "3982", "8111", "84"), 0.5),
+    Campaign("XF", "消防安全检查", (_d(1, 5), _d(2, 28)), ("62", "61", "5211", "5212", "90", "805", "6130"), 0.35),
+    Campaign("XF", "消防安全检查", (_d(11, 1), _d(12, 31)), ("17", "21", "83", "84", "7020", "62"), 0.35),
+    Campaign("WJ", "公共场所卫生检查", (_d(6, 15), _d(8, 31)), ("61", "805", "8930"), 0.8),
+    Campaign("WJ", "职业卫生检查", (_d(4, 15), _d(5, 31)), ("17", "21", "26", "30", "33"), 0.5),
+    Campaign("WJ", "医疗机构依法执业检查", (_d(3, 1), _d(5, 31)), ("84",), 0.6),
+    Campaign("JT", "道路运输安全检查", (_d(1, 5), _d(2, 13)), ("543",), 0.7),
+    Campaign("JT", "机动车维修经营检查", (_d(7, 1), _d(9, 30)), ("8111",), 0.5),
+    Campaign("JS", "燃气使用安全检查", (_d(9, 15), _d(11, 15)), ("62",), 0.6),
+    Campaign("JS", "建筑施工安全检查", (_d(5, 15), _d(8, 31)), ("50",), 0.6),
+    Campaign("ZF", "餐饮油烟污染检查", (_d(6, 1), _d(8, 31)), ("62",), 0.7),
+    Campaign("ZF", "市容环境卫生检查", (_d(3, 1), _d(4, 30)), ("52", "62"), 0.4),
+    Campaign("ZF", "建筑垃圾处置检查", (_d(7, 1), _d(9, 30)), ("47", "50"), 0.6),
+    Campaign("NY", "农资经营检查", (_d(2, 25), _d(4, 30)), ("5166", "5167"), 1.0),
+    Campaign("NY", "农产品质量安全检查", (_d(7, 1), _d(9, 30)), ("01", "03", "04"), 0.6),
+    Campaign("WL", "文化市场经营检查", (_d(7, 1), _d(8, 31)), ("90",), 0.9),
+    Campaign("WL", "旅游市场检查", (_d(9, 1), _d(10, 31)), ("61", "6130"), 0.7),
+    Campaign("SW", "成品油流通检查", (_d(4, 1), _d(6, 30)), ("5265",), 0.8),
+    Campaign("SW", "单用途预付卡检查", (_d(7, 1), _d(9, 30)), ("804", "8930", "839"), 0.5),
+    Campaign("RS", "劳动保障监察", (_d(11, 1), _d(12, 31)), ("47", "48", "50", "17", "18"), 0.8),
+    Campaign("ZR", "矿产资源开发利用检查", (_d(4, 1), _d(6, 30)), ("10",), 1.0),
+    Campaign("SL", "河道采砂检查", (_d(3, 1), _d(5, 31)), ("1019",), 1.0),
+    Campaign("SL", "取水许可检查", (_d(7, 1), _d(9, 30)), ("4610", "15", "17", "22"), 0.6),
+    Campaign("JY", "校外培训机构检查", (_d(7, 1), _d(8, 31)), ("839",), 0.9),
+    Campaign("JY", "民办幼儿园检查", (_d(9, 1), _d(10, 31)), ("8310",), 0.8),
+)  # fmt: skip
+
+QUARTERS = ((_d(1, 1), _d(3, 31)), (_d(4, 1), _d(6, 30)), (_d(7, 1), _d(9, 30)), (_d(10, 1), _d(12, 31)))
+HALVES = ((_d(1, 1), _d(6, 30)), (_d(7, 1), _d(12, 31)))
+#: The 2026 Spring Festival holiday: no working day inside (used for a deliberately hard task).
+SPRING_FESTIVAL_2026 = (_d(2, 15), _d(2, 23))
+
+
+@dataclasses.dataclass(frozen=True)
+class SamplingTemplate:
+    """A 双随机 plan row (or one row per credit tier) of one department."""
+
+    dept_id: str
+    item: str
+    industries: str  # ';'-separated digit prefixes, or '*'
+    per_tier: bool  # one row per tier A–D with the standard ratios, else one '*' row
+    ratio_all_tiers: float
+    window: tuple[dt.date, dt.date]
+    duration_min: int
+    delegable: bool
+    joint_group: str | None
+    in_tiny: bool = False
+
+
+#: 信用风险分级分类: random-check ratio per credit tier.
+TIER_RATIOS = {"A": 0.03, "B": 0.10, "C": 0.30, "D": 0.80}
+Q2, Q3, Q4 = QUARTERS[1:]
+H1, H2 = HALVES
+
+SAMPLING_TEMPLATES: tuple[SamplingTemplate, ...] = (
+    # 跨部门联合双随机: catering (SJ + XF + ZF on 62)
+    SamplingTemplate("SJ", "食品经营安全检查", "62", True, 0.0, Q2, 45, False, "catering", True),
+    SamplingTemplate("XF", "消防安全检查", "62", True, 0.0, (Q2[0], Q3[1]), 45, True, "catering", True),
+    SamplingTemplate("ZF", "餐饮油烟污染检查", "62", True, 0.0, Q2, 30, True, "catering", True),
+    # hazardous chemicals (YJ + HB + XF on 26;5942)
+    SamplingTemplate("YJ", "危险化学品安全生产检查", "26;5942", True, 0.0, Q3, 120, False, "chem"),
+    SamplingTemplate("HB", "危险废物规范化管理检查", "26;5942", True, 0.0, H2, 90, False, "chem"),
+    SamplingTemplate("XF", "消防安全检查", "26;5942", True, 0.0, Q3, 90, False, "chem"),
+    # hotels (SJ + XF + WJ + WL on 61)
+    SamplingTemplate("SJ", "特种设备安全检查", "61", False, 0.15, (Q2[0], Q3[1]), 60, False, "hotel", True),
+    SamplingTemplate("XF", "消防安全检查", "61", False, 0.15, Q2, 60, True, "hotel", True),
+    SamplingTemplate("WJ", "公共场所卫生检查", "61", False, 0.15, Q2, 45, True, "hotel", True),
+    SamplingTemplate("WL", "旅游市场检查", "61", False, 0.15, (Q2[0], Q3[1]), 45, False, "hotel"),
+    # building sites (JS + RS + ZF on 47;50)
+    SamplingTemplate("JS", "建筑施工安全检查", "47;50", False, 0.10, H2, 120, False, "site"),
+    SamplingTemplate("RS", "劳动保障监察", "47;50", False, 0.10, H2, 90, False, "site"),
+    SamplingTemplate("ZF", "建筑垃圾处置检查", "47;50", False, 0.10, Q3, 60, False, "site"),
+    # entertainment venues (WL + XF + WJ on 9011;9013)
+    SamplingTemplate("WL", "文化市场经营检查", "9011;9013", False, 0.20, Q3, 45, False, "venue"),
+    SamplingTemplate("XF", "消防安全检查", "9011;9013", False, 0.20, Q3, 45, True, "venue"),
+    SamplingTemplate("WJ", "公共场所卫生检查", "9011;9013", False, 0.20, Q3, 30, True, "venue"),
+    # single-department plans
+    SamplingTemplate("SJ", "食品经营安全检查", "5212;5213;522", True, 0.0, Q3, 45, True, None),
+    SamplingTemplate("SJ", "产品质量监督检查", "17;18;29;38", False, 0.05, H2, 90, False, None),
+    SamplingTemplate("SJ", "药品质量管理检查", "5251;5252", False, 0.20, Q4, 60, False, None),
+    SamplingTemplate("YJ", "工贸企业安全生产检查", "17;21;22;29;30;33", False, 0.08, H1, 90, False, None),
+    SamplingTemplate("HB", "排污许可执行情况检查", "1713;1752;22;30;3360", False, 0.15, Q2, 120, False, None),
+    SamplingTemplate("WJ", "公共场所卫生检查", "804;805;8930", False, 0.05, Q3, 30, True, None),
+    SamplingTemplate("WJ", "职业卫生检查", "17;26;30;33", False, 0.05, H2, 90, False, None),
+    SamplingTemplate("XF", "消防安全检查", "5211;5212;83;84", False, 0.05, Q4, 45, True, None),
+    SamplingTemplate("ZF", "市容环境卫生检查", "52", False, 0.03, Q2, 30, True, None, True),
+    SamplingTemplate("JT", "道路运输安全检查", "543", False, 0.10, Q2, 60, False, None),
+    SamplingTemplate("JT", "机动车维修经营检查", "8111", False, 0.10, Q3, 45, False, None),
+    SamplingTemplate("NY", "农产品质量安全检查", "01;03;04", False, 0.10, Q2, 60, False, None),
+    SamplingTemplate("SW", "单用途预付卡检查", "804;8930;839", False, 0.05, Q3, 30, True, None),
+    SamplingTemplate("RS", "劳动保障监察", "17;18", False, 0.03, Q2, 60, False, None),
+    SamplingTemplate("ZR", "矿产资源开发利用检查", "10", False, 0.30, Q3, 120, False, None),
+    SamplingTemplate("SL", "取水许可检查", "4610;15;1713;1752", False, 0.10, Q3, 60, False, None),
+    SamplingTemplate("JY", "校外培训机构检查", "839", False, 0.15, Q3, 45, False, None),
+)  # fmt: skip
+
+# --------------------------------------------------------------------------------------------
+# Industries: GB/T 4754-2017 codes with their share of a county's register and naming words
+# --------------------------------------------------------------------------------------------
+
+SHOP = (("92", 0.7), ("91", 0.3))
+SHOP_OR_FIRM = (("92", 0.4), ("91", 0.6))
+FIRM = (("91", 1.0),)
+FARM = (("93", 0.45), ("92", 0.25), ("91", 0.30))
+CLINIC = (("92", 0.45), ("52", 0.25), ("91", 0.30))
+SCHOOL = (("52", 0.45), ("91", 0.55))
+KINDERGARTEN = (("52", 0.75), ("12", 0.25))
+PUBLIC = (("12", 1.0),)
+
+
+@dataclasses.dataclass(frozen=True)
+class Industry:
+    """One GB/T 4754-2017 class as it appears in the register of a Zhejiang county."""
+
+    code: str
+    share_pct: float
+    setting: str  # town | park | rural | site: where such businesses sit
+    firm_words: tuple[str, ...]  # 字号 + word + 有限公司
+    shop_words: tuple[str, ...] = ()  # 个体 / 民办 / 事业 names end with one of these
+    entity_mix: tuple[tuple[str, float], ...] = FIRM  # USCC registrar+type → probability
+    key_sector: str | None = None
+    key_share: float = 0.0  # share of these enterprises under 重点监管
+    new_economy: bool = False  # 三新经济: often in an observation period
+
+
+INDUSTRIES: tuple[Industry, ...] = (
+    # 餐饮
+    Industry("6210", 9.0, "town", ("餐饮", "酒店管理", "餐饮管理"), ("饭店", "餐馆", "酒家", "菜馆", "农家乐"), SHOP, "食品", 0.30),
+    Industry("6220", 2.5, "town", ("餐饮管理", "快餐"), ("快餐店",), SHOP, "食品", 0.30),
+    Industry("6291", 4.0, "town", ("餐饮",), ("小吃店", "面馆", "早餐店", "馄饨店"), SHOP, "食品", 0.15),
+    Industry("6231", 0.8, "town", ("茶文化", "茶业"), ("茶馆", "茶楼"), SHOP),
+    Industry("6232", 0.6, "town", ("咖啡",), ("咖啡馆",), SHOP),
+    Industry("6241", 0.4, "town", ("团膳管理", "餐饮配送"), (), FIRM, "食品", 0.8),
+    # 零售
+    Industry("5211", 0.4, "town", ("百货", "商贸"), (), FIRM, "特种设备", 0.4),
+    Industry("5212", 1.8, "town", ("超市", "商贸"), ("超市",), SHOP_OR_FIRM, "食品", 0.5),
+    Industry("5213", 3.5, "town", ("便利店", "商贸"), ("便利店", "小卖部"), SHOP, "食品", 0.10),
+    Industry("5222", 1.0, "town", ("食品", "烘焙"), ("面包房", "糕点店"), SHOP, "食品", 0.15),
+    Industry("5223", 2.0, "town", ("果业", "农产品"), ("水果店", "蔬菜店"), SHOP, "食品", 0.10),
+    Industry("5224", 1.8, "town", ("生鲜", "农产品"), ("肉铺", "生鲜店", "水产店"), SHOP, "食品", 0.20),
+    Industry("5226", 1.0, "town", ("茶业", "酒业"), ("烟酒店", "茶叶店"), SHOP),
+    Industry("5232", 3.0, "town", ("服饰",), ("服装店",), SHOP),
+    Industry("5234", 1.0, "town", ("化妆品",), ("化妆品店",), SHOP),
+    Industry("5251", 1.6, "town", ("大药房", "医药连锁"), ("药店",), SHOP_OR_FIRM, "药品", 1.0),
+    Industry("5252", 0.3, "town", ("国药堂", "中药"), ("中药店",), SHOP, "药品", 1.0),
+    Industry("5253", 0.2, "rural", ("动物保健", "兽药"), ("兽药店",), SHOP),
+    Industry("5254", 0.4, "town", ("医疗器械",), ("医疗器械店",), SHOP_OR_FIRM, "医疗器械", 1.0),
+    Industry("5265", 0.5, "site", ("石油", "能源"), (), FIRM, "危险化学品", 1.0),
+    Industry("5266", 0.15, "site", ("燃气", "液化气"), ("液化气供应站",), SHOP_OR_FIRM, "燃气", 1.0),
+    Industry("5267", 0.3, "site", ("新能源科技", "充电科技"), (), FIRM, new_economy=True),
+    # 批发
+    Industry("5162", 0.2, "park", ("石化", "能源"), (), FIRM, "危险化学品", 0.9),
+    Industry("5166", 0.3, "rural", ("农资",), ("农资店",), SHOP_OR_FIRM),
+    Industry("5167", 0.2, "rural", ("农资", "植保"), ("农药店",), SHOP_OR_FIRM),
+    Industry("5169", 0.3, "park", ("化工贸易", "化工"), (), FIRM, "危险化学品", 0.6),
+    # 住宿
+    Industry("6110", 0.3, "town", ("大酒店", "酒店"), (), FIRM, "特种设备", 0.6),
+    Industry("6121", 0.6, "town", ("酒店管理", "宾馆"), ("宾馆", "旅馆"), SHOP_OR_FIRM, "特种设备", 0.2),
+    Industry("6129", 0.8, "town", ("旅馆",), ("旅馆", "招待所"), SHOP),
+    Industry("6130", 1.2, "rural", ("民宿", "旅游开发"), ("民宿",), SHOP, new_economy=True),
+    # 文体娱乐
+    Industry("9011", 0.5, "town", ("娱乐", "文化娱乐"), ("KTV", "歌舞厅"), SHOP_OR_FIRM),
+    Industry("9012", 0.2, "town", ("电子游艺", "娱乐"), (), FIRM),
+    Industry("9013", 0.5, "town", ("网络", "网咖"), ("网吧",), SHOP),
+    Industry("8930", 0.8, "town", ("健身", "体育发展"), ("健身房", "游泳馆"), SHOP_OR_FIRM),
+    # 居民服务、修理
+    Industry("8040", 4.0, "town", ("美容", "美发"), ("理发店", "美发店", "美容院"), SHOP),
+    Industry("8051", 0.4, "town", ("沐浴", "休闲"), ("浴室",), SHOP),
+    Industry("8052", 0.8, "town", ("足浴", "养生"), ("足浴店", "足道"), SHOP),
+    Industry("8111", 2.5, "town", ("汽车服务", "汽车维修"), ("汽车修理厂", "汽修店"), SHOP_OR_FIRM),
+    # 教育、卫生
+    Industry("8310", 0.5, "town", ("幼儿园",), ("幼儿园",), KINDERGARTEN),
+    Industry("8391", 0.6, "town", ("职业技能培训", "教育科技"), ("培训学校",), SCHOOL),
+    Industry("8393", 1.0, "town", ("文化艺术", "教育科技"), ("艺术培训学校",), SCHOOL),
+    Industry("8394", 0.6, "town", ("教育咨询", "教育科技"), ("学习中心",), SCHOOL),
+    Industry("8423", 0.2, "town", ("卫生院",), ("卫生院",), PUBLIC),
+    Industry("8425", 1.2, "town", ("医疗管理",), ("诊所", "门诊部"), CLINIC),
+    # 房地产、建筑
+    Industry("7020", 1.2, "town", ("物业管理", "物业服务"), (), FIRM, "特种设备", 0.5),
+    Industry("4710", 2.2, "site", ("建设", "建筑工程"), (), FIRM, "建设工程", 1.0),
+    Industry("4813", 0.6, "site", ("市政工程", "路桥工程"), (), FIRM, "建设工程", 1.0),
+    Industry("5011", 0.8, "site", ("装饰工程", "建筑装饰"), (), FIRM, "建设工程", 0.5),
+    Industry("5012", 1.2, "town", ("装饰", "家装"), ("装潢",), SHOP_OR_FIRM),
+    # 交通运输、仓储
+    Industry("5431", 1.8, "park", ("物流", "运输"), ("货运部",), SHOP_OR_FIRM),
+    Industry("5432", 0.3, "park", ("冷链物流",), (), FIRM),
+    Industry("5435", 0.2, "park", ("危险品运输", "化工物流"), (), FIRM, "危险化学品", 1.0),
+    Industry("5942", 0.3, "park", ("仓储", "化工仓储"), (), FIRM, "危险化学品", 1.0),
+    # 电力燃气水
+    Industry("4511", 0.08, "site", ("燃气", "天然气"), (), FIRM, "燃气", 1.0),
+    Industry("4610", 0.06, "site", ("水务", "自来水"), (), FIRM),
+    # 制造
+    Industry("1351", 0.1, "rural", ("肉类加工", "食品"), (), FIRM, "食品", 1.0),
+    Industry("1391", 0.15, "park", ("食品",), (), FIRM, "食品", 1.0),
+    Industry("1411", 0.4, "park", ("食品", "烘焙"), ("糕点坊",), SHOP_OR_FIRM, "食品", 1.0),
+    Industry("1431", 0.3, "park", ("食品",), ("面坊",), SHOP_OR_FIRM, "食品", 1.0),
+    Industry("1462", 0.15, "park", ("酿造", "调味品"), (), FIRM, "食品", 1.0),
+    Industry("1514", 0.25, "park", ("酒业", "黄酒"), (), FIRM, "食品", 1.0),
+    Industry("1530", 0.5, "rural", ("茶业",), ("茶厂",), SHOP_OR_FIRM, "食品", 1.0),
+    Industry("1713", 0.4, "park", ("印染", "纺织"), (), FIRM),
+    Industry("1752", 0.8, "park", ("印染", "纺织"), (), FIRM),
+    Industry("1761", 0.9, "park", ("针织", "纺织"), (), FIRM),
+    Industry("1810", 1.0, "park", ("服饰", "服装"), ("制衣厂",), SHOP_OR_FIRM),
+    Industry("1820", 0.6, "park", ("针织服饰",), (), FIRM),
+    Industry("1952", 0.4, "park", ("鞋业",), (), FIRM),
+    Industry("2110", 0.8, "park", ("家具",), ("家具厂",), SHOP_OR_FIRM),
+    Industry("2120", 0.4, "rural", ("竹木制品", "竹业"), (), FIRM),
+    Industry("2221", 0.2, "park", ("纸业",), (), FIRM, "特种设备", 0.3),
+    Industry("2231", 0.5, "park", ("包装", "纸品包装"), (), FIRM),
+    Industry("2614", 0.35, "park", ("化工", "化学"), (), FIRM, "危险化学品", 0.85),
+    Industry("2641", 0.25, "park", ("涂料", "化工"), (), FIRM, "危险化学品", 0.85),
+    Industry("2661", 0.3, "park", ("新材料", "化学科技"), (), FIRM, "危险化学品", 0.7),
+    Industry("2710", 0.1, "park", ("药业",), (), FIRM, "药品", 1.0),
+    Industry("2720", 0.15, "park", ("制药",), (), FIRM, "药品", 1.0),
+    Industry("2740", 0.1, "park", ("药业", "中药饮片"), (), FIRM, "药品", 1.0),
+    Industry("2922", 0.5, "park", ("塑业",), (), FIRM),
+    Industry("2927", 0.5, "park", ("塑料制品",), (), FIRM),
+    Industry("3011", 0.05, "park", ("水泥",), (), FIRM, "特种设备", 0.3),
+    Industry("3021", 0.3, "park", ("建材", "水泥制品"), (), FIRM),
+    Industry("3031", 0.2, "rural", ("新型建材",), (), FIRM),
+    Industry("3311", 0.5, "park", ("钢结构",), (), FIRM),
+    Industry("3360", 0.3, "park", ("表面处理", "电镀"), (), FIRM),
+    Industry("3381", 0.4, "park", ("厨具", "五金"), (), FIRM),
+    Industry("3441", 0.3, "park", ("泵业",), (), FIRM),
+    Industry("3444", 0.4, "park", ("阀门",), (), FIRM),
+    Industry("3584", 0.15, "park", ("医疗器械",), (), FIRM, "医疗器械", 1.0),
+    Industry("3831", 0.3, "park", ("电缆", "线缆"), (), FIRM),
+    Industry("3841", 0.2, "park", ("新能源", "锂电科技"), (), FIRM, new_economy=True),
+    Industry("3872", 0.4, "park", ("照明", "光电"), (), FIRM),
+    Industry("3982", 0.3, "park", ("电子", "电路科技"), (), FIRM),
+    # 采矿
+    Industry("1011", 0.05, "rural", ("矿业",), (), FIRM),
+    Industry("1019", 0.15, "rural", ("石料", "砂石"), (), FIRM),
+    # 农业
+    Industry("0111", 0.8, "rural", ("粮油", "农业"), ("家庭农场",), FARM),
+    Industry("0141", 1.0, "rural", ("蔬菜", "农业"), ("家庭农场",), FARM),
+    Industry("0152", 0.4, "rural", ("葡萄", "果业"), ("葡萄园",), FARM),
+    Industry("0161", 0.8, "rural", ("茶叶", "茶业"), ("茶场",), FARM),
+    Industry("0313", 0.4, "rural", ("生猪", "牧业"), ("养殖场",), FARM),
+    Industry("0321", 0.3, "rural", ("家禽", "禽业"), ("养殖场",), FARM),
+    Industry("0412", 0.4, "rural", ("水产", "渔业"), ("养殖场",), FARM),
+    # 三新经济
+    Industry("6513", 0.8, "town", ("信息科技", "网络科技"), (), FIRM, new_economy=True),
+    Industry("6432", 0.5, "town", ("电子商务", "网络科技"), (), FIRM, new_economy=True),
+)  # fmt: skip
+
+_INDUSTRY_BY_CODE = {industry.code: industry for industry in INDUSTRIES}
+#: Placed first in every profile so that even the tiny one gives each department some work.
+ANCHOR_INDUSTRIES = (
+    "6210", "5212", "2614", "5942", "6121", "1752", "4710", "5251", "0161", "9011", "5265",
+    "8391", "1019", "5431", "4511", "8040", "6291",
+)  # fmt: skip
+#: Industries a 农村集体经济组织 (N2…) is registered under; None = left blank.
+COLLECTIVE_INDUSTRIES = ("0111", "0141", "0161", None)
+
+# --------------------------------------------------------------------------------------------
+# Name parts
+# --------------------------------------------------------------------------------------------
+
+TOWNSHIP_BASES = (
+    "城关", "临江", "青石", "白鹭", "长安", "新塘", "梅溪", "双林", "桐桥", "凤鸣", "云山", "石门",
+    "花溪", "南湖", "北港",
+)  # fmt: skip
+_TOWN_FIRST = "东西南北新长青白金石梅桃柳竹松兰云龙凤鹤安永平太仁义礼崇福寿丰乐和泉"
+_TOWN_SECOND = "溪湖塘桥港山林泉坝浦湾岭渡口墩埠圩洲阳源川里庄亭"
+_VILLAGE_FIRST = "上下前后东西南北大小新老高低桃李杨柳马牛荷茶"
+_VILLAGE_SECOND = "家庄塘湾岙坞山桥埠浜港头溪田园村岭"
+_BRAND_FIRST = "恒宏鑫华永金瑞众天锦佳明新博嘉汇兴盛荣德信安康和泰隆昌丰源达通利富祥润宇中东海"
+_BRAND_SECOND = "通达源丰盛泰华昌隆顺兴发利成美辉鼎祥和安宇润康诚信远越嘉豪邦业威"
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁"
+    "任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦方邹孟熊邱江俞钱严戴顾毛邵章楼金应郑"
+)
+#: Zhejiang surnames are more common than the national list suggests.
+_SURNAME_BOOST = "沈陆钱俞章楼应"
+#: Given names as people are actually called (one or two characters).
+GIVEN_NAMES = (
+    "伟", "芳", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "霞", "平",
+    "刚", "辉", "鹏", "斌", "宁", "峰", "婷", "燕", "玲", "萍", "建国", "建华", "志强", "志刚", "海燕", "丽华",
+    "晓明", "晓燕", "俊杰", "佳怡", "子涵", "雨婷", "浩然", "文静", "文杰", "国强", "国平", "红梅", "秀英",
+    "桂芳", "玉兰", "建军", "建平", "卫东", "海峰", "海波", "立新", "永明", "晓东", "晓峰", "晓红", "雪梅",
+    "丹丹", "婷婷", "鑫", "宇航", "一凡", "思远", "嘉怡", "欣怡", "梦琪", "天宇", "振华", "凯", "健", "琳",
+    "慧敏", "春燕", "秋云", "家豪", "伟强", "利民", "新华", "德明", "少华", "亚楠", "俊", "帆", "璐", "倩",
+)  # fmt: skip
+#: Characters for 阿X shop names.
+_NICKNAME_CHARS = "芳明华英娟强军平红林勇梅"
+_CHINESE_NUMERALS = "零一二三四五六七八九"
+
+
+def _chinese_number(value: int) -> str:
+    """Chinese numeral for 2 ≤ value < 100 (二, 十一, 二十三)."""
+    tens, units = divmod(value, 10)
+    if tens == 0:
+        return _CHINESE_NUMERALS[units]
+    text = ("" if tens == 1 else _CHINESE_NUMERALS[tens]) + "十"
+    return text + (_CHINESE_NUMERALS[units] if units else "")
+
+
+def _branch_name(name: str, copy_number: int) -> str:
+    """A distinct name for the ``copy_number``-th (≥ 2) business with the same registered name."""
+    numeral = _chinese_number(copy_number)
+    if name.endswith("公司"):
+        return f"{name}第{numeral}分公司"
+    if name.endswith("院"):
+        return f"{name}（{numeral}分院）"
+    if name.endswith(("学校", "中心", "幼儿园")):
+        return f"{name}（{numeral}校区）"
+    if name.endswith("合作社"):
+        return f"{name}（第{numeral}分社）"
+    return f"{name}（{numeral}分店）"
+
+
+# --------------------------------------------------------------------------------------------
+# Random helpers (all take an explicit Generator)
+# --------------------------------------------------------------------------------------------
+
+
+def _pick(rng: np.random.Generator, options: tuple | str):
+    return options[int(rng.integers(len(options)))]
+
+
+def _pick_weighted(rng: np.random.Generator, pairs: tuple[tuple[str, float], ...]) -> str:
+    weights = np.array([weight for _, weight in pairs])
+    return pairs[int(rng.choice(len(pairs), p=weights / weights.sum()))][0]
+
+
+def _random_date(rng: np.random.Generator, first: dt.date, last: dt.date) -> dt.date:
+    return first + dt.timedelta(days=int(rng.integers((last - first).days + 1)))
+
+
+def _brand(rng: np.random.Generator) -> str:
+    first = _pick(rng, _BRAND_FIRST)
+    second = _pick(rng, _BRAND_SECOND)
+    while second == first:
+        second = _pick(rng, _BRAND_SECOND)
+    return first + second
+
+
+def _surname(rng: np.random.Generator) -> str:
+    return _pick(rng, _SURNAME_BOOST) if rng.random() < 0.12 else _pick(rng, SURNAMES)
+
+
+def _person_name(rng: np.random.Generator) -> str:
+    """A realistic Chinese name: surname plus one or two given characters."""
+    return _surname(rng) + _pick(rng, GIVEN_NAMES)
+
+
+def _uscc(rng: np.random.Generator, registrar_and_type: str) -> str:
+    """A GB 32100-2015 code: registrar+type, division code, nine organisation characters, check."""
+    if registrar_and_type in ("91", "92", "93") and rng.random() < 0.7:
+        # Codes issued since 2015 carry an "MA…" organisation part.
+        organisation = "MA" + "".join(USCC_ALPHABET[i] for i in rng.integers(31, size=7))
+    else:
+        organisation = "".join(str(i) for i in rng.integers(10, size=8)) + USCC_ALPHABET[int(rng.integers(31))]
+    first17 = registrar_and_type + REGION_CODE + organisation
+    return first17 + stdnum_uscc.calc_check_digit(first17)
+
+
+def _unique_usccs(rng: np.random.Generator, types: list[str], taken: set[str]) -> list[str]:
+    codes = []
+    for registrar_and_type in types:
+        code = _uscc(rng, registrar_and_type)
+        while code in taken:
+            code = _uscc(rng, registrar_and_type)
+        taken.add(code)
+        codes.append(code)
+    return codes
+
+
+def _stage_rngs(seed: int, names: tuple[str, ...]) -> dict[str, np.random.Generator]:
+    """One independent generator per stage, so that one stage's draws never shift another's."""
+    children = np.random.SeedSequence(seed).spawn(len(names))
+    return {name: np.random.default_rng(child) for name, child in zip(names, children)}
+
+
+# --------------------------------------------------------------------------------------------
+# Geography
+# --------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class _Geography:
+    township_names: list[str]
+    station_x_km: np.ndarray  # east of the county centre
+    station_y_km: np.ndarray  # north of the county centre
+    township_weight: np.ndarray  # relative number of businesses
+    town_sigma_km: np.ndarray
+    park_x_km: np.ndarray
+    park_y_km: np.ndarray
+
+    def nearest_township(self, x_km: np.ndarray, y_km: np.ndarray) -> np.ndarray:
+        squared = (x_km[:, None] - self.station_x_km[None, :]) ** 2 + (y_km[:, None] - self.station_y_km[None, :]) ** 2
+        return squared.argmin(axis=1)
+
+
+def _km_per_deg_lon() -> float:
+    return KM_PER_DEG_LAT * math.cos(math.radians(CENTRE_LAT_DEG))
+
+
+def _to_lat_lon(x_km: np.ndarray, y_km: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    lat = np.round(CENTRE_LAT_DEG + y_km / KM_PER_DEG_LAT, 6)
+    lon = np.round(CENTRE_LON_DEG + x_km / _km_per_deg_lon(), 6)
+    return lat, lon
+
+
+def _township_bases(rng: np.random.Generator, count: int) -> list[str]:
+    bases = list(TOWNSHIP_BASES[:count])
+    known = set(bases)
+    while len(bases) < count:
+        base = _pick(rng, _TOWN_FIRST) + _pick(rng, _TOWN_SECOND)
+        if base not in known:
+            known.add(base)
+            bases.append(base)
+    return bases
+
+
+def _build_geography(profile: DemoProfile, rng: np.random.Generator) -> _Geography:
+    """Stations on a jittered grid; the one nearest the centre is the county seat (城关街道)."""
+    per_side = math.ceil(math.sqrt(profile.n_townships))
+    cell_km = profile.area_km / per_side
+    cells = [(row, col) for row in range(per_side) for col in range(per_side)]
+    chosen = np.sort(rng.choice(len(cells), size=profile.n_townships, replace=False))
+    x_km = np.array([(cells[i][1] + 0.5) * cell_km - profile.area_km / 2 for i in chosen])
+    y_km = np.array([(cells[i][0] + 0.5) * cell_km - profile.area_km / 2 for i in chosen])
+    x_km = x_km + rng.uniform(-0.3, 0.3, size=len(x_km)) * cell_km
+    y_km = y_km + rng.uniform(-0.3, 0.3, size=len(y_km)) * cell_km
+    distance_km = np.hypot(x_km, y_km)
+    seat = int(distance_km.argmin())
+    x_km[seat], y_km[seat] = rng.uniform(-0.8, 0.8, size=2)
+    distance_km = np.hypot(x_km, y_km)
+
+    # Names: the seat is 城关; nearer townships are 街道, the remotest 乡, the rest 镇.
+    order = np.argsort(distance_km, kind="stable")
+    bases = _township_bases(rng, profile.n_townships)
+    names = [""] * profile.n_townships
+    n_subdistricts = max(1, round(0.2 * profile.n_townships))
+    n_rural = round(0.15 * profile.n_townships)
+    for rank, index in enumerate(order):
+        suffix = "街道" if rank < n_subdistricts else ("乡" if rank >= profile.n_townships - n_rural else "镇")
+        names[index] = bases[rank] + suffix
+
+    weight = rng.lognormal(0.0, 0.4, size=profile.n_townships) * np.exp(-distance_km / (0.75 * profile.area_km))
+    weight[seat] *= 3.0
+    sigma_km = np.where(np.arange(profile.n_townships) == seat, 2.5, rng.uniform(1.0, 2.0, size=profile.n_townships))
+
+    # Industrial parks sit a few km outside a town, never on top of the seat.
+    park_x, park_y = [], []
+    for _ in range(profile.n_industrial_parks):
+        anchor = int(rng.choice(profile.n_townships, p=weight / weight.sum()))
+        angle = rng.uniform(0, 2 * math.pi)
+        offset_km = rng.uniform(2.5, 5.0)
+        park_x.append(x_km[anchor] + offset_km * math.cos(angle))
+        park_y.append(y_km[anchor] + offset_km * math.sin(angle))
+    return _Geography(names, x_km, y_km, weight, sigma_km, np.array(park_x), np.array(park_y))
+
+
+# --------------------------------------------------------------------------------------------
+# Enterprises
+# --------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class _Enterprises:
+    """Working copy of the register; ``industry`` holds the bare digits (None = blank)."""
+
+    uscc: list[str]
+    name: list[str]
+    township: list[str]
+    township_index: np.ndarray
+    lat: np.ndarray
+    lon: np.ndarray
+    industry: list[str | None]
+    industry_text: list[str | None]  # as written in the table (some with the section letter)
+    entity_type: list[str]
+    credit_tier: list[str]
+    positive_list: np.ndarray
+    sandbox: np.ndarray
+    observation_until: list[dt.date | None]
+    key_sector: list[str | None]
+
+    def __len__(self) -> int:
+        return len(self.uscc)
+
+    def is_small(self, index: int) -> bool:
+        """个体工商户 and co-operatives: smaller premises, shorter checks."""
+        return self.entity_type[index] in ("92", "93", "N2")
+
+
+def _place(
+    geography: _Geography, settings: list[str], rng: np.random.Generator, profile: DemoProfile
+) -> tuple[np.ndarray, np.ndarray]:
+    """Positions (km from the centre) by setting: town centres, parks, countryside, sites."""
+    n = len(settings)
+    p_town = geography.township_weight / geography.township_weight.sum()
+    p_rural = np.sqrt(geography.township_weight)
+    p_rural = p_rural / p_rural.sum()
+    town_of = rng.choice(len(p_town), size=n, p=p_town)
+    rural_town_of = rng.choice(len(p_rural), size=n, p=p_rural)
+    park_of = rng.integers(max(1, len(geography.park_x_km)), size=n)
+    in_park = rng.random(n) < 0.75
+    noise = rng.standard_normal((n, 2))
+    x_km = np.empty(n)
+    y_km = np.empty(n)
+    for i, setting in enumerate(settings):
+        if setting == "park" and in_park[i] and len(geography.park_x_km):
+            cx, cy, sigma = geography.park_x_km[park_of[i]], geography.park_y_km[park_of[i]], 0.9
+        elif setting in ("rural", "park"):
+            t = rural_town_of[i]
+            cx, cy, sigma = geography.station_x_km[t], geography.station_y_km[t], 3.5
+        elif setting == "site":
+            t = town_of[i]
+            cx, cy, sigma = geography.station_x_km[t], geography.station_y_km[t], 2.5
+        else:
+            t = town_of[i]
+            cx, cy, sigma = geography.station_x_km[t], geography.station_y_km[t], geography.town_sigma_km[t]
+        x_km[i] = cx + sigma * noise[i, 0]
+        y_km[i] = cy + sigma * noise[i, 1]
+    half_km = profile.area_km / 2 + 2.0
+    return np.clip(x_km, -half_km, half_km), np.clip(y_km, -half_km, half_km)
+
+
+def _registered_name(
+    rng: np.random.Generator, industry: Industry, entity_type: str, township: str, is_park: bool
+) -> str:
+    """A registered business name: place/字号 + industry word + form."""
+    if entity_type == "N2":
+        village = _pick(rng, _VILLAGE_FIRST) + _pick(rng, _VILLAGE_SECOND)
+        return f"{COUNTY_NAME}{township}{village}村股份经济合作社"
+    if entity_type == "12":
+        return f"{COUNTY_NAME}{township}{'中心' if industry.code == '8310' else ''}{industry.shop_words[0]}"
+    if entity_type == "52":
+        return f"{COUNTY_NAME}{_brand(rng)}{_pick(rng, industry.shop_words)}"
+    if entity_type == "93":
+        place = COUNTY_NAME if rng.random() < 0.5 else COUNTY_NAME + township
+        return f"{place}{_brand(rng)}{industry.firm_words[0]}专业合作社"
+    if entity_type == "92":
+        roll = rng.random()
+        if roll < 0.3:
+            trade_name = _surname(rng) + "记"
+        elif roll < 0.45:
+            trade_name = "老" + _surname(rng)
+        elif roll < 0.55:
+            trade_name = "阿" + _pick(rng, _NICKNAME_CHARS)
+        else:
+            trade_name = _brand(rng)
+        shop_word = _pick(rng, industry.shop_words) if industry.shop_words else _pick(rng, industry.firm_words) + "经营部"
+        return f"{COUNTY_NAME}{township}{trade_name}{shop_word}"
+    # 91 企业
+    word = _pick(rng, industry.firm_words)
+    form = "股份有限公司" if is_park and rng.random() < 0.12 else "有限公司"
+    roll = rng.random()
+    brand = _brand(rng)
+    if roll < 0.45:
+        return f"{COUNTY_NAME}{brand}{word}{form}"
+    if roll < 0.80:
+        return f"{COUNTY_SHORT}{brand}{word}{form}"
+    if roll < 0.90:
+        return f"{PROVINCE_SHORT}{brand}{word}{form}"
+    return f"{brand}{word}（{COUNTY_SHORT}）{form}"
+
+
+def _build_enterprises(profile: DemoProfile, geography: _Geography, rng: np.random.Generator) -> _Enterprises:
+    n_regular = profile.n_enterprises - profile.n_collectives
+    shares = np.array([industry.share_pct for industry in INDUSTRIES])
+    drawn = rng.choice(len(INDUSTRIES), size=n_regular, p=shares / shares.sum())
+    codes: list[str | None] = [INDUSTRIES[i].code for i in drawn]
+    n_anchor = min(len(ANCHOR_INDUSTRIES), n_regular)
+    codes[:n_anchor] = ANCHOR_INDUSTRIES[:n_anchor]
+    collective_codes = [COLLECTIVE_INDUSTRIES[int(i)] for i in rng.integers(len(COLLECTIVE_INDUSTRIES), size=profile.n_collectives)]
+
+    entity_types = [_pick_weighted(rng, _INDUSTRY_BY_CODE[code].entity_mix) for code in codes]
+    entity_types += ["N2"] * profile.n_collectives
+    settings = [_INDUSTRY_BY_CODE[code].setting for code in codes] + ["rural"] * profile.n_collectives
+    codes = codes + collective_codes
+
+    x_km, y_km = _place(geography, settings, rng, profile)
+    township_index = geography.nearest_township(x_km, y_km)
+    townships = [geography.township_names[t] for t in township_index]
+    lat, lon = _to_lat_lon(x_km, y_km)
+
+    names: list[str] = []
+    copies: dict[str, int] = {}
+    for i, code in enumerate(codes):
+        industry = _INDUSTRY_BY_CODE[code] if code else _INDUSTRY_BY_CODE["0111"]
+        name = _registered_name(rng, industry, entity_types[i], townships[i], settings[i] == "park")
+        copies[name] = copies.get(name, 0) + 1
+        if copies[name] > 1:
+            name = _branch_name(name, copies[name])
+        names.append(name)
+
+    usccs = _unique_usccs(rng, entity_types, set())
+
+    n = profile.n_enterprises
+    tiers = [("A", "B", "C", "D")[i] for i in rng.choice(4, size=n, p=[0.15, 0.60, 0.20, 0.05])]
+    key_roll = rng.random(n)
+    key_sector: list[str | None] = []
+    for i, code in enumerate(codes):
+        industry = _INDUSTRY_BY_CODE.get(code) if code else None
+        share = 0.0 if industry is None else industry.key_share
+        if industry is not None and entity_types[i] == "91":
+            share = min(1.0, share * 1.8)  # companies are the bigger premises: more often 重点
+        key_sector.append(industry.key_sector if industry is not None and key_roll[i] < share else None)
+
+    # 观察期 for new-economy firms (三新经济), a few others; ends at a month end in 2026.
+    observation_roll = rng.random(n)
+    observation_end_month = rng.integers(3, 10, size=n)
+    observation_until: list[dt.date | None] = []
+    for i, code in enumerate(codes):
+        new_economy = code is not None and _INDUSTRY_BY_CODE[code].new_economy
+        chance = 0.45 if new_economy else 0.008
+        if entity_types[i] in ("12", "N2") or key_sector[i] is not None:
+            chance = 0.0
+        month = int(observation_end_month[i])
+        month_end = dt.date(2026, month + 1, 1) - dt.timedelta(days=1)
+        observation_until.append(month_end if observation_roll[i] < chance else None)
+
+    tier_array = np.array(tiers)
+    in_observation = np.array([d is not None for d in observation_until])
+    sandbox = (tier_array == "A") & (rng.random(n) < 0.07) & ~in_observation
+    positive_chance = np.select([tier_array == "A", tier_array == "B", tier_array == "C"], [0.35, 0.07, 0.02], 0.0)
+    positive_list = rng.random(n) < positive_chance
+
+    # Every profile shows each feature at least once (tiny is what unit tests load).
+    def ensure_one(flags: np.ndarray, eligible: np.ndarray) -> None:
+        if not flags.any() and eligible.any():
+            flags[int(rng.choice(np.flatnonzero(eligible)))] = True
+
+    regular = np.arange(n) < n_regular
+    ensure_one(sandbox, (tier_array == "A") & ~in_observation & regular)
+    if not sandbox.any():
+        index = int(rng.choice(np.flatnonzero(~in_observation & regular)))
+        tiers[index] = "A"
+        tier_array[index] = "A"
+        sandbox[index] = True
+    ensure_one(positive_list, np.isin(tier_array, ["A", "B"]) & ~sandbox)
+    if not in_observation.any():
+        candidates = [i for i in range(n_regular) if key_sector[i] is None and not sandbox[i]]
+        observation_until[int(rng.choice(candidates))] = dt.date(2026, 6, 30)
+
+    # How the code is written: mostly 4 digits, some with the section letter, a few blank.
+    format_roll = rng.random(n)
+    industry_digits: list[str | None] = []
+    industry_text: list[str | None] = []
+    for i, code in enumerate(codes):
+        if code is None or (i >= len(ANCHOR_INDUSTRIES) and format_roll[i] < 0.02):
+            industry_digits.append(None)
+            industry_text.append(None)
+            key_sector[i] = None
+        else:
+            industry_digits.append(code)
+            industry_text.append(_section_of(code) + code if format_roll[i] > 0.87 else code)
+
+    return _Enterprises(
+        uscc=usccs, name=names, township=townships, township_index=township_index, lat=lat, lon=lon,
+        industry=industry_digits, industry_text=industry_text, entity_type=entity_types, credit_tier=tiers,
+        positive_list=positive_list, sandbox=sandbox, observation_until=observation_until, key_sector=key_sector,
+    )  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------------
+# Demands
+# --------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class _Demand:
+    dept_id: str
+    enterprise: int
+    item: str
+    kind: str
+    window_start: dt.date
+    window_end: dt.date
+    duration_min: int
+    min_inspectors: int
+    delegable: bool
+    priority: int
+
+    @property
+    def inspector_hours(self) -> float:
+        return self.duration_min * self.min_inspectors / 60.0
+
+
+class _DemandBook:
+    """Demands under construction, with the bookkeeping that keeps the caps satisfiable."""
+
+    def __init__(self, enterprises: _Enterprises, dept_ids: tuple[str, ...], rng: np.random.Generator):
+        self.enterprises = enterprises
+        self.rng = rng
+        self.demands: list[_Demand] = []
+        self.capped_count: dict[tuple[str, int], int] = {}
+        # Positive-list enterprises: the window every capped task must share (一年最多查一次).
+        self.common_window: dict[int, tuple[dt.date, dt.date]] = {}
+        self.seen: set[tuple] = set()
+        self.items_of: list[list[InspectionItem]] = [
+            [item for item in ITEMS if item.dept_id in dept_ids and item.applies_to(code)]
+            for code in enterprises.industry
+        ]
+
+    def draw_duration_min(self, item: InspectionItem, enterprise: int) -> int:
+        low, high = item.duration_min
+        if self.enterprises.is_small(enterprise):
+            high = max(low, (low + high) // 2)
+        return 15 * int(self.rng.integers(low // 15, high // 15 + 1))
+
+    def draw_crew(self, item: InspectionItem) -> int:
+        return 3 if self.rng.random() < (0.2 if item.heavy else 0.03) else 2
+
+    def draw_delegable(self, item: InspectionItem, enterprise: int) -> bool:
+        if not item.simple:
+            return False
+        return bool(self.rng.random() < (0.6 if self.enterprises.is_small(enterprise) else 0.25))
+
+    def fits_positive_list(self, enterprise: int, window: tuple[dt.date, dt.date], min_overlap_days: int = 20) -> bool:
+        if not self.enterprises.positive_list[enterprise]:
+            return True
+        common = self.common_window.get(enterprise)
+        if common is None:
+            return True
+        start, end = max(common[0], window[0]), min(common[1], window[1])
+        return (end - start).days + 1 >= min_overlap_days
+
+    def add(
+        self, item: InspectionItem, enterprise: int, kind: str, window: tuple[dt.date, dt.date],
+        priority: int, duration_min: int | None = None, min_inspectors: int | None = None,
+    ) -> bool:  # fmt: skip
+        """Add one task unless an identical one exists; capped kinds update the cap books."""
+        signature = (item.dept_id, enterprise, item.name, kind, window)
+        if signature in self.seen:
+            return False
+        self.seen.add(signature)
+        self.demands.append(
+            _Demand(
+                dept_id=item.dept_id, enterprise=enterprise, item=item.name, kind=kind,
+                window_start=window[0], window_end=window[1],
+                duration_min=duration_min if duration_min is not None else self.draw_duration_min(item, enterprise),
+                min_inspectors=min_inspectors if min_inspectors is not None else self.draw_crew(item),
+                delegable=self.draw_delegable(item, enterprise), priority=priority,
+            )
+        )  # fmt: skip
+        if kind in ("key", "campaign"):
+            pair = (item.dept_id, enterprise)
+            self.capped_count[pair] = self.capped_count.get(pair, 0) + 1
+            if self.enterprises.positive_list[enterprise]:
+                common = self.common_window.get(enterprise, window)
+                self.common_window[enterprise] = (max(common[0], window[0]), min(common[1], window[1]))
+        return True
+
+
+def _key_windows(rng: np.random.Generator, visits_per_year: int) -> list[tuple[dt.date, dt.date]]:
+    if visits_per_year >= 2:
+        roll = rng.random()
+        if roll < 0.7:
+            return list(HALVES)
+        return [QUARTERS[0], QUARTERS[2]] if roll < 0.85 else [QUARTERS[1], QUARTERS[3]]
+    if rng.random() < 0.5:
+        return [QUARTERS[int(rng.integers(4))]]
+    return [HALVES[int(rng.integers(2))]]
+
+
+def _add_key_tasks(book: _DemandBook) -> None:
+    """重点监管: mandatory, quarter or half-year windows, one or two a year per item."""
+    enterprises, rng = book.enterprises, book.rng
+    anchor_quarter = rng.integers(4, size=len(enterprises))
+    for e in range(len(enterprises)):
+        sector = enterprises.key_sector[e]
+        if sector is None:
+            continue
+        for item in book.items_of[e]:
+            if sector not in item.key_sectors:
+                continue
+            per_year = item.key_per_year or (2 if enterprises.credit_tier[e] in ("C", "D") else 1)
+            priority = 3 if enterprises.credit_tier[e] == "D" else 2
+            if enterprises.positive_list[e]:
+                # One visit a year covers everything: every key window contains the same quarter.
+                quarter = int(anchor_quarter[e])
+                window = QUARTERS[quarter] if rng.random() < 0.5 else HALVES[quarter // 2]
+                book.add(item, e, "key", window, priority)
+                continue
+            for window in _key_windows(rng, per_year):
+                book.add(item, e, "key", window, priority)
+
+
+def _add_triggered_tasks(book: _DemandBook, count: int) -> list[_Demand]:
+    """投诉举报: two-week windows from a random day; complaints favour bad credit and shops."""
+    enterprises, rng = book.enterprises, book.rng
+    tier_weight = {"A": 0.5, "B": 1.0, "C": 2.0, "D": 3.0}
+    weights = np.array(
+        [tier_weight[enterprises.credit_tier[e]] * sum(item.complaint_weight for item in book.items_of[e])
+         for e in range(len(enterprises))]
+    )  # fmt: skip
+    if count == 0 or weights.sum() == 0:
+        return []
+    chosen = rng.choice(len(enterprises), size=count, p=weights / weights.sum())
+    added: list[_Demand] = []
+    for e in chosen:
+        items = book.items_of[int(e)]
+        item_weights = np.array([item.complaint_weight for item in items])
+        item = items[int(rng.choice(len(items), p=item_weights / item_weights.sum()))]
+        start = _random_date(rng, HORIZON_START, HORIZON_END - dt.timedelta(days=13))
+        priority = 3 if rng.random() < 0.7 else 2
+        if book.add(item, int(e), "triggered", (start, start + dt.timedelta(days=13)), priority):
+            added.append(book.demands[-1])
+    return added
+
+
+def _add_followup_tasks(
+    book: _DemandBook, count: int, triggered: list[_Demand], history_visits: list[tuple[int, str, dt.date, str]]
+) -> None:
+    """整改复查: a month-long window, after a 2026 complaint or a 2025 inspection that found problems."""
+    rng = book.rng
+    added = 0
+    after_complaint = [d for d in triggered if d.window_end + dt.timedelta(days=45) <= HORIZON_END]
+    for demand in after_complaint[: count // 2]:
+        start = demand.window_end + dt.timedelta(days=int(rng.integers(7, 15)))
+        item = _ITEM_BY_NAME[(demand.dept_id, demand.item)]
+        added += book.add(item, demand.enterprise, "followup", (start, start + dt.timedelta(days=30)), 2)
+    candidates = [visit for visit in history_visits if visit[3] != "followup"]
+    order = rng.permutation(len(candidates))
+    for position in order:
+        if added >= count:
+            break
+        e, dept_id, _, _ = candidates[int(position)]
+        items = [item for item in book.items_of[e] if item.dept_id == dept_id]
+        if not items:
+            continue
+        start = _random_date(rng, HORIZON_START + dt.timedelta(days=4), dt.date(2026, 11, 30))
+        added += book.add(_pick(rng, items), e, "followup", (start, start + dt.timedelta(days=30)), 2)
+
+
+def _add_campaign_tasks(book: _DemandBook, count: int, dept_ids: tuple[str, ...]) -> None:
+    """专项整治: a month or two; at most two capped tasks per (department, enterprise)."""
+    enterprises, rng = book.enterprises, book.rng
+    pairs: list[tuple[int, int]] = []
+    weights: list[float] = []
+    for c, campaign in enumerate(CAMPAIGNS):
+        if campaign.dept_id not in dept_ids:
+            continue
+        item = _ITEM_BY_NAME[(campaign.dept_id, campaign.item)]
+        for e in range(len(enterprises)):
+            code = enterprises.industry[e]
+            if code is None or not code.startswith(campaign.industries) or not item.applies_to(code):
+                continue
+            if enterprises.sandbox[e]:
+                continue  # 优信豁免: no routine campaigns either
+            until = enterprises.observation_until[e]
+            if until is not None and (campaign.window[1] - until).days < 21:
+                continue  # 观察期: campaign only after it ends, and with time left to do it
+            pairs.append((c, e))
+            weights.append(campaign.intensity * (1.5 if enterprises.credit_tier[e] in ("C", "D") else 1.0))
+    if not pairs or count <= 0:
+        return
+    # Weighted order without replacement (exponential race): lower key = earlier.
+    race = rng.exponential(size=len(pairs)) / np.array(weights)
+    campaigns_at: dict[int, int] = {}
+    added = 0
+    for index in np.argsort(race, kind="stable"):
+        if added >= count:
+            break
+        c, e = pairs[int(index)]
+        campaign = CAMPAIGNS[c]
+        if book.capped_count.get((campaign.dept_id, e), 0) >= 2:
+            continue
+        if campaigns_at.get(e, 0) >= 3 or not book.fits_positive_list(e, campaign.window):
+            continue  # 无事不扰: no enterprise is in more than three campaigns
+        if book.add(_ITEM_BY_NAME[(campaign.dept_id, campaign.item)], e, "campaign", campaign.window, 1):
+            campaigns_at[e] = campaigns_at.get(e, 0) + 1
+            added += 1
+
+
+def _add_hard_cases(book: _DemandBook, count: int) -> None:
+    """A few deliberately hard mandatory tasks, as real plans have them."""
+    enterprises, rng = book.enterprises, book.rng
+    if count <= 0:
+        return
+    hard: list[tuple[InspectionItem, int, str, tuple[dt.date, dt.date], int, int | None, int | None]] = []
+    # 1. A third capped visit for one department, in a quarter disjoint from its two key quarters.
+    by_pair: dict[tuple[str, int], list[_Demand]] = {}
+    for demand in book.demands:
+        if demand.kind == "key":
+            by_pair.setdefault((demand.dept_id, demand.enterprise), []).append(demand)
+    quarter_pairs = sorted(
+        pair for pair, ds in by_pair.items()
+        if len(ds) == 2 and all((d.window_start, d.window_end) in QUARTERS for d in ds)
+    )  # fmt: skip
+    # 2. A positive-list enterprise with a second key window disjoint from its common window.
+    positive = sorted(e for e in book.common_window if (book.common_window[e][1] - book.common_window[e][0]).days < 100)
+    # 3. A follow-up due inside the Spring Festival holiday (no working day in the window).
+    # 4. A full-day complaint check needing three inspectors.
+    any_item = [e for e in range(len(enterprises)) if book.items_of[e]]
+    for k in range(count):
+        kind_of_case = k % 4
+        if kind_of_case == 0 and quarter_pairs:
+            dept_id, e = quarter_pairs[int(rng.integers(len(quarter_pairs)))]
+            taken = {(d.window_start, d.window_end) for d in by_pair[(dept_id, e)]}
+            free = [q for q in QUARTERS if q not in taken]
+            item = _ITEM_BY_NAME[(dept_id, by_pair[(dept_id, e)][0].item)]
+            hard.append((item, e, "key", free[int(rng.integers(len(free)))], 2, None, None))
+        elif kind_of_case == 1 and positive:
+            e = positive[int(rng.integers(len(positive)))]
+            common = book.common_window[e]
+            disjoint = [q for q in QUARTERS if q[1] < common[0] or q[0] > common[1]]
+            if disjoint and book.items_of[e]:
+                item = book.items_of[e][int(rng.integers(len(book.items_of[e])))]
+                hard.append((item, e, "key", disjoint[int(rng.integers(len(disjoint)))], 2, None, None))
+        elif kind_of_case == 2:
+            e = any_item[int(rng.integers(len(any_item)))]
+            item = book.items_of[e][int(rng.integers(len(book.items_of[e])))]
+            hard.append((item, e, "followup", SPRING_FESTIVAL_2026, 2, None, None))
+        else:
+            e = any_item[int(rng.integers(len(any_item)))]
+            item = book.items_of[e][int(rng.integers(len(book.items_of[e])))]
+            start = _random_date(rng, HORIZON_START, HORIZON_END - dt.timedelta(days=13))
+            hard.append((item, e, "triggered", (start, start + dt.timedelta(days=13)), 3, 480, 3))
+    for item, e, kind, window, priority, duration_min, crew in hard:
+        # Bypass the cap books on purpose: these are meant to collide with the caps.
+        signature = (item.dept_id, e, item.name, kind, window)
+        if signature in book.seen:
+            continue
+        book.seen.add(signature)
+        book.demands.append(
+            _Demand(item.dept_id, e, item.name, kind, window[0], window[1],
+                    duration_min or book.draw_duration_min(item, e), crew or book.draw_crew(item),
+                    book.draw_delegable(item, e), priority)
+        )  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------------
+# Sampling plan
+# --------------------------------------------------------------------------------------------
+
+
+def _sampling_rows(profile: DemoProfile) -> list[dict]:
+    """双随机 plan rows for the profile's departments; joint groups keep only complete strata."""
+    templates = [t for t in SAMPLING_TEMPLATES if t.dept_id in profile.dept_ids]
+    if profile.tiny_sampling_plan:
+        templates = [t for t in templates if t.in_tiny]
+    rows: list[dict] = []
+    serial: dict[str, int] = {}
+    for template in templates:
+        strata = [(tier, TIER_RATIOS[tier]) for tier in "ABCD"] if template.per_tier else [("*", template.ratio_all_tiers)]
+        for tier, ratio in strata:
+            serial[template.dept_id] = serial.get(template.dept_id, 0) + 1
+            rows.append({
+                "plan_id": f"{template.dept_id}-R-{serial[template.dept_id]:02d}",
+                "dept_id": template.dept_id, "item": template.item, "industries": template.industries,
+                "tier": tier, "ratio": ratio, "window_start": template.window[0], "window_end": template.window[1],
+                "duration_min": template.duration_min, "delegable": template.delegable,
+                "joint_group": template.joint_group,
+            })  # fmt: skip
+    return rows
+
+
+def _expected_random_hours(rows: list[dict], enterprises: _Enterprises) -> dict[str, float]:
+    """Inspector-hours the random draws will roughly need per department (crews of two)."""
+    hours: dict[str, float] = {}
+    eligible = [not enterprises.sandbox[e] for e in range(len(enterprises))]
+    for row in rows:
+        prefixes = None if row["industries"] == "*" else tuple(row["industries"].split(";"))
+        pool = 0
+        for e in range(len(enterprises)):
+            code = enterprises.industry[e]
+            if not eligible[e] or (prefixes is not None and (code is None or not code.startswith(prefixes))):
+                continue
+            if row["tier"] != "*" and enterprises.credit_tier[e] != row["tier"]:
+                continue
+            pool += 1
+        drawn = math.ceil(row["ratio"] * pool)
+        hours[row["dept_id"]] = hours.get(row["dept_id"], 0.0) + drawn * row["duration_min"] * 2 / 60.0
+    return hours
+
+
+# --------------------------------------------------------------------------------------------
+# Inspectors
+# --------------------------------------------------------------------------------------------
+
+
+def _allocate_staff(profile: DemoProfile, workload_h: dict[str, float]) -> dict[str, int]:
+    """Inspectors per department in proportion to workload (largest remainder), with a floor."""
+    dept_ids = profile.dept_ids
+    floor = profile.min_inspectors_per_dept
+    spare = profile.n_inspectors - floor * len(dept_ids)
+    load = np.array([workload_h.get(d, 0.0) for d in dept_ids])
+    # Departments whose floor already covers their load need nothing extra.
+    per_inspector_h = load.sum() / profile.n_inspectors
+    extra_need = np.maximum(load / max(per_inspector_h, 1e-9) - floor, 0.0)
+    quota = extra_need / max(extra_need.sum(), 1e-9) * spare
+    counts = np.floor(quota).astype(int)
+    remainder_order = np.argsort(-(quota - counts), kind="stable")
+    for i in remainder_order[: spare - counts.sum()]:
+        counts[i] += 1
+    return {d: floor + int(c) for d, c in zip(dept_ids, counts)}
+
+
+@dataclasses.dataclass
+class _Inspector:
+    inspector_id: str
+    name: str
+    dept_id: str
+    cert_no: str | None
+    delegated_depts: str | None
+    hours_per_day: float
+    max_days: int | None
+
+    @property
+    def planned_hours(self) -> float:
+        """Inspector-hours available for planned inspections in 2026 (0 without a certificate)."""
+        if self.cert_no is None:
+            return 0.0
+        days = self.max_days if self.max_days is not None else math.floor(PLANNED_SHARE * WORKING_DAYS_2026)
+        return days * self.hours_per_day
+
+
+def _build_inspectors(profile: DemoProfile, staff: dict[str, int], rng: np.random.Generator) -> list[_Inspector]:
+    inspectors: list[_Inspector] = []
+    names_taken: set[str] = set()
+    cert_serials = np.sort(rng.choice(np.arange(100, 3000), size=profile.n_inspectors, replace=False))
+    cert_order = rng.permutation(profile.n_inspectors)
+    position = 0
+    for dept_id in profile.dept_ids:
+        id_numbers = np.sort(rng.choice(np.arange(1, 10 * staff[dept_id] + 1), size=staff[dept_id], replace=False))
+        for number in id_numbers:
+            name = _person_name(rng)
+            while name in names_taken:
+                name = _person_name(rng)
+            names_taken.add(name)
+            if dept_id == "ZF":
+                delegated = _pick(rng, ZF_DELEGATIONS) if rng.random() < 0.8 else None
+            else:
+                options = tuple(d for d in OTHER_DELEGATIONS.get(dept_id, ()) if d in profile.dept_ids)
+                delegated = _pick(rng, options) if options and rng.random() < 0.08 else None
+            if delegated is not None:
+                delegated = ";".join(d for d in delegated.split(";") if d in profile.dept_ids and d != dept_id) or None
+            hours_roll = rng.random()
+            hours_per_day = 7.0 if hours_roll < 0.8 else (6.0 if hours_roll < 0.9 else 8.0)
+            max_days = int(_pick(rng, (30, 40, 50, 60, 60, 80))) if rng.random() < 0.15 else None
+            cert_no = f"{REGION_CODE}{cert_serials[cert_order[position]]:05d}"
+            inspectors.append(_Inspector(f"{dept_id}{number:04d}", name, dept_id, cert_no, delegated, hours_per_day, max_days))
+            position += 1
+
+    # About 3 % have no certificate yet (they load with a warning and are never assigned);
+    # only in departments large enough to still field crews.
+    n_uncertified = max(1, round(0.03 * len(inspectors)))
+    large = [i for i, insp in enumerate(inspectors) if staff[insp.dept_id] >= 5]
+    for i in np.sort(rng.choice(large, size=min(n_uncertified, len(large)), replace=False)):
+        inspectors[int(i)].cert_no = None
+    # Even the tiny profile shows both an explicit max_days and the planned_share default.
+    with_cap = [insp for insp in inspectors if insp.max_days is not None]
+    if not with_cap or len(with_cap) == len(inspectors):
+        inspectors[-1].max_days = None if with_cap else 40
+    if not any(insp.delegated_depts for insp in inspectors):
+        zf = [insp for insp in inspectors if insp.dept_id == "ZF" and insp.cert_no is not None]
+        zf[0].delegated_depts = "SJ;XF"
+    return inspectors
+
+
+def _load_share(demands: list[_Demand], inspectors: list[_Inspector]) -> dict[str, float]:
+    load: dict[str, float] = {}
+    for demand in demands:
+        load[demand.dept_id] = load.get(demand.dept_id, 0.0) + demand.inspector_hours
+    capacity: dict[str, float] = {}
+    for inspector in inspectors:
+        capacity[inspector.dept_id] = capacity.get(inspector.dept_id, 0.0) + inspector.planned_hours
+    return {d: load.get(d, 0.0) / capacity[d] for d in capacity}
+
+
+def _trim_to_capacity(demands: list[_Demand], inspectors: list[_Inspector], rng: np.random.Generator) -> list[_Demand]:
+    """Drop campaign tasks of any department whose demands exceed the load target."""
+    share = _load_share(demands, inspectors)
+    over = {d for d, s in share.items() if s > DEMAND_LOAD_TARGET}
+    if not over:
+        return demands
+    capacity: dict[str, float] = {}
+    for inspector in inspectors:
+        capacity[inspector.dept_id] = capacity.get(inspector.dept_id, 0.0) + inspector.planned_hours
+    load = {d: share[d] * capacity[d] for d in share}
+    drop: set[int] = set()
+    for index in rng.permutation(len(demands)):
+        demand = demands[int(index)]
+        if demand.kind == "campaign" and demand.dept_id in over and load[demand.dept_id] > DEMAND_LOAD_TARGET * capacity[demand.dept_id]:
+            load[demand.dept_id] -= demand.inspector_hours
+            drop.add(int(index))
+    return [d for i, d in enumerate(demands) if i not in drop]
+
+
+# --------------------------------------------------------------------------------------------
+# Leave, conflicts, history
+# --------------------------------------------------------------------------------------------
+
+
+def _build_leave(profile: DemoProfile, inspectors: list[_Inspector], rng: np.random.Generator) -> list[tuple[str, dt.date, dt.date]]:
+    """1–3 periods of 2–15 days: around Spring Festival, training courses, sick leave."""
+    rows: list[tuple[str, dt.date, dt.date]] = []
+    chosen = np.sort(rng.choice(len(inspectors), size=min(profile.n_leave_inspectors, len(inspectors)), replace=False))
+    for index in chosen:
+        periods: list[tuple[dt.date, dt.date]] = []
+        for _ in range(int(rng.integers(1, 4))):
+            reason = rng.random()
+            if reason < 0.3:  # extending the Spring Festival break
+                start = _random_date(rng, dt.date(2026, 2, 9), dt.date(2026, 2, 14))
+                length = int(rng.integers(5, 16))
+            elif reason < 0.6:  # training course
+                start = _random_date(rng, dt.date(2026, 3, 1), dt.date(2026, 11, 30))
+                length = int(rng.integers(2, 6))
+            else:  # sick leave or personal matters
+                start = _random_date(rng, HORIZON_START, dt.date(2026, 12, 15))
+                length = int(rng.integers(2, 16))
+            end = min(start + dt.timedelta(days=length - 1), HORIZON_END)
+            if all(end < s or start > e for s, e in periods):
+                periods.append((start, end))
+        rows.extend((inspectors[int(index)].inspector_id, s, e) for s, e in sorted(periods))
+    return rows
+
+
+def _build_conflicts(
+    profile: DemoProfile, inspectors: list[_Inspector], enterprises: _Enterprises, demands: list[_Demand],
+    rng: np.random.Generator,
+) -> list[tuple[str, str]]:  # fmt: skip
+    """回避: an inspector living in a township, or related to an owner, conflicts with a business there."""
+    served: dict[str, list[int]] = {}
+    for demand in demands:
+        served.setdefault(demand.dept_id, []).append(demand.enterprise)
+    served = {d: sorted(set(es)) for d, es in served.items()}
+    certified = [insp for insp in inspectors if insp.cert_no is not None and served.get(insp.dept_id)]
+    pairs: set[tuple[str, str]] = set()
+    attempts = 0
+    while len(pairs) < profile.n_conflicts and attempts < 50 * profile.n_conflicts:
+        attempts += 1
+        inspector = certified[int(rng.integers(len(certified)))]
+        candidates = served[inspector.dept_id]
+        home = enterprises.township_index[candidates[int(rng.integers(len(candidates)))]]
+        local = [e for e in candidates if enterprises.township_index[e] == home]
+        e = local[int(rng.integers(len(local)))]
+        pairs.add((inspector.inspector_id, enterprises.uscc[e]))
+    return sorted(pairs)
+
+
+def _history_workdays() -> list[dt.date]:
+    """2025 working days: weekdays less the main public holidays, plus the make-up Saturdays/Sundays."""
+    holidays = {dt.date(2025, 1, 1)}
+    for start, end in (((1, 28), (2, 4)), ((4, 4), (4, 6)), ((5, 1), (5, 5)), ((5, 31), (6, 2)), ((10, 1), (10, 8))):
+        day = dt.date(2025, *start)
+        while day <= dt.date(2025, *end):
+            holidays.add(day)
+            day += dt.timedelta(days=1)
+    make_up = {dt.date(2025, 1, 26), dt.date(2025, 2, 8), dt.date(2025, 4, 27), dt.date(2025, 9, 28), dt.date(2025, 10, 11)}
+    days = []
+    day = HISTORY_START
+    while day <= HISTORY_END:
+        if (day.weekday() < 5 and day not in holidays) or day in make_up:
+            days.append(day)
+        day += dt.timedelta(days=1)
+    return days
+
+
+def _build_history(
+    profile: DemoProfile, enterprises: _Enterprises, inspectors: list[_Inspector], rng: np.random.Generator,
+) -> tuple[list[tuple[str, str, dt.date, str | None, str]], list[tuple[int, str, dt.date, str]]]:  # fmt: skip
+    """2025 inspections (one row per inspector on the visit), plus a few at businesses since closed."""
+    workdays = _history_workdays()
+    staff: dict[str, list[str]] = {}
+    for inspector in inspectors:
+        if inspector.cert_no is not None:
+            staff.setdefault(inspector.dept_id, []).append(inspector.inspector_id)
+    pairs: list[tuple[int, str]] = []
+    weights: list[float] = []
+    for e in range(len(enterprises)):
+        depts = sorted({item.dept_id for item in ITEMS if item.dept_id in staff and item.applies_to(enterprises.industry[e])})
+        for dept_id in depts:
+            pairs.append((e, dept_id))
+            weight = 3.0 if enterprises.key_sector[e] else 1.0
+            weights.append(weight * (1.5 if enterprises.credit_tier[e] in ("C", "D") else 1.0))
+    p = np.array(weights) / sum(weights)
+    chosen = rng.choice(len(pairs), size=profile.n_history_visits, p=p)
+    kinds = ("key", "random", "campaign", "triggered", "followup")
+    kind_p = np.array([0.35, 0.30, 0.20, 0.10, 0.05])
+    rows: list[tuple[str, str, dt.date, str | None, str]] = []
+    visits: list[tuple[int, str, dt.date, str]] = []
+    seen: set[tuple[int, str, dt.date]] = set()
+    for index in chosen:
+        e, dept_id = pairs[int(index)]
+        date = workdays[int(rng.integers(len(workdays)))]
+        if (e, dept_id, date) in seen:
+            continue
+        seen.add((e, dept_id, date))
+        kind = kinds[int(rng.choice(len(kinds), p=kind_p))]
+        visits.append((e, dept_id, date, kind))
+        team = staff[dept_id]
+        crew = rng.choice(len(team), size=2 if len(team) >= 2 and rng.random() < 0.9 else 1, replace=False)
+        rows.extend((enterprises.uscc[e], dept_id, date, team[int(m)], kind) for m in np.sort(crew))
+
+    # Businesses that closed in 2025: valid codes not in the register (the loader skips them).
+    closed = _unique_usccs(rng, ["92"] * profile.n_closed_enterprise_visits, set(enterprises.uscc))
+    for code in closed:
+        dept_id = "SJ" if rng.random() < 0.7 or "ZF" not in staff else "ZF"
+        date = workdays[int(rng.integers(len(workdays)))]
+        team = staff[dept_id]
+        rows.append((code, dept_id, date, team[int(rng.integers(len(team)))], "random"))
+    return rows, visits
+
+
+# --------------------------------------------------------------------------------------------
+# Assembling the frames
+# --------------------------------------------------------------------------------------------
+
+
+def _text(values) -> pd.Series:
+    return pd.Series(list(values), dtype=object)
+
+
+def _frame(columns: dict[str, pd.Series], sort_by: list[str]) -> pd.DataFrame:
+    frame = pd.DataFrame(columns)
+    return frame.sort_values(sort_by, kind="stable").reset_index(drop=True)
+
+
+_STAGES = ("geography", "enterprises", "demands", "staff", "leave", "conflicts", "history", "trim")
+
+
+def generate_dataset(profile: str, seed: int) -> dict[str, pd.DataFrame]:
+    """Synthetic but realistic county dataset; same (profile, seed) -> identical frames.
+
+    ``profile`` is a key of ``PROFILES`` ("tiny", "county", "city"). The frames are keyed by
+    table name (townships, departments, enterprises, inspectors, leave, demands, sampling_plan,
+    conflicts, history) with the data-contract columns in contract order; durations are in
+    minutes, hours per day in hours, coordinates in WGS-84 degrees.
+    """
+    if profile not in PROFILES:
+        raise ValueError(f"unknown demo profile {profile!r}; choose one of {', '.join(PROFILES)}")
+    sizes = PROFILES[profile]
+    rngs = _stage_rngs(int(seed), _STAGES)
+
+    geography = _build_geography(sizes, rngs["geography"])
+    enterprises = _build_enterprises(sizes, geography, rngs["enterprises"])
+
+    # Staff is sized from the key, complaint and campaign workload (plus the expected random
+    # draws); follow-ups come after, because they revisit the 2025 history, which needs staff.
+    book = _DemandBook(enterprises, sizes.dept_ids, rngs["demands"])
+    _add_key_tasks(book)
+    n_triggered = round(0.05 * sizes.n_demands)
+    n_followup = round(0.04 * sizes.n_demands)
+    n_hard = round(sizes.hard_case_share * sizes.n_demands)
+    triggered = _add_triggered_tasks(book, n_triggered)
+    n_campaign = sizes.n_demands - len(book.demands) - n_followup - n_hard
+    _add_campaign_tasks(book, n_campaign, sizes.dept_ids)
+
+    sampling_rows = _sampling_rows(sizes)
+    workload_h: dict[str, float] = dict(_expected_random_hours(sampling_rows, enterprises))
+    for demand in book.demands:
+        workload_h[demand.dept_id] = workload_h.get(demand.dept_id, 0.0) + demand.inspector_hours
+    staff = _allocate_staff(sizes, workload_h)
+    inspectors = _build_inspectors(sizes, staff, rngs["staff"])
+
+    history_rows, history_visits = _build_history(sizes, enterprises, inspectors, rngs["history"])
+    _add_followup_tasks(book, n_followup, triggered, history_visits)
+    _add_hard_cases(book, n_hard)
+    demands = _trim_to_capacity(book.demands, inspectors, rngs["trim"])
+
+    leave_rows = _build_leave(sizes, inspectors, rngs["leave"])
+    conflict_rows = _build_conflicts(sizes, inspectors, enterprises, demands, rngs["conflicts"])
+
+    station_lat, station_lon = _to_lat_lon(geography.station_x_km, geography.station_y_km)
+    return {
+        "townships": _frame(
+            {
+                "township": _text(geography.township_names),
+                "lat": pd.Series(station_lat, dtype="float64"),
+                "lon": pd.Series(station_lon, dtype="float64"),
+            },
+            ["township"],
+        ),
+        "departments": _frame(
+            {"dept_id": _text(sizes.dept_ids), "name": _text(DEPARTMENT_NAMES[d] for d in sizes.dept_ids)},
+            ["dept_id"],
+        ),
+        "enterprises": _enterprise_frame(enterprises),
+        "inspectors": _inspector_frame(inspectors),
+        "leave": _frame(
+            {
+                "inspector_id": _text(r[0] for r in leave_rows),
+                "start": _text(r[1] for r in leave_rows),
+                "end": _text(r[2] for r in leave_rows),
+            },
+            ["inspector_id", "start"],
+        ),
+        "demands": _demand_frame(demands, enterprises),
+        "sampling_plan": _sampling_frame(sampling_rows),
+        "conflicts": _frame(
+            {"inspector_id": _text(r[0] for r in conflict_rows), "uscc": _text(r[1] for r in conflict_rows)},
+            ["inspector_id", "uscc"],
+        ),
+        "history": _frame(
+            {
+                "uscc": _text(r[0] for r in history_rows),
+                "dept_id": _text(r[1] for r in history_rows),
+                "date": _text(r[2] for r in history_rows),
+                "inspector_id": _text(r[3] for r in history_rows),
+                "kind": _text(r[4] for r in history_rows),
+            },
+            ["uscc", "dept_id", "date", "inspector_id"],
+        ),
+    }
+
+
+def _enterprise_frame(enterprises: _Enterprises) -> pd.DataFrame:
+    return _frame(
+        {
+            "uscc": _text(enterprises.uscc),
+            "name": _text(enterprises.name),
+            "township": _text(enterprises.township),
+            "lat": pd.Series(enterprises.lat, dtype="float64"),
+            "lon": pd.Series(enterprises.lon, dtype="float64"),
+            "industry": _text(enterprises.industry_text),
+            "credit_tier": _text(enterprises.credit_tier),
+            "positive_list": pd.Series(enterprises.positive_list, dtype=bool),
+            "sandbox": pd.Series(enterprises.sandbox, dtype=bool),
+            "observation_until": _text(enterprises.observation_until),
+            "key_sector": _text(enterprises.key_sector),
+        },
+        ["uscc"],
+    )
+
+
+def _inspector_frame(inspectors: list[_Inspector]) -> pd.DataFrame:
+    return _frame(
+        {
+            "inspector_id": _text(i.inspector_id for i in inspectors),
+            "name": _text(i.name for i in inspectors),
+            "dept_id": _text(i.dept_id for i in inspectors),
+            "cert_no": _text(i.cert_no for i in inspectors),
+            "delegated_depts": _text(i.delegated_depts for i in inspectors),
+            "hours_per_day": pd.Series([i.hours_per_day for i in inspectors], dtype="float64"),
+            "max_days": pd.Series([i.max_days for i in inspectors], dtype="Int64"),
+        },
+        ["inspector_id"],
+    )
+
+
+def _demand_frame(demands: list[_Demand], enterprises: _Enterprises) -> pd.DataFrame:
+    """Task ids number each department's tasks in window order: ``SJ-2026-00001``."""
+    ordered = sorted(
+        demands,
+        key=lambda d: (d.dept_id, d.window_start, d.window_end, enterprises.uscc[d.enterprise], d.item, d.kind),
+    )
+    serial: dict[str, int] = {}
+    task_ids = []
+    for demand in ordered:
+        serial[demand.dept_id] = serial.get(demand.dept_id, 0) + 1
+        task_ids.append(f"{demand.dept_id}-2026-{serial[demand.dept_id]:05d}")
+    return _frame(
+        {
+            "task_id": _text(task_ids),
+            "dept_id": _text(d.dept_id for d in ordered),
+            "uscc": _text(enterprises.uscc[d.enterprise] for d in ordered),
+            "item": _text(d.item for d in ordered),
+            "kind": _text(d.kind for d in ordered),
+            "window_start": _text(d.window_start for d in ordered),
+            "window_end": _text(d.window_end for d in ordered),
+            "duration_min": pd.Series([d.duration_min for d in ordered], dtype="int64"),
+            "min_inspectors": pd.Series([d.min_inspectors for d in ordered], dtype="int64"),
+            "delegable": pd.Series([d.delegable for d in ordered], dtype=bool),
+            "priority": pd.Series([d.priority for d in ordered], dtype="int64"),
+        },
+        ["task_id"],
+    )
+
+
+def _sampling_frame(rows: list[dict]) -> pd.DataFrame:
+    return _frame(
+        {
+            "plan_id": _text(r["plan_id"] for r in rows),
+            "dept_id": _text(r["dept_id"] for r in rows),
+            "item": _text(r["item"] for r in rows),
+            "industries": _text(r["industries"] for r in rows),
+            "tier": _text(r["tier"] for r in rows),
+            "ratio": pd.Series([r["ratio"] for r in rows], dtype="float64"),
+            "window_start": _text(r["window_start"] for r in rows),
+            "window_end": _text(r["window_end"] for r in rows),
+            "duration_min": pd.Series([r["duration_min"] for r in rows], dtype="int64"),
+            "delegable": pd.Series([r["delegable"] for r in rows], dtype=bool),
+            "joint_group": _text(r["joint_group"] for r in rows),
+        },
+        ["plan_id"],
+    )
