@@ -1,0 +1,174 @@
+"""随机选派: which persons fill the inspector seats of each crew-day, drawn at random.
+
+The optimiser decides how many inspectors of which department each crew-day needs (its
+*seats*); this module decides who. Each department fills its own seats, as in practice. For
+every working day, the seats and the eligible inspectors form a bipartite graph — certified,
+not on leave, not past ``max_days``, day long enough, no conflict (回避) with any enterprise of
+the crew's route, holding the delegations (委托) the seat needs — and a min-cost max-flow fills
+as many seats as possible at least cost, where the cost ranks candidates lexicographically:
+
+1. rotation: not the inspector who last inspected one of the route's enterprises, when another
+   can go;
+2. fair spread: fewer planned days so far first;
+3. lottery: a per-person, per-day number from a keyed hash of the seed, the date and the
+   inspector id, so the choice among equally loaded candidates is uniform, reproducible and
+   independent of file row order.
+
+Every filled seat records how many candidates it had and the winner's lottery number.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import pandas as pd
+from ortools.graph.python import min_cost_flow
+
+from planner.dataset import Dataset
+
+ALGORITHM = "planner-seat-lottery-v1"
+_ROTATION_COST = 10**12
+_DAY_COST = 10**7
+_LOTTERY_RANGE = 10**6
+
+REQUEST_COLUMNS = ["crew_id", "date", "dept_id", "seats", "needs_delegation", "day_minutes", "usccs"]
+MEMBER_COLUMNS = ["crew_id", "date", "inspector_id", "dept_id", "candidates", "lottery", "repeat_visit"]
+
+
+def lottery(seed: int, day: dt.date, inspector_id: str) -> int:
+    """The inspector's lottery number for one day, in [0, 10**6)."""
+    digest = hashlib.blake2b(f"{ALGORITHM}|{seed}|{day.isoformat()}|{inspector_id}".encode(), digest_size=8)
+    return int.from_bytes(digest.digest(), "little") % _LOTTERY_RANGE
+
+
+@dataclass
+class Roster:
+    """Who may inspect when: certification, leave, conflicts, delegations and day budgets."""
+
+    dept_of: dict[str, str]
+    hours_per_day: dict[str, float]
+    max_days: dict[str, int]
+    delegations: dict[str, frozenset[str]]
+    leave: dict[str, set[dt.date]]
+    conflicts: dict[str, frozenset[str]]  # inspector → enterprises
+    last_inspectors: dict[str, frozenset[str]]  # enterprise → who inspected it last
+    days_used: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    @classmethod
+    def from_dataset(cls, dataset: Dataset, working_days: int, planned_share: float) -> Roster:
+        """Certified inspectors only: without 执法证 nobody is sent."""
+        staff = dataset.inspectors[dataset.inspectors["cert_no"].notna()].sort_values("inspector_id")
+        default_days = int(planned_share * working_days)
+        leave: dict[str, set[dt.date]] = defaultdict(set)
+        for who, start, end in dataset.leave[["inspector_id", "start", "end"]].itertuples(index=False):
+            leave[who].update(d.date() for d in pd.date_range(start, end))
+        history = dataset.history.dropna(subset=["inspector_id"])
+        latest = history[history["date"] == history.groupby("uscc")["date"].transform("max")]
+        return cls(
+            dept_of=dict(zip(staff["inspector_id"], staff["dept_id"])),
+            hours_per_day=dict(zip(staff["inspector_id"], staff["hours_per_day"])),
+            max_days={i: default_days if pd.isna(m) else int(m) for i, m in zip(staff["inspector_id"], staff["max_days"])},
+            delegations={i: frozenset(d) for i, d in zip(staff["inspector_id"], staff["delegated_depts"])},
+            leave=leave,
+            conflicts=dataset.conflicts.groupby("inspector_id")["uscc"].agg(frozenset).to_dict(),
+            last_inspectors=latest.groupby("uscc")["inspector_id"].agg(frozenset).to_dict(),
+        )  # fmt: skip
+
+    def why_not(self, inspector: str, day: dt.date, request: pd.Series, busy: set[str]) -> str | None:
+        """Why ``inspector`` cannot take a seat of ``request`` on ``day`` (None: eligible)."""
+        if self.dept_of[inspector] != request["dept_id"]:
+            return "other department"
+        if day in self.leave.get(inspector, ()):
+            return "on leave"
+        if inspector in busy:
+            return "already on another crew"
+        if self.days_used[inspector] >= self.max_days[inspector]:
+            return "max_days used"
+        if self.hours_per_day[inspector] * 60 < request["day_minutes"]:
+            return "day too long for their hours_per_day"
+        if not set(request["needs_delegation"]) <= self.delegations[inspector]:
+            return "no delegation"
+        if self.conflicts.get(inspector, frozenset()) & set(request["usccs"]):
+            return "conflict (回避)"
+        return None
+
+
+@dataclass(frozen=True)
+class Staffing:
+    """Members of each crew-day and the seats nobody could fill, with the reasons."""
+
+    members: pd.DataFrame  # MEMBER_COLUMNS
+    unfilled: pd.DataFrame  # crew_id, date, dept_id, missing, reason
+
+
+def staff_crews(requests: pd.DataFrame, roster: Roster, seed: int) -> Staffing:
+    """Fill the seats of ``requests`` (REQUEST_COLUMNS) day by day; updates ``roster.days_used``."""
+    members, unfilled = [], []
+    for day, todays in requests.sort_values(["date", "crew_id", "dept_id"]).groupby("date", sort=True):
+        day = pd.Timestamp(day).date()
+        filled, missing = _fill_day(day, todays.reset_index(drop=True), roster, seed)
+        members += filled
+        unfilled += missing
+    return Staffing(pd.DataFrame(members, columns=MEMBER_COLUMNS),
+                    pd.DataFrame(unfilled, columns=["crew_id", "date", "dept_id", "missing", "reason"]))  # fmt: skip
+
+
+def _fill_day(day: dt.date, requests: pd.DataFrame, roster: Roster, seed: int) -> tuple[list, list]:
+    """One day's seats as a min-cost max-flow: source → seat → inspector → sink, capacity 1."""
+    people = sorted(roster.dept_of)
+    person_node = {p: i for i, p in enumerate(people)}
+    by_dept: dict[str, list[str]] = defaultdict(list)
+    for person in people:
+        by_dept[roster.dept_of[person]].append(person)
+    n_slots = int(requests["seats"].sum())
+    source, sink = len(people) + n_slots, len(people) + n_slots + 1
+    slot_node = len(people) - 1
+    flow = min_cost_flow.SimpleMinCostFlow()
+    arcs: dict[int, tuple[int, str, int, bool, int]] = {}
+    for r, request in requests.iterrows():
+        eligible = [p for p in by_dept[request["dept_id"]] if roster.why_not(p, day, request, busy=set()) is None]
+        for _ in range(int(request["seats"])):
+            slot_node += 1
+            flow.add_arc_with_capacity_and_unit_cost(source, slot_node, 1, 0)
+            for person in eligible:
+                repeat = any(person in roster.last_inspectors.get(u, frozenset()) for u in request["usccs"])
+                ticket = lottery(seed, day, person)
+                cost = _ROTATION_COST * repeat + _DAY_COST * roster.days_used[person] + ticket
+                arc = flow.add_arc_with_capacity_and_unit_cost(slot_node, person_node[person], 1, cost)
+                arcs[arc] = (r, person, ticket, repeat, len(eligible))
+    for person in people:
+        flow.add_arc_with_capacity_and_unit_cost(person_node[person], sink, 1, 0)
+    flow.set_node_supply(source, n_slots)
+    flow.set_node_supply(sink, -n_slots)
+    if n_slots and flow.solve_max_flow_with_min_cost() != flow.OPTIMAL:
+        raise RuntimeError(f"seat assignment on {day} failed")  # cannot happen: the graph is valid
+    filled, taken = [], defaultdict(int)
+    for arc, (r, person, ticket, repeat, n_candidates) in arcs.items():
+        if flow.flow(arc):
+            request = requests.loc[r]
+            filled.append((request["crew_id"], day, person, request["dept_id"], n_candidates, ticket, repeat))
+            taken[r] += 1
+    for person in {row[2] for row in filled}:
+        roster.days_used[person] += 1
+    busy = {row[2] for row in filled}
+    missing = []
+    for r, request in requests.iterrows():
+        short = int(request["seats"]) - taken[r]
+        if short:
+            missing.append((request["crew_id"], day, request["dept_id"], short, _explain(day, request, roster, busy)))
+    return filled, missing
+
+
+def _explain(day: dt.date, request: pd.Series, roster: Roster, busy: set[str]) -> str:
+    """Why a department's seat stayed empty: the count of its inspectors per obstacle."""
+    reasons: dict[str, int] = defaultdict(int)
+    for person in sorted(roster.dept_of):
+        if roster.dept_of[person] == request["dept_id"]:
+            reasons[roster.why_not(person, day, request, busy) or "eligible but not assigned"] += 1
+    if not reasons:
+        return f"{request['dept_id']} has no certified inspector"
+    detail = ", ".join(f"{n} {why}" for why, n in sorted(reasons.items()))
+    return f"no inspector of {request['dept_id']} is free on {day.isoformat()} ({detail})"
