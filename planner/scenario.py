@@ -67,6 +67,13 @@ class Caps(_Section):
     positive_list_per_year: int = Field(1, ge=0)  # any department at a positive-list enterprise
 
 
+class Travel(_Section):
+    """Travel-time model: great-circle distance × detour factor at a road speed (planner.travel)."""
+
+    detour_factor: float = Field(1.3, ge=1, le=3)
+    speed_kmh: float = Field(30.0, gt=0, le=120)
+
+
 class Scenario(_Section):
     """A validated scenario; ``dataset`` is resolved against the file that states it."""
 
@@ -77,6 +84,7 @@ class Scenario(_Section):
     seed: int
     solver: Solver = Solver()
     caps: Caps = Caps()
+    travel: Travel = Travel()
     planned_share: float = Field(0.2, gt=0, le=1)
     #: days of the month (inclusive; [26, 5] wraps the month end) with no capped visits
     quiet_days: Annotated[tuple[DayOfMonth, DayOfMonth], Field(strict=False)] | None = None
@@ -138,7 +146,7 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-_SECTIONS = {"": Scenario, "horizon": Horizon, "solver": Solver, "caps": Caps}
+_SECTIONS = {"": Scenario, "horizon": Horizon, "solver": Solver, "caps": Caps, "travel": Travel}
 
 
 def _key_problem(path: Path, error: dict[str, Any]) -> Problem:

@@ -1,0 +1,128 @@
+"""The solver-ready instance: every task to place, with the working days it may be done on.
+
+A task may be done on an official working day inside its window ∩ the horizon; random and
+campaign tasks only after the enterprise's observation period (观察期); capped tasks (every kind
+but triggered and followup) never on quiet days. Days are indices into the horizon's working
+days, so a window is a contiguous range ``[first_day, last_day]`` and quiet days are holes in it.
+A task with no such day is unscheduled before any optimisation, with the reason in words.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from planner.dataset import Dataset
+from planner.schema import MANDATORY_KINDS, UNCAPPED_KINDS
+from planner.scenario import Scenario
+from planner.workdays import WorkCalendar
+
+#: kinds whose window starts only after the observation period
+OBSERVED_KINDS = frozenset({"random", "campaign"})
+
+TASK_COLUMNS = ["task_id", "dept_id", "uscc", "item", "kind", "window_start", "window_end", "duration_min",
+                "min_inspectors", "delegable", "priority", "plan_id"]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Instance:
+    """Tasks with their feasible working days, ready for the model."""
+
+    workdays: tuple[dt.date, ...]
+    quiet: np.ndarray  # bool per working day: capped visits barred
+    tasks: pd.DataFrame  # TASK_COLUMNS + mandatory, capped, first_day, last_day (−1 when none)
+    unplaceable: pd.DataFrame  # task_id, reason: tasks with no feasible day at all
+
+    def feasible_days(self, task: pd.Series) -> np.ndarray:
+        """Working-day indices on which ``task`` may be done."""
+        return feasible_days(task["first_day"], task["last_day"], task["capped"], self.quiet)
+
+
+def feasible_days(first: int, last: int, capped: bool, quiet: np.ndarray) -> np.ndarray:
+    """Working-day indices in [first, last], without quiet days for a capped task."""
+    if first < 0 or first > last:
+        return np.zeros(0, dtype=np.int64)
+    days = np.arange(first, last + 1)
+    return days[~quiet[days]] if capped else days
+
+
+def all_tasks(dataset: Dataset, random_tasks: pd.DataFrame) -> pd.DataFrame:
+    """The demands and the drawn random tasks in one frame, sorted by task_id."""
+    demands = dataset.demands.reset_index(drop=True).assign(plan_id=None)
+    tasks = pd.concat([demands[TASK_COLUMNS], random_tasks[TASK_COLUMNS]], ignore_index=True)
+    return tasks.sort_values("task_id", kind="stable").reset_index(drop=True)
+
+
+def build_instance(dataset: Dataset, random_tasks: pd.DataFrame, scenario: Scenario, calendar: WorkCalendar) -> Instance:
+    """Every task's feasible working days under the horizon, observation and quiet-day rules."""
+    tasks = all_tasks(dataset, random_tasks)
+    workdays = pd.DatetimeIndex(pd.to_datetime(list(calendar.workdays)))
+    quiet = np.array([scenario.quiet(d) for d in calendar.workdays], dtype=bool)
+    observation = tasks["uscc"].map(dataset.enterprises.set_index("uscc")["observation_until"])
+    observed = tasks["kind"].isin(OBSERVED_KINDS) & observation.notna()
+    horizon_start, horizon_end = pd.Timestamp(scenario.horizon.start), pd.Timestamp(scenario.horizon.end)
+    start = tasks["window_start"].where(tasks["window_start"] > horizon_start, horizon_start)
+    after_observation = observation + pd.Timedelta(days=1)
+    start = start.where(~observed | (after_observation <= start), after_observation)
+    end = tasks["window_end"].where(tasks["window_end"] < horizon_end, horizon_end)
+    first = workdays.searchsorted(start.to_numpy(), side="left")
+    last = workdays.searchsorted(end.to_numpy(), side="right") - 1
+    tasks = tasks.assign(
+        mandatory=tasks["kind"].isin(MANDATORY_KINDS), capped=~tasks["kind"].isin(UNCAPPED_KINDS),
+        first_day=first, last_day=last,
+    )  # fmt: skip
+    reasons = {}
+    for row in tasks[first > last].itertuples():
+        reasons[row.task_id] = _no_day_reason(row, horizon_start, horizon_end, observation[row.Index], observed[row.Index])
+    for row in tasks[(first <= last) & tasks["capped"]].itertuples():
+        if not len(feasible_days(row.first_day, row.last_day, True, quiet)):
+            reasons[row.task_id] = "every working day of its window is a quiet day (no routine visits)"
+    tasks.loc[tasks["task_id"].isin(reasons), ["first_day", "last_day"]] = -1
+    unplaceable = pd.DataFrame({"task_id": list(reasons), "reason": list(reasons.values())})
+    return Instance(tuple(calendar.workdays), quiet, tasks, unplaceable.sort_values("task_id", ignore_index=True))
+
+
+def _no_day_reason(row, horizon_start, horizon_end, observation_until, observed) -> str:
+    """Why a task's window holds no working day, in an official's words."""
+    window = f"{row.window_start.date().isoformat()}…{row.window_end.date().isoformat()}"
+    if row.window_end < horizon_start or row.window_start > horizon_end:
+        return f"outside the horizon: its window {window} does not meet the planning period"
+    if observed and observation_until >= min(row.window_end, horizon_end):
+        return (f"the enterprise is in its observation period (观察期) until {observation_until.date().isoformat()}, "
+                f"through the whole window {window}")  # fmt: skip
+    return f"no official working day in its window {window} (holidays)"
+
+
+def min_stabbing(first: np.ndarray, last: np.ndarray) -> int:
+    """Fewest days that hit every interval [first, last] (inclusive day indices).
+
+    Greedy by earliest end is exact for intervals: take the first interval's last day, skip
+    every interval it hits, repeat.
+    """
+    order = np.argsort(last, kind="stable")
+    count, stab = 0, -1
+    for i in order:
+        if first[i] > stab:
+            stab = last[i]
+            count += 1
+    return count
+
+
+def stabbing_bound(tasks: pd.DataFrame, by: list[str]) -> int:
+    """Σ over groups of ``by`` of the fewest days hitting every task's [first_day, last_day]."""
+    placeable = tasks[tasks["first_day"] >= 0]
+    return int(sum(min_stabbing(g["first_day"].to_numpy(), g["last_day"].to_numpy())
+                   for _, g in placeable.groupby(by, sort=False)))  # fmt: skip
+
+
+def lower_bound_visits(scheduled: pd.DataFrame) -> int:
+    """Contract KPI: per enterprise, the fewest working days hitting every scheduled task's window."""
+    return stabbing_bound(scheduled, ["uscc"])
+
+
+def baseline_visits(scheduled: pd.DataFrame) -> int:
+    """Contract KPI: the same per (department, enterprise) — every department planning alone."""
+    return stabbing_bound(scheduled, ["dept_id", "uscc"])
