@@ -6,6 +6,7 @@ and a report naming file, row, column, value and rule — never a traceback.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -163,6 +164,45 @@ def demo_data(
     if moved:
         err.print(f"the previous {out_dir} was moved to {moved}")
     err.print(f"wrote {out_dir}: " + ", ".join(f"{name} {n:,}" for name, n in rows.items()))
+
+
+@app.command()
+def plan(
+    scenario_file: Annotated[Path, typer.Argument(metavar="SCENARIO", help="Scenario .toml file.", exists=True)],
+    out_dir: Annotated[Path, typer.Option("--out", help="Plan folder to create (never overwritten).")],
+    force: Annotated[bool, typer.Option(help="Replace an existing folder (it is moved aside, not deleted).")] = False,
+) -> None:
+    """综合查一次: draw, merge tasks into joint visits, staff crews, route their days; write the plan folder.
+
+    The plan is checked against every hard rule before it is written; what cannot be placed is
+    listed in unscheduled.parquet with its reason.
+
+    Example: planner plan scenarios/baseline.toml --out plans/2026
+    """
+    from planner.checker import check_plan
+    from planner.pipeline import make_plan, write_plan
+
+    started = dt.datetime.now().astimezone()
+    with _reported():
+        scenario = load_scenario(scenario_file)
+        dataset = load_dataset(scenario.dataset)
+        calendar = work_calendar(scenario.horizon.start, scenario.horizon.end, dataset.calendar_overrides(),
+                                 where=str(scenario_file))  # fmt: skip
+        if out_dir.exists() and not force:
+            raise OutputExistsError(f"{out_dir} already exists; choose another --out or pass --force")
+        result = make_plan(dataset, scenario, calendar)
+        broken = check_plan(result.tables, dataset, scenario, set(calendar.workdays))
+        if broken:
+            for line in broken[:50]:
+                err.print(f"[red]rule broken[/]: {line}", highlight=False)
+            err.print(f"[bold red]internal error[/]: the plan breaks {len(broken)} hard rule(s); nothing was written")
+            raise typer.Exit(3)
+        moved = write_plan(result, out_dir, dataset, scenario, started, replace=force)
+    if moved:
+        err.print(f"the previous {out_dir} was moved to {moved}")
+    kpis = {k: v for k, v in result.kpis.items() if not isinstance(v, dict)}
+    out.print(_rich(pd.DataFrame({"kpi": list(kpis), "value": [str(v) for v in kpis.values()]}), "Plan KPIs"))
+    err.print(f"wrote {out_dir}: " + ", ".join(f"{k} {v:.1f}s" for k, v in result.timings.items()))
 
 
 @app.command()

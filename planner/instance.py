@@ -36,6 +36,11 @@ class Instance:
     tasks: pd.DataFrame  # TASK_COLUMNS + mandatory, capped, first_day, last_day (−1 when none)
     unplaceable: pd.DataFrame  # task_id, reason: tasks with no feasible day at all
 
+    @property
+    def years(self) -> np.ndarray:
+        """Calendar year of each working day."""
+        return np.array([d.year for d in self.workdays])
+
     def feasible_days(self, task: pd.Series) -> np.ndarray:
         """Working-day indices on which ``task`` may be done."""
         return feasible_days(task["first_day"], task["last_day"], task["capped"], self.quiet)

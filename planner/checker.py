@@ -1,0 +1,241 @@
+"""The plan checker: every hard rule, re-checked from the plan tables alone.
+
+This is the specification of a valid plan. It does not share code with the planner's model or
+scheduler — only the input loaders, the calendar and the travel model, which define the facts
+the rules speak of — so a bug in planning cannot hide itself here. Every plan a test produces
+goes through ``check_plan``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from planner.caps import capped_history
+from planner.dataset import Dataset
+from planner.scenario import Scenario
+from planner.schema import UNCAPPED_KINDS
+from planner.travel import great_circle_km
+
+OBSERVED_KINDS = ("random", "campaign")
+
+
+@dataclass(frozen=True)
+class PlanTables:
+    """The tables of a plan folder (contract names and columns)."""
+
+    tasks: pd.DataFrame
+    visits: pd.DataFrame
+    visit_tasks: pd.DataFrame
+    crews: pd.DataFrame
+    routes: pd.DataFrame
+    unscheduled: pd.DataFrame
+
+
+def check_plan(plan: PlanTables, dataset: Dataset, scenario: Scenario, workdays: set) -> list[str]:
+    """Every broken hard rule, one sentence each; [] for a valid plan."""
+    problems: list[str] = []
+    for rule in (_each_task_once, _visit_days, _caps, _crews, _routes):
+        problems += rule(plan, dataset, scenario, workdays)
+    return problems
+
+
+def _day(value) -> pd.Timestamp:
+    return pd.Timestamp(value).normalize()
+
+
+def _each_task_once(plan, dataset, scenario, workdays) -> list[str]:
+    """Each task is done at most once, or listed as unscheduled with a reason — never both, never lost."""
+    out = []
+    placed = plan.visit_tasks["task_id"]
+    unscheduled = plan.unscheduled["task_id"]
+    for task_id in placed[placed.duplicated()].unique():
+        out.append(f"task {task_id} is in more than one visit")
+    for task_id in sorted(set(placed) & set(unscheduled)):
+        out.append(f"task {task_id} is both placed and unscheduled")
+    missing = set(plan.tasks["task_id"]) - set(placed) - set(unscheduled)
+    out += [f"task {t} is neither placed nor unscheduled (dropped silently)" for t in sorted(missing)]
+    unknown = (set(placed) | set(unscheduled)) - set(plan.tasks["task_id"])
+    out += [f"task {t} is not in tasks.parquet" for t in sorted(unknown)]
+    blank = plan.unscheduled[plan.unscheduled["reason"].fillna("").str.strip() == ""]
+    out += [f"unscheduled task {t} has no reason" for t in blank["task_id"]]
+    demands = set(dataset.demands["task_id"])
+    out += [f"demand {t} is missing from tasks.parquet" for t in sorted(demands - set(plan.tasks["task_id"]))]
+    return out
+
+
+def _joined(plan) -> pd.DataFrame:
+    """visit_tasks with their visit (date, uscc, crew) and task (window, kind …)."""
+    visits = plan.visits.set_index("visit_id")
+    tasks = plan.tasks.set_index("task_id")
+    joined = plan.visit_tasks[["task_id", "visit_id"]].join(visits[["uscc", "date", "crew_id"]], on="visit_id")
+    return joined.join(tasks.drop(columns=["uscc"]), on="task_id", rsuffix="_task")
+
+
+def _visit_days(plan, dataset, scenario, workdays) -> list[str]:
+    """Working day inside each task's window ∩ horizon, after observation, quiet days kept free."""
+    out = []
+    joined = _joined(plan)
+    tasks = plan.tasks.set_index("task_id")
+    mismatch = joined[joined["uscc"] != joined["task_id"].map(tasks["uscc"])]
+    out += [f"task {r.task_id} is at another enterprise than its visit {r.visit_id}" for r in mismatch.itertuples()]
+    observation = dataset.enterprises.set_index("uscc")["observation_until"]
+    capped_visits = set(_capped_visit_ids(plan))
+    start, end = pd.Timestamp(scenario.horizon.start), pd.Timestamp(scenario.horizon.end)
+    for r in joined.itertuples():
+        day = _day(r.date)
+        if day.date() not in workdays:
+            out.append(f"visit {r.visit_id} on {day.date()} is not an official working day")
+        if not (max(_day(r.window_start), start) <= day <= min(_day(r.window_end), end)):
+            out.append(f"task {r.task_id} on {day.date()} is outside its window ∩ horizon")
+        until = observation.get(r.uscc)
+        if r.kind in OBSERVED_KINDS and pd.notna(until) and day <= until:
+            out.append(f"{r.kind} task {r.task_id} on {day.date()} is inside the observation period (until {until.date()})")
+        if r.visit_id in capped_visits and scenario.quiet(day.date()):
+            out.append(f"capped visit {r.visit_id} on {day.date()} falls on a quiet day")
+    return out
+
+
+def _capped_visit_ids(plan) -> list[str]:
+    """A visit is capped unless every task in it is triggered or followup."""
+    kinds = plan.visit_tasks.groupby("visit_id")["kind"].agg(lambda k: set(k) <= UNCAPPED_KINDS)
+    return list(kinds.index[~kinds])
+
+
+def _caps(plan, dataset, scenario, workdays) -> list[str]:
+    """一年最多查一次 and the per-department yearly cap, counting history."""
+    out = []
+    capped = plan.visits[plan.visits["visit_id"].isin(_capped_visit_ids(plan))]
+    capped_tasks = plan.visit_tasks[plan.visit_tasks["visit_id"].isin(capped["visit_id"])]
+    per_dept = capped_tasks.join(capped.set_index("visit_id")[["uscc", "date"]], on="visit_id")
+    per_dept = per_dept[["uscc", "dept_id", "date"]].assign(date=lambda f: pd.to_datetime(f["date"]))
+    history = capped_history(dataset.history)[["uscc", "dept_id", "date"]]
+    visits = pd.concat([per_dept, history]).drop_duplicates()
+    visits["year"] = visits["date"].dt.year
+    # only years the plan adds a capped visit to: history alone is the past, not this plan's doing
+    planned = set(zip(per_dept["uscc"], per_dept["date"].dt.year))
+    visits = visits[[key in planned for key in zip(visits["uscc"], visits["year"])]]
+    counts = visits.groupby(["uscc", "dept_id", "year"]).size()
+    for (uscc, dept, year), n in counts[counts > scenario.caps.per_dept_per_year].items():
+        out.append(f"{dept} has {n} capped visits at {uscc} in {year} (cap {scenario.caps.per_dept_per_year})")
+    positive = set(dataset.enterprises.loc[dataset.enterprises["positive_list"], "uscc"])
+    dates = visits[visits["uscc"].isin(positive)].drop_duplicates(["uscc", "date"]).groupby(["uscc", "year"]).size()
+    for (uscc, year), n in dates[dates > scenario.caps.positive_list_per_year].items():
+        out.append(f"positive-list {uscc} has {n} capped visits in {year} (cap {scenario.caps.positive_list_per_year})")
+    return out
+
+
+def _crews(plan, dataset, scenario, workdays) -> list[str]:
+    """Certified, available, conflict-free crews of the right size and departments, one a day each."""
+    out = []
+    crews, visits = plan.crews, plan.visits
+    inspectors = dataset.inspectors.set_index("inspector_id")
+    members = crews.groupby(["crew_id", "date"])["inspector_id"].agg(list)
+    leave = defaultdict(set)
+    for who, a, b in dataset.leave[["inspector_id", "start", "end"]].itertuples(index=False):
+        leave[who].update(d.date() for d in pd.date_range(a, b))
+    conflicts = set(zip(dataset.conflicts["inspector_id"], dataset.conflicts["uscc"]))
+    for (crew_id, date), people in members.items():
+        for who in people:
+            if who not in inspectors.index or pd.isna(inspectors.at[who, "cert_no"]):
+                out.append(f"crew {crew_id} on {_day(date).date()}: {who} is not a certified inspector")
+            elif _day(date).date() in leave[who]:
+                out.append(f"crew {crew_id} on {_day(date).date()}: {who} is on leave")
+    twice = crews.groupby(["inspector_id", "date"])["crew_id"].nunique()
+    out += [f"{who} is on {n} crews on {_day(d).date()}" for (who, d), n in twice[twice > 1].items()]
+    default_days = int(scenario.planned_share * len(workdays))
+    days = crews.drop_duplicates(["inspector_id", "date"]).groupby("inspector_id").size()
+    for who, n in days.items():
+        limit = inspectors.at[who, "max_days"] if who in inspectors.index else None
+        limit = default_days if limit is None or pd.isna(limit) else int(limit)
+        if n > limit:
+            out.append(f"{who} works {n} planned days, more than max_days {limit}")
+    tasks_of = {v: f for v, f in _joined(plan).groupby("visit_id")}
+    route_of = visits.groupby(["crew_id", "date"])["uscc"].agg(set).to_dict()
+    dept_of, cert = inspectors["dept_id"].to_dict(), inspectors["delegated_depts"].to_dict()
+    for visit in visits.itertuples():
+        day = _day(visit.date).date()
+        people = members.get((visit.crew_id, visit.date))
+        if people is None:
+            out.append(f"visit {visit.visit_id} has no crew {visit.crew_id} on {day}")
+            continue
+        own = tasks_of.get(visit.visit_id)
+        if own is None:
+            out.append(f"visit {visit.visit_id} has no tasks")
+            continue
+        need = max(int(own["min_inspectors"].max()), 2)
+        if len(people) < need:
+            out.append(f"visit {visit.visit_id}: crew of {len(people)} but {need} inspectors needed")
+        depts = {dept_of[p] for p in people if p in dept_of}
+        delegated = set().union(*(set(cert[p]) for p in people if p in cert))
+        for t in own.itertuples():
+            if t.dept_id not in depts and not (t.delegable and t.dept_id in delegated):
+                out.append(f"visit {visit.visit_id}: no inspector of {t.dept_id} (or delegated for it) for task {t.task_id}")
+        for p in people:
+            for u in route_of[(visit.crew_id, visit.date)]:
+                if (p, u) in conflicts:
+                    out.append(f"crew {visit.crew_id} on {day}: {p} has a conflict (回避) with {u}")
+    return sorted(set(out))
+
+
+def _routes(plan, dataset, scenario, workdays) -> list[str]:
+    """Routes from and back to the station; times add up; the day fits every member's hours."""
+    out = []
+    routes = plan.routes.sort_values(["crew_id", "date", "seq"])
+    visits = plan.visits.set_index("visit_id")
+    ent = dataset.enterprises.set_index("uscc")
+    stations = dataset.townships.set_index("township")
+    inspectors = dataset.inspectors.set_index("inspector_id")
+    tasks = plan.tasks.set_index("task_id")
+    onsite = plan.visit_tasks.join(tasks["duration_min"], on="task_id")
+    if scenario.onsite == "parallel":
+        onsite = onsite.groupby(["visit_id", "dept_id"])["duration_min"].sum().groupby("visit_id").max()
+    else:
+        onsite = onsite.groupby("visit_id")["duration_min"].sum()
+    crews = plan.crews.drop_duplicates(["crew_id", "date"]).set_index(["crew_id", "date"])
+    hours = plan.crews.assign(h=plan.crews["inspector_id"].map(inspectors["hours_per_day"]))
+    hours = hours.groupby(["crew_id", "date"])["h"].min()
+    missing = set(visits.index) - set(routes["visit_id"])
+    out += [f"visit {v} is on no route" for v in sorted(missing)]
+    detour, speed = scenario.travel.detour_factor, scenario.travel.speed_kmh
+
+    def minutes(a, b) -> int:
+        km = float(great_circle_km(a[0], a[1], b[0], b[1]))
+        return int(np.ceil(round(km * detour / speed * 60, 9)))
+
+    for (crew_id, date), legs in routes.groupby(["crew_id", "date"], sort=False):
+        where = f"crew {crew_id} on {_day(date).date()}"
+        if (crew_id, date) not in crews.index:
+            out.append(f"{where}: route without crew rows")
+            continue
+        crew = crews.loc[(crew_id, date)]
+        station = stations.loc[crew["township"], ["lat", "lon"]].to_numpy(dtype=float)
+        if list(legs["seq"]) != list(range(1, len(legs) + 1)):
+            out.append(f"{where}: seq is not 1…{len(legs)}")
+        here, clock = station, int(crew["day_start_min"])
+        for leg in legs.itertuples():
+            visit = visits.loc[leg.visit_id]
+            there = ent.loc[visit["uscc"], ["lat", "lon"]].to_numpy(dtype=float)
+            travel = minutes(here, there)
+            if leg.travel_min != travel:
+                out.append(f"{where}: leg into {leg.visit_id} takes {travel} min, not {leg.travel_min}")
+            if leg.arrive_min < clock + travel:
+                out.append(f"{where}: arrives at {leg.visit_id} before it can get there")
+            if leg.depart_min - leg.arrive_min < onsite.get(leg.visit_id, 0):
+                out.append(f"{where}: stays {leg.depart_min - leg.arrive_min} min at {leg.visit_id}, "
+                           f"its tasks need {onsite.get(leg.visit_id, 0)}")  # fmt: skip
+            if (visit["start_min"], visit["end_min"]) != (leg.arrive_min, leg.depart_min):
+                out.append(f"{where}: visit {leg.visit_id} times differ from its route")
+            if visit["crew_id"] != crew_id or _day(visit["date"]) != _day(date):
+                out.append(f"{where}: visit {leg.visit_id} belongs to another crew or day")
+            here, clock = there, int(leg.depart_min)
+        back = clock + minutes(here, station)
+        if int(crew["day_end_min"]) < back:
+            out.append(f"{where}: day ends at {crew['day_end_min']} before the crew is back ({back})")
+        length = int(crew["day_end_min"]) - int(crew["day_start_min"])
+        if length > hours.loc[(crew_id, date)] * 60:
+            out.append(f"{where}: a {length}-minute day exceeds a member's hours_per_day")
+    return out

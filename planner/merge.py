@@ -1,0 +1,170 @@
+"""综合查一次: merge the tasks of each enterprise into as few visits as their windows allow.
+
+Per enterprise, greedy stabbing by earliest last feasible day is exact for intervals: it gives
+the fewest visit groups, each with the working days common to all its tasks, so the scheduler
+can still move the visit inside that range. The yearly caps (一年最多查一次, per department)
+are then applied group by group: a group beyond a cap loses its capped tasks, mandatory ones
+last, and each task that loses says why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from planner.caps import per_dept_used, positive_list_used, used_dates
+from planner.dataset import Dataset
+from planner.instance import Instance, feasible_days
+from planner.scenario import Scenario
+
+#: the longest stay planned at one enterprise; a bigger group is split into several visits
+MAX_VISIT_ONSITE_MIN = 360
+
+
+@dataclass
+class VisitGroup:
+    """Tasks of one enterprise to be checked in one stay, and the days they can share.
+
+    ``tasks`` are records (dicts) of ``Instance.tasks``: the per-enterprise loops stay in plain
+    Python, which is far faster than thousands of tiny frames.
+    """
+
+    uscc: str
+    tasks: list[dict]
+    days: np.ndarray  # working-day indices common to every task
+    group_id: int = 0
+
+    @property
+    def depts(self) -> tuple[str, ...]:
+        return tuple(sorted({t["dept_id"] for t in self.tasks}))
+
+    @property
+    def capped(self) -> bool:
+        return any(t["capped"] for t in self.tasks)
+
+    @property
+    def mandatory(self) -> bool:
+        return any(t["mandatory"] for t in self.tasks)
+
+    @property
+    def min_crew(self) -> int:
+        return max(2, max(int(t["min_inspectors"]) for t in self.tasks))
+
+    def onsite_min(self, mode: str) -> int:
+        """On-site minutes: the sum of the tasks, or (parallel) the largest per-department sum."""
+        if mode == "parallel":
+            per_dept: dict[str, int] = {}
+            for t in self.tasks:
+                per_dept[t["dept_id"]] = per_dept.get(t["dept_id"], 0) + int(t["duration_min"])
+            return max(per_dept.values())
+        return sum(int(t["duration_min"]) for t in self.tasks)
+
+    def value(self) -> tuple:
+        """Which group keeps a scarce cap: mandatory tasks, then more tasks, then priority."""
+        return (sum(t["mandatory"] for t in self.tasks), len(self.tasks), sum(int(t["priority"]) for t in self.tasks))
+
+
+def stab_groups(instance: Instance, tasks: list[dict]) -> list[tuple[list[dict], np.ndarray]]:
+    """Fewest groups of one enterprise's tasks sharing a day (exact for plain windows)."""
+    feasible = {t["task_id"]: feasible_days(t["first_day"], t["last_day"], t["capped"], instance.quiet) for t in tasks}
+    remaining = sorted(tasks, key=lambda t: (int(feasible[t["task_id"]][-1]), t["task_id"]))
+    year_of = instance.years
+    groups = []
+    while remaining:
+        stab = int(feasible[remaining[0]["task_id"]][-1])
+        members = [t for t in remaining if feasible[t["task_id"]][0] <= stab <= feasible[t["task_id"]][-1]
+                   and stab in feasible[t["task_id"]]]  # fmt: skip
+        common = feasible[members[0]["task_id"]]
+        for t in members[1:]:
+            common = np.intersect1d(common, feasible[t["task_id"]], assume_unique=True)
+        common = common[year_of[common] == year_of[stab]]  # a group's caps belong to one year
+        groups.append((members, common))
+        taken = {t["task_id"] for t in members}
+        remaining = [t for t in remaining if t["task_id"] not in taken]
+    return groups
+
+
+def merge_tasks(instance: Instance, dataset: Dataset, scenario: Scenario) -> tuple[list[VisitGroup], dict[str, str]]:
+    """Visit groups of every enterprise within the caps, and the tasks the caps leave out (reasons)."""
+    tasks = instance.tasks[instance.tasks["first_day"] >= 0]
+    positive = set(dataset.enterprises.loc[dataset.enterprises["positive_list"], "uscc"])
+    pl_used, dept_used = positive_list_used(dataset.history).to_dict(), per_dept_used(dataset.history).to_dict()
+    by_enterprise: dict[str, list[dict]] = {}
+    for record in tasks.to_dict("records"):
+        by_enterprise.setdefault(record["uscc"], []).append(record)
+    groups: list[VisitGroup] = []
+    dropped: dict[str, str] = {}
+    for uscc in sorted(by_enterprise):
+        enterprise_groups = [part for t, days in stab_groups(instance, by_enterprise[uscc])
+                             for part in _split_long(VisitGroup(uscc, t, days), scenario.onsite)]  # fmt: skip
+        groups += _apply_caps(enterprise_groups, uscc in positive, scenario, pl_used, dept_used,
+                              instance.years, dataset.history, dropped)  # fmt: skip
+    for n, group in enumerate(groups):
+        group.group_id = n
+    return groups, dropped
+
+
+def _split_long(group: VisitGroup, mode: str) -> list[VisitGroup]:
+    """Split a group whose stay would exceed MAX_VISIT_ONSITE_MIN: longest tasks first, first fit."""
+    if group.onsite_min(mode) <= MAX_VISIT_ONSITE_MIN:
+        return [group]
+    parts: list[VisitGroup] = []
+    for task in sorted(group.tasks, key=lambda t: (-int(t["duration_min"]), t["task_id"])):
+        for part in parts:
+            if VisitGroup(group.uscc, part.tasks + [task], group.days).onsite_min(mode) <= MAX_VISIT_ONSITE_MIN:
+                part.tasks.append(task)
+                break
+        else:
+            parts.append(VisitGroup(group.uscc, [task], group.days))
+    return parts
+
+
+def _apply_caps(groups, positive, scenario, pl_used, dept_used, year_of, history, dropped) -> list[VisitGroup]:
+    """Keep the most valuable capped groups within the caps; strip capped tasks from the rest."""
+    caps = scenario.caps
+    kept: list[VisitGroup] = []
+    pl_count: dict[int, int] = {}
+    dept_count: dict[tuple[str, int], int] = {}
+    for group in sorted(groups, key=lambda g: g.value(), reverse=True):
+        if not group.capped:
+            kept.append(group)
+            continue
+        year = int(year_of[group.days[0]])
+        losing: set[str] = set()
+        if positive and pl_used.get((group.uscc, year), 0) + pl_count.get(year, 0) >= caps.positive_list_per_year:
+            dates = used_dates(history, group.uscc, year)
+            earlier = f"already used on {', '.join(dates)}" if dates else "taken by another visit of this plan"
+            for t in group.tasks:
+                if t["capped"]:
+                    dropped[t["task_id"]] = (f"合规正面清单一年最多查一次: the positive-list cap "
+                                             f"({caps.positive_list_per_year} capped visit in {year}) is {earlier}, "
+                                             "and this task's window cannot share that visit")  # fmt: skip
+                    losing.add(t["task_id"])
+        split_off: list[dict] = []
+        for dept in group.depts:
+            mine = [t for t in group.tasks if t["dept_id"] == dept and t["task_id"] not in losing]
+            if not mine or dept_used.get((group.uscc, dept, year), 0) + dept_count.get((dept, year), 0) < caps.per_dept_per_year:
+                continue
+            dates = used_dates(history, group.uscc, year, dept)
+            earlier = f" (history: {', '.join(dates)})" if dates else ""
+            for t in mine:
+                if t["capped"]:
+                    dropped[t["task_id"]] = (f"{dept} may make {caps.per_dept_per_year} capped visits a year to this "
+                                             f"enterprise{earlier}; this task's window cannot share one of them")  # fmt: skip
+                    losing.add(t["task_id"])
+                else:
+                    split_off.append(t)  # its complaint checks go in a visit of their own
+        moved = {t["task_id"] for t in split_off}
+        remaining = [t for t in group.tasks if t["task_id"] not in losing and t["task_id"] not in moved]
+        if split_off:
+            kept.append(VisitGroup(group.uscc, split_off, group.days))
+        if not remaining:
+            continue
+        group = VisitGroup(group.uscc, remaining, group.days)
+        if group.capped:
+            pl_count[year] = pl_count.get(year, 0) + 1
+            for dept in group.depts:  # every department checking in a capped visit uses its cap
+                dept_count[(dept, year)] = dept_count.get((dept, year), 0) + 1
+        kept.append(group)
+    return kept

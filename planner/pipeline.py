@@ -1,0 +1,183 @@
+"""The whole plan: draw → instance → merge → schedule → plan tables and KPIs → plan folder.
+
+This first planner is constructive (exact per-enterprise merging, then a paced day-by-day crew
+scheduler). Its ``best_bound`` is the contract's lower bound on visits; no CP-SAT model yet
+improves or proves it.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from importlib.metadata import version
+from pathlib import Path
+
+import pandas as pd
+
+from planner import __version__
+from planner.checker import PlanTables
+from planner.dataset import Dataset
+from planner.instance import TASK_COLUMNS, Instance, baseline_visits, build_instance, lower_bound_visits
+from planner.matching import Roster
+from planner.merge import merge_tasks
+from planner.outputs import sha256_file, write_folder, write_table
+from planner.sampling import Draw, draw_sampling_plan
+from planner.scenario import Scenario
+from planner.schedule import DAY_START_MIN, Schedule, TravelTimes, schedule_groups
+from planner.workdays import WorkCalendar
+
+TABLES = ("tasks", "visits", "visit_tasks", "crews", "routes", "unscheduled", "draws")
+
+
+@dataclass
+class Plan:
+    """A finished plan: its tables, the draw, KPIs and stage timings (seconds)."""
+
+    tables: PlanTables
+    draw: Draw
+    kpis: dict
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def make_plan(dataset: Dataset, scenario: Scenario, calendar: WorkCalendar) -> Plan:
+    """Plan the scenario: every stage in order, timed."""
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[stage] = round(now - clock, 3)
+        clock = now
+
+    draw = draw_sampling_plan(dataset, scenario.seed, scenario.caps.positive_list_per_year,
+                              scenario.caps.per_dept_per_year)  # fmt: skip
+    lap("sample")
+    instance = build_instance(dataset, draw.tasks, scenario, calendar)
+    lap("instance")
+    groups, capped_out = merge_tasks(instance, dataset, scenario)
+    lap("merge")
+    roster = Roster.from_dataset(dataset, len(calendar), scenario.planned_share)
+    schedule = schedule_groups(groups, instance.workdays, dataset, scenario, roster, scenario.seed)
+    lap("schedule")
+    tables = plan_tables(instance, schedule, capped_out, draw, dataset, scenario)
+    lap("tables")
+    kpis = compute_kpis(tables, instance)
+    kpis |= {"status": "FEASIBLE", "method": "exact merge per enterprise + paced constructive scheduler",
+             "objective": kpis["visits"], "best_bound": kpis["lower_bound_visits"], "timings": timings}  # fmt: skip
+    return Plan(tables, draw, kpis, timings)
+
+
+def visit_code(uscc: str, date: dt.date, task_ids: list[str]) -> str:
+    """A short code for a visit (亮码检查), the same whenever the visit's content is the same."""
+    digest = hashlib.sha256(f"{uscc}|{date.isoformat()}|{','.join(sorted(task_ids))}".encode()).digest()
+    return base64.b32encode(digest[:5]).decode()
+
+
+def plan_tables(instance: Instance, schedule: Schedule, capped_out: dict[str, str], draw: Draw,
+                dataset: Dataset, scenario: Scenario) -> PlanTables:  # fmt: skip
+    """The contract's tables from the schedule."""
+    travel = TravelTimes(dataset, scenario)
+    members = schedule.members
+    visits, visit_tasks, crews, routes = [], [], [], []
+    for crew in schedule.crews:
+        date = instance.workdays[crew.day]
+        station = f"station:{crew.township}"
+        here, clock = station, DAY_START_MIN
+        for seq, group in enumerate(schedule.routes[crew.crew_id], start=1):
+            travel_min = travel.minutes(here, group.uscc)
+            arrive = clock + travel_min
+            depart = arrive + group.onsite_min(scenario.onsite)
+            visit_id = f"{crew.crew_id}-{seq}"
+            task_ids = [t["task_id"] for t in group.tasks]
+            visits.append((visit_id, visit_code(group.uscc, date, task_ids), group.uscc, date, crew.crew_id, arrive,
+                           depart, list(group.depts), len(task_ids)))  # fmt: skip
+            visit_tasks += [(t["task_id"], visit_id, t["dept_id"], t["kind"], t["item"]) for t in group.tasks]
+            routes.append((crew.crew_id, date, seq, visit_id, arrive, depart, travel_min))
+            here, clock = group.uscc, depart
+        day_end = clock + travel.minutes(here, station)
+        own = members[members["crew_id"] == crew.crew_id]
+        crews += [(crew.crew_id, date, crew.township, DAY_START_MIN, day_end, who, dept)
+                  for who, dept in zip(own["inspector_id"], own["dept_id"])]  # fmt: skip
+    reasons = dict(zip(instance.unplaceable["task_id"], instance.unplaceable["reason"])) | capped_out
+    for group, reason in schedule.unplaced:
+        reasons |= {t["task_id"]: reason for t in group.tasks}
+    tasks = instance.tasks[TASK_COLUMNS].copy()
+    for column in ("window_start", "window_end"):
+        tasks[column] = tasks[column].dt.date
+    unscheduled = tasks[tasks["task_id"].isin(reasons)][["task_id", "kind", "dept_id", "uscc"]]
+    unscheduled = unscheduled.assign(reason=unscheduled["task_id"].map(reasons),
+                                     mandatory=unscheduled["kind"].isin(["key", "triggered", "followup"]))  # fmt: skip
+    return PlanTables(
+        tasks=tasks,
+        visits=pd.DataFrame(visits, columns=["visit_id", "visit_code", "uscc", "date", "crew_id", "start_min",
+                                             "end_min", "dept_ids", "n_tasks"]),
+        visit_tasks=pd.DataFrame(visit_tasks, columns=["task_id", "visit_id", "dept_id", "kind", "item"]),
+        crews=pd.DataFrame(crews, columns=["crew_id", "date", "township", "day_start_min", "day_end_min",
+                                           "inspector_id", "dept_id"]),
+        routes=pd.DataFrame(routes, columns=["crew_id", "date", "seq", "visit_id", "arrive_min", "depart_min",
+                                             "travel_min"]),
+        unscheduled=unscheduled.reset_index(drop=True),
+    )  # fmt: skip
+
+
+def compute_kpis(tables: PlanTables, instance: Instance) -> dict:
+    """The contract's KPIs, from the plan tables (and the instance's feasible days for the bounds)."""
+    tasks, visits, visit_tasks = tables.tasks, tables.visits, tables.visit_tasks
+    scheduled = instance.tasks[instance.tasks["task_id"].isin(visit_tasks["task_id"])]
+    mandatory = tasks["kind"].isin(["key", "triggered", "followup"])
+    depts_per_visit = visit_tasks.groupby("visit_id")["dept_id"].nunique()
+    random_tasks = visit_tasks[visit_tasks["kind"] == "random"]
+    joint_random = random_tasks["visit_id"].map(depts_per_visit) >= 2
+    crew_days = tables.crews.drop_duplicates(["crew_id", "date"])
+    travel_min = tables.routes["travel_min"].sum() + (crew_days["day_end_min"].sum()
+                                                      - tables.routes.groupby(["crew_id", "date"])["depart_min"].max().sum())  # fmt: skip
+    lower, baseline = lower_bound_visits(scheduled), baseline_visits(scheduled)
+    return {
+        "tasks": len(tasks),
+        "scheduled": int(visit_tasks["task_id"].nunique()),
+        "unscheduled": len(tables.unscheduled),
+        "unscheduled_mandatory": int(tables.unscheduled["task_id"].isin(tasks.loc[mandatory, "task_id"]).sum()),
+        "visits": len(visits),
+        "baseline_visits": baseline,
+        "lower_bound_visits": lower,
+        "disturbance_reduction": baseline - len(visits),
+        "joint_visit_rate": round(float((depts_per_visit >= 2).mean()), 6) if len(visits) else 0.0,
+        "joint_random_rate": round(float(joint_random.mean()), 6) if len(random_tasks) else 0.0,
+        "inspector_hours": round(float((tables.crews["day_end_min"] - tables.crews["day_start_min"]).sum() / 60), 3),
+        "travel_hours": round(float(travel_min / 60), 3),
+        "max_crew_day_hours": round(float((crew_days["day_end_min"] - crew_days["day_start_min"]).max() / 60), 3)
+        if len(crew_days) else 0.0,
+    }  # fmt: skip
+
+
+def write_plan(plan: Plan, out_dir: Path, dataset: Dataset, scenario: Scenario, started: dt.datetime,
+               replace: bool = False) -> Path | None:  # fmt: skip
+    """The plan folder, atomically: tables, kpis.json, draw.json and manifest.json with every hash."""
+    from planner.audit import DRAW_RECORD, draw_record
+
+    frames = {name: getattr(plan.tables, name) for name in TABLES if name != "draws"} | {"draws": plan.draw.draws}
+
+    def fill(folder: Path) -> None:
+        for name, frame in frames.items():
+            write_table(frame, folder / f"{name}.parquet")
+        (folder / "kpis.json").write_text(json.dumps(plan.kpis, ensure_ascii=False, indent=2), encoding="utf-8")
+        record = draw_record(plan.draw, scenario, dataset, None)
+        (folder / DRAW_RECORD).write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
+        manifest = {
+            "inputs": {str(p): sha256_file(p) for p in sorted(dataset.files.values())} | {str(scenario.source): sha256_file(scenario.source)},
+            "outputs": {p.name: sha256_file(p) for p in sorted(folder.iterdir())},
+            "scenario": scenario.model_dump(mode="json"),
+            "seed": scenario.seed,
+            "versions": {"planner": __version__, **{n: version(n) for n in ("ortools", "pandas", "pyarrow", "numpy")}},
+            "started": started.isoformat(timespec="seconds"),
+            "finished": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+            "parent": None,
+        }  # fmt: skip
+        (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+
+    return write_folder(out_dir, fill, replace=replace)

@@ -1,0 +1,257 @@
+"""Dates, crews and routes for the visit groups: a day-by-day constructive scheduler.
+
+Each working day, the open visit groups are taken most urgent first (fewest days left in their
+window, mandatory before the rest). A group joins a crew of its township that already has
+inspectors of all its departments when its route stays within the day, or opens a new crew
+when the departments still have people free. New crews for groups that are not yet urgent are
+paced: a department opens no more crews a day than its remaining planned person-days spread
+evenly over the remaining working days, so the staff is not used up in spring. The day's seats
+are then filled by persons (``planner.matching``); a crew whose seats cannot all be filled —
+conflicts, delegations — is dropped for the day and its groups try again later.
+
+Routes start and end at the township's station at ``DAY_START_MIN``; visits are ordered to
+minimise travel (exactly, by enumeration, up to ``EXACT_ROUTE_STOPS`` stops).
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from planner.dataset import Dataset
+from planner.matching import REQUEST_COLUMNS, Roster, staff_crews
+from planner.merge import VisitGroup
+from planner.scenario import Scenario
+from planner.travel import great_circle_km
+
+DAY_START_MIN = 510  # 08:30, leaving the station
+PLANNED_DAY_MIN = 420  # a crew-day is planned within 7 hours unless one visit alone needs longer
+EXACT_ROUTE_STOPS = 6
+URGENT_DAYS = 3  # a group with this many feasible days left ignores pacing
+
+
+@dataclass
+class Crew:
+    """One crew-day: its seats per department, its visit groups and their order."""
+
+    crew_id: str
+    township: str
+    day: int
+    seats: dict[str, int]
+    groups: list[VisitGroup] = field(default_factory=list)  # in visiting order (cheapest insertion)
+    limit_min: int = PLANNED_DAY_MIN
+    length_min: int = 0
+
+    @property
+    def size(self) -> int:
+        return sum(self.seats.values())
+
+
+@dataclass
+class Schedule:
+    """Placed crews with ordered routes and person members, and the groups never placed."""
+
+    crews: list[Crew]
+    routes: dict[str, list[VisitGroup]]  # crew_id → groups in visiting order
+    members: pd.DataFrame  # matching.MEMBER_COLUMNS
+    unplaced: list[tuple[VisitGroup, str]]
+
+
+class TravelTimes:
+    """Whole minutes between stations and enterprises under the scenario's travel model."""
+
+    def __init__(self, dataset: Dataset, scenario: Scenario):
+        self.points = {u: (lat, lon) for u, lat, lon in dataset.enterprises[["uscc", "lat", "lon"]].itertuples(index=False)}
+        self.points |= {f"station:{t}": (lat, lon) for t, lat, lon in dataset.townships[["township", "lat", "lon"]].itertuples(index=False)}
+        self.factor = scenario.travel.detour_factor / scenario.travel.speed_kmh * 60
+        self.cache: dict[tuple[str, str], int] = {}
+
+    def minutes(self, a: str, b: str) -> int:
+        key = (a, b) if a <= b else (b, a)
+        if key not in self.cache:
+            (la, oa), (lb, ob) = self.points[a], self.points[b]
+            self.cache[key] = int(np.ceil(round(float(great_circle_km(la, oa, lb, ob)) * self.factor, 9)))
+        return self.cache[key]
+
+
+def route_minutes(station: str, order: list[VisitGroup], onsite: dict[int, int], travel: TravelTimes) -> int:
+    """Length of a crew-day: station → visits in order → station, travel plus on-site minutes."""
+    here, total = station, 0
+    for group in order:
+        total += travel.minutes(here, group.uscc) + onsite[group.group_id]
+        here = group.uscc
+    return total + travel.minutes(here, station)
+
+
+def best_order(station: str, groups: list[VisitGroup], onsite, travel) -> list[VisitGroup]:
+    """The visiting order with least travel: exact up to EXACT_ROUTE_STOPS stops; beyond, the
+    better of the given order and nearest neighbour (never longer than the order planned)."""
+    if len(groups) <= EXACT_ROUTE_STOPS:
+        orders = itertools.permutations(sorted(groups, key=lambda g: g.group_id))
+        return list(min(orders, key=lambda o: (route_minutes(station, list(o), onsite, travel), [g.group_id for g in o])))
+    order, left, here = [], sorted(groups, key=lambda g: g.group_id), station
+    while left:
+        nxt = min(left, key=lambda g: (travel.minutes(here, g.uscc), g.group_id))
+        order.append(nxt)
+        left.remove(nxt)
+        here = nxt.uscc
+    given = list(groups)
+    return order if route_minutes(station, order, onsite, travel) < route_minutes(station, given, onsite, travel) else given
+
+
+def schedule_groups(groups: list[VisitGroup], workdays: tuple, dataset: Dataset, scenario: Scenario,
+                    roster: Roster, seed: int) -> Schedule:  # fmt: skip
+    """Place every group it can, day by day (see the module doc)."""
+    travel = TravelTimes(dataset, scenario)
+    township_of = dict(zip(dataset.enterprises["uscc"], dataset.enterprises["township"]))
+    onsite = {g.group_id: g.onsite_min(scenario.onsite) for g in groups}
+    by_day: dict[int, list[VisitGroup]] = defaultdict(list)
+    for group in groups:
+        for day in group.days:
+            by_day[int(day)].append(group)
+    longest = _longest_day_by_dept(roster)
+    placed: set[int] = set()
+    unplaced: list[tuple[VisitGroup, str]] = []
+    for group in groups:
+        station = f"station:{township_of[group.uscc]}"
+        alone = route_minutes(station, [group], onsite, travel)
+        if alone > min(longest.get(d, 0) for d in group.depts):
+            unplaced.append((group, f"its on-site time ({onsite[group.group_id]} min) plus travel from the station "
+                                    f"({alone} min in all) is longer than any available inspector's day"))  # fmt: skip
+            placed.add(group.group_id)  # never try it
+    all_crews: list[Crew] = []
+    members: list[pd.DataFrame] = []
+    n_days = len(workdays)
+    for day in range(n_days):
+        candidates = [g for g in by_day.get(day, []) if g.group_id not in placed]
+        if not candidates:
+            continue
+        urgency = {g.group_id: len(g.days) - bisect.bisect_left(g.days.tolist(), day) for g in candidates}
+        candidates.sort(key=lambda g: (urgency[g.group_id], not g.mandatory, -g.value()[2], g.group_id))
+        free = _free_persons(roster, workdays[day])
+        budget = _paced_budget(roster, free, n_days - day)
+        crews = _form_crews(day, workdays[day], candidates, urgency, free, budget, township_of, onsite, travel)
+        staffed, day_members = _staff(crews, workdays[day], roster, seed, onsite, travel)
+        for crew in staffed:
+            placed.update(g.group_id for g in crew.groups)
+        all_crews += staffed
+        members.append(day_members)
+    for group in groups:
+        if group.group_id not in placed:
+            unplaced.append((group, _why_unplaced(group, workdays, dataset)))
+    routes = {c.crew_id: best_order(f"station:{c.township}", c.groups, onsite, travel) for c in all_crews}
+    member_frame = pd.concat(members, ignore_index=True) if members else pd.DataFrame()
+    return Schedule(all_crews, routes, member_frame, unplaced)
+
+
+def _longest_day_by_dept(roster: Roster) -> dict[str, int]:
+    longest: dict[str, int] = {}
+    for person, dept in roster.dept_of.items():
+        longest[dept] = max(longest.get(dept, 0), int(roster.hours_per_day[person] * 60))
+    return longest
+
+
+def _free_persons(roster: Roster, date) -> dict[str, int]:
+    """Certified inspectors per department not on leave and with planned days left."""
+    free: dict[str, int] = defaultdict(int)
+    for person, dept in roster.dept_of.items():
+        if date not in roster.leave.get(person, ()) and roster.days_used[person] < roster.max_days[person]:
+            free[dept] += 1
+    return free
+
+
+def _paced_budget(roster: Roster, free: dict[str, int], days_left: int) -> dict[str, int]:
+    """Persons a department may send today so its planned days last to the end of the horizon."""
+    left: dict[str, int] = defaultdict(int)
+    for person, dept in roster.dept_of.items():
+        left[dept] += max(0, roster.max_days[person] - roster.days_used[person])
+    return {dept: min(free.get(dept, 0), -(-left[dept] // max(days_left, 1))) for dept in left}
+
+
+def _form_crews(day, date, candidates, urgency, free, budget, township_of, onsite, travel) -> list[Crew]:
+    crews: dict[str, list[Crew]] = defaultdict(list)
+    used: dict[str, int] = defaultdict(int)
+    visited_today: set[str] = set()
+    for group in candidates:
+        if group.uscc in visited_today:
+            continue  # one visit per enterprise a day; a later day may take this group
+        township = township_of[group.uscc]
+        station = f"station:{township}"
+        best, best_at, best_added = None, 0, None
+        for crew in crews[township]:
+            if not set(group.depts) <= set(crew.seats) or crew.size < group.min_crew:
+                continue
+            at, added = _cheapest_insertion(station, crew.groups, group, onsite, travel)
+            if crew.length_min + added <= crew.limit_min and (best_added is None or added < best_added):
+                best, best_at, best_added = crew, at, added
+        if best is not None:
+            best.groups.insert(best_at, group)
+            best.length_min += best_added
+            visited_today.add(group.uscc)
+            continue
+        seats = {d: 1 for d in group.depts}
+        while sum(seats.values()) < group.min_crew:
+            # the second (third) inspector comes from whichever department has most people to spare,
+            # so a small department sends one person, not two; that crew can also take the other's visits
+            spare = max(sorted(budget), key=lambda d: budget.get(d, 0) - used[d] - seats.get(d, 0))
+            seats[spare] = seats.get(spare, 0) + 1
+        allowance = free if urgency[group.group_id] <= URGENT_DAYS else budget
+        if any(used[d] + n > allowance.get(d, 0) for d, n in seats.items()):
+            continue
+        length = route_minutes(station, [group], onsite, travel)
+        number = sum(len(c) for c in crews.values()) + 1
+        crew = Crew(f"{date:%Y%m%d}-{number:03d}", township, day, seats, [group], max(PLANNED_DAY_MIN, length), length)
+        crews[township].append(crew)
+        for d, n in seats.items():
+            used[d] += n
+        visited_today.add(group.uscc)
+    return [c for township in sorted(crews) for c in crews[township]]
+
+
+def _cheapest_insertion(station: str, order: list[VisitGroup], group: VisitGroup, onsite, travel) -> tuple[int, int]:
+    """Where in ``order`` the group adds the fewest minutes, and how many."""
+    stops = [station] + [g.uscc for g in order] + [station]
+    best_at, best_added = 0, None
+    for at in range(len(stops) - 1):
+        added = (travel.minutes(stops[at], group.uscc) + travel.minutes(group.uscc, stops[at + 1])
+                 - travel.minutes(stops[at], stops[at + 1]) + onsite[group.group_id])  # fmt: skip
+        if best_added is None or added < best_added:
+            best_at, best_added = at, added
+    return best_at, best_added
+
+
+def _requests(crews: list[Crew], date, onsite, travel) -> pd.DataFrame:
+    rows = []
+    for crew in crews:
+        length = crew.length_min
+        usccs = tuple(sorted({g.uscc for g in crew.groups}))
+        for dept, n in sorted(crew.seats.items()):
+            rows.append((crew.crew_id, pd.Timestamp(date), dept, n, (), length, usccs))
+    return pd.DataFrame(rows, columns=REQUEST_COLUMNS)
+
+
+def _staff(crews: list[Crew], date, roster: Roster, seed: int, onsite, travel) -> tuple[list[Crew], pd.DataFrame]:
+    """Fill the day's seats; drop crews that cannot be fully staffed and fill the rest again."""
+    snapshot = dict(roster.days_used)
+    while crews:
+        staffing = staff_crews(_requests(crews, date, onsite, travel), roster, seed)
+        short = set(staffing.unfilled["crew_id"])
+        if not short:
+            return crews, staffing.members
+        roster.days_used.clear()
+        roster.days_used.update(snapshot)
+        crews = [c for c in crews if c.crew_id not in short]
+    return [], pd.DataFrame()
+
+
+def _why_unplaced(group: VisitGroup, workdays: tuple, dataset: Dataset) -> str:
+    names = dataset.departments.set_index("dept_id")["name"]
+    depts = "、".join(f"{names.get(d, d)} ({d})" for d in group.depts)
+    first, last = workdays[int(group.days[0])], workdays[int(group.days[-1])]
+    return (f"no crew with inspectors of {depts} was free on any working day of the window "
+            f"{first.isoformat()}…{last.isoformat()}")  # fmt: skip
