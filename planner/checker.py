@@ -60,8 +60,8 @@ def _each_task_once(plan, dataset, scenario, workdays) -> list[str]:
     out += [f"task {t} is neither placed nor unscheduled (dropped silently)" for t in sorted(missing)]
     unknown = (set(placed) | set(unscheduled)) - set(plan.tasks["task_id"])
     out += [f"task {t} is not in tasks.parquet" for t in sorted(unknown)]
-    blank = plan.unscheduled[plan.unscheduled["reason"].fillna("").str.strip() == ""]
-    out += [f"unscheduled task {t} has no reason" for t in blank["task_id"]]
+    out += [f"unscheduled task {t} has no reason" for t, reason in zip(plan.unscheduled["task_id"], plan.unscheduled["reason"])
+            if not isinstance(reason, str) or not reason.strip()]  # fmt: skip
     demands = set(dataset.demands["task_id"])
     out += [f"demand {t} is missing from tasks.parquet" for t in sorted(demands - set(plan.tasks["task_id"]))]
     return out
@@ -72,7 +72,7 @@ def _joined(plan) -> pd.DataFrame:
     visits = plan.visits.set_index("visit_id")
     tasks = plan.tasks.set_index("task_id")
     joined = plan.visit_tasks[["task_id", "visit_id"]].join(visits[["uscc", "date", "crew_id"]], on="visit_id")
-    return joined.join(tasks.drop(columns=["uscc"]), on="task_id", rsuffix="_task")
+    return joined.join(tasks.drop(columns=["uscc"]), on="task_id")
 
 
 def _visit_days(plan, dataset, scenario, workdays) -> list[str]:
@@ -132,52 +132,56 @@ def _crews(plan, dataset, scenario, workdays) -> list[str]:
     """Certified, available, conflict-free crews of the right size and departments, one a day each."""
     out = []
     crews, visits = plan.crews, plan.visits
-    inspectors = dataset.inspectors.set_index("inspector_id")
-    members = crews.groupby(["crew_id", "date"])["inspector_id"].agg(list)
+    staff = dataset.inspectors.set_index("inspector_id")
+    certified = set(staff.index[staff["cert_no"].notna()])
+    dept_of, delegations = staff["dept_id"].to_dict(), staff["delegated_depts"].to_dict()
+    members = crews.groupby(["crew_id", "date"])["inspector_id"].agg(list).to_dict()
     leave = defaultdict(set)
     for who, a, b in dataset.leave[["inspector_id", "start", "end"]].itertuples(index=False):
         leave[who].update(d.date() for d in pd.date_range(a, b))
     conflicts = set(zip(dataset.conflicts["inspector_id"], dataset.conflicts["uscc"]))
     for (crew_id, date), people in members.items():
+        day = _day(date).date()
         for who in people:
-            if who not in inspectors.index or pd.isna(inspectors.at[who, "cert_no"]):
-                out.append(f"crew {crew_id} on {_day(date).date()}: {who} is not a certified inspector")
-            elif _day(date).date() in leave[who]:
-                out.append(f"crew {crew_id} on {_day(date).date()}: {who} is on leave")
+            if who not in certified:
+                out.append(f"crew {crew_id} on {day}: {who} is not a certified inspector")
+            elif day in leave[who]:
+                out.append(f"crew {crew_id} on {day}: {who} is on leave")
     twice = crews.groupby(["inspector_id", "date"])["crew_id"].nunique()
     out += [f"{who} is on {n} crews on {_day(d).date()}" for (who, d), n in twice[twice > 1].items()]
     default_days = int(scenario.planned_share * len(workdays))
     days = crews.drop_duplicates(["inspector_id", "date"]).groupby("inspector_id").size()
+    max_days = staff["max_days"].to_dict()
     for who, n in days.items():
-        limit = inspectors.at[who, "max_days"] if who in inspectors.index else None
+        limit = max_days.get(who)
         limit = default_days if limit is None or pd.isna(limit) else int(limit)
         if n > limit:
             out.append(f"{who} works {n} planned days, more than max_days {limit}")
-    tasks_of = {v: f for v, f in _joined(plan).groupby("visit_id")}
+    tasks = plan.visit_tasks[["visit_id", "task_id", "dept_id"]].join(
+        plan.tasks.set_index("task_id")[["min_inspectors", "delegable"]], on="task_id")
+    tasks_of: dict[str, list] = defaultdict(list)
+    for record in tasks.itertuples(index=False):
+        tasks_of[record.visit_id].append(record)
     route_of = visits.groupby(["crew_id", "date"])["uscc"].agg(set).to_dict()
-    dept_of, cert = inspectors["dept_id"].to_dict(), inspectors["delegated_depts"].to_dict()
-    for visit in visits.itertuples():
-        day = _day(visit.date).date()
-        people = members.get((visit.crew_id, visit.date))
-        if people is None:
-            out.append(f"visit {visit.visit_id} has no crew {visit.crew_id} on {day}")
+    for visit_id, crew_id, date in visits[["visit_id", "crew_id", "date"]].itertuples(index=False):
+        day = _day(date).date()
+        people = members.get((crew_id, date))
+        own = tasks_of.get(visit_id)
+        if people is None or not own:
+            out.append(f"visit {visit_id} has no {'crew' if people is None else 'tasks'} ({crew_id} on {day})")
             continue
-        own = tasks_of.get(visit.visit_id)
-        if own is None:
-            out.append(f"visit {visit.visit_id} has no tasks")
-            continue
-        need = max(int(own["min_inspectors"].max()), 2)
+        need = max([int(t.min_inspectors) for t in own] + [2])
         if len(people) < need:
-            out.append(f"visit {visit.visit_id}: crew of {len(people)} but {need} inspectors needed")
-        depts = {dept_of[p] for p in people if p in dept_of}
-        delegated = set().union(*(set(cert[p]) for p in people if p in cert))
-        for t in own.itertuples():
+            out.append(f"visit {visit_id}: crew of {len(people)} but {need} inspectors needed")
+        depts = {dept_of.get(p) for p in people}
+        delegated = set().union(*(set(delegations.get(p, ())) for p in people))
+        for t in own:
             if t.dept_id not in depts and not (t.delegable and t.dept_id in delegated):
-                out.append(f"visit {visit.visit_id}: no inspector of {t.dept_id} (or delegated for it) for task {t.task_id}")
+                out.append(f"visit {visit_id}: no inspector of {t.dept_id} (or delegated for it) for task {t.task_id}")
         for p in people:
-            for u in route_of[(visit.crew_id, visit.date)]:
+            for u in route_of[(crew_id, date)]:
                 if (p, u) in conflicts:
-                    out.append(f"crew {visit.crew_id} on {day}: {p} has a conflict (回避) with {u}")
+                    out.append(f"crew {crew_id} on {day}: {p} has a conflict (回避) with {u}")
     return sorted(set(out))
 
 
@@ -185,40 +189,41 @@ def _routes(plan, dataset, scenario, workdays) -> list[str]:
     """Routes from and back to the station; times add up; the day fits every member's hours."""
     out = []
     routes = plan.routes.sort_values(["crew_id", "date", "seq"])
-    visits = plan.visits.set_index("visit_id")
-    ent = dataset.enterprises.set_index("uscc")
-    stations = dataset.townships.set_index("township")
-    inspectors = dataset.inspectors.set_index("inspector_id")
-    tasks = plan.tasks.set_index("task_id")
-    onsite = plan.visit_tasks.join(tasks["duration_min"], on="task_id")
+    visits = plan.visits.set_index("visit_id")[["uscc", "crew_id", "date", "start_min", "end_min"]].to_dict("index")
+    where_is = {u: (la, lo) for u, la, lo in dataset.enterprises[["uscc", "lat", "lon"]].itertuples(index=False)}
+    stations = {t: (la, lo) for t, la, lo in dataset.townships[["township", "lat", "lon"]].itertuples(index=False)}
+    hours_of = dataset.inspectors.set_index("inspector_id")["hours_per_day"].to_dict()
+    durations = plan.visit_tasks.join(plan.tasks.set_index("task_id")["duration_min"], on="task_id")
     if scenario.onsite == "parallel":
-        onsite = onsite.groupby(["visit_id", "dept_id"])["duration_min"].sum().groupby("visit_id").max()
+        onsite = durations.groupby(["visit_id", "dept_id"])["duration_min"].sum().groupby("visit_id").max().to_dict()
     else:
-        onsite = onsite.groupby("visit_id")["duration_min"].sum()
+        onsite = durations.groupby("visit_id")["duration_min"].sum().to_dict()
     crews = plan.crews.drop_duplicates(["crew_id", "date"]).set_index(["crew_id", "date"])
-    hours = plan.crews.assign(h=plan.crews["inspector_id"].map(inspectors["hours_per_day"]))
-    hours = hours.groupby(["crew_id", "date"])["h"].min()
-    missing = set(visits.index) - set(routes["visit_id"])
-    out += [f"visit {v} is on no route" for v in sorted(missing)]
-    detour, speed = scenario.travel.detour_factor, scenario.travel.speed_kmh
+    crews = crews[["township", "day_start_min", "day_end_min"]].to_dict("index")
+    hours = plan.crews.assign(h=plan.crews["inspector_id"].map(hours_of)).groupby(["crew_id", "date"])["h"].min()
+    hours = hours.to_dict()
+    out += [f"visit {v} is on no route" for v in sorted(set(visits) - set(routes["visit_id"]))]
+    factor = scenario.travel.detour_factor / scenario.travel.speed_kmh * 60
 
     def minutes(a, b) -> int:
-        km = float(great_circle_km(a[0], a[1], b[0], b[1]))
-        return int(np.ceil(round(km * detour / speed * 60, 9)))
+        return int(np.ceil(round(float(great_circle_km(a[0], a[1], b[0], b[1])) * factor, 9)))
 
-    for (crew_id, date), legs in routes.groupby(["crew_id", "date"], sort=False):
+    legs_of: dict[tuple, list] = defaultdict(list)
+    for leg in routes.itertuples(index=False):
+        legs_of[(leg.crew_id, leg.date)].append(leg)
+    for (crew_id, date), legs in legs_of.items():
         where = f"crew {crew_id} on {_day(date).date()}"
-        if (crew_id, date) not in crews.index:
+        crew = crews.get((crew_id, date))
+        if crew is None:
             out.append(f"{where}: route without crew rows")
             continue
-        crew = crews.loc[(crew_id, date)]
-        station = stations.loc[crew["township"], ["lat", "lon"]].to_numpy(dtype=float)
-        if list(legs["seq"]) != list(range(1, len(legs) + 1)):
+        station = stations[crew["township"]]
+        if [leg.seq for leg in legs] != list(range(1, len(legs) + 1)):
             out.append(f"{where}: seq is not 1…{len(legs)}")
         here, clock = station, int(crew["day_start_min"])
-        for leg in legs.itertuples():
-            visit = visits.loc[leg.visit_id]
-            there = ent.loc[visit["uscc"], ["lat", "lon"]].to_numpy(dtype=float)
+        for leg in legs:
+            visit = visits[leg.visit_id]
+            there = where_is[visit["uscc"]]
             travel = minutes(here, there)
             if leg.travel_min != travel:
                 out.append(f"{where}: leg into {leg.visit_id} takes {travel} min, not {leg.travel_min}")
@@ -236,6 +241,6 @@ def _routes(plan, dataset, scenario, workdays) -> list[str]:
         if int(crew["day_end_min"]) < back:
             out.append(f"{where}: day ends at {crew['day_end_min']} before the crew is back ({back})")
         length = int(crew["day_end_min"]) - int(crew["day_start_min"])
-        if length > hours.loc[(crew_id, date)] * 60:
+        if length > hours[(crew_id, date)] * 60:
             out.append(f"{where}: a {length}-minute day exceeds a member's hours_per_day")
     return out

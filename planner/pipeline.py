@@ -82,7 +82,10 @@ def plan_tables(instance: Instance, schedule: Schedule, capped_out: dict[str, st
                 dataset: Dataset, scenario: Scenario) -> PlanTables:  # fmt: skip
     """The contract's tables from the schedule."""
     travel = TravelTimes(dataset, scenario)
-    members = schedule.members
+    members: dict[str, list[tuple[str, str]]] = {}
+    if len(schedule.members):
+        for crew_id, who, dept in schedule.members[["crew_id", "inspector_id", "dept_id"]].itertuples(index=False):
+            members.setdefault(crew_id, []).append((who, dept))
     visits, visit_tasks, crews, routes = [], [], [], []
     for crew in schedule.crews:
         date = instance.workdays[crew.day]
@@ -100,9 +103,8 @@ def plan_tables(instance: Instance, schedule: Schedule, capped_out: dict[str, st
             routes.append((crew.crew_id, date, seq, visit_id, arrive, depart, travel_min))
             here, clock = group.uscc, depart
         day_end = clock + travel.minutes(here, station)
-        own = members[members["crew_id"] == crew.crew_id]
         crews += [(crew.crew_id, date, crew.township, DAY_START_MIN, day_end, who, dept)
-                  for who, dept in zip(own["inspector_id"], own["dept_id"])]  # fmt: skip
+                  for who, dept in members.get(crew.crew_id, [])]  # fmt: skip
     reasons = dict(zip(instance.unplaceable["task_id"], instance.unplaceable["reason"])) | capped_out
     for group, reason in schedule.unplaced:
         reasons |= {t["task_id"]: reason for t in group.tasks}

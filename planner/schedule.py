@@ -135,7 +135,8 @@ def schedule_groups(groups: list[VisitGroup], workdays: tuple, dataset: Dataset,
         candidates.sort(key=lambda g: (urgency[g.group_id], not g.mandatory, -g.value()[2], g.group_id))
         free = _free_persons(roster, workdays[day])
         budget = _paced_budget(roster, free, n_days - day)
-        crews = _form_crews(day, workdays[day], candidates, urgency, free, budget, township_of, onsite, travel)
+        clear = _free_without_conflict(roster, workdays[day], candidates)
+        crews = _form_crews(day, workdays[day], candidates, urgency, free, budget, clear, township_of, onsite, travel)
         staffed, day_members = _staff(crews, workdays[day], roster, seed, onsite, travel)
         for crew in staffed:
             placed.update(g.group_id for g in crew.groups)
@@ -173,7 +174,29 @@ def _paced_budget(roster: Roster, free: dict[str, int], days_left: int) -> dict[
     return {dept: min(free.get(dept, 0), -(-left[dept] // max(days_left, 1))) for dept in left}
 
 
-def _form_crews(day, date, candidates, urgency, free, budget, township_of, onsite, travel) -> list[Crew]:
+def _free_without_conflict(roster: Roster, date, candidates: list[VisitGroup]) -> dict[tuple[str, str], int]:
+    """Per (department, enterprise) of today's candidates: free inspectors with no conflict there."""
+    in_conflict: dict[str, list[str]] = defaultdict(list)
+    for person, usccs in roster.conflicts.items():
+        for uscc in usccs:
+            in_conflict[uscc].append(person)
+    free_people = {p for p in roster.dept_of
+                   if date not in roster.leave.get(p, ()) and roster.days_used[p] < roster.max_days[p]}  # fmt: skip
+    per_dept: dict[str, int] = defaultdict(int)
+    for person in sorted(free_people):
+        per_dept[roster.dept_of[person]] += 1
+    clear: dict[tuple[str, str], int] = {}
+    for group in candidates:
+        blocked: dict[str, int] = defaultdict(int)
+        for person in in_conflict.get(group.uscc, ()):
+            if person in roster.dept_of and person in free_people:
+                blocked[roster.dept_of[person]] += 1
+        for dept, n in per_dept.items():
+            clear[(dept, group.uscc)] = n - blocked[dept]
+    return clear
+
+
+def _form_crews(day, date, candidates, urgency, free, budget, clear, township_of, onsite, travel) -> list[Crew]:
     crews: dict[str, list[Crew]] = defaultdict(list)
     used: dict[str, int] = defaultdict(int)
     visited_today: set[str] = set()
@@ -196,9 +219,9 @@ def _form_crews(day, date, candidates, urgency, free, budget, township_of, onsit
             continue
         seats = {d: 1 for d in group.depts}
         while sum(seats.values()) < group.min_crew:
-            # the second (third) inspector comes from whichever department has most people to spare,
-            # so a small department sends one person, not two; that crew can also take the other's visits
-            spare = max(sorted(budget), key=lambda d: budget.get(d, 0) - used[d] - seats.get(d, 0))
+            # the second (third) inspector comes from whichever department has most people to spare
+            # who may go there (回避), so a small department sends one person, not two
+            spare = max(sorted(budget), key=lambda d: clear.get((d, group.uscc), 0) - used[d] - seats.get(d, 0))
             seats[spare] = seats.get(spare, 0) + 1
         allowance = free if urgency[group.group_id] <= URGENT_DAYS else budget
         if any(used[d] + n > allowance.get(d, 0) for d, n in seats.items()):

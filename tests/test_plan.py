@@ -1,0 +1,150 @@
+"""The planner end to end: every plan passes the checker, and the checker catches broken rules."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from planner.checker import PlanTables, check_plan
+from planner.cli import app
+from planner.dataset import load_dataset
+from planner.demo import generate_dataset
+from planner.outputs import write_tables
+from planner.pipeline import make_plan
+from planner.scenario import load_scenario
+from planner.workdays import work_calendar
+from tests.conftest import valid_tables, write_dataset
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIO = 'name = "t"\ndataset = "ds"\nseed = {seed}\n{extra}[horizon]\nstart = 2026-01-01\nend = 2026-12-31\n'
+
+
+def planned(folder: Path, seed: int = 1, extra: str = ""):
+    """(plan, dataset, scenario, workdays) for the dataset in folder/ds."""
+    (folder / "s.toml").write_text(SCENARIO.format(seed=seed, extra=extra))
+    scenario = load_scenario(folder / "s.toml")
+    dataset = load_dataset(scenario.dataset)
+    calendar = work_calendar(scenario.horizon.start, scenario.horizon.end, dataset.calendar_overrides())
+    return make_plan(dataset, scenario, calendar), dataset, scenario, set(calendar.workdays)
+
+
+@pytest.fixture(scope="module")
+def small_plan(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("small")
+    write_dataset(folder / "ds", valid_tables())
+    return planned(folder)
+
+
+def test_small_plan_is_valid_and_complete(small_plan):
+    """The hand-written county: every task placed, every hard rule kept."""
+    plan, dataset, scenario, workdays = small_plan
+    assert check_plan(plan.tables, dataset, scenario, workdays) == []
+    assert plan.kpis["unscheduled"] == 0 and plan.kpis["scheduled"] == plan.kpis["tasks"]
+
+
+def test_complaint_check_gets_three_inspectors(small_plan):
+    """XF-2 needs three inspectors (min_inspectors = 3): its crew has three."""
+    plan, *_ = small_plan
+    visit_id = plan.tables.visit_tasks.set_index("task_id").at["XF-2", "visit_id"]
+    crew_id = plan.tables.visits.set_index("visit_id").at[visit_id, "crew_id"]
+    assert (plan.tables.crews["crew_id"] == crew_id).sum() >= 3
+
+
+def test_tasks_at_one_enterprise_share_a_visit(small_plan):
+    """综合查一次: SJ-1 (Jan–Mar) and XF-1 (Mar–Apr) at ACME are checked in one March visit."""
+    plan, *_ = small_plan
+    visit_of = plan.tables.visit_tasks.set_index("task_id")["visit_id"]
+    assert visit_of["SJ-1"] == visit_of["XF-1"]
+    date = plan.tables.visits.set_index("visit_id").at[visit_of["SJ-1"], "date"]
+    assert date.month == 3 and plan.kpis["lower_bound_visits"] == plan.kpis["visits"]
+
+
+@pytest.mark.parametrize("seed", [3, 4, 5])
+def test_generated_tiny_counties_give_valid_plans(tmp_path, seed):
+    """Random tiny counties: each plan passes the checker; KPIs add up; visits ≥ the lower bound."""
+    (tmp_path / "ds").mkdir()
+    write_tables(generate_dataset("tiny", seed), tmp_path / "ds", ".parquet")
+    plan, dataset, scenario, workdays = planned(tmp_path, seed=seed)
+    assert check_plan(plan.tables, dataset, scenario, workdays) == []
+    k = plan.kpis
+    assert k["scheduled"] + k["unscheduled"] == k["tasks"]
+    assert k["lower_bound_visits"] <= k["visits"] <= k["scheduled"]
+    assert k["lower_bound_visits"] <= k["baseline_visits"]
+
+
+def test_same_inputs_same_plan(tmp_path):
+    """Same inputs and seed ⇒ identical plan tables."""
+    (tmp_path / "ds").mkdir()
+    write_tables(generate_dataset("tiny", 4), tmp_path / "ds", ".parquet")
+    first, *_ = planned(tmp_path, seed=9)
+    second, *_ = planned(tmp_path, seed=9)
+    for field in dataclasses.fields(PlanTables):
+        pd.testing.assert_frame_equal(getattr(first.tables, field.name), getattr(second.tables, field.name))
+
+
+def broken(plan, **changes) -> PlanTables:
+    return dataclasses.replace(plan.tables, **changes)
+
+
+def test_checker_catches_broken_rules(small_plan):
+    """Each hard rule, broken on purpose in a valid plan, is reported."""
+    plan, dataset, scenario, workdays = small_plan
+    t = plan.tables
+
+    def problems(tables) -> str:
+        return "\n".join(check_plan(tables, dataset, scenario, workdays))
+
+    sunday = t.visits.assign(date=t.visits["date"].map(lambda d: d - dt.timedelta(days=d.weekday() + 1)))
+    assert "not an official working day" in problems(broken(plan, visits=sunday))
+    assert "neither placed nor unscheduled" in problems(broken(plan, visit_tasks=t.visit_tasks.iloc[1:]))
+    assert "more than one visit" in problems(broken(plan, visit_tasks=pd.concat([t.visit_tasks, t.visit_tasks.iloc[:1]])))
+    one_short = t.crews.drop(index=t.crews.index[0])
+    assert "inspectors needed" in problems(broken(plan, crews=one_short)) or "no inspector of" in problems(
+        broken(plan, crews=one_short))  # fmt: skip
+    on_leave = t.crews.assign(inspector_id="SJ001", date=pd.Timestamp("2026-02-18").date())
+    assert "on leave" in problems(broken(plan, crews=on_leave))
+    slow = t.routes.assign(travel_min=t.routes["travel_min"] + 1)
+    assert "takes" in problems(broken(plan, routes=slow))
+    long_day = t.crews.assign(day_end_min=t.crews["day_start_min"] + 9 * 60)
+    assert "exceeds a member's hours_per_day" in problems(broken(plan, crews=long_day))
+    quiet = scenario.model_copy(update={"quiet_days": (1, 31)})
+    assert "quiet day" in "\n".join(check_plan(t, dataset, quiet, workdays))
+    no_caps = scenario.model_copy(update={"caps": scenario.caps.model_copy(update={"per_dept_per_year": 0})})
+    assert "capped visits" in "\n".join(check_plan(t, dataset, no_caps, workdays))
+
+
+def test_sample_county_plan_quality():
+    """The sample county with its own staff: valid, near the lower bound, mandatory tasks explained."""
+    scenario = load_scenario(ROOT / "scenarios/baseline.toml")
+    dataset = load_dataset(scenario.dataset)
+    calendar = work_calendar(scenario.horizon.start, scenario.horizon.end, dataset.calendar_overrides())
+    plan = make_plan(dataset, scenario, calendar)
+    assert check_plan(plan.tables, dataset, scenario, set(calendar.workdays)) == []
+    k = plan.kpis
+    assert k["visits"] <= 1.02 * k["lower_bound_visits"]
+    assert k["disturbance_reduction"] > 0.2 * k["baseline_visits"]
+    assert k["unscheduled_mandatory"] <= 0.005 * k["tasks"]
+    assert plan.tables.unscheduled["reason"].str.len().min() > 20
+
+
+def test_plan_command_writes_the_folder(tmp_path):
+    """planner plan writes every contract file once, and refuses to overwrite it."""
+    (tmp_path / "ds").mkdir()
+    write_tables(generate_dataset("tiny", 5), tmp_path / "ds", ".parquet")
+    (tmp_path / "s.toml").write_text(SCENARIO.format(seed=5, extra=""))
+    runner = CliRunner()
+    result = runner.invoke(app, ["plan", str(tmp_path / "s.toml"), "--out", str(tmp_path / "plan")])
+    assert result.exit_code == 0, result.output
+    names = {p.name for p in (tmp_path / "plan").iterdir()}
+    assert {"tasks.parquet", "visits.parquet", "visit_tasks.parquet", "crews.parquet", "routes.parquet",
+            "unscheduled.parquet", "draws.parquet", "kpis.json", "manifest.json", "draw.json"} <= names  # fmt: skip
+    manifest = json.loads((tmp_path / "plan/manifest.json").read_text())
+    assert manifest["seed"] == 5 and "visits.parquet" in manifest["outputs"]
+    again = runner.invoke(app, ["plan", str(tmp_path / "s.toml"), "--out", str(tmp_path / "plan")])
+    assert again.exit_code == 2 and "already exists" in again.stderr
