@@ -17,9 +17,10 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 
 venv: $(BIN)/.installed
 
-## The planner's main job on the bundled sample county.
+## The planner's main job on the bundled sample county: check the data, then plan (a new folder under plans/ each run).
 plan: venv
 	$(BIN)/planner validate $(SCENARIO)
+	$(BIN)/planner plan $(SCENARIO) --out plans/$$(date +%Y%m%d-%H%M%S)
 
 ## The test suite.
 test: venv
