@@ -98,11 +98,105 @@ def merge_tasks(instance: Instance, dataset: Dataset, scenario: Scenario) -> tup
     for uscc in sorted(by_enterprise):
         enterprise_groups = [part for t, days in stab_groups(instance, by_enterprise[uscc])
                              for part in _split_long(VisitGroup(uscc, t, days), scenario.onsite)]  # fmt: skip
-        groups += _apply_caps(enterprise_groups, uscc in positive, scenario, pl_used, dept_used,
-                              instance.years, dataset.history, dropped)  # fmt: skip
+        lost: dict[str, str] = {}
+        kept = _apply_caps(enterprise_groups, uscc in positive, scenario, pl_used, dept_used,
+                           instance.years, dataset.history, lost)  # fmt: skip
+        if lost and any(t["mandatory"] for g in enterprise_groups for t in g.tasks if t["task_id"] in lost):
+            # a cap binds and costs a mandatory task: choose the capped visits exactly instead
+            exact = best_capped_visits(instance, by_enterprise[uscc], uscc in positive, scenario, pl_used, dept_used)
+            if exact is not None and _mandatory_kept(exact) > _mandatory_kept(kept):
+                kept = _apply_caps([p for g in exact for p in _split_long(g, scenario.onsite)], uscc in positive,
+                                   scenario, pl_used, dept_used, instance.years, dataset.history, lost := {})  # fmt: skip
+                kept_ids = {t["task_id"] for g in kept for t in g.tasks}
+                for t in by_enterprise[uscc]:
+                    if t["task_id"] not in kept_ids and t["task_id"] not in lost:
+                        lost[t["task_id"]] = _cap_reason(t, uscc in positive, scenario, dataset.history, instance)
+        dropped |= lost
+        groups += kept
     for n, group in enumerate(groups):
         group.group_id = n
     return groups, dropped
+
+
+def _mandatory_kept(groups: list[VisitGroup]) -> int:
+    return sum(t["mandatory"] for g in groups for t in g.tasks)
+
+
+def best_capped_visits(instance: Instance, tasks: list[dict], positive: bool, scenario: Scenario,
+                       pl_used: dict, dept_used: dict) -> list[VisitGroup] | None:  # fmt: skip
+    """The visits of one enterprise that keep the most valuable tasks within the yearly caps (CP-SAT).
+
+    Variables: ``visit[d]`` (a visit on working day d), ``capped[d]`` (it is capped),
+    ``assign[t, d]`` (task t checked at it), ``checks[k, d]`` (department k checks in a capped
+    visit on d). Hard: each task at most once, on one of its feasible days; a capped task makes
+    its visit capped; per year, Σ capped[d] ≤ positive-list cap left (positive-list firms) and
+    Σ checks[k, d] ≤ department cap left. Objective: mandatory tasks first (weight 10⁶), then
+    other tasks (10³ each, plus priority), then fewest visits.
+    """
+    from ortools.sat.python import cp_model
+
+    model = cp_model.CpModel()
+    feasible = {t["task_id"]: feasible_days(t["first_day"], t["last_day"], t["capped"], instance.quiet) for t in tasks}
+    days = sorted({int(d) for f in feasible.values() for d in f})
+    years = instance.years
+    visit = {d: model.new_bool_var(f"visit_{d}") for d in days}
+    capped = {d: model.new_bool_var(f"capped_{d}") for d in days}
+    assign = {(t["task_id"], int(d)): model.new_bool_var(f"assign_{t['task_id']}_{d}") for t in tasks
+              for d in feasible[t["task_id"]]}  # fmt: skip
+    depts = sorted({t["dept_id"] for t in tasks})
+    checks = {(k, d): model.new_bool_var(f"checks_{k}_{d}") for k in depts for d in days}
+    by_task: dict[str, list] = {}
+    for (task_id, d), var in assign.items():
+        by_task.setdefault(task_id, []).append(var)
+        model.add_implication(var, visit[d])
+    for t in tasks:
+        model.add_at_most_one(by_task[t["task_id"]])
+        for d in feasible[t["task_id"]]:
+            var = assign[(t["task_id"], int(d))]
+            if t["capped"]:
+                model.add_implication(var, capped[int(d)])
+            # a department checking in a capped visit uses its cap, whatever the kind of its task
+            model.add_bool_or([var.Not(), capped[int(d)].Not(), checks[(t["dept_id"], int(d))]])
+    for d in days:
+        model.add_implication(capped[d], visit[d])
+    uscc = tasks[0]["uscc"]
+    for year in sorted({int(years[d]) for d in days}):
+        in_year = [d for d in days if years[d] == year]
+        if positive:
+            left = max(0, scenario.caps.positive_list_per_year - pl_used.get((uscc, year), 0))
+            model.add(sum(capped[d] for d in in_year) <= left)
+        for k in depts:
+            left = max(0, scenario.caps.per_dept_per_year - dept_used.get((uscc, k, year), 0))
+            model.add(sum(checks[(k, d)] for d in in_year) <= left)
+    weight = {t["task_id"]: (10**6 if t["mandatory"] else 10**3 + int(t["priority"])) for t in tasks}
+    model.maximize(sum(weight[task_id] * var for (task_id, _), var in assign.items()) - sum(visit.values()))
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1  # small and reproducible
+    solver.parameters.max_time_in_seconds = 5.0
+    if solver.solve(model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    on_day: dict[int, list[dict]] = {}
+    for t in tasks:
+        for d in feasible[t["task_id"]]:
+            if solver.boolean_value(assign[(t["task_id"], int(d))]):
+                on_day.setdefault(int(d), []).append(t)
+    groups = []
+    for d, members in sorted(on_day.items()):
+        common = feasible[members[0]["task_id"]]
+        for t in members[1:]:
+            common = np.intersect1d(common, feasible[t["task_id"]], assume_unique=True)
+        groups.append(VisitGroup(uscc, members, common[years[common] == years[d]]))
+    return groups
+
+
+def _cap_reason(task: dict, positive: bool, scenario: Scenario, history, instance: Instance) -> str:
+    """Why the exact cap model left a task out: the cap that binds for its enterprise."""
+    year = int(instance.years[task["first_day"]])
+    if positive:
+        return (f"合规正面清单一年最多查一次: the positive-list cap ({scenario.caps.positive_list_per_year} capped "
+                f"visit in {year}) goes to visits with more mandatory tasks, and this task's window cannot share them")  # fmt: skip
+    return (f"{task['dept_id']} may make {scenario.caps.per_dept_per_year} capped visits a year to this enterprise; "
+            "they go to visits with more mandatory tasks, and this task's window cannot share them")  # fmt: skip
 
 
 def _split_long(group: VisitGroup, mode: str) -> list[VisitGroup]:
