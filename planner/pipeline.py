@@ -82,10 +82,11 @@ def plan_tables(instance: Instance, schedule: Schedule, capped_out: dict[str, st
                 dataset: Dataset, scenario: Scenario) -> PlanTables:  # fmt: skip
     """The contract's tables from the schedule."""
     travel = TravelTimes(dataset, scenario)
-    members: dict[str, list[tuple[str, str]]] = {}
+    members: dict[str, list[tuple]] = {}
     if len(schedule.members):
-        for crew_id, who, dept in schedule.members[["crew_id", "inspector_id", "dept_id"]].itertuples(index=False):
-            members.setdefault(crew_id, []).append((who, dept))
+        columns = ["crew_id", "inspector_id", "dept_id", "candidates", "lottery", "repeat_visit"]
+        for crew_id, *member in schedule.members[columns].itertuples(index=False):
+            members.setdefault(crew_id, []).append(tuple(member))
     visits, visit_tasks, crews, routes = [], [], [], []
     for crew in schedule.crews:
         date = instance.workdays[crew.day]
@@ -103,8 +104,8 @@ def plan_tables(instance: Instance, schedule: Schedule, capped_out: dict[str, st
             routes.append((crew.crew_id, date, seq, visit_id, arrive, depart, travel_min))
             here, clock = group.uscc, depart
         day_end = clock + travel.minutes(here, station)
-        crews += [(crew.crew_id, date, crew.township, DAY_START_MIN, day_end, who, dept)
-                  for who, dept in members.get(crew.crew_id, [])]  # fmt: skip
+        crews += [(crew.crew_id, date, crew.township, DAY_START_MIN, day_end, *member)
+                  for member in members.get(crew.crew_id, [])]  # fmt: skip
     reasons = dict(zip(instance.unplaceable["task_id"], instance.unplaceable["reason"])) | capped_out
     for group, reason in schedule.unplaced:
         reasons |= {t["task_id"]: reason for t in group.tasks}
@@ -120,7 +121,7 @@ def plan_tables(instance: Instance, schedule: Schedule, capped_out: dict[str, st
                                              "end_min", "dept_ids", "n_tasks"]),
         visit_tasks=pd.DataFrame(visit_tasks, columns=["task_id", "visit_id", "dept_id", "kind", "item"]),
         crews=pd.DataFrame(crews, columns=["crew_id", "date", "township", "day_start_min", "day_end_min",
-                                           "inspector_id", "dept_id"]),
+                                           "inspector_id", "dept_id", "candidates", "lottery", "repeat_visit"]),
         routes=pd.DataFrame(routes, columns=["crew_id", "date", "seq", "visit_id", "arrive_min", "depart_min",
                                              "travel_min"]),
         unscheduled=unscheduled.reset_index(drop=True),
