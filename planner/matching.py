@@ -56,6 +56,12 @@ class Roster:
     conflicts: dict[str, frozenset[str]]  # inspector → enterprises
     last_inspectors: dict[str, frozenset[str]]  # enterprise → who inspected it last
     days_used: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    assigned: dict[dt.date, set[str]] = field(default_factory=lambda: defaultdict(set))  # on a crew that day
+
+    def available(self, inspector: str, day: dt.date) -> bool:
+        """Not on leave, planned days left, not yet on a crew that day."""
+        return (day not in self.leave.get(inspector, ()) and self.days_used[inspector] < self.max_days[inspector]
+                and inspector not in self.assigned[day])  # fmt: skip
 
     @classmethod
     def from_dataset(cls, dataset: Dataset, working_days: int, planned_share: float) -> Roster:
@@ -83,7 +89,7 @@ class Roster:
             return "other department"
         if day in self.leave.get(inspector, ()):
             return "on leave"
-        if inspector in busy:
+        if inspector in busy or inspector in self.assigned[day]:
             return "already on another crew"
         if self.days_used[inspector] >= self.max_days[inspector]:
             return "max_days used"
@@ -151,9 +157,10 @@ def _fill_day(day: dt.date, requests: pd.DataFrame, roster: Roster, seed: int) -
             request = requests.loc[r]
             filled.append((request["crew_id"], day, person, request["dept_id"], n_candidates, ticket, repeat))
             taken[r] += 1
-    for person in {row[2] for row in filled}:
-        roster.days_used[person] += 1
     busy = {row[2] for row in filled}
+    for person in busy:
+        roster.days_used[person] += 1
+    roster.assigned[day] |= busy
     missing = []
     for r, request in requests.iterrows():
         short = int(request["seats"]) - taken[r]

@@ -22,7 +22,7 @@ from planner.scenario import Scenario
 MAX_VISIT_ONSITE_MIN = 360
 
 
-@dataclass
+@dataclass(eq=False)  # identity: two groups are never "equal" by content
 class VisitGroup:
     """Tasks of one enterprise to be checked in one stay, and the days they can share.
 

@@ -28,6 +28,7 @@ from planner.outputs import sha256_file, write_folder, write_table
 from planner.sampling import Draw, draw_sampling_plan
 from planner.scenario import Scenario
 from planner.schedule import DAY_START_MIN, Schedule, TravelTimes, schedule_groups
+from planner.whatif import apply_staff_scaling
 from planner.workdays import WorkCalendar
 
 TABLES = ("tasks", "visits", "visit_tasks", "crews", "routes", "unscheduled", "draws")
@@ -47,6 +48,7 @@ def make_plan(dataset: Dataset, scenario: Scenario, calendar: WorkCalendar) -> P
     """Plan the scenario: every stage in order, timed."""
     timings: dict[str, float] = {}
     clock = time.perf_counter()
+    dataset = apply_staff_scaling(dataset, scenario)
 
     def lap(stage: str) -> None:
         nonlocal clock

@@ -74,6 +74,13 @@ class Travel(_Section):
     speed_kmh: float = Field(30.0, gt=0, le=120)
 
 
+class Staff(_Section):
+    """What-if staff cut: the share of each department's certified inspectors that stays."""
+
+    scale: float = Field(1.0, ge=0, le=1)
+    departments: dict[str, Annotated[float, Field(ge=0, le=1)]] = {}
+
+
 class Scenario(_Section):
     """A validated scenario; ``dataset`` is resolved against the file that states it."""
 
@@ -85,6 +92,7 @@ class Scenario(_Section):
     solver: Solver = Solver()
     caps: Caps = Caps()
     travel: Travel = Travel()
+    staff: Staff = Staff()
     planned_share: float = Field(0.2, gt=0, le=1)
     #: days of the month (inclusive; [26, 5] wraps the month end) with no capped visits
     quiet_days: Annotated[tuple[DayOfMonth, DayOfMonth], Field(strict=False)] | None = None
@@ -146,7 +154,7 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-_SECTIONS = {"": Scenario, "horizon": Horizon, "solver": Solver, "caps": Caps, "travel": Travel}
+_SECTIONS = {"": Scenario, "horizon": Horizon, "solver": Solver, "caps": Caps, "travel": Travel, "staff": Staff}
 
 
 def _key_problem(path: Path, error: dict[str, Any]) -> Problem:

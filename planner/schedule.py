@@ -46,6 +46,7 @@ class Crew:
     groups: list[VisitGroup] = field(default_factory=list)  # in visiting order (cheapest insertion)
     limit_min: int = PLANNED_DAY_MIN
     length_min: int = 0
+    members: tuple[str, ...] = ()  # the persons, once staffed
 
     @property
     def size(self) -> int:
@@ -124,26 +125,56 @@ def schedule_groups(groups: list[VisitGroup], workdays: tuple, dataset: Dataset,
             unplaced.append((group, f"its on-site time ({onsite[group.group_id]} min) plus travel from the station "
                                     f"({alone} min in all) is longer than any available inspector's day"))  # fmt: skip
             placed.add(group.group_id)  # never try it
-    all_crews: list[Crew] = []
+    crews_by_day: dict[int, list[Crew]] = defaultdict(list)
     members: list[pd.DataFrame] = []
+    split: set[int] = set()  # joint groups replaced by their per-department parts
     n_days = len(workdays)
-    for day in range(n_days):
-        candidates = [g for g in by_day.get(day, []) if g.group_id not in placed]
-        if not candidates:
-            continue
-        urgency = {g.group_id: len(g.days) - bisect.bisect_left(g.days.tolist(), day) for g in candidates}
-        candidates.sort(key=lambda g: (urgency[g.group_id], not g.mandatory, -g.value()[2], g.group_id))
-        free = _free_persons(roster, workdays[day])
-        budget = _paced_budget(roster, free, n_days - day)
-        clear = _free_without_conflict(roster, workdays[day], candidates)
-        crews = _form_crews(day, workdays[day], candidates, urgency, free, budget, clear, township_of, onsite, travel)
-        staffed, day_members = _staff(crews, workdays[day], roster, seed, onsite, travel)
-        for crew in staffed:
-            placed.update(g.group_id for g in crew.groups)
-        all_crews += staffed
-        members.append(day_members)
+    positive = set(dataset.enterprises.loc[dataset.enterprises["positive_list"], "uscc"])
+    next_id = max((g.group_id for g in groups), default=-1) + 1
+    # lexicographic: mandatory groups get the staff first, then the parts of joint mandatory
+    # visits no crew could take whole, then the rest what is left
+    batches = [[g for g in groups if g.mandatory], None, [g for g in groups if not g.mandatory]]
+    for number, batch in enumerate(batches):
+        if batch is None:
+            batch = []
+            for group in [g for g in batches[0] if g.group_id not in placed and len(g.depts) > 1]:
+                if group.capped and group.uscc in positive:
+                    continue  # two capped visits would break 一年最多查一次
+                for dept in group.depts:
+                    part = VisitGroup(group.uscc, [t for t in group.tasks if t["dept_id"] == dept], group.days, next_id)
+                    next_id += 1
+                    batch.append(part)
+                    onsite[part.group_id] = part.onsite_min(scenario.onsite)
+                    for day in part.days:
+                        by_day[int(day)].append(part)
+                placed.add(group.group_id)
+                split.add(group.group_id)
+            groups = groups + batch
+        batch_ids = {g.group_id for g in batch}
+        for day in range(n_days):
+            candidates = [g for g in by_day.get(day, []) if g.group_id in batch_ids and g.group_id not in placed]
+            if not candidates:
+                continue
+            urgency = {g.group_id: len(g.days) - bisect.bisect_left(g.days.tolist(), day) for g in candidates}
+            candidates.sort(key=lambda g: (urgency[g.group_id], not g.mandatory, -g.value()[2], g.group_id))
+            date = workdays[day]
+            free = _free_persons(roster, date)
+            budget = _paced_budget(roster, free, n_days - day)
+            clear = _free_without_conflict(roster, date, candidates)
+            joined = _join_staffed(crews_by_day[day], candidates, roster, township_of, onsite, travel)
+            placed.update(joined)
+            candidates = [g for g in candidates if g.group_id not in joined]
+            visited = {g.uscc for c in crews_by_day[day] for g in c.groups}
+            crews = _form_crews(day, date, candidates, urgency, free, budget, clear, township_of, onsite, travel,
+                                visited, first_number=len(crews_by_day[day]) + 1)  # fmt: skip
+            staffed, day_members = _staff(crews, date, roster, seed)
+            for crew in staffed:
+                placed.update(g.group_id for g in crew.groups)
+            crews_by_day[day] += staffed
+            members.append(day_members)
+    all_crews = [c for day in sorted(crews_by_day) for c in crews_by_day[day]]
     for group in groups:
-        if group.group_id not in placed:
+        if group.group_id not in placed and group.group_id not in split:
             unplaced.append((group, _why_unplaced(group, workdays, dataset)))
     routes = {c.crew_id: best_order(f"station:{c.township}", c.groups, onsite, travel) for c in all_crews}
     member_frame = pd.concat(members, ignore_index=True) if members else pd.DataFrame()
@@ -161,7 +192,7 @@ def _free_persons(roster: Roster, date) -> dict[str, int]:
     """Certified inspectors per department not on leave and with planned days left."""
     free: dict[str, int] = defaultdict(int)
     for person, dept in roster.dept_of.items():
-        if date not in roster.leave.get(person, ()) and roster.days_used[person] < roster.max_days[person]:
+        if roster.available(person, date):
             free[dept] += 1
     return free
 
@@ -174,14 +205,41 @@ def _paced_budget(roster: Roster, free: dict[str, int], days_left: int) -> dict[
     return {dept: min(free.get(dept, 0), -(-left[dept] // max(days_left, 1))) for dept in left}
 
 
+def _join_staffed(crews: list[Crew], candidates: list[VisitGroup], roster: Roster, township_of, onsite,
+                  travel) -> set[int]:  # fmt: skip
+    """Add groups to crews already staffed that day: departments covered, no member in conflict,
+    the longer day still within every member's hours. Returns the groups placed."""
+    joined: set[int] = set()
+    visited = {g.uscc for c in crews for g in c.groups}
+    for group in candidates:
+        if group.uscc in visited:
+            continue
+        station = f"station:{township_of[group.uscc]}"
+        best, best_at, best_added = None, 0, None
+        for crew in crews:
+            if crew.township != township_of[group.uscc] or not set(group.depts) <= set(crew.seats):
+                continue
+            if len(crew.members) < group.min_crew or any(group.uscc in roster.conflicts.get(m, ()) for m in crew.members):
+                continue
+            at, added = _cheapest_insertion(station, crew.groups, group, onsite, travel)
+            limit = min([crew.limit_min] + [int(roster.hours_per_day[m] * 60) for m in crew.members])
+            if crew.length_min + added <= limit and (best_added is None or added < best_added):
+                best, best_at, best_added = crew, at, added
+        if best is not None:
+            best.groups.insert(best_at, group)
+            best.length_min += best_added
+            visited.add(group.uscc)
+            joined.add(group.group_id)
+    return joined
+
+
 def _free_without_conflict(roster: Roster, date, candidates: list[VisitGroup]) -> dict[tuple[str, str], int]:
     """Per (department, enterprise) of today's candidates: free inspectors with no conflict there."""
     in_conflict: dict[str, list[str]] = defaultdict(list)
     for person, usccs in roster.conflicts.items():
         for uscc in usccs:
             in_conflict[uscc].append(person)
-    free_people = {p for p in roster.dept_of
-                   if date not in roster.leave.get(p, ()) and roster.days_used[p] < roster.max_days[p]}  # fmt: skip
+    free_people = {p for p in roster.dept_of if roster.available(p, date)}
     per_dept: dict[str, int] = defaultdict(int)
     for person in sorted(free_people):
         per_dept[roster.dept_of[person]] += 1
@@ -196,10 +254,11 @@ def _free_without_conflict(roster: Roster, date, candidates: list[VisitGroup]) -
     return clear
 
 
-def _form_crews(day, date, candidates, urgency, free, budget, clear, township_of, onsite, travel) -> list[Crew]:
+def _form_crews(day, date, candidates, urgency, free, budget, clear, township_of, onsite, travel, visited,
+                first_number) -> list[Crew]:  # fmt: skip
     crews: dict[str, list[Crew]] = defaultdict(list)
     used: dict[str, int] = defaultdict(int)
-    visited_today: set[str] = set()
+    visited_today: set[str] = set(visited)
     for group in candidates:
         if group.uscc in visited_today:
             continue  # one visit per enterprise a day; a later day may take this group
@@ -227,7 +286,7 @@ def _form_crews(day, date, candidates, urgency, free, budget, clear, township_of
         if any(used[d] + n > allowance.get(d, 0) for d, n in seats.items()):
             continue
         length = route_minutes(station, [group], onsite, travel)
-        number = sum(len(c) for c in crews.values()) + 1
+        number = sum(len(c) for c in crews.values()) + first_number
         crew = Crew(f"{date:%Y%m%d}-{number:03d}", township, day, seats, [group], max(PLANNED_DAY_MIN, length), length)
         crews[township].append(crew)
         for d, n in seats.items():
@@ -248,7 +307,7 @@ def _cheapest_insertion(station: str, order: list[VisitGroup], group: VisitGroup
     return best_at, best_added
 
 
-def _requests(crews: list[Crew], date, onsite, travel) -> pd.DataFrame:
+def _requests(crews: list[Crew], date) -> pd.DataFrame:
     rows = []
     for crew in crews:
         length = crew.length_min
@@ -258,16 +317,20 @@ def _requests(crews: list[Crew], date, onsite, travel) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=REQUEST_COLUMNS)
 
 
-def _staff(crews: list[Crew], date, roster: Roster, seed: int, onsite, travel) -> tuple[list[Crew], pd.DataFrame]:
+def _staff(crews: list[Crew], date, roster: Roster, seed: int) -> tuple[list[Crew], pd.DataFrame]:
     """Fill the day's seats; drop crews that cannot be fully staffed and fill the rest again."""
-    snapshot = dict(roster.days_used)
+    days_used, assigned = dict(roster.days_used), set(roster.assigned[date])
     while crews:
-        staffing = staff_crews(_requests(crews, date, onsite, travel), roster, seed)
+        staffing = staff_crews(_requests(crews, date), roster, seed)
         short = set(staffing.unfilled["crew_id"])
         if not short:
+            people = staffing.members.groupby("crew_id")["inspector_id"].agg(tuple).to_dict()
+            for crew in crews:
+                crew.members = people.get(crew.crew_id, ())
             return crews, staffing.members
         roster.days_used.clear()
-        roster.days_used.update(snapshot)
+        roster.days_used.update(days_used)
+        roster.assigned[date] = set(assigned)
         crews = [c for c in crews if c.crew_id not in short]
     return [], pd.DataFrame()
 
