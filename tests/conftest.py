@@ -81,3 +81,18 @@ def tables() -> dict[str, list[list[str]]]:
 def dataset_dir(tmp_path: Path) -> Path:
     """The valid tables written as CSV files."""
     return write_dataset(tmp_path / "dataset", valid_tables())
+
+
+@pytest.fixture(scope="session")
+def county_baseline():
+    """(plan, dataset, scenario, workdays) of the bundled sample county's baseline scenario, planned once."""
+    from planner.dataset import load_dataset
+    from planner.pipeline import make_plan
+    from planner.scenario import load_scenario
+    from planner.workdays import work_calendar
+
+    root = Path(__file__).resolve().parents[1]
+    scenario = load_scenario(root / "scenarios/baseline.toml")
+    dataset = load_dataset(scenario.dataset)
+    calendar = work_calendar(scenario.horizon.start, scenario.horizon.end, dataset.calendar_overrides())
+    return make_plan(dataset, scenario, calendar), dataset, scenario, set(calendar.workdays)

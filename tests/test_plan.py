@@ -119,13 +119,10 @@ def test_checker_catches_broken_rules(small_plan):
     assert "capped visits" in "\n".join(check_plan(t, dataset, no_caps, workdays))
 
 
-def test_sample_county_plan_quality():
+def test_sample_county_plan_quality(county_baseline):
     """The sample county with its own staff: valid, near the lower bound, mandatory tasks explained."""
-    scenario = load_scenario(ROOT / "scenarios/baseline.toml")
-    dataset = load_dataset(scenario.dataset)
-    calendar = work_calendar(scenario.horizon.start, scenario.horizon.end, dataset.calendar_overrides())
-    plan = make_plan(dataset, scenario, calendar)
-    assert check_plan(plan.tables, dataset, scenario, set(calendar.workdays)) == []
+    plan, dataset, scenario, workdays = county_baseline
+    assert check_plan(plan.tables, dataset, scenario, workdays) == []
     k = plan.kpis
     assert k["visits"] <= 1.02 * k["lower_bound_visits"]
     assert k["disturbance_reduction"] > 0.2 * k["baseline_visits"]
