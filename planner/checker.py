@@ -117,7 +117,7 @@ def _caps(plan, dataset, scenario, workdays) -> list[str]:
     visits["year"] = visits["date"].dt.year
     # only years the plan adds a capped visit to: history alone is the past, not this plan's doing
     planned = set(zip(per_dept["uscc"], per_dept["date"].dt.year))
-    visits = visits[[key in planned for key in zip(visits["uscc"], visits["year"])]]
+    visits = visits.loc[np.array([key in planned for key in zip(visits["uscc"], visits["year"])], dtype=bool)]
     counts = visits.groupby(["uscc", "dept_id", "year"]).size()
     for (uscc, dept, year), n in counts[counts > scenario.caps.per_dept_per_year].items():
         out.append(f"{dept} has {n} capped visits at {uscc} in {year} (cap {scenario.caps.per_dept_per_year})")

@@ -57,7 +57,10 @@ def feasible_days(first: int, last: int, capped: bool, quiet: np.ndarray) -> np.
 def all_tasks(dataset: Dataset, random_tasks: pd.DataFrame) -> pd.DataFrame:
     """The demands and the drawn random tasks in one frame, sorted by task_id."""
     demands = dataset.demands.reset_index(drop=True).assign(plan_id=None)
-    tasks = pd.concat([demands[TASK_COLUMNS], random_tasks[TASK_COLUMNS]], ignore_index=True)
+    parts = [frame[TASK_COLUMNS] for frame in (demands, random_tasks) if len(frame)]
+    tasks = pd.concat(parts, ignore_index=True) if parts else demands[TASK_COLUMNS]
+    for column in ("window_start", "window_end"):  # an empty part must not turn dates into objects
+        tasks[column] = pd.to_datetime(tasks[column])
     return tasks.sort_values("task_id", kind="stable").reset_index(drop=True)
 
 
