@@ -40,7 +40,7 @@ def draw_record(draw: Draw, scenario: Scenario, dataset: Dataset, redraw_reason:
         "scenario": {"name": scenario.name, "file": str(scenario.source)},
         "caps": {"positive_list_per_year": scenario.caps.positive_list_per_year,
                  "per_dept_per_year": scenario.caps.per_dept_per_year},
-        "dataset": str(dataset.root),
+        "dataset": str(dataset.root.resolve()),
         "inputs": {dataset.files[t].name: sha256_file(dataset.files[t]) for t in DRAW_INPUTS if t in dataset.files},
         "overlap": draw.overlap.to_dict(orient="records"),
         "shortfalls": list(draw.shortfalls),
@@ -68,16 +68,24 @@ def verify_draw(folder: Path, dataset_dir: Path | None = None) -> DrawCheck:
         raise InputError([Problem(str(p), None, None, None, "not found: is this a draw or plan folder?") for p in missing])
     try:
         record = json.loads(record_path.read_text(encoding="utf-8"))
-        seed, caps = int(record["seed"]), record["caps"]
-        dataset = load_dataset(dataset_dir or Path(record["dataset"]))
+        seed, caps, inputs = int(record["seed"]), record["caps"], dict(record["inputs"])
+        positive_cap, dept_cap = int(caps["positive_list_per_year"]), int(caps["per_dept_per_year"])
+        dataset_path = dataset_dir or Path(record["dataset"])
     except (ValueError, KeyError, TypeError) as error:
-        raise InputError([Problem(str(record_path), None, None, None, f"not a valid draw record: {error}")]) from None
+        raise InputError([Problem(str(record_path), None, None, None, f"not a valid draw record: {error!r}")]) from None
+    try:
+        recorded_draws = pd.read_parquet(draws_path)
+    except Exception as error:  # any reader failure means the file is damaged
+        raise InputError([Problem(str(draws_path), None, None, None, f"cannot be read: {error}")]) from None
+    missing_columns = [c for c in ("plan_id", "uscc") if c not in recorded_draws.columns]
+    if missing_columns:
+        raise InputError([Problem(str(draws_path), 1, c, None, "required column is missing") for c in missing_columns])
+    dataset = load_dataset(dataset_path)
     changes = []
     for table in DRAW_INPUTS:
         path = dataset.files.get(table)
-        recorded = record["inputs"].get(path.name) if path else None
+        recorded = inputs.get(path.name) if path else None
         if path is not None and recorded != sha256_file(path):
             changes.append(f"{path}: its bytes differ from the file the draw read" if recorded else f"{path}: not recorded")
-    recomputed = draw_sampling_plan(dataset, seed, caps["positive_list_per_year"], caps["per_dept_per_year"])
-    recorded_draws = pd.read_parquet(draws_path)
+    recomputed = draw_sampling_plan(dataset, seed, positive_cap, dept_cap)
     return DrawCheck(tuple(changes), tuple(compare_draws(recorded_draws, recomputed.draws)))

@@ -37,10 +37,41 @@ class PlanTables:
 
 def check_plan(plan: PlanTables, dataset: Dataset, scenario: Scenario, workdays: set) -> list[str]:
     """Every broken hard rule, one sentence each; [] for a valid plan."""
-    problems: list[str] = []
+    problems = _faithful(plan, dataset)
+    if problems:  # the rules below trust these tables' keys
+        return problems
     for rule in (_each_task_once, _visit_days, _caps, _crews, _routes):
         problems += rule(plan, dataset, scenario, workdays)
     return problems
+
+
+def _faithful(plan: PlanTables, dataset: Dataset) -> list[str]:
+    """The plan's task list says what the demands say, and its keys are unique."""
+    out = []
+    for name, key in (("tasks", "task_id"), ("visits", "visit_id")):
+        table = getattr(plan, name)
+        out += [f"{name}.parquet lists {key} {k} twice" for k in sorted(set(table[key][table[key].duplicated()]))]
+    seqs = plan.routes[["crew_id", "date", "seq"]]
+    out += [f"routes.parquet has crew {c} on {_day(d).date()} stop {q} twice"
+            for c, d, q in seqs[seqs.duplicated()].itertuples(index=False)]  # fmt: skip
+    out += [f"routes.parquet names visit {v}, which is not in visits.parquet"
+            for v in sorted(set(plan.routes["visit_id"]) - set(plan.visits["visit_id"]))]  # fmt: skip
+    out += [f"visit_tasks.parquet names visit {v}, which is not in visits.parquet"
+            for v in sorted(set(plan.visit_tasks["visit_id"]) - set(plan.visits["visit_id"]))]  # fmt: skip
+    columns = ["dept_id", "uscc", "kind", "window_start", "window_end", "duration_min", "min_inspectors", "delegable"]
+    demands = dataset.demands.set_index("task_id")[columns]
+    tasks = plan.tasks.drop_duplicates("task_id").set_index("task_id")
+    for task_id in demands.index.intersection(tasks.index):
+        for column in columns:
+            want, got = demands.at[task_id, column], tasks.at[task_id, column]
+            if column.startswith("window"):
+                want, got = _day(want), _day(got)
+            if want != got:
+                out.append(f"task {task_id}: {column} is {got!r} in the plan but {want!r} in the demands")
+    kinds = plan.visit_tasks.join(tasks["kind"].rename("task_kind"), on="task_id")
+    out += [f"visit_tasks gives task {t} kind {k}, the task list {tk}"
+            for t, k, tk in zip(kinds["task_id"], kinds["kind"], kinds["task_kind"]) if k != tk]  # fmt: skip
+    return out
 
 
 def _day(value) -> pd.Timestamp:
@@ -115,13 +146,16 @@ def _caps(plan, dataset, scenario, workdays) -> list[str]:
     history = capped_history(dataset.history)[["uscc", "dept_id", "date"]]
     visits = pd.concat([per_dept, history]).drop_duplicates()
     visits["year"] = visits["date"].dt.year
-    # only years the plan adds a capped visit to: history alone is the past, not this plan's doing
-    planned = set(zip(per_dept["uscc"], per_dept["date"].dt.year))
-    visits = visits.loc[np.array([key in planned for key in zip(visits["uscc"], visits["year"])], dtype=bool)]
-    counts = visits.groupby(["uscc", "dept_id", "year"]).size()
+    # only what the plan adds to: history alone is the past, not this plan's doing
+    planned_dept = set(zip(per_dept["uscc"], per_dept["dept_id"], per_dept["date"].dt.year))
+    planned_firm = {(u, y) for u, _, y in planned_dept}
+    mine = np.array([key in planned_dept for key in zip(visits["uscc"], visits["dept_id"], visits["year"])], dtype=bool)
+    counts = visits.loc[mine].groupby(["uscc", "dept_id", "year"]).size()
     for (uscc, dept, year), n in counts[counts > scenario.caps.per_dept_per_year].items():
         out.append(f"{dept} has {n} capped visits at {uscc} in {year} (cap {scenario.caps.per_dept_per_year})")
     positive = set(dataset.enterprises.loc[dataset.enterprises["positive_list"], "uscc"])
+    firm = np.array([key in planned_firm for key in zip(visits["uscc"], visits["year"])], dtype=bool)
+    visits = visits.loc[firm]
     dates = visits[visits["uscc"].isin(positive)].drop_duplicates(["uscc", "date"]).groupby(["uscc", "year"]).size()
     for (uscc, year), n in dates[dates > scenario.caps.positive_list_per_year].items():
         out.append(f"positive-list {uscc} has {n} capped visits in {year} (cap {scenario.caps.positive_list_per_year})")
@@ -136,6 +170,10 @@ def _crews(plan, dataset, scenario, workdays) -> list[str]:
     certified = set(staff.index[staff["cert_no"].notna()])
     dept_of, delegations = staff["dept_id"].to_dict(), staff["delegated_depts"].to_dict()
     members = crews.groupby(["crew_id", "date"])["inspector_id"].agg(list).to_dict()
+    for (crew_id, date), people in members.items():
+        if len(set(people)) < len(people):
+            out.append(f"crew {crew_id} on {_day(date).date()} lists an inspector twice")
+    members = {key: sorted(set(people)) for key, people in members.items()}
     leave = defaultdict(set)
     for who, a, b in dataset.leave[["inspector_id", "start", "end"]].itertuples(index=False):
         leave[who].update(d.date() for d in pd.date_range(a, b))

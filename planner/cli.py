@@ -181,6 +181,7 @@ def plan(
     """
     from planner.checker import check_plan
     from planner.pipeline import make_plan, write_plan
+    from planner.whatif import apply_staff_scaling
 
     started = dt.datetime.now().astimezone()
     with _reported():
@@ -190,14 +191,16 @@ def plan(
                                  where=str(scenario_file))  # fmt: skip
         if out_dir.exists() and not force:
             raise OutputExistsError(f"{out_dir} already exists; choose another --out or pass --force")
+        warnings = [*dataset.warnings, *horizon_warnings(dataset, calendar.start, calendar.end)]
         result = make_plan(dataset, scenario, calendar)
-        broken = check_plan(result.tables, dataset, scenario, set(calendar.workdays))
+        broken = check_plan(result.tables, apply_staff_scaling(dataset, scenario), scenario, set(calendar.workdays))
         if broken:
             for line in broken[:50]:
                 err.print(f"[red]rule broken[/]: {line}", highlight=False)
             err.print(f"[bold red]internal error[/]: the plan breaks {len(broken)} hard rule(s); nothing was written")
             raise typer.Exit(3)
         moved = write_plan(result, out_dir, dataset, scenario, started, replace=force)
+    _print_problems(warnings)
     if moved:
         err.print(f"the previous {out_dir} was moved to {moved}")
     kpis = {k: v for k, v in result.kpis.items() if not isinstance(v, dict)}

@@ -104,13 +104,16 @@ def merge_tasks(instance: Instance, dataset: Dataset, scenario: Scenario) -> tup
         if lost and any(t["mandatory"] for g in enterprise_groups for t in g.tasks if t["task_id"] in lost):
             # a cap binds and costs a mandatory task: choose the capped visits exactly instead
             exact = best_capped_visits(instance, by_enterprise[uscc], uscc in positive, scenario, pl_used, dept_used)
-            if exact is not None and _mandatory_kept(exact) > _mandatory_kept(kept):
-                kept = _apply_caps([p for g in exact for p in _split_long(g, scenario.onsite)], uscc in positive,
-                                   scenario, pl_used, dept_used, instance.years, dataset.history, lost := {})  # fmt: skip
-                kept_ids = {t["task_id"] for g in kept for t in g.tasks}
-                for t in by_enterprise[uscc]:
-                    if t["task_id"] not in kept_ids and t["task_id"] not in lost:
-                        lost[t["task_id"]] = _cap_reason(t, uscc in positive, scenario, dataset.history, instance)
+            if exact is not None:
+                exact_lost: dict[str, str] = {}
+                candidate = _apply_caps([p for g in exact for p in _split_long(g, scenario.onsite)], uscc in positive,
+                                        scenario, pl_used, dept_used, instance.years, dataset.history, exact_lost)  # fmt: skip
+                if _mandatory_kept(candidate) > _mandatory_kept(kept):
+                    kept, lost = candidate, exact_lost
+                    kept_ids = {t["task_id"] for g in kept for t in g.tasks}
+                    for t in by_enterprise[uscc]:
+                        if t["task_id"] not in kept_ids and t["task_id"] not in lost:
+                            lost[t["task_id"]] = _cap_reason(t, uscc in positive, scenario, dataset.history, instance)
         dropped |= lost
         groups += kept
     for n, group in enumerate(groups):
@@ -159,6 +162,9 @@ def best_capped_visits(instance: Instance, tasks: list[dict], positive: bool, sc
             model.add_bool_or([var.Not(), capped[int(d)].Not(), checks[(t["dept_id"], int(d))]])
     for d in days:
         model.add_implication(capped[d], visit[d])
+        on_day = [(t, assign[(t["task_id"], d)]) for t in tasks if (t["task_id"], d) in assign]
+        if scenario.onsite == "sum":  # one stay stays within MAX_VISIT_ONSITE_MIN, as the split would make it
+            model.add(sum(int(t["duration_min"]) * var for t, var in on_day) <= MAX_VISIT_ONSITE_MIN)
     uscc = tasks[0]["uscc"]
     for year in sorted({int(years[d]) for d in days}):
         in_year = [d for d in days if years[d] == year]
@@ -172,7 +178,7 @@ def best_capped_visits(instance: Instance, tasks: list[dict], positive: bool, sc
     model.maximize(sum(weight[task_id] * var for (task_id, _), var in assign.items()) - sum(visit.values()))
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1  # small and reproducible
-    solver.parameters.max_time_in_seconds = 5.0
+    solver.parameters.max_deterministic_time = 5.0  # the same answer on a slow machine
     if solver.solve(model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
     on_day: dict[int, list[dict]] = {}

@@ -48,7 +48,6 @@ def make_plan(dataset: Dataset, scenario: Scenario, calendar: WorkCalendar) -> P
     """Plan the scenario: every stage in order, timed."""
     timings: dict[str, float] = {}
     clock = time.perf_counter()
-    dataset = apply_staff_scaling(dataset, scenario)
 
     def lap(stage: str) -> None:
         nonlocal clock
@@ -59,6 +58,7 @@ def make_plan(dataset: Dataset, scenario: Scenario, calendar: WorkCalendar) -> P
     draw = draw_sampling_plan(dataset, scenario.seed, scenario.caps.positive_list_per_year,
                               scenario.caps.per_dept_per_year)  # fmt: skip
     lap("sample")
+    dataset = apply_staff_scaling(dataset, scenario)  # after the draw: a what-if staff cut must not change it
     instance = build_instance(dataset, draw.tasks, scenario, calendar)
     lap("instance")
     groups, capped_out = merge_tasks(instance, dataset, scenario)

@@ -121,13 +121,18 @@ def schedule_groups(groups: list[VisitGroup], workdays: tuple, dataset: Dataset,
     for group in groups:
         station = f"station:{township_of[group.uscc]}"
         alone = route_minutes(station, [group], onsite, travel)
-        if alone > min(longest.get(d, 0) for d in group.depts):
+        nobody = [d for d in group.depts if d not in longest]
+        if nobody:
+            unplaced.append((group, f"{'、'.join(nobody)} has no certified inspector (执法证) on the roster"))
+            placed.add(group.group_id)
+        elif alone > min(longest[d] for d in group.depts):
             unplaced.append((group, f"its on-site time ({onsite[group.group_id]} min) plus travel from the station "
                                     f"({alone} min in all) is longer than any available inspector's day"))  # fmt: skip
             placed.add(group.group_id)  # never try it
     crews_by_day: dict[int, list[Crew]] = defaultdict(list)
     members: list[pd.DataFrame] = []
     split: set[int] = set()  # joint groups replaced by their per-department parts
+    crews_formed: dict[int, int] = defaultdict(int)
     n_days = len(workdays)
     positive = set(dataset.enterprises.loc[dataset.enterprises["positive_list"], "uscc"])
     next_id = max((g.group_id for g in groups), default=-1) + 1
@@ -166,7 +171,8 @@ def schedule_groups(groups: list[VisitGroup], workdays: tuple, dataset: Dataset,
             candidates = [g for g in candidates if g.group_id not in joined]
             visited = {g.uscc for c in crews_by_day[day] for g in c.groups}
             crews = _form_crews(day, date, candidates, urgency, free, budget, clear, township_of, onsite, travel,
-                                visited, first_number=len(crews_by_day[day]) + 1)  # fmt: skip
+                                visited, first_number=crews_formed[day] + 1)  # fmt: skip
+            crews_formed[day] += len(crews)  # numbers of crews dropped at staffing are never reused
             staffed, day_members = _staff(crews, date, roster, seed)
             for crew in staffed:
                 placed.update(g.group_id for g in crew.groups)

@@ -162,7 +162,7 @@ TABLES: tuple[Table, ...] = (
                    doc="key 重点监管 / triggered 投诉举报 / campaign 专项整治 / followup 整改复查"),
             *_DATE_WINDOW,
             _DURATION,
-            Column("min_inspectors", Kind.INT, ("最少人数",), required=False, default=2, minimum=2,
+            Column("min_inspectors", Kind.INT, ("最少人数",), required=False, default=2, minimum=2, maximum=20,
                    doc="at least 2: the law requires two certified inspectors"),
             _DELEGABLE,
             Column("priority", Kind.INT, ("优先级",), required=False, default=1, doc="higher is more urgent"),

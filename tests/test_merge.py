@@ -68,3 +68,13 @@ def test_long_stays_are_split(tmp_path):
     instance, groups, dropped = merged(tmp_path, tables)
     long = [g for g in groups if any(t["task_id"].startswith("L") for t in g.tasks)]
     assert len(long) == 2 and all(g.onsite_min("sum") <= MAX_VISIT_ONSITE_MIN for g in long)
+
+
+def test_exact_cap_choice_respects_the_stay_limit(tmp_path):
+    """Three 200-minute key tasks cannot share one stay: the cap goes to the two June tasks that can."""
+    tables = valid_tables()
+    tables["demands"] += [demand(f"M{i}", "SJ", COOP, "key", "2026-05-11", "2026-05-29", "200") for i in range(3)]
+    tables["demands"] += [demand(f"J{i}", "XF", COOP, "key", "2026-06-08", "2026-06-26", "30") for i in range(2)]
+    instance, groups, dropped = merged(tmp_path, tables)
+    kept = {t["task_id"] for g in groups if g.uscc == COOP for t in g.tasks}
+    assert kept == {"J0", "J1"} and {"M0", "M1", "M2"} <= set(dropped)

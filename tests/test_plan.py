@@ -145,3 +145,40 @@ def test_plan_command_writes_the_folder(tmp_path):
     assert manifest["seed"] == 5 and "visits.parquet" in manifest["outputs"]
     again = runner.invoke(app, ["plan", str(tmp_path / "s.toml"), "--out", str(tmp_path / "plan")])
     assert again.exit_code == 2 and "already exists" in again.stderr
+
+
+def test_history_over_a_cap_does_not_block_other_departments(tmp_path):
+    """History already over SJ's cap at ACME: an XF visit there is still a valid plan."""
+    tables = valid_tables()
+    tables["history"] += [[tables["enterprises"][1][0], "SJ", f"2026-01-{d:02d}", "", "key"] for d in (5, 6, 7)]
+    tables["demands"] = [tables["demands"][0], tables["demands"][2]]  # only XF-1 at ACME
+    write_dataset(tmp_path / "ds", tables)
+    plan, dataset, scenario, workdays = planned(tmp_path)
+    assert check_plan(plan.tables, dataset, scenario, workdays) == []
+    assert "XF-1" in set(plan.tables.visit_tasks["task_id"])
+
+
+def test_plan_without_a_sampling_plan(tmp_path):
+    """The sampling plan is optional: without it the plan holds the demands only."""
+    tables = valid_tables()
+    del tables["sampling_plan"]
+    write_dataset(tmp_path / "ds", tables)
+    plan, dataset, scenario, workdays = planned(tmp_path)
+    assert check_plan(plan.tables, dataset, scenario, workdays) == []
+    assert plan.kpis["tasks"] == 3 and plan.draw.draws.empty
+
+
+def test_checker_catches_tampered_tables(small_plan):
+    """Relabelled kinds, a changed window, a doubled inspector and doubled ids are reported."""
+    plan, dataset, scenario, workdays = small_plan
+    t = plan.tables
+
+    def problems(tables) -> str:
+        return "\n".join(check_plan(tables, dataset, scenario, workdays))
+
+    relabelled = t.tasks.assign(kind=t.tasks["kind"].replace({"key": "triggered"}))
+    assert "in the demands" in problems(broken(plan, tasks=relabelled))
+    first = t.crews.iloc[0]
+    doubled = pd.concat([t.crews, t.crews.iloc[[0]]], ignore_index=True)
+    assert f"crew {first['crew_id']}" in problems(broken(plan, crews=doubled)) and "twice" in problems(broken(plan, crews=doubled))
+    assert "twice" in problems(broken(plan, visits=pd.concat([t.visits, t.visits.iloc[[0]]], ignore_index=True)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from planner.checker import check_plan
@@ -52,3 +53,5 @@ def test_staff_cut_plan_is_valid_and_keeps_mandatory_tasks(county, county_baseli
     full = county_baseline[0]
     assert plan.kpis["unscheduled_mandatory"] <= full.kpis["unscheduled_mandatory"] + 5
     assert plan.kpis["scheduled"] < full.kpis["scheduled"]  # the cut costs campaign and random tasks
+    pd.testing.assert_frame_equal(plan.draw.draws, full.draw.draws)  # a staff cut never changes the 双随机 draw
+
