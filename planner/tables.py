@@ -33,11 +33,16 @@ _EXCEL_DIGITS = 15
 
 @dataclass(frozen=True)
 class RawTable:
-    """A table file's cells before typing; ``rows`` holds each record's spreadsheet row."""
+    """A table file's cells before typing.
+
+    ``frame`` has positional columns 0…n-1 (so two identical headers stay two columns);
+    ``headers`` holds the header text of each; ``rows`` each record's spreadsheet row.
+    """
 
     file: str
     frame: pd.DataFrame
     rows: np.ndarray
+    headers: tuple[str, ...]
     notes: tuple[Problem, ...] = ()
 
 
@@ -73,9 +78,11 @@ def _read_csv(path: Path, file: str) -> RawTable | Problem:
         except UnicodeDecodeError:
             return Problem(file, None, None, None, "is neither UTF-8 nor GBK/GB18030 text; save it as CSV UTF-8")
         notes.append(Problem(file, None, None, None, "read as GBK/GB18030, not UTF-8", "warning"))
-    frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=True)
-    frame = frame.loc[~(frame == "").all(axis=1)]
-    return RawTable(file, frame, frame.index.to_numpy() + 2, tuple(notes))
+    cells = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, header=None, skip_blank_lines=False)
+    headers = tuple(cells.iloc[0].tolist()) if len(cells) else ()
+    frame = cells.iloc[1:]
+    frame = frame.loc[~(frame == "").all(axis=1)]  # blank lines keep their numbers for the rows after them
+    return RawTable(file, frame.reset_index(drop=True), frame.index.to_numpy() + 1, headers, tuple(notes))
 
 
 def _read_xlsx(path: Path, file: str) -> RawTable | Problem:
@@ -98,18 +105,18 @@ def _read_xlsx(path: Path, file: str) -> RawTable | Problem:
             cells.append(record)
     finally:
         workbook.close()
-    names = [("" if h is None else str(h)) for h in header]
+    names = tuple("" if h is None else str(h) for h in header)
     frame = pd.DataFrame.from_records(cells, columns=range(width)) if cells else pd.DataFrame(columns=range(width))
-    frame.columns = names
-    return RawTable(file, frame.astype(object), np.asarray(rows, dtype=np.int64))
+    return RawTable(file, frame.astype(object), np.asarray(rows, dtype=np.int64), names)
 
 
 def _read_parquet(path: Path, file: str) -> RawTable:
     import pyarrow.parquet as pq
 
-    frame = pq.read_table(path).to_pandas()
-    frame = frame.reset_index(drop=True)
-    return RawTable(file, frame, frame.index.to_numpy() + 2)
+    frame = pq.read_table(path).to_pandas().reset_index(drop=True)
+    headers = tuple(str(c) for c in frame.columns)
+    frame.columns = range(len(headers))
+    return RawTable(file, frame, frame.index.to_numpy() + 2, headers)
 
 
 # ---------------------------------------------------------------- header matching
@@ -119,15 +126,15 @@ def _header_key(name: object) -> str:
     return str(name).replace("\ufeff", "").strip().lower()
 
 
-def match_headers(raw: RawTable, table: Table) -> tuple[dict[str, str], list[Problem]]:
-    """Map contract column → file header; problems for missing, doubled and unknown headers."""
+def match_headers(raw: RawTable, table: Table) -> tuple[dict[str, int], list[Problem]]:
+    """Map contract column → position in the file; problems for missing, doubled and unknown headers."""
     accepted = {}
     for column in table.columns:
         for spelling in (column.name, *column.aliases):
             accepted[_header_key(spelling)] = column.name
-    found: dict[str, str] = {}
+    found: dict[str, int] = {}
     problems: list[Problem] = []
-    for header in raw.frame.columns:
+    for position, header in enumerate(raw.headers):
         name = accepted.get(_header_key(header))
         if name is None:
             if _header_key(header) and not _header_key(header).startswith("unnamed:"):
@@ -135,9 +142,9 @@ def match_headers(raw: RawTable, table: Table) -> tuple[dict[str, str], list[Pro
                                         "not a column of this table; it is ignored", "warning"))
         elif name in found:
             problems.append(Problem(raw.file, 1, str(header), None,
-                                    f"a second header for column {name} (first: {found[name]!r})"))
+                                    f"a second header for column {name} (first: {raw.headers[found[name]]!r})"))
         else:
-            found[name] = header
+            found[name] = position
     for column in table.columns:
         if column.required and column.name not in found:
             also = f" (or {' / '.join(column.aliases)})" if column.aliases else ""
@@ -347,22 +354,31 @@ def _check_range(numbers: pd.Series, column: Column, broken: dict[int, str]) -> 
 
 
 def _coerce_date(cells, text, blank, column, broken, file, problems):
-    """ISO dates; also 2027/3/1, 2027.3.1, Excel date cells and Excel serial day numbers."""
+    """ISO dates; also 2027/3/1, 2027.3.1, 2027年3月1日, Excel date cells and Excel serial day numbers."""
     values = pd.Series(pd.NaT, index=cells.index, dtype="datetime64[s]")
     native = [isinstance(c, (dt.date, pd.Timestamp, np.datetime64)) for c in cells.tolist()]
     native = np.asarray(native, dtype=bool) if len(cells) else np.zeros(0, dtype=bool)
     if native.any():
-        values[native] = pd.to_datetime(cells[native]).dt.normalize().astype("datetime64[s]")
+        stamps = pd.to_datetime(cells[native], utc=True).dt.tz_convert("Asia/Shanghai").dt.tz_localize(None)
+        values[native] = stamps.dt.normalize().astype("datetime64[s]")
     remaining = ~blank & ~native
     if remaining.any():
-        texts = text[remaining].str.replace(r"[/.年月]", "-", regex=True).str.rstrip("日")
+        original = text[remaining]
+        texts = original.str.replace(r"[/.年月]", "-", regex=True).str.rstrip("日")
         parsed = pd.to_datetime(texts, format="%Y-%m-%d", errors="coerce")
-        serial = texts.str.fullmatch(r"[0-9]{1,5}(\.0+)?") & parsed.isna()
+        # Excel serial day numbers: five digits (10000 = 1927-05-18), as text or from a number cell
+        serial = original.str.fullmatch(r"[0-9]{5}(\.0+)?") & parsed.isna()
         if serial.any():
-            parsed[serial] = _EXCEL_EPOCH + pd.to_timedelta(texts[serial].astype(float).astype(int), unit="D")
+            days = original[serial].astype(float).astype(int)
+            parsed[serial] = _EXCEL_EPOCH + pd.to_timedelta(days, unit="D")
         values[remaining] = parsed.astype("datetime64[s]")
         for position in np.flatnonzero(remaining & values.isna().to_numpy()):
             broken[int(position)] = "must be a date written YYYY-MM-DD"
+    years = values.dt.year.to_numpy()
+    with np.errstate(invalid="ignore"):
+        odd = ~np.isnan(years.astype(float)) & ((years < 1950) | (years > 2100))
+    for position in np.flatnonzero(odd):
+        broken.setdefault(int(position), "must be a date between 1950 and 2100")
     return values
 
 

@@ -190,7 +190,8 @@ def test_duplicate_key(tmp_path, tables):
         ("demands", "kind", "random", "one of campaign, followup, key, triggered"),
         ("demands", "duration_min", "0", "from 1 to 480"),
         ("demands", "duration_min", "481", "from 1 to 480"),
-        ("demands", "min_inspectors", "1", "at least 2"),
+        ("demands", "min_inspectors", "1", "from 2 to 20"),
+        ("demands", "min_inspectors", "50000000", "from 2 to 20"),
         ("demands", "window_start", "", "a value is required"),
         ("demands", "priority", "high", "whole number"),
         ("demands", "delegable", "2", "是/否"),
@@ -199,6 +200,8 @@ def test_duplicate_key(tmp_path, tables):
         ("sampling_plan", "tier", "AB", "one of *, A, B, C, D"),
         ("sampling_plan", "industries", "62;food", "'food'"),
         ("history", "date", "last year", "YYYY-MM-DD"),
+        ("history", "date", "2026", "YYYY-MM-DD"),  # a bare year is not an Excel serial number
+        ("history", "date", "1905-07-18", "between 1950 and 2100"),
         ("history", "kind", "routine", "one of"),
     ],
 )
@@ -224,7 +227,8 @@ def test_dates_in_order(tmp_path, tables, table, start, end):
 
 @pytest.mark.parametrize(
     ("written", "expected"),
-    [("2026/3/1", "2026-03-01"), ("2026.3.1", "2026-03-01"), ("2026年3月1日", "2026-03-01"), ("46082", "2026-03-01")],
+    [("2026/3/1", "2026-03-01"), ("2026.3.1", "2026-03-01"), ("2026年3月1日", "2026-03-01"), ("46082", "2026-03-01"),
+     ("46082.0", "2026-03-01")],
 )
 def test_harmless_date_variants(tmp_path, tables, written, expected):
     """Slashes, dots, Chinese dates and Excel serial numbers are read as the date they mean."""
@@ -354,3 +358,32 @@ def test_parquet_tables(dataset_dir):
     pq.write_table(table, dataset_dir / "townships.parquet")
     (error,) = load_errors(dataset_dir)
     assert (Path(error.file).name, error.row, error.column) == ("townships.parquet", 3, "lat")
+
+
+def test_duplicate_header_in_excel(dataset_dir, tables):
+    """Two identical headers in a sheet are an error on the header row, not a crash."""
+    (dataset_dir / "departments.csv").unlink()
+    write_xlsx(dataset_dir / "departments.xlsx", [["dept_id", "name", "name"], ["SJ", "市场监管", "x"], ["XF", "消防", "y"]])
+    (error,) = load_errors(dataset_dir)
+    assert (error.row, error.column) == (1, "name") and "second header" in error.rule
+
+
+def test_row_numbers_after_blank_lines(dataset_dir, tables):
+    """A blank line in a CSV keeps the numbering of the lines after it, as a spreadsheet shows them."""
+    path = dataset_dir / "townships.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines.insert(2, "")
+    lines[3] = lines[3].replace("30.58", "95")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (error,) = load_errors(dataset_dir)
+    assert (error.row, error.column) == (4, "lat")
+
+
+def test_timezone_aware_parquet_dates(dataset_dir):
+    """Parquet timestamps with a time zone are read as the date in China."""
+    (dataset_dir / "leave.csv").unlink()
+    start = pd.Timestamp("2026-02-15T16:30:00Z")  # 2026-02-16 00:30 in Beijing
+    pd.DataFrame({"inspector_id": ["SJ001"], "start": [start], "end": [start + pd.Timedelta(days=4)]}).to_parquet(
+        dataset_dir / "leave.parquet")  # fmt: skip
+    data = load_dataset(dataset_dir)
+    assert data.leave.iloc[0]["start"] == pd.Timestamp("2026-02-16")
