@@ -35,9 +35,18 @@ class PlanTables:
     unscheduled: pd.DataFrame
 
 
-def check_plan(plan: PlanTables, dataset: Dataset, scenario: Scenario, workdays: set) -> list[str]:
-    """Every broken hard rule, one sentence each; [] for a valid plan."""
+def check_plan(plan: PlanTables, dataset: Dataset, scenario: Scenario, workdays: set,
+               draws: pd.DataFrame | None = None) -> list[str]:  # fmt: skip
+    """Every broken hard rule, one sentence each; [] for a valid plan.
+
+    With ``draws`` (draws.parquet), every selected enterprise's random task must be in the plan.
+    """
     problems = _faithful(plan, dataset)
+    if draws is not None and len(draws):
+        chosen = draws[draws["selected"].astype(bool)]
+        expected = set(chosen["plan_id"] + ":" + chosen["uscc"])
+        problems += [f"random task {t} was drawn but is missing from tasks.parquet"
+                     for t in sorted(expected - set(plan.tasks["task_id"]))]  # fmt: skip
     if problems:  # the rules below trust these tables' keys
         return problems
     for rule in (_each_task_once, _visit_days, _caps, _crews, _routes):

@@ -193,7 +193,8 @@ def plan(
             raise OutputExistsError(f"{out_dir} already exists; choose another --out or pass --force")
         warnings = [*dataset.warnings, *horizon_warnings(dataset, calendar.start, calendar.end)]
         result = make_plan(dataset, scenario, calendar)
-        broken = check_plan(result.tables, apply_staff_scaling(dataset, scenario), scenario, set(calendar.workdays))
+        broken = check_plan(result.tables, apply_staff_scaling(dataset, scenario), scenario, set(calendar.workdays),
+                            result.draw.draws)  # fmt: skip
         if broken:
             for line in broken[:50]:
                 err.print(f"[red]rule broken[/]: {line}", highlight=False)

@@ -182,3 +182,7 @@ def test_checker_catches_tampered_tables(small_plan):
     doubled = pd.concat([t.crews, t.crews.iloc[[0]]], ignore_index=True)
     assert f"crew {first['crew_id']}" in problems(broken(plan, crews=doubled)) and "twice" in problems(broken(plan, crews=doubled))
     assert "twice" in problems(broken(plan, visits=pd.concat([t.visits, t.visits.iloc[[0]]], ignore_index=True)))
+    random_ids = t.tasks["task_id"].str.contains(":")
+    assert random_ids.any()
+    lost = check_plan(broken(plan, tasks=t.tasks[~random_ids]), dataset, scenario, workdays, plan.draw.draws)
+    assert any("was drawn but is missing" in line for line in lost)
