@@ -126,7 +126,8 @@ def prepare(dataset: Dataset) -> DrawContext:
     staff_of = {}
     for dept in dataset.departments["dept_id"]:
         own = frozenset(inspectors.loc[inspectors["dept_id"] == dept, "inspector_id"])
-        delegated = frozenset(inspectors.loc[inspectors["delegated_depts"].map(lambda d: dept in d), "inspector_id"])
+        holds = [dept in depts for depts in inspectors["delegated_depts"]]
+        delegated = frozenset(inspectors.loc[holds, "inspector_id"])
         staff_of[(dept, False)], staff_of[(dept, True)] = own, own | delegated
     conflicts_of = dataset.conflicts.groupby("uscc")["inspector_id"].agg(frozenset).to_dict()
     return DrawContext(

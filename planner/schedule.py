@@ -139,7 +139,7 @@ def schedule_groups(groups: list[VisitGroup], workdays: tuple, dataset: Dataset,
     # lexicographic: mandatory groups get the staff first, then the parts of joint mandatory
     # visits no crew could take whole, then the rest what is left
     batches = [[g for g in groups if g.mandatory], None, [g for g in groups if not g.mandatory]]
-    for number, batch in enumerate(batches):
+    for batch in batches:
         if batch is None:
             batch = []
             for group in [g for g in batches[0] if g.group_id not in placed and len(g.depts) > 1]:

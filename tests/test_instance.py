@@ -7,7 +7,6 @@ import itertools
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from hypothesis import given
 from hypothesis import strategies as st
 
