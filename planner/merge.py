@@ -73,8 +73,7 @@ def stab_groups(instance: Instance, tasks: list[dict]) -> list[tuple[list[dict],
     groups = []
     while remaining:
         stab = int(feasible[remaining[0]["task_id"]][-1])
-        members = [t for t in remaining if feasible[t["task_id"]][0] <= stab <= feasible[t["task_id"]][-1]
-                   and stab in feasible[t["task_id"]]]  # fmt: skip
+        members = [t for t in remaining if stab in feasible[t["task_id"]]]
         common = feasible[members[0]["task_id"]]
         for t in members[1:]:
             common = np.intersect1d(common, feasible[t["task_id"]], assume_unique=True)
@@ -113,7 +112,7 @@ def merge_tasks(instance: Instance, dataset: Dataset, scenario: Scenario) -> tup
                     kept_ids = {t["task_id"] for g in kept for t in g.tasks}
                     for t in by_enterprise[uscc]:
                         if t["task_id"] not in kept_ids and t["task_id"] not in lost:
-                            lost[t["task_id"]] = _cap_reason(t, uscc in positive, scenario, dataset.history, instance)
+                            lost[t["task_id"]] = _cap_reason(t, uscc in positive, scenario, instance)
         dropped |= lost
         groups += kept
     for n, group in enumerate(groups):
@@ -195,7 +194,7 @@ def best_capped_visits(instance: Instance, tasks: list[dict], positive: bool, sc
     return groups
 
 
-def _cap_reason(task: dict, positive: bool, scenario: Scenario, history, instance: Instance) -> str:
+def _cap_reason(task: dict, positive: bool, scenario: Scenario, instance: Instance) -> str:
     """Why the exact cap model left a task out: the cap that binds for its enterprise."""
     year = int(instance.years[task["first_day"]])
     if positive:
