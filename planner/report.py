@@ -1,0 +1,622 @@
+"""report.html: one self-contained page for officials — KPIs, route map, visit calendar, workload.
+
+The page works offline, as government intranets require: plotly.js (from the installed plotly
+package, about 4.8 MB) is inlined once, every figure's data is in the file, and nothing is
+loaded from the network. There is no base map: the map draws enterprises, enforcement stations
+and crew routes on longitude/latitude axes at true scale, so it renders without tiles.
+
+Sections: KPI cards (visits against the departments-alone baseline and the lower bound, 综合查一次
+rate, joint random rate, disturbances saved, unscheduled tasks by reason category); a map of one
+chosen week or day (default: the busiest week); a calendar heat map of visits per day; and the
+departments' workload per month (inspector-days or hours). Labels are in Chinese.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from string import Template
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+from plotly.colors import qualitative
+from plotly.offline import get_plotlyjs
+
+from planner.schema import MANDATORY_KINDS
+
+DEFAULT_TITLE = "综合查一次计划报告"
+# Windows, macOS, then Linux (Noto / Source Han, WenQuanYi) Chinese fonts; the page embeds none
+FONT = ('"Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", '
+        "sans-serif")
+KIND_ZH = {"key": "重点监管", "triggered": "投诉举报", "campaign": "专项整治", "followup": "整改复查",
+           "random": "双随机抽查"}
+WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+DAYS_TITLE, HOURS_TITLE = "执法人员工作日（人·日）", "执法人员工时（小时）"
+MAX_UNSCHEDULED_ROWS = 500  # the detail table; the category counts always cover every task
+COORD_DECIMALS = 5  # about 1 m: enough for a county map, and a third shorter in the file than full floats
+# What the map's traces 1–3 (routes, single-department visits, joint visits) show of one day
+DAY_LAYERS = ("route_lon", "route_lat", "single_lon", "single_lat", "single_text",
+              "joint_lon", "joint_lat", "joint_text")
+
+# Reason sentences come from instance.py, merge.py and schedule.py; the first pattern found in a
+# reason names its category. tests/test_report.py checks that the sample county needs no "其他".
+REASON_CATEGORIES = (
+    ("outside the horizon", "超出计划期"),
+    ("观察期", "新业态观察期内"),
+    ("quiet day", "窗口内均为静默日"),
+    ("no official working day", "窗口内无工作日（节假日）"),
+    ("合规正面清单", "合规正面清单一年最多查一次"),
+    ("capped visits a year", "部门年度检查次数上限"),
+    ("no certified inspector", "无持证执法人员"),
+    ("longer than any available inspector's day", "单日时间不足（路程加现场超过工作日）"),
+    ("was free on any working day", "执法力量不足（窗口内无空闲检查组）"),
+)
+OTHER_REASON = "其他"
+
+
+@dataclass(frozen=True)
+class Period:
+    """One entry of the map's selector: a week or a day with visits."""
+
+    key: str  # "w2026-03" (ISO week) or "d2026-01-12"
+    title: str  # in Chinese: "2026年第3周（1月12日–1月18日）" or "2026-01-12 周一"
+    days: tuple[str, ...]  # ISO dates with visits
+    visits: int
+
+    @property
+    def label(self) -> str:
+        """What the selector shows."""
+        return f"{self.title} · {self.visits}户次"
+
+
+def reason_category(reason: str) -> str:
+    """The category (Chinese) of an unscheduled task's reason sentence; "其他" if none matches."""
+    for pattern, category in REASON_CATEGORIES:
+        if pattern in reason:
+            return category
+    return OTHER_REASON
+
+
+def unscheduled_by_category(unscheduled: pd.DataFrame) -> pd.DataFrame:
+    """Unscheduled tasks per reason category: category, tasks, mandatory (counts), most tasks first.
+
+    ``unscheduled`` needs task_id and reason, and a ``mandatory`` or ``kind`` column.
+    """
+    frame = _with_mandatory(unscheduled)
+    counts = (
+        frame.assign(category=frame["reason"].astype(str).map(reason_category))
+        .groupby("category")
+        .agg(tasks=("task_id", "size"), mandatory=("mandatory", "sum"))
+        .reset_index()
+        .astype({"tasks": int, "mandatory": int})
+    )
+    return counts.sort_values(["tasks", "category"], ascending=[False, True], ignore_index=True)
+
+
+def workload_by_month(crews: pd.DataFrame) -> pd.DataFrame:
+    """Inspector-days and hours per department and month: dept_id, month ("2026-01"), inspector_days, hours.
+
+    A member counts for his or her own department (crews.dept_id), delegated checks included;
+    hours are the crew-day from leaving the station to returning, (day_end_min − day_start_min) / 60.
+    """
+    if crews.empty:
+        return pd.DataFrame({"dept_id": [], "month": [], "inspector_days": [], "hours": []})
+    frame = crews.assign(month=_dates(crews["date"]).dt.strftime("%Y-%m"),
+                         hours=(crews["day_end_min"] - crews["day_start_min"]) / 60)  # fmt: skip
+    days = frame.drop_duplicates(["inspector_id", "date"]).groupby(["dept_id", "month"]).size()
+    hours = frame.groupby(["dept_id", "month"])["hours"].sum()
+    out = pd.DataFrame({"inspector_days": days, "hours": hours.round(1)}).reset_index()
+    return out.astype({"inspector_days": int})
+
+
+def busiest_week(periods: list[Period]) -> Period | None:
+    """The week with most visits (the earliest of equals); None without visits."""
+    weeks = [p for p in periods if p.key.startswith("w")]
+    return max(weeks, key=lambda p: p.visits, default=None)  # max keeps the first of equals: weeks are in order
+
+
+@dataclass(frozen=True)
+class RouteMap:
+    """The route map: its figure (showing the default period), the selector's periods, each day's layers."""
+
+    figure: go.Figure
+    periods: list[Period]  # weeks, then days
+    default: Period | None  # the busiest week
+    days: dict[str, list[list]]  # ISO date → one list per DAY_LAYERS name, what traces 1–3 show that day
+
+
+def map_figure(visits: pd.DataFrame, routes: pd.DataFrame, crews: pd.DataFrame, enterprises: pd.DataFrame,
+               townships: pd.DataFrame, departments: pd.DataFrame) -> RouteMap:  # fmt: skip
+    """The route map of every enterprise, the stations, and the crews' routes of one week or day.
+
+    Traces: 0 enterprises (grey), 1 crew routes (station → visits → station), 2 single-department
+    visits, 3 joint visits (two or more departments), 4 enforcement stations (on top, labelled).
+    Traces 1–3 show the busiest week; the page's selector replaces them with the concatenated
+    layers of the chosen period's days, so each day's data is in the file once.
+    """
+    stops = _route_stops(visits, routes, enterprises, departments)
+    crew_days = _crew_day_lines(stops, crews, townships)
+    days = {day: _day_layers(rows, crew_days.get(day, [])) for day, rows in stops.groupby("date_iso", sort=True)}
+    periods = _periods(sorted(days), {day: len(layers[2]) + len(layers[5]) for day, layers in days.items()})
+    default = busiest_week(periods)
+    shown = period_layers(days, default.days if default else ())
+    figure = go.Figure([
+        go.Scatter(x=enterprises["lon"].round(COORD_DECIMALS), y=enterprises["lat"].round(COORD_DECIMALS),
+                   mode="markers", name="检查对象", marker={"size": 4, "color": "rgba(150, 150, 150, 0.45)"},
+                   text=enterprises["name"].astype(str) + "<br>" + enterprises["township"].astype(str),
+                   hovertemplate="%{text}<extra></extra>"),
+        go.Scatter(x=shown[0], y=shown[1], mode="lines", name="检查路线", hoverinfo="skip",
+                   line={"color": "rgba(31, 92, 153, 0.55)", "width": 1.6}),
+        _visit_trace(shown[2], shown[3], shown[4], "单部门检查", "#2c7fb8", 7),
+        _visit_trace(shown[5], shown[6], shown[7], "联合检查（综合查一次）", "#e6550d", 10),
+        go.Scatter(x=townships["lon"], y=townships["lat"], mode="markers+text", name="执法站（乡镇街道）",
+                   text=townships["township"], textposition="top center",
+                   textfont={"size": 12, "color": "#111111", "shadow": "0 0 3px white", "weight": "bold"},
+                   marker={"size": 11, "symbol": "square", "color": "#252525", "line": {"width": 1, "color": "white"}},
+                   hovertemplate="%{text} 执法站<extra></extra>"),
+    ])  # fmt: skip
+    lon = pd.concat([enterprises["lon"], townships["lon"]])
+    lat = pd.concat([enterprises["lat"], townships["lat"]])
+    figure.update_layout(
+        height=760, margin={"l": 60, "r": 20, "t": 40, "b": 50}, hovermode="closest",
+        legend={"orientation": "h", "y": 1.06, "x": 0}, plot_bgcolor="#f5f7fa",
+        xaxis={"title": {"text": "经度"}, "gridcolor": "#e3e7ec", "zeroline": False, "range": _padded(lon)},
+        # one degree of longitude is cos(latitude) as long as one of latitude: true scale
+        yaxis={"title": {"text": "纬度"}, "gridcolor": "#e3e7ec", "zeroline": False, "range": _padded(lat),
+               "scaleanchor": "x", "scaleratio": 1 / math.cos(math.radians(float(lat.mean()) if len(lat) else 30.0))},
+    )  # fmt: skip
+    return RouteMap(figure, periods, default, days)
+
+
+def period_layers(days: Mapping[str, list[list]], chosen: tuple[str, ...] | list[str]) -> list[list]:
+    """The chosen days' layers concatenated (DAY_LAYERS order), as the page's selector does it."""
+    layers: list[list] = [[] for _ in DAY_LAYERS]
+    for day in chosen:
+        for i, values in enumerate(days.get(day, [])):
+            layers[i] += values
+    return layers
+
+
+def calendar_figure(visits: pd.DataFrame) -> go.Figure:
+    """Calendar heat map: one cell per day (column = week, row = weekday), colour = visits that day.
+
+    Days without any visit (weekends, holidays) stay blank.
+    """
+    dates = _dates(visits["date"])
+    figure = go.Figure()
+    if dates.empty:
+        return _layout_calendar(figure)
+    counts = dates.value_counts()
+    first = dates.min().to_period("M").start_time
+    last = dates.max().to_period("M").end_time.normalize()
+    days = pd.date_range(first - pd.Timedelta(days=first.weekday()), last + pd.Timedelta(days=6 - last.weekday()))
+    weeks = days[::7]
+    z = [[None] * len(weeks) for _ in WEEKDAYS_ZH]
+    text = [[""] * len(weeks) for _ in WEEKDAYS_ZH]
+    for i, day in enumerate(days):
+        column, row = divmod(i, 7)
+        text[row][column] = f"{day:%Y-%m-%d} {WEEKDAYS_ZH[row]}"
+        if day in counts.index:
+            z[row][column] = int(counts[day])
+    figure.add_trace(go.Heatmap(
+        x=weeks, y=list(WEEKDAYS_ZH), z=z, text=text, xgap=2, ygap=2, colorscale="YlOrRd", hoverongaps=False,
+        colorbar={"title": {"text": "户次"}, "thickness": 12},
+        hovertemplate="%{text}<br>%{z} 户次<extra></extra>",
+    ))  # fmt: skip
+    return _layout_calendar(figure)
+
+
+def workload_figure(crews: pd.DataFrame, departments: pd.DataFrame) -> go.Figure:
+    """Stacked bars per month, one colour per department; buttons switch inspector-days ↔ hours."""
+    table = workload_by_month(crews)
+    names = dict(zip(departments["dept_id"], departments["name"]))
+    days = table.pivot(index="dept_id", columns="month", values="inspector_days").fillna(0).astype(int)
+    hours = table.pivot(index="dept_id", columns="month", values="hours").fillna(0.0)
+    days = days.loc[days.sum(axis=1).sort_values(ascending=False, kind="stable").index]  # busiest at the bottom
+    months = [str(m) for m in days.columns]
+    colours = qualitative.Dark24 + qualitative.Light24
+    figure = go.Figure()
+    days_y, hours_y = [], []
+    for i, dept in enumerate(days.index):
+        days_y.append(days.loc[dept].tolist())
+        hours_y.append(hours.loc[dept, days.columns].round(1).tolist())
+        figure.add_trace(go.Bar(x=months, y=days_y[-1], name=str(names.get(dept, dept)),
+                                marker_color=colours[i % len(colours)],
+                                hovertemplate="%{fullData.name}<br>%{x}：%{y}<extra></extra>"))  # fmt: skip
+    buttons = [
+        {"label": "人·日", "method": "update", "args": [{"y": days_y}, {"yaxis.title.text": DAYS_TITLE}]},
+        {"label": "工时（小时）", "method": "update", "args": [{"y": hours_y}, {"yaxis.title.text": HOURS_TITLE}]},
+    ]
+    figure.update_layout(
+        barmode="stack", height=520, margin={"l": 70, "r": 20, "t": 60, "b": 50},
+        xaxis={"title": {"text": "月份"}, "type": "category"},
+        yaxis={"title": {"text": DAYS_TITLE}},
+        legend={"title": {"text": "部门（执法人员所属）"}, "traceorder": "reversed"},  # as stacked: first at the bottom
+        updatemenus=[{"type": "buttons", "direction": "right", "x": 0, "xanchor": "left", "y": 1.14,
+                      "yanchor": "top", "buttons": buttons, "showactive": True}],
+    )  # fmt: skip
+    return figure
+
+
+def visits_figure(kpis: Mapping[str, Any]) -> go.Figure:
+    """Horizontal bars: visits if departments planned alone, this plan, and the lower bound."""
+    labels = ["各部门单独检查（基线）", "本计划（综合查一次）", "理论下界"]
+    values = [kpis.get("baseline_visits"), kpis.get("visits"), kpis.get("lower_bound_visits")]
+    shown = [(label, value) for label, value in zip(labels, values) if value is not None]
+    figure = go.Figure(go.Bar(
+        x=[v for _, v in shown], y=[label for label, _ in shown], orientation="h",
+        marker_color=["#9e9e9e", "#e6550d", "#2c7fb8"][: len(shown)],
+        text=[f"{v:,}" for _, v in shown], textposition="auto", hovertemplate="%{y}：%{x:,} 户次<extra></extra>",
+    ))  # fmt: skip
+    figure.update_layout(height=220, margin={"l": 160, "r": 20, "t": 10, "b": 40},
+                         xaxis={"title": {"text": "检查户次（扰企户次）"}}, yaxis={"autorange": "reversed"})  # fmt: skip
+    return figure
+
+
+def render_report(*, kpis: Mapping[str, Any], visits: pd.DataFrame, routes: pd.DataFrame, crews: pd.DataFrame,
+                  unscheduled: pd.DataFrame, enterprises: pd.DataFrame, townships: pd.DataFrame,
+                  departments: pd.DataFrame, tasks: pd.DataFrame | None = None,
+                  title: str = DEFAULT_TITLE) -> str:  # fmt: skip
+    """The report as one HTML string (UTF-8 text, every script inline); arguments as for ``write_report``."""
+    missing = [c for c in ("kind", "dept_id", "uscc") if c not in unscheduled.columns]
+    if tasks is not None and missing:
+        unscheduled = unscheduled.merge(tasks[["task_id", *missing]], on="task_id", how="left")
+    route_map = map_figure(visits, routes, crews, enterprises, townships, departments)
+    dates = _dates(visits["date"])
+    span = f"{dates.min():%Y-%m-%d} 至 {dates.max():%Y-%m-%d}" if len(dates) else "（无检查）"
+    return _PAGE.substitute(
+        title=html.escape(title),
+        font=FONT,
+        plotly_js=get_plotlyjs(),
+        span=span,
+        cards=_cards(kpis),
+        visits_chart=_figure_html(visits_figure(kpis), "chart-visits", modebar=False),
+        unscheduled=_unscheduled_html(unscheduled, enterprises, departments),
+        options=_options(route_map.periods, route_map.default),
+        period_note=html.escape(_period_note(route_map.default)),
+        map=_figure_html(route_map.figure, "chart-map"),
+        map_days=_script_json(route_map.days),
+        calendar=_figure_html(calendar_figure(visits), "chart-calendar"),
+        workload=_figure_html(workload_figure(crews, departments), "chart-workload"),
+    )
+
+
+def write_report(path: Path | str, *, kpis: Mapping[str, Any], visits: pd.DataFrame, routes: pd.DataFrame,
+                 crews: pd.DataFrame, unscheduled: pd.DataFrame, enterprises: pd.DataFrame,
+                 townships: pd.DataFrame, departments: pd.DataFrame, tasks: pd.DataFrame | None = None,
+                 title: str = DEFAULT_TITLE) -> Path:  # fmt: skip
+    """Write report.html (one self-contained, offline file, a few MB) and return its path.
+
+    ``kpis`` is kpis.json as a dict; visits, routes, crews and unscheduled are the plan folder's
+    tables (contract columns; unscheduled also needs ``mandatory`` or ``kind``, else pass
+    ``tasks`` to supply kind, dept_id and uscc); enterprises (uscc, name, township, lat, lon),
+    townships (township, lat, lon) and departments (dept_id, name) are the dataset's tables.
+    ``title`` heads the page, e.g. the scenario's name. Written to a temporary file beside
+    ``path`` and renamed, so a half-written report is never seen.
+    """
+    path = Path(path)
+    page = render_report(kpis=kpis, visits=visits, routes=routes, crews=crews, unscheduled=unscheduled,
+                         enterprises=enterprises, townships=townships, departments=departments, tasks=tasks,
+                         title=title)  # fmt: skip
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(page, encoding="utf-8")
+    os.replace(partial, path)
+    return path
+
+
+# ---- the pieces -------------------------------------------------------------------------------
+
+
+def _dates(column: pd.Series) -> pd.Series:
+    """Dates (datetime.date, Timestamp or ISO text) as normalised Timestamps."""
+    return pd.to_datetime(pd.Series(column, dtype=object), errors="raise").dt.normalize()
+
+
+def _with_mandatory(unscheduled: pd.DataFrame) -> pd.DataFrame:
+    if "mandatory" in unscheduled.columns:
+        return unscheduled.assign(mandatory=unscheduled["mandatory"].fillna(False).astype(bool))
+    kind = unscheduled["kind"] if "kind" in unscheduled.columns else pd.Series("", index=unscheduled.index)
+    return unscheduled.assign(mandatory=kind.isin(MANDATORY_KINDS))
+
+
+def _clock(minutes: pd.Series) -> pd.Series:
+    """Minutes since midnight as "HH:MM"."""
+    minutes = minutes.astype(int)
+    return (minutes // 60).map("{:02d}".format) + ":" + (minutes % 60).map("{:02d}".format)
+
+
+def _route_stops(visits, routes, enterprises, departments) -> pd.DataFrame:
+    """One row per visit in route order: date_iso, crew_id, seq, lon, lat, n_depts and hover text."""
+    columns = ["date_iso", "crew_id", "seq", "lon", "lat", "n_depts", "hover"]
+    if visits.empty:
+        return pd.DataFrame({c: [] for c in columns})
+    names = dict(zip(departments["dept_id"], departments["name"]))
+    stops = routes[["visit_id", "seq"]].merge(visits, on="visit_id", how="right")
+    stops = stops.merge(enterprises[["uscc", "name", "lon", "lat"]], on="uscc", how="left")
+    stops[["lon", "lat"]] = stops[["lon", "lat"]].round(COORD_DECIMALS)
+    stops["date_iso"] = _dates(stops["date"]).dt.strftime("%Y-%m-%d")
+    stops["seq"] = stops["seq"].fillna(0).astype(int)
+    depts = stops["dept_ids"].map(lambda ids: [names.get(d, d) for d in ids])
+    stops["n_depts"] = depts.map(len)
+    stops["hover"] = (
+        "<b>" + stops["name"].fillna(stops["uscc"]).astype(str).map(html.escape) + "</b><br>"
+        + stops["date_iso"] + " " + _clock(stops["start_min"]) + "–" + _clock(stops["end_min"])
+        + "<br>" + depts.map("、".join).map(html.escape)
+        + "<br>检查组 " + stops["crew_id"].astype(str) + " 第 " + stops["seq"].astype(str) + " 站"
+    )  # fmt: skip
+    return stops.sort_values(["date_iso", "crew_id", "seq"], ignore_index=True)[columns]
+
+
+def _crew_day_lines(stops: pd.DataFrame, crews: pd.DataFrame, townships: pd.DataFrame) -> dict[str, list[tuple]]:
+    """Per ISO date, each crew-day's route as (lons, lats): its station, its visits in order, the station."""
+    lon, lat = townships["lon"].round(COORD_DECIMALS), townships["lat"].round(COORD_DECIMALS)
+    station = dict(zip(townships["township"], zip(lon, lat)))
+    home = {}
+    if len(crews):
+        days = crews.drop_duplicates(["crew_id", "date"])
+        home = dict(zip(zip(days["crew_id"], _dates(days["date"]).dt.strftime("%Y-%m-%d")), days["township"]))
+    lines: dict[str, list[tuple]] = {}
+    for (day, crew_id), rows in stops.groupby(["date_iso", "crew_id"], sort=True):
+        lon, lat = rows["lon"].tolist(), rows["lat"].tolist()
+        start = station.get(home.get((crew_id, day)))
+        if start is not None:  # a crew without a known station still shows its path between visits
+            lon, lat = [start[0], *lon, start[0]], [start[1], *lat, start[1]]
+        lines.setdefault(day, []).append((lon, lat))
+    return lines
+
+
+def _periods(days: list[str], visits_on: dict[str, int]) -> list[Period]:
+    """The selector's weeks (ISO weeks, Monday–Sunday), then its days, each with its visit count."""
+    weeks: dict[str, list[str]] = {}
+    for day in days:
+        year, week, _ = pd.Timestamp(day).isocalendar()
+        weeks.setdefault(f"w{year}-{week:02d}", []).append(day)
+    out = []
+    for key, members in weeks.items():
+        monday = pd.Timestamp(members[0]) - pd.Timedelta(days=pd.Timestamp(members[0]).weekday())
+        sunday = monday + pd.Timedelta(days=6)
+        count = sum(visits_on[d] for d in members)
+        title = f"{key[1:5]}年第{int(key[6:])}周（{monday.month}月{monday.day}日–{sunday.month}月{sunday.day}日）"
+        out.append(Period(key, title, tuple(members), count))
+    for day in days:
+        stamp = pd.Timestamp(day)
+        out.append(Period(f"d{day}", f"{day} {WEEKDAYS_ZH[stamp.weekday()]}", (day,), visits_on[day]))
+    return out
+
+
+def _visit_trace(lon: list, lat: list, text: list, name: str, colour: str, size: int) -> go.Scatter:
+    return go.Scatter(x=lon, y=lat, mode="markers", name=name, text=text, hovertemplate="%{text}<extra></extra>",
+                      marker={"size": size, "color": colour, "line": {"width": 1, "color": "white"}})  # fmt: skip
+
+
+def _day_layers(rows: pd.DataFrame, lines: list[tuple]) -> list[list]:
+    """One day's map layers (DAY_LAYERS order): route polylines separated by None, then the visits."""
+    route_x: list = []
+    route_y: list = []
+    for lon, lat in lines:
+        route_x += [*lon, None]
+        route_y += [*lat, None]
+    joint = rows["n_depts"] >= 2
+    single, both = rows[~joint], rows[joint]
+    return [route_x, route_y,
+            single["lon"].tolist(), single["lat"].tolist(), single["hover"].tolist(),
+            both["lon"].tolist(), both["lat"].tolist(), both["hover"].tolist()]  # fmt: skip
+
+
+def _padded(values: pd.Series) -> list[float] | None:
+    """The axis range of ``values`` with 4 % room each side."""
+    values = values.dropna()
+    if values.empty:
+        return None
+    low, high = float(values.min()), float(values.max())
+    room = max(high - low, 0.01) * 0.04
+    return [low - room, high + room]
+
+
+def _layout_calendar(figure: go.Figure) -> go.Figure:
+    figure.update_layout(height=280, margin={"l": 50, "r": 20, "t": 10, "b": 40}, plot_bgcolor="white",
+                         xaxis={"type": "date", "tickformat": "%Y-%m", "dtick": "M1", "showgrid": False},
+                         yaxis={"autorange": "reversed", "showgrid": False})  # fmt: skip
+    return figure
+
+
+def _figure_html(figure: go.Figure, div_id: str, modebar: bool = True) -> str:
+    """A figure's div and the script that draws it; plotly.js itself is inlined once in the page head.
+
+    The JSON keeps Chinese as UTF-8 (plotly's own to_html writes \\uXXXX escapes, doubling the
+    size of the map's hover texts) and escapes only "<". A fixed ``div_id`` keeps the page
+    byte-identical for the same plan.
+    """
+    figure.update_layout(template="plotly_white", font={"family": FONT, "size": 13}, separators=".,")
+    spec = json.loads(pio.to_json(figure, validate=False, engine="json"))
+    config = {"displaylogo": False, "responsive": True, "displayModeBar": "hover" if modebar else False,
+              "toImageButtonOptions": {"filename": div_id}}  # fmt: skip
+    data, layout, config = (_script_json(x) for x in (spec["data"], spec["layout"], config))
+    height = int(figure.layout.height or 450)
+    return (f'<div id="{div_id}" class="plotly-graph-div" style="height:{height}px; width:100%;"></div>\n'
+            f'<script>Plotly.newPlot("{div_id}", {data}, {layout}, {config});</script>')  # fmt: skip
+
+
+def _script_json(value: Any) -> str:
+    """Compact JSON, safe inside <script>: every "<" escaped, so no text can close the script."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
+
+
+def _number(value: Any) -> str:
+    return "—" if value is None else f"{value:,}"
+
+
+def _hours(value: Any) -> str:
+    return "—" if value is None else f"{round(value):,}"
+
+
+def _rate(value: Any) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+def _cards(kpis: Mapping[str, Any]) -> str:
+    """The KPI cards, as HTML."""
+    visits, baseline, lower = kpis.get("visits"), kpis.get("baseline_visits"), kpis.get("lower_bound_visits")
+    saved = kpis.get("disturbance_reduction")
+    saved_share = f"比各部门单独检查少 {saved / baseline:.1%}" if saved is not None and baseline else ""
+    gap = f"距理论下界 {visits - lower:,} 户次" if visits is not None and lower is not None else ""
+    cards = [
+        ("检查户次（扰企户次）", _number(visits), f"基线 {_number(baseline)} · 下界 {_number(lower)}<br>{gap}"),
+        ("减少扰企户次", _number(saved), saved_share),
+        ("综合查一次实施率", _rate(kpis.get("joint_visit_rate")), "两个及以上部门同时参与的检查占全部检查的比例"),
+        ("双随机联合抽查率", _rate(kpis.get("joint_random_rate")), "与其他部门任务同次完成的随机抽查任务占比"),
+        ("已排入任务", _number(kpis.get("scheduled")), f"共 {_number(kpis.get('tasks'))} 项任务"),
+        ("未排入任务", _number(kpis.get("unscheduled")), f"其中必查任务 {_number(kpis.get('unscheduled_mandatory'))} 项"),
+        ("执法人员工时（小时）", _hours(kpis.get("inspector_hours")), f"其中路途 {_hours(kpis.get('travel_hours'))} 小时"),
+    ]  # fmt: skip
+    return "\n".join(
+        f'<div class="card"><div class="label">{label}</div><div class="value">{value}</div>'
+        f'<div class="note">{note}</div></div>'
+        for label, value, note in cards
+    )
+
+
+def _unscheduled_html(unscheduled: pd.DataFrame, enterprises: pd.DataFrame, departments: pd.DataFrame) -> str:
+    """The category table and a collapsible list of unscheduled tasks (mandatory first), as HTML."""
+    if unscheduled.empty:
+        return '<p class="ok">所有任务均已排入计划。</p>'
+    counts = unscheduled_by_category(unscheduled)
+    rows = "".join(f"<tr><td>{html.escape(r.category)}</td><td class=num>{r.tasks}</td>"
+                   f"<td class=num>{r.mandatory}</td></tr>" for r in counts.itertuples())  # fmt: skip
+    table = (f'<table class="grid"><thead><tr><th>原因类别</th><th>任务数</th><th>其中必查</th></tr></thead>'
+             f'<tbody>{rows}</tbody><tfoot><tr><td>合计</td><td class=num>{counts["tasks"].sum()}</td>'
+             f'<td class=num>{counts["mandatory"].sum()}</td></tr></tfoot></table>')  # fmt: skip
+    detail = _with_mandatory(unscheduled)
+    detail = detail.sort_values(["mandatory", "task_id"], ascending=[False, True]).head(MAX_UNSCHEDULED_ROWS)
+    names = dict(zip(enterprises["uscc"], enterprises["name"]))
+    dept_names = dict(zip(departments["dept_id"], departments["name"]))
+
+    def cell(row: pd.Series, column: str, lookup: Mapping | None = None) -> str:
+        value = row.get(column)
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return ""
+        return html.escape(str(lookup.get(value, value) if lookup else value))
+
+    lines = "".join(
+        f"<tr><td>{cell(r, 'task_id')}</td><td>{cell(r, 'dept_id', dept_names)}</td>"
+        f"<td>{cell(r, 'uscc', names)}</td><td>{cell(r, 'kind', KIND_ZH)}</td>"
+        f"<td>{'是' if r['mandatory'] else '否'}</td><td>{html.escape(reason_category(str(r['reason'])))}</td>"
+        f"<td>{cell(r, 'reason')}</td></tr>"
+        for _, r in detail.iterrows()
+    )  # fmt: skip
+    more = ""
+    if len(unscheduled) > MAX_UNSCHEDULED_ROWS:
+        more = f"<p class=note>仅列出前 {MAX_UNSCHEDULED_ROWS} 项（共 {len(unscheduled)} 项），完整清单见 unscheduled.parquet。</p>"
+    return (f"{table}<details><summary>未排入任务明细（{len(unscheduled)} 项，必查任务在前）</summary>{more}"
+            f'<table class="grid detail"><thead><tr><th>任务编号</th><th>部门</th><th>检查对象</th><th>任务类型</th>'
+            f"<th>必查</th><th>原因类别</th><th>原因</th></tr></thead><tbody>{lines}</tbody></table></details>")  # fmt: skip
+
+
+def _options(periods: list[Period], default: Period | None) -> str:
+    """The selector's <option>s: weeks, then days; the default one selected."""
+    groups = []
+    for title, prefix in (("按周", "w"), ("按日", "d")):
+        options = "".join(
+            f'<option value="{p.key}" data-days="{",".join(p.days)}" data-note="{html.escape(_period_note(p))}"'
+            f'{" selected" if default and p.key == default.key else ""}>{html.escape(p.label)}</option>'
+            for p in periods if p.key.startswith(prefix)
+        )  # fmt: skip
+        groups.append(f'<optgroup label="{title}">{options}</optgroup>')
+    return "".join(groups)
+
+
+def _period_note(period: Period | None) -> str:
+    if period is None:
+        return "计划中没有检查。"
+    return f"{period.title}：{period.visits} 户次，{len(period.days)} 个检查日。"
+
+
+_PAGE = Template("""<!DOCTYPE html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>$title</title>
+<style>
+body { font-family: $font; margin: 0; background: #f0f2f5; color: #1f2d3d; }
+header { background: #1f5c99; color: white; padding: 18px 32px; }
+header h1 { margin: 0; font-size: 24px; }
+header p { margin: 6px 0 0; opacity: 0.85; }
+main { padding: 8px 32px 40px; max-width: 1400px; margin: 0 auto; }
+section { background: white; border-radius: 6px; padding: 16px 20px; margin: 16px 0;
+          box-shadow: 0 1px 3px rgba(0,0,0,0.08); }
+h2 { font-size: 18px; margin: 0 0 12px; border-left: 4px solid #1f5c99; padding-left: 8px; }
+.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(220px, 1fr)); gap: 12px; }
+.card { border: 1px solid #e1e6eb; border-radius: 6px; padding: 12px 14px; }
+.card .label { font-size: 14px; color: #5a6b7d; }
+.card .value { font-size: 28px; font-weight: bold; margin: 4px 0; color: #1f5c99; }
+.card .note, p.note { font-size: 12px; color: #6b7b8c; }
+table.grid { border-collapse: collapse; margin: 8px 0; font-size: 14px; }
+table.grid th, table.grid td { border: 1px solid #dde3e9; padding: 4px 10px; text-align: left; }
+table.grid th { background: #f3f6f9; }
+table.grid td.num { text-align: right; }
+table.grid tfoot td { font-weight: bold; }
+table.detail { font-size: 12px; }
+details summary { cursor: pointer; color: #1f5c99; margin: 8px 0; }
+.controls { margin-bottom: 6px; }
+select { font-size: 14px; padding: 3px 6px; max-width: 100%; }
+p.ok { color: #2e7d32; }
+</style>
+<script>$plotly_js</script>
+</head>
+<body>
+<header><h1>$title</h1><p>检查日期 $span · 本报告为单一离线文件，图表库已内嵌，无需联网</p></header>
+<main>
+<section id="kpis"><h2>关键指标</h2>
+<div class="cards">
+$cards
+</div>
+$visits_chart
+</section>
+<section id="unscheduled"><h2>未排入任务（按原因类别）</h2>
+$unscheduled
+</section>
+<section id="map"><h2>检查对象与检查组路线</h2>
+<div class="controls"><label for="period">选择周或日：</label>
+<select id="period">$options</select>
+<span id="period-note" class="note">$period_note</span></div>
+$map
+<p class="note">灰点为全部检查对象，黑色方块为乡镇街道执法站；线为检查组当日路线（执法站出发，依次检查，返回执法站）。
+坐标按经纬度等比例绘制，不含底图。</p>
+</section>
+<section id="calendar"><h2>每日检查户次</h2>
+$calendar
+</section>
+<section id="workload"><h2>各部门每月执法工作量</h2>
+$workload
+<p class="note">人·日：执法人员参加检查的天数；工时：从执法站出发至返回的时长。跨部门委托检查计入执法人员所属部门。</p>
+</section>
+</main>
+<script>
+(function () {
+  // each day's map layers (planner.report.DAY_LAYERS); a week shows its days' layers concatenated
+  var days = $map_days;
+  var select = document.getElementById("period");
+  var note = document.getElementById("period-note");
+  select.addEventListener("change", function () {
+    var option = select.options[select.selectedIndex];
+    var layers = [[], [], [], [], [], [], [], []];
+    option.getAttribute("data-days").split(",").forEach(function (day) {
+      (days[day] || []).forEach(function (values, i) { layers[i] = layers[i].concat(values); });
+    });
+    Plotly.restyle("chart-map", {x: [layers[0], layers[2], layers[5]], y: [layers[1], layers[3], layers[6]],
+                                 text: [[], layers[4], layers[7]]}, [1, 2, 3]);
+    note.textContent = option.getAttribute("data-note");
+  });
+})();
+</script>
+</body>
+</html>
+""")
