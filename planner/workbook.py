@@ -1,0 +1,800 @@
+"""plan.xlsx, the workbook officials read: the plan's tables with names, in Chinese.
+
+The writer takes plain DataFrames — the plan tables (contract names and columns) and the
+enterprise, department and inspector tables for names — and reads no files, so ``planner
+plan`` can write the workbook from the plan in memory and ``planner export`` from a plan folder.
+
+Sheets, one row per thing:
+
+- 总览: every KPI of kpis.json with its Chinese label and definition, the scenario and the seed;
+- 检查计划: one row per visit (日期, 企业, 检查部门, every item of every department: 一表通查);
+- 任务明细: one row per task, and where it went (visit and date, or the reason it was not placed);
+- 人员安排: one row per inspector-day (crew, hours, enterprises in route order);
+- 路线: one row per stop of each crew-day's route, in order;
+- 未排任务: one row per unscheduled task, with its reason;
+- 抽查记录: one row per enterprise of each sampling plan's pool (双随机 draw), with the seed.
+
+Every cell is text or a number, never a formula: the file has no formula element at all, text
+goes to the shared-string table (so an enterprise called ``=HYPERLINK(…)`` stays that text), and
+text beginning with ``= + - @`` also carries Excel's quote prefix, so editing the cell does not
+turn it into a formula either. Dates are real Excel dates (yyyy-mm-dd), times of day real
+Excel times (hh:mm). Each sheet freezes its header row, has an autofilter, columns as wide as
+their text (CJK characters count double) and prints landscape, one page wide.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from planner.schema import MANDATORY_KINDS
+
+if TYPE_CHECKING:
+    from planner.dataset import Dataset
+
+#: the sheets of plan.xlsx, in order
+SHEETS = ("总览", "检查计划", "任务明细", "人员安排", "路线", "未排任务", "抽查记录")
+
+#: the plan table each sheet lists, one row per row of it (总览 lists kpis.json)
+SHEET_SOURCES = {"检查计划": "visits", "任务明细": "tasks", "人员安排": "crews", "路线": "routes",
+                 "未排任务": "unscheduled", "抽查记录": "draws"}  # fmt: skip
+
+KIND_LABELS = {"key": "重点监管", "triggered": "投诉举报", "campaign": "专项整治", "followup": "整改复查",
+               "random": "双随机抽查"}  # fmt: skip
+
+# cell kinds: how a column's values are written
+TEXT, INT, FLOAT, HOURS, PERCENT, PRN, DATE, TIME = "text", "int", "float", "hours", "percent", "prn", "date", "time"
+
+#: kpis.json key → (Chinese label, definition as in the data contract, cell kind)
+KPI_LABELS: dict[str, tuple[str, str, str]] = {
+    "tasks": ("任务总数", "方案须安排的全部任务：各部门检查任务加双随机抽中的任务", INT),
+    "scheduled": ("已安排任务", "排入某次检查的任务数", INT),
+    "unscheduled": ("未安排任务", "未能排入计划的任务数，每项都写明原因（见“未排任务”）", INT),
+    "unscheduled_mandatory": ("未安排的必查任务", "未安排任务中的重点监管、投诉举报和整改复查任务数", INT),
+    "visits": ("检查户次（扰企户次）", "方案中的检查次数：一个检查组一天到一家企业检查一次", INT),
+    "baseline_visits": ("各部门单独检查户次",
+                        "若各部门各自安排：按（部门，企业）计算命中该部门在该企业全部已安排任务时间窗"
+                        "（与计划期相交，适用时在观察期之后）所需的最少工作日数，再求和", INT),
+    "lower_bound_visits": ("检查户次下限",
+                           "按企业计算命中其全部已安排任务时间窗所需的最少工作日数（按时间窗最早结束贪心，结果精确），"
+                           "再求和；任何方案都不可能更少（此项与上项均不扣除静默日）", INT),
+    "disturbance_reduction": ("减少扰企户次", "各部门单独检查户次 − 检查户次", INT),
+    "joint_visit_rate": ("综合查一次实施率", "涉及两个及以上部门的检查占全部检查的比例", PERCENT),
+    "joint_random_rate": ("双随机联合抽查率", "已安排的双随机任务中，与其他部门的任务在同一次检查中完成的比例", PERCENT),
+    "inspector_hours": ("执法人员工时（小时）", "每名检查组成员每天从出发到返回驻地的时长之和 ÷ 60", HOURS),
+    "travel_hours": ("路途时间（小时）", "每个检查组每天全部路段（含返回驻地）的路途时间之和 ÷ 60", HOURS),
+    "max_crew_day_hours": ("检查组最长工作日（小时）", "单个检查组一天从出发到返回驻地的最长时长", HOURS),
+    "status": ("求解状态", "FEASIBLE：可行方案，所有硬性规则经独立检查通过；OPTIMAL：已证明最优", TEXT),
+    "method": ("求解方法", "生成本方案的方法", TEXT),
+    "objective": ("目标值（检查户次）", "方案的检查户次", INT),
+    "best_bound": ("最优下界（检查户次）", "已证明的检查户次下限", INT),
+}
+TIMING_LABELS = {"sample": "双随机抽取", "instance": "可行日期", "merge": "合并任务", "schedule": "排班与路线",
+                 "tables": "生成计划表"}  # fmt: skip
+
+#: Excel's day 0 for the 1900 date system (the serial of 1900-03-01 onwards is days since this)
+EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+#: the workbook's creation date when none is given: fixed, so the same plan gives the same bytes
+FIXED_CREATED = dt.datetime(1980, 1, 1)
+#: text starting with these would be a formula (or DDE) if typed into a cell (OWASP CSV injection)
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+MAX_COLUMN_WIDTH = 60  # characters; longer text (items, reasons) runs on and shows whole in the formula bar
+
+
+@dataclass(frozen=True)
+class Names:
+    """Display names for the plan's identifiers.
+
+    ``enterprises``: uscc, name, township; ``departments``: dept_id, name; ``inspectors``:
+    inspector_id, name. An identifier missing here is shown without a name (or as itself).
+    """
+
+    enterprises: pd.DataFrame
+    departments: pd.DataFrame
+    inspectors: pd.DataFrame
+
+    @classmethod
+    def from_dataset(cls, dataset: Dataset) -> Names:
+        """The names of a loaded dataset."""
+        return cls(dataset.enterprises[["uscc", "name", "township"]], dataset.departments[["dept_id", "name"]],
+                   dataset.inspectors[["inspector_id", "name"]])  # fmt: skip
+
+    def enterprise_name(self) -> pd.Series:
+        return _lookup(self.enterprises, "uscc", "name")
+
+    def township(self) -> pd.Series:
+        return _lookup(self.enterprises, "uscc", "township")
+
+    def department_name(self) -> pd.Series:
+        return _lookup(self.departments, "dept_id", "name")
+
+    def inspector_name(self) -> pd.Series:
+        return _lookup(self.inspectors, "inspector_id", "name")
+
+
+def _lookup(frame: pd.DataFrame, key: str, value: str) -> pd.Series:
+    frame = frame.drop_duplicates(key)
+    return pd.Series(frame[value].to_numpy(dtype=object), index=frame[key].astype(str).to_numpy(), dtype=object)
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One sheet: Chinese headers, the kind of each column, and the plan table it lists.
+
+    ``frame``'s index is the position (0, 1, …) of each row's source row in its plan table, so a
+    slice of the plan (one department's rows) selects a slice of the sheet. A kind may be a
+    Series of per-row kinds (总览's values are counts, rates and text).
+    """
+
+    name: str
+    frame: pd.DataFrame
+    kinds: dict[str, Any]
+    source: str | None = None
+
+    def rows(self, keep: np.ndarray | None) -> Sheet:
+        """The sheet with only the rows whose source rows ``keep`` marks (booleans by position)."""
+        if keep is None:
+            return self
+        mask = np.asarray(keep, dtype=bool)[self.frame.index.to_numpy()]
+        kinds = {h: k[mask] if isinstance(k, pd.Series) else k for h, k in self.kinds.items()}
+        return Sheet(self.name, self.frame[mask], kinds, self.source)
+
+
+def write_workbook(path: Path, tables: Mapping[str, pd.DataFrame], kpis: Mapping[str, Any], names: Names, *,
+                   scenario: Mapping[str, Any] | None = None, draw_record: Mapping[str, Any] | None = None,
+                   manifest: Mapping[str, Any] | None = None, created: dt.datetime | None = None) -> None:  # fmt: skip
+    """Write plan.xlsx: 总览 and one sheet per plan table, Chinese headers, names joined in.
+
+    ``tables`` maps the plan folder's table names (tasks, visits, visit_tasks, crews, routes,
+    unscheduled, draws) to their frames; ``kpis`` is kpis.json; ``scenario`` (the scenario's
+    keys, as in manifest.json), ``draw_record`` (draw.json) and ``manifest`` (manifest.json),
+    when given, add the plan's name, horizon, seed and times to 总览. ``created`` is the
+    workbook's creation time; by default a fixed date, so the same plan gives the same bytes.
+    """
+    seed = plan_seed(scenario, draw_record, manifest)
+    sheets = [overview_sheet(kpis, scenario=scenario, draw_record=draw_record, manifest=manifest),
+              *table_sheets(tables, names, seed=seed)]  # fmt: skip
+    write_sheets(path, sheets, created=created)
+
+
+def plan_seed(scenario: Mapping | None, draw_record: Mapping | None, manifest: Mapping | None) -> int | None:
+    """The draw's seed: draw.json's, else the manifest's, else the scenario's."""
+    for source in (draw_record, manifest, scenario):
+        if source and source.get("seed") is not None:
+            return int(source["seed"])
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# sheets as data
+
+
+def overview_sheet(kpis: Mapping[str, Any], *, scenario: Mapping[str, Any] | None = None,
+                   draw_record: Mapping[str, Any] | None = None, manifest: Mapping[str, Any] | None = None,
+                   scope: Sequence[tuple[str, Any, str]] = ()) -> Sheet:  # fmt: skip
+    """总览: the plan (name, horizon, seed), ``scope`` rows (label, value, note), then every KPI.
+
+    Every key of ``kpis`` gets a row: known keys with their Chinese label and definition,
+    unknown ones under their own name, ``timings`` one row per stage (seconds).
+    """
+    rows: list[tuple[str, Any, str, str, str]] = []  # label, value, definition, key, kind
+
+    def add(label: str, value: Any, note: str = "", key: str = "", kind: str | None = None, always: bool = False) -> None:
+        if value is None and not always:  # plan facts that are absent are left out; a KPI keeps its row
+            return
+        if kind is None:
+            kind = TEXT if isinstance(value, (str, bool)) else INT if isinstance(value, (int, np.integer)) else FLOAT
+        if isinstance(value, bool):
+            value = "是" if value else "否"
+        rows.append((label, value, note, key, kind))
+
+    scenario, draw_record, manifest = scenario or {}, draw_record or {}, manifest or {}
+    add("方案名称", scenario.get("name"), "情景文件中的名称", "scenario.name")
+    horizon = scenario.get("horizon") or {}
+    if horizon.get("start") and horizon.get("end"):
+        add("计划期", f"{horizon['start']} 至 {horizon['end']}", "含首尾两天", "scenario.horizon")
+    add("随机种子", plan_seed(scenario, draw_record, manifest), "双随机抽取和随机选派所用的种子", "seed", INT)
+    add("种子承诺值", draw_record.get("commitment"), "抽取前公布的种子哈希（SHA-256），用于事后核验", "draw.commitment")
+    add("抽取算法", draw_record.get("algorithm"), "", "draw.algorithm")
+    add("重新抽取原因", draw_record.get("redraw_reason"), "未使用情景文件的种子时必须说明", "draw.redraw_reason")
+    add("数据集", draw_record.get("dataset") or scenario.get("dataset"), "检查对象、部门和人员名录所在文件夹",
+        "dataset")  # fmt: skip
+    add("开始生成", manifest.get("started"), "", "manifest.started")
+    add("生成完成", manifest.get("finished"), "", "manifest.finished")
+    for label, value, note in scope:
+        add(label, value, note, "scope")
+    for key, value in kpis.items():
+        if key == "timings" and isinstance(value, Mapping):
+            for stage, seconds in value.items():
+                add(f"用时：{TIMING_LABELS.get(stage, stage)}（秒）", seconds, "该阶段的计算时间", f"timings.{stage}", FLOAT)
+            continue
+        label, definition, kind = KPI_LABELS.get(key, (key, "", None))
+        if isinstance(value, (Mapping, list, tuple)):
+            value = str(value)
+        add(label, value, definition, key, None if kind is None or value is None or isinstance(value, str) else kind,
+            always=True)
+    frame = pd.DataFrame([r[:4] for r in rows], columns=["项目", "数值", "说明", "键"])
+    value_kinds = pd.Series([r[4] for r in rows], index=frame.index, dtype=object)
+    return Sheet("总览", frame, {"项目": TEXT, "数值": value_kinds, "说明": TEXT, "键": TEXT})
+
+
+def table_sheets(tables: Mapping[str, pd.DataFrame], names: Names, seed: int | None = None) -> list[Sheet]:
+    """The sheets listing the plan tables (all but 总览), in workbook order."""
+    plan = _Joined(tables, names)
+    return [plan.visits_sheet(), plan.tasks_sheet(), plan.inspector_days_sheet(), plan.routes_sheet(),
+            plan.unscheduled_sheet(), plan.draws_sheet(seed)]  # fmt: skip
+
+
+class _Joined:
+    """The plan tables with the lookups every sheet shares (names, who is in which crew, …)."""
+
+    def __init__(self, tables: Mapping[str, pd.DataFrame], names: Names):
+        def table(name: str) -> pd.DataFrame:  # rows numbered by position: a sheet row points at its source row
+            frame = tables.get(name)
+            return pd.DataFrame() if frame is None else frame.reset_index(drop=True)
+
+        self.tasks, self.visits, self.visit_tasks = table("tasks"), table("visits"), table("visit_tasks")
+        self.crews, self.routes = table("crews"), table("routes")
+        self.unscheduled, self.draws = table("unscheduled"), table("draws")
+        self.enterprise_name, self.township = names.enterprise_name(), names.township()
+        # plain dicts: looked up once per row, where a Series' .get would cost microseconds
+        self.dept_name = names.department_name().to_dict()
+        self.inspector_name = names.inspector_name().to_dict()
+        self.enterprise_dict = self.enterprise_name.to_dict()
+        # who is in each crew, in the order crews.parquet lists them
+        self.members: dict[str, list[str]] = {}
+        for crew_id, inspector_id in zip(_col(self.crews, "crew_id"), _col(self.crews, "inspector_id")):
+            self.members.setdefault(crew_id, []).append(inspector_id)
+        self.station = dict(zip(_col(self.crews, "crew_id"), _col(self.crews, "township")))
+        # each visit's departments and items, in the order visit_tasks lists them (一表通查)
+        self.items: dict[str, dict[str, dict[str, None]]] = {}
+        for visit_id, dept_id, item in zip(_col(self.visit_tasks, "visit_id"), _col(self.visit_tasks, "dept_id"),
+                                           _col(self.visit_tasks, "item")):  # fmt: skip
+            self.items.setdefault(visit_id, {}).setdefault(dept_id, {})[item] = None
+        self.task_visit = pd.Series(_col(self.visit_tasks, "visit_id"), index=_col(self.visit_tasks, "task_id"),
+                                    dtype=object)  # fmt: skip
+        self.task_visit = self.task_visit[~self.task_visit.index.duplicated()]
+        self.visit_by_id = self.visits.set_index("visit_id") if "visit_id" in self.visits else pd.DataFrame()
+
+    def dept_label(self, dept_id: Any) -> Any:
+        if _blank(dept_id):
+            return None
+        name = self.dept_name.get(str(dept_id))
+        return dept_id if _blank(name) else name
+
+    def person(self, inspector_id: str) -> str:
+        name = self.inspector_name.get(str(inspector_id))
+        return inspector_id if _blank(name) else name
+
+    def enterprise_columns(self, uscc: pd.Series) -> dict[str, pd.Series]:
+        keys = uscc.astype(object).where(uscc.notna(), None).astype(str)
+        return {"企业名称": keys.map(self.enterprise_name), "统一社会信用代码": uscc, "乡镇": keys.map(self.township)}
+
+    def visits_sheet(self) -> Sheet:
+        v = self.visits
+        depts = [list(self.items.get(visit_id, {})) or list(_listlike(ids))
+                 for visit_id, ids in zip(_col(v, "visit_id"), _col(v, "dept_ids"))]  # fmt: skip
+        items = ["；".join(f"{self.dept_label(d)}：{'、'.join(str(i) for i in its if not _blank(i))}"
+                          for d, its in self.items.get(visit_id, {}).items())
+                 for visit_id in _col(v, "visit_id")]  # fmt: skip
+        frame = _frame(v.index, {
+            "日期": _col(v, "date"),
+            **self.enterprise_columns(pd.Series(_col(v, "uscc"), index=v.index)),
+            "检查部门": ["、".join(str(self.dept_label(d)) for d in ds) for ds in depts],
+            "检查事项": items,
+            "任务数": _col(v, "n_tasks"),
+            "检查组": _col(v, "crew_id"),
+            "检查人员": ["、".join(self.person(i) for i in self.members.get(c, [])) for c in _col(v, "crew_id")],
+            "开始": _col(v, "start_min"),
+            "结束": _col(v, "end_min"),
+            "检查码": _col(v, "visit_code"),
+            "检查编号": _col(v, "visit_id"),
+        })  # fmt: skip
+        order = _order(v, ["date", "crew_id", "start_min", "visit_id"])
+        return _sheet("检查计划", frame.loc[order], {"日期": DATE, "任务数": INT, "开始": TIME, "结束": TIME}, "visits")
+
+    def tasks_sheet(self) -> Sheet:
+        t = self.tasks
+        visit_id = pd.Series(_col(t, "task_id"), index=t.index, dtype=object).map(self.task_visit)
+        visit = self.visit_by_id.reindex(visit_id.to_numpy()) if len(self.visit_by_id) else pd.DataFrame(index=visit_id)
+        reasons = pd.Series(_col(self.unscheduled, "reason"), index=_col(self.unscheduled, "task_id"), dtype=object)
+        reasons = reasons[~reasons.index.duplicated()]
+        placed = visit_id.notna().to_numpy()
+        reason = pd.Series(_col(t, "task_id"), index=t.index, dtype=object).map(reasons)
+        frame = _frame(t.index, {
+            "任务编号": _col(t, "task_id"),
+            "检查部门": [self.dept_label(d) for d in _col(t, "dept_id")],
+            **self.enterprise_columns(pd.Series(_col(t, "uscc"), index=t.index)),
+            "检查事项": _col(t, "item"),
+            "任务类型": _kind_labels(_col(t, "kind")),
+            "必查": _yes_no(pd.Series(_col(t, "kind")).isin(MANDATORY_KINDS)),
+            "时间窗开始": _col(t, "window_start"),
+            "时间窗结束": _col(t, "window_end"),
+            "现场时长（分钟）": _col(t, "duration_min"),
+            "最少人数": _col(t, "min_inspectors"),
+            "可委托": _yes_no(_col(t, "delegable")),
+            "优先级": _col(t, "priority"),
+            "抽查计划": _col(t, "plan_id"),
+            "安排情况": [("已安排" if p else "未安排" if has_reason else None)
+                     for p, has_reason in zip(placed, reason.notna().to_numpy())],
+            "检查日期": _col(visit, "date"),
+            "开始": _col(visit, "start_min"),
+            "检查组": _col(visit, "crew_id"),
+            "检查码": _col(visit, "visit_code"),
+            "检查编号": visit_id.to_numpy(),
+            "未安排原因": reason.to_numpy(),
+        })  # fmt: skip
+        kinds = {"时间窗开始": DATE, "时间窗结束": DATE, "现场时长（分钟）": INT, "最少人数": INT, "优先级": INT,
+                 "检查日期": DATE, "开始": TIME}  # fmt: skip
+        return _sheet("任务明细", frame, kinds, "tasks")
+
+    def inspector_days_sheet(self) -> Sheet:
+        c = self.crews
+        v = self.visits.loc[_order(self.visits, ["crew_id", "start_min", "visit_id"])] if len(self.visits) else self.visits
+        stops: dict[str, list[str]] = {}
+        for crew_id, uscc in zip(_col(v, "crew_id"), _col(v, "uscc")):
+            name = self.enterprise_dict.get(str(uscc))
+            stops.setdefault(crew_id, []).append(uscc if _blank(name) else name)
+        crew_ids, inspector_ids = _col(c, "crew_id"), _col(c, "inspector_id")
+        start, end = _col(c, "day_start_min"), _col(c, "day_end_min")
+        frame = _frame(c.index, {
+            "日期": _col(c, "date"),
+            "执法人员编号": inspector_ids,
+            "姓名": [self.person(i) for i in inspector_ids],
+            "所属部门": [self.dept_label(d) for d in _col(c, "dept_id")],
+            "检查组": crew_ids,
+            "驻地": _col(c, "township"),
+            "出发": start,
+            "返回": end,
+            "工作时长（小时）": (pd.to_numeric(pd.Series(end), errors="coerce")
+                          - pd.to_numeric(pd.Series(start), errors="coerce")).to_numpy() / 60,
+            "检查户数": [len(stops.get(k, [])) for k in crew_ids],
+            "检查企业": ["、".join(stops.get(k, [])) for k in crew_ids],
+            "同组人员": ["、".join(self.person(m) for m in self.members.get(k, []) if m != i)
+                     for k, i in zip(crew_ids, inspector_ids)],
+            "候选人数": _col(c, "candidates"),
+            "摇号数": _col(c, "lottery"),
+            "重复检查": _yes_no(_col(c, "repeat_visit")),
+        })  # fmt: skip
+        kinds = {"日期": DATE, "出发": TIME, "返回": TIME, "工作时长（小时）": HOURS, "检查户数": INT, "候选人数": INT,
+                 "摇号数": INT}  # fmt: skip
+        return _sheet("人员安排", frame.loc[_order(c, ["inspector_id", "date", "crew_id"])], kinds, "crews")
+
+    def routes_sheet(self) -> Sheet:
+        r = self.routes
+        visit = self.visit_by_id.reindex(_col(r, "visit_id")) if len(self.visit_by_id) else pd.DataFrame(index=r.index)
+        frame = _frame(r.index, {
+            "日期": _col(r, "date"),
+            "检查组": _col(r, "crew_id"),
+            "驻地": [self.station.get(k) for k in _col(r, "crew_id")],
+            "顺序": _col(r, "seq"),
+            **self.enterprise_columns(pd.Series(_col(visit, "uscc"), index=r.index)),
+            "到达": _col(r, "arrive_min"),
+            "离开": _col(r, "depart_min"),
+            "路途（分钟）": _col(r, "travel_min"),
+            "检查码": _col(visit, "visit_code"),
+            "检查编号": _col(r, "visit_id"),
+        })  # fmt: skip
+        kinds = {"日期": DATE, "顺序": INT, "到达": TIME, "离开": TIME, "路途（分钟）": INT}
+        return _sheet("路线", frame.loc[_order(r, ["date", "crew_id", "seq"])], kinds, "routes")
+
+    def unscheduled_sheet(self) -> Sheet:
+        u = self.unscheduled
+        task = self.tasks.drop_duplicates("task_id").set_index("task_id") if "task_id" in self.tasks else pd.DataFrame()
+        task = task.reindex(_col(u, "task_id")) if len(task) else pd.DataFrame(index=u.index)
+
+        def either(column: str) -> np.ndarray:  # the unscheduled table's own column, else the task's
+            own, from_task = _col(u, column), _col(task, column)
+            return np.where(pd.isna(own), from_task, own) if column in u else from_task
+
+        kind = either("kind")
+        frame = _frame(u.index, {
+            "任务编号": _col(u, "task_id"),
+            "检查部门": [self.dept_label(d) for d in either("dept_id")],
+            **self.enterprise_columns(pd.Series(either("uscc"), index=u.index)),
+            "检查事项": _col(task, "item"),
+            "任务类型": _kind_labels(kind),
+            "必查": _yes_no(pd.Series(kind).isin(MANDATORY_KINDS)),
+            "时间窗开始": _col(task, "window_start"),
+            "时间窗结束": _col(task, "window_end"),
+            "原因": _col(u, "reason"),
+        })  # fmt: skip
+        return _sheet("未排任务", frame, {"时间窗开始": DATE, "时间窗结束": DATE}, "unscheduled")
+
+    def draws_sheet(self, seed: int | None) -> Sheet:
+        d = self.draws
+        dept = _col(d, "dept_id") if "dept_id" in d else pd.Series(_col(d, "plan_id")).map(self.plan_dept()).to_numpy()
+        substitute = pd.Series(_col(d, "substitute_for"), index=d.index, dtype=object)
+        frame = _frame(d.index, {
+            "抽查计划": _col(d, "plan_id"),
+            "检查部门": [self.dept_label(x) for x in dept],
+            "联合抽查组": _col(d, "joint_group"),
+            "分层": _col(d, "stratum"),
+            **self.enterprise_columns(pd.Series(_col(d, "uscc"), index=d.index)),
+            "随机数": _col(d, "prn"),
+            "排序": _col(d, "rank"),
+            "初选": _yes_no(_col(d, "drawn")),
+            "入选": _yes_no(_col(d, "selected")),
+            "替补对象": substitute.to_numpy(),
+            "替补对象名称": substitute.map(lambda u: None if _blank(u) else self.enterprise_dict.get(str(u))).to_numpy(),
+            "替换原因": _col(d, "reason"),
+            "年度": _col(d, "year"),
+            "随机种子": np.full(len(d), np.nan if seed is None else seed, dtype=float),
+        })  # fmt: skip
+        kinds = {"随机数": PRN, "排序": INT, "年度": INT, "随机种子": INT}
+        return _sheet("抽查记录", frame, kinds, "draws")
+
+    def plan_dept(self) -> dict[str, str]:
+        """plan_id → dept_id, from the drawn random tasks (draws tables without a dept_id column)."""
+        return dict(zip(_col(self.tasks, "plan_id"), _col(self.tasks, "dept_id")))
+
+
+def _sheet(name: str, frame: pd.DataFrame, kinds: dict[str, str], source: str) -> Sheet:
+    return Sheet(name, frame, {h: kinds.get(h, TEXT) for h in frame.columns}, source)
+
+
+def _frame(index: pd.Index, columns: Mapping[str, Any]) -> pd.DataFrame:
+    """A sheet frame on ``index``: arrays taken as they are, Series by position (not by label)."""
+    data = {h: (v.to_numpy() if isinstance(v, pd.Series) else v) for h, v in columns.items()}
+    return pd.DataFrame(data, index=index)
+
+
+def _col(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """A column as an object array (missing values None); all None when the table lacks it."""
+    if column not in frame:
+        return np.full(len(frame), None, dtype=object)
+    values = frame[column].to_numpy(dtype=object)
+    return np.where(pd.isna(values), None, values) if values.dtype == object and len(values) else values
+
+
+def _order(frame: pd.DataFrame, columns: list[str]) -> pd.Index:
+    """``frame``'s index sorted by those of ``columns`` it has (stable, so ties keep table order)."""
+    present = [c for c in columns if c in frame]
+    if not present or not len(frame):
+        return frame.index
+    keys = frame[present].copy()
+    for c in present:  # object columns (dates, ids) as text: ISO dates sort like dates, and None sorts first
+        if keys[c].dtype == object:
+            keys[c] = keys[c].map(lambda x: "" if _blank(x) else str(x))
+    return keys.sort_values(present, kind="stable").index
+
+
+def _blank(value: Any) -> bool:
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # lists and arrays are not blank
+        return False
+
+
+def _listlike(value: Any) -> list:
+    if _blank(value):
+        return []
+    if isinstance(value, str):
+        return [value]
+    return list(value)
+
+
+def _kind_labels(kinds: Any) -> np.ndarray:
+    return np.array([None if _blank(k) else KIND_LABELS.get(str(k), str(k)) for k in kinds], dtype=object)
+
+
+def _yes_no(values: Any) -> np.ndarray:
+    return np.array([None if _blank(v) else ("是" if bool(v) else "否") for v in values], dtype=object)
+
+
+# ---------------------------------------------------------------------------------------------
+# rendering: the SpreadsheetML package written directly, a column at a time
+#
+# A general writer (xlsxwriter) spends some microseconds per cell; a plan's workbook is a few
+# fixed column kinds, so each column's cells are made in one pass and the sheet streamed into
+# the zip. The package holds no formula element at all: text goes to the shared-string table.
+
+
+def write_sheets(path: Path, sheets: Sequence[Sheet], created: dt.datetime | None = None) -> None:
+    """Write the sheets to an .xlsx file: header row frozen, autofilter, widths to fit.
+
+    Each column is written by its kind: text as shared strings (never a formula; formula-like
+    text also quote-prefixed), numbers as numbers, dates as real Excel dates (yyyy-mm-dd) and
+    minutes since midnight as Excel times (hh:mm). ``created`` goes into the document
+    properties; by default a fixed date, so that the same sheets give the same bytes.
+    """
+    strings = _SharedStrings()
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=ZIP_LEVEL) as package:
+        for number, sheet in enumerate(sheets, start=1):
+            with package.open(_entry(f"xl/worksheets/sheet{number}.xml"), "w", force_zip64=True) as handle:
+                for chunk in _sheet_xml(sheet, strings, selected=number == 1):
+                    handle.write(chunk.encode("utf-8"))
+        package.writestr(_entry("xl/sharedStrings.xml"), strings.xml())
+        package.writestr(_entry("xl/styles.xml"), STYLES_XML)
+        package.writestr(_entry("xl/workbook.xml"), _workbook_xml(sheets))
+        package.writestr(_entry("xl/_rels/workbook.xml.rels"), _workbook_rels(len(sheets)))
+        package.writestr(_entry("docProps/core.xml"), _core_xml(created or FIXED_CREATED))
+        package.writestr(_entry("_rels/.rels"), ROOT_RELS)
+        package.writestr(_entry("[Content_Types].xml"), _content_types(len(sheets)))
+
+
+ZIP_LEVEL = 1  # deflate level: 1 is several times faster than 6 on sheet XML, for a file ~15 % larger
+XML_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+ROWS_PER_CHUNK = 5000
+EXCEL_MAX_TEXT = 32767  # characters in one cell
+#: cellXfs index per cell kind (see STYLES_XML); 0 is plain text
+STYLE = {TEXT: 0, "header": 1, DATE: 2, TIME: 3, INT: 4, FLOAT: 5, HOURS: 6, PERCENT: 7, PRN: 8, "quoted": 9}
+STYLES_XML = (
+    XML_HEAD + f'<styleSheet xmlns="{MAIN_NS}">'
+    '<numFmts count="5"><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/><numFmt numFmtId="165" formatCode="hh:mm"/>'
+    '<numFmt numFmtId="166" formatCode="0.0"/><numFmt numFmtId="167" formatCode="0.0%"/>'
+    '<numFmt numFmtId="168" formatCode="0.000000"/></numFmts>'
+    '<fonts count="2"><font><sz val="11"/><name val="Calibri"/><family val="2"/></font>'
+    '<font><b/><sz val="11"/><name val="Calibri"/><family val="2"/></font></fonts>'
+    '<fills count="3"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill>'
+    '<fill><patternFill patternType="solid"><fgColor rgb="FFDDEBF7"/><bgColor indexed="64"/></patternFill></fill></fills>'
+    '<borders count="2"><border><left/><right/><top/><bottom/><diagonal/></border>'
+    '<border><left/><right/><top/><bottom style="thin"><color auto="1"/></bottom><diagonal/></border></borders>'
+    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+    '<cellXfs count="10">'
+    '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    '<xf numFmtId="0" fontId="1" fillId="2" borderId="1" xfId="0" applyFont="1" applyFill="1" applyBorder="1"/>'
+    '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="1" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="2" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="166" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="167" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="168" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" quotePrefix="1"/>'
+    '</cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+    '<dxfs count="0"/><tableStyles count="0"/></styleSheet>'
+)  # fmt: skip
+ROOT_RELS = (
+    XML_HEAD + '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    f'<Relationship Id="rId1" Type="{REL_NS}/officeDocument" Target="xl/workbook.xml"/>'
+    '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties"'
+    ' Target="docProps/core.xml"/></Relationships>'
+)  # fmt: skip
+
+
+def _entry(name: str) -> zipfile.ZipInfo:
+    """A zip entry with a fixed time stamp (the same workbook, the same bytes)."""
+    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    return info
+
+
+class _SharedStrings:
+    """The workbook's shared-string table: each distinct text once, cells point at it by number."""
+
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {}
+        self.count = 0
+
+    def ids(self, texts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(table numbers of ``texts``, an object array of str; their distinct values; each text's
+        position among those), adding new texts to the table."""
+        codes, uniques = pd.factorize(texts)
+        index = self.index
+        numbers = np.array([index.setdefault(u, len(index)) for u in uniques], dtype=np.int64)
+        self.count += len(texts)
+        return (numbers[codes] if len(codes) else np.zeros(0, dtype=np.int64)), np.asarray(uniques, dtype=object), codes
+
+    def xml(self) -> str:
+        items = "".join(f'<si><t xml:space="preserve">{t}</t></si>' for t in _xml_texts(list(self.index)))
+        return XML_HEAD + f'<sst xmlns="{MAIN_NS}" count="{self.count}" uniqueCount="{len(self.index)}">{items}</sst>'
+
+
+_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0d\x0e-\x1f\ufffe\uffff]")
+_ESCAPE_LIKE = re.compile("_(x[0-9A-Fa-f]{4}_)")
+
+
+def _xml_texts(texts: list[str]) -> list[str]:
+    """Texts as SpreadsheetML element content: &, < and > escaped; characters XML cannot hold
+    (control characters, CR) as Excel's ``_xHHHH_``, and text that looks like such an escape kept literal."""
+    out = []
+    for text in texts:
+        text = text[:EXCEL_MAX_TEXT]  # Excel refuses a workbook with a longer cell
+        if "_x" in text:
+            text = _ESCAPE_LIKE.sub(r"_x005F_\1", text)
+        if _ILLEGAL_XML.search(text):
+            text = _ILLEGAL_XML.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
+        out.append(text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
+    return out
+
+
+def _column_letter(index: int) -> str:
+    """0 → A, 25 → Z, 26 → AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _sheet_xml(sheet: Sheet, strings: _SharedStrings, selected: bool):
+    """The worksheet XML in chunks: views (frozen header), column widths, rows, autofilter."""
+    frame = sheet.frame
+    n_rows, n_cols = len(frame), max(len(frame.columns), 1)
+    rows = np.arange(2, n_rows + 2).astype(str).astype(object)
+    letters = [_column_letter(c) for c in range(n_cols)]
+    cells, widths = [], []
+    for c, title in enumerate(frame.columns):
+        kind = sheet.kinds.get(title, TEXT)
+        values = frame[title].to_numpy(dtype=object)
+        if isinstance(kind, pd.Series):
+            column_cells, width = _mixed_cells(letters[c], rows, values, kind.to_numpy(), strings)
+        elif kind == TEXT:
+            column_cells, width = _text_cells(letters[c], rows, values, strings)
+        else:
+            column_cells, width = _number_cells(letters[c], rows, values, kind)
+        header_width = float(_display_width(pd.Series([str(title)]))[0]) + 3  # room for the filter button
+        widths.append(min(max(width, header_width) + 1, MAX_COLUMN_WIDTH))
+        cells.append(column_cells)
+    last = f"{letters[-1]}{n_rows + 1}"
+    header_ids, _, _ = strings.ids(np.array([str(t) for t in frame.columns], dtype=object))
+    header = "".join(f'<c r="{letters[c]}1" t="s" s="{STYLE["header"]}"><v>{i}</v></c>' for c, i in enumerate(header_ids))
+    cols = "".join(f'<col min="{c + 1}" max="{c + 1}" width="{w:.2f}" customWidth="1"/>' for c, w in enumerate(widths))
+    tab = 'tabSelected="1" ' if selected else ""
+    # printed: landscape A4, all columns on the page width, the header row on every page
+    yield (XML_HEAD + f'<worksheet xmlns="{MAIN_NS}" xmlns:r="{REL_NS}"><sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>'
+           f'<dimension ref="A1:{last}"/>'
+           f'<sheetViews><sheetView {tab}workbookViewId="0">'
+           '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
+           '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>'
+           f'<sheetFormatPr defaultRowHeight="15"/>{f"<cols>{cols}</cols>" if cols else ""}'
+           f'<sheetData><row r="1">{header}</row>')  # fmt: skip
+    for start in range(0, n_rows, ROWS_PER_CHUNK):
+        stop = min(start + ROWS_PER_CHUNK, n_rows)
+        yield "".join(f'<row r="{r}">{"".join(row)}</row>'
+                      for r, row in zip(rows[start:stop], zip(*(column[start:stop] for column in cells))))  # fmt: skip
+    yield (f'</sheetData><autoFilter ref="A1:{last}"/>'
+           '<pageMargins left="0.4" right="0.4" top="0.6" bottom="0.6" header="0.3" footer="0.3"/>'
+           '<pageSetup paperSize="9" orientation="landscape" fitToWidth="1" fitToHeight="0"/></worksheet>')
+
+
+def _text_cells(letter: str, rows: np.ndarray, values: np.ndarray, strings: _SharedStrings) -> tuple[list[str], float]:
+    """A text column's cells (blank where None) and its display width."""
+    present = ~pd.isna(values)
+    texts = np.array([str(v) for v in values[present]], dtype=object)
+    ids, uniques, codes = strings.ids(texts)
+    # checked once per distinct text: a column of 100,000 rows holds a few thousand
+    risky = np.array([u.startswith(FORMULA_PREFIXES) for u in uniques], dtype=bool)[codes] if len(texts) else []
+    plain, quoted = '" t="s"><v>', f'" t="s" s="{STYLE["quoted"]}"><v>'
+    out = [""] * len(values)
+    for position, r, i, danger in zip(np.flatnonzero(present).tolist(), rows[present], ids.tolist(), risky):
+        out[position] = f'<c r="{letter}{r}{quoted if danger else plain}{i}</v></c>'
+    width = float(_display_width(pd.Series(uniques, dtype=object)).max(initial=0)) if len(uniques) else 0.0
+    return out, width
+
+
+def _number_cells(letter: str, rows: np.ndarray, values: np.ndarray, kind: str) -> tuple[list[str], float]:
+    """A numeric column's cells by kind (blank where NaN) and its display width."""
+    numbers = cell_numbers(pd.Series(values, dtype=object), kind)
+    present = np.isfinite(numbers)
+    whole = present & (numbers == np.round(numbers)) & (np.abs(numbers) < 2**53)
+    text = np.full(len(numbers), "", dtype=object)
+    text[whole] = numbers[whole].astype(np.int64).astype(str)
+    rest = present & ~whole
+    text[rest] = [repr(x) for x in numbers[rest].tolist()]
+    style = STYLE[kind]
+    out = [""] * len(values)
+    for position, r, t in zip(np.flatnonzero(present).tolist(), rows[present], text[present]):
+        out[position] = f'<c r="{letter}{r}" s="{style}"><v>{t}</v></c>'
+    if kind == DATE:
+        return out, 10.0
+    if kind == TIME:
+        return out, 5.0
+    if not present.any():
+        return out, 4.0
+    shown = {INT: "{:.0f}", FLOAT: "{:.2f}", HOURS: "{:.1f}", PERCENT: "{:.1%}", PRN: "{:.6f}"}[kind]
+    return out, float(max(len(shown.format(x)) for x in (numbers[present].min(), numbers[present].max())))
+
+
+def _mixed_cells(letter: str, rows: np.ndarray, values: np.ndarray, kinds: np.ndarray,
+                 strings: _SharedStrings) -> tuple[list[str], float]:  # fmt: skip
+    """A column whose rows have kinds of their own (总览's values): each cell by its row's kind."""
+    out, width = [""] * len(values), 10.0
+    for position, (value, kind) in enumerate(zip(values, kinds)):
+        if _blank(value):
+            continue
+        one = np.array([value], dtype=object)
+        if kind == TEXT:
+            cells, w = _text_cells(letter, rows[position:position + 1], one, strings)
+        else:
+            cells, w = _number_cells(letter, rows[position:position + 1], one, kind)
+        out[position], width = cells[0], max(width, w)
+    return out, width
+
+
+def _workbook_xml(sheets: Sequence[Sheet]) -> str:
+    names = "".join(f'<sheet name="{_attribute(s.name)}" sheetId="{n}" r:id="rId{n}"/>'
+                    for n, s in enumerate(sheets, start=1))  # fmt: skip
+    defined = []
+    for n, s in enumerate(sheets):
+        quoted = _attribute("'" + s.name.replace("'", "''") + "'")  # a sheet name as a formula reference
+        last = f"${_column_letter(max(len(s.frame.columns), 1) - 1)}${len(s.frame) + 1}"
+        defined += [("_xlnm._FilterDatabase", s.name, f'<definedName name="_xlnm._FilterDatabase" localSheetId="{n}" '
+                     f'hidden="1">{quoted}!$A$1:{last}</definedName>'),
+                    ("_xlnm.Print_Titles", s.name, f'<definedName name="_xlnm.Print_Titles" localSheetId="{n}">'
+                     f"{quoted}!$1:$1</definedName>")]  # fmt: skip
+    # in Excel's own order (name without _xlnm., then sheet), as xlsxwriter writes them
+    defined.sort(key=lambda d: (d[0].replace("_xlnm.", "").lower(), d[1].lower()))
+    filters = "".join(d[2] for d in defined)
+    return (XML_HEAD + f'<workbook xmlns="{MAIN_NS}" xmlns:r="{REL_NS}"><workbookPr/>'
+            f'<bookViews><workbookView activeTab="0"/></bookViews><sheets>{names}</sheets>'
+            f'<definedNames>{filters}</definedNames><calcPr calcId="124519" fullCalcOnLoad="1"/></workbook>')  # fmt: skip
+
+
+def _workbook_rels(n_sheets: int) -> str:
+    sheets = "".join(f'<Relationship Id="rId{n}" Type="{REL_NS}/worksheet" Target="worksheets/sheet{n}.xml"/>'
+                     for n in range(1, n_sheets + 1))  # fmt: skip
+    return (XML_HEAD + '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            f'{sheets}<Relationship Id="rId{n_sheets + 1}" Type="{REL_NS}/styles" Target="styles.xml"/>'
+            f'<Relationship Id="rId{n_sheets + 2}" Type="{REL_NS}/sharedStrings" Target="sharedStrings.xml"/>'
+            "</Relationships>")  # fmt: skip
+
+
+def _content_types(n_sheets: int) -> str:
+    office = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+    sheets = "".join(f'<Override PartName="/xl/worksheets/sheet{n}.xml" ContentType="{office}.worksheet+xml"/>'
+                     for n in range(1, n_sheets + 1))  # fmt: skip
+    return (XML_HEAD + '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            f'<Override PartName="/xl/workbook.xml" ContentType="{office}.sheet.main+xml"/>{sheets}'
+            f'<Override PartName="/xl/styles.xml" ContentType="{office}.styles+xml"/>'
+            f'<Override PartName="/xl/sharedStrings.xml" ContentType="{office}.sharedStrings+xml"/>'
+            '<Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>'
+            "</Types>")  # fmt: skip
+
+
+def _core_xml(created: dt.datetime) -> str:
+    stamp = created.astimezone(dt.timezone.utc) if created.tzinfo else created
+    when = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (XML_HEAD + '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties"'
+            ' xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/"'
+            ' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><dc:title>综合查一次检查计划</dc:title>'
+            f'<dcterms:created xsi:type="dcterms:W3CDTF">{when}</dcterms:created>'
+            f'<dcterms:modified xsi:type="dcterms:W3CDTF">{when}</dcterms:modified></cp:coreProperties>')  # fmt: skip
+
+
+def _attribute(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;").replace("'", "&apos;")
+
+
+def cell_numbers(values: pd.Series | np.ndarray, kind: str) -> np.ndarray:
+    """The numbers Excel stores for a column of ``kind``: float64, NaN where blank.
+
+    DATE: days since 1899-12-30 (Excel's serial date); TIME: minutes since midnight / 1440.
+    """
+    series = pd.Series(values) if not isinstance(values, pd.Series) else values
+    if kind == DATE:
+        stamps = pd.to_datetime(series.astype(object).where(series.notna(), None), errors="coerce")
+        days = (stamps - EXCEL_EPOCH) / pd.Timedelta(days=1)
+        return days.to_numpy(dtype=float, na_value=np.nan)
+    numbers = pd.to_numeric(series.astype(object).where(series.notna(), None), errors="coerce")
+    numbers = numbers.to_numpy(dtype=float, na_value=np.nan)
+    return numbers / 1440 if kind == TIME else numbers
+
+
+def _display_width(texts: pd.Series) -> np.ndarray:
+    """Display width in Excel's character units: CJK (three UTF-8 bytes) counts double."""
+    if not len(texts):
+        return np.zeros(0)
+    chars = texts.str.len().to_numpy(dtype=float)
+    utf8 = texts.str.encode("utf-8").str.len().to_numpy(dtype=float)
+    return chars + (utf8 - chars) / 2
+
+
+__all__ = ["SHEETS", "SHEET_SOURCES", "KPI_LABELS", "Names", "Sheet", "write_workbook", "overview_sheet",
+           "table_sheets", "write_sheets", "plan_seed", "cell_numbers"]  # fmt: skip
