@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -36,7 +37,7 @@ class Instance:
     tasks: pd.DataFrame  # TASK_COLUMNS + mandatory, capped, first_day, last_day (−1 when none)
     unplaceable: pd.DataFrame  # task_id, reason: tasks with no feasible day at all
 
-    @property
+    @cached_property
     def years(self) -> np.ndarray:
         """Calendar year of each working day."""
         return np.array([d.year for d in self.workdays])

@@ -95,24 +95,26 @@ def merge_tasks(instance: Instance, dataset: Dataset, scenario: Scenario) -> tup
     groups: list[VisitGroup] = []
     dropped: dict[str, str] = {}
     for uscc in sorted(by_enterprise):
-        enterprise_groups = [part for t, days in stab_groups(instance, by_enterprise[uscc])
-                             for part in _split_long(VisitGroup(uscc, t, days), scenario.onsite)]  # fmt: skip
+        stabbed = stab_groups(instance, by_enterprise[uscc])
+        enterprise_groups = [part for t, days in stabbed for part in _split_long(VisitGroup(uscc, t, days), scenario.onsite, instance)]
         lost: dict[str, str] = {}
         kept = _apply_caps(enterprise_groups, uscc in positive, scenario, pl_used, dept_used,
                            instance.years, dataset.history, lost)  # fmt: skip
-        if lost and any(t["mandatory"] for g in enterprise_groups for t in g.tasks if t["task_id"] in lost):
-            # a cap binds and costs a mandatory task: choose the capped visits exactly instead
+        if lost or len(enterprise_groups) > len(stabbed) or not _distinct_days(kept):
+            # a cap binds or a stay is split: the stabbing is no longer exact, so choose the visits
+            # exactly (CP-SAT) and keep the better of the two
             exact = best_capped_visits(instance, by_enterprise[uscc], uscc in positive, scenario, pl_used, dept_used)
             if exact is not None:
                 exact_lost: dict[str, str] = {}
-                candidate = _apply_caps([p for g in exact for p in _split_long(g, scenario.onsite)], uscc in positive,
+                candidate = _apply_caps([p for g in exact for p in _split_long(g, scenario.onsite, instance)], uscc in positive,
                                         scenario, pl_used, dept_used, instance.years, dataset.history, exact_lost)  # fmt: skip
-                if _mandatory_kept(candidate) > _mandatory_kept(kept):
+                if not _distinct_days(kept) or _score(candidate) > _score(kept):
                     kept, lost = candidate, exact_lost
                     kept_ids = {t["task_id"] for g in kept for t in g.tasks}
                     for t in by_enterprise[uscc]:
                         if t["task_id"] not in kept_ids and t["task_id"] not in lost:
-                            lost[t["task_id"]] = _cap_reason(t, uscc in positive, scenario, instance)
+                            lost[t["task_id"]] = _exact_reason(t, kept, uscc in positive, scenario, instance,
+                                                               pl_used, dept_used)  # fmt: skip
         dropped |= lost
         groups += kept
     for n, group in enumerate(groups):
@@ -120,8 +122,26 @@ def merge_tasks(instance: Instance, dataset: Dataset, scenario: Scenario) -> tup
     return groups, dropped
 
 
-def _mandatory_kept(groups: list[VisitGroup]) -> int:
-    return sum(t["mandatory"] for g in groups for t in g.tasks)
+def _distinct_days(groups: list[VisitGroup]) -> bool:
+    """Whether every group of one enterprise can have a day of its own (bipartite matching)."""
+    owner: dict[int, int] = {}
+
+    def place(n: int, seen: set[int]) -> bool:
+        for day in groups[n].days.tolist():
+            if day not in seen:
+                seen.add(day)
+                if day not in owner or place(owner[day], seen):
+                    owner[day] = n
+                    return True
+        return False
+
+    return all(place(n, set()) for n in range(len(groups)))
+
+
+def _score(groups: list[VisitGroup]) -> tuple[int, int, int, int]:
+    """The goals in order: mandatory tasks kept, tasks kept, their priority, fewest visits."""
+    tasks = [t for g in groups for t in g.tasks]
+    return sum(t["mandatory"] for t in tasks), len(tasks), sum(int(t["priority"]) for t in tasks), -len(groups)
 
 
 def best_capped_visits(instance: Instance, tasks: list[dict], positive: bool, scenario: Scenario,
@@ -132,15 +152,16 @@ def best_capped_visits(instance: Instance, tasks: list[dict], positive: bool, sc
     ``assign[t, d]`` (task t checked at it), ``checks[k, d]`` (department k checks in a capped
     visit on d). Hard: each task at most once, on one of its feasible days; a capped task makes
     its visit capped; per year, Σ capped[d] ≤ positive-list cap left (positive-list firms) and
-    Σ checks[k, d] ≤ department cap left. Objective: mandatory tasks first (weight 10⁶), then
-    other tasks (10³ each, plus priority), then fewest visits.
+    Σ checks[k, d] ≤ department cap left; a day's stay within MAX_VISIT_ONSITE_MIN, or one longer
+    task alone. Objective, lexicographic by weights: mandatory tasks, tasks, priority, fewest visits.
     """
     from ortools.sat.python import cp_model
 
     model = cp_model.CpModel()
     feasible = {t["task_id"]: feasible_days(t["first_day"], t["last_day"], t["capped"], instance.quiet) for t in tasks}
-    days = sorted({int(d) for f in feasible.values() for d in f})
     years = instance.years
+    days = _representative_days(feasible, years)
+    feasible = {task_id: f[np.isin(f, days)] for task_id, f in feasible.items()}
     visit = {d: model.new_bool_var(f"visit_{d}") for d in days}
     capped = {d: model.new_bool_var(f"capped_{d}") for d in days}
     assign = {(t["task_id"], int(d)): model.new_bool_var(f"assign_{t['task_id']}_{d}") for t in tasks
@@ -163,7 +184,11 @@ def best_capped_visits(instance: Instance, tasks: list[dict], positive: bool, sc
         model.add_implication(capped[d], visit[d])
         on_day = [(t, assign[(t["task_id"], d)]) for t in tasks if (t["task_id"], d) in assign]
         if scenario.onsite == "sum":  # one stay stays within MAX_VISIT_ONSITE_MIN, as the split would make it
-            model.add(sum(int(t["duration_min"]) * var for t, var in on_day) <= MAX_VISIT_ONSITE_MIN)
+            short = [(t, var) for t, var in on_day if int(t["duration_min"]) <= MAX_VISIT_ONSITE_MIN]
+            model.add(sum(int(t["duration_min"]) * var for t, var in short) <= MAX_VISIT_ONSITE_MIN)
+            for t, var in on_day:  # a longer task is a stay of its own
+                if int(t["duration_min"]) > MAX_VISIT_ONSITE_MIN:
+                    model.add(sum(other for u, other in on_day if u is not t) == 0).only_enforce_if(var)
     uscc = tasks[0]["uscc"]
     for year in sorted({int(years[d]) for d in days}):
         in_year = [d for d in days if years[d] == year]
@@ -173,7 +198,12 @@ def best_capped_visits(instance: Instance, tasks: list[dict], positive: bool, sc
         for k in depts:
             left = max(0, scenario.caps.per_dept_per_year - dept_used.get((uscc, k, year), 0))
             model.add(sum(checks[(k, d)] for d in in_year) <= left)
-    weight = {t["task_id"]: (10**6 if t["mandatory"] else 10**3 + int(t["priority"])) for t in tasks}
+    # lexicographic weights: each goal outweighs every possible change in the goals after it
+    n = len(tasks)
+    per_priority = n + 1  # visits: at most n
+    per_task = per_priority * (n * max(int(t["priority"]) for t in tasks) + 1)
+    per_mandatory = per_task * (n + 1)
+    weight = {t["task_id"]: per_mandatory * t["mandatory"] + per_task + per_priority * int(t["priority"]) for t in tasks}
     model.maximize(sum(weight[task_id] * var for (task_id, _), var in assign.items()) - sum(visit.values()))
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1  # small and reproducible
@@ -194,18 +224,42 @@ def best_capped_visits(instance: Instance, tasks: list[dict], positive: bool, sc
     return groups
 
 
-def _cap_reason(task: dict, positive: bool, scenario: Scenario, instance: Instance) -> str:
-    """Why the exact cap model left a task out: the cap that binds for its enterprise."""
+def _representative_days(feasible: dict[str, np.ndarray], years: np.ndarray) -> list[int]:
+    """Enough days to keep the model exact, far fewer than all.
+
+    Days on which the same tasks are feasible (in the same year) are interchangeable; of each
+    such class a plan can use at most as many days as the class has tasks, so the first that
+    many days suffice."""
+    classes: dict[tuple, list[int]] = {}
+    for day in sorted({int(d) for f in feasible.values() for d in f}):
+        signature = (int(years[day]), *(task_id for task_id, f in feasible.items() if day in f))
+        classes.setdefault(signature, []).append(day)
+    return sorted(d for signature, members in classes.items() for d in members[: len(signature) - 1])
+
+
+def _exact_reason(task: dict, kept: list[VisitGroup], positive: bool, scenario: Scenario, instance: Instance,
+                  pl_used: dict, dept_used: dict) -> str:  # fmt: skip
+    """Why the exact model left a task out: the yearly cap that binds, or the days its window shares."""
     year = int(instance.years[task["first_day"]])
-    if positive:
+    capped = [g for g in kept if g.capped and int(instance.years[g.days[0]]) == year]
+    uscc, dept = task["uscc"], task["dept_id"]
+    if task["capped"] and positive and pl_used.get((uscc, year), 0) + len(capped) >= scenario.caps.positive_list_per_year:
         return (f"合规正面清单一年最多查一次: the positive-list cap ({scenario.caps.positive_list_per_year} capped "
                 f"visit in {year}) goes to visits with more mandatory tasks, and this task's window cannot share them")  # fmt: skip
-    return (f"{task['dept_id']} may make {scenario.caps.per_dept_per_year} capped visits a year to this enterprise; "
-            "they go to visits with more mandatory tasks, and this task's window cannot share them")  # fmt: skip
+    with_dept = sum(dept in g.depts for g in capped)
+    if task["capped"] and dept_used.get((uscc, dept, year), 0) + with_dept >= scenario.caps.per_dept_per_year:
+        return (f"{dept} may make {scenario.caps.per_dept_per_year} capped visits a year to this enterprise; "
+                "they go to visits with more mandatory tasks, and this task's window cannot share them")  # fmt: skip
+    window = f"{task['window_start'].date().isoformat()}…{task['window_end'].date().isoformat()}"
+    return (f"the working days of its window {window} each already hold a visit to this enterprise with a full "
+            f"stay (at most {MAX_VISIT_ONSITE_MIN // 60} hours on site, one visit a day)")
 
 
-def _split_long(group: VisitGroup, mode: str) -> list[VisitGroup]:
-    """Split a group whose stay would exceed MAX_VISIT_ONSITE_MIN: longest tasks first, first fit."""
+def _split_long(group: VisitGroup, mode: str, instance: Instance) -> list[VisitGroup]:
+    """Split a group whose stay would exceed MAX_VISIT_ONSITE_MIN: longest tasks first, first fit.
+
+    Each part may then use every day common to its own tasks (in the group's year), so the parts
+    need not compete for the group's narrower days."""
     if group.onsite_min(mode) <= MAX_VISIT_ONSITE_MIN:
         return [group]
     parts: list[VisitGroup] = []
@@ -216,6 +270,12 @@ def _split_long(group: VisitGroup, mode: str) -> list[VisitGroup]:
                 break
         else:
             parts.append(VisitGroup(group.uscc, [task], group.days))
+    years = instance.years
+    for part in parts:
+        common = instance.feasible_days(part.tasks[0])
+        for t in part.tasks[1:]:
+            common = np.intersect1d(common, instance.feasible_days(t), assume_unique=True)
+        part.days = common[years[common] == years[group.days[0]]]
     return parts
 
 
@@ -257,7 +317,11 @@ def _apply_caps(groups, positive, scenario, pl_used, dept_used, year_of, history
         moved = {t["task_id"] for t in split_off}
         remaining = [t for t in group.tasks if t["task_id"] not in losing and t["task_id"] not in moved]
         if split_off:
-            kept.append(VisitGroup(group.uscc, split_off, group.days))
+            # exempt checks leave the capped visit: any day common to their own windows will do,
+            # so they need not compete with that visit for its day
+            first, last = max(t["first_day"] for t in split_off), min(t["last_day"] for t in split_off)
+            own = np.arange(first, last + 1)
+            kept.append(VisitGroup(group.uscc, split_off, own[year_of[own] == year]))
         if not remaining:
             continue
         group = VisitGroup(group.uscc, remaining, group.days)
