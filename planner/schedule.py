@@ -136,25 +136,8 @@ def schedule_groups(groups: list[VisitGroup], workdays: tuple, dataset: Dataset,
     n_days = len(workdays)
     positive = set(dataset.enterprises.loc[dataset.enterprises["positive_list"], "uscc"])
     next_id = max((g.group_id for g in groups), default=-1) + 1
-    # lexicographic: mandatory groups get the staff first, then the parts of joint mandatory
-    # visits no crew could take whole, then the rest what is left
-    batches = [[g for g in groups if g.mandatory], None, [g for g in groups if not g.mandatory]]
-    for batch in batches:
-        if batch is None:
-            batch = []
-            for group in [g for g in batches[0] if g.group_id not in placed and len(g.depts) > 1]:
-                if group.capped and group.uscc in positive:
-                    continue  # two capped visits would break 一年最多查一次
-                for dept in group.depts:
-                    part = VisitGroup(group.uscc, [t for t in group.tasks if t["dept_id"] == dept], group.days, next_id)
-                    next_id += 1
-                    batch.append(part)
-                    onsite[part.group_id] = part.onsite_min(scenario.onsite)
-                    for day in part.days:
-                        by_day[int(day)].append(part)
-                placed.add(group.group_id)
-                split.add(group.group_id)
-            groups = groups + batch
+    def run_batch(batch: list[VisitGroup]) -> None:
+        """Day by day, place the batch's groups: join staffed crews, else form and staff new ones."""
         batch_ids = {g.group_id for g in batch}
         for day in range(n_days):
             candidates = [g for g in by_day.get(day, []) if g.group_id in batch_ids and g.group_id not in placed]
@@ -178,10 +161,45 @@ def schedule_groups(groups: list[VisitGroup], workdays: tuple, dataset: Dataset,
                 placed.update(g.group_id for g in crew.groups)
             crews_by_day[day] += staffed
             members.append(day_members)
+
+    # lexicographic: mandatory groups get the staff first, then the parts of joint mandatory
+    # visits no crew could take whole, then the rest what is left
+    batches = [[g for g in groups if g.mandatory], None, [g for g in groups if not g.mandatory]]
+    for batch in batches:
+        if batch is None:
+            batch = []
+            for group in [g for g in batches[0] if g.group_id not in placed and len(g.depts) > 1]:
+                if group.capped and group.uscc in positive:
+                    continue  # two capped visits would break 一年最多查一次
+                for dept in group.depts:
+                    part = VisitGroup(group.uscc, [t for t in group.tasks if t["dept_id"] == dept], group.days, next_id)
+                    next_id += 1
+                    batch.append(part)
+                    onsite[part.group_id] = part.onsite_min(scenario.onsite)
+                    for day in part.days:
+                        by_day[int(day)].append(part)
+                placed.add(group.group_id)
+                split.add(group.group_id)
+            groups = groups + batch
+        run_batch(batch)
+    # 补位: a mandatory group still out takes the place of optional visits on a crew with its
+    # departments, or a crew of free inspectors; what it displaces tries again on other days
+    displaced: list[VisitGroup] = []
+    for group in [g for g in groups if g.mandatory and g.group_id not in placed and g.group_id not in split]:
+        made = _make_room(group, workdays, crews_by_day, crews_formed, roster, township_of, onsite, travel, seed)
+        if made is not None:
+            ejected, day_members = made
+            placed.add(group.group_id)
+            members.append(day_members)
+            for g in ejected:
+                placed.discard(g.group_id)
+                displaced.append(g)
+    if displaced:
+        run_batch(displaced)
     all_crews = [c for day in sorted(crews_by_day) for c in crews_by_day[day]]
     for group in groups:
         if group.group_id not in placed and group.group_id not in split:
-            unplaced.append((group, _why_unplaced(group, workdays, dataset)))
+            unplaced.append((group, _why_unplaced(group, workdays, dataset, roster, onsite, travel, township_of)))
     routes = {c.crew_id: best_order(f"station:{c.township}", c.groups, onsite, travel) for c in all_crews}
     member_frame = pd.concat(members, ignore_index=True) if members else pd.DataFrame()
     return Schedule(all_crews, routes, member_frame, unplaced)
@@ -341,9 +359,92 @@ def _staff(crews: list[Crew], date, roster: Roster, seed: int) -> tuple[list[Cre
     return [], pd.DataFrame()
 
 
-def _why_unplaced(group: VisitGroup, workdays: tuple, dataset: Dataset) -> str:
+def _make_room(group: VisitGroup, workdays: tuple, crews_by_day: dict[int, list[Crew]], crews_formed: dict[int, int],
+               roster: Roster, township_of, onsite, travel, seed: int) -> tuple[list[VisitGroup], pd.DataFrame] | None:  # fmt: skip
+    """Place a mandatory group that found no crew, at the least cost to optional work.
+
+    On each day of its window, in order of preference: a new crew of inspectors still free that
+    day; else a staffed crew of its township that has its departments and no conflict there,
+    dropping as few optional visits from that crew's day as it takes to fit (the most valuable
+    stay). Returns the optional groups dropped and any new members, or None if no day works.
+    """
+    township = township_of[group.uscc]
+    station = f"station:{township}"
+    best: tuple | None = None
+    for day in (int(d) for d in group.days):
+        crews = crews_by_day[day]
+        if any(g.uscc == group.uscc for c in crews for g in c.groups):
+            continue  # one visit per enterprise a day
+        date = workdays[day]
+        seats = {d: 1 for d in group.depts}
+        free = _free_persons(roster, date)
+        while sum(seats.values()) < group.min_crew:
+            spare = max(sorted(free), key=lambda d: free[d] - seats.get(d, 0))
+            seats[spare] = seats.get(spare, 0) + 1
+        if all(free.get(d, 0) >= n for d, n in seats.items()):
+            length = route_minutes(station, [group], onsite, travel)
+            crew = Crew(f"{date:%Y%m%d}-{crews_formed[day] + 1:03d}", township, day, seats, [group],
+                        max(PLANNED_DAY_MIN, length), length)  # fmt: skip
+            crews_formed[day] += 1
+            staffed, day_members = _staff([crew], date, roster, seed)
+            if staffed:
+                crews_by_day[day] += staffed
+                return [], day_members
+        for crew in crews:
+            if crew.township != township or len(crew.members) < group.min_crew:
+                continue
+            if not set(group.depts) <= {roster.dept_of[m] for m in crew.members}:
+                continue
+            if any(group.uscc in roster.conflicts.get(m, ()) for m in crew.members):
+                continue
+            limit = min([crew.limit_min] + [int(roster.hours_per_day[m] * 60) for m in crew.members])
+            keep = [g for g in crew.groups if g.mandatory] + [group]
+            if route_minutes(station, best_order(station, keep, onsite, travel), onsite, travel) > limit:
+                continue
+            optional = sorted((g for g in crew.groups if not g.mandatory), key=lambda g: (g.value(), -g.group_id), reverse=True)
+            for g in optional:  # the most valuable optional visits stay while the day allows
+                trial = best_order(station, keep + [g], onsite, travel)
+                if route_minutes(station, trial, onsite, travel) <= limit:
+                    keep.append(g)
+            dropped = [g for g in optional if g not in keep]
+            cost = (sum(len(g.tasks) for g in dropped), day, crew.crew_id)
+            if best is None or cost < best[0]:
+                best = (cost, crew, keep, dropped)
+    if best is None:
+        return None
+    _, crew, keep, dropped = best
+    crew.groups = best_order(station, keep, onsite, travel)
+    crew.length_min = route_minutes(station, crew.groups, onsite, travel)
+    return dropped, pd.DataFrame()
+
+
+def _why_unplaced(group: VisitGroup, workdays: tuple, dataset: Dataset, roster: Roster, onsite, travel,
+                  township_of) -> str:  # fmt: skip
+    """Why no crew took the group: per department, what kept its inspectors over the window's days."""
     names = dataset.departments.set_index("dept_id")["name"]
     depts = "、".join(f"{names.get(d, d)} ({d})" for d in group.depts)
-    first, last = workdays[int(group.days[0])], workdays[int(group.days[-1])]
-    return (f"no crew with inspectors of {depts} was free on any working day of the window "
-            f"{first.isoformat()}…{last.isoformat()}")  # fmt: skip
+    dates = [workdays[int(d)] for d in group.days]
+    window = f"{dates[0].isoformat()}…{dates[-1].isoformat()}"
+    length = route_minutes(f"station:{township_of[group.uscc]}", [group], onsite, travel)
+    details = []
+    for dept in group.depts:
+        people = [p for p, d in roster.dept_of.items() if d == dept]
+        obstacles: dict[str, int] = defaultdict(int)
+        for date in dates:
+            for person in people:
+                if date in roster.leave.get(person, ()):
+                    obstacles["on leave"] += 1
+                elif group.uscc in roster.conflicts.get(person, ()):
+                    obstacles["barred by a conflict of interest (回避)"] += 1
+                elif roster.hours_per_day[person] * 60 < length:
+                    obstacles["with a day too short for this visit"] += 1
+                elif person in roster.assigned[date]:
+                    obstacles["on crews already full or in another township"] += 1
+                elif roster.days_used[person] >= roster.max_days[person]:
+                    obstacles["past their planned days (max_days / planned_share)"] += 1
+                else:
+                    obstacles["free, but no crew had the other departments"] += 1
+        spread = ", ".join(f"{n} {why}" for why, n in sorted(obstacles.items(), key=lambda kv: (-kv[1], kv[0])))
+        details.append(f"{dept}: {len(people)} inspectors × {len(dates)} days — {spread}")
+    return (f"no crew with inspectors of {depts} could take it on any of the {len(dates)} working days of the "
+            f"window {window}; inspector-days: {'; '.join(details)}")  # fmt: skip
