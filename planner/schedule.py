@@ -135,7 +135,9 @@ def schedule_groups(groups: list[VisitGroup], workdays: tuple, dataset: Dataset,
     crews_formed: dict[int, int] = defaultdict(int)
     n_days = len(workdays)
     positive = set(dataset.enterprises.loc[dataset.enterprises["positive_list"], "uscc"])
-    next_id = max((g.group_id for g in groups), default=-1) + 1
+    next_id = first_part_id = max((g.group_id for g in groups), default=-1) + 1
+    quiet = np.array([scenario.quiet(d) for d in workdays], dtype=bool)
+    years = np.array([d.year for d in workdays])
     def run_batch(batch: list[VisitGroup]) -> None:
         """Day by day, place the batch's groups: join staffed crews, else form and staff new ones."""
         batch_ids = {g.group_id for g in batch}
@@ -168,19 +170,28 @@ def schedule_groups(groups: list[VisitGroup], workdays: tuple, dataset: Dataset,
     for batch in batches:
         if batch is None:
             batch = []
-            for group in [g for g in batches[0] if g.group_id not in placed and len(g.depts) > 1]:
-                if group.capped and group.uscc in positive:
+            for group in [g for g in batches[0] if g.group_id not in placed]:
+                if group.capped and group.uscc in positive and len(group.depts) > 1:
                     continue  # two capped visits would break 一年最多查一次
-                for dept in group.depts:
-                    part = VisitGroup(group.uscc, [t for t in group.tasks if t["dept_id"] == dept], group.days, next_id)
+                parts, left_out = _mandatory_parts(group, quiet, years)
+                if len(parts) == 1 and not left_out and np.array_equal(parts[0].days, group.days):
+                    continue  # nothing to gain
+                for part in parts:
+                    part.group_id = next_id
                     next_id += 1
-                    batch.append(part)
+                    (batch if part.mandatory else batches[2]).append(part)
                     onsite[part.group_id] = part.onsite_min(scenario.onsite)
                     for day in part.days:
                         by_day[int(day)].append(part)
+                if left_out:
+                    unplaced.append((VisitGroup(group.uscc, left_out, group.days, next_id),
+                                     "left out of a joint visit whose mandatory checks found no crew, so that they "
+                                     "could be placed in their own, wider window; a visit of its own would disturb "
+                                     "the enterprise a second time and count against the yearly cap"))  # fmt: skip
+                    next_id += 1
                 placed.add(group.group_id)
                 split.add(group.group_id)
-            groups = groups + batch
+            groups = groups + batch + [p for p in batches[2] if p.group_id >= first_part_id]
         run_batch(batch)
     # 补位: a mandatory group still out takes the place of optional visits on a crew with its
     # departments, or a crew of free inspectors; what it displaces tries again on other days
@@ -357,6 +368,35 @@ def _staff(crews: list[Crew], date, roster: Roster, seed: int) -> tuple[list[Cre
         roster.assigned[date] = set(assigned)
         crews = [c for c in crews if c.crew_id not in short]
     return [], pd.DataFrame()
+
+
+def _mandatory_parts(group: VisitGroup, quiet: np.ndarray, years: np.ndarray) -> tuple[list[VisitGroup], list[dict]]:
+    """A joint visit whose mandatory checks found no crew, taken apart: one part per department.
+
+    A department's part holds its mandatory tasks, on every day common to their own windows, and
+    those of its optional tasks whose windows do not narrow that; its other optional tasks are
+    left out (a visit of their own would spend another yearly cap). A department with only
+    optional tasks keeps them as one part. Returns the parts and the tasks left out."""
+    def own_days(tasks: list[dict]) -> np.ndarray:
+        common = None
+        for t in tasks:
+            days = np.arange(t["first_day"], t["last_day"] + 1)
+            days = days[~quiet[days]] if t["capped"] else days
+            common = days if common is None else np.intersect1d(common, days, assume_unique=True)
+        return common[years[common] == years[group.days[0]]]
+
+    parts, left_out = [], []
+    for dept in group.depts:
+        mine = [t for t in group.tasks if t["dept_id"] == dept]
+        mandatory = [t for t in mine if t["mandatory"]]
+        if not mandatory:
+            parts.append(VisitGroup(group.uscc, mine, own_days(mine)))
+            continue
+        days = own_days(mandatory)
+        joining = [t for t in mine if not t["mandatory"] and np.isin(days, own_days([t])).all()]
+        left_out += [t for t in mine if not t["mandatory"] and t not in joining]
+        parts.append(VisitGroup(group.uscc, mandatory + joining, days))
+    return parts, left_out
 
 
 def _make_room(group: VisitGroup, workdays: tuple, crews_by_day: dict[int, list[Crew]], crews_formed: dict[int, int],
