@@ -171,6 +171,8 @@ def plan(
     scenario_file: Annotated[Path, typer.Argument(metavar="SCENARIO", help="Scenario .toml file.", exists=True)],
     out_dir: Annotated[Path, typer.Option("--out", help="Plan folder to create (never overwritten).")],
     force: Annotated[bool, typer.Option(help="Replace an existing folder (it is moved aside, not deleted).")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary; only errors and warnings.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print kpis.json to stdout (for scripts).")] = False,
 ) -> None:
     """综合查一次: draw, merge tasks into joint visits, staff crews, route their days; write the plan folder.
 
@@ -204,9 +206,68 @@ def plan(
     _print_problems(warnings)
     if moved:
         err.print(f"the previous {out_dir} was moved to {moved}")
-    kpis = {k: v for k, v in result.kpis.items() if not isinstance(v, dict)}
-    out.print(_rich(pd.DataFrame({"kpi": list(kpis), "value": [str(v) for v in kpis.values()]}), "Plan KPIs"))
-    err.print(f"wrote {out_dir}: " + ", ".join(f"{k} {v:.1f}s" for k, v in result.timings.items()))
+    if as_json:
+        out.print_json(json.dumps(result.kpis, ensure_ascii=False))
+    if not quiet:
+        _print_plan_summary(result.kpis, out_dir)
+
+
+def _print_plan_summary(kpis: dict, out_dir: Path) -> None:
+    """The KPIs with their Chinese labels, the stage timings and where the files are (stderr)."""
+    from planner.workbook import KPI_LABELS
+
+    table = RichTable(title="计划指标 Plan KPIs", title_justify="left")
+    for name, justify in (("指标", "left"), ("kpi", "left"), ("value", "right")):
+        table.add_column(name, justify=justify)
+    for key, value in kpis.items():
+        if isinstance(value, dict):
+            continue
+        shown = f"{value:,}" if isinstance(value, int) else f"{value:.1%}" if key.endswith("_rate") else str(value)
+        style = "bold red" if key == "unscheduled_mandatory" and value else None
+        table.add_row(KPI_LABELS.get(key, ("",))[0], key, shown, style=style)
+    err.print(table)
+    timings = ", ".join(f"{stage} {seconds:.1f}s" for stage, seconds in kpis.get("timings", {}).items())
+    err.print(f"stages: {timings}")
+    err.print(f"wrote {out_dir}/: plan.xlsx (for officials), report.html (open offline in a browser), "
+              "unscheduled.parquet (what was not placed and why), the plan tables and manifest.json")
+
+
+class ExportFormat(StrEnum):
+    xlsx = "xlsx"
+    csv = "csv"
+    parquet = "parquet"
+
+
+class SliceBy(StrEnum):
+    dept = "dept"
+    township = "township"
+
+
+@app.command()
+def export(
+    plan_dir: Annotated[Path, typer.Argument(metavar="PLAN_DIR", help="A plan folder.", exists=True, file_okay=False)],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to create (never overwritten).")],
+    fmt: Annotated[ExportFormat, typer.Option("--format", help="xlsx (officials), csv or parquet.")] = ExportFormat.xlsx,
+    by: Annotated[SliceBy | None, typer.Option(help="One file per department or per township, each with only its part.")] = None,
+    dataset_dir: Annotated[Path | None, typer.Option("--dataset", help="Dataset for names (default: the recorded one).")] = None,
+) -> None:
+    """Write a plan as a workbook, CSV or Parquet — whole, or one per department or township.
+
+    Text that a spreadsheet would run as a formula (=, +, -, @) is always written as text.
+
+    Example: planner export plans/2026 --by dept --out plans/2026-by-dept
+    """
+    from planner.export import export_plan
+
+    with _reported():
+        if out_dir.exists():
+            raise OutputExistsError(f"{out_dir} already exists; choose another --out")
+        result = export_plan(plan_dir, out_dir, fmt.value, by.value if by else None, dataset_dir)
+    for line in result.warnings:
+        err.print(f"[yellow]warning[/]: {line}", highlight=False)
+    for name in result.files:
+        typer.echo(result.out / name)  # one path a line, never wrapped: stdout is for scripts
+    err.print(f"wrote {len(result.files)} file(s) to {result.out}")
 
 
 @app.command()

@@ -162,8 +162,11 @@ def compute_kpis(tables: PlanTables, instance: Instance) -> dict:
 
 def write_plan(plan: Plan, out_dir: Path, dataset: Dataset, scenario: Scenario, started: dt.datetime,
                replace: bool = False) -> Path | None:  # fmt: skip
-    """The plan folder, atomically: tables, kpis.json, draw.json and manifest.json with every hash."""
+    """The plan folder, atomically: tables, kpis.json, draw.json, plan.xlsx, report.html and
+    manifest.json with every hash."""
     from planner.audit import DRAW_RECORD, draw_record
+    from planner.report import write_report
+    from planner.workbook import Names, write_workbook
 
     frames = {name: getattr(plan.tables, name) for name in TABLES if name != "draws"} | {"draws": plan.draw.draws}
 
@@ -173,6 +176,12 @@ def write_plan(plan: Plan, out_dir: Path, dataset: Dataset, scenario: Scenario, 
         (folder / "kpis.json").write_text(json.dumps(plan.kpis, ensure_ascii=False, indent=2), encoding="utf-8")
         record = draw_record(plan.draw, scenario, dataset, None)
         (folder / DRAW_RECORD).write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
+        write_workbook(folder / "plan.xlsx", frames, plan.kpis, Names.from_dataset(dataset),
+                       scenario=scenario.model_dump(mode="json"), draw_record=record)  # fmt: skip
+        write_report(folder / "report.html", kpis=plan.kpis, visits=plan.tables.visits, routes=plan.tables.routes,
+                     crews=plan.tables.crews, unscheduled=plan.tables.unscheduled, tasks=plan.tables.tasks,
+                     enterprises=dataset.enterprises, townships=dataset.townships, departments=dataset.departments,
+                     title=scenario.name)  # fmt: skip
         manifest = {
             "inputs": {str(p): sha256_file(p) for p in sorted(dataset.files.values())} | {str(scenario.source): sha256_file(scenario.source)},
             "outputs": {p.name: sha256_file(p) for p in sorted(folder.iterdir())},

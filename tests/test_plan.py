@@ -140,11 +140,20 @@ def test_plan_command_writes_the_folder(tmp_path):
     assert result.exit_code == 0, result.output
     names = {p.name for p in (tmp_path / "plan").iterdir()}
     assert {"tasks.parquet", "visits.parquet", "visit_tasks.parquet", "crews.parquet", "routes.parquet",
-            "unscheduled.parquet", "draws.parquet", "kpis.json", "manifest.json", "draw.json"} <= names  # fmt: skip
+            "unscheduled.parquet", "draws.parquet", "kpis.json", "manifest.json", "draw.json", "plan.xlsx",
+            "report.html"} <= names  # fmt: skip
     manifest = json.loads((tmp_path / "plan/manifest.json").read_text())
-    assert manifest["seed"] == 5 and "visits.parquet" in manifest["outputs"]
+    assert manifest["seed"] == 5 and {"visits.parquet", "plan.xlsx", "report.html"} <= set(manifest["outputs"])
+    assert "检查户次" in result.stderr and result.stdout == ""  # the summary is for people: stderr
     again = runner.invoke(app, ["plan", str(tmp_path / "s.toml"), "--out", str(tmp_path / "plan")])
     assert again.exit_code == 2 and "already exists" in again.stderr
+    scripted = runner.invoke(app, ["plan", str(tmp_path / "s.toml"), "--out", str(tmp_path / "p2"), "--quiet", "--json"])
+    assert scripted.exit_code == 0 and "检查户次" not in scripted.stderr  # warnings stay, the summary goes
+    assert json.loads(scripted.stdout) == json.loads((tmp_path / "p2/kpis.json").read_text())
+    exported = runner.invoke(app, ["export", str(tmp_path / "plan"), "--by", "dept", "--out", str(tmp_path / "x")])
+    assert exported.exit_code == 0, exported.output
+    listed = [Path(line).name for line in exported.stdout.splitlines()]
+    assert sorted(p.name for p in (tmp_path / "x").iterdir()) == sorted(listed) and any(n.endswith(".xlsx") for n in listed)
 
 
 def test_history_over_a_cap_does_not_block_other_departments(tmp_path):
