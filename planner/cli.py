@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -268,6 +269,38 @@ def export(
     for name in result.files:
         typer.echo(result.out / name)  # one path a line, never wrapped: stdout is for scripts
     err.print(f"wrote {len(result.files)} file(s) to {result.out}")
+
+
+@app.command()
+def bench(
+    scenario_file: Annotated[Path | None, typer.Argument(metavar="[SCENARIO]", help="A scenario to time (default: a generated county).", exists=True)] = None,
+    profile: Annotated[Profile, typer.Option(help="Generated county when no SCENARIO: tiny, county (the sample county), city.")] = Profile.county,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON to stdout.")] = False,
+) -> None:
+    """Time the whole pipeline (load, draw, merge, schedule, check, write) with peak memory per stage.
+
+    A benchmark, not a test: figures go in BENCHMARKS.md with the machine and the command.
+
+    Example: planner bench --profile county
+    """
+    from planner.bench import generated_scenario, run_bench
+
+    with _reported(), tempfile.TemporaryDirectory() as folder:
+        if scenario_file is None:
+            err.print(f"generating the {profile.value} county…")
+            result = run_bench(generated_scenario(profile.value, Path(folder)), f"generated {profile.value}")
+        else:
+            result = run_bench(scenario_file)
+    table = RichTable(title=f"{result.name}: {result.enterprises:,} enterprises, {result.tasks:,} tasks", title_justify="left")
+    for column in ("stage", "seconds", "peak MB"):
+        table.add_column(column, justify="left" if column == "stage" else "right")
+    for figure in result.stages:
+        table.add_row(figure.stage, f"{figure.seconds:.2f}", f"{figure.peak_mb:,.0f}")
+    table.add_row("total", f"{result.total_seconds:.2f}", f"{result.peak_mb:,.0f}", style="bold")
+    err.print(table)
+    err.print(", ".join(f"{k} {v}" for k, v in result.quality.items()))
+    if as_json:
+        typer.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
 
 
 @app.command()
