@@ -47,10 +47,29 @@ class Crew:
     limit_min: int = PLANNED_DAY_MIN
     length_min: int = 0
     members: tuple[str, ...] = ()  # the persons, once staffed
+    #: 委托查: department covered by a delegation → the department of the seat whose holder carries it
+    delegated: dict[str, str] = field(default_factory=dict)
 
     @property
     def size(self) -> int:
         return sum(self.seats.values())
+
+    def covers(self, group: VisitGroup) -> bool:
+        """Every department of the group has a seat here, or a delegated seat for delegable tasks."""
+        return all(d in self.seats or (d in self.delegated and _delegable(group, d)) for d in group.depts)
+
+
+def _delegable(group: VisitGroup, dept: str) -> bool:
+    """All the group's tasks of ``dept`` may be checked by another department's delegated inspector."""
+    return all(bool(t["delegable"]) for t in group.tasks if t["dept_id"] == dept)
+
+
+def members_cover(members, group: VisitGroup, roster: Roster) -> bool:
+    """Persons on a crew cover the group: an own inspector per department, or a delegation for
+    a department whose tasks there are all delegable (委托查)."""
+    own = {roster.dept_of[m] for m in members}
+    delegated = set().union(*(roster.delegations.get(m, frozenset()) for m in members))
+    return all(d in own or (d in delegated and _delegable(group, d)) for d in group.depts)
 
 
 @dataclass
@@ -156,7 +175,7 @@ def schedule_groups(groups: list[VisitGroup], workdays: tuple, dataset: Dataset,
             candidates = [g for g in candidates if g.group_id not in joined]
             visited = {g.uscc for c in crews_by_day[day] for g in c.groups}
             crews = _form_crews(day, date, candidates, urgency, free, budget, clear, township_of, onsite, travel,
-                                visited, first_number=crews_formed[day] + 1)  # fmt: skip
+                                visited, crews_formed[day] + 1, _free_delegates(roster, date))  # fmt: skip
             crews_formed[day] += len(crews)  # numbers of crews dropped at staffing are never reused
             staffed, day_members = _staff(crews, date, roster, seed)
             for crew in staffed:
@@ -252,7 +271,7 @@ def _join_staffed(crews: list[Crew], candidates: list[VisitGroup], roster: Roste
         station = f"station:{township_of[group.uscc]}"
         best, best_at, best_added = None, 0, None
         for crew in crews:
-            if crew.township != township_of[group.uscc] or not set(group.depts) <= set(crew.seats):
+            if crew.township != township_of[group.uscc] or not members_cover(crew.members, group, roster):
                 continue
             if len(crew.members) < group.min_crew or any(group.uscc in roster.conflicts.get(m, ()) for m in crew.members):
                 continue
@@ -290,9 +309,10 @@ def _free_without_conflict(roster: Roster, date, candidates: list[VisitGroup]) -
 
 
 def _form_crews(day, date, candidates, urgency, free, budget, clear, township_of, onsite, travel, visited,
-                first_number) -> list[Crew]:  # fmt: skip
+                first_number, delegates) -> list[Crew]:  # fmt: skip
     crews: dict[str, list[Crew]] = defaultdict(list)
     used: dict[str, int] = defaultdict(int)
+    delegates_used: dict[tuple[str, str], int] = defaultdict(int)
     visited_today: set[str] = set(visited)
     for group in candidates:
         if group.uscc in visited_today:
@@ -301,7 +321,7 @@ def _form_crews(day, date, candidates, urgency, free, budget, clear, township_of
         station = f"station:{township}"
         best, best_at, best_added = None, 0, None
         for crew in crews[township]:
-            if not set(group.depts) <= set(crew.seats) or crew.size < group.min_crew:
+            if not crew.covers(group) or crew.size < group.min_crew:
                 continue
             at, added = _cheapest_insertion(station, crew.groups, group, onsite, travel)
             if crew.length_min + added <= crew.limit_min and (best_added is None or added < best_added):
@@ -311,23 +331,57 @@ def _form_crews(day, date, candidates, urgency, free, budget, clear, township_of
             best.length_min += best_added
             visited_today.add(group.uscc)
             continue
-        seats = {d: 1 for d in group.depts}
+        allowance = free if urgency[group.group_id] <= URGENT_DAYS else budget
+        seats, delegated = _delegate(group, allowance, used, delegates, delegates_used)
         while sum(seats.values()) < group.min_crew:
             # the second (third) inspector comes from whichever department has most people to spare
             # who may go there (回避), so a small department sends one person, not two
             spare = max(sorted(budget), key=lambda d: clear.get((d, group.uscc), 0) - used[d] - seats.get(d, 0))
             seats[spare] = seats.get(spare, 0) + 1
-        allowance = free if urgency[group.group_id] <= URGENT_DAYS else budget
         if any(used[d] + n > allowance.get(d, 0) for d, n in seats.items()):
             continue
         length = route_minutes(station, [group], onsite, travel)
         number = sum(len(c) for c in crews.values()) + first_number
-        crew = Crew(f"{date:%Y%m%d}-{number:03d}", township, day, seats, [group], max(PLANNED_DAY_MIN, length), length)
+        crew = Crew(f"{date:%Y%m%d}-{number:03d}", township, day, seats, [group], max(PLANNED_DAY_MIN, length), length,
+                    delegated=delegated)  # fmt: skip
         crews[township].append(crew)
         for d, n in seats.items():
             used[d] += n
+        for d, via in delegated.items():
+            delegates_used[(via, d)] += 1
         visited_today.add(group.uscc)
     return [c for township in sorted(crews) for c in crews[township]]
+
+
+def _delegate(group: VisitGroup, allowance: dict[str, int], used: dict[str, int],
+              delegates: dict[tuple[str, str], int], delegates_used: dict[tuple[str, str], int]):  # fmt: skip
+    """Seats for a new crew: one per department, except that a department whose tasks here are
+    all delegable is covered by another department's inspector holding its delegation (委托查)
+    when it has nobody to send today or the crew would otherwise be larger than it must be.
+    Returns the seats and the delegated departments (department → seat department)."""
+    seats = {d: 1 for d in group.depts}
+    delegated: dict[str, str] = {}
+    for dept in group.depts:
+        short = used[dept] + 1 > allowance.get(dept, 0)
+        if not _delegable(group, dept) or not (short or len(seats) > group.min_crew) or dept in delegated.values():
+            continue  # (a seat that carries a delegation stays)
+        for via in sorted(seats):
+            if via != dept and via not in delegated and delegates.get((via, dept), 0) > delegates_used[(via, dept)] \
+                    and via not in delegated.values():
+                delegated[dept] = via
+                del seats[dept]
+                break
+    return seats, delegated
+
+
+def _free_delegates(roster: Roster, date) -> dict[tuple[str, str], int]:
+    """Free inspectors per (own department, department they hold a delegation for)."""
+    count: dict[tuple[str, str], int] = defaultdict(int)
+    for person, dept in roster.dept_of.items():
+        if roster.delegations.get(person) and roster.available(person, date):
+            for other in roster.delegations[person]:
+                count[(dept, other)] += 1
+    return count
 
 
 def _cheapest_insertion(station: str, order: list[VisitGroup], group: VisitGroup, onsite, travel) -> tuple[int, int]:
@@ -348,7 +402,11 @@ def _requests(crews: list[Crew], date) -> pd.DataFrame:
         length = crew.length_min
         usccs = tuple(sorted({g.uscc for g in crew.groups}))
         for dept, n in sorted(crew.seats.items()):
-            rows.append((crew.crew_id, pd.Timestamp(date), dept, n, (), length, usccs))
+            needs = tuple(sorted(d for d, via in crew.delegated.items() if via == dept))
+            if needs:  # one seat of this department carries the delegations
+                rows.append((crew.crew_id, pd.Timestamp(date), dept, 1, needs, length, usccs))
+            if n - bool(needs):
+                rows.append((crew.crew_id, pd.Timestamp(date), dept, n - bool(needs), (), length, usccs))
     return pd.DataFrame(rows, columns=REQUEST_COLUMNS)
 
 
@@ -433,7 +491,7 @@ def _make_room(group: VisitGroup, workdays: tuple, crews_by_day: dict[int, list[
         for crew in crews:
             if crew.township != township or len(crew.members) < group.min_crew:
                 continue
-            if not set(group.depts) <= {roster.dept_of[m] for m in crew.members}:
+            if not members_cover(crew.members, group, roster):
                 continue
             if any(group.uscc in roster.conflicts.get(m, ()) for m in crew.members):
                 continue

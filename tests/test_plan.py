@@ -195,3 +195,27 @@ def test_checker_catches_tampered_tables(small_plan):
     assert random_ids.any()
     lost = check_plan(broken(plan, tasks=t.tasks[~random_ids]), dataset, scenario, workdays, plan.draw.draws)
     assert any("was drawn but is missing" in line for line in lost)
+
+
+@pytest.mark.parametrize("delegable", ["true", "false"])
+def test_delegation_covers_a_department_with_nobody_free(tmp_path, delegable):
+    """委托查: with every XF inspector on leave, SJ002 (delegated for XF) checks ACME's delegable XF task
+    in the SJ visit; a task that is not delegable is left out instead, with the reason."""
+    tables = valid_tables()
+    tables["leave"] += [["XF001", "2026-01-01", "2026-12-31"], ["XF002", "2026-01-01", "2026-12-31"]]
+    tables["demands"] = tables["demands"][:2] + [tables["demands"][2][:9] + [delegable, ""]]
+    tables["demands"][2][5:7] = ["2026-03-01", "2026-03-31"]  # XF-1 shares SJ-1's window
+    write_dataset(tmp_path / "ds", tables)
+    plan, dataset, scenario, workdays = planned(tmp_path)
+    assert check_plan(plan.tables, dataset, scenario, workdays) == []
+    placed = plan.tables.visit_tasks.set_index("task_id")["visit_id"]
+    assert "SJ-1" in placed
+    if delegable == "true":
+        assert placed.get("XF-1") == placed["SJ-1"]
+        crew = plan.tables.visits.set_index("visit_id").loc[placed["XF-1"], "crew_id"]
+        members = set(plan.tables.crews.loc[plan.tables.crews["crew_id"] == crew, "inspector_id"])
+        assert "SJ002" in members and not members & {"XF001", "XF002"}
+    else:
+        assert "XF-1" not in placed
+        reason = plan.tables.unscheduled.set_index("task_id").loc["XF-1", "reason"]
+        assert "XF" in reason and "on leave" in reason
