@@ -103,7 +103,8 @@ def merge_tasks(instance: Instance, dataset: Dataset, scenario: Scenario) -> tup
         if lost or len(enterprise_groups) > len(stabbed) or not _distinct_days(kept):
             # a cap binds or a stay is split: the stabbing is no longer exact, so choose the visits
             # exactly (CP-SAT) and keep the better of the two
-            exact = best_capped_visits(instance, by_enterprise[uscc], uscc in positive, scenario, pl_used, dept_used)
+            exact, proven = best_capped_visits(instance, by_enterprise[uscc], uscc in positive, scenario, pl_used,
+                                               dept_used)  # fmt: skip
             if exact is not None:
                 exact_lost: dict[str, str] = {}
                 candidate = _apply_caps([p for g in exact for p in _split_long(g, scenario.onsite, instance)], uscc in positive,
@@ -115,6 +116,9 @@ def merge_tasks(instance: Instance, dataset: Dataset, scenario: Scenario) -> tup
                         if t["task_id"] not in kept_ids and t["task_id"] not in lost:
                             lost[t["task_id"]] = _exact_reason(t, kept, uscc in positive, scenario, instance,
                                                                pl_used, dept_used)  # fmt: skip
+                if not proven:
+                    lost = {task_id: f"{why} (best choice found within the solver's limit, not proven optimal)"
+                            for task_id, why in lost.items()}  # fmt: skip
         dropped |= lost
         groups += kept
     for n, group in enumerate(groups):
@@ -145,7 +149,7 @@ def _score(groups: list[VisitGroup]) -> tuple[int, int, int, int]:
 
 
 def best_capped_visits(instance: Instance, tasks: list[dict], positive: bool, scenario: Scenario,
-                       pl_used: dict, dept_used: dict) -> list[VisitGroup] | None:  # fmt: skip
+                       pl_used: dict, dept_used: dict) -> tuple[list[VisitGroup] | None, bool]:  # fmt: skip
     """The visits of one enterprise that keep the most valuable tasks within the yearly caps (CP-SAT).
 
     Variables: ``visit[d]`` (a visit on working day d), ``capped[d]`` (it is capped),
@@ -154,6 +158,7 @@ def best_capped_visits(instance: Instance, tasks: list[dict], positive: bool, sc
     its visit capped; per year, Σ capped[d] ≤ positive-list cap left (positive-list firms) and
     Σ checks[k, d] ≤ department cap left; a day's stay within MAX_VISIT_ONSITE_MIN, or one longer
     task alone. Objective, lexicographic by weights: mandatory tasks, tasks, priority, fewest visits.
+    Returns the visits (None if the solver found none) and whether they are proven optimal.
     """
     from ortools.sat.python import cp_model
 
@@ -208,8 +213,9 @@ def best_capped_visits(instance: Instance, tasks: list[dict], positive: bool, sc
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1  # small and reproducible
     solver.parameters.max_deterministic_time = 5.0  # the same answer on a slow machine
-    if solver.solve(model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return None
+    status = solver.solve(model)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None, False
     on_day: dict[int, list[dict]] = {}
     for t in tasks:
         for d in feasible[t["task_id"]]:
@@ -221,7 +227,7 @@ def best_capped_visits(instance: Instance, tasks: list[dict], positive: bool, sc
         for t in members[1:]:
             common = np.intersect1d(common, feasible[t["task_id"]], assume_unique=True)
         groups.append(VisitGroup(uscc, members, common[years[common] == years[d]]))
-    return groups
+    return groups, status == cp_model.OPTIMAL
 
 
 def _representative_days(feasible: dict[str, np.ndarray], years: np.ndarray) -> list[int]:
