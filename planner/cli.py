@@ -195,9 +195,16 @@ def plan(
         if out_dir.exists() and not force:
             raise OutputExistsError(f"{out_dir} already exists; choose another --out or pass --force")
         warnings = [*dataset.warnings, *horizon_warnings(dataset, calendar.start, calendar.end)]
-        result = make_plan(dataset, scenario, calendar)
-        broken = check_plan(result.tables, apply_staff_scaling(dataset, scenario), scenario, set(calendar.workdays),
-                            result.draw.draws)  # fmt: skip
+        with err.status("planning…") as status:
+            def report(line: str) -> None:
+                if not quiet:
+                    err.print(f"[dim]{line}[/]", highlight=False)
+                status.update(f"planning… {line}")
+
+            result = make_plan(dataset, scenario, calendar, report)
+            status.update("checking every hard rule…")
+            broken = check_plan(result.tables, apply_staff_scaling(dataset, scenario), scenario, set(calendar.workdays),
+                                result.draw.draws)  # fmt: skip
         if broken:
             for line in broken[:50]:
                 err.print(f"[red]rule broken[/]: {line}", highlight=False)

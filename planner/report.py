@@ -57,6 +57,9 @@ REASON_CATEGORIES = (
     ("no certified inspector", "无持证执法人员"),
     ("longer than any available inspector's day", "单日时间不足（路程加现场超过工作日）"),
     ("was free on any working day", "执法力量不足（窗口内无空闲检查组）"),
+    ("could take it on any of the", "执法力量不足（窗口内无空闲检查组）"),
+    ("full stay", "同一企业当日检查已满（单次现场不超过6小时）"),
+    ("left out of a joint visit", "为保必查任务让出联合检查"),
 )
 OTHER_REASON = "其他"
 
