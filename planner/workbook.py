@@ -14,19 +14,20 @@ Sheets, one row per thing:
 - 未排任务: one row per unscheduled task, with its reason;
 - 抽查记录: one row per enterprise of each sampling plan's pool (双随机 draw), with the seed.
 
-Every cell is text or a number, never a formula: the file has no formula element at all, text
-goes to the shared-string table (so an enterprise called ``=HYPERLINK(…)`` stays that text), and
-text beginning with ``= + - @`` also carries Excel's quote prefix, so editing the cell does not
-turn it into a formula either. Dates are real Excel dates (yyyy-mm-dd), times of day real
-Excel times (hh:mm). Each sheet freezes its header row, has an autofilter, columns as wide as
-their text (CJK characters count double) and prints landscape, one page wide.
+Every cell is text or a number, never a formula. The workbook is written by xlsxwriter
+(constant_memory mode, row by row): text only through write_string, so an enterprise called
+``=HYPERLINK(…)`` stays that text, and text beginning with ``= + - @``, tab or CR also carries
+Excel's quote prefix, so editing the cell does not turn it into a formula either. Dates are real
+Excel dates (yyyy-mm-dd), times of day real Excel times (hh:mm). Each sheet freezes its header
+row, has an autofilter, columns as wide as their text (CJK characters count double) and prints
+landscape, one page wide, the header row on every page.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-import zipfile
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import xlsxwriter
 
 from planner.schema import MANDATORY_KINDS
 
@@ -493,283 +495,185 @@ def _yes_no(values: Any) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------------------
-# rendering: the SpreadsheetML package written directly, a column at a time
+# rendering: xlsxwriter in constant_memory mode, row by row
 #
-# A general writer (xlsxwriter) spends some microseconds per cell; a plan's workbook is a few
-# fixed column kinds, so each column's cells are made in one pass and the sheet streamed into
-# the zip. The package holds no formula element at all: text goes to the shared-string table.
+# Each column is made ready once (text as str, numbers, dates and times as Excel serials, blanks
+# as None), then the rows are written in order, as constant_memory requires: only the cells
+# that are not blank, text by write_string, numbers by write_number. constant_memory writes
+# text as inline strings in the sheet, never through write(): no cell is ever a formula.
 
 
 def write_sheets(path: Path, sheets: Sequence[Sheet], created: dt.datetime | None = None) -> None:
     """Write the sheets to an .xlsx file: header row frozen, autofilter, widths to fit.
 
-    Each column is written by its kind: text as shared strings (never a formula; formula-like
-    text also quote-prefixed), numbers as numbers, dates as real Excel dates (yyyy-mm-dd) and
-    minutes since midnight as Excel times (hh:mm). ``created`` goes into the document
-    properties; by default a fixed date, so that the same sheets give the same bytes.
+    Each column is written by its kind: text as text (never a formula; formula-like text also
+    quote-prefixed), numbers as numbers, dates as real Excel dates (yyyy-mm-dd) and minutes
+    since midnight as Excel times (hh:mm). ``created`` goes into the document properties; by
+    default a fixed date, so that the same sheets give the same bytes.
     """
-    strings = _SharedStrings()
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=ZIP_LEVEL) as package:
-        for number, sheet in enumerate(sheets, start=1):
-            with package.open(_entry(f"xl/worksheets/sheet{number}.xml"), "w", force_zip64=True) as handle:
-                for chunk in _sheet_xml(sheet, strings, selected=number == 1):
-                    handle.write(chunk.encode("utf-8"))
-        package.writestr(_entry("xl/sharedStrings.xml"), strings.xml())
-        package.writestr(_entry("xl/styles.xml"), STYLES_XML)
-        package.writestr(_entry("xl/workbook.xml"), _workbook_xml(sheets))
-        package.writestr(_entry("xl/_rels/workbook.xml.rels"), _workbook_rels(len(sheets)))
-        package.writestr(_entry("docProps/core.xml"), _core_xml(created or FIXED_CREATED))
-        package.writestr(_entry("_rels/.rels"), ROOT_RELS)
-        package.writestr(_entry("[Content_Types].xml"), _content_types(len(sheets)))
+    created = created or FIXED_CREATED
+    if created.tzinfo is not None:  # xlsxwriter writes the time as UTC ("…Z") as it is given
+        created = created.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    # xlsxwriter's scratch files (one per sheet) in a folder of our own, so that a failure
+    # before close() leaves none behind; nothing is written to ``path`` until close()
+    with tempfile.TemporaryDirectory(prefix="planner-xlsx-", ignore_cleanup_errors=True) as scratch:
+        workbook = xlsxwriter.Workbook(str(path), {
+            "constant_memory": True, "tmpdir": scratch,
+            "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
+        })  # fmt: skip
+        # the creation time is the only clock xlsxwriter reads (docProps/core.xml); it stamps every
+        # zip entry 1980-01-31 00:00 (workbook._store_workbook): the same sheets, the same bytes
+        workbook.set_properties({"title": WORKBOOK_TITLE, "created": created})
+        formats = {kind: workbook.add_format(spec) for kind, spec in CELL_FORMATS.items()}
+        for sheet in sheets:
+            _write_sheet(workbook.add_worksheet(sheet.name), sheet, formats)
+        workbook.close()
 
 
-ZIP_LEVEL = 1  # deflate level: 1 is several times faster than 6 on sheet XML, for a file ~15 % larger
-XML_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-ROWS_PER_CHUNK = 5000
-EXCEL_MAX_TEXT = 32767  # characters in one cell
-#: cellXfs index per cell kind (see STYLES_XML); 0 is plain text
-STYLE = {TEXT: 0, "header": 1, DATE: 2, TIME: 3, INT: 4, FLOAT: 5, HOURS: 6, PERCENT: 7, PRN: 8, "quoted": 9}
-STYLES_XML = (
-    XML_HEAD + f'<styleSheet xmlns="{MAIN_NS}">'
-    '<numFmts count="5"><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/><numFmt numFmtId="165" formatCode="hh:mm"/>'
-    '<numFmt numFmtId="166" formatCode="0.0"/><numFmt numFmtId="167" formatCode="0.0%"/>'
-    '<numFmt numFmtId="168" formatCode="0.000000"/></numFmts>'
-    '<fonts count="2"><font><sz val="11"/><name val="Calibri"/><family val="2"/></font>'
-    '<font><b/><sz val="11"/><name val="Calibri"/><family val="2"/></font></fonts>'
-    '<fills count="3"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill>'
-    '<fill><patternFill patternType="solid"><fgColor rgb="FFDDEBF7"/><bgColor indexed="64"/></patternFill></fill></fills>'
-    '<borders count="2"><border><left/><right/><top/><bottom/><diagonal/></border>'
-    '<border><left/><right/><top/><bottom style="thin"><color auto="1"/></bottom><diagonal/></border></borders>'
-    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-    '<cellXfs count="10">'
-    '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
-    '<xf numFmtId="0" fontId="1" fillId="2" borderId="1" xfId="0" applyFont="1" applyFill="1" applyBorder="1"/>'
-    '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-    '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-    '<xf numFmtId="1" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-    '<xf numFmtId="2" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-    '<xf numFmtId="166" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-    '<xf numFmtId="167" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-    '<xf numFmtId="168" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-    '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" quotePrefix="1"/>'
-    '</cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
-    '<dxfs count="0"/><tableStyles count="0"/></styleSheet>'
-)  # fmt: skip
-ROOT_RELS = (
-    XML_HEAD + '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-    f'<Relationship Id="rId1" Type="{REL_NS}/officeDocument" Target="xl/workbook.xml"/>'
-    '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties"'
-    ' Target="docProps/core.xml"/></Relationships>'
-)  # fmt: skip
+WORKBOOK_TITLE = "综合查一次检查计划"
+EXCEL_MAX_TEXT = 32767  # UTF-16 code units in one cell; xlsxwriter cuts longer text there
+EXCEL_MAX_ROWS = 1_048_576  # rows in a sheet, the header row included
+#: xlsxwriter cell formats by cell kind; "quoted" is Excel's quote prefix (formula-like text)
+CELL_FORMATS: dict[str, dict[str, Any]] = {
+    "header": {"bold": True, "bg_color": "#DDEBF7", "bottom": 1},
+    "quoted": {"quote_prefix": True},
+    DATE: {"num_format": "yyyy-mm-dd"},
+    TIME: {"num_format": "hh:mm"},
+    INT: {"num_format": "0"},
+    FLOAT: {"num_format": "0.00"},
+    HOURS: {"num_format": "0.0"},
+    PERCENT: {"num_format": "0.0%"},
+    PRN: {"num_format": "0.000000"},
+}
+#: characters XML 1.0 cannot hold at all (xlsxwriter escapes only the C0 controls): shown as U+FFFD
+_NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")
 
 
-def _entry(name: str) -> zipfile.ZipInfo:
-    """A zip entry with a fixed time stamp (the same workbook, the same bytes)."""
-    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
-    info.compress_type = zipfile.ZIP_DEFLATED
-    return info
-
-
-class _SharedStrings:
-    """The workbook's shared-string table: each distinct text once, cells point at it by number."""
-
-    def __init__(self) -> None:
-        self.index: dict[str, int] = {}
-        self.count = 0
-
-    def ids(self, texts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(table numbers of ``texts``, an object array of str; their distinct values; each text's
-        position among those), adding new texts to the table."""
-        codes, uniques = pd.factorize(texts)
-        index = self.index
-        numbers = np.array([index.setdefault(u, len(index)) for u in uniques], dtype=np.int64)
-        self.count += len(texts)
-        return (numbers[codes] if len(codes) else np.zeros(0, dtype=np.int64)), np.asarray(uniques, dtype=object), codes
-
-    def xml(self) -> str:
-        items = "".join(f'<si><t xml:space="preserve">{t}</t></si>' for t in _xml_texts(list(self.index)))
-        return XML_HEAD + f'<sst xmlns="{MAIN_NS}" count="{self.count}" uniqueCount="{len(self.index)}">{items}</sst>'
-
-
-_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0d\x0e-\x1f\ufffe\uffff]")
-_ESCAPE_LIKE = re.compile("_(x[0-9A-Fa-f]{4}_)")
-
-
-def _xml_texts(texts: list[str]) -> list[str]:
-    """Texts as SpreadsheetML element content: &, < and > escaped; characters XML cannot hold
-    (control characters, CR) as Excel's ``_xHHHH_``, and text that looks like such an escape kept literal."""
-    out = []
-    for text in texts:
-        text = text[:EXCEL_MAX_TEXT]  # Excel refuses a workbook with a longer cell
-        if "_x" in text:
-            text = _ESCAPE_LIKE.sub(r"_x005F_\1", text)
-        if _ILLEGAL_XML.search(text):
-            text = _ILLEGAL_XML.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
-        out.append(text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
-    return out
-
-
-def _column_letter(index: int) -> str:
-    """0 → A, 25 → Z, 26 → AA."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
-def _sheet_xml(sheet: Sheet, strings: _SharedStrings, selected: bool):
-    """The worksheet XML in chunks: views (frozen header), column widths, rows, autofilter."""
+def _write_sheet(worksheet: Any, sheet: Sheet, formats: Mapping[str, Any]) -> None:
+    """One sheet: header row, then the rows in order; frozen header, autofilter, widths, print setup."""
     frame = sheet.frame
-    n_rows, n_cols = len(frame), max(len(frame.columns), 1)
-    rows = np.arange(2, n_rows + 2).astype(str).astype(object)
-    letters = [_column_letter(c) for c in range(n_cols)]
-    cells, widths = [], []
+    n_rows, n_cols = len(frame), len(frame.columns)
+    if n_rows >= EXCEL_MAX_ROWS:  # xlsxwriter would leave the rest out without a word
+        raise ValueError(f"sheet {sheet.name}: {n_rows} rows do not fit in an Excel sheet "
+                         f"({EXCEL_MAX_ROWS - 1} at most)")
+    columns: list[list] = []
+    writers: list[tuple[int, Any, Any]] = []  # per column: (index, write method, cell format)
     for c, title in enumerate(frame.columns):
         kind = sheet.kinds.get(title, TEXT)
         values = frame[title].to_numpy(dtype=object)
         if isinstance(kind, pd.Series):
-            column_cells, width = _mixed_cells(letters[c], rows, values, kind.to_numpy(), strings)
+            cells, write, cell_format, width = _mixed_column(worksheet, values, kind.to_numpy(), formats)
         elif kind == TEXT:
-            column_cells, width = _text_cells(letters[c], rows, values, strings)
+            cells, write, cell_format, width = _text_column(worksheet, values, formats)
         else:
-            column_cells, width = _number_cells(letters[c], rows, values, kind)
+            cells, width = _number_column(values, kind)
+            write, cell_format = worksheet.write_number, formats[kind]
         header_width = float(_display_width(pd.Series([str(title)]))[0]) + 3  # room for the filter button
-        widths.append(min(max(width, header_width) + 1, MAX_COLUMN_WIDTH))
-        cells.append(column_cells)
-    last = f"{letters[-1]}{n_rows + 1}"
-    header_ids, _, _ = strings.ids(np.array([str(t) for t in frame.columns], dtype=object))
-    header = "".join(f'<c r="{letters[c]}1" t="s" s="{STYLE["header"]}"><v>{i}</v></c>' for c, i in enumerate(header_ids))
-    cols = "".join(f'<col min="{c + 1}" max="{c + 1}" width="{w:.2f}" customWidth="1"/>' for c, w in enumerate(widths))
-    tab = 'tabSelected="1" ' if selected else ""
+        worksheet.set_column(c, c, min(max(width, header_width) + 1, MAX_COLUMN_WIDTH))
+        worksheet.write_string(0, c, str(title), formats["header"])
+        columns.append(cells)
+        writers.append((c, write, cell_format))
+    for r, row in enumerate(zip(*columns), start=1):  # constant_memory: strictly row after row
+        for (c, write, cell_format), value in zip(writers, row):
+            if value is not None:
+                write(r, c, value, cell_format)
+    last_col = max(n_cols, 1) - 1
+    worksheet.freeze_panes(1, 0)
+    worksheet.autofilter(0, 0, n_rows, last_col)
     # printed: landscape A4, all columns on the page width, the header row on every page
-    yield (XML_HEAD + f'<worksheet xmlns="{MAIN_NS}" xmlns:r="{REL_NS}"><sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>'
-           f'<dimension ref="A1:{last}"/>'
-           f'<sheetViews><sheetView {tab}workbookViewId="0">'
-           '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
-           '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>'
-           f'<sheetFormatPr defaultRowHeight="15"/>{f"<cols>{cols}</cols>" if cols else ""}'
-           f'<sheetData><row r="1">{header}</row>')  # fmt: skip
-    for start in range(0, n_rows, ROWS_PER_CHUNK):
-        stop = min(start + ROWS_PER_CHUNK, n_rows)
-        yield "".join(f'<row r="{r}">{"".join(row)}</row>'
-                      for r, row in zip(rows[start:stop], zip(*(column[start:stop] for column in cells))))  # fmt: skip
-    yield (f'</sheetData><autoFilter ref="A1:{last}"/>'
-           '<pageMargins left="0.4" right="0.4" top="0.6" bottom="0.6" header="0.3" footer="0.3"/>'
-           '<pageSetup paperSize="9" orientation="landscape" fitToWidth="1" fitToHeight="0"/></worksheet>')
+    worksheet.set_landscape()
+    worksheet.set_paper(9)
+    worksheet.fit_to_pages(1, 0)
+    worksheet.repeat_rows(0)
+    worksheet.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
 
 
-def _text_cells(letter: str, rows: np.ndarray, values: np.ndarray, strings: _SharedStrings) -> tuple[list[str], float]:
-    """A text column's cells (blank where None) and its display width."""
+def _text_column(worksheet: Any, values: np.ndarray, formats: Mapping[str, Any]) -> tuple[list, Any, Any, float]:
+    """A text column's cells (str, None where blank), how to write them, and its display width."""
     present = ~pd.isna(values)
-    texts = np.array([str(v) for v in values[present]], dtype=object)
-    ids, uniques, codes = strings.ids(texts)
+    texts = np.array([v if v.__class__ is str else str(v) for v in values[present]], dtype=object)
+    codes, uniques = pd.factorize(texts)
+    uniques = np.asarray(uniques, dtype=object)
     # checked once per distinct text: a column of 100,000 rows holds a few thousand
-    risky = np.array([u.startswith(FORMULA_PREFIXES) for u in uniques], dtype=bool)[codes] if len(texts) else []
-    plain, quoted = '" t="s"><v>', f'" t="s" s="{STYLE["quoted"]}"><v>'
-    out = [""] * len(values)
-    for position, r, i, danger in zip(np.flatnonzero(present).tolist(), rows[present], ids.tolist(), risky):
-        out[position] = f'<c r="{letter}{r}{quoted if danger else plain}{i}</v></c>'
+    clean = [_NOT_XML.sub("\ufffd", u) if _NOT_XML.search(u) else u for u in uniques.tolist()]
+    if clean != uniques.tolist():
+        uniques = np.array(clean, dtype=object)
+        texts = uniques[codes] if len(codes) else texts
+    cells = np.full(len(values), None, dtype=object)
+    cells[present] = texts
     width = float(_display_width(pd.Series(uniques, dtype=object)).max(initial=0)) if len(uniques) else 0.0
-    return out, width
+    if any(_special_text(u) for u in clean):
+        return cells.tolist(), _text_writer(worksheet, formats), None, width
+    return cells.tolist(), worksheet.write_string, None, width
 
 
-def _number_cells(letter: str, rows: np.ndarray, values: np.ndarray, kind: str) -> tuple[list[str], float]:
-    """A numeric column's cells by kind (blank where NaN) and its display width."""
+def _special_text(text: str) -> bool:
+    """Text that write_string alone would not keep as the same plain text in constant_memory mode."""
+    return text.startswith(FORMULA_PREFIXES) or text.startswith("<r>") or len(text) > EXCEL_MAX_TEXT // 2
+
+
+def _text_writer(worksheet: Any, formats: Mapping[str, Any]):
+    """write_string for a column holding formula-like, ``<r>…</r>``-shaped or very long text."""
+    quoted = formats["quoted"]
+
+    def write(row: int, col: int, text: str, cell_format: Any) -> None:
+        if len(text) > EXCEL_MAX_TEXT // 2:  # Excel's limit counts UTF-16 code units
+            text = text.encode("utf-16-le")[:2 * EXCEL_MAX_TEXT].decode("utf-16-le", errors="ignore")
+        if text.startswith(FORMULA_PREFIXES):
+            worksheet.write_string(row, col, text, quoted)
+        elif text.startswith("<r>") and text.endswith("</r>"):
+            # in constant_memory mode xlsxwriter takes such a string for its own rich-string XML
+            # and writes it unescaped (a cell could then carry a formula element): written as a
+            # rich string of plain fragments instead, so every character is escaped
+            fragments = ("<", "r>", text[3:]) if cell_format is None else ("<", "r>", text[3:], cell_format)
+            worksheet.write_rich_string(row, col, *fragments)
+        else:
+            worksheet.write_string(row, col, text, cell_format)
+
+    return write
+
+
+def _number_column(values: np.ndarray, kind: str) -> tuple[list, float]:
+    """A numeric column's cells (Excel's numbers, None where blank) and its display width."""
     numbers = cell_numbers(pd.Series(values, dtype=object), kind)
     present = np.isfinite(numbers)
-    whole = present & (numbers == np.round(numbers)) & (np.abs(numbers) < 2**53)
-    text = np.full(len(numbers), "", dtype=object)
-    text[whole] = numbers[whole].astype(np.int64).astype(str)
-    rest = present & ~whole
-    text[rest] = [repr(x) for x in numbers[rest].tolist()]
-    style = STYLE[kind]
-    out = [""] * len(values)
-    for position, r, t in zip(np.flatnonzero(present).tolist(), rows[present], text[present]):
-        out[position] = f'<c r="{letter}{r}" s="{style}"><v>{t}</v></c>'
+    cells = numbers.astype(object)
+    cells[~present] = None
     if kind == DATE:
-        return out, 10.0
+        return cells.tolist(), 10.0
     if kind == TIME:
-        return out, 5.0
+        return cells.tolist(), 5.0
     if not present.any():
-        return out, 4.0
+        return cells.tolist(), 4.0
     shown = {INT: "{:.0f}", FLOAT: "{:.2f}", HOURS: "{:.1f}", PERCENT: "{:.1%}", PRN: "{:.6f}"}[kind]
-    return out, float(max(len(shown.format(x)) for x in (numbers[present].min(), numbers[present].max())))
+    return cells.tolist(), float(max(len(shown.format(x)) for x in (numbers[present].min(), numbers[present].max())))
 
 
-def _mixed_cells(letter: str, rows: np.ndarray, values: np.ndarray, kinds: np.ndarray,
-                 strings: _SharedStrings) -> tuple[list[str], float]:  # fmt: skip
+def _mixed_column(worksheet: Any, values: np.ndarray, kinds: np.ndarray,
+                  formats: Mapping[str, Any]) -> tuple[list, Any, Any, float]:  # fmt: skip
     """A column whose rows have kinds of their own (总览's values): each cell by its row's kind."""
-    out, width = [""] * len(values), 10.0
+    cells: list = [None] * len(values)
+    width = 10.0
     for position, (value, kind) in enumerate(zip(values, kinds)):
         if _blank(value):
             continue
         one = np.array([value], dtype=object)
         if kind == TEXT:
-            cells, w = _text_cells(letter, rows[position:position + 1], one, strings)
+            (cell,), _, _, w = _text_column(worksheet, one, formats)
         else:
-            cells, w = _number_cells(letter, rows[position:position + 1], one, kind)
-        out[position], width = cells[0], max(width, w)
-    return out, width
+            (cell,), w = _number_column(one, kind)
+        if cell is not None:
+            cells[position], width = (kind, cell), max(width, w)
+    write_text = _text_writer(worksheet, formats)
 
+    def write(row: int, col: int, cell: tuple[str, Any], _: Any) -> None:
+        kind, value = cell
+        if kind == TEXT:
+            write_text(row, col, value, None)
+        else:
+            worksheet.write_number(row, col, value, formats[kind])
 
-def _workbook_xml(sheets: Sequence[Sheet]) -> str:
-    names = "".join(f'<sheet name="{_attribute(s.name)}" sheetId="{n}" r:id="rId{n}"/>'
-                    for n, s in enumerate(sheets, start=1))  # fmt: skip
-    defined = []
-    for n, s in enumerate(sheets):
-        quoted = _attribute("'" + s.name.replace("'", "''") + "'")  # a sheet name as a formula reference
-        last = f"${_column_letter(max(len(s.frame.columns), 1) - 1)}${len(s.frame) + 1}"
-        defined += [("_xlnm._FilterDatabase", s.name, f'<definedName name="_xlnm._FilterDatabase" localSheetId="{n}" '
-                     f'hidden="1">{quoted}!$A$1:{last}</definedName>'),
-                    ("_xlnm.Print_Titles", s.name, f'<definedName name="_xlnm.Print_Titles" localSheetId="{n}">'
-                     f"{quoted}!$1:$1</definedName>")]  # fmt: skip
-    # in Excel's own order (name without _xlnm., then sheet), as xlsxwriter writes them
-    defined.sort(key=lambda d: (d[0].replace("_xlnm.", "").lower(), d[1].lower()))
-    filters = "".join(d[2] for d in defined)
-    return (XML_HEAD + f'<workbook xmlns="{MAIN_NS}" xmlns:r="{REL_NS}"><workbookPr/>'
-            f'<bookViews><workbookView activeTab="0"/></bookViews><sheets>{names}</sheets>'
-            f'<definedNames>{filters}</definedNames><calcPr calcId="124519" fullCalcOnLoad="1"/></workbook>')  # fmt: skip
-
-
-def _workbook_rels(n_sheets: int) -> str:
-    sheets = "".join(f'<Relationship Id="rId{n}" Type="{REL_NS}/worksheet" Target="worksheets/sheet{n}.xml"/>'
-                     for n in range(1, n_sheets + 1))  # fmt: skip
-    return (XML_HEAD + '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            f'{sheets}<Relationship Id="rId{n_sheets + 1}" Type="{REL_NS}/styles" Target="styles.xml"/>'
-            f'<Relationship Id="rId{n_sheets + 2}" Type="{REL_NS}/sharedStrings" Target="sharedStrings.xml"/>'
-            "</Relationships>")  # fmt: skip
-
-
-def _content_types(n_sheets: int) -> str:
-    office = "application/vnd.openxmlformats-officedocument.spreadsheetml"
-    sheets = "".join(f'<Override PartName="/xl/worksheets/sheet{n}.xml" ContentType="{office}.worksheet+xml"/>'
-                     for n in range(1, n_sheets + 1))  # fmt: skip
-    return (XML_HEAD + '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-            '<Default Extension="xml" ContentType="application/xml"/>'
-            f'<Override PartName="/xl/workbook.xml" ContentType="{office}.sheet.main+xml"/>{sheets}'
-            f'<Override PartName="/xl/styles.xml" ContentType="{office}.styles+xml"/>'
-            f'<Override PartName="/xl/sharedStrings.xml" ContentType="{office}.sharedStrings+xml"/>'
-            '<Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>'
-            "</Types>")  # fmt: skip
-
-
-def _core_xml(created: dt.datetime) -> str:
-    stamp = created.astimezone(dt.timezone.utc) if created.tzinfo else created
-    when = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
-    return (XML_HEAD + '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties"'
-            ' xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/"'
-            ' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><dc:title>综合查一次检查计划</dc:title>'
-            f'<dcterms:created xsi:type="dcterms:W3CDTF">{when}</dcterms:created>'
-            f'<dcterms:modified xsi:type="dcterms:W3CDTF">{when}</dcterms:modified></cp:coreProperties>')  # fmt: skip
-
-
-def _attribute(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;").replace("'", "&apos;")
+    return cells, write, None, width
 
 
 def cell_numbers(values: pd.Series | np.ndarray, kind: str) -> np.ndarray:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import re
 import shutil
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -19,7 +21,17 @@ from planner.outputs import OutputExistsError
 from planner.pipeline import TABLES, make_plan, write_plan
 from planner.problems import InputError
 from planner.scenario import load_scenario
-from planner.workbook import SHEET_SOURCES, SHEETS, Names, write_workbook
+from planner.workbook import (
+    INT,
+    SHEET_SOURCES,
+    SHEETS,
+    TEXT,
+    Names,
+    Sheet,
+    overview_sheet,
+    write_sheets,
+    write_workbook,
+)
 from planner.workdays import work_calendar
 from tests.conftest import ACME, COOP, SHOP, valid_tables, write_dataset
 
@@ -83,6 +95,11 @@ def workbook(plan_dir, tmp_path_factory) -> tuple[Path, dict[str, pd.DataFrame]]
     write_workbook(path, plan.tables, plan.kpis, names, scenario=plan.manifest["scenario"],
                    draw_record=plan.draw_record, manifest=plan.manifest)  # fmt: skip
     return path, plan.tables
+
+
+def excel_text(text: str) -> str:
+    """Cell text as Excel shows it: each _xHHHH_ escape decoded (one pass, left to right)."""
+    return re.sub("_x([0-9A-Fa-f]{4})_", lambda m: chr(int(m.group(1), 16)), text)
 
 
 def column(sheet, header: str) -> list:
@@ -167,13 +184,60 @@ def test_awkward_text_and_numbers_round_trip(plan_dir, tmp_path):
     write_workbook(tmp_path / "a.xlsx", plan.tables, plan.kpis, Names(enterprises, names.departments, names.inspectors))
     book = openpyxl.load_workbook(tmp_path / "a.xlsx")
     shown = dict(zip(column(book["任务明细"], "统一社会信用代码"), column(book["任务明细"], "企业名称")))
-    assert {u: shown[u] for u in (COOP, SHOP, DASH)} == {u: awkward[u] for u in (COOP, SHOP, DASH)}
-    # XML cannot hold \x01 (nor keep a bare CR): stored as Excel's _xHHHH_ escapes, which Excel and
-    # LibreOffice decode; openpyxl shows them undecoded
-    assert shown[ACME] in ("A\x01B\rC", "A_x0001_B_x000D_C")
+    # XML cannot hold \x01 (nor keep a bare CR): stored as Excel's _xHHHH_ escapes, and an escape
+    # look-alike with its underscore escaped (_x005F_), which Excel and LibreOffice decode;
+    # openpyxl leaves inline strings undecoded, so they are decoded here as Excel does
+    assert {u: excel_text(shown[u]) for u in awkward} == awkward
+    assert shown[ACME] == "A_x0001_B_x000D_C" and shown[COOP] == "_x005F_x0041_ <a & b>"
     draws = plan.tables["draws"]
-    assert column(book["抽查记录"], "随机数") == list(draws["prn"])
+    # numbers as xlsxwriter writes them: 16 significant digits (Excel itself keeps 15)
+    assert column(book["抽查记录"], "随机数") == pytest.approx(list(draws["prn"]), rel=1e-15, abs=0)
     assert column(book["抽查记录"], "统一社会信用代码") == list(draws["uscc"])
+
+
+#: text shaped like xlsxwriter's own rich-string XML, which constant_memory mode would write unescaped
+RICH_LOOKALIKE = ('<r><t>a</t></r></is></c><c r="Z1"><f>HYPERLINK("http://x","y")</f></c>'
+                  '<c r="Z2" t="inlineStr"><is><r><t>b</t></r>')
+
+
+def test_text_shaped_like_xml_stays_text(tmp_path):
+    """Text shaped like rich-string XML, characters XML cannot hold and over-long text: exact text, no formula."""
+    long_text = "长" * 40_000
+    texts = [RICH_LOOKALIKE, "<r></r>", "<r>x", "=1+1", "\t@x", "\uffff\ufffe", long_text, None]
+    frame = pd.DataFrame({"文本": texts, "数": range(len(texts))})
+    overview = overview_sheet({"status": RICH_LOOKALIKE, "visits": 3}, scenario={"name": "=cmd|' /C calc'!A0"})
+    write_sheets(tmp_path / "x.xlsx", [overview, Sheet("表", frame, {"文本": TEXT, "数": INT})])
+    with zipfile.ZipFile(tmp_path / "x.xlsx") as package:
+        xml = "".join(package.read(n).decode() for n in package.namelist() if n.startswith("xl/worksheets/"))
+    assert "<f>" not in xml and "<f " not in xml and '<c r="Z1"' not in xml
+    book = openpyxl.load_workbook(tmp_path / "x.xlsx")
+    cells = [c for sheet in book for row in sheet.iter_rows() for c in row if c.value is not None]
+    assert not [c for c in cells if c.data_type == "f"]
+    shown = column(book["表"], "文本")
+    assert shown[:6] == [RICH_LOOKALIKE, "<r></r>", "<r>x", "=1+1", "\t@x", "\ufffd\ufffd"]
+    assert shown[6] == long_text[:32_767] and shown[7] is None
+    assert [c.quotePrefix for c in book["表"]["A"][1:6]] == [False, False, False, True, True]
+    values = {key: (value, c) for (_, value, _, key), c in zip(book["总览"].iter_rows(min_row=2, values_only=True),
+                                                               book["总览"]["B"][1:])}  # fmt: skip
+    assert values["status"][0] == RICH_LOOKALIKE and values["visits"][0] == 3
+    assert values["scenario.name"][0] == "=cmd|' /C calc'!A0" and values["scenario.name"][1].quotePrefix
+
+
+def test_same_sheets_same_bytes(plan_dir, tmp_path):
+    """write_workbook twice gives identical bytes; every zip entry has a fixed time stamp; created is recorded."""
+    plan = read_plan_folder(plan_dir)
+    names = Names.from_dataset(load_dataset(plan_dir.parent / "ds"))
+    for name in ("a.xlsx", "b.xlsx"):
+        write_workbook(tmp_path / name, plan.tables, plan.kpis, names, manifest=plan.manifest)
+    assert (tmp_path / "a.xlsx").read_bytes() == (tmp_path / "b.xlsx").read_bytes()
+    with zipfile.ZipFile(tmp_path / "a.xlsx") as package:
+        assert {info.date_time for info in package.infolist()} == {(1980, 1, 31, 0, 0, 0)}
+        core = package.read("docProps/core.xml").decode()
+        assert '<dcterms:created xsi:type="dcterms:W3CDTF">1980-01-01T00:00:00Z</dcterms:created>' in core
+    when = dt.datetime(2026, 5, 1, 10, 30, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    write_workbook(tmp_path / "c.xlsx", plan.tables, plan.kpis, names, created=when)
+    with zipfile.ZipFile(tmp_path / "c.xlsx") as package:
+        assert "2026-05-01T02:30:00Z" in package.read("docProps/core.xml").decode()
 
 
 def test_formula_like_text_is_quoted_in_csv(plan_dir, tmp_path):
