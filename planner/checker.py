@@ -70,13 +70,14 @@ def _faithful(plan: PlanTables, dataset: Dataset) -> list[str]:
     columns = ["dept_id", "uscc", "kind", "window_start", "window_end", "duration_min", "min_inspectors", "delegable"]
     demands = dataset.demands.set_index("task_id")[columns]
     tasks = plan.tasks.drop_duplicates("task_id").set_index("task_id")
-    for task_id in demands.index.intersection(tasks.index):
-        for column in columns:
-            want, got = demands.at[task_id, column], tasks.at[task_id, column]
-            if column.startswith("window"):
-                want, got = _day(want), _day(got)
-            if want != got:
-                out.append(f"task {task_id}: {column} is {got!r} in the plan but {want!r} in the demands")
+    both = demands.index.intersection(tasks.index)
+    for column in columns:
+        want, got = demands.loc[both, column], tasks.loc[both, column]
+        if column.startswith("window"):
+            want, got = pd.to_datetime(want).dt.normalize(), pd.to_datetime(got).dt.normalize()
+        for task_id, w, g in zip(both, want.tolist(), got.tolist()):
+            if w != g:
+                out.append(f"task {task_id}: {column} is {g!r} in the plan but {w!r} in the demands")
     kinds = plan.visit_tasks.join(tasks["kind"].rename("task_kind"), on="task_id")
     out += [f"visit_tasks gives task {t} kind {k}, the task list {tk}"
             for t, k, tk in zip(kinds["task_id"], kinds["kind"], kinds["task_kind"]) if k != tk]  # fmt: skip

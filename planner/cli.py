@@ -311,6 +311,88 @@ def bench(
 
 
 @app.command()
+def reoptimize(
+    scenario_file: Annotated[Path, typer.Argument(metavar="SCENARIO", help="Scenario .toml file.", exists=True)],
+    previous: Annotated[Path, typer.Option("--plan", help="The previous plan folder.", exists=True, file_okay=False)],
+    actuals_dir: Annotated[Path, typer.Option("--actuals", help="Actuals folder: outcomes, new demands, leave, …", exists=True, file_okay=False)],
+    as_of: Annotated[dt.datetime, typer.Option("--as-of", formats=["%Y-%m-%d"], help="Re-plan from this date (YYYY-MM-DD).")],
+    out_dir: Annotated[Path, typer.Option("--out", help="New plan folder (the previous one is never touched).")],
+    freeze_days: Annotated[int, typer.Option(help="Visits this many days after --as-of keep date and crew (the notice period).", min=0)] = 14,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary; only errors and warnings.")] = False,
+) -> None:
+    """月会商: re-plan what is left from --as-of, keeping what is done and what was announced.
+
+    Everything before --as-of stays; planned visits keep date, crew and code while possible;
+    new and failed tasks are planned around them. Writes a new plan folder with changes.parquet
+    and its parent in manifest.json.
+
+    Example: planner reoptimize scenarios/baseline.toml --plan plans/2026 --actuals actuals/2026-02 --as-of 2026-02-01 --out plans/2026-02
+    """
+    from planner.export import read_plan_folder
+    from planner.outputs import sha256_file
+    from planner.pipeline import write_plan
+    from planner.reoptimize import load_actuals
+    from planner.reoptimize import reoptimize as replan
+
+    started = dt.datetime.now().astimezone()
+    with _reported():
+        scenario = load_scenario(scenario_file)
+        dataset = load_dataset(scenario.dataset)
+        calendar = work_calendar(scenario.horizon.start, scenario.horizon.end, dataset.calendar_overrides(),
+                                 where=str(scenario_file))  # fmt: skip
+        if out_dir.exists():
+            raise OutputExistsError(f"{out_dir} already exists; choose another --out")
+        prior = read_plan_folder(previous)
+        actuals = load_actuals(actuals_dir)
+        result = replan(dataset, scenario, calendar, prior, actuals, as_of.date(), freeze_days,
+                        None if quiet else (lambda line: err.print(f"[dim]{line}[/]", highlight=False)))  # fmt: skip
+        if result.broken:
+            for line in result.broken[:50]:
+                err.print(f"[red]rule broken[/]: {line}", highlight=False)
+            err.print(f"[bold red]internal error[/]: the plan breaks {len(result.broken)} hard rule(s); nothing was written")
+            raise typer.Exit(3)
+        parent = {"plan": str(previous.resolve()), "manifest_sha256": sha256_file(previous / "manifest.json"),
+                  "as_of": as_of.date().isoformat(), "freeze_days": freeze_days,
+                  "actuals": {str(p): sha256_file(p) for p in sorted(actuals.files.values())}}  # fmt: skip
+        write_plan(result.plan, out_dir, result.dataset, scenario, started, parent=parent,
+                   extra_tables={"changes": result.changes}, record=prior.draw_record)  # fmt: skip
+    if not quiet:
+        _print_plan_summary(result.plan.kpis, out_dir)
+        err.print(_rich(result.summary, "Changes per department (tasks)"))
+        info = result.plan.kpis["reoptimisation"]
+        err.print(f"visits changed after {info['as_of']}: {info['visits_changed']:,}; "
+                  f"in the {freeze_days}-day freeze window: {info['frozen_visits_changed']:,}")
+
+
+@app.command()
+def history(
+    plan_dir: Annotated[Path, typer.Argument(metavar="PLAN_DIR", help="A plan folder.", exists=True, file_okay=False)],
+) -> None:
+    """List a plan's lineage: it, the plan it re-optimised, and so on back to the annual plan, with KPIs.
+
+    Example: planner history plans/2026-02
+    """
+    rows = []
+    folder: Path | None = plan_dir
+    while folder is not None:
+        try:
+            manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+            kpis = json.loads((folder / "kpis.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            err.print(f"[yellow]warning[/]: {folder}: {error}; the lineage stops here")
+            break
+        parent = manifest.get("parent") or {}
+        changes = kpis.get("reoptimisation", {})
+        rows.append({"plan": str(folder), "as_of": parent.get("as_of", "—"), "finished": manifest.get("finished", ""),
+                     "visits": kpis.get("visits"), "scheduled": kpis.get("scheduled"),
+                     "unscheduled_mandatory": kpis.get("unscheduled_mandatory"),
+                     "visits_changed": changes.get("visits_changed", "—")})  # fmt: skip
+        folder = Path(parent["plan"]) if parent.get("plan") else None
+    for row in rows:  # one plan a line, newest first, never wrapped: stdout is for scripts too
+        typer.echo("  ".join(f"{key} {value}" if key != "plan" else str(value) for key, value in row.items()))
+
+
+@app.command()
 def sample(
     scenario_file: Annotated[Path, typer.Argument(metavar="SCENARIO", help="Scenario .toml file.", exists=True)],
     out_dir: Annotated[Path | None, typer.Option("--out", help="Folder to create for the draw.")] = None,

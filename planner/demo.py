@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 from stdnum.cn import uscc as stdnum_uscc
 
-__all__ = ["PROFILES", "DemoProfile", "generate_dataset"]
+__all__ = ["PROFILES", "DemoProfile", "generate_actuals", "generate_dataset"]
 
 # --------------------------------------------------------------------------------------------
 # Fixed facts of the sample county
@@ -1669,3 +1669,49 @@ def _sampling_frame(rows: list[dict]) -> pd.DataFrame:
         },
         ["plan_id"],
     )
+
+
+def generate_actuals(tasks: pd.DataFrame, visits: pd.DataFrame, visit_tasks: pd.DataFrame, crews: pd.DataFrame,
+                     as_of: dt.date, seed: int, n_new: int = 50, n_leave: int = 5) -> dict[str, pd.DataFrame]:  # fmt: skip
+    """Realistic actuals one step into a plan (for demos and tests of ``planner reoptimize``).
+
+    Of the tasks planned before ``as_of``: about 3 % failed (the visit did not happen), 1 %
+    cancelled, the rest done on their planned date (explicit rows for most, none for some — the
+    contract reads a missing row as done). One enterprise with a later visit closes. ``n_new``
+    complaint tasks (投诉举报) arrive at enterprises already in the plan, due within two weeks
+    or so, and ``n_leave`` inspectors who have crew-days in the next month take a fortnight off.
+    """
+    rng = np.random.default_rng([int(seed), 7331])
+    placed = visit_tasks[["task_id", "visit_id"]].merge(visits[["visit_id", "date", "uscc"]], on="visit_id")
+    placed["date"] = pd.to_datetime(placed["date"]).dt.date
+    before = placed[placed["date"] < as_of].sort_values("task_id").reset_index(drop=True)
+    draw = rng.random(len(before))
+    status = np.where(draw < 0.03, "failed", np.where(draw < 0.04, "cancelled", "done"))
+    explicit = rng.random(len(before)) < 0.8
+    outcomes = pd.DataFrame({"task_id": before["task_id"], "status": status,
+                             "date": [d if s == "done" else None for d, s in zip(before["date"], status)]})  # fmt: skip
+    outcomes = outcomes[(status != "done") | explicit]
+    later = placed[placed["date"] >= as_of + dt.timedelta(days=30)]
+    closing = sorted(set(later["uscc"]))[int(rng.integers(len(set(later["uscc"]))))] if len(later) else None
+    if closing is not None:
+        first_task = sorted(tasks.loc[tasks["uscc"] == closing, "task_id"])[0]
+        outcomes = pd.concat([outcomes[outcomes["task_id"] != first_task],
+                              pd.DataFrame({"task_id": [first_task], "status": ["closed"], "date": [None]})])
+    demand_pool = tasks[tasks["plan_id"].isna()].drop_duplicates(["dept_id", "uscc"]).sort_values("task_id")
+    demand_pool = demand_pool[demand_pool["uscc"] != closing]
+    picked = demand_pool.iloc[np.sort(rng.choice(len(demand_pool), size=min(n_new, len(demand_pool)), replace=False))]
+    starts = [as_of + dt.timedelta(days=int(d)) for d in rng.integers(0, 10, len(picked))]
+    demands = pd.DataFrame({
+        "task_id": [f"{d}-{as_of:%Y%m}-T{n:03d}" for n, d in enumerate(picked["dept_id"], start=1)],
+        "dept_id": picked["dept_id"].to_numpy(), "uscc": picked["uscc"].to_numpy(), "item": picked["item"].to_numpy(),
+        "kind": "triggered", "window_start": starts, "window_end": [s + dt.timedelta(days=14) for s in starts],
+        "duration_min": rng.choice([60, 90, 120], len(picked)), "min_inspectors": 2,
+        "delegable": False, "priority": 3,
+    })  # fmt: skip
+    soon = crews[(pd.to_datetime(crews["date"]).dt.date >= as_of)
+                 & (pd.to_datetime(crews["date"]).dt.date < as_of + dt.timedelta(days=30))]  # fmt: skip
+    people = sorted(set(soon["inspector_id"]))
+    away = [people[i] for i in np.sort(rng.choice(len(people), size=min(n_leave, len(people)), replace=False))]
+    leave = pd.DataFrame({"inspector_id": away, "start": as_of + dt.timedelta(days=3),
+                          "end": as_of + dt.timedelta(days=16)})  # fmt: skip
+    return {"outcomes": outcomes.sort_values("task_id").reset_index(drop=True), "demands": demands, "leave": leave}

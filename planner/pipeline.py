@@ -170,9 +170,11 @@ def compute_kpis(tables: PlanTables, instance: Instance) -> dict:
 
 
 def write_plan(plan: Plan, out_dir: Path, dataset: Dataset, scenario: Scenario, started: dt.datetime,
-               replace: bool = False) -> Path | None:  # fmt: skip
+               replace: bool = False, *, parent: dict | None = None, extra_tables: dict[str, pd.DataFrame] | None = None,
+               record: dict | None = None) -> Path | None:  # fmt: skip
     """The plan folder, atomically: tables, kpis.json, draw.json, plan.xlsx, report.html and
-    manifest.json with every hash."""
+    manifest.json with every hash. A re-optimisation passes its ``parent`` (the previous plan and
+    the as-of date), its ``extra_tables`` (changes) and the previous draw's ``record``."""
     from planner.audit import DRAW_RECORD, draw_record
     from planner.report import write_report
     from planner.workbook import Names, write_workbook
@@ -180,13 +182,13 @@ def write_plan(plan: Plan, out_dir: Path, dataset: Dataset, scenario: Scenario, 
     frames = {name: getattr(plan.tables, name) for name in TABLES if name != "draws"} | {"draws": plan.draw.draws}
 
     def fill(folder: Path) -> None:
-        for name, frame in frames.items():
+        for name, frame in (frames | (extra_tables or {})).items():
             write_table(frame, folder / f"{name}.parquet")
         (folder / "kpis.json").write_text(json.dumps(plan.kpis, ensure_ascii=False, indent=2), encoding="utf-8")
-        record = draw_record(plan.draw, scenario, dataset, None)
-        (folder / DRAW_RECORD).write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
+        draw = record if record is not None else draw_record(plan.draw, scenario, dataset, None)
+        (folder / DRAW_RECORD).write_text(json.dumps(draw, ensure_ascii=False, indent=2), encoding="utf-8")
         write_workbook(folder / "plan.xlsx", frames, plan.kpis, Names.from_dataset(dataset),
-                       scenario=scenario.model_dump(mode="json"), draw_record=record)  # fmt: skip
+                       scenario=scenario.model_dump(mode="json"), draw_record=draw)  # fmt: skip
         write_report(folder / "report.html", kpis=plan.kpis, visits=plan.tables.visits, routes=plan.tables.routes,
                      crews=plan.tables.crews, unscheduled=plan.tables.unscheduled, tasks=plan.tables.tasks,
                      enterprises=dataset.enterprises, townships=dataset.townships, departments=dataset.departments,
@@ -199,7 +201,7 @@ def write_plan(plan: Plan, out_dir: Path, dataset: Dataset, scenario: Scenario, 
             "versions": {"planner": __version__, **{n: version(n) for n in ("ortools", "pandas", "pyarrow", "numpy")}},
             "started": started.isoformat(timespec="seconds"),
             "finished": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-            "parent": None,
+            "parent": parent,
         }  # fmt: skip
         (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
 

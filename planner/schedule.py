@@ -125,11 +125,16 @@ def best_order(station: str, groups: list[VisitGroup], onsite, travel) -> list[V
 
 
 def schedule_groups(groups: list[VisitGroup], workdays: tuple, dataset: Dataset, scenario: Scenario,
-                    roster: Roster, seed: int) -> Schedule:  # fmt: skip
-    """Place every group it can, day by day (see the module doc)."""
+                    roster: Roster, seed: int, fixed: list[Crew] = (),
+                    fixed_members: pd.DataFrame | None = None) -> Schedule:  # fmt: skip
+    """Place every group it can, day by day (see the module doc).
+
+    ``fixed`` crews (a re-optimisation keeps them: staffed, with their visits) are placed first
+    and never lose a visit; new groups may join them. ``fixed_members`` are their members' rows.
+    """
     travel = TravelTimes(dataset, scenario)
     township_of = dict(zip(dataset.enterprises["uscc"], dataset.enterprises["township"]))
-    onsite = {g.group_id: g.onsite_min(scenario.onsite) for g in groups}
+    onsite = {g.group_id: g.onsite_min(scenario.onsite) for g in [*groups, *(g for c in fixed for g in c.groups)]}
     by_day: dict[int, list[VisitGroup]] = defaultdict(list)
     for group in groups:
         for day in group.days:
@@ -152,6 +157,15 @@ def schedule_groups(groups: list[VisitGroup], workdays: tuple, dataset: Dataset,
     members: list[pd.DataFrame] = []
     split: set[int] = set()  # joint groups replaced by their per-department parts
     crews_formed: dict[int, int] = defaultdict(int)
+    pinned = {g.group_id for crew in fixed for g in crew.groups}
+    for crew in fixed:
+        crews_by_day[crew.day].append(crew)
+        crews_formed[crew.day] = max(crews_formed[crew.day], int(crew.crew_id.rsplit("-", 1)[1]))
+        for person in crew.members:
+            roster.days_used[person] += 1
+            roster.assigned[workdays[crew.day]].add(person)
+    if fixed_members is not None and len(fixed_members):
+        members.append(fixed_members)
     n_days = len(workdays)
     positive = set(dataset.enterprises.loc[dataset.enterprises["positive_list"], "uscc"])
     next_id = first_part_id = max((g.group_id for g in groups), default=-1) + 1
@@ -216,7 +230,8 @@ def schedule_groups(groups: list[VisitGroup], workdays: tuple, dataset: Dataset,
     # departments, or a crew of free inspectors; what it displaces tries again on other days
     displaced: list[VisitGroup] = []
     for group in [g for g in groups if g.mandatory and g.group_id not in placed and g.group_id not in split]:
-        made = _make_room(group, workdays, crews_by_day, crews_formed, roster, township_of, onsite, travel, seed)
+        made = _make_room(group, workdays, crews_by_day, crews_formed, roster, township_of, onsite, travel, seed,
+                          pinned)  # fmt: skip
         if made is not None:
             ejected, day_members = made
             placed.add(group.group_id)
@@ -458,7 +473,8 @@ def _mandatory_parts(group: VisitGroup, quiet: np.ndarray, years: np.ndarray) ->
 
 
 def _make_room(group: VisitGroup, workdays: tuple, crews_by_day: dict[int, list[Crew]], crews_formed: dict[int, int],
-               roster: Roster, township_of, onsite, travel, seed: int) -> tuple[list[VisitGroup], pd.DataFrame] | None:  # fmt: skip
+               roster: Roster, township_of, onsite, travel, seed: int,
+               pinned: set[int] = frozenset()) -> tuple[list[VisitGroup], pd.DataFrame] | None:  # fmt: skip
     """Place a mandatory group that found no crew, at the least cost to optional work.
 
     On each day of its window, in order of preference: a new crew of inspectors still free that
@@ -496,10 +512,11 @@ def _make_room(group: VisitGroup, workdays: tuple, crews_by_day: dict[int, list[
             if any(group.uscc in roster.conflicts.get(m, ()) for m in crew.members):
                 continue
             limit = min([crew.limit_min] + [int(roster.hours_per_day[m] * 60) for m in crew.members])
-            keep = [g for g in crew.groups if g.mandatory] + [group]
+            keep = [g for g in crew.groups if g.mandatory or g.group_id in pinned] + [group]
             if route_minutes(station, best_order(station, keep, onsite, travel), onsite, travel) > limit:
                 continue
-            optional = sorted((g for g in crew.groups if not g.mandatory), key=lambda g: (g.value(), -g.group_id), reverse=True)
+            optional = sorted((g for g in crew.groups if not g.mandatory and g.group_id not in pinned),
+                              key=lambda g: (g.value(), -g.group_id), reverse=True)  # fmt: skip
             for g in optional:  # the most valuable optional visits stay while the day allows
                 trial = best_order(station, keep + [g], onsite, travel)
                 if route_minutes(station, trial, onsite, travel) <= limit:

@@ -7,7 +7,7 @@ English names; ``aliases`` are the Chinese headers that departmental systems exp
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 
@@ -215,6 +215,29 @@ TABLES: tuple[Table, ...] = (
 )  # fmt: skip
 
 TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
+
+OUTCOME_STATUSES = {
+    "done": "done", "完成": "done", "已完成": "done", "已检查": "done",
+    "cancelled": "cancelled", "canceled": "cancelled", "取消": "cancelled", "已取消": "cancelled", "撤销": "cancelled",
+    "failed": "failed", "未完成": "failed", "未成行": "failed", "失败": "failed",
+    "closed": "closed", "注销": "closed", "关闭": "closed", "已注销": "closed", "歇业": "closed",
+}  # fmt: skip
+
+#: the actuals folder of ``planner reoptimize``: outcomes, plus optional demands, leave,
+#: enterprises and inspectors with the columns of the dataset tables of those names
+OUTCOMES = Table(
+    "outcomes", "执行情况", required=True, key=("task_id",),
+    doc="what happened to planned tasks since the plan was made",
+    columns=(
+        Column("task_id", Kind.ID, ("任务编号",)),
+        Column("status", Kind.CHOICE, ("状态", "执行状态"), choices=OUTCOME_STATUSES,
+               doc="done 已完成 / cancelled 已取消 / failed 未成行 (re-plan it) / closed 已注销 (drop the enterprise's open tasks)"),
+        Column("date", Kind.DATE, ("日期", "检查日期"), required=False, nullable=True,
+               doc="done: the date inspected (blank: the planned date)"),
+    ),
+)  # fmt: skip
+ACTUALS_TABLES: tuple[Table, ...] = (OUTCOMES, *(replace(TABLES_BY_NAME[n], required=False)
+                                                 for n in ("demands", "leave", "enterprises", "inspectors")))  # fmt: skip
 
 
 @dataclass(frozen=True)

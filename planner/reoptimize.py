@@ -1,0 +1,434 @@
+"""月会商: re-optimise a plan part-way through its horizon, keeping what is done and announced.
+
+The rhythm is 年计划、季优化、月会商: an annual plan, then each month the actuals come back —
+tasks done, cancelled, failed, enterprises closed, new complaint tasks, new leave — and what
+is left is planned again. A plan that reshuffles everything is useless, because enterprises and
+inspectors were told. So stability comes first (a lexicographic "change penalty"):
+
+1. **Before ``as_of``** nothing changes: a visit keeps its date, crew and the tasks done there.
+   A planned task dated before ``as_of`` with no outcome row counts as done on its planned date;
+   a task done on another date becomes history (it counts against the yearly caps).
+2. **Every planned visit on or after ``as_of``** keeps its date, crew and code while it stays
+   possible: its tasks still open, every member available that day. A member newly on leave (or
+   gone from the roster) is replaced by another inspector of the same department drawn by the
+   seat lottery; only when nobody can replace them is the crew-day released and its tasks planned
+   again — each such change explained. Visits inside the freeze window (default 14 days, the
+   notice period) are never given new tasks either; later ones may be.
+3. **Open work** — new demands, failed tasks, tasks released in step 2 and tasks the previous
+   plan could not place — first joins a kept visit at the same enterprise when its window, the
+   crew's departments, the caps and the day allow (综合查一次 even for late arrivals), then is
+   merged and scheduled like a new plan from ``as_of`` on, around the kept crews (which it may
+   join, never displace).
+
+The previous draw is kept as it was: re-optimising never re-draws the random sample.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from planner.checker import check_plan
+from planner.dataset import Dataset, table_file
+from planner.dataset import _empty as empty_table
+from planner.instance import Instance, build_instance, feasible_days
+from planner.matching import MEMBER_COLUMNS, Roster, lottery
+from planner.merge import MAX_VISIT_ONSITE_MIN, VisitGroup, merge_tasks
+from planner.pipeline import Plan, compute_kpis, plan_tables
+from planner.problems import InputError, Problem
+from planner.sampling import Draw
+from planner.scenario import Scenario
+from planner.schedule import PLANNED_DAY_MIN, Crew, TravelTimes, members_cover, route_minutes, schedule_groups
+from planner.schema import ACTUALS_TABLES, UNCAPPED_KINDS
+from planner.tables import coerce_table, read_raw
+from planner.whatif import apply_staff_scaling
+from planner.workdays import WorkCalendar
+
+FREEZE_DAYS = 14  # the notice period: visits this close keep date and crew unless impossible
+FIXED_GROUP_IDS = 10**7  # kept visits' group ids start here, far above the merge's
+CHANGE_COLUMNS = ["task_id", "dept_id", "uscc", "kind", "change", "old_date", "old_crew_id", "old_visit_code",
+                  "new_date", "new_crew_id", "new_visit_code", "reason"]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Actuals:
+    """What happened since the plan was made (the contract's actuals folder)."""
+
+    outcomes: pd.DataFrame  # task_id, status, date
+    demands: pd.DataFrame
+    leave: pd.DataFrame
+    enterprises: pd.DataFrame
+    inspectors: pd.DataFrame
+    files: dict[str, Path]
+
+
+@dataclass(frozen=True)
+class Reoptimized:
+    """The new plan, the facts it was checked against, and what changed."""
+
+    plan: Plan
+    dataset: Dataset  # the dataset with the actuals applied and the staff scaled
+    changes: pd.DataFrame  # CHANGE_COLUMNS, one row per task
+    summary: pd.DataFrame  # per department: counts of each change
+    broken: list[str]  # hard rules the new plan breaks (empty: valid)
+
+
+def load_actuals(folder: Path | str) -> Actuals:
+    """Read the actuals folder: ``outcomes`` (required) and optional demands, leave, enterprises
+    and inspectors with the dataset's columns. Raises ``InputError`` with every problem."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError([Problem(str(folder), None, None, None, "is not an actuals folder")])
+    frames: dict[str, pd.DataFrame] = {}
+    files: dict[str, Path] = {}
+    problems: list[Problem] = []
+    for table in ACTUALS_TABLES:
+        path, problem = table_file(folder, table)
+        problems += [problem] if problem else []
+        raw = read_raw(path, str(path)) if path else None
+        if isinstance(raw, Problem):
+            problems.append(raw)
+            raw = None
+        if raw is None:
+            frames[table.name] = empty_table(table)
+            continue
+        files[table.name] = path
+        frame, found = coerce_table(raw, table)
+        problems += found
+        frames[table.name] = frame
+    if any(p.severity == "error" for p in problems):
+        raise InputError(problems)
+    return Actuals(files=files, **frames)
+
+
+def apply_actuals(dataset: Dataset, actuals: Actuals, as_of: dt.date) -> Dataset:
+    """The dataset as it stands at ``as_of``: changed and new enterprise and inspector rows, new
+    leave (from ``as_of`` on: the past is history), new demands. References are checked again."""
+    from planner.dataset import _check_references
+
+    problems = []
+    where = str(actuals.files.get("demands", "demands"))
+    clash = actuals.demands[actuals.demands["task_id"].isin(dataset.demands["task_id"])]
+    problems += [Problem(where, int(row), "task_id", task_id, "already a demand of the dataset; give new tasks new ids")
+                 for row, task_id in zip(clash.index, clash["task_id"])]  # fmt: skip
+    enterprises = _upsert(dataset.enterprises, actuals.enterprises, "uscc")
+    inspectors = _upsert(dataset.inspectors, actuals.inspectors, "inspector_id")
+    leave = actuals.leave[actuals.leave["end"] >= pd.Timestamp(as_of)]
+    leave = leave.assign(start=leave["start"].where(leave["start"] >= pd.Timestamp(as_of), pd.Timestamp(as_of)))
+    frames = {name: dataset.table(name) for name in ("townships", "departments", "sampling_plan", "conflicts",
+                                                      "history", "calendar")}  # fmt: skip
+    frames |= {"enterprises": enterprises, "inspectors": inspectors,
+               "leave": pd.concat([dataset.leave, leave]), "demands": pd.concat([dataset.demands, actuals.demands])}
+    files = dataset.files | {name: path for name, path in actuals.files.items() if name != "outcomes"}
+    problems += [p for p in _check_references(frames, files) if p.severity == "error"]
+    if problems:
+        raise InputError(problems)
+    return dataclasses.replace(dataset, **frames)
+
+
+def _upsert(base: pd.DataFrame, changed: pd.DataFrame, key: str) -> pd.DataFrame:
+    """Rows of ``changed`` replace the rows of ``base`` with the same key; new keys are added."""
+    if not len(changed):
+        return base
+    kept = base[~base[key].isin(changed[key])]
+    return pd.concat([kept, changed]).sort_values(key, kind="stable")
+
+
+def reoptimize(dataset: Dataset, scenario: Scenario, calendar: WorkCalendar, previous, actuals: Actuals,
+               as_of: dt.date, freeze_days: int = FREEZE_DAYS, progress=None) -> Reoptimized:  # fmt: skip
+    """Re-plan ``previous`` (a ``planner.export.PlanFolder``) from ``as_of`` with the actuals (module doc)."""
+    say = progress or (lambda line: None)
+    prev = previous.tables
+    facts = apply_staff_scaling(apply_actuals(dataset, actuals, as_of), scenario)
+    random_tasks = prev["tasks"][prev["tasks"]["kind"] == "random"]
+    instance = build_instance(facts, random_tasks, scenario, calendar)
+    workdays = instance.workdays
+    day_of = {d: i for i, d in enumerate(workdays)}
+    start = int(np.searchsorted(np.array(workdays), as_of))  # first working day on or after as_of
+    freeze_end = as_of + dt.timedelta(days=freeze_days)
+    records = {t["task_id"]: t for t in instance.tasks.to_dict("records")}
+
+    planned = _previous_placement(prev)
+    status, reasons, done_elsewhere = _outcomes(actuals, records, planned, as_of)
+    roster = Roster.from_dataset(facts, len(calendar), scenario.planned_share)
+    kept, members, released = _kept_crews(prev, planned, status, reasons, roster, facts, scenario, day_of, as_of,
+                                          records)  # fmt: skip
+    say(f"kept {sum(len(c.groups) for c in kept):,} visits on {len(kept):,} crew-days; "
+        f"{len(released):,} crew-days released")
+    in_kept = {x["task_id"] for c in kept for g in c.groups for x in g.tasks}
+    open_ids = sorted(t for t in records if t not in in_kept and t not in reasons and status.get(t) != "done")
+    travel = TravelTimes(facts, scenario)
+    joined = _join_kept_visits(open_ids, records, kept, roster, instance, scenario, travel, start, freeze_end)
+    open_ids = [t for t in open_ids if t not in joined]
+    say(f"{len(joined):,} open tasks joined kept visits; {len(open_ids):,} to plan from {as_of}")
+
+    history = _history_with(facts.history, kept, done_elsewhere, workdays)
+    open_tasks = instance.tasks[instance.tasks["task_id"].isin(open_ids)].copy()
+    ended = open_tasks["last_day"] < max(start, 0)
+    for task_id in open_tasks.loc[ended & (open_tasks["first_day"] >= 0), "task_id"]:
+        reasons[task_id] = f"its window ended before the re-optimisation date {as_of.isoformat()} and it was not done"
+    open_tasks["first_day"] = open_tasks["first_day"].where(open_tasks["first_day"] < 0, open_tasks["first_day"].clip(lower=start))
+    open_tasks.loc[open_tasks["first_day"] > open_tasks["last_day"], ["first_day", "last_day"]] = -1
+    sub = Instance(workdays, instance.quiet, open_tasks.reset_index(drop=True), instance.unplaceable.iloc[0:0])
+    groups, capped_out = merge_tasks(sub, dataclasses.replace(facts, history=history), scenario)
+    schedule = schedule_groups(groups, workdays, facts, scenario, roster, scenario.seed, fixed=kept,
+                               fixed_members=members)  # fmt: skip
+    placed_ids = {t["task_id"] for c in schedule.crews for g in c.groups for t in g.tasks}
+    reasons = {k: v for k, v in (reasons | capped_out).items() if k not in placed_ids}
+    draw = Draw(scenario.seed, prev["draws"], random_tasks, pd.DataFrame(), ())
+    tables = plan_tables(instance, schedule, reasons, draw, facts, scenario)
+    tables = dataclasses.replace(tables, unscheduled=tables.unscheduled[~tables.unscheduled["task_id"].isin(placed_ids)])
+    checked = dataclasses.replace(facts, history=_history_with(facts.history, [], done_elsewhere, workdays))
+    broken = check_plan(tables, checked, scenario, set(calendar.workdays), prev["draws"])
+    changes = _changes(prev, planned, tables, status, reasons, as_of)
+    summary = _summary(changes)
+    kpis = compute_kpis(tables, instance)
+    future = changes[pd.to_datetime(changes["old_date"]) >= pd.Timestamp(as_of)]
+    frozen = future[pd.to_datetime(future["old_date"]) < pd.Timestamp(freeze_end)]
+    moved = future["change"].isin(["moved", "dropped"])
+    kpis |= {"status": "FEASIBLE" if not broken else "BROKEN",
+             "method": "re-optimisation: kept visits + exact merge per enterprise + paced constructive scheduler",
+             "objective": kpis["visits"], "best_bound": kpis["lower_bound_visits"], "timings": {},
+             "reoptimisation": {
+                 "as_of": as_of.isoformat(), "freeze_days": freeze_days,
+                 "visits_changed": int(future.loc[moved, "old_visit_code"].nunique()),
+                 "frozen_visits_changed": int(frozen.loc[frozen["change"].isin(["moved", "dropped"]), "old_visit_code"].nunique()),
+                 "tasks": {k: int(v) for k, v in changes["change"].value_counts().sort_index().items()},
+             }}  # fmt: skip
+    return Reoptimized(Plan(tables, draw, kpis, {}), checked, changes, summary, broken)
+
+
+def _previous_placement(prev: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """task_id → the previous plan's visit: visit_id, visit_code, date, crew_id, uscc."""
+    visits = prev["visits"][["visit_id", "visit_code", "date", "crew_id", "uscc"]]
+    placed = prev["visit_tasks"][["task_id", "visit_id"]].merge(visits, on="visit_id")
+    placed["date"] = pd.to_datetime(placed["date"]).dt.date
+    return placed.set_index("task_id")
+
+
+def _outcomes(actuals: Actuals, records: dict, planned: pd.DataFrame, as_of: dt.date):
+    """Each task's state at ``as_of``: status (done / failed / cancelled / closed), reasons for tasks that leave the
+    plan (cancelled, closed, done outside a planned visit), and history rows for those done elsewhere."""
+    outcomes = actuals.outcomes
+    where = str(actuals.files.get("outcomes", "outcomes"))
+    unknown = outcomes[~outcomes["task_id"].isin(records)]
+    problems = [Problem(where, int(row), "task_id", t, "not a task of the previous plan or of the new demands")
+                for row, t in zip(unknown.index, unknown["task_id"])]  # fmt: skip
+    undated = outcomes[(outcomes["status"] == "done") & outcomes["date"].isna() & ~outcomes["task_id"].isin(planned.index)]
+    problems += [Problem(where, int(row), "date", None, "a task done outside the plan needs the date it was done")
+                 for row in undated.index]  # fmt: skip
+    if problems:
+        raise InputError(problems)
+    status: dict[str, str] = {}
+    reasons: dict[str, str] = {}
+    done_elsewhere: list[tuple[str, str, dt.date, str]] = []
+    closed = {records[t]["uscc"]: row for row, t in zip(outcomes.index, outcomes["task_id"])
+              if outcomes.at[row, "status"] == "closed"}  # fmt: skip
+    by_task = outcomes.set_index("task_id")
+    for task_id, task in records.items():
+        was = planned.loc[task_id] if task_id in planned.index else None
+        said = by_task.loc[task_id] if task_id in by_task.index else None
+        if said is not None and said["status"] == "done":
+            when = said["date"].date() if pd.notna(said["date"]) else was["date"]
+            status[task_id] = "done"
+            if was is None or when != was["date"] or when >= as_of:
+                reasons[task_id] = f"done on {when.isoformat()} outside a planned visit (actuals)"
+                done_elsewhere.append((task["uscc"], task["dept_id"], when, task["kind"]))
+        elif said is not None and said["status"] == "cancelled":
+            status[task_id] = "cancelled"
+            reasons[task_id] = "cancelled by the department (actuals)"
+        elif task["uscc"] in closed and not (was is not None and was["date"] < as_of and said is None):
+            status[task_id] = "closed"
+            reasons[task_id] = "the enterprise has closed (actuals: 注销/歇业); its open tasks are dropped"
+        elif said is not None and said["status"] == "failed":
+            status[task_id] = "failed"
+        elif was is not None and was["date"] < as_of:
+            status[task_id] = "done"  # no outcome row: done on its planned date
+    return status, reasons, done_elsewhere
+
+
+def _kept_crews(prev, planned, status, reasons, roster: Roster, facts: Dataset, scenario: Scenario, day_of: dict,
+                as_of: dt.date, records: dict):  # fmt: skip
+    """The previous crew-days that stay: past ones with the tasks done there, later ones with
+    their open tasks, members replaced where a member can no longer go. Returns the fixed crews,
+    their member rows and the crew-days released (crew_id → why)."""
+    travel = TravelTimes(facts, scenario)
+    crews = prev["crews"].assign(date=pd.to_datetime(prev["crews"]["date"]).dt.date)
+    visits = prev["visits"].assign(date=pd.to_datetime(prev["visits"]["date"]).dt.date)
+    order = prev["routes"].sort_values(["crew_id", "seq"])["visit_id"].tolist()
+    rank = {v: i for i, v in enumerate(order)}
+    uscc_of = dict(zip(visits["visit_id"], visits["uscc"]))
+    visits_of = visits.groupby("crew_id")["visit_id"].agg(list).to_dict()
+    tasks_of = planned.reset_index().groupby("visit_id")["task_id"].agg(list).to_dict()
+    busy: dict[dt.date, set[str]] = {}
+    for date, person in crews[["date", "inspector_id"]].itertuples(index=False):
+        busy.setdefault(date, set()).add(person)
+    days_used = crews.drop_duplicates(["crew_id", "inspector_id"])["inspector_id"].value_counts().to_dict()
+    kept: list[Crew] = []
+    member_rows: list[tuple] = []
+    released: dict[str, str] = {}
+    next_id = FIXED_GROUP_IDS
+    by_crew: dict[str, list[dict]] = {}
+    for row in crews[[*MEMBER_COLUMNS, "township"]].to_dict("records"):
+        by_crew.setdefault(row["crew_id"], []).append(row)
+    for crew_id in sorted(by_crew):
+        rows = by_crew[crew_id]
+        date = rows[0]["date"]
+        if date not in day_of:
+            continue
+        past = date < as_of
+        groups = []
+        for visit in sorted(visits_of.get(crew_id, []), key=rank.get):
+            uscc = uscc_of[visit]
+            # past: the tasks done there; later: the tasks still open (no outcome, still in the demands)
+            stay = [t for t in tasks_of.get(visit, []) if t in records and t not in reasons
+                    and (status.get(t) == "done" if past else t not in status)]  # fmt: skip
+            if stay:
+                groups.append(VisitGroup(uscc, [records[t] for t in stay], np.array([day_of[date]]), next_id))
+                next_id += 1
+        if not groups:
+            continue
+        members = [r["inspector_id"] for r in rows]
+        member_rows_crew = [tuple(r[c] for c in MEMBER_COLUMNS) for r in rows]
+        if not past:
+            usccs = {g.uscc for g in groups}
+            for n, person in enumerate(list(members)):
+                why = _cannot_go(person, date, usccs, roster)
+                if why is None:
+                    continue
+                dept = rows[n]["dept_id"]
+                other = _replacement(dept, date, usccs, roster, busy, days_used, scenario.seed)
+                if other is None:
+                    released[crew_id] = f"{person} {why} on {date.isoformat()} and no other inspector of {dept} can go"
+                    break
+                busy[date].add(other)
+                days_used[other] = days_used.get(other, 0) + 1
+                members[n] = other
+                member_rows_crew[n] = (crew_id, date, other, dept, 1, lottery(scenario.seed, date, other), False)
+            if crew_id in released:
+                continue
+        township = rows[0]["township"]
+        station = f"station:{township}"
+        onsite = {g.group_id: g.onsite_min(scenario.onsite) for g in groups}
+        length = route_minutes(station, groups, onsite, travel)
+        seats: dict[str, int] = {}
+        for person in members:
+            seats[roster.dept_of.get(person, "?")] = seats.get(roster.dept_of.get(person, "?"), 0) + 1
+        kept.append(Crew(crew_id, township, day_of[date], seats, groups, max(PLANNED_DAY_MIN, length), length,
+                         tuple(members)))  # fmt: skip
+        member_rows += member_rows_crew
+    frame = pd.DataFrame(member_rows, columns=MEMBER_COLUMNS)
+    frame["date"] = pd.to_datetime(frame["date"])
+    return kept, frame, released
+
+
+def _cannot_go(person: str, date: dt.date, usccs: set[str], roster: Roster) -> str | None:
+    """Why a kept crew's member can no longer go that day (None: they can)."""
+    if person not in roster.dept_of:
+        return "is no longer a certified inspector on the roster"
+    if date in roster.leave.get(person, ()):
+        return "is on leave"
+    if roster.conflicts.get(person, frozenset()) & usccs:
+        return "has a conflict of interest (回避) there"
+    return None
+
+
+def _replacement(dept: str, date: dt.date, usccs: set[str], roster: Roster, busy: dict, days_used: dict,
+                 seed: int) -> str | None:  # fmt: skip
+    """Another inspector of ``dept`` free that day, no conflict, days left: the lowest lottery number."""
+    candidates = [p for p, d in roster.dept_of.items() if d == dept and p not in busy.get(date, set())
+                  and _cannot_go(p, date, usccs, roster) is None and days_used.get(p, 0) < roster.max_days[p]]  # fmt: skip
+    return min(candidates, key=lambda p: (lottery(seed, date, p), p), default=None)
+
+
+def _join_kept_visits(open_ids, records, kept: list[Crew], roster: Roster, instance: Instance, scenario: Scenario,
+                      travel: TravelTimes, start: int, freeze_end: dt.date) -> set[str]:  # fmt: skip
+    """Open tasks that join a kept visit at their enterprise after the freeze window: a day of
+    their window, the crew covers their department, the stay and the day still fit, and the
+    caps are untouched (an exempt task, or a capped visit the department already checks in)."""
+    by_uscc: dict[str, list[tuple[Crew, VisitGroup]]] = {}
+    for crew in kept:
+        if crew.day < start or instance.workdays[crew.day] < freeze_end:
+            continue
+        for group in crew.groups:
+            by_uscc.setdefault(group.uscc, []).append((crew, group))
+    joined: set[str] = set()
+    for task_id in open_ids:
+        task = records[task_id]
+        if task["first_day"] < 0 or task["uscc"] not in by_uscc:
+            continue
+        feasible = set(feasible_days(task["first_day"], task["last_day"], task["capped"], instance.quiet).tolist())
+        for crew, group in sorted(by_uscc[task["uscc"]], key=lambda cg: cg[0].day):
+            if crew.day not in feasible or len(crew.members) < int(task["min_inspectors"]):
+                continue
+            trial = VisitGroup(group.uscc, group.tasks + [task], group.days)
+            capped_ok = task["kind"] in UNCAPPED_KINDS or (group.capped and task["dept_id"] in group.depts)
+            if not capped_ok or not members_cover(crew.members, trial, roster):
+                continue
+            if trial.onsite_min(scenario.onsite) > MAX_VISIT_ONSITE_MIN:
+                continue
+            onsite = {g.group_id: (trial if g is group else g).onsite_min(scenario.onsite) for g in crew.groups}
+            length = route_minutes(f"station:{crew.township}", crew.groups, onsite, travel)
+            if length > min([crew.limit_min] + [int(roster.hours_per_day[m] * 60) for m in crew.members]):
+                continue
+            group.tasks.append(task)
+            crew.length_min = length
+            joined.add(task_id)
+            break
+    return joined
+
+
+def _history_with(history: pd.DataFrame, kept: list[Crew], done_elsewhere, workdays) -> pd.DataFrame:
+    """History plus the kept visits and the tasks done outside the plan, so the yearly caps count them."""
+    rows = [(u, d, pd.Timestamp(day), None, kind) for u, d, day, kind in done_elsewhere]
+    for crew in kept:
+        date = pd.Timestamp(workdays[crew.day])
+        for group in crew.groups:
+            kind = "key" if group.capped else "triggered"  # a capped visit counts for every department in it
+            rows += [(group.uscc, dept, date, None, kind) for dept in group.depts]
+    if not rows:
+        return history
+    extra = pd.DataFrame(rows, columns=["uscc", "dept_id", "date", "inspector_id", "kind"])
+    return pd.concat([history, extra.astype({"date": "datetime64[ns]"})], ignore_index=True)
+
+
+def _changes(prev, planned: pd.DataFrame, tables, status: dict, reasons: dict, as_of: dt.date) -> pd.DataFrame:
+    """One row per task: what the re-optimisation did to it, with the reason where it left the plan."""
+    now = tables.visit_tasks[["task_id", "visit_id"]].merge(
+        tables.visits[["visit_id", "visit_code", "date", "crew_id"]], on="visit_id").set_index("task_id")
+    why = dict(zip(tables.unscheduled["task_id"], tables.unscheduled["reason"]))
+    before, after = planned.to_dict("index"), now.to_dict("index")
+    rows = []
+    for task in tables.tasks.itertuples(index=False):
+        was, new = before.get(task.task_id), after.get(task.task_id)
+        old_date = was["date"] if was is not None else None
+        new_date = pd.Timestamp(new["date"]).date() if new is not None else None
+        reason = why.get(task.task_id, "")
+        if status.get(task.task_id) in ("done", "cancelled", "closed"):
+            change = status[task.task_id]
+        elif was is None and new is None:
+            change = "unscheduled"
+        elif was is None:
+            change = "added"
+        elif new is None:
+            change = "dropped"
+        elif old_date == new_date and was["crew_id"] == new["crew_id"]:
+            change = "kept"
+        else:
+            change = "moved"
+        rows.append((task.task_id, task.dept_id, task.uscc, task.kind, change, old_date,
+                     was["crew_id"] if was is not None else None, was["visit_code"] if was is not None else None,
+                     new_date, new["crew_id"] if new is not None else None,
+                     new["visit_code"] if new is not None else None, reason))  # fmt: skip
+    return pd.DataFrame(rows, columns=CHANGE_COLUMNS)
+
+
+def _summary(changes: pd.DataFrame) -> pd.DataFrame:
+    """Per department: how many tasks were kept, moved, added, dropped, done, cancelled, closed."""
+    table = changes.pivot_table(index="dept_id", columns="change", values="task_id", aggfunc="count", fill_value=0)
+    return table.reset_index()
