@@ -41,6 +41,9 @@ def draw_record(draw: Draw, scenario: Scenario, dataset: Dataset, redraw_reason:
         "caps": {"positive_list_per_year": scenario.caps.positive_list_per_year,
                  "per_dept_per_year": scenario.caps.per_dept_per_year},
         "dataset": str(dataset.root.resolve()),
+        # what-if inputs of the draw: the sampling ratios and any inspectors added by the scenario
+        "sampling": scenario.sampling.model_dump(mode="json"),
+        "extra_inspectors": str(scenario.staff.extra_inspectors.resolve()) if scenario.staff.extra_inspectors else None,
         "inputs": {dataset.files[t].name: sha256_file(dataset.files[t]) for t in DRAW_INPUTS if t in dataset.files},
         "overlap": draw.overlap.to_dict(orient="records"),
         "shortfalls": list(draw.shortfalls),
@@ -81,6 +84,7 @@ def verify_draw(folder: Path, dataset_dir: Path | None = None) -> DrawCheck:
     if missing_columns:
         raise InputError([Problem(str(draws_path), 1, c, None, "required column is missing") for c in missing_columns])
     dataset = load_dataset(dataset_path)
+    dataset = _with_draw_inputs(dataset, record, record_path)
     changes = []
     for table in DRAW_INPUTS:
         path = dataset.files.get(table)
@@ -89,3 +93,23 @@ def verify_draw(folder: Path, dataset_dir: Path | None = None) -> DrawCheck:
             changes.append(f"{path}: its bytes differ from the file the draw read" if recorded else f"{path}: not recorded")
     recomputed = draw_sampling_plan(dataset, seed, positive_cap, dept_cap)
     return DrawCheck(tuple(changes), tuple(compare_draws(recorded_draws, recomputed.draws)))
+
+
+def _with_draw_inputs(dataset: Dataset, record: dict[str, Any], record_path: Path) -> Dataset:
+    """The dataset as the recorded draw saw it: the scenario's sampling ratios and extra inspectors."""
+    import dataclasses
+
+    from planner.whatif import _read, with_ratios  # whatif imports this module's neighbours: import late
+
+    sampling = record.get("sampling") or {}
+    frames: dict[str, pd.DataFrame] = {}
+    if sampling.get("tier_scale") or sampling.get("plan_ratio"):
+        frames["sampling_plan"] = with_ratios(dataset.sampling_plan, sampling.get("tier_scale", {}),
+                                              sampling.get("plan_ratio", {}))  # fmt: skip
+    if record.get("extra_inspectors"):
+        problems: list[Problem] = []
+        extra = _read(Path(record["extra_inspectors"]), "inspectors", problems)
+        if problems:
+            raise InputError(problems)
+        frames["inspectors"] = pd.concat([dataset.inspectors, extra])
+    return dataclasses.replace(dataset, **frames) if frames else dataset

@@ -28,6 +28,7 @@ from planner.problems import InputError, Problem, format_report
 from planner.sampling import draw_sampling_plan, seed_commitment
 from planner.scenario import load_scenario
 from planner.summary import summarise
+from planner.whatif import load_scenario_dataset
 from planner.workdays import work_calendar
 
 app = typer.Typer(
@@ -102,7 +103,7 @@ def validate(
     with _reported():
         if path.is_file():
             scenario = load_scenario(path)
-            dataset = load_dataset(scenario.dataset)
+            dataset = load_scenario_dataset(scenario)
             calendar = work_calendar(
                 scenario.horizon.start, scenario.horizon.end, dataset.calendar_overrides(), where=str(path)
             )
@@ -189,7 +190,7 @@ def plan(
     started = dt.datetime.now().astimezone()
     with _reported():
         scenario = load_scenario(scenario_file)
-        dataset = load_dataset(scenario.dataset)
+        dataset = load_scenario_dataset(scenario)
         calendar = work_calendar(scenario.horizon.start, scenario.horizon.end, dataset.calendar_overrides(),
                                  where=str(scenario_file))  # fmt: skip
         if out_dir.exists() and not force:
@@ -218,6 +219,20 @@ def plan(
         out.print_json(json.dumps(result.kpis, ensure_ascii=False))
     if not quiet:
         _print_plan_summary(result.kpis, out_dir)
+    _accept(scenario.acceptance, result.kpis, scenario_file)
+
+
+def _accept(rules: tuple[str, ...], kpis: dict, where: Path) -> None:
+    """Print each acceptance rule's verdict; exit EXIT_REJECTED if one fails (the plan stays written)."""
+    from planner.acceptance import EXIT_REJECTED, judge
+
+    verdicts = judge(rules, kpis)
+    for v in verdicts:
+        mark = "[green]pass[/]" if v.passed else "[bold red]FAIL[/]"
+        err.print(f"{mark} {v.rule} (value {v.value})", highlight=False)
+    if any(not v.passed for v in verdicts):
+        err.print(f"[bold red]rejected[/]: the plan fails the acceptance rules of {where}")
+        raise typer.Exit(EXIT_REJECTED)
 
 
 def _print_plan_summary(kpis: dict, out_dir: Path) -> None:
@@ -337,7 +352,7 @@ def reoptimize(
     started = dt.datetime.now().astimezone()
     with _reported():
         scenario = load_scenario(scenario_file)
-        dataset = load_dataset(scenario.dataset)
+        dataset = load_scenario_dataset(scenario)
         calendar = work_calendar(scenario.horizon.start, scenario.horizon.end, dataset.calendar_overrides(),
                                  where=str(scenario_file))  # fmt: skip
         if out_dir.exists():
@@ -362,6 +377,7 @@ def reoptimize(
         info = result.plan.kpis["reoptimisation"]
         err.print(f"visits changed after {info['as_of']}: {info['visits_changed']:,}; "
                   f"in the {freeze_days}-day freeze window: {info['frozen_visits_changed']:,}")
+    _accept(scenario.acceptance, result.plan.kpis, scenario_file)
 
 
 @app.command()
@@ -393,6 +409,46 @@ def history(
 
 
 @app.command()
+def compare(
+    plans: Annotated[list[Path], typer.Argument(metavar="PLAN_DIR_OR_SCENARIO...", help="Plan folders (read) or scenario files (planned, not written).", exists=True)],
+    xlsx: Annotated[Path | None, typer.Option("--xlsx", help="Also write the comparison as a workbook.")] = None,
+    html: Annotated[Path | None, typer.Option("--html", help="Also write an offline HTML chart of the comparison.")] = None,
+) -> None:
+    """Show several plans' KPIs side by side, with each one's difference to the first.
+
+    A scenario's acceptance rules are judged on its plan; exit 4 if any fails.
+
+    Example: planner compare scenarios/baseline.toml scenarios/staff-cut-30.toml scenarios/campaign-food-q2.toml
+    """
+    from planner.acceptance import EXIT_REJECTED
+    from planner.compare import compare_plans, write_compare_html, write_compare_xlsx
+
+    with _reported():
+        if xlsx is not None and xlsx.exists() or html is not None and html.exists():
+            raise OutputExistsError(f"{xlsx if xlsx is not None and xlsx.exists() else html} already exists")
+        comparison = compare_plans(plans, progress=lambda line: err.print(f"[dim]{line}[/]", highlight=False))
+    table = RichTable(title="Plans compared (Δ against the first)", title_justify="left")
+    table.add_column("kpi")
+    for label in comparison.labels:
+        table.add_column(label, justify="right")
+    for kpi, row in comparison.table.iterrows():
+        table.add_row(kpi, *row)
+    out.print(table)
+    for label, verdicts in comparison.verdicts.items():
+        for v in verdicts:
+            mark = "[green]pass[/]" if v.passed else "[bold red]FAIL[/]"
+            err.print(f"{label}: {mark} {v.rule} (value {v.value})", highlight=False)
+    if xlsx is not None:
+        write_compare_xlsx(comparison, xlsx)
+        err.print(f"wrote {xlsx}")
+    if html is not None:
+        write_compare_html(comparison, html)
+        err.print(f"wrote {html}")
+    if any(not v.passed for verdicts in comparison.verdicts.values() for v in verdicts):
+        raise typer.Exit(EXIT_REJECTED)
+
+
+@app.command()
 def sample(
     scenario_file: Annotated[Path, typer.Argument(metavar="SCENARIO", help="Scenario .toml file.", exists=True)],
     out_dir: Annotated[Path | None, typer.Option("--out", help="Folder to create for the draw.")] = None,
@@ -421,7 +477,7 @@ def sample(
                                       "a re-draw with another seed than the scenario's needs --reason", label="key")])
         if out_dir is None:
             raise InputError([Problem("command line", None, "--out", None, "a folder for the draw is required", label="option")])
-        dataset = load_dataset(scenario.dataset)
+        dataset = load_scenario_dataset(scenario)
         draw = draw_sampling_plan(dataset, chosen_seed, scenario.caps.positive_list_per_year,
                                   scenario.caps.per_dept_per_year)
         record = draw_record(draw, scenario, dataset, reason if chosen_seed != scenario.seed else None)

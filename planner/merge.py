@@ -85,17 +85,30 @@ def stab_groups(instance: Instance, tasks: list[dict]) -> list[tuple[list[dict],
 
 
 def merge_tasks(instance: Instance, dataset: Dataset, scenario: Scenario) -> tuple[list[VisitGroup], dict[str, str]]:
-    """Visit groups of every enterprise within the caps, and the tasks the caps leave out (reasons)."""
+    """Visit groups of every enterprise within the caps, and the tasks the caps leave out (reasons).
+
+    A department of ``[joint] solo_departments`` is merged on its own: its tasks at an enterprise
+    form their own visits, after the joint ones, within what those left of the yearly caps.
+    """
     tasks = instance.tasks[instance.tasks["first_day"] >= 0]
     positive = set(dataset.enterprises.loc[dataset.enterprises["positive_list"], "uscc"])
     pl_used, dept_used = positive_list_used(dataset.history).to_dict(), per_dept_used(dataset.history).to_dict()
-    by_enterprise: dict[str, list[dict]] = {}
+    solo = set(scenario.joint.solo_departments)
+    by_enterprise: dict[tuple[str, str], list[dict]] = {}
     for record in tasks.to_dict("records"):
-        by_enterprise.setdefault(record["uscc"], []).append(record)
+        part = record["dept_id"] if record["dept_id"] in solo else ""
+        by_enterprise.setdefault((record["uscc"], part), []).append(record)
     groups: list[VisitGroup] = []
     dropped: dict[str, str] = {}
-    for uscc in sorted(by_enterprise):
-        stabbed = stab_groups(instance, by_enterprise[uscc])
+    counted: set[int] = set()  # capped groups already added to pl_used
+    for key in sorted(by_enterprise):
+        uscc = key[0]
+        if key[1]:  # a solo department after the visits before it: count what they took of the firm's cap
+            for group in (g for g in groups if g.uscc == uscc and g.capped and id(g) not in counted):
+                year = int(instance.years[group.days[0]])
+                pl_used[(uscc, year)] = pl_used.get((uscc, year), 0) + 1
+                counted.add(id(group))
+        stabbed = stab_groups(instance, by_enterprise[key])
         enterprise_groups = [part for t, days in stabbed for part in _split_long(VisitGroup(uscc, t, days), scenario.onsite, instance)]
         lost: dict[str, str] = {}
         kept = _apply_caps(enterprise_groups, uscc in positive, scenario, pl_used, dept_used,
@@ -103,7 +116,7 @@ def merge_tasks(instance: Instance, dataset: Dataset, scenario: Scenario) -> tup
         if lost or len(enterprise_groups) > len(stabbed) or not _distinct_days(kept):
             # a cap binds or a stay is split: the stabbing is no longer exact, so choose the visits
             # exactly (CP-SAT) and keep the better of the two
-            exact, proven = best_capped_visits(instance, by_enterprise[uscc], uscc in positive, scenario, pl_used,
+            exact, proven = best_capped_visits(instance, by_enterprise[key], uscc in positive, scenario, pl_used,
                                                dept_used)  # fmt: skip
             if exact is not None:
                 exact_lost: dict[str, str] = {}
@@ -112,7 +125,7 @@ def merge_tasks(instance: Instance, dataset: Dataset, scenario: Scenario) -> tup
                 if not _distinct_days(kept) or _score(candidate) > _score(kept):
                     kept, lost = candidate, exact_lost
                     kept_ids = {t["task_id"] for g in kept for t in g.tasks}
-                    for t in by_enterprise[uscc]:
+                    for t in by_enterprise[key]:
                         if t["task_id"] not in kept_ids and t["task_id"] not in lost:
                             lost[t["task_id"]] = _exact_reason(t, kept, uscc in positive, scenario, instance,
                                                                pl_used, dept_used)  # fmt: skip

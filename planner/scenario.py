@@ -13,8 +13,9 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from planner.acceptance import parse_rule
 from planner.problems import InputError, Problem
 
 
@@ -75,10 +76,28 @@ class Travel(_Section):
 
 
 class Staff(_Section):
-    """What-if staff cut: the share of each department's certified inspectors that stays."""
+    """What-if staff: the share of each department's certified inspectors that stays, inspectors
+    taken off the roster, and a file of inspectors added to it."""
 
     scale: float = Field(1.0, ge=0, le=1)
     departments: dict[str, Annotated[float, Field(ge=0, le=1)]] = {}
+    remove: tuple[str, ...] = Field((), strict=False)
+    extra_inspectors: Path | None = None
+
+
+class Sampling(_Section):
+    """What-if 双随机 ratios: scale the ratio of every sampling-plan row of a credit tier, or set
+    one row's ratio (a ratio never exceeds 1)."""
+
+    tier_scale: dict[Literal["A", "B", "C", "D"], Annotated[float, Field(ge=0)]] = {}
+    plan_ratio: dict[str, Annotated[float, Field(gt=0, le=1)]] = {}
+
+
+class Joint(_Section):
+    """Who takes part in 综合查一次: a department listed here plans alone — its tasks never share
+    a visit with another department's."""
+
+    solo_departments: tuple[str, ...] = Field((), strict=False)
 
 
 class Scenario(_Section):
@@ -93,6 +112,19 @@ class Scenario(_Section):
     caps: Caps = Caps()
     travel: Travel = Travel()
     staff: Staff = Staff()
+    sampling: Sampling = Sampling()
+    joint: Joint = Joint()
+    #: demand files added to the dataset's (a special campaign), relative to the file that states them
+    extra_demands: tuple[Path, ...] = Field((), strict=False)
+    #: pass/fail rules on the KPIs, e.g. "unscheduled_mandatory == 0", "joint_visit_rate >= 0.6"
+    acceptance: tuple[str, ...] = Field((), strict=False)
+
+    @field_validator("acceptance")
+    @classmethod
+    def _rules(cls, rules: tuple[str, ...]) -> tuple[str, ...]:
+        for rule in rules:
+            parse_rule(rule)  # a ValueError names the bad rule
+        return rules
     planned_share: float = Field(0.2, gt=0, le=1)
     #: days of the month (inclusive; [26, 5] wraps the month end) with no capped visits
     quiet_days: Annotated[tuple[DayOfMonth, DayOfMonth], Field(strict=False)] | None = None
@@ -134,6 +166,12 @@ def _read_chain(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
         raise InputError([Problem(where, None, None, None, f"is not valid TOML: {error}")]) from None
     if "dataset" in data and isinstance(data["dataset"], str):
         data["dataset"] = Path(os.path.normpath(path.parent / data["dataset"]))
+    if isinstance(data.get("extra_demands"), list):  # paths are relative to the file that states them
+        data["extra_demands"] = [Path(os.path.normpath(path.parent / p)) if isinstance(p, str) else p
+                                 for p in data["extra_demands"]]  # fmt: skip
+    staff = data.get("staff")
+    if isinstance(staff, dict) and isinstance(staff.get("extra_inspectors"), str):
+        staff["extra_inspectors"] = Path(os.path.normpath(path.parent / staff["extra_inspectors"]))
     parent = data.pop("extends", None)
     if parent is None:
         return data
@@ -154,7 +192,8 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-_SECTIONS = {"": Scenario, "horizon": Horizon, "solver": Solver, "caps": Caps, "travel": Travel, "staff": Staff}
+_SECTIONS = {"": Scenario, "horizon": Horizon, "solver": Solver, "caps": Caps, "travel": Travel, "staff": Staff,
+             "sampling": Sampling, "joint": Joint}
 
 
 def _key_problem(path: Path, error: dict[str, Any]) -> Problem:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from planner.cli import app
-from planner.scenario import Caps, Horizon, Scenario, Solver, Staff, Travel
+from planner.scenario import Caps, Horizon, Joint, Sampling, Scenario, Solver, Staff, Travel
 from planner.schema import contract_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,9 +23,10 @@ def test_every_scenario_key_is_documented():
     """Each scenario key appears in the docs' scenario table."""
     docs = (ROOT / "docs/data-contract.md").read_text(encoding="utf-8")
     keys = [k for k in Scenario.model_fields if k != "source"]
-    keys += [f"[{s}] {k}" for s, model in (("horizon", Horizon), ("solver", Solver), ("caps", Caps), ("travel", Travel), ("staff", Staff))
-             for k in model.model_fields]  # fmt: skip
-    keys = [k for k in keys if k not in ("horizon", "solver", "caps", "travel", "staff")]
+    sections = (("horizon", Horizon), ("solver", Solver), ("caps", Caps), ("travel", Travel), ("staff", Staff),
+                ("sampling", Sampling), ("joint", Joint))  # fmt: skip
+    keys += [f"[{s}] {k}" for s, model in sections for k in model.model_fields]
+    keys = [k for k in keys if k not in dict(sections)]
     missing = [k for k in keys if f"| `{k}` |" not in docs and f"| `[{k.split('] ')[0][1:]}.{k.split('] ')[1]}]` |" not in docs]
     assert not missing, missing
 

@@ -1,0 +1,122 @@
+"""``planner compare``: several plans' KPIs side by side, with the difference to the first.
+
+Each item is a plan folder (its kpis.json is read) or a scenario file (it is planned in memory,
+nothing written). A scenario's acceptance rules are judged on its plan; a folder's, on the
+scenario recorded in its manifest when that file still exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from planner.acceptance import Verdict, judge
+
+#: the KPIs compared, in the order shown
+COMPARED = ("tasks", "scheduled", "unscheduled", "unscheduled_mandatory", "visits", "lower_bound_visits",
+            "baseline_visits", "disturbance_reduction", "joint_visit_rate", "joint_random_rate", "inspector_hours",
+            "travel_hours", "max_crew_day_hours")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The compared plans: labels, raw KPIs, the display table and acceptance verdicts per plan."""
+
+    labels: list[str]
+    kpis: list[dict[str, Any]]
+    table: pd.DataFrame  # index: KPI; one text column per plan ("value (Δ)")
+    verdicts: dict[str, list[Verdict]]
+
+    def values(self) -> pd.DataFrame:
+        """The numbers alone: KPI rows, one column per plan."""
+        return pd.DataFrame({label: [k.get(name) for name in COMPARED] for label, k in zip(self.labels, self.kpis)},
+                            index=list(COMPARED))  # fmt: skip
+
+
+def compare_plans(items: list[Path], progress: Callable[[str], None] | None = None) -> Comparison:
+    """Read or plan each item and line their KPIs up against the first."""
+    labels, kpis, verdicts = [], [], {}
+    for item in items:
+        label, figures, rules = _kpis_of(Path(item), progress)
+        while label in labels:
+            label += "'"
+        labels.append(label)
+        kpis.append(figures)
+        verdicts[label] = judge(rules, figures) if rules else []
+    columns = {}
+    for label, figures in zip(labels, kpis):
+        cells = []
+        for name in COMPARED:
+            value, first = figures.get(name), kpis[0].get(name)
+            cell = _show(name, value)
+            if figures is not kpis[0] and isinstance(value, int | float) and isinstance(first, int | float):
+                delta = value - first
+                cell += f" ({'+' if delta >= 0 else '−'}{_show(name, abs(delta))})"
+            cells.append(cell)
+        columns[label] = cells
+    return Comparison(labels, kpis, pd.DataFrame(columns, index=list(COMPARED)), verdicts)
+
+
+def _show(name: str, value: Any) -> str:
+    if value is None:
+        return "—"
+    if name.endswith("_rate"):
+        return f"{value:.1%}"
+    if isinstance(value, float):
+        return f"{value:,.1f}"
+    return f"{value:,}"
+
+
+def _kpis_of(item: Path, progress) -> tuple[str, dict[str, Any], tuple[str, ...]]:
+    """(label, KPIs, acceptance rules) of a plan folder or a scenario file."""
+    import json
+
+    from planner.scenario import load_scenario
+
+    if item.is_dir():
+        kpis = json.loads((item / "kpis.json").read_text(encoding="utf-8"))
+        manifest = json.loads((item / "manifest.json").read_text(encoding="utf-8"))
+        scenario = manifest.get("scenario", {})
+        return item.name, kpis, tuple(scenario.get("acceptance", ()))
+    from planner.pipeline import make_plan
+    from planner.whatif import load_scenario_dataset
+    from planner.workdays import work_calendar
+
+    scenario = load_scenario(item)
+    dataset = load_scenario_dataset(scenario)
+    calendar = work_calendar(scenario.horizon.start, scenario.horizon.end, dataset.calendar_overrides(), where=str(item))
+    if progress:
+        progress(f"planning {item} …")
+    plan = make_plan(dataset, scenario, calendar)
+    return item.stem, plan.kpis, scenario.acceptance
+
+
+def write_compare_xlsx(comparison: Comparison, path: Path) -> None:
+    """The numbers, one sheet, KPIs as rows (text never becomes a formula)."""
+    frame = comparison.values().reset_index(names="kpi")
+    with pd.ExcelWriter(path, engine="xlsxwriter",
+                        engine_kwargs={"options": {"strings_to_formulas": False, "strings_to_urls": False}}) as writer:
+        frame.to_excel(writer, sheet_name="方案对比", index=False)
+        sheet = writer.sheets["方案对比"]
+        sheet.freeze_panes(1, 1)
+        sheet.set_column(0, 0, 24)
+        sheet.set_column(1, len(comparison.labels), 16)
+
+
+def write_compare_html(comparison: Comparison, path: Path) -> None:
+    """One offline page: bars of visits, lower bound and baseline, and of the unscheduled, per plan."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    values = comparison.values()
+    figure = make_subplots(rows=1, cols=2, subplot_titles=("检查户次 visits", "未安排任务 unscheduled"))
+    for name, label in (("visits", "方案户次"), ("lower_bound_visits", "下限"), ("baseline_visits", "各部门单独")):
+        figure.add_trace(go.Bar(name=label, x=comparison.labels, y=values.loc[name].tolist()), row=1, col=1)
+    for name, label in (("unscheduled", "未安排"), ("unscheduled_mandatory", "未安排必查")):
+        figure.add_trace(go.Bar(name=label, x=comparison.labels, y=values.loc[name].tolist()), row=1, col=2)
+    figure.update_layout(barmode="group", title="方案对比 — plans compared")
+    path.write_text(figure.to_html(include_plotlyjs=True, full_html=True), encoding="utf-8")

@@ -1,0 +1,48 @@
+"""planner compare lines plans up; acceptance rules make plan and compare exit 4 when they fail."""
+
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from planner.acceptance import EXIT_REJECTED
+from planner.cli import app
+from planner.demo import generate_dataset
+from planner.outputs import write_tables
+from tests.test_plan import SCENARIO
+
+runner = CliRunner()
+
+
+def _tiny(tmp_path, extra: str = "") -> None:
+    (tmp_path / "ds").mkdir(exist_ok=True)
+    write_tables(generate_dataset("tiny", 5), tmp_path / "ds", ".parquet")
+    (tmp_path / "s.toml").write_text(SCENARIO.format(seed=5, extra=extra))
+    (tmp_path / "cut.toml").write_text(SCENARIO.format(seed=5, extra="[staff]\nscale = 0.5\n"))
+
+
+def test_compare_two_plans_with_deltas(tmp_path):
+    """A plan folder and a scenario side by side: both labelled, the second with its Δ, and a workbook."""
+    _tiny(tmp_path)
+    made = runner.invoke(app, ["plan", str(tmp_path / "s.toml"), "--out", str(tmp_path / "full"), "--quiet"])
+    assert made.exit_code == 0, made.output
+    result = runner.invoke(app, ["compare", str(tmp_path / "full"), str(tmp_path / "cut.toml"),
+                                 "--xlsx", str(tmp_path / "c.xlsx"), "--html", str(tmp_path / "c.html")])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "full" in result.stdout and "cut" in result.stdout
+    assert "(+" in result.stdout or "(−" in result.stdout
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(tmp_path / "c.xlsx").active
+    assert [c.value for c in sheet[1]] == ["kpi", "full", "cut"] and sheet.max_row == 14
+    assert "<script src=\"http" not in (tmp_path / "c.html").read_text(encoding="utf-8")
+
+
+def test_failed_acceptance_rule_exits_4_but_keeps_the_plan(tmp_path):
+    """A rule the plan cannot meet: plan exits 4, says FAIL, and the plan folder is still written for review."""
+    _tiny(tmp_path, extra='acceptance = ["visits <= 1", "scheduled >= 1"]\n')
+    result = runner.invoke(app, ["plan", str(tmp_path / "s.toml"), "--out", str(tmp_path / "p"), "--quiet"])
+    assert result.exit_code == EXIT_REJECTED
+    assert "FAIL visits <= 1" in result.stderr and "pass scheduled >= 1" in result.stderr
+    assert (tmp_path / "p/kpis.json").is_file()
+    compared = runner.invoke(app, ["compare", str(tmp_path / "p")])
+    assert compared.exit_code == EXIT_REJECTED
