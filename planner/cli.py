@@ -168,6 +168,30 @@ def demo_data(
     err.print(f"wrote {out_dir}: " + ", ".join(f"{name} {n:,}" for name, n in rows.items()))
 
 
+@app.command("demo-actuals")
+def demo_actuals(
+    plan_dir: Annotated[Path, typer.Argument(metavar="PLAN_DIR", help="A plan folder.", exists=True, file_okay=False)],
+    as_of: Annotated[dt.datetime, typer.Option("--as-of", formats=["%Y-%m-%d"], help="The date the actuals run to (YYYY-MM-DD).")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Actuals folder to create.")],
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same actuals.")] = 2026,
+    new_tasks: Annotated[int, typer.Option(help="New complaint tasks (投诉举报) to add.")] = 50,
+    on_leave: Annotated[int, typer.Option(help="Inspectors with crew-days in the next month who take two weeks off.")] = 5,
+) -> None:
+    """Make synthetic actuals for a plan (outcomes, new complaints, new leave), to try planner reoptimize.
+
+    Example: planner demo-actuals plans/2026 --as-of 2026-02-02 --out actuals/2026-02
+    """
+    from planner.demo import generate_actuals
+    from planner.export import read_plan_folder
+
+    with _reported():
+        t = read_plan_folder(plan_dir).tables
+        tables = generate_actuals(t["tasks"], t["visits"], t["visit_tasks"], t["crews"], as_of.date(), seed,
+                                  new_tasks, on_leave)  # fmt: skip
+        write_folder(out_dir, lambda folder: write_tables(tables, folder, ".csv"))
+    err.print(f"wrote {out_dir}: " + ", ".join(f"{name} {len(frame):,}" for name, frame in tables.items()))
+
+
 @app.command()
 def plan(
     scenario_file: Annotated[Path, typer.Argument(metavar="SCENARIO", help="Scenario .toml file.", exists=True)],
