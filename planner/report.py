@@ -29,6 +29,7 @@ import plotly.io as pio
 from plotly.colors import qualitative
 from plotly.offline import get_plotlyjs
 
+from planner.reasons import OTHER_REASON, REASON_CATEGORIES, reason_category  # noqa: F401 (re-exported)
 from planner.schema import MANDATORY_KINDS
 
 DEFAULT_TITLE = "综合查一次计划报告"
@@ -45,23 +46,6 @@ COORD_DECIMALS = 5  # about 1 m: enough for a county map, and a third shorter in
 DAY_LAYERS = ("route_lon", "route_lat", "single_lon", "single_lat", "single_text",
               "joint_lon", "joint_lat", "joint_text")
 
-# Reason sentences come from instance.py, merge.py and schedule.py; the first pattern found in a
-# reason names its category. tests/test_report.py checks that the sample county needs no "其他".
-REASON_CATEGORIES = (
-    ("outside the horizon", "超出计划期"),
-    ("观察期", "新业态观察期内"),
-    ("quiet day", "窗口内均为静默日"),
-    ("no official working day", "窗口内无工作日（节假日）"),
-    ("合规正面清单", "合规正面清单一年最多查一次"),
-    ("capped visits a year", "部门年度检查次数上限"),
-    ("no certified inspector", "无持证执法人员"),
-    ("longer than any available inspector's day", "单日时间不足（路程加现场超过工作日）"),
-    ("was free on any working day", "执法力量不足（窗口内无空闲检查组）"),
-    ("could take it on any of the", "执法力量不足（窗口内无空闲检查组）"),
-    ("full stay", "同一企业当日检查已满（单次现场不超过6小时）"),
-    ("left out of a joint visit", "为保必查任务让出联合检查"),
-)
-OTHER_REASON = "其他"
 
 
 @dataclass(frozen=True)
@@ -77,14 +61,6 @@ class Period:
     def label(self) -> str:
         """What the selector shows."""
         return f"{self.title} · {self.visits}户次"
-
-
-def reason_category(reason: str) -> str:
-    """The category (Chinese) of an unscheduled task's reason sentence; "其他" if none matches."""
-    for pattern, category in REASON_CATEGORIES:
-        if pattern in reason:
-            return category
-    return OTHER_REASON
 
 
 def unscheduled_by_category(unscheduled: pd.DataFrame) -> pd.DataFrame:

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 import xlsxwriter
 
+from planner.reasons import reason_category
 from planner.schema import MANDATORY_KINDS
 
 if TYPE_CHECKING:
@@ -407,6 +408,7 @@ class _Joined:
             "必查": _yes_no(pd.Series(kind).isin(MANDATORY_KINDS)),
             "时间窗开始": _col(task, "window_start"),
             "时间窗结束": _col(task, "window_end"),
+            "原因类别": [reason_category(str(r)) for r in _col(u, "reason")],
             "原因": _col(u, "reason"),
         })  # fmt: skip
         return _sheet("未排任务", frame, {"时间窗开始": DATE, "时间窗结束": DATE}, "unscheduled")
