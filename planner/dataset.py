@@ -16,7 +16,7 @@ import pandas as pd
 
 from planner.problems import InputError, Problem
 from planner.schema import REFERENCES, TABLES, Kind, Reference, Table
-from planner.tables import SUFFIXES, absent_column, coerce_table, read_raw
+from planner.tables import SUFFIXES, absent_column, coerce_table, match_headers, read_raw
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,7 @@ def load_dataset(folder: Path | str) -> Dataset:
     problems: list[Problem] = []
     frames: dict[str, pd.DataFrame] = {}
     files: dict[str, Path] = {}
+    present: dict[str, set[str]] = {}  # table → the columns its file has (none if unreadable)
     for table in TABLES:
         path, problem = table_file(folder, table)
         if problem:
@@ -88,11 +89,13 @@ def load_dataset(folder: Path | str) -> Dataset:
         if isinstance(raw, Problem):
             problems.append(raw)
             frames[table.name] = _empty(table)
+            present[table.name] = set()
             continue
+        present[table.name] = set(match_headers(raw, table)[0])
         frame, found = coerce_table(raw, table)
         problems += found
         frames[table.name] = frame
-    problems += _check_references(frames, files)
+    problems += _check_references(frames, files, present)
     problems += _roster_warnings(frames["inspectors"], files.get("inspectors"))
     frames["history"] = _drop_unknown_enterprises(frames["history"], frames["enterprises"])
     if any(p.severity == "error" for p in problems):
@@ -113,10 +116,16 @@ def _values(frame: pd.DataFrame, column: str, kind: Kind) -> pd.Series:
     return values.dropna()
 
 
-def _check_references(frames: dict[str, pd.DataFrame], files: dict[str, Path]) -> list[Problem]:
+def _check_references(frames: dict[str, pd.DataFrame], files: dict[str, Path],
+                      present: dict[str, set[str]] | None = None) -> list[Problem]:  # fmt: skip
+    """Values naming rows of another table; with ``present`` (table → its file's columns), skipped
+    when either column is not in its file (that is already an error)."""
     problems = []
     for ref in REFERENCES:
         if ref.table not in files or ref.target not in files:
+            continue
+        if present is not None and (ref.column not in present.get(ref.table, ())
+                                    or ref.target_column not in present.get(ref.target, ())):
             continue
         source = next(t for t in TABLES if t.name == ref.table)
         known = set(frames[ref.target][ref.target_column].dropna())

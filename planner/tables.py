@@ -8,11 +8,14 @@ data; the caller decides when the problems are fatal.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import math
 import re
-from dataclasses import dataclass
+import xml.etree.ElementTree as ET
+import zipfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +47,8 @@ class RawTable:
     rows: np.ndarray
     headers: tuple[str, ...]
     notes: tuple[Problem, ...] = ()
+    #: {(spreadsheet row, column position): rule} for cells whose value cannot be trusted (XLSX)
+    cell_rules: dict[tuple[int, int], str] = field(default_factory=dict)
 
 
 def read_raw(path: Path, file: str) -> RawTable | Problem:
@@ -69,6 +74,8 @@ def _read_csv(path: Path, file: str) -> RawTable | Problem:
     data = path.read_bytes()
     if not data.strip():
         return Problem(file, None, None, None, "the file is empty: expected a header row")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return Problem(file, None, None, None, "is UTF-16 text (Excel's \"Unicode Text\"); save it as CSV UTF-8")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -78,11 +85,39 @@ def _read_csv(path: Path, file: str) -> RawTable | Problem:
         except UnicodeDecodeError:
             return Problem(file, None, None, None, "is neither UTF-8 nor GBK/GB18030 text; save it as CSV UTF-8")
         notes.append(Problem(file, None, None, None, "read as GBK/GB18030, not UTF-8", "warning"))
-    cells = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, header=None, skip_blank_lines=False)
+    try:
+        cells = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, header=None, skip_blank_lines=False)
+    except pd.errors.ParserError:  # a line with more cells than the first: read it line by line
+        cells, notes = _read_ragged_csv(text, file, notes)
     headers = tuple(cells.iloc[0].tolist()) if len(cells) else ()
     frame = cells.iloc[1:]
     frame = frame.loc[~(frame == "").all(axis=1)]  # blank lines keep their numbers for the rows after them
     return RawTable(file, frame.reset_index(drop=True), frame.index.to_numpy() + 1, headers, tuple(notes))
+
+
+def _read_ragged_csv(text: str, file: str, notes: list[Problem]) -> tuple[pd.DataFrame, list[Problem]]:
+    """Records of uneven length, padded; a record with values beyond the header is an error.
+
+    Values past the header's last column usually mean a value holds an unquoted comma, which
+    shifts every value after it into the wrong column.
+    """
+    records = list(csv.reader(io.StringIO(text, newline="")))
+    width = max(len(r) for r in records)
+    header_width = len(records[0]) if records else 0
+    widths = sorted(len(r) for r in records[1:] if any(cell.strip() for cell in r))
+    if widths and widths[(len(widths) - 1) // 2] > header_width:
+        width_rows = []  # most rows are wider than the header: row 1 is not the header (reported as such)
+    else:
+        width_rows = records[1:]
+    notes = list(notes)
+    for number, record in enumerate(width_rows, start=2):
+        extra = [cell for cell in record[header_width:] if cell.strip()]
+        if extra:
+            notes.append(Problem(file, number, None, ",".join(extra),
+                                 f"has {len(record)} cells but the header has {header_width}: a value with a comma "
+                                 "may lack its quotes, shifting the columns after it"))  # fmt: skip
+    padded = [r + [""] * (width - len(r)) for r in records]
+    return pd.DataFrame(padded, dtype=object), notes
 
 
 def _read_xlsx(path: Path, file: str) -> RawTable | Problem:
@@ -91,23 +126,137 @@ def _read_xlsx(path: Path, file: str) -> RawTable | Problem:
     workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
         sheet = workbook.worksheets[0]
-        records = sheet.iter_rows(values_only=True)
+        flagged = _untrusted_cells(path, getattr(sheet, "_worksheet_path", None))
+        sheet.reset_dimensions()  # a stale <dimension> record would cut rows or columns off silently
+        records = sheet.iter_rows(min_row=1, min_col=1, values_only=True)
         header = next(records, None)
-        if header is None or all(cell is None for cell in header):
+        header_flags = {c: rule for (r, c), rule in flagged.items() if r == 1}
+        if header is None or (all(cell is None for cell in header) and not header_flags):
             return Problem(file, None, None, None, "the first sheet is empty: expected a header row in row 1")
-        width = len(header)
+        flagged_rows = {r for r, _ in flagged}
         rows, cells = [], []
         for number, record in enumerate(records, start=2):
-            record = tuple(record[:width]) + (None,) * (width - len(record))
-            if all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in record):
+            blank = all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in record)
+            if blank and number not in flagged_rows:
                 continue
             rows.append(number)
             cells.append(record)
     finally:
         workbook.close()
-    names = tuple("" if h is None else str(h) for h in header)
+    width = max([len(header), *(len(record) for record in cells)])  # cells right of the header: unnamed, ignored
+    cells = [tuple(record) + (None,) * (width - len(record)) for record in cells]
+    names = tuple("" if h is None else str(h) for h in header) + ("",) * (width - len(header))
+    by_rule: dict[str, list[str]] = {}  # one problem per rule: a merged title row is one range, not ten cells
+    for column, rule in sorted(header_flags.items()):
+        by_rule.setdefault(rule, []).append(_column_letter(column))
+    notes = tuple(Problem(file, 1, ", ".join(letters) if len(letters) <= 3 else f"{letters[0]}…{letters[-1]}", None,
+                          f"header cell: {rule}") for rule, letters in by_rule.items())  # fmt: skip
     frame = pd.DataFrame.from_records(cells, columns=range(width)) if cells else pd.DataFrame(columns=range(width))
-    return RawTable(file, frame.astype(object), np.asarray(rows, dtype=np.int64), names)
+    cell_rules = {(r, c): rule for (r, c), rule in flagged.items() if r > 1 and c < width}
+    return RawTable(file, frame.astype(object), np.asarray(rows, dtype=np.int64), names, notes, cell_rules)
+
+
+#: a formula cell with no saved result: openpyxl (and the planner) never evaluates formulas
+FORMULA_WITHOUT_VALUE = "formula without a value; save the file in Excel or paste values"
+_CELL_REF = re.compile(r"([A-Z]+)([0-9]+)")
+_SHEET_HINT = re.compile(rb"<(?:\w+:)?(?:f[\s>/]|mergeCell[\s>/])|\st=\"e\"")
+#: merged ranges are expanded only this far: no table of the contract is wider, and a sheet with
+#: more merged cells than that is reported by its first ones (a hostile range must not exhaust memory)
+_MERGE_COLUMNS = 256
+_MERGE_CELLS = 100_000
+
+
+def _untrusted_cells(path: Path, member: str | None) -> dict[tuple[int, int], str]:
+    """{(sheet row, 0-based column): rule} for cells whose value a reader cannot take as shown.
+
+    - A formula cell carries the value Excel computed when it last saved the file; one written by
+      a script, or never opened in Excel, has none and would read as a blank.
+    - An error value (#DIV/0!, #N/A …) is a formula that failed.
+    - Merged cells show one value over the whole range, but only the first cell holds it; the
+      others would read as blanks (and a blank optional cell takes its default).
+    Formulas are never evaluated: each of these is reported instead of guessed.
+    """
+    if not member:
+        return {}
+    with zipfile.ZipFile(path) as archive:
+        name = member.lstrip("/")
+        if name not in archive.namelist():
+            return {}
+        with archive.open(name) as source:  # most sheets have neither: one fast pass to skip the parse
+            tail, hinted = b"", False
+            for chunk in iter(lambda: source.read(1 << 20), b""):
+                if _SHEET_HINT.search(tail + chunk):
+                    hinted = True
+                    break
+                tail = chunk[-16:]
+        if not hinted:
+            return {}
+        flagged: dict[tuple[int, int], str] = {}
+        merges: list[str] = []
+        row_number, column, sheet_data = 0, 0, None
+        with archive.open(name) as source:
+            for event, element in ET.iterparse(source, events=("start", "end")):
+                tag = element.tag.rsplit("}", 1)[-1]
+                if event == "start":
+                    if tag == "sheetData":
+                        sheet_data = element
+                    elif tag == "row":
+                        row_number = int(element.get("r") or row_number + 1)
+                        column = 0
+                    continue
+                if tag == "c":
+                    reference = _CELL_REF.fullmatch(element.get("r") or "")
+                    column = _column_index(reference.group(1)) if reference else column + 1
+                    children = {child.tag.rsplit("}", 1)[-1]: child for child in element}
+                    saved = children.get("v")
+                    has_value = saved is not None and (bool((saved.text or "").strip()) or element.get("t") == "str")
+                    if element.get("t") == "e":
+                        shown = (saved.text or "").strip() if saved is not None else ""
+                        flagged[(row_number, column - 1)] = (f"an Excel error value {shown} (a formula failed); "
+                                                             "correct the cell and save again")
+                    elif "f" in children and not has_value:
+                        flagged[(row_number, column - 1)] = FORMULA_WITHOUT_VALUE
+                    element.clear()
+                elif tag == "row" and sheet_data is not None:
+                    sheet_data.clear()  # rows already read: keep memory flat on a large sheet
+                elif tag == "mergeCell" and element.get("ref"):
+                    merges.append(element.get("ref"))
+    for ref in merges:
+        _flag_merged(ref, row_number, flagged)
+    return flagged
+
+
+def _flag_merged(ref: str, last_row: int, flagged: dict[tuple[int, int], str]) -> None:
+    """Every cell of merged range ``ref`` but its first, up to the sheet's last row."""
+    corners = [_CELL_REF.fullmatch(part.strip().upper()) for part in ref.split(":")]
+    if len(corners) != 2 or not all(corners):
+        return
+    (c1, r1), (c2, r2) = ((_column_index(m.group(1)), int(m.group(2))) for m in corners)
+    rule = (f"part of merged cells {ref}: only its first cell holds the value; "
+            "unmerge the cells and fill in every row")  # fmt: skip
+    for row in range(min(r1, r2), min(max(r1, r2), last_row) + 1):
+        for column in range(min(c1, c2), min(max(c1, c2), _MERGE_COLUMNS) + 1):
+            if len(flagged) >= _MERGE_CELLS:
+                return
+            if (row, column) != (min(r1, r2), min(c1, c2)):
+                flagged.setdefault((row, column - 1), rule)
+
+
+def _column_index(letters: str) -> int:
+    """'A' → 1, 'AB' → 28."""
+    index = 0
+    for letter in letters:
+        index = index * 26 + ord(letter) - ord("A") + 1
+    return index
+
+
+def _column_letter(position: int) -> str:
+    """0 → 'A', 27 → 'AB' (0-based column position)."""
+    letters, number = "", position + 1
+    while number:
+        number, remainder = divmod(number - 1, 26)
+        letters = chr(ord("A") + remainder) + letters
+    return letters
 
 
 def _read_parquet(path: Path, file: str) -> RawTable:
@@ -145,11 +294,26 @@ def match_headers(raw: RawTable, table: Table) -> tuple[dict[str, int], list[Pro
                                     f"a second header for column {name} (first: {raw.headers[found[name]]!r})"))
         else:
             found[name] = position
-    for column in table.columns:
-        if column.required and column.name not in found:
-            also = f" (or {' / '.join(column.aliases)})" if column.aliases else ""
-            problems.append(Problem(raw.file, 1, column.name, None, f"required column{also} is missing"))
+    missing = [c for c in table.columns if c.required and c.name not in found]
+    for column in missing:
+        also = f" (or {' / '.join(column.aliases)})" if column.aliases else ""
+        problems.append(Problem(raw.file, 1, column.name, None, f"required column{also} is missing"))
+    if missing:
+        problems += _header_further_down(raw, accepted, missing)
     return found, problems
+
+
+def _header_further_down(raw: RawTable, accepted: dict[str, str], missing: list[Column]) -> list[Problem]:
+    """A title or a blank line above the header (common in exported reports): name the real header row."""
+    wanted = {c.name for c in missing}
+    for position in range(min(len(raw.frame), 10)):
+        named = {accepted.get(_header_key(cell)) for cell in raw.frame.iloc[position].tolist() if cell is not None}
+        if wanted <= named:
+            row = int(raw.rows[position])
+            return [Problem(raw.file, row, None, None,
+                            f"this row looks like the header: the header must be row 1; "
+                            f"delete the {row - 1} row(s) above it (titles, notes, blank lines)")]  # fmt: skip
+    return []
 
 
 # ---------------------------------------------------------------- cells → text
@@ -205,6 +369,7 @@ def coerce_table(raw: RawTable, table: Table) -> tuple[pd.DataFrame, list[Proble
     found, problems = match_headers(raw, table)
     problems = list(raw.notes) + problems
     index = pd.Index(raw.rows, name="row")
+    row_position = {int(row): position for position, row in enumerate(raw.rows)} if raw.cell_rules else {}
     out = {}
     for column in table.columns:
         if column.name not in found:
@@ -213,6 +378,9 @@ def coerce_table(raw: RawTable, table: Table) -> tuple[pd.DataFrame, list[Proble
         cells = raw.frame[found[column.name]].reset_index(drop=True)
         cells.index = index
         checked = _coerce_column(cells, column, raw.file, problems)
+        for (row, position), rule in raw.cell_rules.items():
+            if position == found[column.name] and row in row_position:
+                checked.broken[row_position[row]] = rule
         out[column.name] = checked.values
         for position, rule in checked.broken.items():
             problems.append(Problem(raw.file, int(raw.rows[position]), column.name,

@@ -387,3 +387,100 @@ def test_timezone_aware_parquet_dates(dataset_dir):
         dataset_dir / "leave.parquet")  # fmt: skip
     data = load_dataset(dataset_dir)
     assert data.leave.iloc[0]["start"] == pd.Timestamp("2026-02-16")
+
+
+def rewrite_sheet(path: Path, change) -> None:
+    """Apply ``change`` (bytes → bytes) to the first sheet's XML, as another program might have saved it."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as source:
+        members = {name: source.read(name) for name in source.namelist()}
+    members["xl/worksheets/sheet1.xml"] = change(members["xl/worksheets/sheet1.xml"])
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for name, data in members.items():
+            target.writestr(name, data)
+
+
+def test_formula_without_a_value_is_an_error(dataset_dir, tables):
+    """A formula cell with no saved value (a script wrote it, Excel never saved it) is an error, not a blank."""
+    (dataset_dir / "inspectors.csv").unlink()
+    rows = [list(r) for r in tables["inspectors"]]
+    rows[2][5] = "=7+1"  # hours_per_day of SJ002, an optional column: a blank would silently be 7
+    write_xlsx(dataset_dir / "inspectors.xlsx", rows)
+    (error,) = load_errors(dataset_dir)
+    assert (error.row, error.column) == (3, "hours_per_day")
+    assert error.rule == "formula without a value; save the file in Excel or paste values"
+
+
+def test_formula_with_a_saved_value_reads_that_value(dataset_dir, tables):
+    """A formula Excel saved carries its value: that value is read; the formula is never evaluated."""
+    (dataset_dir / "inspectors.csv").unlink()
+    rows = [list(r) for r in tables["inspectors"]]
+    rows[2][5] = "=7+1"
+    write_xlsx(dataset_dir / "inspectors.xlsx", rows)
+    rewrite_sheet(dataset_dir / "inspectors.xlsx", lambda xml: xml.replace(b"<f>7+1</f><v />", b"<f>7+1</f><v>6.5</v>"))
+    assert load_dataset(dataset_dir).inspectors.loc[3, "hours_per_day"] == 6.5
+
+
+def test_excel_error_value_is_an_error(dataset_dir, tables):
+    """A cell holding an Excel error (#N/A: a lookup that failed) is reported, not read as the text '#N/A'."""
+    (dataset_dir / "departments.csv").unlink()
+    write_xlsx(dataset_dir / "departments.xlsx", [["dept_id", "name"], ["SJ", "=VLOOKUP(1,A1:A2,2)"], ["XF", "消防"]])
+    rewrite_sheet(dataset_dir / "departments.xlsx", lambda xml: xml.replace(
+        b'<c r="B2"><f>VLOOKUP(1,A1:A2,2)</f><v /></c>', b'<c r="B2" t="e"><f>VLOOKUP(1,A1:A2,2)</f><v>#N/A</v></c>'))
+    (error,) = load_errors(dataset_dir)
+    assert (error.row, error.column, error.value) == (2, "name", "#N/A") and "Excel error value" in error.rule
+
+
+def test_merged_cells_are_an_error(dataset_dir, tables):
+    """Merged cells show one value over several rows but hold it once: the covered cells are reported."""
+    (dataset_dir / "enterprises.csv").unlink()
+    rows = [list(r) for r in tables["enterprises"]]
+    for row in rows[1:]:
+        row[3], row[4] = float(row[3]), float(row[4])
+    rows[1][7], rows[2][7], rows[3][7] = "是", None, None  # positive_list "是" merged over three rows
+    workbook = openpyxl.Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    workbook.active.merge_cells("H2:H4")
+    workbook.save(dataset_dir / "enterprises.xlsx")
+    errors = load_errors(dataset_dir)
+    assert [(e.row, e.column) for e in errors] == [(3, "positive_list"), (4, "positive_list")]
+    assert all("merged cells H2:H4" in e.rule for e in errors)
+
+
+def test_stale_sheet_dimension_reads_every_row(dataset_dir, tables):
+    """A sheet whose <dimension> record is wrong (some exporters write 'A1') is read in full."""
+    (dataset_dir / "departments.csv").unlink()
+    write_xlsx(dataset_dir / "departments.xlsx", tables["departments"])
+    rewrite_sheet(dataset_dir / "departments.xlsx", lambda xml: xml.replace(b'<dimension ref="A1:B3"', b'<dimension ref="A1"'))
+    assert list(load_dataset(dataset_dir).departments["name"]) == ["示范县市场监督管理局", "示范县消防救援大队"]
+
+
+@pytest.mark.parametrize("suffix", ["csv", "xlsx"])
+def test_title_rows_above_the_header(dataset_dir, tables, suffix):
+    """A report title above the header is an error that names the row the header is really on."""
+    (dataset_dir / "departments.csv").unlink()
+    rows = [["2026年执法部门名录"], [], *tables["departments"]]
+    if suffix == "csv":
+        write_csv(dataset_dir, "departments", rows)
+    else:
+        write_xlsx(dataset_dir / "departments.xlsx", rows)
+    errors = load_errors(dataset_dir)
+    hint = [e for e in errors if "looks like the header" in e.rule]
+    assert len(hint) == 1 and hint[0].row == 3 and "delete the 2 row(s) above it" in hint[0].rule
+
+
+def test_csv_row_with_an_unquoted_comma(dataset_dir, tables):
+    """A row with more cells than the header (a value with an unquoted comma) is an error on that row."""
+    path = dataset_dir / "departments.csv"
+    path.write_text("dept_id,name\nSJ,示范县市场监督管理局\nXF,消防,救援大队\n", encoding="utf-8")
+    (error,) = load_errors(dataset_dir)
+    assert error.row == 3 and "3 cells but the header has 2" in error.rule and error.value == "救援大队"
+
+
+def test_utf16_csv_is_a_clear_error(dataset_dir, tables):
+    """A UTF-16 file (Excel's "Unicode Text") is named as such, with what to do."""
+    write_csv(dataset_dir, "departments", tables["departments"], encoding="utf-16")
+    (error,) = load_errors(dataset_dir)  # and no dangling references to a table that could not be read
+    assert "UTF-16" in error.rule and "CSV UTF-8" in error.rule
