@@ -26,7 +26,10 @@ def write_folder(destination: Path, fill: Callable[[Path], None], replace: bool 
     """Run ``fill(tmp)`` on a fresh temporary folder, then rename it to ``destination``.
 
     Returns where a replaced destination was moved aside (None if there was none). If ``fill``
-    raises, the temporary folder is removed and ``destination`` is untouched.
+    raises, the temporary folder is removed and ``destination`` is untouched. Every file and
+    folder is flushed to disk before the rename, and the rename itself after it, so a crash or a
+    power cut leaves either the old state or the complete new folder, never a mix. A process
+    killed while filling leaves only the hidden ``.<name>.*.partial`` folder, safe to delete.
     """
     destination = Path(destination)
     if destination.exists() and not replace:
@@ -38,22 +41,53 @@ def write_folder(destination: Path, fill: Callable[[Path], None], replace: bool 
     os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; the result is an ordinary folder
     try:
         fill(tmp)
-        for path in tmp.rglob("*"):
-            if path.is_file():
-                _fsync(path)
+        for path in sorted(tmp.rglob("*"), reverse=True):  # files, then the folders holding them
+            _fsync(path)
+        _fsync(tmp)
         moved_aside = None
         if destination.exists():
-            stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-            moved_aside = destination.with_name(f"{destination.name}.replaced-{stamp}")
+            moved_aside = _aside_name(destination)
             os.rename(destination, moved_aside)
-        os.rename(tmp, destination)
+        try:
+            os.rename(tmp, destination)
+        except OSError as error:
+            if moved_aside is not None and not destination.exists():
+                os.rename(moved_aside, destination)  # put the previous folder back where it was
+            if destination.exists() and moved_aside is None:  # another run wrote it meanwhile: keep that one
+                raise OutputExistsError(f"{destination} appeared while this one was written; nothing replaced") from error
+            raise
+        _fsync(destination.parent)
         return moved_aside
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
 
 
+def _aside_name(destination: Path) -> Path:
+    """``<name>.replaced-<timestamp>``, with a counter when that name is taken (two runs in one second)."""
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    candidate = destination.with_name(f"{destination.name}.replaced-{stamp}")
+    counter = 1
+    while candidate.exists():
+        counter += 1
+        candidate = destination.with_name(f"{destination.name}.replaced-{stamp}-{counter}")
+    return candidate
+
+
 def _fsync(path: Path) -> None:
+    """Flush a file's bytes, or a folder's list of names, to the disk."""
+    if path.is_dir():
+        try:
+            descriptor = os.open(path, os.O_RDONLY)
+        except OSError:  # a platform that cannot open folders (Windows): names are flushed with the files
+            return
+        try:
+            os.fsync(descriptor)
+        except OSError:
+            pass  # some file systems refuse fsync on a folder; the files themselves were flushed
+        finally:
+            os.close(descriptor)
+        return
     with open(path, "rb") as handle:
         os.fsync(handle.fileno())
 
