@@ -520,6 +520,29 @@ def sample(
               f"from {draw.draws['plan_id'].nunique():,} plan rows; seed {chosen_seed}")
 
 
+@app.command()
+def verify(
+    plan_dir: Annotated[Path, typer.Argument(metavar="PLAN_DIR", help="A plan folder.", exists=True, file_okay=False)],
+    dataset_dir: Annotated[Path | None, typer.Argument(metavar="[DATASET]", help="The dataset it was made from (default: the recorded one).")] = None,
+) -> None:
+    """Re-check a plan: every file's hash, the inputs' hashes, every hard rule, and the draw; exit 0 if verified, 1 if not.
+
+    Example: planner verify plans/2026 data/sample-county
+    """
+    from planner.verify import verify_plan
+
+    with _reported():
+        result = verify_plan(plan_dir, dataset_dir)
+    for finding in result.findings:
+        colour = "red" if finding.severity == "error" else "yellow"
+        err.print(f"[{colour}]{finding.severity}[/]: {finding}", highlight=False)
+    if result.ok:
+        typer.echo(f"verified: {plan_dir} (checks: {', '.join(result.checked)}; manifest sha256 {result.manifest_sha256})")
+        return
+    err.print(f"[bold red]NOT verified[/]: {len(result.errors)} error(s)")
+    raise typer.Exit(1)
+
+
 @app.command("verify-draw")
 def verify_draw_command(
     plan_dir: Annotated[Path, typer.Argument(metavar="PLAN_DIR", help="A draw or plan folder.", exists=True)],
