@@ -143,7 +143,9 @@ def mutate(data, tables: dict[str, list[list[object]]], merged: dict[str, list[s
         header = [str(h) for h in tables[ref.table][0]]
         if ref.column in header and len(tables[ref.table]) > 1:
             row = data.draw(st.integers(1, len(tables[ref.table]) - 1))
-            tables[ref.table][row][header.index(ref.column)] = data.draw(
+            cells = tables[ref.table][row]
+            cells += [None] * (header.index(ref.column) + 1 - len(cells))  # a row shortened by another corruption
+            cells[header.index(ref.column)] = data.draw(
                 st.sampled_from(["NOPE", "", "SJ;NOPE", "91330481MA2B3C4D8X"]), label="dangling")  # fmt: skip
     elif kind == "drop_column":
         column = data.draw(st.integers(0, len(rows[0]) - 1))

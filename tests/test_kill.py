@@ -93,22 +93,22 @@ def county(tmp_path_factory) -> Path:
 
 
 def test_sigkill_during_solve_and_while_writing(county):
-    """SIGKILL while solving, on creating the temporary folder, while writing report.html and after the
-    manifest: the final name holds nothing (or, killed too late, the complete plan); the earlier plan is intact."""
+    """SIGKILL while solving, as the temporary folder appears, once plan.xlsx is written and once the manifest
+    is: the final name holds nothing (or, after the manifest, possibly the complete plan); the earlier plan is intact."""
     before = folder_hashes(county / "earlier")
-    outs = {moment: county / f"killed-{moment}" for moment in ("solve", "tables", "report", "manifest")}
+    outs = {moment: county / f"killed-{moment}" for moment in ("solve", "tables", "workbook", "manifest")}
     runs = {
         "solve": (start_plan(county, outs["solve"]), lambda: stage_done(outs["solve"], "instance")),
         "tables": (start_plan(county, outs["tables"]), lambda: writing(outs["tables"])),
-        "report": (start_plan(county, outs["report"]), lambda: writing(outs["report"], "report.html")),
+        "workbook": (start_plan(county, outs["workbook"]), lambda: writing(outs["workbook"], "plan.xlsx")),
         "manifest": (start_plan(county, outs["manifest"]), lambda: writing(outs["manifest"], "manifest.json")),
     }
     killed = kill_all_when(runs)
-    assert killed["solve"] and killed["tables"] and killed["report"], killed
+    assert killed["solve"] and killed["tables"] and killed["workbook"], killed
     assert not partial_folders(outs["solve"]), "killed while solving: nothing was being written yet"
-    for moment in ("solve", "tables", "report"):
+    for moment in ("solve", "tables", "workbook"):
         assert not outs[moment].exists(), f"killed at {moment}: a folder appeared under the final name"
-    for moment in ("tables", "report"):
+    for moment in ("tables", "workbook"):  # report.html was still to be built
         assert partial_folders(outs[moment]), "the kill came before the temporary folder was renamed"
     if outs["manifest"].exists():  # the rename won the race with the signal: then it is the whole plan
         assert verify_plan(outs["manifest"]).ok
