@@ -279,12 +279,6 @@ def _print_plan_summary(kpis: dict, out_dir: Path) -> None:
               "unscheduled.parquet (what was not placed and why), the plan tables and manifest.json")
 
 
-class ExportFormat(StrEnum):
-    xlsx = "xlsx"
-    csv = "csv"
-    parquet = "parquet"
-
-
 class SliceBy(StrEnum):
     dept = "dept"
     township = "township"
@@ -294,7 +288,7 @@ class SliceBy(StrEnum):
 def export(
     plan_dir: Annotated[Path, typer.Argument(metavar="PLAN_DIR", help="A plan folder.", exists=True, file_okay=False)],
     out_dir: Annotated[Path, typer.Option("--out", help="Folder to create (never overwritten).")],
-    fmt: Annotated[ExportFormat, typer.Option("--format", help="xlsx (officials), csv or parquet.")] = ExportFormat.xlsx,
+    fmt: Annotated[TableFormat, typer.Option("--format", help="xlsx (officials), csv or parquet.")] = TableFormat.xlsx,
     by: Annotated[SliceBy | None, typer.Option(help="One file per department or per township, each with only its part.")] = None,
     dataset_dir: Annotated[Path | None, typer.Option("--dataset", help="Dataset for names (default: the recorded one).")] = None,
 ) -> None:
