@@ -6,30 +6,48 @@ folder (to a temporary folder, removed afterwards). Peak memory is the process's
 resident set size (``getrusage``), read after each stage, so a stage's figure is the peak so far.
 Quality comes with speed: visits against the contract's lower bound and baseline, and the
 mandatory tasks left out.
+
+The scale suite (issue 6, ``benchmarks/``): generated counties of 1 k, 5 k (the sample county),
+20 k and 100 k enterprises (``SUITE``), each with slack, normal or tight capacity
+(``CAPACITY``), run in a fresh process each (``run_isolated``) so that a run's peak memory is
+its own; ``growth_exponent`` fits time against enterprises on a log-log scale. A province is
+N generated counties (different seeds) planned in parallel by ``planner.engine``
+(``province_parts``, ``run_province``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import math
+import os
 import platform
 import resource
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing import get_context
 from pathlib import Path
 
 from planner.checker import check_plan
-from planner.dataset import load_dataset
 from planner.demo import generate_dataset
 from planner.outputs import write_tables
 from planner.pipeline import make_plan, write_plan
 from planner.scenario import Scenario, load_scenario
-from planner.whatif import apply_staff_scaling
+from planner.whatif import apply_staff_scaling, load_scenario_dataset
 from planner.workdays import work_calendar
 
 #: generated counties, by demo profile: (profile, seed)
-GENERATED = {"tiny": ("tiny", 2026), "county": ("county", 2026), "city": ("city", 2026)}
+GENERATED = {p: (p, 2026) for p in ("tiny", "county", "city", "1k", "20k", "100k")}
+#: the scale suite's sizes, smallest first: 1 k, 5 k (the sample county), 20 k, 100 k enterprises
+SUITE = ("1k", "county", "20k", "100k")
+#: capacity variants of a generated scenario, as scenario keys: ``normal`` is the scenario as
+#: generated (planned_share 0.2: demands use at most about 45 % of the planned hours), ``slack``
+#: plans 2.5 times as many days per inspector, ``tight`` keeps 60 % of the certified inspectors
+CAPACITY: dict[str, dict] = {"normal": {}, "slack": {"planned_share": 0.5}, "tight": {"staff": {"scale": 0.6}}}
 
 
 @dataclass
@@ -83,15 +101,35 @@ def machine() -> dict[str, str | int]:
             "date": dt.date.today().isoformat()}  # fmt: skip
 
 
-def generated_scenario(profile: str, folder: Path) -> Scenario:
+def write_generated(profile: str, folder: Path, seed: int | None = None) -> Path:
+    """A generated dataset written to ``folder`` (Parquet); returns the folder."""
+    name, default_seed = GENERATED[profile]
+    folder.mkdir(parents=True)
+    write_tables(generate_dataset(name, default_seed if seed is None else seed), folder, ".parquet")
+    return folder
+
+
+def write_scenario(path: Path, dataset: Path, name: str, seed: int, capacity: str = "normal") -> Path:
+    """A calendar-year-2026 scenario file for ``dataset`` with one of the ``CAPACITY`` variants."""
+    keys = CAPACITY[capacity]
+    dataset_text = os.path.relpath(dataset, path.parent).replace(os.sep, "/")
+    lines = [f'name = "{name}"', f'dataset = "{dataset_text}"', f"seed = {seed}"]
+    lines += [f"{key} = {value}" for key, value in keys.items() if not isinstance(value, dict)]
+    lines += ["[horizon]", "start = 2026-01-01", "end = 2026-12-31"]
+    for table, values in keys.items():
+        if isinstance(values, dict):
+            lines += [f"[{table}]", *(f"{key} = {value}" for key, value in values.items())]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def generated_scenario(profile: str, folder: Path, capacity: str = "normal") -> Scenario:
     """A generated county written to ``folder/data`` and a calendar-year-2026 scenario file for it."""
-    name, seed = GENERATED[profile]
-    (folder / "data").mkdir(parents=True)
-    write_tables(generate_dataset(name, seed), folder / "data", ".parquet")
-    path = folder / "generated.toml"
-    path.write_text(f'name = "generated {profile} county"\ndataset = "data"\nseed = {seed}\n'
-                    "[horizon]\nstart = 2026-01-01\nend = 2026-12-31\n", encoding="utf-8")  # fmt: skip
-    return load_scenario(path)
+    seed = GENERATED[profile][1]
+    data = write_generated(profile, folder / "data")
+    suffix = "" if capacity == "normal" else f", {capacity} capacity"
+    return load_scenario(write_scenario(folder / "generated.toml", data, f"generated {profile} county{suffix}", seed,
+                                        capacity))  # fmt: skip
 
 
 def run_bench(scenario: Scenario | Path, name: str | None = None) -> BenchResult:
@@ -107,7 +145,7 @@ def run_bench(scenario: Scenario | Path, name: str | None = None) -> BenchResult
 
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
-    dataset = load_dataset(scenario.dataset)
+    dataset = load_scenario_dataset(scenario)  # with the scenario's extra inputs and ratios
     calendar = work_calendar(scenario.horizon.start, scenario.horizon.end, dataset.calendar_overrides())
     lap("load")
     plan = make_plan(dataset, scenario, calendar)
@@ -124,5 +162,114 @@ def run_bench(scenario: Scenario | Path, name: str | None = None) -> BenchResult
     quality = {key: k[key] for key in ("visits", "lower_bound_visits", "baseline_visits", "scheduled", "unscheduled",
                                        "unscheduled_mandatory", "joint_visit_rate", "inspector_hours")}  # fmt: skip
     quality["visits_over_lower_bound"] = round(k["visits"] / k["lower_bound_visits"] - 1, 5) if k["lower_bound_visits"] else 0.0
+    quality["visits_under_baseline"] = round(1 - k["visits"] / k["baseline_visits"], 5) if k["baseline_visits"] else 0.0
     quality["rules_broken"] = len(broken)
     return BenchResult(name or scenario.name, len(dataset.enterprises), k["tasks"], figures, quality, machine())
+
+
+def run_isolated(scenario_path: Path, name: str | None = None) -> BenchResult:
+    """``run_bench`` in a fresh process, so that the peak memory it reports is that run's alone."""
+    with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
+        return pool.submit(run_bench, Path(scenario_path), name).result()
+
+
+def growth_exponent(points: Sequence[tuple[float, float]]) -> float:
+    """The exponent b of seconds ≈ a · size^b, least squares on log-log over (size, seconds) pairs."""
+    if len(points) < 2:
+        raise ValueError("a growth exponent needs two sizes or more")
+    xs = [math.log(size) for size, _ in points]
+    ys = [math.log(seconds) for _, seconds in points]
+    mean_x, mean_y = sum(xs) / len(xs), sum(ys) / len(ys)
+    spread = sum((x - mean_x) ** 2 for x in xs)
+    return round(sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys)) / spread, 3)
+
+
+# --------------------------------------------------------------------------------------------
+# A province: independent counties planned in parallel (planner.engine)
+# --------------------------------------------------------------------------------------------
+
+
+def province_parts(n_counties: int, folder: Path, *, profile: str = "county", first_seed: int = 2026,
+                   capacity: str = "normal", executor: Executor | None = None) -> list:  # fmt: skip
+    """N generated counties (seeds first_seed, first_seed + 1, …; the first is the sample county
+    when first_seed is 2026), each in ``folder/county-NN`` with its scenario; generated on
+    ``executor`` when given, and a county whose data folder exists is reused as it is. Returns
+    the ``planner.engine.Part`` of each, in order."""
+    from planner.engine import Part
+
+    seeds = [first_seed + i for i in range(n_counties)]
+    folders = [folder / f"county-{i + 1:02d}" for i in range(n_counties)]
+    missing = [(sub, seed) for sub, seed in zip(folders, seeds) if not (sub / "data").exists()]
+    if executor is None:
+        for sub, seed in missing:
+            write_generated(profile, sub / "data", seed)
+    else:
+        for future in [executor.submit(write_generated, profile, sub / "data", seed) for sub, seed in missing]:
+            future.result()
+    return [Part(sub.name, write_scenario(sub / "scenario.toml", sub / "data", f"generated {profile} {sub.name}", seed,
+                                          capacity), (sub / "data").resolve())  # fmt: skip
+            for sub, seed in zip(folders, seeds)]
+
+
+@dataclass
+class ProvinceResult:
+    """What one province run measured: the wall time of the whole, the sum of the parts' own
+    seconds (what one process would need), the province's totals and every part's summary."""
+
+    engine: str
+    workers: int
+    counties: int
+    wall_seconds: float  # planning only; generate_seconds is the generation (or reuse) before it
+    part_seconds: float
+    totals: dict[str, int]
+    worker_peak_mb: float
+    driver_peak_mb: float
+    parts: list[dict]
+    machine: dict[str, str | int] = field(default_factory=dict)
+    generate_seconds: float = 0.0
+
+    def as_dict(self) -> dict:
+        return vars(self) | {"speedup": round(self.part_seconds / self.wall_seconds, 2) if self.wall_seconds else 0.0}
+
+
+def run_province(parts: Sequence, executor: Executor | None, engine: str, workers: int,
+                 progress: Callable | None = None) -> tuple[ProvinceResult, list]:  # fmt: skip
+    """Plan every part on ``executor`` (None: one by one here), without keeping the tables;
+    returns the figures and the ``planner.engine.PartResult`` list (digests included)."""
+    from planner.engine import plan_province
+
+    clock = time.perf_counter()
+    results = plan_province(parts, executor, keep_tables=False, progress=progress)
+    wall = round(time.perf_counter() - clock, 3)
+    totals = {key: sum(int(r.kpis.get(key, 0)) for r in results)
+              for key in ("tasks", "scheduled", "unscheduled", "unscheduled_mandatory", "visits", "lower_bound_visits",
+                          "baseline_visits")}  # fmt: skip
+    totals["enterprises"] = sum(r.enterprises for r in results)
+    totals["rules_broken"] = sum(len(r.rules_broken) for r in results)
+    totals["failed_parts"] = sum(r.error is not None for r in results)
+    return ProvinceResult(engine, workers, len(parts), wall, round(sum(r.seconds for r in results), 3), totals,
+                          max((r.peak_mb for r in results), default=0.0), peak_rss_mb(),
+                          [r.summary() for r in results], machine()), results  # fmt: skip
+
+
+def bench_province(n_counties: int, *, engine: str = "local", address: str | None = None, workers: int | None = None,
+                   work: Path | None = None, profile: str = "county", capacity: str = "normal",
+                   progress: Callable | None = None) -> tuple[ProvinceResult, list]:  # fmt: skip
+    """Generate (or reuse, in ``work``) N counties and plan them on ``engine``: ``local`` (a
+    process pool of ``workers``, default the cores), ``dask`` (the scheduler at ``address``, or
+    a LocalCluster of ``workers``) or ``serial`` (one by one in this process). ``progress``
+    hears each county's ``PartResult``. Returns the figures and the results (no tables)."""
+    from planner.engine import ENGINES, open_executor
+
+    if engine not in (*ENGINES, "serial"):
+        raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join((*ENGINES, 'serial'))}")
+    with contextlib.ExitStack() as stack:
+        folder = work or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="planner-province-")))
+        executor = None if engine == "serial" else stack.enter_context(open_executor(engine, address, workers))
+        clock = time.perf_counter()
+        parts = province_parts(n_counties, folder, profile=profile, capacity=capacity, executor=executor)
+        generated = round(time.perf_counter() - clock, 3)
+        n_workers = 1 if executor is None else workers or os.cpu_count() or 1
+        figures, results = run_province(parts, executor, engine, n_workers, progress)
+    figures.generate_seconds = generated
+    return figures, results

@@ -48,6 +48,9 @@ class Profile(StrEnum):
     tiny = "tiny"
     county = "county"
     city = "city"
+    k1 = "1k"  # the benchmark sizes (planner.demo.PROFILES)
+    k20 = "20k"
+    k100 = "100k"
 
 
 class TableFormat(StrEnum):

@@ -131,6 +131,28 @@ PROFILES: dict[str, DemoProfile] = {
         n_demands=50000, hard_case_share=0.002, n_leave_inspectors=200, n_conflicts=250,
         n_history_visits=7750, n_closed_enterprise_visits=25, tiny_sampling_plan=False,
     ),
+    # The scale benchmark suite (planner.bench, issue 6): the county's shape at 1 k, 20 k and
+    # 100 k enterprises — about 333 enterprises a township, the same density of stations,
+    # inspectors (36 per 1,000 enterprises; 45 for the small one, or its departments' floor of
+    # two inspectors would trim its demands) and demands (2 per enterprise) as the county.
+    "1k": DemoProfile(
+        name="1k", n_townships=3, area_km=18.0, n_industrial_parks=1, n_enterprises=1000,
+        n_collectives=3, dept_ids=ALL_DEPT_IDS, n_inspectors=45, min_inspectors_per_dept=2,
+        n_demands=2000, hard_case_share=0.002, n_leave_inspectors=8, n_conflicts=10,
+        n_history_visits=310, n_closed_enterprise_visits=1, tiny_sampling_plan=False,
+    ),
+    "20k": DemoProfile(
+        name="20k", n_townships=60, area_km=80.0, n_industrial_parks=12, n_enterprises=20000,
+        n_collectives=60, dept_ids=ALL_DEPT_IDS, n_inspectors=720, min_inspectors_per_dept=10,
+        n_demands=40000, hard_case_share=0.002, n_leave_inspectors=160, n_conflicts=200,
+        n_history_visits=6200, n_closed_enterprise_visits=20, tiny_sampling_plan=False,
+    ),
+    "100k": DemoProfile(
+        name="100k", n_townships=300, area_km=180.0, n_industrial_parks=60, n_enterprises=100000,
+        n_collectives=300, dept_ids=ALL_DEPT_IDS, n_inspectors=3600, min_inspectors_per_dept=48,
+        n_demands=200000, hard_case_share=0.002, n_leave_inspectors=800, n_conflicts=1000,
+        n_history_visits=31000, n_closed_enterprise_visits=100, tiny_sampling_plan=False,
+    ),
 }  # fmt: skip
 
 # --------------------------------------------------------------------------------------------
@@ -1302,7 +1324,9 @@ class _Inspector:
 def _build_inspectors(profile: DemoProfile, staff: dict[str, int], rng: np.random.Generator) -> list[_Inspector]:
     inspectors: list[_Inspector] = []
     names_taken: set[str] = set()
-    cert_serials = np.sort(rng.choice(np.arange(100, 3000), size=profile.n_inspectors, replace=False))
+    # Serials 100–2999 (unchanged for every profile up to 2,900 inspectors); a larger roster gets more.
+    serials = np.arange(100, max(3000, 100 + 2 * profile.n_inspectors))
+    cert_serials = np.sort(rng.choice(serials, size=profile.n_inspectors, replace=False))
     cert_order = rng.permutation(profile.n_inspectors)
     position = 0
     for dept_id in profile.dept_ids:

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
+from planner.bench import CAPACITY, GENERATED, SUITE, growth_exponent, province_parts, write_scenario
 from planner.cli import app
+from planner.demo import PROFILES
+from planner.scenario import load_scenario
 
 
 def test_bench_reports_every_stage_and_quality():
@@ -20,3 +24,38 @@ def test_bench_reports_every_stage_and_quality():
     quality = figures["quality"]
     assert quality["rules_broken"] == 0 and quality["visits"] >= quality["lower_bound_visits"] > 0
     assert figures["machine"]["cpus"] >= 1
+
+
+def test_capacity_variants_are_valid_scenarios(tmp_path):
+    """Slack raises planned_share, tight keeps 60 % of the staff, normal is the scenario as generated."""
+    (tmp_path / "data").mkdir()
+    written = {c: write_scenario(tmp_path / f"{c}.toml", tmp_path / "data", f"x {c}", 7, c) for c in CAPACITY}
+    loaded = {c: load_scenario(path) for c, path in written.items()}
+    assert loaded["normal"].planned_share == 0.2 and loaded["normal"].staff.scale == 1.0
+    assert loaded["slack"].planned_share == 0.5 and loaded["tight"].staff.scale == 0.6
+    assert all(s.dataset == tmp_path / "data" and s.seed == 7 for s in loaded.values())
+
+
+def test_growth_exponent_fits_a_power_law():
+    """Seconds = a · n^b gives back b, whatever a; one size alone is an error."""
+    assert growth_exponent([(1_000, 2.0), (5_000, 10.0), (20_000, 40.0)]) == 1.0
+    assert growth_exponent([(10, 3.0), (100, 300.0)]) == 2.0
+    with pytest.raises(ValueError):
+        growth_exponent([(10, 1.0)])
+
+
+def test_suite_profiles_scale_the_county():
+    """The suite's profiles grow from 1 k to 100 k enterprises; the county keeps its sizes."""
+    assert [PROFILES[p].n_enterprises for p in SUITE] == [1_000, 5_000, 20_000, 100_000]
+    assert set(SUITE) <= set(GENERATED) and PROFILES["county"].n_demands == 10_000
+
+
+def test_province_parts_are_generated_once_and_reused(tmp_path):
+    """N counties get seeds first_seed, first_seed + 1, …; a second call reuses their data."""
+    parts = province_parts(2, tmp_path, profile="tiny", first_seed=11)
+    stamp = (tmp_path / "county-02" / "data" / "enterprises.parquet").stat().st_mtime_ns
+    again = province_parts(2, tmp_path, profile="tiny", first_seed=11, capacity="tight")
+    assert [p.name for p in again] == ["county-01", "county-02"] == [p.name for p in parts]
+    assert (tmp_path / "county-02" / "data" / "enterprises.parquet").stat().st_mtime_ns == stamp
+    assert [load_scenario(p.scenario).seed for p in again] == [11, 12]
+    assert load_scenario(again[0].scenario).staff.scale == 0.6

@@ -95,8 +95,8 @@ def _workdays_2026() -> int:
 
 
 def test_profiles_are_frozen_size_records():
-    """PROFILES offers tiny, county and city, each an immutable DemoProfile."""
-    assert list(PROFILES) == ["tiny", "county", "city"]
+    """PROFILES offers tiny, county and city (then the benchmark sizes), each an immutable DemoProfile."""
+    assert list(PROFILES)[:3] == ["tiny", "county", "city"]
     with pytest.raises(dataclasses.FrozenInstanceError):
         PROFILES["tiny"].n_enterprises = 1  # type: ignore[misc]
 
