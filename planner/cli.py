@@ -87,6 +87,15 @@ def _reported() -> Iterator[None]:
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
+def _scenario_inputs(scenario_file: Path):
+    """The scenario, its dataset with the scenario's extra inputs, and the horizon's working days."""
+    scenario = load_scenario(scenario_file)
+    dataset = load_scenario_dataset(scenario)
+    calendar = work_calendar(scenario.horizon.start, scenario.horizon.end, dataset.calendar_overrides(),
+                             where=str(scenario_file))  # fmt: skip
+    return scenario, dataset, calendar
+
+
 def _print_problems(problems: tuple[Problem, ...] | list[Problem]) -> None:
     for line in format_report(problems):
         style = "bold" if not line.startswith(" ") else ("red" if "error:" in line[:10] else "yellow")
@@ -216,10 +225,7 @@ def plan(
 
     started = dt.datetime.now().astimezone()
     with _reported():
-        scenario = load_scenario(scenario_file)
-        dataset = load_scenario_dataset(scenario)
-        calendar = work_calendar(scenario.horizon.start, scenario.horizon.end, dataset.calendar_overrides(),
-                                 where=str(scenario_file))  # fmt: skip
+        scenario, dataset, calendar = _scenario_inputs(scenario_file)
         if out_dir.exists() and not force:
             raise OutputExistsError(f"{out_dir} already exists; choose another --out or pass --force")
         warnings = [*dataset.warnings, *horizon_warnings(dataset, calendar.start, calendar.end)]
@@ -372,10 +378,7 @@ def reoptimize(
 
     started = dt.datetime.now().astimezone()
     with _reported():
-        scenario = load_scenario(scenario_file)
-        dataset = load_scenario_dataset(scenario)
-        calendar = work_calendar(scenario.horizon.start, scenario.horizon.end, dataset.calendar_overrides(),
-                                 where=str(scenario_file))  # fmt: skip
+        scenario, dataset, calendar = _scenario_inputs(scenario_file)
         if out_dir.exists():
             raise OutputExistsError(f"{out_dir} already exists; choose another --out")
         prior = read_plan_folder(previous)
