@@ -373,7 +373,7 @@ def reoptimize(
     from planner.export import read_plan_folder
     from planner.outputs import sha256_file
     from planner.pipeline import write_plan
-    from planner.reoptimize import load_actuals
+    from planner.reoptimize import ACTUALS_FOLDER, load_actuals
     from planner.reoptimize import reoptimize as replan
 
     started = dt.datetime.now().astimezone()
@@ -394,7 +394,8 @@ def reoptimize(
                   "as_of": as_of.date().isoformat(), "freeze_days": freeze_days,
                   "actuals": {str(p): sha256_file(p) for p in sorted(actuals.files.values())}}  # fmt: skip
         write_plan(result.plan, out_dir, result.dataset, scenario, started, parent=parent,
-                   extra_tables={"changes": result.changes}, record=prior.draw_record)  # fmt: skip
+                   extra_tables={"changes": result.changes}, record=prior.draw_record,
+                   attachments={f"{ACTUALS_FOLDER}/{p.name}": p for p in actuals.files.values()})  # fmt: skip
     if not quiet:
         _print_plan_summary(result.plan.kpis, out_dir)
         err.print(_rich(result.summary, "Changes per department (tasks)"))

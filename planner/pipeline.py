@@ -11,6 +11,7 @@ import base64
 import datetime as dt
 import hashlib
 import json
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -171,10 +172,12 @@ def compute_kpis(tables: PlanTables, instance: Instance) -> dict:
 
 def write_plan(plan: Plan, out_dir: Path, dataset: Dataset, scenario: Scenario, started: dt.datetime,
                replace: bool = False, *, parent: dict | None = None, extra_tables: dict[str, pd.DataFrame] | None = None,
-               record: dict | None = None) -> Path | None:  # fmt: skip
+               record: dict | None = None, attachments: dict[str, Path] | None = None) -> Path | None:  # fmt: skip
     """The plan folder, atomically: tables, kpis.json, draw.json, plan.xlsx, report.html and
     manifest.json with every hash. A re-optimisation passes its ``parent`` (the previous plan and
-    the as-of date), its ``extra_tables`` (changes) and the previous draw's ``record``."""
+    the as-of date), its ``extra_tables`` (changes), the previous draw's ``record`` and the
+    actuals it applied as ``attachments`` (relative name → file, copied byte for byte so that
+    ``planner verify`` can re-check the plan against them)."""
     from planner.audit import DRAW_RECORD, draw_record
     from planner.report import write_report
     from planner.workbook import Names, write_workbook
@@ -182,6 +185,9 @@ def write_plan(plan: Plan, out_dir: Path, dataset: Dataset, scenario: Scenario, 
     frames = {name: getattr(plan.tables, name) for name in TABLES if name != "draws"} | {"draws": plan.draw.draws}
 
     def fill(folder: Path) -> None:
+        for name, source in (attachments or {}).items():
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, folder / name)
         for name, frame in (frames | (extra_tables or {})).items():
             write_table(frame, folder / f"{name}.parquet")
         (folder / "kpis.json").write_text(json.dumps(plan.kpis, ensure_ascii=False, indent=2), encoding="utf-8")
@@ -195,7 +201,7 @@ def write_plan(plan: Plan, out_dir: Path, dataset: Dataset, scenario: Scenario, 
                      title=scenario.name)  # fmt: skip
         manifest = {
             "inputs": {str(p): sha256_file(p) for p in sorted(dataset.files.values())} | {str(scenario.source): sha256_file(scenario.source)},
-            "outputs": {p.name: sha256_file(p) for p in sorted(folder.iterdir())},
+            "outputs": {p.relative_to(folder).as_posix(): sha256_file(p) for p in sorted(folder.rglob("*")) if p.is_file()},
             "scenario": scenario.model_dump(mode="json"),
             "seed": scenario.seed,
             "versions": {"planner": __version__, **{n: version(n) for n in ("ortools", "pandas", "pyarrow", "numpy")}},

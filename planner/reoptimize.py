@@ -49,6 +49,7 @@ from planner.tables import coerce_table, read_raw
 from planner.whatif import apply_staff_scaling
 from planner.workdays import WorkCalendar
 
+ACTUALS_FOLDER = "actuals"  # in a re-optimised plan folder: the actuals it applied, as they were read
 FREEZE_DAYS = 14  # the notice period: visits this close keep date and crew unless impossible
 FIXED_GROUP_IDS = 10**7  # kept visits' group ids start here, far above the merge's
 CHANGE_COLUMNS = ["task_id", "dept_id", "uscc", "kind", "change", "old_date", "old_crew_id", "old_visit_code",
@@ -144,17 +145,12 @@ def reoptimize(dataset: Dataset, scenario: Scenario, calendar: WorkCalendar, pre
     """Re-plan ``previous`` (a ``planner.export.PlanFolder``) from ``as_of`` with the actuals (module doc)."""
     say = progress or (lambda line: None)
     prev = previous.tables
-    facts = apply_staff_scaling(apply_actuals(dataset, actuals, as_of), scenario)
-    random_tasks = prev["tasks"][prev["tasks"]["kind"] == "random"]
-    instance = build_instance(facts, random_tasks, scenario, calendar)
+    facts, instance, records, planned, (status, reasons, done_elsewhere) = _state_at(
+        dataset, scenario, calendar, prev, actuals, as_of)
     workdays = instance.workdays
     day_of = {d: i for i, d in enumerate(workdays)}
     start = int(np.searchsorted(np.array(workdays), as_of))  # first working day on or after as_of
     freeze_end = as_of + dt.timedelta(days=freeze_days)
-    records = {t["task_id"]: t for t in instance.tasks.to_dict("records")}
-
-    planned = _previous_placement(prev)
-    status, reasons, done_elsewhere = _outcomes(actuals, records, planned, as_of)
     roster = Roster.from_dataset(facts, len(calendar), scenario.planned_share)
     kept, members, released = _kept_crews(prev, planned, status, reasons, roster, facts, scenario, day_of, as_of,
                                           records)  # fmt: skip
@@ -180,10 +176,10 @@ def reoptimize(dataset: Dataset, scenario: Scenario, calendar: WorkCalendar, pre
                                fixed_members=members)  # fmt: skip
     placed_ids = {t["task_id"] for c in schedule.crews for g in c.groups for t in g.tasks}
     reasons = {k: v for k, v in (reasons | capped_out).items() if k not in placed_ids}
-    draw = Draw(scenario.seed, prev["draws"], random_tasks, pd.DataFrame(), ())
+    draw = Draw(scenario.seed, prev["draws"], prev["tasks"][prev["tasks"]["kind"] == "random"], pd.DataFrame(), ())
     tables = plan_tables(instance, schedule, reasons, draw, facts, scenario)
     tables = dataclasses.replace(tables, unscheduled=tables.unscheduled[~tables.unscheduled["task_id"].isin(placed_ids)])
-    checked = dataclasses.replace(facts, history=_history_with(facts.history, [], done_elsewhere, workdays))
+    checked = _checked_facts(facts, done_elsewhere, workdays)
     broken = check_plan(tables, checked, scenario, set(calendar.workdays), prev["draws"])
     changes = _changes(prev, planned, tables, status, reasons, as_of)
     summary = _summary(changes)
@@ -201,6 +197,31 @@ def reoptimize(dataset: Dataset, scenario: Scenario, calendar: WorkCalendar, pre
                  "tasks": {k: int(v) for k, v in changes["change"].value_counts().sort_index().items()},
              }}  # fmt: skip
     return Reoptimized(Plan(tables, draw, kpis, {}), checked, changes, summary, broken)
+
+
+def _state_at(dataset: Dataset, scenario: Scenario, calendar: WorkCalendar, prev: dict[str, pd.DataFrame],
+              actuals: Actuals, as_of: dt.date):  # fmt: skip
+    """The facts at ``as_of`` (actuals applied, staff scaled), the instance of every task, its
+    records, the previous placement and each task's outcome."""
+    facts = apply_staff_scaling(apply_actuals(dataset, actuals, as_of), scenario)
+    random_tasks = prev["tasks"][prev["tasks"]["kind"] == "random"]
+    instance = build_instance(facts, random_tasks, scenario, calendar)
+    records = {t["task_id"]: t for t in instance.tasks.to_dict("records")}
+    planned = _previous_placement(prev)
+    return facts, instance, records, planned, _outcomes(actuals, records, planned, as_of)
+
+
+def _checked_facts(facts: Dataset, done_elsewhere, workdays) -> Dataset:
+    """The facts a re-optimised plan is checked against: tasks done outside the plan count in the history."""
+    return dataclasses.replace(facts, history=_history_with(facts.history, [], done_elsewhere, workdays))
+
+
+def reoptimised_facts(dataset: Dataset, scenario: Scenario, calendar: WorkCalendar, previous_tables: dict[str, pd.DataFrame],
+                      actuals: Actuals, as_of: dt.date) -> Dataset:  # fmt: skip
+    """What ``planner verify`` re-checks a re-optimised plan against: the same facts ``reoptimize``
+    checked it with, rebuilt from the original dataset, the parent plan and the recorded actuals."""
+    facts, instance, _, _, (_, _, done_elsewhere) = _state_at(dataset, scenario, calendar, previous_tables, actuals, as_of)
+    return _checked_facts(facts, done_elsewhere, instance.workdays)
 
 
 def _previous_placement(prev: dict[str, pd.DataFrame]) -> pd.DataFrame:

@@ -220,9 +220,6 @@ def _check_rules(root: Path, manifest: dict[str, Any], dataset: Dataset) -> list
     from planner.whatif import apply_inputs, apply_staff_scaling
     from planner.workdays import work_calendar
 
-    if manifest.get("parent"):
-        return [Finding("rules", "cannot re-check", "a re-optimised plan: its rules depend on the actuals it was made "
-                                                    "with, which the plan folder does not hold; not re-checked", "warning")]
     try:
         plan = read_plan_folder(root)
     except InputError as error:
@@ -232,8 +229,13 @@ def _check_rules(root: Path, manifest: dict[str, Any], dataset: Dataset) -> list
     except Exception as error:  # any shape the manifest's scenario may have been edited into
         return [Finding("rules", "cannot re-check", f"the manifest's scenario is not a valid scenario: {error}")]
     try:
-        facts = apply_staff_scaling(apply_inputs(dataset, scenario), scenario)  # as `planner plan` checks it
         calendar = work_calendar(scenario.horizon.start, scenario.horizon.end, dataset.calendar_overrides())
+        if manifest.get("parent"):
+            facts = _reoptimised_facts(root, manifest["parent"], apply_inputs(dataset, scenario), scenario, calendar)
+            if isinstance(facts, Finding):
+                return [facts]
+        else:
+            facts = apply_staff_scaling(apply_inputs(dataset, scenario), scenario)  # as `planner plan` checks it
     except InputError as error:
         return [Finding("rules", "cannot re-check", str(p)) for p in error.errors]
     tables = PlanTables(**{name: plan.tables[name] for name in PLAN_TABLES if name != "draws"})
@@ -242,6 +244,33 @@ def _check_rules(root: Path, manifest: dict[str, Any], dataset: Dataset) -> list
     except Exception as error:  # a table edited into a shape the checker cannot even read is broken too
         return [Finding("rules", "cannot re-check", f"the plan tables are not plan tables: {type(error).__name__}: {error}")]
     return [Finding("rules", "hard rule", line) for line in broken]
+
+
+def _reoptimised_facts(root: Path, parent: Any, dataset: Dataset, scenario: Scenario, calendar) -> Dataset | Finding:
+    """The facts ``planner reoptimize`` checked the plan against: the dataset with the actuals the
+    plan folder holds (``actuals/``) applied at the recorded as-of date, over the parent plan."""
+    import datetime as dt
+
+    from planner.reoptimize import ACTUALS_FOLDER, load_actuals, reoptimised_facts
+
+    try:
+        as_of = dt.date.fromisoformat(str(parent["as_of"]))
+        parent_dir = Path(str(parent["plan"]))
+        recorded_sha = str(parent["manifest_sha256"])
+    except (TypeError, KeyError, ValueError):
+        return Finding("rules", "cannot re-check", "the manifest's parent record has no valid plan, manifest_sha256 "
+                                                   "and as_of")  # fmt: skip
+    if not (root / ACTUALS_FOLDER).is_dir():
+        return Finding("rules", "cannot re-check", "a re-optimised plan without its actuals folder (made before plans kept "
+                                                   "them): its rules cannot be re-checked", "warning")  # fmt: skip
+    if not (parent_dir / MANIFEST).is_file():
+        return Finding("rules", "cannot re-check", f"the parent plan {parent_dir} is not there any more; the rules of "
+                                                   "a re-optimised plan are checked over it")  # fmt: skip
+    if sha256_file(parent_dir / MANIFEST) != recorded_sha:
+        return Finding("rules", "cannot re-check", f"the parent plan {parent_dir} has changed since this plan was "
+                                                   "made (its manifest's SHA-256 differs)")  # fmt: skip
+    previous = read_plan_folder(parent_dir)
+    return reoptimised_facts(dataset, scenario, calendar, previous.tables, load_actuals(root / ACTUALS_FOLDER), as_of)
 
 
 # ---------------------------------------------------------------- 4. draws

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -14,7 +15,7 @@ from planner.checker import check_plan
 from planner.cli import app
 from planner.demo import generate_actuals
 from planner.export import read_plan_folder
-from planner.outputs import write_tables
+from planner.outputs import sha256_file, write_tables
 from planner.pipeline import write_plan
 from planner.problems import InputError
 from planner.reoptimize import load_actuals, reoptimize
@@ -125,6 +126,51 @@ def test_reoptimize_command_writes_a_child_plan(county_month, tmp_path):
     assert Path(manifest["parent"]["plan"]) == (folder / "plan").resolve()
     lineage = runner.invoke(app, ["history", str(tmp_path / "feb")])
     assert lineage.exit_code == 0 and "2026-02-02" in lineage.stdout and str(folder / "plan") in lineage.stdout
+    assert sorted(p.name for p in (tmp_path / "feb/actuals").iterdir()) == sorted(
+        p.name for p in (folder / "actuals").iterdir())
+
+
+def test_verify_rechecks_a_reoptimised_plan_against_its_actuals(county_month, tmp_path):
+    """verify re-checks every hard rule of a re-optimised plan over its parent and the actuals it
+    keeps; a visit moved by hand onto a day its inspector is on leave is caught."""
+    from planner.verify import verify_plan
+
+    previous, result, folder, _, scenario = county_month
+    parent = {"plan": str((folder / "plan").resolve()), "as_of": AS_OF.isoformat(), "freeze_days": 14,
+              "manifest_sha256": sha256_file(folder / "plan/manifest.json")}
+    actuals = load_actuals(folder / "actuals")
+    write_plan(result.plan, tmp_path / "feb", result.dataset, scenario, dt.datetime(2026, 2, 2, tzinfo=dt.UTC),
+               parent=parent, extra_tables={"changes": result.changes}, record=previous.draw_record,
+               attachments={f"actuals/{p.name}": p for p in actuals.files.values()})  # fmt: skip
+    verified = verify_plan(tmp_path / "feb", "data/sample-county")
+    assert verified.ok and "rules" in verified.checked, verified.summary()
+
+    # a crew-day put on a day one of its members is newly on leave (the leave comes from the actuals)
+    leave = actuals.leave.iloc[0]
+    day = leave["start"].date()
+    crews = result.plan.tables.crews
+    member = crews[crews["inspector_id"] == leave["inspector_id"]]
+    assert member.empty or not (pd.to_datetime(member["date"]).dt.date == day).any()
+    tampered = tmp_path / "tampered"
+    shutil.copytree(tmp_path / "feb", tampered)
+    frame = pd.read_parquet(tampered / "crews.parquet")
+    some_crew = frame["crew_id"].iloc[0]
+    frame.loc[frame["crew_id"] == some_crew, "inspector_id"] = [leave["inspector_id"]] + list(
+        frame.loc[frame["crew_id"] == some_crew, "inspector_id"].iloc[1:])
+    frame.loc[frame["crew_id"] == some_crew, "date"] = day
+    frame.to_parquet(tampered / "crews.parquet", index=False)
+    found = verify_plan(tampered, "data/sample-county")
+    assert not found.ok
+    assert any(f.check == "rules" and f.subject == "hard rule" for f in found.findings), found.summary()
+
+    # without the parent plan the rules cannot be re-checked, and verify says so
+    moved = tmp_path / "moved"
+    shutil.copytree(tmp_path / "feb", moved)
+    manifest = json.loads((moved / "manifest.json").read_text())
+    manifest["parent"]["plan"] = str(tmp_path / "nowhere")
+    (moved / "manifest.json").write_text(json.dumps(manifest))
+    gone = verify_plan(moved, "data/sample-county")
+    assert any(f.subject == "cannot re-check" and "not there" in f.message for f in gone.findings)
 
 
 def test_a_frozen_visit_moves_only_when_impossible_and_says_why(tmp_path):
