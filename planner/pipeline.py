@@ -183,6 +183,9 @@ def write_plan(plan: Plan, out_dir: Path, dataset: Dataset, scenario: Scenario, 
     from planner.workbook import Names, write_workbook
 
     frames = {name: getattr(plan.tables, name) for name in TABLES if name != "draws"} | {"draws": plan.draw.draws}
+    # the stage timings are facts of the run, not of the plan: only kpis.json (and the manifest's
+    # times) carry them, so every other file is the same bytes for the same inputs and seed
+    stable_kpis = {k: v for k, v in plan.kpis.items() if k != "timings"}
 
     def fill(folder: Path) -> None:
         for name, source in (attachments or {}).items():
@@ -193,9 +196,9 @@ def write_plan(plan: Plan, out_dir: Path, dataset: Dataset, scenario: Scenario, 
         (folder / "kpis.json").write_text(json.dumps(plan.kpis, ensure_ascii=False, indent=2), encoding="utf-8")
         draw = record if record is not None else draw_record(plan.draw, scenario, dataset, None)
         (folder / DRAW_RECORD).write_text(json.dumps(draw, ensure_ascii=False, indent=2), encoding="utf-8")
-        write_workbook(folder / "plan.xlsx", frames, plan.kpis, Names.from_dataset(dataset),
+        write_workbook(folder / "plan.xlsx", frames, stable_kpis, Names.from_dataset(dataset),
                        scenario=scenario.model_dump(mode="json"), draw_record=draw)  # fmt: skip
-        write_report(folder / "report.html", kpis=plan.kpis, visits=plan.tables.visits, routes=plan.tables.routes,
+        write_report(folder / "report.html", kpis=stable_kpis, visits=plan.tables.visits, routes=plan.tables.routes,
                      crews=plan.tables.crews, unscheduled=plan.tables.unscheduled, tasks=plan.tables.tasks,
                      enterprises=dataset.enterprises, townships=dataset.townships, departments=dataset.departments,
                      title=scenario.name)  # fmt: skip

@@ -38,6 +38,34 @@ def plan_folder(tmp_path_factory) -> Path:
     return root / "plan"
 
 
+def test_same_inputs_and_seed_give_the_same_bytes(plan_folder, tmp_path):
+    """A second run writes every file byte for byte the same, except the run's own facts: the stage
+    timings in kpis.json and the manifest's start and finish times (and its hash of kpis.json)."""
+    root = plan_folder.parent
+    scenario = load_scenario(root / "s.toml")
+    dataset = load_dataset(scenario.dataset)
+    calendar = work_calendar(scenario.horizon.start, scenario.horizon.end, dataset.calendar_overrides())
+    write_plan(make_plan(dataset, scenario, calendar), tmp_path / "again", dataset, scenario, dt.datetime.now().astimezone())
+
+    def hashes(folder: Path) -> dict[str, str]:
+        return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()}
+
+    first, second = hashes(plan_folder), hashes(tmp_path / "again")
+    assert first.keys() == second.keys()
+    differ = sorted(name for name in first if first[name] != second[name])
+    assert set(differ) <= {"kpis.json", "manifest.json"}, differ
+
+    def kpis(folder: Path) -> dict:
+        return {k: v for k, v in json.loads((folder / "kpis.json").read_text()).items() if k != "timings"}
+
+    assert kpis(plan_folder) == kpis(tmp_path / "again")
+    manifests = [json.loads((folder / "manifest.json").read_text()) for folder in (plan_folder, tmp_path / "again")]
+    for manifest in manifests:
+        manifest["outputs"].pop("kpis.json")
+        manifest.pop("started"), manifest.pop("finished")
+    assert manifests[0] == manifests[1]
+
+
 @pytest.fixture
 def copy(plan_folder, tmp_path) -> Path:
     """A fresh copy of the plan folder to tamper with (the dataset stays where the plan recorded it)."""
