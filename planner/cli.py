@@ -300,10 +300,12 @@ def export(
     fmt: Annotated[TableFormat, typer.Option("--format", help="xlsx (officials), csv or parquet.")] = TableFormat.xlsx,
     by: Annotated[SliceBy | None, typer.Option(help="One file per department or per township, each with only its part.")] = None,
     dataset_dir: Annotated[Path | None, typer.Option("--dataset", help="Dataset for names (default: the recorded one).")] = None,
+    redact: Annotated[bool, typer.Option("--redact", help="Inspectors' names replaced by their ids, for publication (一公开).")] = False,
 ) -> None:
     """Write a plan as a workbook, CSV or Parquet — whole, or one per department or township.
 
     Text that a spreadsheet would run as a formula (=, +, -, @) is always written as text.
+    --redact writes inspector ids instead of names (the plan tables themselves hold ids only).
 
     Example: planner export plans/2026 --by dept --out plans/2026-by-dept
     """
@@ -312,7 +314,7 @@ def export(
     with _reported():
         if out_dir.exists():
             raise OutputExistsError(f"{out_dir} already exists; choose another --out")
-        result = export_plan(plan_dir, out_dir, fmt.value, by.value if by else None, dataset_dir)
+        result = export_plan(plan_dir, out_dir, fmt.value, by.value if by else None, dataset_dir, redact)
     for line in result.warnings:
         err.print(f"[yellow]warning[/]: {line}", highlight=False)
     for name in result.files:

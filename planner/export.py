@@ -32,11 +32,13 @@ folder: they come from the dataset. By default that is the dataset recorded in d
 (an absolute path), else the one in manifest.json's scenario; pass ``dataset`` when the
 dataset has moved. If its files differ from those the plan read, the export says so in its
 warnings. Without a dataset the export stops with an error: a workbook without enterprise
-names would not serve the officials who read it.
+names would not serve the officials who read it. ``redact`` replaces inspectors' names with
+their ids for publication.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Mapping
@@ -269,13 +271,15 @@ def _draw_depts(tables: Mapping[str, pd.DataFrame]) -> pd.Series:
 
 
 def export_plan(plan_dir: Path | str, out: Path | str, fmt: Format = "xlsx", by: SliceBy | None = None,
-                dataset: Dataset | Names | Path | str | None = None) -> ExportResult:  # fmt: skip
+                dataset: Dataset | Names | Path | str | None = None, redact: bool = False) -> ExportResult:  # fmt: skip
     """Export the plan folder ``plan_dir`` to the new folder ``out`` as xlsx, csv or parquet.
 
     With ``by`` = "dept" or "township", one workbook (xlsx) or subfolder (csv, parquet) per
     department or township, holding only its slice. ``out`` is written atomically and must
     not exist (``planner.outputs.OutputExistsError``). ``dataset`` gives the names (see the
-    module docstring). Returns the files written and warnings (names from changed files).
+    module docstring). ``redact`` replaces every inspector's name by their ``inspector_id``
+    (for publication: 一公开 publishes results, not staff rosters). Returns the files written
+    and warnings (names from changed files).
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
@@ -283,9 +287,13 @@ def export_plan(plan_dir: Path | str, out: Path | str, fmt: Format = "xlsx", by:
         raise ValueError(f"unknown slicing {by!r}: choose one of {', '.join(SLICES)}")
     plan = read_plan_folder(plan_dir)
     names, warnings, names_source = plan_names(plan, dataset)
+    if redact:
+        names = redacted(names)
     out = Path(out)
     info = dict(scenario=plan.manifest.get("scenario"), draw_record=plan.draw_record, manifest=plan.manifest)
     source_row = ("来源方案", str(plan.root.resolve()), "本文件导出自该方案文件夹")
+    if redact:
+        source_row = (*source_row[:2], source_row[2] + "；执法人员姓名已隐去，以人员编号代替（供公开）")
     sheets = table_sheets(plan.tables, names, seed=plan_seed(**info)) if fmt != "parquet" else []
     if by is None:
         parts = [(None, None, {name: None for name in plan.tables})]
@@ -331,6 +339,7 @@ def export_plan(plan_dir: Path | str, out: Path | str, fmt: Format = "xlsx", by:
             "format": fmt,
             "by": by,
             "names_from": names_source,
+            "redacted": "inspector names replaced by inspector_id" if redact else None,
             "note": "KPIs (总览, kpis.json) are the whole plan's, also in a slice",
             "csv_formula_guard": "text cells beginning with = + - @ tab or CR are prefixed with '" if fmt == "csv" else None,
             "slices": record_slices,
@@ -341,6 +350,12 @@ def export_plan(plan_dir: Path | str, out: Path | str, fmt: Format = "xlsx", by:
 
     write_folder(out, fill)
     return ExportResult(out, tuple(written), tuple(warnings))
+
+
+def redacted(names: Names) -> Names:
+    """``names`` with each inspector's name replaced by their id (enterprises and departments keep theirs)."""
+    inspectors = names.inspectors.assign(name=names.inspectors["inspector_id"].astype(str))
+    return dataclasses.replace(names, inspectors=inspectors)
 
 
 def _scope_rows(by: SliceBy | None, value: str, label: str, rows: Mapping[str, int]) -> list[tuple[str, Any, str]]:

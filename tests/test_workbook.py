@@ -322,3 +322,37 @@ def test_county_workbook_rows(county_baseline, tmp_path):
     book = openpyxl.load_workbook(tmp_path / "plan.xlsx", read_only=True)
     for name, source in SHEET_SOURCES.items():
         assert book[name].max_row - 1 == len(tables[source]), name
+
+
+def _all_cells(folder: Path) -> set[str]:
+    """Every cell of every workbook and CSV file under ``folder``, as text."""
+    cells: set[str] = set()
+    for path in folder.rglob("*.xlsx"):
+        for sheet in openpyxl.load_workbook(path, read_only=True):
+            cells |= {str(v) for row in sheet.iter_rows(values_only=True) for v in row if v is not None}
+    for path in folder.rglob("*.csv"):
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            cells |= {v for row in csv.reader(handle) for v in row}
+    return cells
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_redacted_export_names_no_inspector(plan_dir, tmp_path, fmt):
+    """export --redact: no inspector's name anywhere, their ids instead; enterprise names stay (they are results)."""
+    from typer.testing import CliRunner
+
+    from planner.cli import app
+
+    inspectors = load_dataset(plan_dir.parent / "ds").inspectors
+    on_duty = set(pd.read_parquet(plan_dir / "crews.parquet")["inspector_id"])
+    names = set(inspectors.loc[inspectors["inspector_id"].isin(on_duty), "name"])
+    assert names
+    plain = export_plan(plan_dir, tmp_path / "plain", fmt).out
+    assert names <= _all_cells(plain)  # so the check below can fail
+    result = CliRunner().invoke(app, ["export", str(plan_dir), "--out", str(tmp_path / "public"), "--format", fmt,
+                                      "--redact"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    cells = _all_cells(tmp_path / "public")
+    assert not names & cells and on_duty <= cells
+    assert HOSTILE[ACME] in cells or "'" + HOSTILE[ACME] in cells
+    assert json.loads((tmp_path / "public/export.json").read_text())["redacted"]
