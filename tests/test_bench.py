@@ -59,3 +59,14 @@ def test_province_parts_are_generated_once_and_reused(tmp_path):
     assert (tmp_path / "county-02" / "data" / "enterprises.parquet").stat().st_mtime_ns == stamp
     assert [load_scenario(p.scenario).seed for p in again] == [11, 12]
     assert load_scenario(again[0].scenario).staff.scale == 0.6
+
+
+def test_bench_province_on_the_command_line(tmp_path):
+    """planner bench --profile province: every county planned on the chosen engine, totals with no rule broken."""
+    result = CliRunner().invoke(app, ["bench", "--profile", "province", "--counties", "2", "--county-profile", "tiny",
+                                      "--engine", "serial", "--work", str(tmp_path), "--json"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout)
+    assert figures["counties"] == 2 and figures["totals"]["rules_broken"] == 0 and figures["totals"]["failed_parts"] == 0
+    assert figures["totals"]["enterprises"] == 2 * PROFILES["tiny"].n_enterprises
+    assert [p["name"] for p in figures["parts"]] == ["county-01", "county-02"]
