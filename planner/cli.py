@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import signal
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -42,6 +43,7 @@ out = Console()
 err = Console(stderr=True)
 
 EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130  # the shell's code for a run ended by Ctrl-C (128 + SIGINT)
 
 
 class Profile(StrEnum):
@@ -51,6 +53,13 @@ class Profile(StrEnum):
     k1 = "1k"  # the benchmark sizes (planner.demo.PROFILES)
     k20 = "20k"
     k100 = "100k"
+    province = "province"  # --counties generated counties on --engine (planner.engine)
+
+
+class Engine(StrEnum):
+    local = "local"
+    dask = "dask"
+    serial = "serial"
 
 
 class TableFormat(StrEnum):
@@ -85,6 +94,30 @@ def _reported() -> Iterator[None]:
     except OutputExistsError as error:
         err.print(f"[bold red]error[/]: {error}")
         raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+@contextmanager
+def _first_interrupt_stops_search() -> Iterator[Callable[[], bool]]:
+    """Ctrl-C once: the search stops and the plan is completed from what was found (marked
+    INTERRUPTED); Ctrl-C again: KeyboardInterrupt, and nothing is written. Yields ``stop()``."""
+    asked: list[bool] = []
+
+    def on_interrupt(signum, frame) -> None:
+        if asked:
+            raise KeyboardInterrupt
+        asked.append(True)
+        err.print("[yellow]interrupted[/]: the search stops and the plan is completed from what was found; "
+                  "press Ctrl-C again to abort (then nothing is written)")  # fmt: skip
+
+    try:
+        previous = signal.signal(signal.SIGINT, on_interrupt)
+    except ValueError:  # not the main thread (an embedding program): Ctrl-C keeps its default
+        yield lambda: False
+        return
+    try:
+        yield lambda: bool(asked)
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _scenario_inputs(scenario_file: Path):
@@ -235,16 +268,25 @@ def plan(
                     err.print(f"[dim]{line}[/]", highlight=False)
                 status.update(f"planning… {line}")
 
-            result = make_plan(dataset, scenario, calendar, report)
-            status.update("checking every hard rule…")
-            broken = check_plan(result.tables, apply_staff_scaling(dataset, scenario), scenario, set(calendar.workdays),
-                                result.draw.draws)  # fmt: skip
+            try:
+                with _first_interrupt_stops_search() as stop:
+                    result = make_plan(dataset, scenario, calendar, report, stop)
+                    status.update("checking every hard rule…")
+                    broken = check_plan(result.tables, apply_staff_scaling(dataset, scenario), scenario,
+                                        set(calendar.workdays), result.draw.draws)  # fmt: skip
+            except KeyboardInterrupt:
+                err.print("[bold red]aborted[/]: nothing was written")
+                raise typer.Exit(EXIT_INTERRUPTED) from None
         if broken:
             for line in broken[:50]:
                 err.print(f"[red]rule broken[/]: {line}", highlight=False)
             err.print(f"[bold red]internal error[/]: the plan breaks {len(broken)} hard rule(s); nothing was written")
             raise typer.Exit(3)
-        moved = write_plan(result, out_dir, dataset, scenario, started, replace=force)
+        try:
+            moved = write_plan(result, out_dir, dataset, scenario, started, replace=force)
+        except KeyboardInterrupt:  # write_folder has removed its temporary folder
+            err.print("[bold red]aborted while writing[/]: nothing was written")
+            raise typer.Exit(EXIT_INTERRUPTED) from None
     _print_problems(warnings)
     if moved:
         err.print(f"the previous {out_dir} was moved to {moved}")
@@ -294,6 +336,36 @@ class SliceBy(StrEnum):
 
 
 @app.command()
+def diagnose(
+    scenario_file: Annotated[Path, typer.Argument(metavar="SCENARIO", help="Scenario .toml file.", exists=True)],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the diagnosis as JSON to stdout (for scripts).")] = False,
+    limit: Annotated[int, typer.Option(help="Rows shown per table (the JSON has them all).", min=1)] = 20,
+    every_task: Annotated[bool, typer.Option("--all", help="Also check random and campaign tasks (reported apart).")] = False,
+) -> None:
+    """Explain, without planning, which mandatory tasks no plan can place and why — window, holiday,
+    cap, certificate, delegation, conflict, leave, stay length — and where a department's time runs short.
+
+    Exit 0 when nothing is blocked, 1 when a mandatory task is blocked or a department is proven
+    short of time, 2 on bad input. Writes nothing.
+
+    Example: planner diagnose scenarios/staff-cut-40.toml
+    """
+    from planner.diagnose import diagnose as explain
+    from planner.diagnose import render, to_json
+
+    with _reported():
+        scenario, dataset, calendar = _scenario_inputs(scenario_file)
+        with err.status("checking every task against every rule…"):
+            result = explain(dataset, scenario, calendar, optional=every_task)
+    if as_json:
+        typer.echo(json.dumps(to_json(result), ensure_ascii=False, indent=2))
+    else:
+        render(result, out, limit)
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
 def export(
     plan_dir: Annotated[Path, typer.Argument(metavar="PLAN_DIR", help="A plan folder.", exists=True, file_okay=False)],
     out_dir: Annotated[Path, typer.Option("--out", help="Folder to create (never overwritten).")],
@@ -325,17 +397,30 @@ def export(
 @app.command()
 def bench(
     scenario_file: Annotated[Path | None, typer.Argument(metavar="[SCENARIO]", help="A scenario to time (default: a generated county).", exists=True)] = None,
-    profile: Annotated[Profile, typer.Option(help="Generated county when no SCENARIO: tiny, county (the sample county), city.")] = Profile.county,
+    profile: Annotated[Profile, typer.Option(help="Generated instance when no SCENARIO: tiny, county (the sample county), city, 1k, 20k, 100k, or province (--counties counties).")] = Profile.county,
+    counties: Annotated[int, typer.Option(help="--profile province: how many counties (seeds 2026, 2027, …).", min=1)] = 90,
+    county_profile: Annotated[Profile, typer.Option(help="--profile province: the size of each county.")] = Profile.county,
+    engine: Annotated[Engine, typer.Option(help="--profile province: local process pool, Dask, or serial (one by one here).")] = Engine.local,
+    address: Annotated[str | None, typer.Option(help="--engine dask: the scheduler, e.g. tcp://scheduler:8786 (default: a LocalCluster here).")] = None,
+    workers: Annotated[int | None, typer.Option(help="--profile province: processes of the local pool or LocalCluster (default: the cores).", min=1)] = None,
+    work: Annotated[Path | None, typer.Option(help="--profile province: keep the generated counties here (a folder every worker reads).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON to stdout.")] = False,
 ) -> None:
     """Time the whole pipeline (load, draw, merge, schedule, check, write) with peak memory per stage.
 
     A benchmark, not a test: figures go in BENCHMARKS.md with the machine and the command.
+    --profile province plans --counties generated counties in parallel (planner.engine) and
+    reports wall time against the counties' own time and the province's totals.
 
-    Example: planner bench --profile county
+    Example: planner bench --profile county; planner bench --profile province --counties 8 --engine dask
     """
     from planner.bench import generated_scenario, run_bench
 
+    if profile is Profile.province:
+        if county_profile is Profile.province:
+            raise typer.BadParameter("a county of a province cannot be a province", param_hint="--county-profile")
+        _bench_province(counties, county_profile.value, engine.value, address, workers, work, as_json)
+        return
     with _reported(), tempfile.TemporaryDirectory() as folder:
         if scenario_file is None:
             err.print(f"generating the {profile.value} county…")
@@ -352,6 +437,33 @@ def bench(
     err.print(", ".join(f"{k} {v}" for k, v in result.quality.items()))
     if as_json:
         typer.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
+
+
+def _bench_province(counties: int, county_profile: str, engine: str, address: str | None, workers: int | None,
+                    work: Path | None, as_json: bool) -> None:  # fmt: skip
+    """planner bench --profile province: the counties on the engine, a line per county, then the totals."""
+    from planner.bench import bench_province
+
+    def heard(result) -> None:
+        said = result.error or (f"{result.seconds:.1f} s, {result.kpis['visits']:,} visits, "
+                                f"{result.peak_mb:.0f} MB, on {result.worker}")  # fmt: skip
+        err.print(f"  {result.name}: {said}", highlight=False)
+
+    err.print(f"{counties} generated {county_profile} counties on {engine}…")
+    figures, _ = bench_province(counties, engine=engine, address=address, workers=workers, work=work,
+                                profile=county_profile, progress=heard)  # fmt: skip
+    summary = figures.as_dict()
+    t = figures.totals
+    err.print(f"{engine} × {figures.workers}: {figures.counties} counties, {t['enterprises']:,} enterprises, "
+              f"{t['tasks']:,} tasks in {figures.wall_seconds:.1f} s wall (counties' own time {figures.part_seconds:.1f} s, "
+              f"speed-up {summary['speedup']}); visits {t['visits']:,}, lower bound {t['lower_bound_visits']:,}, "
+              f"baseline {t['baseline_visits']:,}; unscheduled {t['unscheduled']:,} ({t['unscheduled_mandatory']:,} "
+              f"mandatory); rules broken {t['rules_broken']}; failed {t['failed_parts']}; peak worker "
+              f"{figures.worker_peak_mb:.0f} MB, driver {figures.driver_peak_mb:.0f} MB", highlight=False)  # fmt: skip
+    if as_json:
+        typer.echo(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
+    if t["failed_parts"] or t["rules_broken"]:
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -9,6 +9,8 @@ last, and each task that loses says why.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -65,6 +67,21 @@ class VisitGroup:
         return (sum(t["mandatory"] for t in self.tasks), len(self.tasks), sum(int(t["priority"]) for t in self.tasks))
 
 
+@dataclass
+class MergeStats:
+    """What the exact per-enterprise models did, for kpis.json.
+
+    ``stopped_by`` is ``"time_limit"`` when ``[solver] time_limit_s`` was spent, ``"interrupt"``
+    when the run was asked to stop (Ctrl-C); the enterprises after that (``skipped``) keep their
+    greedy visits within the caps: a valid plan, possibly with more visits or fewer tasks.
+    """
+
+    exact_models: int = 0
+    proven: int = 0
+    skipped: int = 0
+    stopped_by: str | None = None
+
+
 def stab_groups(instance: Instance, tasks: list[dict]) -> list[tuple[list[dict], np.ndarray]]:
     """Fewest groups of one enterprise's tasks sharing a day (exact for plain windows)."""
     feasible = {t["task_id"]: feasible_days(t["first_day"], t["last_day"], t["capped"], instance.quiet) for t in tasks}
@@ -84,12 +101,17 @@ def stab_groups(instance: Instance, tasks: list[dict]) -> list[tuple[list[dict],
     return groups
 
 
-def merge_tasks(instance: Instance, dataset: Dataset, scenario: Scenario) -> tuple[list[VisitGroup], dict[str, str]]:
+def merge_tasks(instance: Instance, dataset: Dataset, scenario: Scenario, stats: MergeStats | None = None,
+                stop: Callable[[], bool] | None = None) -> tuple[list[VisitGroup], dict[str, str]]:  # fmt: skip
     """Visit groups of every enterprise within the caps, and the tasks the caps leave out (reasons).
 
     A department of ``[joint] solo_departments`` is merged on its own: its tasks at an enterprise
     form their own visits, after the joint ones, within what those left of the yearly caps.
+    The exact models share ``[solver] time_limit_s`` of wall time; once it is spent, or ``stop()``
+    says so, the enterprises left keep their greedy visits (``stats`` says how many).
     """
+    stats = stats if stats is not None else MergeStats()
+    deadline = time.monotonic() + scenario.solver.time_limit_s
     tasks = instance.tasks[instance.tasks["first_day"] >= 0]
     positive = set(dataset.enterprises.loc[dataset.enterprises["positive_list"], "uscc"])
     pl_used, dept_used = positive_list_used(dataset.history).to_dict(), per_dept_used(dataset.history).to_dict()
@@ -113,11 +135,25 @@ def merge_tasks(instance: Instance, dataset: Dataset, scenario: Scenario) -> tup
         lost: dict[str, str] = {}
         kept = _apply_caps(enterprise_groups, uscc in positive, scenario, pl_used, dept_used,
                            instance.years, dataset.history, lost)  # fmt: skip
-        if lost or len(enterprise_groups) > len(stabbed) or not _distinct_days(kept):
+        needs_exact = lost or len(enterprise_groups) > len(stabbed) or not _distinct_days(kept)
+        if needs_exact and stats.stopped_by is None:
+            if stop is not None and stop():
+                stats.stopped_by = "interrupt"
+            elif time.monotonic() >= deadline:
+                stats.stopped_by = "time_limit"
+        if needs_exact and stats.stopped_by is not None:
+            stats.skipped += 1
+            why = ("the run was interrupted" if stats.stopped_by == "interrupt"
+                   else f"the solver's time limit of {scenario.solver.time_limit_s:g} s was spent")  # fmt: skip
+            lost = {task_id: f"{reason} (visits not chosen exactly: {why} before this enterprise)"
+                    for task_id, reason in lost.items()}  # fmt: skip
+        elif needs_exact:
             # a cap binds or a stay is split: the stabbing is no longer exact, so choose the visits
             # exactly (CP-SAT) and keep the better of the two
             exact, proven = best_capped_visits(instance, by_enterprise[key], uscc in positive, scenario, pl_used,
-                                               dept_used)  # fmt: skip
+                                               dept_used, max(0.01, deadline - time.monotonic()))  # fmt: skip
+            stats.exact_models += 1
+            stats.proven += bool(proven)
             if exact is not None:
                 exact_lost: dict[str, str] = {}
                 candidate = _apply_caps([p for g in exact for p in _split_long(g, scenario.onsite, instance)], uscc in positive,
@@ -162,7 +198,8 @@ def _score(groups: list[VisitGroup]) -> tuple[int, int, int, int]:
 
 
 def best_capped_visits(instance: Instance, tasks: list[dict], positive: bool, scenario: Scenario,
-                       pl_used: dict, dept_used: dict) -> tuple[list[VisitGroup] | None, bool]:  # fmt: skip
+                       pl_used: dict, dept_used: dict, time_limit_s: float | None = None,
+                       ) -> tuple[list[VisitGroup] | None, bool]:  # fmt: skip
     """The visits of one enterprise that keep the most valuable tasks within the yearly caps (CP-SAT).
 
     Variables: ``visit[d]`` (a visit on working day d), ``capped[d]`` (it is capped),
@@ -224,8 +261,13 @@ def best_capped_visits(instance: Instance, tasks: list[dict], positive: bool, sc
     weight = {t["task_id"]: per_mandatory * t["mandatory"] + per_task + per_priority * int(t["priority"]) for t in tasks}
     model.maximize(sum(weight[task_id] * var for (task_id, _), var in assign.items()) - sum(visit.values()))
     solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1  # small and reproducible
+    # one worker (the default) gives the same answer on every machine; more search in parallel
+    # but may pick a different one of equally good choices from run to run
+    solver.parameters.num_workers = scenario.solver.workers
     solver.parameters.max_deterministic_time = 5.0  # the same answer on a slow machine
+    solver.parameters.catch_sigint_signal = False  # Ctrl-C is the planner's to handle (cli.plan), not one model's
+    if time_limit_s is not None:  # what is left of the run's budget; binds only when nearly spent
+        solver.parameters.max_time_in_seconds = time_limit_s
     status = solver.solve(model)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None, False

@@ -25,7 +25,7 @@ from planner.checker import PlanTables
 from planner.dataset import Dataset
 from planner.instance import TASK_COLUMNS, Instance, baseline_visits, build_instance, lower_bound_visits
 from planner.matching import Roster
-from planner.merge import merge_tasks
+from planner.merge import MergeStats, merge_tasks
 from planner.outputs import sha256_file, write_folder, write_table
 from planner.sampling import Draw, draw_sampling_plan
 from planner.scenario import Scenario
@@ -47,8 +47,12 @@ class Plan:
 
 
 def make_plan(dataset: Dataset, scenario: Scenario, calendar: WorkCalendar,
-              progress: Callable[[str], None] | None = None) -> Plan:  # fmt: skip
-    """Plan the scenario: every stage in order, timed; ``progress`` hears a line after each stage."""
+              progress: Callable[[str], None] | None = None, stop: Callable[[], bool] | None = None) -> Plan:  # fmt: skip
+    """Plan the scenario: every stage in order, timed; ``progress`` hears a line after each stage.
+
+    Only the merge's exact models search; they stop at ``[solver] time_limit_s`` or when
+    ``stop()`` turns true (Ctrl-C), and the rest of the plan is still built in full, so a stopped
+    run gives a complete, valid plan with ``status`` TIME_LIMIT or INTERRUPTED."""
     timings: dict[str, float] = {}
     clock = time.perf_counter()
 
@@ -66,10 +70,12 @@ def make_plan(dataset: Dataset, scenario: Scenario, calendar: WorkCalendar,
     dataset = apply_staff_scaling(dataset, scenario)  # after the draw: a what-if staff cut must not change it
     instance = build_instance(dataset, draw.tasks, scenario, calendar)
     lap("instance", f"{len(instance.tasks):,} tasks, {len(instance.unplaceable):,} with no feasible day")
-    groups, capped_out = merge_tasks(instance, dataset, scenario)
+    stats = MergeStats()
+    groups, capped_out = merge_tasks(instance, dataset, scenario, stats, stop)
+    stopped = f"; stopped ({stats.stopped_by}): {stats.skipped:,} enterprises not solved exactly" if stats.stopped_by else ""
     lap("merge", f"{len(groups):,} visit groups (the windows alone allow no fewer than "
                  f"{lower_bound_visits(instance.tasks[instance.tasks['first_day'] >= 0]):,}), {len(capped_out):,} tasks "
-                 "beyond a yearly cap")
+                 f"beyond a yearly cap; {stats.exact_models:,} exact models, {stats.proven:,} proven optimal{stopped}")
     roster = Roster.from_dataset(dataset, len(calendar), scenario.planned_share)
     schedule = schedule_groups(groups, instance.workdays, dataset, scenario, roster, scenario.seed)
     lap("schedule", f"{len(schedule.routes):,} crew-days, {len(schedule.unplaced):,} groups not placed")
@@ -79,7 +85,8 @@ def make_plan(dataset: Dataset, scenario: Scenario, calendar: WorkCalendar,
     if progress is not None:
         progress(f"plan: {kpis['visits']:,} visits, lower bound {kpis['lower_bound_visits']:,}, "
                  f"{kpis['unscheduled_mandatory']:,} mandatory tasks not placed")
-    kpis |= {"status": "FEASIBLE", "method": "exact merge per enterprise + paced constructive scheduler",
+    status = {None: "FEASIBLE", "time_limit": "TIME_LIMIT", "interrupt": "INTERRUPTED"}[stats.stopped_by]
+    kpis |= {"status": status, "method": "exact merge per enterprise + paced constructive scheduler",
              "objective": kpis["visits"], "best_bound": kpis["lower_bound_visits"], "timings": timings}  # fmt: skip
     return Plan(tables, draw, kpis, timings)
 

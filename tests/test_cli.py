@@ -94,3 +94,27 @@ def test_every_command_has_help_with_an_example(command):
     result = runner.invoke(app, [command, "--help"])
     assert result.exit_code == 0
     assert "Example: planner " + command in " ".join(result.stdout.split())
+
+
+def test_diagnose_command(tmp_path):
+    """planner diagnose: JSON on stdout, exit 1 exactly when a mandatory task is blocked (here: a
+    follow-up whose window holds holidays only), 0 once the window is fixed; nothing is written."""
+    import json
+
+    tables = valid_tables()
+    holiday = ["HOLIDAY-1", "XF", tables["demands"][3][2], "消防安全检查", "followup", "2026-10-01", "2026-10-07", "45",
+               "", "", ""]  # fmt: skip
+    tables["demands"].append(holiday)
+    write_dataset(tmp_path / "dataset", tables)
+    (tmp_path / "s.toml").write_text(SCENARIO)
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    result = runner.invoke(app, ["diagnose", str(tmp_path / "s.toml"), "--json"])
+    assert result.exit_code == 1, result.output
+    found = json.loads(result.stdout)
+    assert found["blocked"] == 1 and [f["task_id"] for f in found["findings"] if f["mandatory"]] == ["HOLIDAY-1"]
+    assert found["findings"][0]["rule"] == "no_workday_in_window"
+    holiday[6] = "2026-10-09"
+    write_dataset(tmp_path / "dataset", tables)
+    fixed = runner.invoke(app, ["diagnose", str(tmp_path / "s.toml")])
+    assert fixed.exit_code == 0, fixed.output
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before
