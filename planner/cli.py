@@ -43,6 +43,8 @@ out = Console()
 err = Console(stderr=True)
 
 EXIT_BAD_INPUT = 2
+#: the Solomon VRPTW instances kept with the benchmarks (public data, see its README)
+SOLOMON_DIR = Path(__file__).resolve().parents[1] / "benchmarks" / "solomon"
 EXIT_INTERRUPTED = 130  # the shell's code for a run ended by Ctrl-C (128 + SIGINT)
 
 
@@ -396,7 +398,7 @@ def export(
 
 @app.command()
 def bench(
-    scenario_file: Annotated[Path | None, typer.Argument(metavar="[SCENARIO]", help="A scenario to time (default: a generated county).", exists=True)] = None,
+    target: Annotated[str | None, typer.Argument(metavar="[SCENARIO|routing]", help="A scenario to time (default: a generated county), or `routing`: the route engine on the Solomon VRPTW instances.")] = None,
     profile: Annotated[Profile, typer.Option(help="Generated instance when no SCENARIO: tiny, county (the sample county), city, 1k, 20k, 100k, or province (--counties counties).")] = Profile.county,
     counties: Annotated[int, typer.Option(help="--profile province: how many counties (seeds 2026, 2027, …).", min=1)] = 90,
     county_profile: Annotated[Profile, typer.Option(help="--profile province: the size of each county.")] = Profile.county,
@@ -404,6 +406,10 @@ def bench(
     address: Annotated[str | None, typer.Option(help="--engine dask: the scheduler, e.g. tcp://scheduler:8786 (default: a LocalCluster here).")] = None,
     workers: Annotated[int | None, typer.Option(help="--profile province: processes of the local pool or LocalCluster (default: the cores).", min=1)] = None,
     work: Annotated[Path | None, typer.Option(help="--profile province: keep the generated counties here (a folder every worker reads).")] = None,
+    seconds: Annotated[float, typer.Option(help="routing: seconds per instance and engine.", min=0.01)] = 10.0,
+    instances: Annotated[str | None, typer.Option(help="routing: instance names, comma-separated (default: all 56).")] = None,
+    engines: Annotated[str, typer.Option(help="routing: engines, comma-separated (pyvrp: the planner's; ortools: a plain baseline).")] = "pyvrp,ortools",
+    solomon: Annotated[Path, typer.Option(help="routing: the Solomon folder (instances, .sol files, bks.csv).", file_okay=False)] = SOLOMON_DIR,
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON to stdout.")] = False,
 ) -> None:
     """Time the whole pipeline (load, draw, merge, schedule, check, write) with peak memory per stage.
@@ -412,10 +418,19 @@ def bench(
     --profile province plans --counties generated counties in parallel (planner.engine) and
     reports wall time against the counties' own time and the province's totals.
 
-    Example: planner bench --profile county; planner bench --profile province --counties 8 --engine dask
+    `planner bench routing` solves the Solomon VRPTW instances with the planner's route engine
+    (PyVRP) and OR-Tools routing and reports each one's gap to the best known (dist_trunc1).
+
+    Example: planner bench --profile county; planner bench --profile province --counties 8 --engine dask; planner bench routing --seconds 10
     """
     from planner.bench import generated_scenario, run_bench
 
+    if target == "routing":
+        _bench_routing(solomon, seconds, instances, engines, as_json)
+        return
+    scenario_file = Path(target) if target is not None else None
+    if scenario_file is not None and not scenario_file.is_file():
+        raise typer.BadParameter(f"{target} is not a scenario file (nor `routing`)", param_hint="SCENARIO")
     if profile is Profile.province:
         if county_profile is Profile.province:
             raise typer.BadParameter("a county of a province cannot be a province", param_hint="--county-profile")
@@ -437,6 +452,27 @@ def bench(
     err.print(", ".join(f"{k} {v}" for k, v in result.quality.items()))
     if as_json:
         typer.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
+
+
+def _bench_routing(folder: Path, seconds: float, instances: str | None, engines: str, as_json: bool) -> None:
+    """planner bench routing: a line per run on stderr, the table per family, the rows as JSON."""
+    from planner.routing import ENGINES, bench_routing, render_routing, summarise_routing
+
+    chosen = [e.strip() for e in engines.split(",") if e.strip()]
+    if not chosen or set(chosen) - set(ENGINES):
+        raise typer.BadParameter(f"choose among {', '.join(ENGINES)}", param_hint="--engines")
+    if not (folder / "bks.csv").is_file():
+        raise typer.BadParameter(f"{folder} holds no Solomon instances (bks.csv)", param_hint="--solomon")
+    names = [n.strip() for n in instances.split(",") if n.strip()] if instances else None
+
+    def heard(row: dict) -> None:
+        err.print(f"  {row['name']} {row['engine']}: {row['cost']} vs {row['bks']} ({row['gap_pct']:+.2f} %), "
+                  f"{row['vehicles']} vehicles", highlight=False)  # fmt: skip
+
+    rows = bench_routing(folder, seconds, chosen, names, on_row=heard)
+    err.print(render_routing(rows))
+    if as_json:
+        typer.echo(json.dumps({"rows": rows, "summary": summarise_routing(rows)}, ensure_ascii=False, indent=2, default=str))
 
 
 def _bench_province(counties: int, county_profile: str, engine: str, address: str | None, workers: int | None,

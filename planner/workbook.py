@@ -75,10 +75,14 @@ KPI_LABELS: dict[str, tuple[str, str, str]] = {
     "inspector_hours": ("执法人员工时（小时）", "每名检查组成员每天从出发到返回驻地的时长之和 ÷ 60", HOURS),
     "travel_hours": ("路途时间（小时）", "每个检查组每天全部路段（含返回驻地）的路途时间之和 ÷ 60", HOURS),
     "max_crew_day_hours": ("检查组最长工作日（小时）", "单个检查组一天从出发到返回驻地的最长时长", HOURS),
-    "status": ("求解状态", "FEASIBLE：可行方案，所有硬性规则经独立检查通过；OPTIMAL：已证明最优", TEXT),
+    "status": ("求解状态", "FEASIBLE：可行方案，所有硬性规则经独立检查通过；TIME_LIMIT：同上，但求解时限用完前"
+                           "未能逐户精确求解；INTERRUPTED：同上，但求解被人为中断（Ctrl-C）", TEXT),
     "method": ("求解方法", "生成本方案的方法", TEXT),
     "objective": ("目标值（检查户次）", "方案的检查户次", INT),
     "best_bound": ("最优下界（检查户次）", "已证明的检查户次下限", INT),
+    "exact_models": ("逐户精确求解次数", "年度次数上限或单次时长限制起作用的企业，用 CP-SAT 精确选择检查安排的次数", INT),
+    "exact_models_proven": ("其中证明最优", "精确求解中已证明最优的次数", INT),
+    "exact_models_skipped": ("未精确求解的企业", "因时限用完或中断而保留贪心安排的企业数", INT),
 }
 TIMING_LABELS = {"sample": "双随机抽取", "instance": "可行日期", "merge": "合并任务", "schedule": "排班与路线",
                  "tables": "生成计划表"}  # fmt: skip

@@ -70,3 +70,14 @@ def test_bench_province_on_the_command_line(tmp_path):
     assert figures["counties"] == 2 and figures["totals"]["rules_broken"] == 0 and figures["totals"]["failed_parts"] == 0
     assert figures["totals"]["enterprises"] == 2 * PROFILES["tiny"].n_enterprises
     assert [p["name"] for p in figures["parts"]] == ["county-01", "county-02"]
+
+
+def test_bench_routing_on_the_command_line():
+    """planner bench routing: one row per instance and engine, feasible, with its gap to dist_trunc1."""
+    result = CliRunner().invoke(app, ["bench", "routing", "--instances", "C101", "--seconds", "0.3", "--engines",
+                                      "pyvrp", "--json"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.stdout)["rows"]
+    assert row["name"] == "C101" and row["engine"] == "pyvrp" and not row["problems"] and row["gap_pct"] >= 0
+    bad = CliRunner().invoke(app, ["bench", "routing", "--engines", "gurobi"])
+    assert bad.exit_code == 2 and "pyvrp" in bad.output
