@@ -126,7 +126,19 @@ def _visit_days(plan, dataset, scenario, workdays) -> list[str]:
     observation = dataset.enterprises.set_index("uscc")["observation_until"]
     capped_visits = set(_capped_visit_ids(plan))
     start, end = pd.Timestamp(scenario.horizon.start), pd.Timestamp(scenario.horizon.end)
-    for r in joined.itertuples():
+    # column-wise, every row that may break a rule; the messages come from the row loop below,
+    # which now sees only those rows (a Timestamp per row and rule was most of the check)
+    day = pd.to_datetime(joined["date"]).dt.normalize()
+    dates = day.dt.date
+    first = pd.to_datetime(joined["window_start"]).dt.normalize()
+    last = pd.to_datetime(joined["window_end"]).dt.normalize()
+    first, last = first.where(~(start > first), start), last.where(~(end < last), end)  # NaT stays, as max/min
+    until = joined["uscc"].map(observation)
+    quiet_dates = {d for d in dates.dropna().unique() if scenario.quiet(d)}
+    suspect = (~dates.isin(workdays) | ~((first <= day) & (day <= last))
+               | (joined["kind"].isin(OBSERVED_KINDS) & until.notna() & (day <= until))
+               | (joined["visit_id"].isin(capped_visits) & dates.isin(quiet_dates)))  # fmt: skip
+    for r in joined[suspect].itertuples():
         day = _day(r.date)
         if day.date() not in workdays:
             out.append(f"visit {r.visit_id} on {day.date()} is not an official working day")
@@ -142,8 +154,8 @@ def _visit_days(plan, dataset, scenario, workdays) -> list[str]:
 
 def _capped_visit_ids(plan) -> list[str]:
     """A visit is capped unless every task in it is triggered or followup."""
-    kinds = plan.visit_tasks.groupby("visit_id")["kind"].agg(lambda k: set(k) <= UNCAPPED_KINDS)
-    return list(kinds.index[~kinds])
+    uncapped = plan.visit_tasks["kind"].isin(UNCAPPED_KINDS).groupby(plan.visit_tasks["visit_id"]).all()
+    return list(uncapped.index[~uncapped])
 
 
 def _caps(plan, dataset, scenario, workdays) -> list[str]:

@@ -121,10 +121,27 @@ def min_stabbing(first: np.ndarray, last: np.ndarray) -> int:
 
 
 def stabbing_bound(tasks: pd.DataFrame, by: list[str]) -> int:
-    """Σ over groups of ``by`` of the fewest days hitting every task's [first_day, last_day]."""
+    """Σ over groups of ``by`` of the fewest days hitting every task's [first_day, last_day].
+
+    ``min_stabbing`` per group in one pass over arrays sorted by (group, last day, row), not a
+    DataFrame per group (a tenth of the city's run); rows with a missing key count in no group.
+    """
     placeable = tasks[tasks["first_day"] >= 0]
-    return int(sum(min_stabbing(g["first_day"].to_numpy(), g["last_day"].to_numpy())
-                   for _, g in placeable.groupby(by, sort=False)))  # fmt: skip
+    group, keep = np.zeros(len(placeable), dtype=np.int64), np.ones(len(placeable), dtype=bool)
+    for column in by:
+        codes, uniques = pd.factorize(placeable[column])  # −1: missing, no group (as groupby)
+        group, keep = group * max(len(uniques), 1) + codes, keep & (codes >= 0)
+    first, last = placeable["first_day"].to_numpy()[keep], placeable["last_day"].to_numpy()[keep]
+    group = group[keep]
+    order = np.lexsort((np.arange(len(group)), last, group))  # ties by row, as min_stabbing's stable sort
+    count, current, stab = 0, None, -1
+    for g, f, t in zip(group[order].tolist(), first[order].tolist(), last[order].tolist()):
+        if g != current:
+            current, stab = g, -1
+        if f > stab:
+            stab = t
+            count += 1
+    return count
 
 
 def lower_bound_visits(scheduled: pd.DataFrame) -> int:

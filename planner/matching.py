@@ -22,8 +22,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 from ortools.graph.python import min_cost_flow
 
@@ -83,7 +85,7 @@ class Roster:
             last_inspectors=latest.groupby("uscc")["inspector_id"].agg(frozenset).to_dict(),
         )  # fmt: skip
 
-    def why_not(self, inspector: str, day: dt.date, request: pd.Series, busy: set[str]) -> str | None:
+    def why_not(self, inspector: str, day: dt.date, request: Mapping, busy: set[str]) -> str | None:
         """Why ``inspector`` cannot take a seat of ``request`` on ``day`` (None: eligible)."""
         if self.dept_of[inspector] != request["dept_id"]:
             return "other department"
@@ -129,32 +131,59 @@ def _fill_day(day: dt.date, requests: pd.DataFrame, roster: Roster, seed: int) -
     by_dept: dict[str, list[str]] = defaultdict(list)
     for person in people:
         by_dept[roster.dept_of[person]].append(person)
-    n_slots = int(requests["seats"].sum())
+    rows = requests.to_dict("records")  # plain dicts: Series access dominated the city's run
+    n_slots = int(sum(int(row["seats"]) for row in rows))
     source, sink = len(people) + n_slots, len(people) + n_slots + 1
     slot_node = len(people) - 1
-    flow = min_cost_flow.SimpleMinCostFlow()
-    arcs: dict[int, tuple[int, str, int, bool, int]] = {}
-    for r, request in requests.iterrows():
-        eligible = [p for p in by_dept[request["dept_id"]] if roster.why_not(p, day, request, busy=set()) is None]
+    # the person-day checks of Roster.why_not (leave, on a crew, max_days) hold for the whole day
+    assigned = roster.assigned[day]
+    free = {p for p in people if day not in roster.leave.get(p, ()) and p not in assigned
+            and roster.days_used[p] < roster.max_days[p]}  # fmt: skip
+    tickets: dict[str, int] = {}
+    # arcs in the order they were once added one by one, added in one call (same graph, same flow)
+    tails, heads, costs = [], [], []
+    seat_arcs, arcs = [], []  # position of each seat → person arc, and (request, person, ticket, repeat, candidates)
+    for r, request in enumerate(rows):
+        minutes, needs, usccs = request["day_minutes"], set(request["needs_delegation"]), set(request["usccs"])
+        eligible = [p for p in by_dept[request["dept_id"]]
+                    if p in free and not roster.hours_per_day[p] * 60 < minutes and needs <= roster.delegations[p]
+                    and not roster.conflicts.get(p, frozenset()) & usccs]  # fmt: skip
+        last = set().union(*(roster.last_inspectors.get(u, frozenset()) for u in request["usccs"]))  # rotation
+        options = []
+        for person in eligible:  # the same for every seat of the request
+            repeat = person in last
+            if person not in tickets:
+                tickets[person] = lottery(seed, day, person)
+            ticket = tickets[person]
+            cost = _ROTATION_COST * repeat + _DAY_COST * roster.days_used[person] + ticket
+            options.append((person_node[person], cost, (r, person, ticket, repeat, len(eligible))))
         for _ in range(int(request["seats"])):
             slot_node += 1
-            flow.add_arc_with_capacity_and_unit_cost(source, slot_node, 1, 0)
-            for person in eligible:
-                repeat = any(person in roster.last_inspectors.get(u, frozenset()) for u in request["usccs"])
-                ticket = lottery(seed, day, person)
-                cost = _ROTATION_COST * repeat + _DAY_COST * roster.days_used[person] + ticket
-                arc = flow.add_arc_with_capacity_and_unit_cost(slot_node, person_node[person], 1, cost)
-                arcs[arc] = (r, person, ticket, repeat, len(eligible))
+            tails.append(source)
+            heads.append(slot_node)
+            costs.append(0)
+            for node, cost, arc in options:
+                seat_arcs.append(len(tails))
+                arcs.append(arc)
+                tails.append(slot_node)
+                heads.append(node)
+                costs.append(cost)
     for person in people:
-        flow.add_arc_with_capacity_and_unit_cost(person_node[person], sink, 1, 0)
+        tails.append(person_node[person])
+        heads.append(sink)
+        costs.append(0)
+    flow = min_cost_flow.SimpleMinCostFlow()
+    flow.add_arcs_with_capacity_and_unit_cost(np.array(tails, dtype=np.int32), np.array(heads, dtype=np.int32),
+                                              np.ones(len(tails), dtype=np.int64), np.array(costs, dtype=np.int64))  # fmt: skip
     flow.set_node_supply(source, n_slots)
     flow.set_node_supply(sink, -n_slots)
     if n_slots and flow.solve_max_flow_with_min_cost() != flow.OPTIMAL:
         raise RuntimeError(f"seat assignment on {day} failed")  # cannot happen: the graph is valid
     filled, taken = [], defaultdict(int)
-    for arc, (r, person, ticket, repeat, n_candidates) in arcs.items():
-        if flow.flow(arc):
-            request = requests.loc[r]
+    used = flow.flows(np.array(seat_arcs, dtype=np.int32)).tolist() if seat_arcs else []  # no seat: never solved
+    for (r, person, ticket, repeat, n_candidates), used_arc in zip(arcs, used):
+        if used_arc:
+            request = rows[r]
             filled.append((request["crew_id"], day, person, request["dept_id"], n_candidates, ticket, repeat))
             taken[r] += 1
     busy = {row[2] for row in filled}
@@ -162,14 +191,14 @@ def _fill_day(day: dt.date, requests: pd.DataFrame, roster: Roster, seed: int) -
         roster.days_used[person] += 1
     roster.assigned[day] |= busy
     missing = []
-    for r, request in requests.iterrows():
+    for r, request in enumerate(rows):
         short = int(request["seats"]) - taken[r]
         if short:
             missing.append((request["crew_id"], day, request["dept_id"], short, _explain(day, request, roster, busy)))
     return filled, missing
 
 
-def _explain(day: dt.date, request: pd.Series, roster: Roster, busy: set[str]) -> str:
+def _explain(day: dt.date, request: Mapping, roster: Roster, busy: set[str]) -> str:
     """Why a department's seat stayed empty: the count of its inspectors per obstacle."""
     reasons: dict[str, int] = defaultdict(int)
     for person in sorted(roster.dept_of):

@@ -15,8 +15,8 @@ minimise travel (exactly, by enumeration, up to ``EXACT_ROUTE_STOPS`` stops).
 
 from __future__ import annotations
 
-import bisect
 import itertools
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -27,7 +27,7 @@ from planner.dataset import Dataset
 from planner.matching import REQUEST_COLUMNS, Roster, staff_crews
 from planner.merge import VisitGroup
 from planner.scenario import Scenario
-from planner.travel import great_circle_km
+from planner.travel import EARTH_RADIUS_KM, great_circle_km
 
 DAY_START_MIN = 510  # 08:30, leaving the station
 PLANNED_DAY_MIN = 420  # a crew-day is planned within 7 hours unless one visit alone needs longer
@@ -92,11 +92,22 @@ class TravelTimes:
         self.cache: dict[tuple[str, str], int] = {}
 
     def minutes(self, a: str, b: str) -> int:
-        key = (a, b) if a <= b else (b, a)
-        if key not in self.cache:
-            (la, oa), (lb, ob) = self.points[a], self.points[b]
-            self.cache[key] = int(np.ceil(round(float(great_circle_km(la, oa, lb, ob)) * self.factor, 9)))
-        return self.cache[key]
+        found = self.cache.get((a, b))
+        if found is None:  # kept under both orders: no key to normalise on the hot path
+            found = self.cache[(a, b)] = self.cache[(b, a)] = self._minutes(*self.points[a], *self.points[b])
+        return found
+
+    def _minutes(self, la: float, oa: float, lb: float, ob: float) -> int:
+        """``great_circle_km`` on plain floats (numpy scalars cost ~20 µs a call). math's sin may
+        differ from numpy's in the last bit, which can move the ceiling only next to a whole
+        minute: there the numpy formula decides, so the minutes are always the same."""
+        r1, r2 = math.radians(la), math.radians(lb)
+        s1, s2 = math.sin((r2 - r1) / 2), math.sin((math.radians(ob) - math.radians(oa)) / 2)
+        a = s1 * s1 + math.cos(r1) * math.cos(r2) * s2 * s2
+        scaled = 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(max(a, 0.0), 1.0))) * self.factor
+        if abs(scaled - round(scaled)) < 1e-6:
+            scaled = float(great_circle_km(la, oa, lb, ob)) * self.factor
+        return math.ceil(round(scaled, 9))
 
 
 def route_minutes(station: str, order: list[VisitGroup], onsite: dict[int, int], travel: TravelTimes) -> int:
@@ -171,6 +182,8 @@ def schedule_groups(groups: list[VisitGroup], workdays: tuple, dataset: Dataset,
     next_id = first_part_id = max((g.group_id for g in groups), default=-1) + 1
     quiet = np.array([scenario.quiet(d) for d in workdays], dtype=bool)
     years = np.array([d.year for d in workdays])
+    in_conflict = _in_conflict(roster)
+
     def run_batch(batch: list[VisitGroup]) -> None:
         """Day by day, place the batch's groups: join staffed crews, else form and staff new ones."""
         batch_ids = {g.group_id for g in batch}
@@ -178,18 +191,19 @@ def schedule_groups(groups: list[VisitGroup], workdays: tuple, dataset: Dataset,
             candidates = [g for g in by_day.get(day, []) if g.group_id in batch_ids and g.group_id not in placed]
             if not candidates:
                 continue
-            urgency = {g.group_id: len(g.days) - bisect.bisect_left(g.days.tolist(), day) for g in candidates}
+            urgency = {g.group_id: len(g.days) - int(np.searchsorted(g.days, day)) for g in candidates}
             candidates.sort(key=lambda g: (urgency[g.group_id], not g.mandatory, -g.value()[2], g.group_id))
             date = workdays[day]
-            free = _free_persons(roster, date)
+            available = {p for p in roster.dept_of if roster.available(p, date)}  # no staffing before _form_crews
+            free = _free_persons(roster, date, available)
             budget = _paced_budget(roster, free, n_days - day)
-            clear = _free_without_conflict(roster, date, candidates)
+            clear = _free_without_conflict(roster, date, candidates, available, in_conflict)
             joined = _join_staffed(crews_by_day[day], candidates, roster, township_of, onsite, travel)
             placed.update(joined)
             candidates = [g for g in candidates if g.group_id not in joined]
             visited = {g.uscc for c in crews_by_day[day] for g in c.groups}
             crews = _form_crews(day, date, candidates, urgency, free, budget, clear, township_of, onsite, travel,
-                                visited, crews_formed[day] + 1, _free_delegates(roster, date))  # fmt: skip
+                                visited, crews_formed[day] + 1, _free_delegates(roster, date, available))  # fmt: skip
             crews_formed[day] += len(crews)  # numbers of crews dropped at staffing are never reused
             staffed, day_members = _staff(crews, date, roster, seed)
             for crew in staffed:
@@ -257,11 +271,12 @@ def _longest_day_by_dept(roster: Roster) -> dict[str, int]:
     return longest
 
 
-def _free_persons(roster: Roster, date) -> dict[str, int]:
-    """Certified inspectors per department not on leave and with planned days left."""
+def _free_persons(roster: Roster, date, available: set[str] | None = None) -> dict[str, int]:
+    """Certified inspectors per department not on leave and with planned days left
+    (``available``: those persons, when the caller has them already)."""
     free: dict[str, int] = defaultdict(int)
     for person, dept in roster.dept_of.items():
-        if roster.available(person, date):
+        if person in available if available is not None else roster.available(person, date):
             free[dept] += 1
     return free
 
@@ -280,18 +295,28 @@ def _join_staffed(crews: list[Crew], candidates: list[VisitGroup], roster: Roste
     the longer day still within every member's hours. Returns the groups placed."""
     joined: set[int] = set()
     visited = {g.uscc for c in crews for g in c.groups}
+    # a group only joins a crew of its township; members (so cover, conflicts, hours) stay fixed here
+    by_township: dict[str, list[Crew]] = defaultdict(list)
+    for crew in crews:
+        by_township[crew.township].append(crew)
+    own = {id(c): {roster.dept_of[m] for m in c.members} for c in crews}  # as members_cover
+    delegated = {id(c): set().union(*(roster.delegations.get(m, frozenset()) for m in c.members)) for c in crews}
+    conflicts = {id(c): set().union(*(roster.conflicts.get(m, ()) for m in c.members)) for c in crews}
+    limits = {id(c): min([c.limit_min] + [int(roster.hours_per_day[m] * 60) for m in c.members]) for c in crews}
     for group in candidates:
         if group.uscc in visited:
             continue
-        station = f"station:{township_of[group.uscc]}"
+        township = township_of[group.uscc]
+        station = f"station:{township}"
         best, best_at, best_added = None, 0, None
-        for crew in crews:
-            if crew.township != township_of[group.uscc] or not members_cover(crew.members, group, roster):
+        for crew in by_township.get(township, ()):
+            mine, via = own[id(crew)], delegated[id(crew)]
+            if not all(d in mine or (d in via and _delegable(group, d)) for d in group.depts):
                 continue
-            if len(crew.members) < group.min_crew or any(group.uscc in roster.conflicts.get(m, ()) for m in crew.members):
+            if len(crew.members) < group.min_crew or group.uscc in conflicts[id(crew)]:
                 continue
             at, added = _cheapest_insertion(station, crew.groups, group, onsite, travel)
-            limit = min([crew.limit_min] + [int(roster.hours_per_day[m] * 60) for m in crew.members])
+            limit = limits[id(crew)]
             if crew.length_min + added <= limit and (best_added is None or added < best_added):
                 best, best_at, best_added = crew, at, added
         if best is not None:
@@ -302,13 +327,21 @@ def _join_staffed(crews: list[Crew], candidates: list[VisitGroup], roster: Roste
     return joined
 
 
-def _free_without_conflict(roster: Roster, date, candidates: list[VisitGroup]) -> dict[tuple[str, str], int]:
-    """Per (department, enterprise) of today's candidates: free inspectors with no conflict there."""
+def _in_conflict(roster: Roster) -> dict[str, list[str]]:
+    """Enterprise → the persons in conflict (回避) with it."""
     in_conflict: dict[str, list[str]] = defaultdict(list)
     for person, usccs in roster.conflicts.items():
         for uscc in usccs:
             in_conflict[uscc].append(person)
-    free_people = {p for p in roster.dept_of if roster.available(p, date)}
+    return in_conflict
+
+
+def _free_without_conflict(roster: Roster, date, candidates: list[VisitGroup], available: set[str] | None = None,
+                           in_conflict: dict[str, list[str]] | None = None) -> dict[tuple[str, str], int]:  # fmt: skip
+    """Per (department, enterprise) of today's candidates: free inspectors with no conflict there
+    (``available`` and ``in_conflict``: the day's free persons and ``_in_conflict``, when at hand)."""
+    in_conflict = _in_conflict(roster) if in_conflict is None else in_conflict
+    free_people = {p for p in roster.dept_of if roster.available(p, date)} if available is None else available
     per_dept: dict[str, int] = defaultdict(int)
     for person in sorted(free_people):
         per_dept[roster.dept_of[person]] += 1
@@ -329,6 +362,7 @@ def _form_crews(day, date, candidates, urgency, free, budget, clear, township_of
     used: dict[str, int] = defaultdict(int)
     delegates_used: dict[tuple[str, str], int] = defaultdict(int)
     visited_today: set[str] = set(visited)
+    budget_depts = sorted(budget)
     for group in candidates:
         if group.uscc in visited_today:
             continue  # one visit per enterprise a day; a later day may take this group
@@ -351,7 +385,8 @@ def _form_crews(day, date, candidates, urgency, free, budget, clear, township_of
         while sum(seats.values()) < group.min_crew:
             # the second (third) inspector comes from whichever department has most people to spare
             # who may go there (回避), so a small department sends one person, not two
-            spare = max(sorted(budget), key=lambda d: clear.get((d, group.uscc), 0) - used[d] - seats.get(d, 0))
+            spare_of = [clear.get((d, group.uscc), 0) - used[d] - seats.get(d, 0) for d in budget_depts]
+            spare = budget_depts[spare_of.index(max(spare_of))]  # the first best, as max(key=...)
             seats[spare] = seats.get(spare, 0) + 1
         if any(used[d] + n > allowance.get(d, 0) for d, n in seats.items()):
             continue
@@ -389,11 +424,12 @@ def _delegate(group: VisitGroup, allowance: dict[str, int], used: dict[str, int]
     return seats, delegated
 
 
-def _free_delegates(roster: Roster, date) -> dict[tuple[str, str], int]:
+def _free_delegates(roster: Roster, date, available: set[str] | None = None) -> dict[tuple[str, str], int]:
     """Free inspectors per (own department, department they hold a delegation for)."""
     count: dict[tuple[str, str], int] = defaultdict(int)
     for person, dept in roster.dept_of.items():
-        if roster.delegations.get(person) and roster.available(person, date):
+        if roster.delegations.get(person) and (person in available if available is not None
+                                               else roster.available(person, date)):  # fmt: skip
             for other in roster.delegations[person]:
                 count[(dept, other)] += 1
     return count
