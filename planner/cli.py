@@ -277,6 +277,7 @@ def plan(
                     broken = check_plan(result.tables, apply_staff_scaling(dataset, scenario), scenario,
                                         set(calendar.workdays), result.draw.draws)  # fmt: skip
             except KeyboardInterrupt:
+                signal.signal(signal.SIGINT, signal.SIG_IGN)  # more Ctrl-C while exiting change nothing
                 err.print("[bold red]aborted[/]: nothing was written")
                 raise typer.Exit(EXIT_INTERRUPTED) from None
         if broken:
@@ -287,6 +288,7 @@ def plan(
         try:
             moved = write_plan(result, out_dir, dataset, scenario, started, replace=force)
         except KeyboardInterrupt:  # write_folder has removed its temporary folder
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
             err.print("[bold red]aborted while writing[/]: nothing was written")
             raise typer.Exit(EXIT_INTERRUPTED) from None
     _print_problems(warnings)

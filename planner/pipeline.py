@@ -87,7 +87,9 @@ def make_plan(dataset: Dataset, scenario: Scenario, calendar: WorkCalendar,
                  f"{kpis['unscheduled_mandatory']:,} mandatory tasks not placed")
     status = {None: "FEASIBLE", "time_limit": "TIME_LIMIT", "interrupt": "INTERRUPTED"}[stats.stopped_by]
     kpis |= {"status": status, "method": "exact merge per enterprise + paced constructive scheduler",
-             "objective": kpis["visits"], "best_bound": kpis["lower_bound_visits"], "timings": timings}  # fmt: skip
+             "objective": kpis["visits"], "best_bound": kpis["lower_bound_visits"],
+             "exact_models": stats.exact_models, "exact_models_proven": stats.proven,
+             "exact_models_skipped": stats.skipped, "timings": timings}  # fmt: skip
     return Plan(tables, draw, kpis, timings)
 
 

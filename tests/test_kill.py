@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import signal
@@ -175,3 +176,52 @@ def test_failed_fill_leaves_nothing(tmp_path):
     with pytest.raises(RuntimeError):
         write_folder(tmp_path / "out", fill)
     assert not (tmp_path / "out").exists() and not partial_folders(tmp_path / "out")
+
+
+@pytest.fixture(scope="module")
+def bigger(tmp_path_factory) -> Path:
+    """A generated 1,000-enterprise county: its merge and schedule last seconds, long enough to interrupt."""
+    workdir = tmp_path_factory.mktemp("interrupt")
+    (workdir / "ds").mkdir()
+    write_tables(generate_dataset("1k", 2026), workdir / "ds", ".parquet")
+    (workdir / "s.toml").write_text(SCENARIO)
+    return workdir
+
+
+def interrupt_when(process: subprocess.Popen, moment: Callable[[], bool], times: int) -> None:
+    """Send SIGINT ``times`` times (50 ms apart) as soon as ``moment`` comes, then wait for the end."""
+    deadline = time.monotonic() + TIMEOUT_S
+    while process.poll() is None and not moment() and time.monotonic() < deadline:
+        time.sleep(0.002)
+    for _ in range(times):
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            time.sleep(0.05)
+    process.wait(TIMEOUT_S)
+    process.stderr_file.close()  # type: ignore[attr-defined]
+
+
+def test_ctrl_c_once_completes_the_plan_marked_interrupted(bigger):
+    """Ctrl-C during the search: the search stops, the plan is completed, checked and written, marked INTERRUPTED."""
+    out = bigger / "once"
+    process = start_plan(bigger, out)
+    interrupt_when(process, lambda: stage_done(out, "instance"), times=1)
+    printed = out.with_name("once.stderr").read_text()
+    assert process.returncode == 0, printed
+    assert "Traceback" not in printed and "interrupted" in printed
+    kpis = json.loads((out / "kpis.json").read_text())
+    assert kpis["status"] == "INTERRUPTED" and kpis["exact_models_skipped"] > 0, kpis
+    assert verify_plan(out).ok and not partial_folders(out)
+
+
+@pytest.mark.parametrize("moment", ["solve", "writing"])
+def test_ctrl_c_twice_writes_nothing(bigger, moment):
+    """Ctrl-C twice (while solving, or while the plan folder is written): exit 130, no traceback, nothing written."""
+    out = bigger / f"twice-{moment}"
+    process = start_plan(bigger, out)
+    when = (lambda: stage_done(out, "instance")) if moment == "solve" else (lambda: writing(out))
+    interrupt_when(process, when, times=2)
+    printed = out.with_name(out.name + ".stderr").read_text()
+    assert process.returncode == 130, printed
+    assert "Traceback" not in printed and "nothing was written" in printed
+    assert not out.exists() and not partial_folders(out)

@@ -219,3 +219,25 @@ def test_delegation_covers_a_department_with_nobody_free(tmp_path, delegable):
         assert "XF-1" not in placed
         reason = plan.tables.unscheduled.set_index("task_id").loc["XF-1", "reason"]
         assert "XF" in reason and "on leave" in reason
+
+
+@pytest.mark.parametrize("how", ["time_limit", "stop"])
+def test_a_stopped_search_still_gives_a_complete_valid_plan(tmp_path, how):
+    """A spent time limit, or a stop request (Ctrl-C), ends the exact models; the plan is still complete and valid,
+    its status says why, and the tasks the greedy caps left out say the search was cut short."""
+    (tmp_path / "ds").mkdir()
+    write_tables(generate_dataset("tiny", 5), tmp_path / "ds", ".parquet")
+    full, dataset, scenario, workdays = planned(tmp_path, seed=5)
+    assert full.kpis["status"] == "FEASIBLE" and full.kpis["exact_models"] > 0 and full.kpis["exact_models_skipped"] == 0
+    if how == "time_limit":
+        scenario = scenario.model_copy(update={"solver": scenario.solver.model_copy(update={"time_limit_s": 1e-9})})
+        stop = None
+    else:
+        stop = lambda: True  # noqa: E731
+    calendar = work_calendar(scenario.horizon.start, scenario.horizon.end, dataset.calendar_overrides())
+    cut = make_plan(dataset, scenario, calendar, stop=stop)
+    assert cut.kpis["status"] == ("TIME_LIMIT" if how == "time_limit" else "INTERRUPTED")
+    assert cut.kpis["exact_models"] == 0 and cut.kpis["exact_models_skipped"] == full.kpis["exact_models"]
+    assert cut.kpis["scheduled"] + cut.kpis["unscheduled"] == cut.kpis["tasks"]
+    assert not check_plan(cut.tables, dataset, scenario, set(calendar.workdays), cut.draw.draws)
+    assert cut.tables.unscheduled["reason"].str.contains("not chosen exactly").any()
