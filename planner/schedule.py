@@ -10,12 +10,11 @@ are then filled by persons (``planner.matching``); a crew whose seats cannot all
 conflicts, delegations — is dropped for the day and its groups try again later.
 
 Routes start and end at the township's station at ``DAY_START_MIN``; visits are ordered to
-minimise travel (exactly, by enumeration, up to ``EXACT_ROUTE_STOPS`` stops).
+minimise travel by the route engine (``planner.routing``: exact up to 10 stops, PyVRP beyond).
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -26,12 +25,12 @@ import pandas as pd
 from planner.dataset import Dataset
 from planner.matching import REQUEST_COLUMNS, Roster, staff_crews
 from planner.merge import VisitGroup
+from planner.routing import order_stops
 from planner.scenario import Scenario
 from planner.travel import EARTH_RADIUS_KM, great_circle_km
 
 DAY_START_MIN = 510  # 08:30, leaving the station
 PLANNED_DAY_MIN = 420  # a crew-day is planned within 7 hours unless one visit alone needs longer
-EXACT_ROUTE_STOPS = 6
 URGENT_DAYS = 3  # a group with this many feasible days left ignores pacing
 
 
@@ -120,19 +119,15 @@ def route_minutes(station: str, order: list[VisitGroup], onsite: dict[int, int],
 
 
 def best_order(station: str, groups: list[VisitGroup], onsite, travel) -> list[VisitGroup]:
-    """The visiting order with least travel: exact up to EXACT_ROUTE_STOPS stops; beyond, the
-    better of the given order and nearest neighbour (never longer than the order planned)."""
-    if len(groups) <= EXACT_ROUTE_STOPS:
-        orders = itertools.permutations(sorted(groups, key=lambda g: g.group_id))
-        return list(min(orders, key=lambda o: (route_minutes(station, list(o), onsite, travel), [g.group_id for g in o])))
-    order, left, here = [], sorted(groups, key=lambda g: g.group_id), station
-    while left:
-        nxt = min(left, key=lambda g: (travel.minutes(here, g.uscc), g.group_id))
-        order.append(nxt)
-        left.remove(nxt)
-        here = nxt.uscc
-    given = list(groups)
-    return order if route_minutes(station, order, onsite, travel) < route_minutes(station, given, onsite, travel) else given
+    """The visiting order with least travel, by the route engine (``planner.routing.order_stops``):
+    exact up to 10 stops (ties by group ids), seeded PyVRP beyond, never longer than the order given."""
+    by_id = {g.group_id: g for g in groups}
+    place = {g.group_id: g.uscc for g in groups}
+
+    def minutes(a, b) -> int:
+        return travel.minutes(place.get(a, station), place.get(b, station))
+
+    return [by_id[i] for i in order_stops(station, list(by_id), minutes)]
 
 
 def schedule_groups(groups: list[VisitGroup], workdays: tuple, dataset: Dataset, scenario: Scenario,
