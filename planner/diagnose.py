@@ -38,7 +38,7 @@ from planner.caps import per_dept_used, positive_list_used, used_dates
 from planner.dataset import Dataset
 from planner.instance import OBSERVED_KINDS, Instance, build_instance, feasible_days
 from planner.matching import Roster
-from planner.merge import MAX_VISIT_ONSITE_MIN, VisitGroup, merge_tasks
+from planner.merge import MAX_VISIT_ONSITE_MIN, VisitGroup, long_stay_limits, merge_tasks
 from planner.reasons import reason_category
 from planner.sampling import draw_sampling_plan
 from planner.scenario import Scenario
@@ -205,6 +205,7 @@ class _County:
 
     def __init__(self, dataset: Dataset, scenario: Scenario, instance: Instance, groups: list[VisitGroup]):
         self.scenario, self.instance, self.dataset = scenario, instance, dataset
+        self.long_stay = long_stay_limits(dataset, scenario)
         self.workdays = instance.workdays
         self.dates = pd.DatetimeIndex(pd.to_datetime(list(self.workdays)))
         roster = Roster.from_dataset(dataset, len(self.workdays), scenario.planned_share)
@@ -574,12 +575,14 @@ def _cap_verdict(task: dict, reason: str, county: _County, blocked: set[str]) ->
     listed_en = "; ".join(_task_line(county, t, en=True) for t in core.task_ids)
     limit_zh, limit_en = _limit_words(rule, task, county, year)
     stay = "stay" in core.binding and rule != "enterprise_day_full"
-    fix_zh, fix_en = _cap_fix(task, county, rule, stay)
-    if stay:  # the 6-hour stay is the planner's own rule, not the contract's: say that it takes part
+    longest = county.long_stay(task["uscc"], {county.task_by_id[t]["dept_id"] for t in core.task_ids})
+    fix_zh, fix_en = _cap_fix(task, county, rule, longest if stay else 0)
+    if stay:  # the longest stay is the planner's rule (the inspectors' day less the road), not the contract's
         total = sum(int(county.task_by_id[t]["duration_min"]) for t in core.task_ids)
-        hours = MAX_VISIT_ONSITE_MIN // 60
-        limit_zh += f"；这些任务合计现场 {total} 分钟，超过单次现场 {hours} 小时的上限，放不进同一次检查"
-        limit_en += f"; together they need {total} min on site, more than the {hours}-hour stay one visit may take"
+        limit_zh += (f"；这些任务合计现场 {total} 分钟，超过一次检查最长可停留的 {longest} 分钟"
+                     "（检查人员一天的工作时间减去往返路程），放不进同一次检查")
+        limit_en += (f"; together they need {total} min on site, more than the {longest} min one visit may stay "
+                     "(the inspectors' working day less the road there and back)")
     severity = BLOCKED if core.proven else AT_RISK
     return Verdict(rule, severity,
                    f"{limit_zh}；以下必查任务无法同时安排：{listed}。计划保留其他任务，本任务被排除",
@@ -623,18 +626,19 @@ def _kept_visits(task: dict, county: _County, rule: str) -> list[str]:
     return sorted(set(spans))[:3]
 
 
-def _cap_fix(task: dict, county: _County, rule: str, stay: bool = False) -> tuple[str, str]:
-    """What would let the task in: a window reaching a kept visit, a shorter stay, next year."""
+def _cap_fix(task: dict, county: _County, rule: str, stay: int = 0) -> tuple[str, str]:
+    """What would let the task in: a window reaching a kept visit, a shorter stay (``stay``: the
+    longest one visit may take, when the stay limit takes part), next year."""
     spans = [] if stay else _kept_visits(task, county, rule)
     zh, en = [], []
     if spans:
         zh.append(f"调整时间窗使其与已安排的检查（{'、'.join(spans)}）重叠，并入同一次检查")
         en.append(f"move its window to overlap a kept visit ({', '.join(spans)}) and join it")
     if stay:
-        zh.append(f"压缩检查时长使这些任务合计现场不超过 {MAX_VISIT_ONSITE_MIN} 分钟，并入同一次检查"
-                  f"（单次现场 {MAX_VISIT_ONSITE_MIN // 60} 小时为本计划的规则，非法定）")
-        en.append(f"shorten the checks to {MAX_VISIT_ONSITE_MIN} min on site in all so they share one visit "
-                  f"(the {MAX_VISIT_ONSITE_MIN // 60}-hour stay is the planner's rule, not the law's)")
+        zh.append(f"压缩检查时长使这些任务合计现场不超过 {stay} 分钟，并入同一次检查"
+                  "（一次检查最长停留时间由检查人员的工作时间和路程决定，为本计划的规则，非法定）")
+        en.append(f"shorten the checks to {stay} min on site in all so they share one visit "
+                  "(the longest stay follows from the inspectors' hours and the road; the planner's rule, not the law's)")
     if rule == "enterprise_day_full":
         zh.append("放宽时间窗，分到不同的日子")
         en.append("widen the windows so the checks can go on different days")
@@ -716,10 +720,12 @@ def _solve_core(tasks: list[dict], uscc: str, county: _County, relax: tuple[str,
                 model.add_implication(var, capped[int(d)])
             model.add_bool_or([var.Not(), capped[int(d)].Not(), checks[(t["dept_id"], int(d))]])
     if "stay" not in relax and county.scenario.onsite == "sum":
+        # every task here is mandatory, so the merge would take a stay up to its long-stay limit
+        stay = county.long_stay(uscc, depts)
         for d in days:
             on_day = [(t, assign[(t["task_id"], d)]) for t in tasks if (t["task_id"], d) in assign]
             short = [(int(t["duration_min"]), v) for t, v in on_day if int(t["duration_min"]) <= MAX_VISIT_ONSITE_MIN]
-            model.add(sum(minutes * v for minutes, v in short) <= MAX_VISIT_ONSITE_MIN)
+            model.add(sum(minutes * v for minutes, v in short) <= stay)
             for t, v in on_day:
                 if int(t["duration_min"]) > MAX_VISIT_ONSITE_MIN:
                     model.add(sum(o for u, o in on_day if u is not t) == 0).only_enforce_if(v)

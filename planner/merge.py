@@ -10,7 +10,7 @@ last, and each task that loses says why.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,7 +20,8 @@ from planner.dataset import Dataset
 from planner.instance import Instance, feasible_days
 from planner.scenario import Scenario
 
-#: the longest stay planned at one enterprise; a bigger group is split into several visits
+#: the longest stay planned at one enterprise; a bigger group is split into several visits,
+#: unless a longer stay (up to ``long_stay_limits``) is what keeps a mandatory task in the plan
 MAX_VISIT_ONSITE_MIN = 360
 
 
@@ -82,6 +83,27 @@ class MergeStats:
     stopped_by: str | None = None
 
 
+def long_stay_limits(dataset: Dataset, scenario: Scenario) -> Callable[[str, Iterable[str]], int]:
+    """``limit(uscc, depts)``: the longest stay a visit there may take when only that keeps a
+    mandatory task (a positive-list firm's one capped visit a year, say): the longest working day
+    every department can staff (of each department's longest ``hours_per_day``, the shortest),
+    less the road from the township's station and back — never below MAX_VISIT_ONSITE_MIN.
+    The scheduler still needs inspectors with such a day free; a stay of 6 hours stays the rule."""
+    from planner.schedule import TravelTimes  # the scheduler's travel model, so the day fits there
+
+    longest = (dataset.inspectors.assign(minutes=(dataset.inspectors["hours_per_day"] * 60).astype(int))
+               .groupby("dept_id")["minutes"].max().to_dict())  # fmt: skip
+    township = dict(zip(dataset.enterprises["uscc"], dataset.enterprises["township"]))
+    travel = TravelTimes(dataset, scenario)
+
+    def limit(uscc: str, depts: Iterable[str]) -> int:
+        day = min((longest.get(d, 0) for d in depts), default=0)
+        station = f"station:{township[uscc]}"
+        return max(MAX_VISIT_ONSITE_MIN, day - travel.minutes(station, uscc) - travel.minutes(uscc, station))
+
+    return limit
+
+
 def stab_groups(instance: Instance, tasks: list[dict]) -> list[tuple[list[dict], np.ndarray]]:
     """Fewest groups of one enterprise's tasks sharing a day (exact for plain windows)."""
     feasible = {t["task_id"]: feasible_days(t["first_day"], t["last_day"], t["capped"], instance.quiet) for t in tasks}
@@ -112,6 +134,7 @@ def merge_tasks(instance: Instance, dataset: Dataset, scenario: Scenario, stats:
     """
     stats = stats if stats is not None else MergeStats()
     deadline = time.monotonic() + scenario.solver.time_limit_s
+    long_stay = long_stay_limits(dataset, scenario)
     tasks = instance.tasks[instance.tasks["first_day"] >= 0]
     positive = set(dataset.enterprises.loc[dataset.enterprises["positive_list"], "uscc"])
     pl_used, dept_used = positive_list_used(dataset.history).to_dict(), per_dept_used(dataset.history).to_dict()
@@ -150,13 +173,16 @@ def merge_tasks(instance: Instance, dataset: Dataset, scenario: Scenario, stats:
         elif needs_exact:
             # a cap binds or a stay is split: the stabbing is no longer exact, so choose the visits
             # exactly (CP-SAT) and keep the better of the two
+            longest = long_stay(uscc, {t["dept_id"] for t in by_enterprise[key]})
             exact, proven = best_capped_visits(instance, by_enterprise[key], uscc in positive, scenario, pl_used,
-                                               dept_used, max(0.01, deadline - time.monotonic()))  # fmt: skip
+                                               dept_used, max(0.01, deadline - time.monotonic()), longest)  # fmt: skip
             stats.exact_models += 1
             stats.proven += bool(proven)
             if exact is not None:
                 exact_lost: dict[str, str] = {}
-                candidate = _apply_caps([p for g in exact for p in _split_long(g, scenario.onsite, instance)], uscc in positive,
+                kept_long = longest if scenario.onsite == "sum" else MAX_VISIT_ONSITE_MIN  # the model's own stay rule
+                candidate = _apply_caps([p for g in exact for p in _split_long(g, scenario.onsite, instance, kept_long)],
+                                        uscc in positive,
                                         scenario, pl_used, dept_used, instance.years, dataset.history, exact_lost)  # fmt: skip
                 if not _distinct_days(kept) or _score(candidate) > _score(kept):
                     kept, lost = candidate, exact_lost
@@ -199,7 +225,7 @@ def _score(groups: list[VisitGroup]) -> tuple[int, int, int, int]:
 
 def best_capped_visits(instance: Instance, tasks: list[dict], positive: bool, scenario: Scenario,
                        pl_used: dict, dept_used: dict, time_limit_s: float | None = None,
-                       ) -> tuple[list[VisitGroup] | None, bool]:  # fmt: skip
+                       long_stay_min: int = MAX_VISIT_ONSITE_MIN) -> tuple[list[VisitGroup] | None, bool]:  # fmt: skip
     """The visits of one enterprise that keep the most valuable tasks within the yearly caps (CP-SAT).
 
     Variables: ``visit[d]`` (a visit on working day d), ``capped[d]`` (it is capped),
@@ -207,7 +233,9 @@ def best_capped_visits(instance: Instance, tasks: list[dict], positive: bool, sc
     visit on d). Hard: each task at most once, on one of its feasible days; a capped task makes
     its visit capped; per year, Σ capped[d] ≤ positive-list cap left (positive-list firms) and
     Σ checks[k, d] ≤ department cap left; a day's stay within MAX_VISIT_ONSITE_MIN, or one longer
-    task alone. Objective, lexicographic by weights: mandatory tasks, tasks, priority, fewest visits.
+    task alone, or (``long[d]``) within ``long_stay_min``. Objective, lexicographic by weights:
+    mandatory tasks, fewest long stays (so a long stay is taken only to keep a mandatory task),
+    tasks, priority, fewest visits.
     Returns the visits (None if the solver found none) and whether they are proven optimal.
     """
     from ortools.sat.python import cp_model
@@ -219,6 +247,7 @@ def best_capped_visits(instance: Instance, tasks: list[dict], positive: bool, sc
     feasible = {task_id: f[np.isin(f, days)] for task_id, f in feasible.items()}
     visit = {d: model.new_bool_var(f"visit_{d}") for d in days}
     capped = {d: model.new_bool_var(f"capped_{d}") for d in days}
+    long: dict[int, cp_model.IntVar] = {}  # a stay beyond MAX_VISIT_ONSITE_MIN on day d
     assign = {(t["task_id"], int(d)): model.new_bool_var(f"assign_{t['task_id']}_{d}") for t in tasks
               for d in feasible[t["task_id"]]}  # fmt: skip
     depts = sorted({t["dept_id"] for t in tasks})
@@ -240,7 +269,12 @@ def best_capped_visits(instance: Instance, tasks: list[dict], positive: bool, sc
         on_day = [(t, assign[(t["task_id"], d)]) for t in tasks if (t["task_id"], d) in assign]
         if scenario.onsite == "sum":  # one stay stays within MAX_VISIT_ONSITE_MIN, as the split would make it
             short = [(t, var) for t, var in on_day if int(t["duration_min"]) <= MAX_VISIT_ONSITE_MIN]
-            model.add(sum(int(t["duration_min"]) * var for t, var in short) <= MAX_VISIT_ONSITE_MIN)
+            onsite = sum(int(t["duration_min"]) * var for t, var in short)
+            if long_stay_min > MAX_VISIT_ONSITE_MIN and sum(int(t["duration_min"]) for t, _ in short) > MAX_VISIT_ONSITE_MIN:
+                long[d] = model.new_bool_var(f"long_{d}")
+                model.add(onsite <= MAX_VISIT_ONSITE_MIN + (long_stay_min - MAX_VISIT_ONSITE_MIN) * long[d])
+            else:
+                model.add(onsite <= MAX_VISIT_ONSITE_MIN)
             for t, var in on_day:  # a longer task is a stay of its own
                 if int(t["duration_min"]) > MAX_VISIT_ONSITE_MIN:
                     model.add(sum(other for u, other in on_day if u is not t) == 0).only_enforce_if(var)
@@ -257,9 +291,11 @@ def best_capped_visits(instance: Instance, tasks: list[dict], positive: bool, sc
     n = len(tasks)
     per_priority = n + 1  # visits: at most n
     per_task = per_priority * (n * max(int(t["priority"]) for t in tasks) + 1)
-    per_mandatory = per_task * (n + 1)
+    per_long = per_task * (n + 1)  # long stays: at most n
+    per_mandatory = per_long * (n + 1)
     weight = {t["task_id"]: per_mandatory * t["mandatory"] + per_task + per_priority * int(t["priority"]) for t in tasks}
-    model.maximize(sum(weight[task_id] * var for (task_id, _), var in assign.items()) - sum(visit.values()))
+    model.maximize(sum(weight[task_id] * var for (task_id, _), var in assign.items())
+                   - per_long * sum(long.values()) - sum(visit.values()))  # fmt: skip
     solver = cp_model.CpSolver()
     # one worker (the default) gives the same answer on every machine; more search in parallel
     # but may pick a different one of equally good choices from run to run
@@ -316,12 +352,14 @@ def _exact_reason(task: dict, kept: list[VisitGroup], positive: bool, scenario: 
             f"stay (at most {MAX_VISIT_ONSITE_MIN // 60} hours on site, one visit a day)")
 
 
-def _split_long(group: VisitGroup, mode: str, instance: Instance) -> list[VisitGroup]:
+def _split_long(group: VisitGroup, mode: str, instance: Instance, limit: int = MAX_VISIT_ONSITE_MIN) -> list[VisitGroup]:
     """Split a group whose stay would exceed MAX_VISIT_ONSITE_MIN: longest tasks first, first fit.
+    (A group of the exact model may keep a stay up to ``limit``: the model took it to keep a
+    mandatory task.)
 
     Each part may then use every day common to its own tasks (in the group's year), so the parts
     need not compete for the group's narrower days."""
-    if group.onsite_min(mode) <= MAX_VISIT_ONSITE_MIN:
+    if group.onsite_min(mode) <= limit:
         return [group]
     parts: list[VisitGroup] = []
     for task in sorted(group.tasks, key=lambda t: (-int(t["duration_min"]), t["task_id"])):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import io
 import json
 from pathlib import Path
@@ -172,12 +174,30 @@ def test_cap_positive_list(tmp_path):
 
 
 def test_positive_list_and_the_six_hour_stay(tmp_path):
-    """Two checks at COOP whose windows overlap but need 420 min together: the one visit a year
-    cannot hold both, and the finding says the 6-hour stay takes part."""
+    """Two checks at COOP whose windows overlap but need 420 min together, more than the longest
+    stay (the inspectors' day less the road): the one visit a year cannot hold both, and the
+    finding says the stay limit takes part, with its minutes."""
     tables = with_demands(key("A", "SJ", COOP, "2026-03-02", "2026-03-31", minutes="240"),
                           key("B", "XF", COOP, "2026-03-02", "2026-03-31", minutes="180"))  # fmt: skip
-    finding, = diagnosed(tmp_path, tables).findings
-    assert finding.rule == "cap_positive_list" and "6 小时" in finding.why_zh and "360" in finding.fix_zh
+    diagnosis = diagnosed(tmp_path, tables)
+    finding, = diagnosis.findings
+    assert finding.rule == "cap_positive_list" and "最长可停留" in finding.why_zh
+    longest = re.search(r"最长可停留的 (\d+) 分钟", finding.why_zh).group(1)
+    assert 360 <= int(longest) < 420 and f"不超过 {longest} 分钟" in finding.fix_zh
+
+
+def test_a_longer_stay_keeps_a_mandatory_task(tmp_path):
+    """380 min together fit within the longest stay though past 6 hours: diagnose blocks nothing,
+    and the plan makes the one long visit rather than drop a task."""
+    tables = with_demands(key("A", "SJ", COOP, "2026-03-02", "2026-03-31", minutes="200"),
+                          key("B", "XF", COOP, "2026-03-02", "2026-03-31", minutes="180"))  # fmt: skip
+    dataset, scenario, calendar = inputs(tmp_path, tables, "")
+    assert not diagnose(dataset, scenario, calendar).findings
+    plan = make_plan(dataset, scenario, calendar)
+    assert plan.tables.unscheduled.empty, plan.tables.unscheduled["reason"].tolist()
+    visits = plan.tables.visits
+    (visit,) = visits[visits["uscc"] == COOP].itertuples()
+    assert visit.n_tasks == 2 and visit.end_min - visit.start_min == 380
 
 
 def capacity_tables(n_tasks: int) -> dict:
@@ -257,13 +277,13 @@ def test_blocked_tasks_are_unscheduled_in_the_plan(tmp_path, seed):
 
 
 def test_sample_county_explains_every_mandatory_task_left_out(county_baseline):
-    """The sample county: the 22 mandatory tasks the plan leaves out, each with its rule — 5 windows
-    of holidays only, 5 checks longer than any day, 12 beyond a yearly cap — and no other."""
+    """The sample county: the 18 mandatory tasks the plan leaves out, each with its rule — 5 windows
+    of holidays only, 5 checks longer than any day, 8 beyond a yearly cap — and no other."""
     plan, dataset, scenario, _ = county_baseline
     calendar = work_calendar(scenario.horizon.start, scenario.horizon.end, dataset.calendar_overrides())
     diagnosis = diagnose(dataset, scenario, calendar)
     unscheduled = plan.tables.unscheduled
     assert {f.task_id for f in diagnosis.blocked} == set(unscheduled.loc[unscheduled["mandatory"], "task_id"])
     assert pd.Series([f.rule for f in diagnosis.findings]).value_counts().to_dict() == {
-        "cap_positive_list": 7, "no_workday_in_window": 5, "longer_than_day": 5, "cap_per_dept": 5}
+        "cap_positive_list": 3, "no_workday_in_window": 5, "longer_than_day": 5, "cap_per_dept": 5}
     assert not any(not s.paced for s in diagnosis.shortfalls)
