@@ -16,7 +16,7 @@ from typing import Any
 EXIT_REJECTED = 4
 KPI_NAMES = frozenset({
     "tasks", "scheduled", "unscheduled", "unscheduled_mandatory", "visits", "baseline_visits",
-    "lower_bound_visits", "disturbance_reduction", "joint_visit_rate", "joint_random_rate",
+    "lower_bound_visits", "rule_bound_visits", "disturbance_reduction", "joint_visit_rate", "joint_random_rate",
     "inspector_hours", "travel_hours", "max_crew_day_hours",
     "reoptimisation.visits_changed", "reoptimisation.frozen_visits_changed",
 })  # fmt: skip

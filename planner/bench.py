@@ -159,9 +159,11 @@ def run_bench(scenario: Scenario | Path, name: str | None = None) -> BenchResult
         write_plan(plan, Path(folder) / "plan", dataset, scenario, dt.datetime.now().astimezone())
         lap("write")
     k = plan.kpis
-    quality = {key: k[key] for key in ("visits", "lower_bound_visits", "baseline_visits", "scheduled", "unscheduled",
-                                       "unscheduled_mandatory", "joint_visit_rate", "inspector_hours")}  # fmt: skip
+    quality = {key: k[key] for key in ("visits", "lower_bound_visits", "rule_bound_visits", "baseline_visits",
+                                       "scheduled", "unscheduled", "unscheduled_mandatory", "joint_visit_rate",
+                                       "inspector_hours")}  # fmt: skip
     quality["visits_over_lower_bound"] = round(k["visits"] / k["lower_bound_visits"] - 1, 5) if k["lower_bound_visits"] else 0.0
+    quality["visits_over_rule_bound"] = round(k["visits"] / k["rule_bound_visits"] - 1, 5) if k["rule_bound_visits"] else 0.0
     quality["visits_under_baseline"] = round(1 - k["visits"] / k["baseline_visits"], 5) if k["baseline_visits"] else 0.0
     quality["rules_broken"] = len(broken)
     return BenchResult(name or scenario.name, len(dataset.enterprises), k["tasks"], figures, quality, machine())
@@ -243,7 +245,7 @@ def run_province(parts: Sequence, executor: Executor | None, engine: str, worker
     wall = round(time.perf_counter() - clock, 3)
     totals = {key: sum(int(r.kpis.get(key, 0)) for r in results)
               for key in ("tasks", "scheduled", "unscheduled", "unscheduled_mandatory", "visits", "lower_bound_visits",
-                          "baseline_visits")}  # fmt: skip
+                          "rule_bound_visits", "baseline_visits")}  # fmt: skip
     totals["enterprises"] = sum(r.enterprises for r in results)
     totals["rules_broken"] = sum(len(r.rules_broken) for r in results)
     totals["failed_parts"] = sum(r.error is not None for r in results)

@@ -18,7 +18,7 @@ from planner.acceptance import Verdict, judge
 
 #: the KPIs compared, in the order shown
 COMPARED = ("tasks", "scheduled", "unscheduled", "unscheduled_mandatory", "visits", "lower_bound_visits",
-            "baseline_visits", "disturbance_reduction", "joint_visit_rate", "joint_random_rate", "inspector_hours",
+            "rule_bound_visits", "baseline_visits", "disturbance_reduction", "joint_visit_rate", "joint_random_rate", "inspector_hours",
             "travel_hours", "max_crew_day_hours")  # fmt: skip
 
 

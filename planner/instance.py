@@ -121,7 +121,13 @@ def min_stabbing(first: np.ndarray, last: np.ndarray) -> int:
 
 
 def stabbing_bound(tasks: pd.DataFrame, by: list[str]) -> int:
-    """Σ over groups of ``by`` of the fewest days hitting every task's [first_day, last_day].
+    """Σ over groups of ``by`` of the fewest days hitting every task's [first_day, last_day]."""
+    return int(stabbing_counts(tasks, by).sum())
+
+
+def stabbing_counts(tasks: pd.DataFrame, by: list[str]) -> pd.Series:
+    """Per group of ``by`` (a Series indexed by the key), the fewest days hitting every task's
+    [first_day, last_day].
 
     ``min_stabbing`` per group in one pass over arrays sorted by (group, last day, row), not a
     DataFrame per group (a tenth of the city's run); rows with a missing key count in no group.
@@ -132,16 +138,21 @@ def stabbing_bound(tasks: pd.DataFrame, by: list[str]) -> int:
         codes, uniques = pd.factorize(placeable[column])  # −1: missing, no group (as groupby)
         group, keep = group * max(len(uniques), 1) + codes, keep & (codes >= 0)
     first, last = placeable["first_day"].to_numpy()[keep], placeable["last_day"].to_numpy()[keep]
-    group = group[keep]
+    group, rows = group[keep], np.flatnonzero(keep)
     order = np.lexsort((np.arange(len(group)), last, group))  # ties by row, as min_stabbing's stable sort
-    count, current, stab = 0, None, -1
-    for g, f, t in zip(group[order].tolist(), first[order].tolist(), last[order].tolist()):
+    counts: dict[int, int] = {}
+    first_row: dict[int, int] = {}
+    current, stab = None, -1
+    for g, f, t, r in zip(group[order].tolist(), first[order].tolist(), last[order].tolist(), rows[order].tolist()):
         if g != current:
             current, stab = g, -1
+            counts[g], first_row[g] = 0, r
         if f > stab:
             stab = t
-            count += 1
-    return count
+            counts[g] += 1
+    keys = placeable.iloc[[first_row[g] for g in counts]][by]
+    index = pd.MultiIndex.from_frame(keys) if len(by) > 1 else pd.Index(keys[by[0]])
+    return pd.Series(list(counts.values()), index=index, dtype=np.int64)
 
 
 def lower_bound_visits(scheduled: pd.DataFrame) -> int:

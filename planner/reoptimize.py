@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from planner.bounds import rule_bound
 from planner.checker import check_plan
 from planner.dataset import Dataset, table_file
 from planner.dataset import _empty as empty_table
@@ -184,12 +185,13 @@ def reoptimize(dataset: Dataset, scenario: Scenario, calendar: WorkCalendar, pre
     changes = _changes(prev, planned, tables, status, reasons, as_of)
     summary = _summary(changes)
     kpis = compute_kpis(tables, instance)
+    bound = rule_bound(tables.visits, tables.visit_tasks, instance, checked, scenario)
     future = changes[pd.to_datetime(changes["old_date"]) >= pd.Timestamp(as_of)]
     frozen = future[pd.to_datetime(future["old_date"]) < pd.Timestamp(freeze_end)]
     moved = future["change"].isin(["moved", "dropped"])
     kpis |= {"status": "FEASIBLE" if not broken else "BROKEN",
              "method": "re-optimisation: kept visits + exact merge per enterprise + paced constructive scheduler",
-             "objective": kpis["visits"], "best_bound": kpis["lower_bound_visits"], "timings": {},
+             "objective": kpis["visits"], "best_bound": bound.visits, "rule_bound_visits": bound.visits, "timings": {},
              "reoptimisation": {
                  "as_of": as_of.isoformat(), "freeze_days": freeze_days,
                  "visits_changed": int(future.loc[moved, "old_visit_code"].nunique()),

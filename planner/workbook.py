@@ -79,13 +79,16 @@ KPI_LABELS: dict[str, tuple[str, str, str]] = {
                            "未能逐户精确求解；INTERRUPTED：同上，但求解被人为中断（Ctrl-C）", TEXT),
     "method": ("求解方法", "生成本方案的方法", TEXT),
     "objective": ("目标值（检查户次）", "方案的检查户次", INT),
-    "best_bound": ("最优下界（检查户次）", "已证明的检查户次下限", INT),
+    "best_bound": ("最优下界（检查户次）", "已证明的检查户次下限（同“规则下的检查户次下限”）", INT),
+    "rule_bound_visits": ("规则下的检查户次下限",
+                          "在时间窗之外再计入年度次数上限和单次检查时长：对检查户次多于时间窗下限的企业，"
+                          "用 CP-SAT 求出安排其已排任务所需的最少检查次数；任何方案都不可能更少", INT),
     "exact_models": ("逐户精确求解次数", "年度次数上限或单次时长限制起作用的企业，用 CP-SAT 精确选择检查安排的次数", INT),
     "exact_models_proven": ("其中证明最优", "精确求解中已证明最优的次数", INT),
     "exact_models_skipped": ("未精确求解的企业", "因时限用完或中断而保留贪心安排的企业数", INT),
 }
 TIMING_LABELS = {"sample": "双随机抽取", "instance": "可行日期", "merge": "合并任务", "schedule": "排班与路线",
-                 "tables": "生成计划表"}  # fmt: skip
+                 "tables": "生成计划表", "bound": "计算下界"}  # fmt: skip
 
 #: Excel's day 0 for the 1900 date system (the serial of 1900-03-01 onwards is days since this)
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")

@@ -4,11 +4,13 @@ The brute force knows nothing of the planner's method. Per enterprise it tries e
 drop tasks and to partition the rest into visits, and keeps a partition only when the contract's
 rules allow it: every visit has a working day common to its tasks (window ∩ horizon, after the
 observation period for campaign tasks), the visits get distinct days, a stay is at most
-``MAX_VISIT_ONSITE_MIN`` unless it is one task, and the yearly caps hold counting history (a visit
-is capped unless all its tasks are triggered or followup; it counts for every department in it,
-and for a positive-list firm once). Staff is ample, so capacity never binds and the optimum is
-separable by enterprise. Order of goals, as documented: mandatory tasks, tasks, priority, fewest
-visits.
+``MAX_VISIT_ONSITE_MIN`` unless it is one task or a *long stay* (up to the limit of
+``merge.long_stay_limits``: the departments' longest day less the road), and the yearly caps hold
+counting history (a visit is capped unless all its tasks are triggered or followup; it counts for
+every department in it, and for a positive-list firm once). Staff is ample, so capacity never
+binds and the optimum is separable by enterprise. Order of goals, as documented: mandatory
+tasks, fewest long stays, tasks, priority, fewest visits. The plan's visits are also never below
+the rule-aware lower bound (``planner.bounds``).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from hypothesis import strategies as st
 
 from planner.checker import check_plan
 from planner.dataset import load_dataset
-from planner.merge import MAX_VISIT_ONSITE_MIN
+from planner.merge import MAX_VISIT_ONSITE_MIN, long_stay_limits
 from planner.pipeline import make_plan
 from planner.scenario import load_scenario
 from planner.workdays import work_calendar
@@ -108,26 +110,28 @@ def distinct_days(options: list[set[dt.date]]) -> bool:
     return all(place(b, set()) for b in range(len(options)))
 
 
-def best_for_enterprise(uscc, tasks, history, per_dept: int, workdays) -> tuple[int, int, int, int]:
-    """(mandatory kept, tasks kept, priority kept, −visits) of the best legal plan for one enterprise."""
+def best_for_enterprise(uscc, tasks, history, per_dept: int, workdays, long_stay) -> tuple[int, int, int, int, int]:
+    """(mandatory kept, −long stays, tasks kept, priority kept, −visits) of the best legal plan for one enterprise."""
     mine = [t for t in tasks if t[0] == uscc]
     feasible = [feasible_dates(uscc, t[2], t[3], t[4], workdays) for t in mine]
     used_firm = len({day for u, _, day in history if u == uscc})
     used_dept = {d: len({day for u, dd, day in history if u == uscc and dd == d}) for d in DEPTS}
-    best = (0, 0, 0, 0)
+    best = (0, 0, 0, 0, 0)
     for labels in partitions(len(mine)):
         blocks: dict[int, list[int]] = {}
         for i, label in enumerate(labels):
             if label >= 0:
                 blocks.setdefault(label, []).append(i)
         options, ok = [], True
-        capped_blocks, dept_capped = 0, dict.fromkeys(DEPTS, 0)
+        capped_blocks, dept_capped, long_blocks = 0, dict.fromkeys(DEPTS, 0), 0
         for members in blocks.values():
             common = set.intersection(*(feasible[i] for i in members))
             onsite = sum(mine[i][5] for i in members)
-            if not common or (len(members) > 1 and onsite > MAX_VISIT_ONSITE_MIN):
+            limit = long_stay(uscc, {mine[i][1] for i in members})
+            if not common or (len(members) > 1 and onsite > max(MAX_VISIT_ONSITE_MIN, limit)):
                 ok = False
                 break
+            long_blocks += len(members) > 1 and onsite > MAX_VISIT_ONSITE_MIN
             options.append(common)
             if any(mine[i][2] not in UNCAPPED for i in members):
                 capped_blocks += 1
@@ -138,7 +142,7 @@ def best_for_enterprise(uscc, tasks, history, per_dept: int, workdays) -> tuple[
         if uscc == COOP and capped_blocks and used_firm + capped_blocks > 1:
             continue
         kept = [mine[i] for i, label in enumerate(labels) if label >= 0]
-        score = (sum(t[2] in MANDATORY for t in kept), len(kept), sum(t[6] for t in kept), -len(blocks))
+        score = (sum(t[2] in MANDATORY for t in kept), -long_blocks, len(kept), sum(t[6] for t in kept), -len(blocks))
         if score > best and distinct_days(options):
             best = score
     return best
@@ -158,9 +162,14 @@ def test_plan_matches_brute_force_optimum(tasks, history, per_dept):
         plan = make_plan(dataset, scenario, calendar)
         assert check_plan(plan.tables, dataset, scenario, set(calendar.workdays)) == []
         workdays = list(calendar.workdays)
-        optimum = [sum(parts) for parts in zip(*(best_for_enterprise(u, tasks, history, per_dept, workdays)
+        long_stay = long_stay_limits(dataset, scenario)
+        optimum = [sum(parts) for parts in zip(*(best_for_enterprise(u, tasks, history, per_dept, workdays, long_stay)
                                                  for u in ENTERPRISES))]  # fmt: skip
         done = plan.tables.visit_tasks["task_id"].str.removeprefix("T").astype(int).tolist()
         kept = [tasks[i] for i in done]
-        got = [sum(t[2] in MANDATORY for t in kept), len(kept), sum(t[6] for t in kept), -plan.kpis["visits"]]
+        visits = plan.tables.visits
+        long_visits = int(((visits["end_min"] - visits["start_min"] > MAX_VISIT_ONSITE_MIN) & (visits["n_tasks"] > 1)).sum())
+        got = [sum(t[2] in MANDATORY for t in kept), -long_visits, len(kept), sum(t[6] for t in kept), -plan.kpis["visits"]]
         assert got == optimum, plan.tables.unscheduled[["task_id", "reason"]].to_string()
+        assert plan.kpis["lower_bound_visits"] <= plan.kpis["rule_bound_visits"] <= plan.kpis["visits"]
+        assert plan.kpis["rule_bound_visits"] == plan.kpis["visits"]  # staff is ample: the bound is reached

@@ -74,7 +74,7 @@ def test_generated_tiny_counties_give_valid_plans(tmp_path, seed):
     assert check_plan(plan.tables, dataset, scenario, workdays) == []
     k = plan.kpis
     assert k["scheduled"] + k["unscheduled"] == k["tasks"]
-    assert k["lower_bound_visits"] <= k["visits"] <= k["scheduled"]
+    assert k["lower_bound_visits"] <= k["rule_bound_visits"] == k["best_bound"] <= k["visits"] <= k["scheduled"]
     assert k["lower_bound_visits"] <= k["baseline_visits"]
 
 
@@ -125,6 +125,7 @@ def test_sample_county_plan_quality(county_baseline):
     assert check_plan(plan.tables, dataset, scenario, workdays) == []
     k = plan.kpis
     assert k["visits"] <= 1.02 * k["lower_bound_visits"]
+    assert k["lower_bound_visits"] < k["rule_bound_visits"] <= k["visits"] <= 1.01 * k["rule_bound_visits"]
     assert k["disturbance_reduction"] > 0.2 * k["baseline_visits"]
     assert k["unscheduled_mandatory"] <= 0.005 * k["tasks"]
     assert plan.tables.unscheduled["reason"].str.len().min() > 20
@@ -241,3 +242,32 @@ def test_a_stopped_search_still_gives_a_complete_valid_plan(tmp_path, how):
     assert cut.kpis["scheduled"] + cut.kpis["unscheduled"] == cut.kpis["tasks"]
     assert not check_plan(cut.tables, dataset, scenario, set(calendar.workdays), cut.draw.draws)
     assert cut.tables.unscheduled["reason"].str.contains("not chosen exactly").any()
+
+
+def test_rule_bound_counts_what_the_windows_cannot():
+    """planner.bounds.fewest_visits on one enterprise: two checks sharing one day whose stays
+    together exceed the longest stay need two visits; the positive-list cap, used once already,
+    leaves capped checks nowhere to go and an uncapped check beside a capped one its own visit."""
+    import numpy as np
+
+    from planner.bounds import fewest_visits
+    from planner.instance import Instance
+
+    days = tuple(dt.date(2026, 3, 2) + dt.timedelta(days=n) for n in range(5))
+    instance = Instance(days, np.zeros(5, dtype=bool), pd.DataFrame(), pd.DataFrame())
+    from planner.scenario import Scenario
+
+    scenario = Scenario.model_validate({"name": "t", "dataset": "ds", "seed": 1, "source": "s.toml",
+                                        "horizon": {"start": "2026-01-01", "end": "2026-12-31"}}, strict=False)  # fmt: skip
+
+    def task(task_id, dept, minutes, capped=True, first=0, last=0):
+        return {"task_id": task_id, "uscc": "U", "dept_id": dept, "duration_min": minutes, "capped": capped,
+                "first_day": first, "last_day": last, "mandatory": True, "priority": 1}
+
+    same_day = [task("a", "SJ", 300), task("b", "XF", 200)]
+    assert fewest_visits(instance, same_day, False, scenario, {}, {}, 400) == (2, True)
+    assert fewest_visits(instance, same_day, False, scenario, {}, {}, 500) == (1, True)
+    # SJ has used its 2 capped visits this year: its complaint check cannot join XF's capped visit
+    beside = [task("c", "SJ", 60, capped=False), task("d", "XF", 60)]
+    assert fewest_visits(instance, beside, False, scenario, {}, {("U", "SJ", 2026): 2}, 400) == (2, True)
+    assert fewest_visits(instance, beside, False, scenario, {}, {}, 400) == (1, True)

@@ -53,4 +53,4 @@ def test_random_small_counties(tasks):
         # window of holidays, or SHOP's observation period
         allowed = ("cap", "working day", "observation period")
         assert all(any(a in r for a in allowed) for r in plan.tables.unscheduled["reason"]), unplaced
-        assert k["visits"] == k["lower_bound_visits"]
+        assert k["visits"] == k["lower_bound_visits"] == k["rule_bound_visits"]

@@ -1,0 +1,139 @@
+"""A lower bound on visits that knows the rules: how far from the best possible is a plan?
+
+The contract's ``lower_bound_visits`` counts, per enterprise, the fewest working days that hit
+every scheduled task's window. It ignores the rules that force more visits: a stay has a
+length (the on-site minutes must fit a crew's day), the yearly caps count capped visits
+(一年最多查一次), and a department's complaint check may not make a capped visit count
+against its cap. So a plan can sit above it with nothing left to gain.
+
+``rule_bound`` closes that gap enterprise by enterprise. Where the plan visits an enterprise
+more often than its windows need, a CP-SAT model of that enterprise's *scheduled* tasks finds
+the fewest visits any plan could make for them: every task on one of its feasible working
+days, the caps counting history, and each day's on-site minutes within that many stays of at
+most ``merge.long_stay_limits`` minutes (the longest day its departments can staff less the
+road from the station and back; a task longer than 6 hours is a stay of its own). Several
+visits a day are allowed, and a stay's minutes are only bounded in total per day, so the model
+relaxes the planner's rules and its optimum is a valid lower bound for any plan that keeps
+them. Its proven optimum (or, if the solver stops first, its proven bound) replaces the
+windows-only figure for that enterprise; elsewhere the windows-only figure stands.
+
+What remains between the plan and this bound is the scheduler's doing (a joint visit split
+per department for want of a crew that day), not the rules'.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from planner.caps import per_dept_used, positive_list_used
+from planner.dataset import Dataset
+from planner.instance import Instance, feasible_days, stabbing_counts
+from planner.merge import MAX_VISIT_ONSITE_MIN, _representative_days, long_stay_limits
+from planner.scenario import Scenario
+
+
+@dataclass(frozen=True)
+class RuleBound:
+    """``visits``: the bound; ``windows``: the contract's windows-only bound; ``enterprises``:
+    those the plan visits more often than their windows need, with the plan's visits there, the
+    windows-only and the rule-aware figures and whether the latter is proven optimal."""
+
+    visits: int
+    windows: int
+    enterprises: pd.DataFrame  # uscc, plan, windows, rules, proven
+
+    @property
+    def proven(self) -> bool:
+        return bool(self.enterprises["proven"].all()) if len(self.enterprises) else True
+
+
+def rule_bound(visits: pd.DataFrame, visit_tasks: pd.DataFrame, instance: Instance, dataset: Dataset,
+               scenario: Scenario) -> RuleBound:  # fmt: skip
+    """The rule-aware lower bound on visits for the tasks the plan scheduled (module doc)."""
+    tasks = instance.tasks[instance.tasks["task_id"].isin(visit_tasks["task_id"])]
+    windows = stabbing_counts(tasks, ["uscc"])
+    planned = visits.groupby("uscc").size()
+    above = sorted(u for u, n in planned.items() if n > windows.get(u, 0))
+    positive = set(dataset.enterprises.loc[dataset.enterprises["positive_list"], "uscc"])
+    pl_used, dept_used = positive_list_used(dataset.history).to_dict(), per_dept_used(dataset.history).to_dict()
+    long_stay = long_stay_limits(dataset, scenario)
+    solo = set(scenario.joint.solo_departments)
+    by_uscc: dict[str, list[dict]] = {}
+    for record in tasks[tasks["uscc"].isin(above)].to_dict("records"):
+        by_uscc.setdefault(record["uscc"], []).append(record)
+    rows = []
+    for uscc in above:
+        # a solo department's tasks never share a visit: its part is bounded on its own
+        parts: dict[str, list[dict]] = {}
+        for t in by_uscc[uscc]:
+            parts.setdefault(t["dept_id"] if t["dept_id"] in solo else "", []).append(t)
+        bound, proven = 0, True
+        for part in parts.values():
+            limit = long_stay(uscc, {t["dept_id"] for t in part})
+            least, exact = fewest_visits(instance, part, uscc in positive, scenario, pl_used, dept_used, limit)
+            bound, proven = bound + least, proven and exact
+        rows.append((uscc, int(planned[uscc]), int(windows.get(uscc, 0)), max(bound, int(windows.get(uscc, 0))), proven))
+    frame = pd.DataFrame(rows, columns=["uscc", "plan", "windows", "rules", "proven"])
+    total_windows = int(windows.sum())
+    return RuleBound(total_windows + int((frame["rules"] - frame["windows"]).sum()), total_windows, frame)
+
+
+def fewest_visits(instance: Instance, tasks: list[dict], positive: bool, scenario: Scenario, pl_used: dict,
+                  dept_used: dict, stay_limit: int) -> tuple[int, bool]:  # fmt: skip
+    """The fewest visits to one enterprise that check every task in ``tasks`` (module doc), and
+    whether that is proven; if the solver stops first, its proven bound (never more than the optimum)."""
+    from ortools.sat.python import cp_model
+
+    model = cp_model.CpModel()
+    feasible = {t["task_id"]: feasible_days(t["first_day"], t["last_day"], t["capped"], instance.quiet) for t in tasks}
+    years = instance.years
+    days = _representative_days(feasible, years)
+    feasible = {task_id: f[np.isin(f, days)] for task_id, f in feasible.items()}
+    n = len(tasks)
+    visits = {d: model.new_int_var(0, n, f"visits_{d}") for d in days}
+    capped = {d: model.new_bool_var(f"capped_{d}") for d in days}
+    depts = sorted({t["dept_id"] for t in tasks})
+    checks = {(k, d): model.new_bool_var(f"checks_{k}_{d}") for k in depts for d in days}
+    assign = {(t["task_id"], int(d)): model.new_bool_var(f"assign_{t['task_id']}_{d}") for t in tasks
+              for d in feasible[t["task_id"]]}  # fmt: skip
+    for t in tasks:
+        model.add_exactly_one(assign[(t["task_id"], int(d))] for d in feasible[t["task_id"]])
+        for d in feasible[t["task_id"]]:
+            var = assign[(t["task_id"], int(d))]
+            if t["capped"]:
+                model.add_implication(var, capped[int(d)])
+                model.add_implication(var, checks[(t["dept_id"], int(d))])
+            else:  # an uncapped check in a capped visit uses its department's cap: else it is a visit of its own
+                model.add(visits[int(d)] >= 1 + capped[int(d)] - checks[(t["dept_id"], int(d))]).only_enforce_if(var)
+    for d in days:
+        on_day = [(t, assign[(t["task_id"], d)]) for t in tasks if (t["task_id"], d) in assign]
+        model.add(visits[d] >= 1).only_enforce_if(capped[d])
+        for _, var in on_day:
+            model.add(visits[d] >= 1).only_enforce_if(var)
+        if scenario.onsite == "sum":
+            longer = [var for t, var in on_day if int(t["duration_min"]) > MAX_VISIT_ONSITE_MIN]
+            short = [(int(t["duration_min"]), var) for t, var in on_day if int(t["duration_min"]) <= MAX_VISIT_ONSITE_MIN]
+            # each longer task is a stay of its own; the rest fit in the other stays of the day
+            model.add(sum(m * var for m, var in short) <= stay_limit * (visits[d] - sum(longer)))
+    uscc = tasks[0]["uscc"]
+    for year in sorted({int(years[d]) for d in days}):
+        in_year = [d for d in days if years[d] == year]
+        if positive:
+            left = max(0, scenario.caps.positive_list_per_year - pl_used.get((uscc, year), 0))
+            model.add(sum(capped[d] for d in in_year) <= left)
+        for k in depts:
+            left = max(0, scenario.caps.per_dept_per_year - dept_used.get((uscc, k, year), 0))
+            model.add(sum(checks[(k, d)] for d in in_year) <= left)
+    model.minimize(sum(visits.values()))
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.max_deterministic_time = 5.0
+    status = solver.solve(model)
+    if status == cp_model.OPTIMAL:
+        return int(round(solver.objective_value)), True
+    if status == cp_model.FEASIBLE:
+        return int(np.ceil(solver.best_objective_bound - 1e-9)), False
+    return 0, False  # no answer in time (or the plan's own tasks fail the relaxation): bound nothing
