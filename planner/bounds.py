@@ -8,13 +8,14 @@ against its cap. So a plan can sit above it with nothing left to gain.
 
 ``rule_bound`` closes that gap enterprise by enterprise. Where the plan visits an enterprise
 more often than its windows need, a CP-SAT model of that enterprise's *scheduled* tasks finds
-the fewest visits any plan could make for them: every task on one of its feasible working
-days, the caps counting history, and each day's on-site minutes within that many stays of at
-most ``merge.long_stay_limits`` minutes (the longest day its departments can staff less the
-road from the station and back; a task longer than 6 hours is a stay of its own). Several
-visits a day are allowed, and a stay's minutes are only bounded in total per day, so the model
-relaxes the planner's rules and its optimum is a valid lower bound for any plan that keeps
-them. Its proven optimum (or, if the solver stops first, its proven bound) replaces the
+the fewest visits any plan could make for them under the planner's rules: every task on one of
+its feasible working days, the caps counting history, an uncapped check beside a capped visit
+either using its department's cap or making a visit of its own, and each day's on-site minutes
+within that many stays of at most 6 hours — or, at an enterprise where the plan makes a long
+stay to keep a mandatory task, of at most ``merge.long_stay_limits`` minutes (a task longer
+than 6 hours is a stay of its own). Several visits a day are allowed, and a stay's minutes are
+only bounded in total per day, so the model relaxes those rules and its optimum is a valid
+lower bound for any plan that keeps them. Its proven optimum (or, if the solver stops first, its proven bound) replaces the
 windows-only figure for that enterprise; elsewhere the windows-only figure stands.
 
 What remains between the plan and this bound is the scheduler's doing (a joint visit split
@@ -31,7 +32,7 @@ import pandas as pd
 from planner.caps import per_dept_used, positive_list_used
 from planner.dataset import Dataset
 from planner.instance import Instance, feasible_days, stabbing_counts
-from planner.merge import MAX_VISIT_ONSITE_MIN, _representative_days, long_stay_limits
+from planner.merge import MAX_VISIT_ONSITE_MIN, _representative_days, add_yearly_caps, long_stay_limits
 from planner.scenario import Scenario
 
 
@@ -56,6 +57,9 @@ def rule_bound(visits: pd.DataFrame, visit_tasks: pd.DataFrame, instance: Instan
     tasks = instance.tasks[instance.tasks["task_id"].isin(visit_tasks["task_id"])]
     windows = stabbing_counts(tasks, ["uscc"])
     planned = visits.groupby("uscc").size()
+    # the planner's stay rule: 6 hours, longer only where that keeps a mandatory task (merge)
+    long = visits[(visits["end_min"] - visits["start_min"] > MAX_VISIT_ONSITE_MIN) & (visits["n_tasks"] > 1)]
+    long_at = set(long["uscc"])
     above = sorted(u for u, n in planned.items() if n > windows.get(u, 0))
     positive = set(dataset.enterprises.loc[dataset.enterprises["positive_list"], "uscc"])
     pl_used, dept_used = positive_list_used(dataset.history).to_dict(), per_dept_used(dataset.history).to_dict()
@@ -72,7 +76,7 @@ def rule_bound(visits: pd.DataFrame, visit_tasks: pd.DataFrame, instance: Instan
             parts.setdefault(t["dept_id"] if t["dept_id"] in solo else "", []).append(t)
         bound, proven = 0, True
         for part in parts.values():
-            limit = long_stay(uscc, {t["dept_id"] for t in part})
+            limit = long_stay(uscc, {t["dept_id"] for t in part}) if uscc in long_at else MAX_VISIT_ONSITE_MIN
             least, exact = fewest_visits(instance, part, uscc in positive, scenario, pl_used, dept_used, limit)
             bound, proven = bound + least, proven and exact
         rows.append((uscc, int(planned[uscc]), int(windows.get(uscc, 0)), max(bound, int(windows.get(uscc, 0))), proven))
@@ -118,15 +122,7 @@ def fewest_visits(instance: Instance, tasks: list[dict], positive: bool, scenari
             short = [(int(t["duration_min"]), var) for t, var in on_day if int(t["duration_min"]) <= MAX_VISIT_ONSITE_MIN]
             # each longer task is a stay of its own; the rest fit in the other stays of the day
             model.add(sum(m * var for m, var in short) <= stay_limit * (visits[d] - sum(longer)))
-    uscc = tasks[0]["uscc"]
-    for year in sorted({int(years[d]) for d in days}):
-        in_year = [d for d in days if years[d] == year]
-        if positive:
-            left = max(0, scenario.caps.positive_list_per_year - pl_used.get((uscc, year), 0))
-            model.add(sum(capped[d] for d in in_year) <= left)
-        for k in depts:
-            left = max(0, scenario.caps.per_dept_per_year - dept_used.get((uscc, k, year), 0))
-            model.add(sum(checks[(k, d)] for d in in_year) <= left)
+    add_yearly_caps(model, tasks[0]["uscc"], days, years, capped, checks, positive, scenario, pl_used, dept_used)
     model.minimize(sum(visits.values()))
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1

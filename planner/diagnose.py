@@ -38,7 +38,7 @@ from planner.caps import per_dept_used, positive_list_used, used_dates
 from planner.dataset import Dataset
 from planner.instance import OBSERVED_KINDS, Instance, build_instance, feasible_days
 from planner.matching import Roster
-from planner.merge import MAX_VISIT_ONSITE_MIN, VisitGroup, long_stay_limits, merge_tasks
+from planner.merge import MAX_VISIT_ONSITE_MIN, VisitGroup, add_yearly_caps, long_stay_limits, merge_tasks
 from planner.reasons import reason_category
 from planner.sampling import draw_sampling_plan
 from planner.scenario import Scenario
@@ -699,7 +699,7 @@ def _solve_core(tasks: list[dict], uscc: str, county: _County, relax: tuple[str,
 
     if not tasks:
         return False, set()
-    instance, caps, years = county.instance, county.scenario.caps, county.instance.years
+    instance, years = county.instance, county.instance.years
     feasible = {t["task_id"]: feasible_days(t["first_day"], t["last_day"], t["capped"], instance.quiet) for t in tasks}
     days = _distinct_days(feasible, years)
     feasible = {k: f[np.isin(f, days)] for k, f in feasible.items()}
@@ -729,15 +729,8 @@ def _solve_core(tasks: list[dict], uscc: str, county: _County, relax: tuple[str,
             for t, v in on_day:
                 if int(t["duration_min"]) > MAX_VISIT_ONSITE_MIN:
                     model.add(sum(o for u, o in on_day if u is not t) == 0).only_enforce_if(v)
-    for year in sorted({int(years[d]) for d in days}):
-        in_year = [d for d in days if years[d] == year]
-        if uscc in county.positive and "positive_list" not in relax:
-            left = max(0, caps.positive_list_per_year - county.pl_used.get((uscc, year), 0))
-            model.add(sum(capped[d] for d in in_year) <= left)
-        if "per_dept" not in relax:
-            for k in depts:
-                left = max(0, caps.per_dept_per_year - county.dept_used.get((uscc, k, year), 0))
-                model.add(sum(checks[(k, d)] for d in in_year) <= left)
+    add_yearly_caps(model, uscc, days, years, capped, checks, uscc in county.positive, county.scenario, county.pl_used,
+                    county.dept_used, relax)
     model.add_assumptions(list(keep.values()))
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1

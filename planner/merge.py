@@ -279,14 +279,7 @@ def best_capped_visits(instance: Instance, tasks: list[dict], positive: bool, sc
                 if int(t["duration_min"]) > MAX_VISIT_ONSITE_MIN:
                     model.add(sum(other for u, other in on_day if u is not t) == 0).only_enforce_if(var)
     uscc = tasks[0]["uscc"]
-    for year in sorted({int(years[d]) for d in days}):
-        in_year = [d for d in days if years[d] == year]
-        if positive:
-            left = max(0, scenario.caps.positive_list_per_year - pl_used.get((uscc, year), 0))
-            model.add(sum(capped[d] for d in in_year) <= left)
-        for k in depts:
-            left = max(0, scenario.caps.per_dept_per_year - dept_used.get((uscc, k, year), 0))
-            model.add(sum(checks[(k, d)] for d in in_year) <= left)
+    add_yearly_caps(model, uscc, days, years, capped, checks, positive, scenario, pl_used, dept_used)
     # lexicographic weights: each goal outweighs every possible change in the goals after it
     n = len(tasks)
     per_priority = n + 1  # visits: at most n
@@ -319,6 +312,23 @@ def best_capped_visits(instance: Instance, tasks: list[dict], positive: bool, sc
             common = np.intersect1d(common, feasible[t["task_id"]], assume_unique=True)
         groups.append(VisitGroup(uscc, members, common[years[common] == years[d]]))
     return groups, status == cp_model.OPTIMAL
+
+
+def add_yearly_caps(model, uscc: str, days: list[int], years: np.ndarray, capped: dict, checks: dict, positive: bool,
+                    scenario: Scenario, pl_used: dict, dept_used: dict, relax: tuple[str, ...] = ()) -> None:  # fmt: skip
+    """一年最多查一次 in a CP-SAT model of one enterprise, per calendar year and counting history:
+    Σ capped[d] within the positive-list cap left (``positive``), Σ checks[k, d] within each
+    department's cap left. ``relax`` leaves out "positive_list" or "per_dept"."""
+    depts = sorted({k for k, _ in checks})
+    for year in sorted({int(years[d]) for d in days}):
+        in_year = [d for d in days if years[d] == year]
+        if positive and "positive_list" not in relax:
+            left = max(0, scenario.caps.positive_list_per_year - pl_used.get((uscc, year), 0))
+            model.add(sum(capped[d] for d in in_year) <= left)
+        if "per_dept" not in relax:
+            for k in depts:
+                left = max(0, scenario.caps.per_dept_per_year - dept_used.get((uscc, k, year), 0))
+                model.add(sum(checks[(k, d)] for d in in_year) <= left)
 
 
 def _representative_days(feasible: dict[str, np.ndarray], years: np.ndarray) -> list[int]:
