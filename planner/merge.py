@@ -91,8 +91,8 @@ def long_stay_limits(dataset: Dataset, scenario: Scenario) -> Callable[[str, Ite
     The scheduler still needs inspectors with such a day free; a stay of 6 hours stays the rule."""
     from planner.schedule import TravelTimes  # the scheduler's travel model, so the day fits there
 
-    longest = (dataset.inspectors.assign(minutes=(dataset.inspectors["hours_per_day"] * 60).astype(int))
-               .groupby("dept_id")["minutes"].max().to_dict())  # fmt: skip
+    staff = dataset.inspectors[dataset.inspectors["cert_no"].notna()]  # with a 执法证, as the roster (matching)
+    longest = staff.assign(minutes=(staff["hours_per_day"] * 60).astype(int)).groupby("dept_id")["minutes"].max().to_dict()
     township = dict(zip(dataset.enterprises["uscc"], dataset.enterprises["township"]))
     travel = TravelTimes(dataset, scenario)
 
