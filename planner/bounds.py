@@ -127,6 +127,7 @@ def fewest_visits(instance: Instance, tasks: list[dict], positive: bool, scenari
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.max_deterministic_time = 5.0
+    solver.parameters.catch_sigint_signal = False  # Ctrl-C is the planner's (cli.plan)
     status = solver.solve(model)
     if status == cp_model.OPTIMAL:
         return int(round(solver.objective_value)), True
