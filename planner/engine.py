@@ -13,7 +13,7 @@ A task receives plain data (a ``Part``: the scenario file and the dataset folder
 worker can read) and builds everything — dataset, calendar, CP-SAT models — inside the worker,
 because CP-SAT objects do not pickle; it returns plain values (``PartResult``: the plan tables
 as pandas frames, the KPIs as a dict). CP-SAT runs one search worker per model
-(``merge.best_capped_visits`` sets ``num_workers = 1``), so one part per core does not
+(``[solver] workers``, default 1, as ``merge.best_capped_visits`` sets it), so one part per core does not
 oversubscribe the cores. A part is planned exactly as ``planner plan`` plans it — same seed, same
 tables — on whichever executor, and ``PartResult.digest`` lets a caller check that cheaply.
 """
