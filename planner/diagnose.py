@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import time
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -43,6 +42,7 @@ from planner.reasons import reason_category
 from planner.sampling import draw_sampling_plan
 from planner.scenario import Scenario
 from planner.schedule import TravelTimes
+from planner.stopwatch import Stopwatch
 from planner.whatif import apply_staff_scaling
 from planner.workdays import WorkCalendar
 
@@ -140,14 +140,8 @@ CAPACITY_COLUMNS = ["dept_id", "week", "week_start", "workdays", "inspectors", "
 def diagnose(dataset: Dataset, scenario: Scenario, calendar: WorkCalendar, *, optional: bool = False) -> Diagnosis:
     """Check every mandatory task (and, with ``optional``, random and campaign tasks) against each
     rule, and each department's time week by week; writes nothing, schedules no crew."""
-    timings: dict[str, float] = {}
-    clock = time.perf_counter()
-
-    def lap(stage: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        timings[stage] = round(now - clock, 3)
-        clock = now
+    watch = Stopwatch()
+    lap = watch.lap
 
     draw = draw_sampling_plan(dataset, scenario.seed, scenario.caps.positive_list_per_year,
                               scenario.caps.per_dept_per_year)  # fmt: skip
@@ -182,7 +176,7 @@ def diagnose(dataset: Dataset, scenario: Scenario, calendar: WorkCalendar, *, op
     order = {code: n for n, code in enumerate(RULES)}
     ranked = sorted(findings.values(), key=lambda f: (not f.mandatory, f.severity != BLOCKED, order[f.rule], f.task_id))
     return Diagnosis(scenario.name, len(records), sum(t["mandatory"] for t in records), tuple(ranked),
-                     tuple(shortfalls), capacity, timings)  # fmt: skip
+                     tuple(shortfalls), capacity, watch.timings)  # fmt: skip
 
 
 # --- prepared facts ---------------------------------------------------------------------------

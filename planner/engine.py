@@ -26,7 +26,6 @@ import hashlib
 import json
 import os
 import socket
-import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -104,40 +103,33 @@ def solve_part(part: Part, keep_tables: bool = True, out_dir: str | None = None)
     from planner.pipeline import make_plan, write_plan
     from planner.problems import InputError
     from planner.scenario import load_scenario
+    from planner.stopwatch import Stopwatch
     from planner.whatif import apply_staff_scaling
     from planner.workdays import work_calendar
 
     worker = f"{socket.gethostname()}:{os.getpid()}"
-    timings: dict[str, float] = {}
-    clock = time.perf_counter()
-
-    def lap(stage: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        timings[stage] = round(now - clock, 3)
-        clock = now
-
+    watch = Stopwatch()
     try:
         scenario = load_scenario(part.scenario)
         if part.dataset is not None:
             scenario = scenario.model_copy(update={"dataset": Path(part.dataset)})
         dataset = apply_inputs(load_dataset(scenario.dataset), scenario)  # the scenario's extra inputs and ratios
         calendar = work_calendar(scenario.horizon.start, scenario.horizon.end, dataset.calendar_overrides())
-        lap("load")
+        watch.lap("load")
         plan = make_plan(dataset, scenario, calendar)
     except InputError as error:  # bad input is this part's result, as `planner plan` would report it
         return PartResult(part.name, worker=worker, error="; ".join(str(p) for p in error.errors) or str(error))
-    timings |= plan.timings
-    clock = time.perf_counter()
+    watch.timings |= plan.timings
+    watch.restart()
     broken = check_plan(plan.tables, apply_staff_scaling(dataset, scenario), scenario, set(calendar.workdays),
                         plan.draw.draws)  # fmt: skip
-    lap("check")
+    watch.lap("check")
     if out_dir is not None:
         write_plan(plan, Path(out_dir), dataset, scenario, dt.datetime.now().astimezone())
-        lap("write")
+        watch.lap("write")
     tables = {name: getattr(plan.tables, name) for name in TABLE_NAMES if name != "draws"} | {"draws": plan.draw.draws}
     kpis = {k: v for k, v in plan.kpis.items() if k != "timings"}
-    return PartResult(part.name, len(dataset.enterprises), kpis, timings, broken, plan_digest(tables, plan.kpis),
+    return PartResult(part.name, len(dataset.enterprises), kpis, watch.timings, broken, plan_digest(tables, plan.kpis),
                       tables if keep_tables else None, peak_rss_mb(), worker)  # fmt: skip
 
 

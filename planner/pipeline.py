@@ -12,7 +12,6 @@ import datetime as dt
 import hashlib
 import json
 import shutil
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import version
@@ -30,6 +29,7 @@ from planner.merge import MergeStats, merge_tasks
 from planner.outputs import sha256_file, write_folder, write_table
 from planner.sampling import Draw, draw_sampling_plan
 from planner.scenario import Scenario
+from planner.stopwatch import Stopwatch
 from planner.schedule import DAY_START_MIN, Schedule, TravelTimes, schedule_groups
 from planner.whatif import apply_staff_scaling
 from planner.workdays import WorkCalendar
@@ -54,16 +54,12 @@ def make_plan(dataset: Dataset, scenario: Scenario, calendar: WorkCalendar,
     Only the merge's exact models search; they stop at ``[solver] time_limit_s`` or when
     ``stop()`` turns true (Ctrl-C), and the rest of the plan is still built in full, so a stopped
     run gives a complete, valid plan with ``status`` TIME_LIMIT or INTERRUPTED."""
-    timings: dict[str, float] = {}
-    clock = time.perf_counter()
+    watch = Stopwatch()
 
     def lap(stage: str, said: str = "") -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        timings[stage] = round(now - clock, 3)
-        clock = now
+        seconds = watch.lap(stage)
         if progress is not None:
-            progress(f"{stage} {timings[stage]:.1f}s" + (f": {said}" if said else ""))
+            progress(f"{stage} {seconds:.1f}s" + (f": {said}" if said else ""))
 
     draw = draw_sampling_plan(dataset, scenario.seed, scenario.caps.positive_list_per_year,
                               scenario.caps.per_dept_per_year)  # fmt: skip
@@ -94,8 +90,8 @@ def make_plan(dataset: Dataset, scenario: Scenario, calendar: WorkCalendar,
     kpis |= {"status": status, "method": "exact merge per enterprise + paced constructive scheduler",
              "objective": kpis["visits"], "best_bound": bound.visits, "rule_bound_visits": bound.visits,
              "exact_models": stats.exact_models, "exact_models_proven": stats.proven,
-             "exact_models_skipped": stats.skipped, "timings": timings}  # fmt: skip
-    return Plan(tables, draw, kpis, timings)
+             "exact_models_skipped": stats.skipped, "timings": watch.timings}  # fmt: skip
+    return Plan(tables, draw, kpis, watch.timings)
 
 
 def visit_code(uscc: str, date: dt.date, task_ids: list[str]) -> str:
