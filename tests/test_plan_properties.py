@@ -41,7 +41,7 @@ def with_tasks(tasks) -> dict:
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(task, min_size=1, max_size=8))
 def test_random_small_counties(tasks):
-    """Every plan passes the checker; with ample staff and short stays, visits equal the exact lower bound."""
+    """Every plan passes the checker; with ample staff and short stays, visits equal the rule-aware lower bound."""
     with tempfile.TemporaryDirectory() as folder:
         write_dataset(Path(folder) / "ds", with_tasks(tasks))
         plan, dataset, scenario, workdays = planned(Path(folder))
@@ -53,4 +53,6 @@ def test_random_small_counties(tasks):
         # window of holidays, or SHOP's observation period
         allowed = ("cap", "working day", "observation period")
         assert all(any(a in r for a in allowed) for r in plan.tables.unscheduled["reason"]), unplaced
-        assert k["visits"] == k["lower_bound_visits"] == k["rule_bound_visits"]
+        # the yearly caps can force a visit more than the windows need (a complaint check kept out
+        # of a capped visit): the rule-aware bound counts it, and the plan reaches that bound
+        assert k["lower_bound_visits"] <= k["rule_bound_visits"] == k["visits"]
