@@ -344,9 +344,7 @@ def observation_period(task: dict, county: _County) -> Verdict | None:
 
 def no_workday_in_window(task: dict, county: _County) -> Verdict | None:
     """Hard rule: visits only on official working days (法定节假日不安排)."""
-    start, end = _clipped(task, county)
-    first = county.dates.searchsorted(start, side="left")
-    last = county.dates.searchsorted(end, side="right") - 1
+    first, last = _working_day_range(task, county)
     if first <= last:
         return None
     before = county.date(first - 1) if first > 0 else None
@@ -364,9 +362,7 @@ def quiet_days(task: dict, county: _County) -> Verdict | None:
     """Hard rule: no capped visit on a quiet day (无事不扰: quiet_days of the month)."""
     if not task["capped"] or county.scenario.quiet_days is None:
         return None
-    start, end = _clipped(task, county)
-    first = county.dates.searchsorted(start, side="left")
-    last = county.dates.searchsorted(end, side="right") - 1
+    first, last = _working_day_range(task, county)
     if first > last or not county.instance.quiet[first : last + 1].all():
         return None
     a, b = county.scenario.quiet_days
@@ -524,6 +520,12 @@ def crew_too_small(task: dict, county: _County) -> Verdict | None:
 #: the per-task rules in order; the caps and capacity follow (they need the other tasks too)
 TASK_RULES = (outside_horizon, observation_period, no_workday_in_window, quiet_days, no_certified_inspector,
               longer_than_day, all_conflicted, on_leave_whole_window, crew_too_small)  # fmt: skip
+
+
+def _working_day_range(task: dict, county: _County) -> tuple[int, int]:
+    """Indices of the first and last working day of the clipped window (first > last: none)."""
+    start, end = _clipped(task, county)
+    return county.dates.searchsorted(start, side="left"), county.dates.searchsorted(end, side="right") - 1
 
 
 def _clipped(task: dict, county: _County) -> tuple[pd.Timestamp, pd.Timestamp]:
