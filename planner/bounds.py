@@ -46,10 +46,6 @@ class RuleBound:
     windows: int
     enterprises: pd.DataFrame  # uscc, plan, windows, rules, proven
 
-    @property
-    def proven(self) -> bool:
-        return bool(self.enterprises["proven"].all()) if len(self.enterprises) else True
-
 
 def rule_bound(visits: pd.DataFrame, visit_tasks: pd.DataFrame, instance: Instance, dataset: Dataset,
                scenario: Scenario) -> RuleBound:  # fmt: skip

@@ -80,13 +80,18 @@ def kill_all_when(runs: dict[str, tuple[subprocess.Popen, Callable[[], bool]]]) 
     return killed
 
 
+def generated_workdir(workdir: Path, profile: str, seed: int) -> Path:
+    """``workdir`` with a generated county (ds/) and its scenario (s.toml)."""
+    (workdir / "ds").mkdir()
+    write_tables(generate_dataset(profile, seed), workdir / "ds", ".parquet")
+    (workdir / "s.toml").write_text(SCENARIO)
+    return workdir
+
+
 @pytest.fixture(scope="module")
 def county(tmp_path_factory) -> Path:
     """A folder with a generated tiny county (ds/), its scenario (s.toml) and a finished plan (earlier/)."""
-    workdir = tmp_path_factory.mktemp("kill")
-    (workdir / "ds").mkdir()
-    write_tables(generate_dataset("tiny", 5), workdir / "ds", ".parquet")
-    (workdir / "s.toml").write_text(SCENARIO)
+    workdir = generated_workdir(tmp_path_factory.mktemp("kill"), "tiny", 5)
     process = start_plan(workdir, workdir / "earlier")
     assert process.wait(TIMEOUT_S) == 0, (workdir / "earlier.stderr").read_text()
     process.stderr_file.close()
@@ -181,11 +186,7 @@ def test_failed_fill_leaves_nothing(tmp_path):
 @pytest.fixture(scope="module")
 def bigger(tmp_path_factory) -> Path:
     """A generated 1,000-enterprise county: its merge and schedule last seconds, long enough to interrupt."""
-    workdir = tmp_path_factory.mktemp("interrupt")
-    (workdir / "ds").mkdir()
-    write_tables(generate_dataset("1k", 2026), workdir / "ds", ".parquet")
-    (workdir / "s.toml").write_text(SCENARIO)
-    return workdir
+    return generated_workdir(tmp_path_factory.mktemp("interrupt"), "1k", 2026)
 
 
 def interrupt_when(process: subprocess.Popen, moment: Callable[[], bool], times: int) -> None:
