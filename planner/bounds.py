@@ -13,8 +13,8 @@ its feasible working days, the caps counting history, an uncapped check beside a
 either using its department's cap or making a visit of its own, and each day's on-site minutes
 within that many stays of at most 6 hours — or, at an enterprise where the plan makes a long
 stay to keep a mandatory task, of at most ``merge.long_stay_limits`` minutes (a task longer
-than 6 hours is a stay of its own). Several visits a day are allowed, and a stay's minutes are
-only bounded in total per day, so the model relaxes those rules and its optimum is a valid
+than 6 hours is a stay of its own, and no two tasks of more than half a stay share one). Several
+visits a day are allowed, and a stay's minutes are otherwise only bounded in total per day, so the model relaxes those rules and its optimum is a valid
 lower bound for any plan that keeps them. Its proven optimum (or, if the solver stops first, its proven bound) replaces the
 windows-only figure for that enterprise; elsewhere the windows-only figure stands.
 
@@ -116,8 +116,10 @@ def fewest_visits(instance: Instance, tasks: list[dict], positive: bool, scenari
         if scenario.onsite == "sum":
             longer = [var for t, var in on_day if int(t["duration_min"]) > MAX_VISIT_ONSITE_MIN]
             short = [(int(t["duration_min"]), var) for t, var in on_day if int(t["duration_min"]) <= MAX_VISIT_ONSITE_MIN]
-            # each longer task is a stay of its own; the rest fit in the other stays of the day
+            # each longer task is a stay of its own; the rest fit in the other stays of the day,
+            # and no two tasks of more than half a stay share one
             model.add(sum(m * var for m, var in short) <= stay_limit * (visits[d] - sum(longer)))
+            model.add(visits[d] >= sum(longer) + sum(var for m, var in short if 2 * m > stay_limit))
     add_yearly_caps(model, tasks[0]["uscc"], days, years, capped, checks, positive, scenario, pl_used, dept_used)
     model.minimize(sum(visits.values()))
     solver = cp_model.CpSolver()
