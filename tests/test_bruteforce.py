@@ -148,7 +148,7 @@ def best_for_enterprise(uscc, tasks, history, per_dept: int, workdays, long_stay
     return best
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])  # CI: the same examples every run
 @given(st.lists(task, min_size=1, max_size=8), st.lists(past_visit, max_size=3), st.sampled_from([1, 2]))
 def test_plan_matches_brute_force_optimum(tasks, history, per_dept):
     """With ample staff, mandatory kept, tasks kept, priority kept and visits all equal the brute-force optimum."""

@@ -38,7 +38,7 @@ def with_tasks(tasks) -> dict:
     return tables
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=15, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])  # CI: the same examples every run
 @given(st.lists(task, min_size=1, max_size=8))
 def test_random_small_counties(tasks):
     """Every plan passes the checker; with ample staff and short stays, visits equal the rule-aware lower bound."""
