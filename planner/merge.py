@@ -158,7 +158,7 @@ def merge_tasks(instance: Instance, dataset: Dataset, scenario: Scenario, stats:
         lost: dict[str, str] = {}
         kept = _apply_caps(enterprise_groups, uscc in positive, scenario, pl_used, dept_used,
                            instance.years, dataset.history, lost)  # fmt: skip
-        needs_exact = lost or len(enterprise_groups) > len(stabbed) or not _distinct_days(kept)
+        needs_exact = lost or len(enterprise_groups) > len(stabbed) or not distinct_days([g.days for g in kept])
         if needs_exact and stats.stopped_by is None:
             if stop is not None and stop():
                 stats.stopped_by = "interrupt"
@@ -184,7 +184,7 @@ def merge_tasks(instance: Instance, dataset: Dataset, scenario: Scenario, stats:
                 candidate = _apply_caps([p for g in exact for p in _split_long(g, scenario.onsite, instance, kept_long)],
                                         uscc in positive,
                                         scenario, pl_used, dept_used, instance.years, dataset.history, exact_lost)  # fmt: skip
-                if not _distinct_days(kept) or _score(candidate) > _score(kept):
+                if not distinct_days([g.days for g in kept]) or _score(candidate) > _score(kept):
                     kept, lost = candidate, exact_lost
                     kept_ids = {t["task_id"] for g in kept for t in g.tasks}
                     for t in by_enterprise[key]:
@@ -201,12 +201,13 @@ def merge_tasks(instance: Instance, dataset: Dataset, scenario: Scenario, stats:
     return groups, dropped
 
 
-def _distinct_days(groups: list[VisitGroup]) -> bool:
-    """Whether every group of one enterprise can have a day of its own (bipartite matching)."""
+def distinct_days(windows: list[np.ndarray]) -> bool:
+    """Whether every window (the days of one enterprise's groups) can have a day of its own
+    (bipartite matching by augmenting paths: a handful of groups, no solver needed)."""
     owner: dict[int, int] = {}
 
     def place(n: int, seen: set[int]) -> bool:
-        for day in groups[n].days.tolist():
+        for day in windows[n].tolist():
             if day not in seen:
                 seen.add(day)
                 if day not in owner or place(owner[day], seen):
@@ -214,7 +215,7 @@ def _distinct_days(groups: list[VisitGroup]) -> bool:
                     return True
         return False
 
-    return all(place(n, set()) for n in range(len(groups)))
+    return all(place(n, set()) for n in range(len(windows)))
 
 
 def _score(groups: list[VisitGroup]) -> tuple[int, int, int, int]:

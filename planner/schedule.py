@@ -5,7 +5,9 @@ window, mandatory before the rest). A group joins a crew of its township that al
 inspectors of all its departments when its route stays within the day, or opens a new crew
 when the departments still have people free. New crews for groups that are not yet urgent are
 paced: a department opens no more crews a day than its remaining planned person-days spread
-evenly over the remaining working days, so the staff is not used up in spring. The day's seats
+evenly over the remaining working days, so the staff is not used up in spring. A group passes a
+day another group of its enterprise needs (one visit per enterprise a day) while a later day of
+its window leaves every group a day of its own. The day's seats
 are then filled by persons (``planner.matching``); a crew whose seats cannot all be filled —
 conflicts, delegations — is dropped for the day and its groups try again later.
 
@@ -24,7 +26,7 @@ import pandas as pd
 
 from planner.dataset import Dataset
 from planner.matching import REQUEST_COLUMNS, Roster, staff_crews
-from planner.merge import VisitGroup
+from planner.merge import VisitGroup, distinct_days
 from planner.routing import order_stops
 from planner.scenario import Scenario
 from planner.travel import EARTH_RADIUS_KM, great_circle_km
@@ -178,12 +180,24 @@ def schedule_groups(groups: list[VisitGroup], workdays: tuple, dataset: Dataset,
     quiet = np.array([scenario.quiet(d) for d in workdays], dtype=bool)
     years = np.array([d.year for d in workdays])
     in_conflict = _in_conflict(roster)
+    firms = defaultdict(list)
+    for group in groups:
+        firms[group.uscc].append(group)
+    preferred = _days_leaving_room(firms.values())
+
+    def waits(group: VisitGroup, day: int) -> bool:
+        """The group passes today, which another group of its enterprise needs, for a later day
+        that leaves every other group a day of its own (one visit per enterprise a day)."""
+        days = preferred.get(group.group_id)
+        return (days is not None and days[-1] > day and day not in days
+                and any(g.group_id not in placed for g in firms[group.uscc] if g is not group))
 
     def run_batch(batch: list[VisitGroup]) -> None:
         """Day by day, place the batch's groups: join staffed crews, else form and staff new ones."""
         batch_ids = {g.group_id for g in batch}
         for day in range(n_days):
-            candidates = [g for g in by_day.get(day, []) if g.group_id in batch_ids and g.group_id not in placed]
+            candidates = [g for g in by_day.get(day, [])
+                          if g.group_id in batch_ids and g.group_id not in placed and not waits(g, day)]
             if not candidates:
                 continue
             urgency = {g.group_id: len(g.days) - int(np.searchsorted(g.days, day)) for g in candidates}
@@ -257,6 +271,28 @@ def schedule_groups(groups: list[VisitGroup], workdays: tuple, dataset: Dataset,
     routes = {c.crew_id: best_order(f"station:{c.township}", c.groups, onsite, travel) for c in all_crews}
     member_frame = pd.concat(members, ignore_index=True) if members else pd.DataFrame()
     return Schedule(all_crews, routes, member_frame, unplaced)
+
+
+def _days_leaving_room(firms) -> dict[int, np.ndarray]:
+    """Per group, the days of its window that leave every other group of its enterprise a day of
+    its own, when that is not all of them (and not none: then any day will do).
+
+    Removing one day can break that only when some group has fewer days than the enterprise has
+    groups (Hall's condition), so most enterprises are skipped at once."""
+    preferred: dict[int, np.ndarray] = {}
+    for mine in firms:
+        if len(mine) < 2 or all(len(g.days) >= len(mine) for g in mine):
+            continue
+        for group in mine:
+            others = [g.days for g in mine if g is not group]
+            if not distinct_days(others):
+                continue  # they cannot all be placed whatever this group does
+            needed = set().union(*(map(int, days) for days in others))
+            keep = np.array([d for d in group.days
+                             if d not in needed or distinct_days([days[days != d] for days in others])], dtype=int)
+            if 0 < len(keep) < len(group.days):
+                preferred[group.group_id] = keep
+    return preferred
 
 
 def _longest_day_by_dept(roster: Roster) -> dict[str, int]:

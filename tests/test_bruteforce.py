@@ -19,7 +19,7 @@ import datetime as dt
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from planner.checker import check_plan
@@ -150,6 +150,10 @@ def best_for_enterprise(uscc, tasks, history, per_dept: int, workdays, long_stay
 
 @settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])  # CI: the same examples every run
 @given(st.lists(task, min_size=1, max_size=8), st.lists(past_visit, max_size=3), st.sampled_from([1, 2]))
+# found by a random run: three key checks must leave SHOP's one campaign day (13 July) to the campaign check
+@example(tasks=[(SHOP, "SJ", "key", 23, 20, 120, 1), (SHOP, "SJ", "key", 23, 20, 120, 1),
+                (SHOP, "SJ", "key", 40, 3, 120, 1), (SHOP, "SJ", "campaign", 40, 2, 30, 1)],
+         history=[], per_dept=2)  # fmt: skip
 def test_plan_matches_brute_force_optimum(tasks, history, per_dept):
     """With ample staff, mandatory kept, tasks kept, priority kept and visits all equal the brute-force optimum."""
     with tempfile.TemporaryDirectory() as name:
