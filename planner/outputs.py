@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import os
 import shutil
+import signal
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -59,8 +60,22 @@ def write_folder(destination: Path, fill: Callable[[Path], None], replace: bool 
         _fsync(destination.parent)
         return moved_aside
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        _remove_uninterrupted(tmp)
         raise
+
+
+def _remove_uninterrupted(folder: Path) -> None:
+    """Remove ``folder`` with Ctrl-C held off: a second Ctrl-C during the clean-up after the
+    first must not leave half of it behind."""
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: signals are not ours to hold
+        previous = None
+    try:
+        shutil.rmtree(folder, ignore_errors=True)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
 
 
 def _aside_name(destination: Path) -> Path:

@@ -183,6 +183,24 @@ def test_failed_fill_leaves_nothing(tmp_path):
     assert not (tmp_path / "out").exists() and not partial_folders(tmp_path / "out")
 
 
+def test_a_second_ctrl_c_during_the_clean_up_still_leaves_nothing(tmp_path, monkeypatch):
+    """Ctrl-C while filling, and Ctrl-C again while the temporary folder is being removed: it is still removed."""
+    def fill(folder: Path) -> None:
+        (folder / "half.parquet").write_bytes(b"PAR1")
+        raise KeyboardInterrupt
+
+    remove = shutil.rmtree
+
+    def rmtree_interrupted(path, **kwargs) -> None:
+        os.kill(os.getpid(), signal.SIGINT)  # the second Ctrl-C, delivered now, in the middle of the clean-up
+        remove(path, **kwargs)
+
+    monkeypatch.setattr("planner.outputs.shutil.rmtree", rmtree_interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_folder(tmp_path / "out", fill)
+    assert not (tmp_path / "out").exists() and not partial_folders(tmp_path / "out")
+
+
 @pytest.fixture(scope="module")
 def bigger(tmp_path_factory) -> Path:
     """A generated 1,000-enterprise county: its merge and schedule last seconds, long enough to interrupt."""
