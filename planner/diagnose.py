@@ -283,7 +283,7 @@ class _TaskFacts:
 
     @classmethod
     def of(cls, task: dict, county: _County) -> _TaskFacts:
-        days = county.instance.feasible_days(task) if task["first_day"] >= 0 else np.zeros(0, np.int64)
+        days = feasible_days(task["first_day"], task["last_day"], task["capped"], county.instance.quiet)  # none if −1
         station = f"station:{county.township[task['uscc']]}"
         travel = county.travel.minutes(station, task["uscc"]) + county.travel.minutes(task["uscc"], station)
         none = np.zeros(0, np.int64)

@@ -29,6 +29,39 @@ TASK_COLUMNS = ["task_id", "dept_id", "uscc", "item", "kind", "window_start", "w
 
 
 @dataclass(frozen=True)
+class TaskTable:
+    """The instance's tasks as columns: one numpy array per field, departments as integer codes.
+
+    Visit groups hold row numbers into it (``merge.VisitGroup.rows``), so the merge and the
+    scheduler make no Python object per task; the string columns are the frame's own arrays."""
+
+    task_id: np.ndarray
+    uscc: np.ndarray
+    dept_id: np.ndarray
+    kind: np.ndarray
+    item: np.ndarray
+    dept: np.ndarray  # code into dept_names (sorted, so the codes sort as the names)
+    dept_names: tuple[str, ...]
+    first_day: np.ndarray  # −1: no feasible day
+    last_day: np.ndarray
+    duration_min: np.ndarray
+    min_inspectors: np.ndarray
+    priority: np.ndarray
+    mandatory: np.ndarray
+    capped: np.ndarray
+    delegable: np.ndarray
+
+    @classmethod
+    def from_frame(cls, tasks: pd.DataFrame) -> TaskTable:
+        codes, names = pd.factorize(tasks["dept_id"], sort=True)
+        column = {c: tasks[c].to_numpy() for c in ("task_id", "uscc", "dept_id", "kind", "item")}
+        number = {c: tasks[c].to_numpy(dtype=np.int64) for c in ("first_day", "last_day", "duration_min",
+                                                                 "min_inspectors", "priority")}  # fmt: skip
+        flag = {c: tasks[c].to_numpy(dtype=bool) for c in ("mandatory", "capped", "delegable")}
+        return cls(**column, **number, **flag, dept=codes.astype(np.int32), dept_names=tuple(names))
+
+
+@dataclass(frozen=True)
 class Instance:
     """Tasks with their feasible working days, ready for the model."""
 
@@ -42,9 +75,15 @@ class Instance:
         """Calendar year of each working day."""
         return np.array([d.year for d in self.workdays])
 
-    def feasible_days(self, task: pd.Series) -> np.ndarray:
-        """Working-day indices on which ``task`` may be done."""
-        return feasible_days(task["first_day"], task["last_day"], task["capped"], self.quiet)
+    @cached_property
+    def table(self) -> TaskTable:
+        """The tasks as columns; row n is ``tasks.iloc[n]``."""
+        return TaskTable.from_frame(self.tasks)
+
+    def feasible_days(self, row: int) -> np.ndarray:
+        """Working-day indices on which the task of row ``row`` may be done."""
+        table = self.table
+        return feasible_days(table.first_day[row], table.last_day[row], table.capped[row], self.quiet)
 
 
 def feasible_days(first: int, last: int, capped: bool, quiet: np.ndarray) -> np.ndarray:

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
+import pandas as pd
 
 from planner.caps import per_dept_used, positive_list_used, used_dates
 from planner.dataset import Dataset
-from planner.instance import Instance, feasible_days
+from planner.instance import Instance, TaskTable
 from planner.scenario import Scenario
 
 #: the longest stay planned at one enterprise; a bigger group is split into several visits,
@@ -29,43 +31,67 @@ MAX_VISIT_ONSITE_MIN = 360
 class VisitGroup:
     """Tasks of one enterprise to be checked in one stay, and the days they can share.
 
-    ``tasks`` are records (dicts) of ``Instance.tasks``: the per-enterprise loops stay in plain
-    Python, which is far faster than thousands of tiny frames.
+    ``rows`` are row numbers into a ``TaskTable`` (the instance's tasks as columns), so a group
+    is a few arrays and no Python object per task. A group's tasks do not change once it is
+    made (a different set is a new group), so what is derived from them is computed once.
     """
 
+    table: TaskTable = field(repr=False)
     uscc: str
-    tasks: list[dict]
+    rows: np.ndarray  # int64 row numbers, in the order the tasks are listed in the plan
     days: np.ndarray  # working-day indices common to every task
     group_id: int = 0
 
-    @property
+    @cached_property
     def depts(self) -> tuple[str, ...]:
-        return tuple(sorted({t["dept_id"] for t in self.tasks}))
+        names = self.table.dept_names
+        return tuple(names[c] for c in np.unique(self.table.dept[self.rows]).tolist())
 
-    @property
+    @cached_property
     def capped(self) -> bool:
-        return any(t["capped"] for t in self.tasks)
+        return bool(self.table.capped[self.rows].any())
 
-    @property
+    @cached_property
     def mandatory(self) -> bool:
-        return any(t["mandatory"] for t in self.tasks)
+        return bool(self.table.mandatory[self.rows].any())
+
+    @cached_property
+    def min_crew(self) -> int:
+        return max(2, int(self.table.min_inspectors[self.rows].max()))
 
     @property
-    def min_crew(self) -> int:
-        return max(2, max(int(t["min_inspectors"]) for t in self.tasks))
+    def task_ids(self) -> list[str]:
+        return self.table.task_id[self.rows].tolist()
+
+    @property
+    def n_tasks(self) -> int:
+        return len(self.rows)
 
     def onsite_min(self, mode: str) -> int:
         """On-site minutes: the sum of the tasks, or (parallel) the largest per-department sum."""
-        if mode == "parallel":
-            per_dept: dict[str, int] = {}
-            for t in self.tasks:
-                per_dept[t["dept_id"]] = per_dept.get(t["dept_id"], 0) + int(t["duration_min"])
-            return max(per_dept.values())
-        return sum(int(t["duration_min"]) for t in self.tasks)
+        return onsite_minutes(self.table, self.rows, mode)
+
+    def delegable(self, dept: str) -> bool:
+        """All the group's tasks of ``dept`` may be checked by another department's delegated inspector."""
+        of_dept = self.table.dept_id[self.rows] == dept
+        return bool(self.table.delegable[self.rows][of_dept].all())
+
+    @cached_property
+    def _value(self) -> tuple[int, int, int]:
+        rows = self.rows
+        return int(self.table.mandatory[rows].sum()), len(rows), int(self.table.priority[rows].sum())
 
     def value(self) -> tuple:
         """Which group keeps a scarce cap: mandatory tasks, then more tasks, then priority."""
-        return (sum(t["mandatory"] for t in self.tasks), len(self.tasks), sum(int(t["priority"]) for t in self.tasks))
+        return self._value
+
+
+def onsite_minutes(table: TaskTable, rows: np.ndarray, mode: str) -> int:
+    """On-site minutes of the tasks of ``rows``: their sum, or (parallel) the largest per-department sum."""
+    minutes = table.duration_min[rows]
+    if mode == "parallel":
+        return int(np.bincount(table.dept[rows], weights=minutes).max())
+    return int(minutes.sum())
 
 
 @dataclass
@@ -104,22 +130,24 @@ def long_stay_limits(dataset: Dataset, scenario: Scenario) -> Callable[[str, Ite
     return limit
 
 
-def stab_groups(instance: Instance, tasks: list[dict]) -> list[tuple[list[dict], np.ndarray]]:
-    """Fewest groups of one enterprise's tasks sharing a day (exact for plain windows)."""
-    feasible = {t["task_id"]: feasible_days(t["first_day"], t["last_day"], t["capped"], instance.quiet) for t in tasks}
-    remaining = sorted(tasks, key=lambda t: (int(feasible[t["task_id"]][-1]), t["task_id"]))
+def stab_groups(instance: Instance, rows: list[int]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Fewest groups of one enterprise's tasks (``rows`` of ``instance.table``) sharing a day
+    (exact for plain windows): each group's rows and the days common to them."""
+    table = instance.table
+    feasible = {r: instance.feasible_days(r) for r in rows}
+    remaining = sorted(rows, key=lambda r: (int(feasible[r][-1]), table.task_id[r]))
     year_of = instance.years
     groups = []
     while remaining:
-        stab = int(feasible[remaining[0]["task_id"]][-1])
-        members = [t for t in remaining if stab in feasible[t["task_id"]]]
-        common = feasible[members[0]["task_id"]]
-        for t in members[1:]:
-            common = np.intersect1d(common, feasible[t["task_id"]], assume_unique=True)
+        stab = int(feasible[remaining[0]][-1])
+        members = [r for r in remaining if stab in feasible[r]]
+        common = feasible[members[0]]
+        for r in members[1:]:
+            common = np.intersect1d(common, feasible[r], assume_unique=True)
         common = common[year_of[common] == year_of[stab]]  # a group's caps belong to one year
-        groups.append((members, common))
-        taken = {t["task_id"] for t in members}
-        remaining = [t for t in remaining if t["task_id"] not in taken]
+        groups.append((np.array(members, dtype=np.int64), common))
+        taken = set(members)
+        remaining = [r for r in remaining if r not in taken]
     return groups
 
 
@@ -135,14 +163,14 @@ def merge_tasks(instance: Instance, dataset: Dataset, scenario: Scenario, stats:
     stats = stats if stats is not None else MergeStats()
     deadline = time.monotonic() + scenario.solver.time_limit_s
     long_stay = long_stay_limits(dataset, scenario)
-    tasks = instance.tasks[instance.tasks["first_day"] >= 0]
+    table = instance.table
     positive = set(dataset.enterprises.loc[dataset.enterprises["positive_list"], "uscc"])
     pl_used, dept_used = positive_list_used(dataset.history).to_dict(), per_dept_used(dataset.history).to_dict()
     solo = set(scenario.joint.solo_departments)
-    by_enterprise: dict[tuple[str, str], list[dict]] = {}
-    for record in tasks.to_dict("records"):
-        part = record["dept_id"] if record["dept_id"] in solo else ""
-        by_enterprise.setdefault((record["uscc"], part), []).append(record)
+    placeable = np.flatnonzero(table.first_day >= 0)
+    dept = pd.Series(table.dept_id[placeable])
+    keys = pd.DataFrame({"uscc": table.uscc[placeable], "part": dept.where(dept.isin(solo), "")})
+    by_enterprise = {key: placeable[at].tolist() for key, at in keys.groupby(["uscc", "part"]).indices.items()}
     groups: list[VisitGroup] = []
     dropped: dict[str, str] = {}
     counted: set[int] = set()  # capped groups already added to pl_used
@@ -154,7 +182,7 @@ def merge_tasks(instance: Instance, dataset: Dataset, scenario: Scenario, stats:
                 pl_used[(uscc, year)] = pl_used.get((uscc, year), 0) + 1
                 counted.add(id(group))
         stabbed = stab_groups(instance, by_enterprise[key])
-        enterprise_groups = [part for t, days in stabbed for part in _split_long(VisitGroup(uscc, t, days), scenario.onsite, instance)]
+        enterprise_groups = [part for rows, days in stabbed for part in _split_long(VisitGroup(table, uscc, rows, days), scenario.onsite, instance)]
         lost: dict[str, str] = {}
         kept = _apply_caps(enterprise_groups, uscc in positive, scenario, pl_used, dept_used,
                            instance.years, dataset.history, lost)  # fmt: skip
@@ -173,7 +201,7 @@ def merge_tasks(instance: Instance, dataset: Dataset, scenario: Scenario, stats:
         elif needs_exact:
             # a cap binds or a stay is split: the stabbing is no longer exact, so choose the visits
             # exactly (CP-SAT) and keep the better of the two
-            longest = long_stay(uscc, {t["dept_id"] for t in by_enterprise[key]})
+            longest = long_stay(uscc, set(table.dept_id[by_enterprise[key]].tolist()))
             exact, proven = best_capped_visits(instance, by_enterprise[key], uscc in positive, scenario, pl_used,
                                                dept_used, max(0.01, deadline - time.monotonic()), longest)  # fmt: skip
             stats.exact_models += 1
@@ -186,11 +214,12 @@ def merge_tasks(instance: Instance, dataset: Dataset, scenario: Scenario, stats:
                                         scenario, pl_used, dept_used, instance.years, dataset.history, exact_lost)  # fmt: skip
                 if not distinct_days([g.days for g in kept]) or _score(candidate) > _score(kept):
                     kept, lost = candidate, exact_lost
-                    kept_ids = {t["task_id"] for g in kept for t in g.tasks}
-                    for t in by_enterprise[key]:
-                        if t["task_id"] not in kept_ids and t["task_id"] not in lost:
-                            lost[t["task_id"]] = _exact_reason(t, kept, uscc in positive, scenario, instance,
-                                                               pl_used, dept_used)  # fmt: skip
+                    kept_rows = {r for g in kept for r in g.rows.tolist()}
+                    for r in by_enterprise[key]:
+                        task_id = table.task_id[r]
+                        if r not in kept_rows and task_id not in lost:
+                            lost[task_id] = _exact_reason(r, kept, uscc in positive, scenario, instance, pl_used,
+                                                          dept_used)  # fmt: skip
                 if not proven:
                     lost = {task_id: f"{why} (best choice found within the solver's limit, not proven optimal)"
                             for task_id, why in lost.items()}  # fmt: skip
@@ -220,11 +249,11 @@ def distinct_days(windows: list[np.ndarray]) -> bool:
 
 def _score(groups: list[VisitGroup]) -> tuple[int, int, int, int]:
     """The goals in order: mandatory tasks kept, tasks kept, their priority, fewest visits."""
-    tasks = [t for g in groups for t in g.tasks]
-    return sum(t["mandatory"] for t in tasks), len(tasks), sum(int(t["priority"]) for t in tasks), -len(groups)
+    mandatory, tasks, priority = (sum(part) for part in zip(*(g.value() for g in groups), (0, 0, 0)))
+    return mandatory, tasks, priority, -len(groups)
 
 
-def best_capped_visits(instance: Instance, tasks: list[dict], positive: bool, scenario: Scenario,
+def best_capped_visits(instance: Instance, rows: list[int], positive: bool, scenario: Scenario,
                        pl_used: dict, dept_used: dict, time_limit_s: float | None = None,
                        long_stay_min: int = MAX_VISIT_ONSITE_MIN) -> tuple[list[VisitGroup] | None, bool]:  # fmt: skip
     """The visits of one enterprise that keep the most valuable tasks within the yearly caps (CP-SAT).
@@ -234,61 +263,63 @@ def best_capped_visits(instance: Instance, tasks: list[dict], positive: bool, sc
     visit on d). Hard: each task at most once, on one of its feasible days; a capped task makes
     its visit capped; per year, Σ capped[d] ≤ positive-list cap left (positive-list firms) and
     Σ checks[k, d] ≤ department cap left; a day's stay within MAX_VISIT_ONSITE_MIN, or one longer
-    task alone, or (``long[d]``) within ``long_stay_min``. Objective, lexicographic by weights:
+    task alone, or (``long[d]``) within ``long_stay_min``; ``rows``: the enterprise's tasks in
+    ``instance.table``. Objective, lexicographic by weights:
     mandatory tasks, fewest long stays (so a long stay is taken only to keep a mandatory task),
     tasks, priority, fewest visits.
     Returns the visits (None if the solver found none) and whether they are proven optimal.
     """
     from ortools.sat.python import cp_model
 
+    table = instance.table
+    task_id, duration = table.task_id, table.duration_min
     model = cp_model.CpModel()
-    feasible = {t["task_id"]: feasible_days(t["first_day"], t["last_day"], t["capped"], instance.quiet) for t in tasks}
+    feasible = {r: instance.feasible_days(r) for r in rows}
     years = instance.years
     days = _representative_days(feasible, years)
-    feasible = {task_id: f[np.isin(f, days)] for task_id, f in feasible.items()}
+    feasible = {r: f[np.isin(f, days)] for r, f in feasible.items()}
     visit = {d: model.new_bool_var(f"visit_{d}") for d in days}
     capped = {d: model.new_bool_var(f"capped_{d}") for d in days}
     long: dict[int, cp_model.IntVar] = {}  # a stay beyond MAX_VISIT_ONSITE_MIN on day d
-    assign = {(t["task_id"], int(d)): model.new_bool_var(f"assign_{t['task_id']}_{d}") for t in tasks
-              for d in feasible[t["task_id"]]}  # fmt: skip
-    depts = sorted({t["dept_id"] for t in tasks})
+    assign = {(r, int(d)): model.new_bool_var(f"assign_{task_id[r]}_{d}") for r in rows for d in feasible[r]}
+    depts = sorted(set(table.dept_id[rows].tolist()))
     checks = {(k, d): model.new_bool_var(f"checks_{k}_{d}") for k in depts for d in days}
-    by_task: dict[str, list] = {}
-    for (task_id, d), var in assign.items():
-        by_task.setdefault(task_id, []).append(var)
+    by_task: dict[int, list] = {}
+    for (r, d), var in assign.items():
+        by_task.setdefault(r, []).append(var)
         model.add_implication(var, visit[d])
-    for t in tasks:
-        model.add_at_most_one(by_task[t["task_id"]])
-        for d in feasible[t["task_id"]]:
-            var = assign[(t["task_id"], int(d))]
-            if t["capped"]:
+    for r in rows:
+        model.add_at_most_one(by_task[r])
+        for d in feasible[r]:
+            var = assign[(r, int(d))]
+            if table.capped[r]:
                 model.add_implication(var, capped[int(d)])
             # a department checking in a capped visit uses its cap, whatever the kind of its task
-            model.add_bool_or([var.Not(), capped[int(d)].Not(), checks[(t["dept_id"], int(d))]])
+            model.add_bool_or([var.Not(), capped[int(d)].Not(), checks[(table.dept_id[r], int(d))]])
     for d in days:
         model.add_implication(capped[d], visit[d])
-        on_day = [(t, assign[(t["task_id"], d)]) for t in tasks if (t["task_id"], d) in assign]
+        on_day = [(r, assign[(r, d)]) for r in rows if (r, d) in assign]
         if scenario.onsite == "sum":  # one stay stays within MAX_VISIT_ONSITE_MIN, as the split would make it
-            short = [(t, var) for t, var in on_day if int(t["duration_min"]) <= MAX_VISIT_ONSITE_MIN]
-            onsite = sum(int(t["duration_min"]) * var for t, var in short)
-            if long_stay_min > MAX_VISIT_ONSITE_MIN and sum(int(t["duration_min"]) for t, _ in short) > MAX_VISIT_ONSITE_MIN:
+            short = [(r, var) for r, var in on_day if int(duration[r]) <= MAX_VISIT_ONSITE_MIN]
+            onsite = sum(int(duration[r]) * var for r, var in short)
+            if long_stay_min > MAX_VISIT_ONSITE_MIN and sum(int(duration[r]) for r, _ in short) > MAX_VISIT_ONSITE_MIN:
                 long[d] = model.new_bool_var(f"long_{d}")
                 model.add(onsite <= MAX_VISIT_ONSITE_MIN + (long_stay_min - MAX_VISIT_ONSITE_MIN) * long[d])
             else:
                 model.add(onsite <= MAX_VISIT_ONSITE_MIN)
-            for t, var in on_day:  # a longer task is a stay of its own
-                if int(t["duration_min"]) > MAX_VISIT_ONSITE_MIN:
-                    model.add(sum(other for u, other in on_day if u is not t) == 0).only_enforce_if(var)
-    uscc = tasks[0]["uscc"]
+            for r, var in on_day:  # a longer task is a stay of its own
+                if int(duration[r]) > MAX_VISIT_ONSITE_MIN:
+                    model.add(sum(other for u, other in on_day if u != r) == 0).only_enforce_if(var)
+    uscc = table.uscc[rows[0]]
     add_yearly_caps(model, uscc, days, years, capped, checks, positive, scenario, pl_used, dept_used)
     # lexicographic weights: each goal outweighs every possible change in the goals after it
-    n = len(tasks)
+    n = len(rows)
     per_priority = n + 1  # visits: at most n
-    per_task = per_priority * (n * max(int(t["priority"]) for t in tasks) + 1)
+    per_task = per_priority * (n * int(table.priority[rows].max()) + 1)
     per_long = per_task * (n + 1)  # long stays: at most n
     per_mandatory = per_long * (n + 1)
-    weight = {t["task_id"]: per_mandatory * t["mandatory"] + per_task + per_priority * int(t["priority"]) for t in tasks}
-    model.maximize(sum(weight[task_id] * var for (task_id, _), var in assign.items())
+    weight = {r: per_mandatory * int(table.mandatory[r]) + per_task + per_priority * int(table.priority[r]) for r in rows}
+    model.maximize(sum(weight[r] * var for (r, _), var in assign.items())
                    - per_long * sum(long.values()) - sum(visit.values()))  # fmt: skip
     solver = cp_model.CpSolver()
     # one worker (the default) gives the same answer on every machine; more search in parallel
@@ -301,17 +332,17 @@ def best_capped_visits(instance: Instance, tasks: list[dict], positive: bool, sc
     status = solver.solve(model)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None, False
-    on_day: dict[int, list[dict]] = {}
-    for t in tasks:
-        for d in feasible[t["task_id"]]:
-            if solver.boolean_value(assign[(t["task_id"], int(d))]):
-                on_day.setdefault(int(d), []).append(t)
+    on_day: dict[int, list[int]] = {}
+    for r in rows:
+        for d in feasible[r]:
+            if solver.boolean_value(assign[(r, int(d))]):
+                on_day.setdefault(int(d), []).append(r)
     groups = []
     for d, members in sorted(on_day.items()):
-        common = feasible[members[0]["task_id"]]
-        for t in members[1:]:
-            common = np.intersect1d(common, feasible[t["task_id"]], assume_unique=True)
-        groups.append(VisitGroup(uscc, members, common[years[common] == years[d]]))
+        common = feasible[members[0]]
+        for r in members[1:]:
+            common = np.intersect1d(common, feasible[r], assume_unique=True)
+        groups.append(VisitGroup(table, uscc, np.array(members, dtype=np.int64), common[years[common] == years[d]]))
     return groups, status == cp_model.OPTIMAL
 
 
@@ -345,20 +376,23 @@ def _representative_days(feasible: dict[str, np.ndarray], years: np.ndarray) -> 
     return sorted(d for signature, members in classes.items() for d in members[: len(signature) - 1])
 
 
-def _exact_reason(task: dict, kept: list[VisitGroup], positive: bool, scenario: Scenario, instance: Instance,
+def _exact_reason(row: int, kept: list[VisitGroup], positive: bool, scenario: Scenario, instance: Instance,
                   pl_used: dict, dept_used: dict) -> str:  # fmt: skip
-    """Why the exact model left a task out: the yearly cap that binds, or the days its window shares."""
-    year = int(instance.years[task["first_day"]])
+    """Why the exact model left a task (``row`` of ``instance.table``) out: the yearly cap that
+    binds, or the days its window shares."""
+    table = instance.table
+    year = int(instance.years[table.first_day[row]])
     capped = [g for g in kept if g.capped and int(instance.years[g.days[0]]) == year]
-    uscc, dept = task["uscc"], task["dept_id"]
-    if task["capped"] and positive and pl_used.get((uscc, year), 0) + len(capped) >= scenario.caps.positive_list_per_year:
+    uscc, dept, is_capped = table.uscc[row], table.dept_id[row], bool(table.capped[row])
+    if is_capped and positive and pl_used.get((uscc, year), 0) + len(capped) >= scenario.caps.positive_list_per_year:
         return (f"合规正面清单一年最多查一次: the positive-list cap ({scenario.caps.positive_list_per_year} capped "
                 f"visit in {year}) goes to visits with more mandatory tasks, and this task's window cannot share them")  # fmt: skip
     with_dept = sum(dept in g.depts for g in capped)
-    if task["capped"] and dept_used.get((uscc, dept, year), 0) + with_dept >= scenario.caps.per_dept_per_year:
+    if is_capped and dept_used.get((uscc, dept, year), 0) + with_dept >= scenario.caps.per_dept_per_year:
         return (f"{dept} may make {scenario.caps.per_dept_per_year} capped visits a year to this enterprise; "
                 "they go to visits with more mandatory tasks, and this task's window cannot share them")  # fmt: skip
-    window = f"{task['window_start'].date().isoformat()}…{task['window_end'].date().isoformat()}"
+    start, end = instance.tasks["window_start"].iat[row], instance.tasks["window_end"].iat[row]
+    window = f"{start.date().isoformat()}…{end.date().isoformat()}"
     return (f"the working days of its window {window} each already hold a visit to this enterprise with a full "
             f"stay (at most {MAX_VISIT_ONSITE_MIN // 60} hours on site, one visit a day)")
 
@@ -372,21 +406,23 @@ def _split_long(group: VisitGroup, mode: str, instance: Instance, limit: int = M
     need not compete for the group's narrower days."""
     if group.onsite_min(mode) <= limit:
         return [group]
-    parts: list[VisitGroup] = []
-    for task in sorted(group.tasks, key=lambda t: (-int(t["duration_min"]), t["task_id"])):
+    table = group.table
+    parts: list[list[int]] = []
+    for row in sorted(group.rows.tolist(), key=lambda r: (-int(table.duration_min[r]), table.task_id[r])):
         for part in parts:
-            if VisitGroup(group.uscc, part.tasks + [task], group.days).onsite_min(mode) <= MAX_VISIT_ONSITE_MIN:
-                part.tasks.append(task)
+            if onsite_minutes(table, np.array(part + [row]), mode) <= MAX_VISIT_ONSITE_MIN:
+                part.append(row)
                 break
         else:
-            parts.append(VisitGroup(group.uscc, [task], group.days))
-    years = instance.years
+            parts.append([row])
+    years, year = instance.years, instance.years[group.days[0]]
+    split = []
     for part in parts:
-        common = instance.feasible_days(part.tasks[0])
-        for t in part.tasks[1:]:
-            common = np.intersect1d(common, instance.feasible_days(t), assume_unique=True)
-        part.days = common[years[common] == years[group.days[0]]]
-    return parts
+        common = instance.feasible_days(part[0])
+        for r in part[1:]:
+            common = np.intersect1d(common, instance.feasible_days(r), assume_unique=True)
+        split.append(VisitGroup(table, group.uscc, np.array(part, dtype=np.int64), common[years[common] == year]))
+    return split
 
 
 def _apply_caps(groups, positive, scenario, pl_used, dept_used, year_of, history, dropped) -> list[VisitGroup]:
@@ -399,42 +435,43 @@ def _apply_caps(groups, positive, scenario, pl_used, dept_used, year_of, history
         if not group.capped:
             kept.append(group)
             continue
+        table, rows = group.table, group.rows.tolist()
         year = int(year_of[group.days[0]])
-        losing: set[str] = set()
+        losing: set[int] = set()
         if positive and pl_used.get((group.uscc, year), 0) + pl_count.get(year, 0) >= caps.positive_list_per_year:
             dates = used_dates(history, group.uscc, year)
             earlier = f"already used on {', '.join(dates)}" if dates else "taken by another visit of this plan"
-            for t in group.tasks:
-                if t["capped"]:
-                    dropped[t["task_id"]] = (f"合规正面清单一年最多查一次: the positive-list cap "
-                                             f"({caps.positive_list_per_year} capped visit in {year}) is {earlier}, "
-                                             "and this task's window cannot share that visit")  # fmt: skip
-                    losing.add(t["task_id"])
-        split_off: list[dict] = []
+            for r in rows:
+                if table.capped[r]:
+                    dropped[table.task_id[r]] = (f"合规正面清单一年最多查一次: the positive-list cap "
+                                                 f"({caps.positive_list_per_year} capped visit in {year}) is {earlier}, "
+                                                 "and this task's window cannot share that visit")  # fmt: skip
+                    losing.add(r)
+        split_off: list[int] = []
         for dept in group.depts:
-            mine = [t for t in group.tasks if t["dept_id"] == dept and t["task_id"] not in losing]
+            mine = [r for r in rows if table.dept_id[r] == dept and r not in losing]
             if not mine or dept_used.get((group.uscc, dept, year), 0) + dept_count.get((dept, year), 0) < caps.per_dept_per_year:
                 continue
             dates = used_dates(history, group.uscc, year, dept)
             earlier = f" (history: {', '.join(dates)})" if dates else ""
-            for t in mine:
-                if t["capped"]:
-                    dropped[t["task_id"]] = (f"{dept} may make {caps.per_dept_per_year} capped visits a year to this "
-                                             f"enterprise{earlier}; this task's window cannot share one of them")  # fmt: skip
-                    losing.add(t["task_id"])
+            for r in mine:
+                if table.capped[r]:
+                    dropped[table.task_id[r]] = (f"{dept} may make {caps.per_dept_per_year} capped visits a year to "
+                                                 f"this enterprise{earlier}; this task's window cannot share one of "
+                                                 "them")  # fmt: skip
+                    losing.add(r)
                 else:
-                    split_off.append(t)  # its complaint checks go in a visit of their own
-        moved = {t["task_id"] for t in split_off}
-        remaining = [t for t in group.tasks if t["task_id"] not in losing and t["task_id"] not in moved]
+                    split_off.append(r)  # its complaint checks go in a visit of their own
+        remaining = [r for r in rows if r not in losing and r not in split_off]
         if split_off:
             # exempt checks leave the capped visit: any day common to their own windows will do,
             # so they need not compete with that visit for its day
-            first, last = max(t["first_day"] for t in split_off), min(t["last_day"] for t in split_off)
+            first, last = table.first_day[split_off].max(), table.last_day[split_off].min()
             own = np.arange(first, last + 1)
-            kept.append(VisitGroup(group.uscc, split_off, own[year_of[own] == year]))
+            kept.append(VisitGroup(table, group.uscc, np.array(split_off, dtype=np.int64), own[year_of[own] == year]))
         if not remaining:
             continue
-        group = VisitGroup(group.uscc, remaining, group.days)
+        group = VisitGroup(table, group.uscc, np.array(remaining, dtype=np.int64), group.days)
         if group.capped:
             pl_count[year] = pl_count.get(year, 0) + 1
             for dept in group.depts:  # every department checking in a capped visit uses its cap

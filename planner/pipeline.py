@@ -119,10 +119,12 @@ def plan_tables(instance: Instance, schedule: Schedule, capped_out: dict[str, st
             arrive = clock + travel_min
             depart = arrive + group.onsite_min(scenario.onsite)
             visit_id = f"{crew.crew_id}-{seq}"
-            task_ids = [t["task_id"] for t in group.tasks]
+            table, rows = group.table, group.rows
+            task_ids = table.task_id[rows].tolist()
             visits.append((visit_id, visit_code(group.uscc, date, task_ids), group.uscc, date, crew.crew_id, arrive,
                            depart, list(group.depts), len(task_ids)))  # fmt: skip
-            visit_tasks += [(t["task_id"], visit_id, t["dept_id"], t["kind"], t["item"]) for t in group.tasks]
+            visit_tasks += zip(task_ids, [visit_id] * len(task_ids), table.dept_id[rows].tolist(),
+                               table.kind[rows].tolist(), table.item[rows].tolist())  # fmt: skip
             routes.append((crew.crew_id, date, seq, visit_id, arrive, depart, travel_min))
             here, clock = group.uscc, depart
         day_end = clock + travel.minutes(here, station)
@@ -130,7 +132,7 @@ def plan_tables(instance: Instance, schedule: Schedule, capped_out: dict[str, st
                   for member in members.get(crew.crew_id, [])]  # fmt: skip
     reasons = dict(zip(instance.unplaceable["task_id"], instance.unplaceable["reason"])) | capped_out
     for group, reason in schedule.unplaced:
-        reasons |= {t["task_id"]: reason for t in group.tasks}
+        reasons |= dict.fromkeys(group.task_ids, reason)
     tasks = instance.tasks[TASK_COLUMNS].copy()
     for column in ("window_start", "window_end"):
         tasks[column] = tasks[column].dt.date

@@ -37,7 +37,7 @@ from planner.bounds import rule_bound
 from planner.checker import check_plan
 from planner.dataset import Dataset, table_file
 from planner.dataset import _empty as empty_table
-from planner.instance import Instance, build_instance, feasible_days
+from planner.instance import Instance, TaskTable, build_instance, feasible_days
 from planner.matching import MEMBER_COLUMNS, Roster, lottery
 from planner.merge import MAX_VISIT_ONSITE_MIN, VisitGroup, merge_tasks
 from planner.pipeline import Plan, compute_kpis, plan_tables
@@ -154,10 +154,10 @@ def reoptimize(dataset: Dataset, scenario: Scenario, calendar: WorkCalendar, pre
     freeze_end = as_of + dt.timedelta(days=freeze_days)
     roster = Roster.from_dataset(facts, len(calendar), scenario.planned_share)
     kept, members, released = _kept_crews(prev, planned, status, reasons, roster, facts, scenario, day_of, as_of,
-                                          records)  # fmt: skip
+                                          records, instance.table)  # fmt: skip
     say(f"kept {sum(len(c.groups) for c in kept):,} visits on {len(kept):,} crew-days; "
         f"{len(released):,} crew-days released")
-    in_kept = {x["task_id"] for c in kept for g in c.groups for x in g.tasks}
+    in_kept = {t for c in kept for g in c.groups for t in g.task_ids}
     open_ids = sorted(t for t in records if t not in in_kept and t not in reasons and status.get(t) != "done")
     travel = TravelTimes(facts, scenario)
     joined = _join_kept_visits(open_ids, records, kept, roster, instance, scenario, travel, start, freeze_end)
@@ -175,7 +175,7 @@ def reoptimize(dataset: Dataset, scenario: Scenario, calendar: WorkCalendar, pre
     groups, capped_out = merge_tasks(sub, dataclasses.replace(facts, history=history), scenario)
     schedule = schedule_groups(groups, workdays, facts, scenario, roster, scenario.seed, fixed=kept,
                                fixed_members=members)  # fmt: skip
-    placed_ids = {t["task_id"] for c in schedule.crews for g in c.groups for t in g.tasks}
+    placed_ids = {t for c in schedule.crews for g in c.groups for t in g.task_ids}
     reasons = {k: v for k, v in (reasons | capped_out).items() if k not in placed_ids}
     draw = Draw(scenario.seed, prev["draws"], prev["tasks"][prev["tasks"]["kind"] == "random"], pd.DataFrame(), ())
     tables = plan_tables(instance, schedule, reasons, draw, facts, scenario)
@@ -208,7 +208,8 @@ def _state_at(dataset: Dataset, scenario: Scenario, calendar: WorkCalendar, prev
     facts = apply_staff_scaling(apply_actuals(dataset, actuals, as_of), scenario)
     random_tasks = prev["tasks"][prev["tasks"]["kind"] == "random"]
     instance = build_instance(facts, random_tasks, scenario, calendar)
-    records = {t["task_id"]: t for t in instance.tasks.to_dict("records")}
+    rows = instance.tasks.assign(row=np.arange(len(instance.tasks)))  # row: in instance.table
+    records = {t["task_id"]: t for t in rows.to_dict("records")}
     planned = _previous_placement(prev)
     return facts, instance, records, planned, _outcomes(actuals, records, planned, as_of)
 
@@ -276,7 +277,7 @@ def _outcomes(actuals: Actuals, records: dict, planned: pd.DataFrame, as_of: dt.
 
 
 def _kept_crews(prev, planned, status, reasons, roster: Roster, facts: Dataset, scenario: Scenario, day_of: dict,
-                as_of: dt.date, records: dict):  # fmt: skip
+                as_of: dt.date, records: dict, table: TaskTable):  # fmt: skip
     """The previous crew-days that stay: past ones with the tasks done there, later ones with
     their open tasks, members replaced where a member can no longer go. Returns the fixed crews,
     their member rows and the crew-days released (crew_id → why)."""
@@ -312,7 +313,8 @@ def _kept_crews(prev, planned, status, reasons, roster: Roster, facts: Dataset, 
             stay = [t for t in tasks_of.get(visit, []) if t in records and t not in reasons
                     and (status.get(t) == "done" if past else t not in status)]  # fmt: skip
             if stay:
-                groups.append(VisitGroup(uscc, [records[t] for t in stay], np.array([day_of[date]]), next_id))
+                at = np.array([records[t]["row"] for t in stay], dtype=np.int64)
+                groups.append(VisitGroup(table, uscc, at, np.array([day_of[date]]), next_id))
                 next_id += 1
         if not groups:
             continue
@@ -374,22 +376,23 @@ def _join_kept_visits(open_ids, records, kept: list[Crew], roster: Roster, insta
     """Open tasks that join a kept visit at their enterprise after the freeze window: a day of
     their window, the crew covers their department, the stay and the day still fit, and the
     caps are untouched (an exempt task, or a capped visit the department already checks in)."""
-    by_uscc: dict[str, list[tuple[Crew, VisitGroup]]] = {}
+    by_uscc: dict[str, list[tuple[Crew, int]]] = {}  # the crew and the group's place on its route
     for crew in kept:
         if crew.day < start or instance.workdays[crew.day] < freeze_end:
             continue
-        for group in crew.groups:
-            by_uscc.setdefault(group.uscc, []).append((crew, group))
+        for at, group in enumerate(crew.groups):
+            by_uscc.setdefault(group.uscc, []).append((crew, at))
     joined: set[str] = set()
     for task_id in open_ids:
         task = records[task_id]
         if task["first_day"] < 0 or task["uscc"] not in by_uscc:
             continue
         feasible = set(feasible_days(task["first_day"], task["last_day"], task["capped"], instance.quiet).tolist())
-        for crew, group in sorted(by_uscc[task["uscc"]], key=lambda cg: cg[0].day):
+        for crew, at in sorted(by_uscc[task["uscc"]], key=lambda ca: ca[0].day):
+            group = crew.groups[at]
             if crew.day not in feasible or len(crew.members) < int(task["min_inspectors"]):
                 continue
-            trial = VisitGroup(group.uscc, group.tasks + [task], group.days)
+            trial = VisitGroup(group.table, group.uscc, np.append(group.rows, task["row"]), group.days, group.group_id)
             capped_ok = task["kind"] in UNCAPPED_KINDS or (group.capped and task["dept_id"] in group.depts)
             if not capped_ok or not members_cover(crew.members, trial, roster):
                 continue
@@ -399,7 +402,7 @@ def _join_kept_visits(open_ids, records, kept: list[Crew], roster: Roster, insta
             length = route_minutes(f"station:{crew.township}", crew.groups, onsite, travel)
             if length > min([crew.limit_min] + [int(roster.hours_per_day[m] * 60) for m in crew.members]):
                 continue
-            group.tasks.append(task)
+            crew.groups[at] = trial  # a group's tasks are fixed once made: the larger one replaces it
             crew.length_min = length
             joined.add(task_id)
             break

@@ -74,10 +74,10 @@ def test_unplaceable_tasks_have_reasons(tmp_path):
 def test_quiet_days_bar_capped_tasks_only(tmp_path):
     """quiet_days = [1, 25]: a key task may only be placed on the 26th or later; a complaint any day."""
     instance = instance_of(tmp_path, extra="quiet_days = [1, 25]\n")
-    tasks = instance.tasks.set_index("task_id")
-    key_days = [day_of(instance, d).day for d in instance.feasible_days(tasks.loc["SJ-1"])]
+    row = {task_id: n for n, task_id in enumerate(instance.table.task_id)}
+    key_days = [day_of(instance, d).day for d in instance.feasible_days(row["SJ-1"])]
     assert key_days and min(key_days) >= 26
-    complaint_days = [day_of(instance, d).day for d in instance.feasible_days(tasks.loc["XF-2"])]
+    complaint_days = [day_of(instance, d).day for d in instance.feasible_days(row["XF-2"])]
     assert min(complaint_days) < 26
 
 

@@ -45,7 +45,7 @@ def test_positive_list_keeps_the_best_day(tmp_path):
                           demand("C", "SJ", COOP, "key", "2026-04-01", "2026-06-30")]  # fmt: skip
     instance, groups, dropped = merged(tmp_path, tables)
     coop = [g for g in groups if g.uscc == COOP]
-    assert [sorted(t["task_id"] for t in g.tasks) for g in coop] == [["B", "C"]]
+    assert [sorted(g.task_ids) for g in coop] == [["B", "C"]]
     assert set(dropped) == {"A"} and "一年最多查一次" in dropped["A"]
 
 
@@ -57,8 +57,8 @@ def test_department_cap_moves_complaints_out(tmp_path):
                           demand("S", "SJ", SHOP, "key", "2026-05-11", "2026-05-29")]  # fmt: skip
     instance, groups, dropped = merged(tmp_path, tables)
     assert "K" in dropped and "XF may make 2 capped visits" in dropped["K"]
-    complaint = next(g for g in groups if any(t["task_id"] == "XF-2" for t in g.tasks))
-    assert {t["task_id"] for t in complaint.tasks} == {"XF-2"} and not complaint.capped
+    complaint = next(g for g in groups if "XF-2" in g.task_ids)
+    assert set(complaint.task_ids) == {"XF-2"} and not complaint.capped
 
 
 def test_long_stays_are_split(tmp_path):
@@ -66,7 +66,7 @@ def test_long_stays_are_split(tmp_path):
     tables = valid_tables()
     tables["demands"] += [demand(f"L{i}", "SJ", SHOP, "triggered", "2026-09-01", "2026-09-30", "150") for i in range(3)]
     instance, groups, dropped = merged(tmp_path, tables)
-    long = [g for g in groups if any(t["task_id"].startswith("L") for t in g.tasks)]
+    long = [g for g in groups if any(t.startswith("L") for t in g.task_ids)]
     assert len(long) == 2 and all(g.onsite_min("sum") <= MAX_VISIT_ONSITE_MIN for g in long)
 
 
@@ -76,5 +76,5 @@ def test_exact_cap_choice_respects_the_stay_limit(tmp_path):
     tables["demands"] += [demand(f"M{i}", "SJ", COOP, "key", "2026-05-11", "2026-05-29", "200") for i in range(3)]
     tables["demands"] += [demand(f"J{i}", "XF", COOP, "key", "2026-06-08", "2026-06-26", "30") for i in range(2)]
     instance, groups, dropped = merged(tmp_path, tables)
-    kept = {t["task_id"] for g in groups if g.uscc == COOP for t in g.tasks}
+    kept = {t for g in groups if g.uscc == COOP for t in g.task_ids}
     assert kept == {"J0", "J1"} and {"M0", "M1", "M2"} <= set(dropped)
