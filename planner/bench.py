@@ -110,7 +110,8 @@ def write_generated(profile: str, folder: Path, seed: int | None = None) -> Path
 
 
 def write_scenario(path: Path, dataset: Path, name: str, seed: int, capacity: str = "normal") -> Path:
-    """A calendar-year-2026 scenario file for ``dataset`` with one of the ``CAPACITY`` variants."""
+    """A calendar-year-2026 scenario file for ``dataset`` with one of the ``CAPACITY`` variants
+    (and an hour for the exact models, so that their wall-time limit never decides the plan)."""
     keys = CAPACITY[capacity]
     dataset_text = os.path.relpath(dataset, path.parent).replace(os.sep, "/")
     lines = [f'name = "{name}"', f'dataset = "{dataset_text}"', f"seed = {seed}"]
@@ -119,6 +120,9 @@ def write_scenario(path: Path, dataset: Path, name: str, seed: int, capacity: st
     for table, values in keys.items():
         if isinstance(values, dict):
             lines += [f"[{table}]", *(f"{key} = {value}" for key, value in values.items())]
+    # the exact models' wall-time budget (60 s by default) must not bind: at 100 k enterprises the
+    # merge takes about that long, and a plan that depends on the machine's load measures nothing
+    lines += ["[solver]", "time_limit_s = 3600"]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 

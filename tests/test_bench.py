@@ -34,6 +34,7 @@ def test_capacity_variants_are_valid_scenarios(tmp_path):
     assert loaded["normal"].planned_share == 0.2 and loaded["normal"].staff.scale == 1.0
     assert loaded["slack"].planned_share == 0.5 and loaded["tight"].staff.scale == 0.6
     assert all(s.dataset == tmp_path / "data" and s.seed == 7 for s in loaded.values())
+    assert all(s.solver.time_limit_s == 3600 for s in loaded.values())  # the wall-time limit never decides a bench plan
 
 
 def test_growth_exponent_fits_a_power_law():
