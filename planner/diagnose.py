@@ -382,16 +382,9 @@ def no_certified_inspector(task: dict, county: _County) -> Verdict | None:
     """Hard rule: every inspector holds a 执法证; a department's item needs one of its own, or a
     delegated inspector of another department for a delegable item (委托查)."""
     facts = county.facts(task)
-    if len(facts.own):
-        return None
+    if len(facts.own) or len(facts.delegates):
+        return None  # its own inspectors, or a delegate of another department (the scheduler sends one)
     dept = county.name(task["dept_id"])
-    if len(facts.delegates):
-        return Verdict("no_certified_inspector", AT_RISK,
-                       f"{dept} 没有持执法证的检查人员，只能由持其委托的其他部门人员检查；计划程序目前不会在本部门无人时派委托人员",
-                       f"{task['dept_id']} has no certified inspector; only another department's delegated inspector "
-                       "could check it, and the scheduler does not yet send one when the department has nobody",
-                       f"为 {dept} 的检查人员登记执法证号",
-                       f"register a certificate number (执法证) for an inspector of {task['dept_id']}")  # fmt: skip
     if task["delegable"]:
         fix_zh = f"为 {dept} 的检查人员登记执法证号，或为其他部门的持证人员增加对 {task['dept_id']} 的委托（delegated_depts）"
         fix_en = (f"register a certificate for an inspector of {task['dept_id']}, or give another department's "
@@ -426,14 +419,6 @@ def longer_than_day(task: dict, county: _County) -> Verdict | None:
                        f"{need_en}: longer than the day of any inspector who may check it (longest {longest / 60:g} h)",
                        f"{split}，或安排单日工作时长不少于 {hours} 小时（hours_per_day）的持证人员",
                        f"{split_en}, or give an inspector of {task['dept_id']} a day of {hours} h (hours_per_day)")  # fmt: skip
-    if not facts.long_enough[facts.own].any():
-        return Verdict("longer_than_day", AT_RISK,
-                       f"{need}，{county.name(task['dept_id'])} 本部门人员的工作日都不够长，只有持其委托的其他部门人员可以；"
-                       "计划程序目前不为此派委托人员",
-                       f"{need_en}: no inspector of {task['dept_id']} has that long a day, only a delegated one of "
-                       "another department, and the scheduler does not yet send one for that reason",
-                       f"{split}，或安排 {task['dept_id']} 单日工作时长不少于 {hours} 小时的人员",
-                       f"{split_en}, or give an inspector of {task['dept_id']} a day of {hours} h")  # fmt: skip
     if crew < facts.min_crew:
         return Verdict("longer_than_day", BLOCKED,
                        f"{need}；全县单日工作时长足够的持证人员只有 {crew} 人，不足检查组所需 {facts.min_crew} 人",

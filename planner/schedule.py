@@ -176,17 +176,34 @@ def schedule_groups(groups: list[VisitGroup], workdays: tuple, dataset: Dataset,
     for group in groups:
         for day in group.days:
             by_day[int(day)].append(group)
-    longest = _longest_day_by_dept(roster)
+    longest, longest_delegate = _longest_day_by_dept(roster), _longest_day_by_delegation(roster)
+
+    def reach(group: VisitGroup, dept: str) -> int:
+        """The longest day of anyone who may check the group's tasks of ``dept``: its own
+        inspectors, or (delegable tasks) other departments' holding its delegation."""
+        return max(longest.get(dept, 0), longest_delegate.get(dept, 0) if group.delegable(dept) else 0)
+
+    alone_min: dict[int, int] = {}
+
+    def must_delegate(group: VisitGroup) -> tuple[str, ...]:
+        """The group's departments none of whose own inspectors can take it (none certified, or
+        no day long enough): only a delegate of another department can (委托查)."""
+        if group.group_id not in alone_min:
+            alone_min[group.group_id] = route_minutes(f"station:{township_of[group.uscc]}", [group], onsite, travel)
+        return tuple(d for d in group.depts if longest.get(d, 0) < alone_min[group.group_id])
+
     placed: set[int] = set()
     unplaced: list[tuple[VisitGroup, str]] = []
     for group in groups:
         station = f"station:{township_of[group.uscc]}"
         alone = route_minutes(station, [group], onsite, travel)
-        nobody = [d for d in group.depts if d not in longest]
+        nobody = [d for d in group.depts if reach(group, d) == 0]
         if nobody:
-            unplaced.append((group, f"{'、'.join(nobody)} has no certified inspector (执法证) on the roster"))
+            held = "、".join(d for d in nobody if group.delegable(d))
+            unplaced.append((group, f"{'、'.join(nobody)} has no certified inspector (执法证) on the roster"
+                                    + (f", and nobody holds the delegation (委托) for {held}" if held else "")))
             placed.add(group.group_id)
-        elif alone > min(longest[d] for d in group.depts):
+        elif alone > min(reach(group, d) for d in group.depts):
             unplaced.append((group, f"its on-site time ({onsite[group.group_id]} min) plus travel from the station "
                                     f"({alone} min in all) is longer than any available inspector's day"))  # fmt: skip
             placed.add(group.group_id)  # never try it
@@ -241,7 +258,8 @@ def schedule_groups(groups: list[VisitGroup], workdays: tuple, dataset: Dataset,
             candidates = [g for g in candidates if g.group_id not in joined]
             visited = {g.uscc for c in crews_by_day[day] for g in c.groups}
             crews = _form_crews(day, date, candidates, urgency, free, budget, clear, township_of, onsite, travel,
-                                visited, crews_formed[day] + 1, _free_delegates(roster, date, available))  # fmt: skip
+                                visited, crews_formed[day] + 1, _free_delegates(roster, date, available),
+                                must_delegate)  # fmt: skip
             crews_formed[day] += len(crews)  # numbers of crews dropped at staffing are never reused
             staffed, day_members = _staff(crews, date, roster, seed)
             for crew in staffed:
@@ -331,6 +349,16 @@ def _longest_day_by_dept(roster: Roster) -> dict[str, int]:
     return longest
 
 
+def _longest_day_by_delegation(roster: Roster) -> dict[str, int]:
+    """Per department, the longest day of another department's inspector holding its delegation."""
+    longest: dict[str, int] = {}
+    for person, dept in roster.dept_of.items():
+        for other in roster.delegations.get(person, ()):
+            if other != dept:
+                longest[other] = max(longest.get(other, 0), int(roster.hours_per_day[person] * 60))
+    return longest
+
+
 def _free_persons(roster: Roster, date, available: set[str] | None = None) -> dict[str, int]:
     """Certified inspectors per department not on leave and with planned days left
     (``available``: those persons, when the caller has them already)."""
@@ -417,7 +445,7 @@ def _free_without_conflict(roster: Roster, date, candidates: list[VisitGroup], a
 
 
 def _form_crews(day, date, candidates, urgency, free, budget, clear, township_of, onsite, travel, visited,
-                first_number, delegates) -> list[Crew]:  # fmt: skip
+                first_number, delegates, must_delegate=lambda group: ()) -> list[Crew]:  # fmt: skip
     crews: dict[str, list[Crew]] = defaultdict(list)
     used: dict[str, int] = defaultdict(int)
     delegates_used: dict[tuple[str, str], int] = defaultdict(int)
@@ -441,11 +469,16 @@ def _form_crews(day, date, candidates, urgency, free, budget, clear, township_of
             visited_today.add(group.uscc)
             continue
         allowance = free if urgency[group.group_id] <= URGENT_DAYS else budget
-        seats, delegated = _delegate(group, allowance, used, delegates, delegates_used)
+        must = must_delegate(group)
+        seats, delegated = _delegate(group, allowance, used, delegates, delegates_used, must)
+        if any(d not in delegated for d in must):
+            continue  # no delegate free today for a department that cannot go itself
         while sum(seats.values()) < group.min_crew:
             # the second (third) inspector comes from whichever department has most people to spare
-            # who may go there (回避), so a small department sends one person, not two
-            spare_of = [clear.get((d, group.uscc), 0) - used[d] - seats.get(d, 0) for d in budget_depts]
+            # who may go there (回避), so a small department sends one person, not two; never one
+            # whose own inspectors cannot take this visit (``must``)
+            spare_of = [clear.get((d, group.uscc), 0) - used[d] - seats.get(d, 0) if d not in must else -math.inf
+                        for d in budget_depts]  # fmt: skip
             spare = budget_depts[spare_of.index(max(spare_of))]  # the first best, as max(key=...)
             seats[spare] = seats.get(spare, 0) + 1
         if any(used[d] + n > allowance.get(d, 0) for d, n in seats.items()):
@@ -464,22 +497,30 @@ def _form_crews(day, date, candidates, urgency, free, budget, clear, township_of
 
 
 def _delegate(group: VisitGroup, allowance: dict[str, int], used: dict[str, int],
-              delegates: dict[tuple[str, str], int], delegates_used: dict[tuple[str, str], int]):  # fmt: skip
+              delegates: dict[tuple[str, str], int], delegates_used: dict[tuple[str, str], int],
+              must: tuple[str, ...] = ()):  # fmt: skip
     """Seats for a new crew: one per department, except that a department whose tasks here are
     all delegable is covered by another department's inspector holding its delegation (委托查)
     when it has nobody to send today or the crew would otherwise be larger than it must be.
-    Returns the seats and the delegated departments (department → seat department)."""
+    A department in ``must`` cannot go itself at all (no certified inspector, or none with a day
+    long enough): its delegate may then come from a department the group does not have, which
+    gets a seat of its own. Returns the seats and the delegated departments (department → seat
+    department)."""
     seats = {d: 1 for d in group.depts}
     delegated: dict[str, str] = {}
     for dept in group.depts:
-        short = used[dept] + 1 > allowance.get(dept, 0)
+        short = dept in must or used[dept] + 1 > allowance.get(dept, 0)
         if not group.delegable(dept) or not (short or len(seats) > group.min_crew) or dept in delegated.values():
             continue  # (a seat that carries a delegation stays)
-        for via in sorted(seats):
+        vias = sorted(seats)
+        if dept in must:
+            vias += sorted({via for via, d in delegates if d == dept} - set(seats))
+        for via in vias:
             if via != dept and via not in delegated and delegates.get((via, dept), 0) > delegates_used[(via, dept)] \
                     and via not in delegated.values():
                 delegated[dept] = via
                 del seats[dept]
+                seats.setdefault(via, 1)
                 break
     return seats, delegated
 

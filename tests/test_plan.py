@@ -222,6 +222,35 @@ def test_delegation_covers_a_department_with_nobody_free(tmp_path, delegable):
         assert "XF" in reason and "on leave" in reason
 
 
+@pytest.mark.parametrize("why", ["uncertified", "short_days"])
+def test_a_delegate_goes_alone_for_a_department_that_cannot(tmp_path, why):
+    """委托查 when the department cannot go at all: no XF inspector holds a 执法证 (or each has a
+    3-hour day and XF-1 takes 4 hours), so XF's delegable task, alone in its visit, goes to a crew
+    of SJ with SJ002, who holds XF's delegation. XF's task that is not delegable is left out,
+    saying that XF has nobody certified (or, with short days, its own inspectors check it)."""
+    tables = valid_tables()
+    for row in tables["inspectors"][1:]:
+        if row[2] == "XF" and why == "uncertified":
+            row[3] = ""  # no 执法证: not on the roster
+        elif row[2] == "XF":
+            row[5] = "3"
+    tables["demands"][2][5] = "2026-04-01"  # after SJ-1's window: XF-1 is a visit of its own
+    tables["demands"][2][7] = "240"
+    write_dataset(tmp_path / "ds", tables)
+    plan, dataset, scenario, workdays = planned(tmp_path)
+    assert check_plan(plan.tables, dataset, scenario, workdays) == []
+    placed = plan.tables.visit_tasks.set_index("task_id")["visit_id"]
+    assert "XF-1" in placed and placed["XF-1"] != placed["SJ-1"]
+    assert ("XF-2" in placed) == (why == "short_days")
+    visit = plan.tables.visits.set_index("visit_id").loc[placed["XF-1"]]
+    assert list(visit["dept_ids"]) == ["XF"]
+    members = plan.tables.crews.loc[plan.tables.crews["crew_id"] == visit["crew_id"]]
+    assert "SJ002" in set(members["inspector_id"]) and set(members["dept_id"]) == {"SJ"}
+    if why == "uncertified":
+        reason = plan.tables.unscheduled.set_index("task_id").loc["XF-2", "reason"]
+        assert "XF has no certified inspector" in reason
+
+
 @pytest.mark.parametrize("how", ["time_limit", "stop"])
 def test_a_stopped_search_still_gives_a_complete_valid_plan(tmp_path, how):
     """A spent time limit, or a stop request (Ctrl-C), ends the exact models; the plan is still complete and valid,
