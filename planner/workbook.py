@@ -26,9 +26,10 @@ landscape, one page wide, the header row on every page.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -170,9 +171,9 @@ def write_workbook(path: Path, tables: Mapping[str, pd.DataFrame], kpis: Mapping
     workbook's creation time; by default a fixed date, so the same plan gives the same bytes.
     """
     seed = plan_seed(scenario, draw_record, manifest)
-    sheets = [overview_sheet(kpis, scenario=scenario, draw_record=draw_record, manifest=manifest),
-              *table_sheets(tables, names, seed=seed)]  # fmt: skip
-    write_sheets(path, sheets, created=created)
+    overview = overview_sheet(kpis, scenario=scenario, draw_record=draw_record, manifest=manifest)
+    # one sheet made at a time, written, then let go: a county-sized plan never holds them all
+    write_sheets(path, itertools.chain([overview], iter_table_sheets(tables, names, seed=seed)), created=created)
 
 
 def plan_seed(scenario: Mapping | None, draw_record: Mapping | None, manifest: Mapping | None) -> int | None:
@@ -238,9 +239,18 @@ def overview_sheet(kpis: Mapping[str, Any], *, scenario: Mapping[str, Any] | Non
 
 def table_sheets(tables: Mapping[str, pd.DataFrame], names: Names, seed: int | None = None) -> list[Sheet]:
     """The sheets listing the plan tables (all but 总览), in workbook order."""
+    return list(iter_table_sheets(tables, names, seed))
+
+
+def iter_table_sheets(tables: Mapping[str, pd.DataFrame], names: Names, seed: int | None = None) -> Iterator[Sheet]:
+    """``table_sheets`` one at a time, each made only when the one before has been used."""
     plan = _Joined(tables, names)
-    return [plan.visits_sheet(), plan.tasks_sheet(), plan.inspector_days_sheet(), plan.routes_sheet(),
-            plan.unscheduled_sheet(), plan.draws_sheet(seed)]  # fmt: skip
+    yield plan.visits_sheet()
+    yield plan.tasks_sheet()
+    yield plan.inspector_days_sheet()
+    yield plan.routes_sheet()
+    yield plan.unscheduled_sheet()
+    yield plan.draws_sheet(seed)
 
 
 class _Joined:
@@ -512,7 +522,7 @@ def _yes_no(values: Any) -> np.ndarray:
 # text as inline strings in the sheet, never through write(): no cell is ever a formula.
 
 
-def write_sheets(path: Path, sheets: Sequence[Sheet], created: dt.datetime | None = None) -> None:
+def write_sheets(path: Path, sheets: Iterable[Sheet], created: dt.datetime | None = None) -> None:
     """Write the sheets to an .xlsx file: header row frozen, autofilter, widths to fit.
 
     Each column is written by its kind: text as text (never a formula; formula-like text also
@@ -536,6 +546,7 @@ def write_sheets(path: Path, sheets: Sequence[Sheet], created: dt.datetime | Non
         formats = {kind: workbook.add_format(spec) for kind, spec in CELL_FORMATS.items()}
         for sheet in sheets:
             _write_sheet(workbook.add_worksheet(sheet.name), sheet, formats)
+            del sheet  # before the next one is made (``sheets`` may make them one at a time)
         workbook.close()
 
 
