@@ -196,7 +196,7 @@ def schedule_groups(groups: list[VisitGroup], workdays: tuple, dataset: Dataset,
     unplaced: list[tuple[VisitGroup, str]] = []
     for group in groups:
         station = f"station:{township_of[group.uscc]}"
-        alone = route_minutes(station, [group], onsite, travel)
+        alone = alone_min[group.group_id] = route_minutes(station, [group], onsite, travel)
         nobody = [d for d in group.depts if reach(group, d) == 0]
         if nobody:
             held = "、".join(d for d in nobody if group.delegable(d))
