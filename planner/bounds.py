@@ -19,7 +19,8 @@ lower bound for any plan that keeps them. Its proven optimum (or, if the solver 
 windows-only figure for that enterprise; elsewhere the windows-only figure stands.
 
 What remains between the plan and this bound is the scheduler's doing (a joint visit split
-per department for want of a crew that day), not the rules'.
+per department for want of a crew that day), or the planner's one visit per enterprise a day
+where two stays on one day would need fewer visits — not the contract's rules.
 """
 
 from __future__ import annotations
