@@ -19,8 +19,9 @@ lower bound for any plan that keeps them. Its proven optimum (or, if the solver 
 windows-only figure for that enterprise; elsewhere the windows-only figure stands.
 
 What remains between the plan and this bound is the scheduler's doing (a joint visit split
-per department for want of a crew that day), or the planner's one visit per enterprise a day
-where two stays on one day would need fewer visits — not the contract's rules.
+per department for want of a crew that day), or the relaxation's: where several stays on one
+day, or minutes bounded only in total, would need fewer visits than the planner's one visit
+per enterprise a day with real stays.
 """
 
 from __future__ import annotations

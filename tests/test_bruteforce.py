@@ -110,10 +110,8 @@ def distinct_days(options: list[set[dt.date]]) -> bool:
     return all(place(b, set()) for b in range(len(options)))
 
 
-def best_for_enterprise(uscc, tasks, history, per_dept: int, workdays, long_stay,
-                        distinct: bool = True) -> tuple[int, int, int, int, int]:  # fmt: skip
-    """(mandatory kept, −long stays, tasks kept, priority kept, −visits) of the best legal plan for one enterprise
-    (``distinct=False``: visits need not have days of their own, as the contract allows and the planner does not)."""
+def best_for_enterprise(uscc, tasks, history, per_dept: int, workdays, long_stay) -> tuple[int, int, int, int, int]:
+    """(mandatory kept, −long stays, tasks kept, priority kept, −visits) of the best legal plan for one enterprise."""
     mine = [t for t in tasks if t[0] == uscc]
     feasible = [feasible_dates(uscc, t[2], t[3], t[4], workdays) for t in mine]
     used_firm = len({day for u, _, day in history if u == uscc})
@@ -145,15 +143,19 @@ def best_for_enterprise(uscc, tasks, history, per_dept: int, workdays, long_stay
             continue
         kept = [mine[i] for i, label in enumerate(labels) if label >= 0]
         score = (sum(t[2] in MANDATORY for t in kept), -long_blocks, len(kept), sum(t[6] for t in kept), -len(blocks))
-        if score > best and (not distinct or distinct_days(options)):
+        if score > best and distinct_days(options):
             best = score
     return best
 
 
 @settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])  # CI: the same examples every run
 @given(st.lists(task, min_size=1, max_size=8), st.lists(past_visit, max_size=3), st.sampled_from([1, 2]))
-# found by a random run: 3 visits on 3 days is the best the planner's one-visit-a-day rule allows; the bound,
-# which lets two stays share 1 June (610 minutes in two stays), says 2
+# found by random runs: the plan's visits are optimal (5; 3) and the bound is below them (4; 2), for it lets
+# several stays share a day and bounds their minutes only in total (610 minutes in two stays on 1 June)
+@example(tasks=[(ACME, "SJ", "key", 16, 20, 120, 3), (SHOP, "XF", "key", 1, 0, 30, 2), (ACME, "XF", "key", 0, 0, 30, 1),
+                (ACME, "SJ", "key", 0, 0, 30, 2), (ACME, "XF", "triggered", 21, 20, 200, 3),
+                (ACME, "XF", "followup", 23, 20, 200, 3)],
+         history=[], per_dept=1)  # fmt: skip
 @example(tasks=[(ACME, "SJ", "key", 0, 0, 30, 1), (ACME, "SJ", "key", 0, 0, 30, 1), (ACME, "SJ", "key", 0, 1, 200, 1),
                 (ACME, "SJ", "key", 0, 0, 30, 1), (ACME, "SJ", "key", 0, 0, 120, 1), (ACME, "XF", "key", 0, 2, 200, 1)],
          history=[], per_dept=2)  # fmt: skip
@@ -182,10 +184,6 @@ def test_plan_matches_brute_force_optimum(tasks, history, per_dept):
         long_visits = int(((visits["end_min"] - visits["start_min"] > MAX_VISIT_ONSITE_MIN) & (visits["n_tasks"] > 1)).sum())
         got = [sum(t[2] in MANDATORY for t in kept), -long_visits, len(kept), sum(t[6] for t in kept), -plan.kpis["visits"]]
         assert got == optimum, plan.tables.unscheduled[["task_id", "reason"]].to_string()
+        # the bound is a relaxation: never above the optimum, and below it where the relaxed rules
+        # allow (the two examples above)
         assert plan.kpis["lower_bound_visits"] <= plan.kpis["rule_bound_visits"] <= plan.kpis["visits"]
-        # staff is ample: the bound is reached, unless two visits on one day (which the bound
-        # allows and the planner does not make) would need fewer
-        same_day = [sum(parts) for parts in zip(*(best_for_enterprise(u, tasks, history, per_dept, workdays, long_stay,
-                                                                      distinct=False) for u in ENTERPRISES))]  # fmt: skip
-        if same_day[0] == optimum[0] and -same_day[4] == plan.kpis["visits"]:
-            assert plan.kpis["rule_bound_visits"] == plan.kpis["visits"]
