@@ -437,16 +437,13 @@ def _apply_caps(groups, positive, scenario, pl_used, dept_used, year_of, history
             continue
         table, rows = group.table, group.rows.tolist()
         year = int(year_of[group.days[0]])
-        losing: set[int] = set()
+        losing: dict[int, str] = {}  # row → why its capped task leaves
         if positive and pl_used.get((group.uscc, year), 0) + pl_count.get(year, 0) >= caps.positive_list_per_year:
             dates = used_dates(history, group.uscc, year)
             earlier = f"already used on {', '.join(dates)}" if dates else "taken by another visit of this plan"
-            for r in rows:
-                if table.capped[r]:
-                    dropped[table.task_id[r]] = (f"合规正面清单一年最多查一次: the positive-list cap "
-                                                 f"({caps.positive_list_per_year} capped visit in {year}) is {earlier}, "
-                                                 "and this task's window cannot share that visit")  # fmt: skip
-                    losing.add(r)
+            why = (f"合规正面清单一年最多查一次: the positive-list cap ({caps.positive_list_per_year} capped visit in "
+                   f"{year}) is {earlier}, and this task's window cannot share that visit")  # fmt: skip
+            losing |= {r: why for r in rows if table.capped[r]}
         split_off: list[int] = []
         for dept in group.depts:
             mine = [r for r in rows if table.dept_id[r] == dept and r not in losing]
@@ -454,14 +451,11 @@ def _apply_caps(groups, positive, scenario, pl_used, dept_used, year_of, history
                 continue
             dates = used_dates(history, group.uscc, year, dept)
             earlier = f" (history: {', '.join(dates)})" if dates else ""
-            for r in mine:
-                if table.capped[r]:
-                    dropped[table.task_id[r]] = (f"{dept} may make {caps.per_dept_per_year} capped visits a year to "
-                                                 f"this enterprise{earlier}; this task's window cannot share one of "
-                                                 "them")  # fmt: skip
-                    losing.add(r)
-                else:
-                    split_off.append(r)  # its complaint checks go in a visit of their own
+            why = (f"{dept} may make {caps.per_dept_per_year} capped visits a year to this enterprise{earlier}; "
+                   "this task's window cannot share one of them")  # fmt: skip
+            losing |= {r: why for r in mine if table.capped[r]}
+            split_off += [r for r in mine if not table.capped[r]]  # its complaint checks go in a visit of their own
+        dropped |= {table.task_id[r]: why for r, why in losing.items()}
         remaining = [r for r in rows if r not in losing and r not in split_off]
         if split_off:
             # exempt checks leave the capped visit: any day common to their own windows will do,
