@@ -39,8 +39,10 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console()
-err = Console(stderr=True)
+# Soft wrap: a sentence is never broken where the console guesses a width (80 columns when not
+# a terminal), so what a script or test reads on stderr is what was said; tables still fit the width.
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 EXIT_BAD_INPUT = 2
 #: the Solomon VRPTW instances kept with the benchmarks (public data, see its README)

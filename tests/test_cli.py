@@ -84,6 +84,17 @@ def test_demo_data_refuses_to_overwrite(tmp_path):
     assert (target / "keep.txt").read_text() == "previous work"
 
 
+def test_sentences_on_stderr_are_never_wrapped(tmp_path):
+    """A message is one line whatever the path length: rich's 80 columns off a terminal
+    once split "already exists" only for some temp paths, so CI passed where a clone failed."""
+    for length in range(1, 90):
+        target = tmp_path / ("x" * length)
+        target.mkdir()
+        result = runner.invoke(app, ["demo-data", "--profile", "tiny", "--out", str(target)])
+        assert result.exit_code == 2
+        assert f"{target} already exists" in result.stderr.splitlines()[0], length
+
+
 def commands() -> list[str]:
     return [c.name or c.callback.__name__.replace("_", "-") for c in app.registered_commands]
 
