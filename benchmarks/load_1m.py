@@ -24,7 +24,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from planner.bench import machine, peak_rss_mb
+from planner.bench import machine
+from planner.stopwatch import peak_rss_mb
 from planner.demo import generate_dataset
 from planner.outputs import write_tables
 

@@ -94,17 +94,14 @@ def plan_digest(tables: dict[str, pd.DataFrame], kpis: dict) -> str:
 
 
 def solve_part(part: Part, keep_tables: bool = True, out_dir: str | None = None) -> PartResult:
-    """Plan one part from its files, check every hard rule, optionally write the plan folder
+    """Plan one part from its files (a checked plan), optionally write the plan folder
     (``out_dir``, which must not exist yet); runs inside a worker, so it imports there."""
-    from planner.bench import peak_rss_mb
-    from planner.checker import check_plan
     from planner.dataset import load_dataset
-    from planner.whatif import apply_inputs
     from planner.pipeline import make_plan, write_plan
     from planner.problems import InputError
     from planner.scenario import load_scenario
-    from planner.stopwatch import Stopwatch
-    from planner.whatif import apply_staff_scaling
+    from planner.stopwatch import Stopwatch, peak_rss_mb
+    from planner.whatif import apply_inputs
     from planner.workdays import work_calendar
 
     worker = f"{socket.gethostname()}:{os.getpid()}"
@@ -119,11 +116,9 @@ def solve_part(part: Part, keep_tables: bool = True, out_dir: str | None = None)
         plan = make_plan(dataset, scenario, calendar)
     except InputError as error:  # bad input is this part's result, as `planner plan` would report it
         return PartResult(part.name, worker=worker, error="; ".join(str(p) for p in error.errors) or str(error))
-    watch.timings |= plan.timings
+    watch.timings |= plan.timings  # the check included: make_plan gives a checked plan
     watch.restart()
-    broken = check_plan(plan.tables, apply_staff_scaling(dataset, scenario), scenario, set(calendar.workdays),
-                        plan.draw.draws)  # fmt: skip
-    watch.lap("check")
+    broken = plan.broken
     if out_dir is not None:
         write_plan(plan, Path(out_dir), dataset, scenario, dt.datetime.now().astimezone())
         watch.lap("write")

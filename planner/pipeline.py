@@ -1,7 +1,7 @@
 """The whole plan: draw → instance → merge → schedule → plan tables and KPIs → plan folder.
 
 The merge is exact per enterprise (CP-SAT where a cap binds), the crew scheduler constructive.
-``best_bound`` is the rule-aware lower bound on visits (``planner.bounds``): no plan of the
+``best_bound`` is the rule-aware lower bound on visits (``planner.model.bounds``): no plan of the
 scheduled tasks can make fewer visits under the caps and the stay limits.
 """
 
@@ -13,43 +13,35 @@ import hashlib
 import json
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
 
 import pandas as pd
 
 from planner import __version__
-from planner.bounds import rule_bound
-from planner.checker import PlanTables
+from planner.checker import check_plan
 from planner.dataset import Dataset
-from planner.instance import TASK_COLUMNS, Instance, baseline_visits, build_instance, lower_bound_visits
-from planner.matching import Roster
-from planner.merge import MergeStats, merge_tasks
+from planner.model.bounds import rule_bound
+from planner.model.instance import TASK_COLUMNS, Instance, baseline_visits, build_instance, lower_bound_visits
+from planner.model.matching import Roster
+from planner.model.merge import MergeStats, merge_tasks
+from planner.model.schedule import DAY_START_MIN, Schedule, schedule_groups
 from planner.outputs import sha256_file, write_folder, write_table
+from planner.plan import Plan, PlanTables
 from planner.sampling import Draw, draw_sampling_plan
 from planner.scenario import Scenario
 from planner.stopwatch import Stopwatch
-from planner.schedule import DAY_START_MIN, Schedule, TravelTimes, schedule_groups
+from planner.travel import TravelTimes
 from planner.whatif import apply_staff_scaling
 from planner.workdays import WorkCalendar
 
 TABLES = ("tasks", "visits", "visit_tasks", "crews", "routes", "unscheduled", "draws")
 
 
-@dataclass
-class Plan:
-    """A finished plan: its tables, the draw, KPIs and stage timings (seconds)."""
-
-    tables: PlanTables
-    draw: Draw
-    kpis: dict
-    timings: dict[str, float] = field(default_factory=dict)
-
-
 def make_plan(dataset: Dataset, scenario: Scenario, calendar: WorkCalendar,
               progress: Callable[[str], None] | None = None, stop: Callable[[], bool] | None = None) -> Plan:  # fmt: skip
-    """Plan the scenario: every stage in order, timed; ``progress`` hears a line after each stage.
+    """Plan the scenario: every stage in order, timed, and the plan checked against every hard
+    rule (``Plan.broken``); ``progress`` hears a line after each stage.
 
     Only the merge's exact models search; they stop at ``[solver] time_limit_s`` or when
     ``stop()`` turns true (Ctrl-C), and the rest of the plan is still built in full, so a stopped
@@ -86,12 +78,14 @@ def make_plan(dataset: Dataset, scenario: Scenario, calendar: WorkCalendar,
         progress(f"plan: {kpis['visits']:,} visits, lower bound {kpis['lower_bound_visits']:,} "
                  f"({bound.visits:,} under the rules), "
                  f"{kpis['unscheduled_mandatory']:,} mandatory tasks not placed")
+    broken = check_plan(tables, dataset, scenario, set(calendar.workdays), draw.draws)
+    lap("check", f"{len(broken):,} hard rules broken" if broken else "every hard rule kept")
     status = {None: "FEASIBLE", "time_limit": "TIME_LIMIT", "interrupt": "INTERRUPTED"}[stats.stopped_by]
     kpis |= {"status": status, "method": "exact merge per enterprise + paced constructive scheduler",
              "objective": kpis["visits"], "best_bound": bound.visits, "rule_bound_visits": bound.visits,
              "exact_models": stats.exact_models, "exact_models_proven": stats.proven,
              "exact_models_skipped": stats.skipped, "timings": watch.timings}  # fmt: skip
-    return Plan(tables, draw, kpis, watch.timings)
+    return Plan(tables, draw, kpis, watch.timings, broken)
 
 
 def visit_code(uscc: str, date: dt.date, task_ids: list[str]) -> str:

@@ -28,14 +28,17 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from planner.caps import per_dept_used, positive_list_used, used_dates
 from planner.dataset import Dataset
+from planner.rules.caps import YearlyCaps, drawn_beyond_cap_reason
+from planner.rules.conflicts import all_conflicted_reason, by_enterprise
+from planner.rules.crews import certified
+from planner.rules.observation import drawable
 
 ALGORITHM = "planner-prn-v1"
 YEAR_SHIFT = (math.sqrt(5) - 1) / 2
@@ -114,27 +117,23 @@ class DrawContext:
 
     enterprises: pd.DataFrame  # sorted by uscc, RangeIndex
     ids: np.ndarray
-    pl_used: Mapping[tuple[str, int], int]
-    dept_used: Mapping[tuple[str, str, int], int]
+    caps: YearlyCaps
     staff_of: Mapping[tuple[str, bool], frozenset[str]]  # (dept, delegable) → eligible inspectors
     conflicts_of: Mapping[str, frozenset[str]]  # uscc → inspectors in conflict
 
 
-def prepare(dataset: Dataset) -> DrawContext:
+def prepare(dataset: Dataset, positive_list_cap: int, per_dept_cap: int) -> DrawContext:
     enterprises = dataset.enterprises.sort_values("uscc").reset_index(drop=True)
-    inspectors = dataset.inspectors[dataset.inspectors["cert_no"].notna()]
+    inspectors = certified(dataset.inspectors)
     staff_of = {}
     for dept in dataset.departments["dept_id"]:
         own = frozenset(inspectors.loc[inspectors["dept_id"] == dept, "inspector_id"])
         holds = [dept in depts for depts in inspectors["delegated_depts"]]
         delegated = frozenset(inspectors.loc[holds, "inspector_id"])
         staff_of[(dept, False)], staff_of[(dept, True)] = own, own | delegated
-    conflicts_of = dataset.conflicts.groupby("uscc")["inspector_id"].agg(frozenset).to_dict()
-    return DrawContext(
-        enterprises, enterprise_ids(enterprises["uscc"].tolist()),
-        positive_list_used(dataset.history).to_dict(), per_dept_used(dataset.history).to_dict(),
-        staff_of, conflicts_of,
-    )  # fmt: skip
+    return DrawContext(enterprises, enterprise_ids(enterprises["uscc"].tolist()),
+                       YearlyCaps.of(dataset, positive_list_cap, per_dept_cap), staff_of,
+                       by_enterprise(dataset.conflicts))  # fmt: skip
 
 
 def prn_group(row: pd.Series) -> str:
@@ -142,7 +141,7 @@ def prn_group(row: pd.Series) -> str:
     return row["joint_group"] or f"plan:{row['plan_id']}"
 
 
-def eligible_pool(row: pd.Series, ctx: DrawContext, positive_list_cap: int) -> np.ndarray:
+def eligible_pool(row: pd.Series, ctx: DrawContext) -> np.ndarray:
     """Positions (in ``ctx.enterprises``) of a plan row's eligible pool.
 
     Industry and tier match; never sandboxed (优信豁免); not when the observation period
@@ -153,10 +152,8 @@ def eligible_pool(row: pd.Series, ctx: DrawContext, positive_list_cap: int) -> n
     mask = _industry_match(ent["industry"], row["industries"])
     if row["tier"] != "*":
         mask &= (ent["credit_tier"] == row["tier"]).to_numpy()
-    mask &= ~ent["sandbox"].to_numpy()
-    mask &= ~(ent["observation_until"] >= row["window_end"]).to_numpy()
-    used = ent["uscc"].map(lambda u: ctx.pl_used.get((u, year), 0)).to_numpy()
-    mask &= ~(ent["positive_list"].to_numpy() & (used >= positive_list_cap))
+    mask &= drawable(ent, row["window_end"])
+    mask &= ~np.array([ctx.caps.positive_full(u, year) for u in ent["uscc"].tolist()], dtype=bool)
     return np.flatnonzero(mask)
 
 
@@ -165,21 +162,20 @@ def rank_pool(pool: np.ndarray, prn: np.ndarray, ctx: DrawContext) -> np.ndarray
     return pool[np.lexsort((ctx.enterprises["uscc"].to_numpy()[pool], prn[pool]))]
 
 
-def _blocked(row: pd.Series, uscc: str, ctx: DrawContext, per_dept_cap: int, history: pd.DataFrame) -> str | None:
+def _blocked(row: pd.Series, uscc: str, ctx: DrawContext) -> str | None:
     """Why a drawn enterprise cannot be visited for this row, in an official's words, or None."""
     year, dept = row["window_start"].year, row["dept_id"]
-    if ctx.dept_used.get((uscc, dept, year), 0) >= per_dept_cap:
-        dates = ", ".join(used_dates(history, uscc, year, dept))
-        return f"{dept} 的年度检查次数上限 ({per_dept_cap}) 已用完 / yearly cap of {dept} already used on {dates}"
+    if ctx.caps.dept_full(uscc, dept, year):
+        return drawn_beyond_cap_reason(ctx.caps, uscc, dept, year)
     staff = ctx.staff_of.get((dept, bool(row["delegable"])), frozenset())
     if staff and staff <= ctx.conflicts_of.get(uscc, frozenset()):
-        return f"{dept} 所有持证执法人员均需回避 / every certified inspector of {dept} has a conflict with it"
+        return all_conflicted_reason(dept)
     return None
 
 
 def draw_sampling_plan(dataset: Dataset, seed: int, positive_list_cap: int = 1, per_dept_cap: int = 2) -> Draw:
     """Draw every row of the sampling plan; identical for the same inputs in any row order."""
-    ctx = prepare(dataset)
+    ctx = prepare(dataset, positive_list_cap, per_dept_cap)
     plan = dataset.sampling_plan.sort_values("plan_id").reset_index(drop=True)
     prn_cache: dict[tuple[str, int], np.ndarray] = {}
     draws, tasks, shortfalls = [], [], []
@@ -188,12 +184,12 @@ def draw_sampling_plan(dataset: Dataset, seed: int, positive_list_cap: int = 1, 
         if (group, year) not in prn_cache:
             prn_cache[(group, year)] = permanent_random_numbers(ctx.ids, seed, group, year)
         prn = prn_cache[(group, year)]
-        order = rank_pool(eligible_pool(row, ctx, positive_list_cap), prn, ctx)
+        order = rank_pool(eligible_pool(row, ctx), prn, ctx)
         quota = sample_size(row["ratio"], len(order))
         if not len(order):
             shortfalls.append(f"{row['plan_id']}: the eligible pool is empty "
                               f"(no enterprise of stratum {_stratum(row['industries'], row['tier'])})")
-        frame, shortfall = _select(row, order, prn, quota, ctx, per_dept_cap, dataset.history)
+        frame, shortfall = _select(row, order, prn, quota, ctx)
         draws.append(frame.assign(joint_group=row["joint_group"], year=year))
         if shortfall:
             shortfalls.append(shortfall)
@@ -204,7 +200,7 @@ def draw_sampling_plan(dataset: Dataset, seed: int, positive_list_cap: int = 1, 
                 overlap_report(draws_frame, plan), tuple(shortfalls))  # fmt: skip
 
 
-def _select(row, order, prn, quota, ctx, per_dept_cap, history) -> tuple[pd.DataFrame, str | None]:
+def _select(row, order, prn, quota, ctx) -> tuple[pd.DataFrame, str | None]:
     """Take the ``quota`` smallest numbers; replace any that cannot be visited by the next in rank."""
     usccs = ctx.enterprises["uscc"].to_numpy()[order]
     selected = np.zeros(len(order), dtype=bool)
@@ -214,7 +210,7 @@ def _select(row, order, prn, quota, ctx, per_dept_cap, history) -> tuple[pd.Data
     for rank in range(len(order)):
         if rank >= quota and not waiting:
             break
-        why = _blocked(row, usccs[rank], ctx, per_dept_cap, history)
+        why = _blocked(row, usccs[rank], ctx)
         if rank < quota:
             if why:
                 reason[rank] = why

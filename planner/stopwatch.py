@@ -1,8 +1,16 @@
-"""Wall seconds per stage, for kpis.json, bench and the engine's part results."""
+"""Wall seconds per stage and peak memory, for kpis.json, bench and the engine's part results."""
 
 from __future__ import annotations
 
+import resource
+import sys
 import time
+
+
+def peak_rss_mb() -> float:
+    """The process's peak resident set size so far, in MB (Linux reports kB, macOS bytes)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(peak / (2**20 if sys.platform == "darwin" else 2**10), 1)
 
 
 class Stopwatch:

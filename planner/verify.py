@@ -24,10 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
-from planner.checker import PlanTables, check_plan
+from planner.checker import check_plan
 from planner.dataset import Dataset, load_dataset
 from planner.export import PLAN_TABLES, PlanFolder, read_plan_folder, recorded_dataset
 from planner.outputs import sha256_file
+from planner.plan import PlanTables
 from planner.problems import InputError, Problem
 from planner.scenario import Scenario
 
@@ -251,7 +252,7 @@ def _reoptimised_facts(root: Path, parent: Any, dataset: Dataset, scenario: Scen
     plan folder holds (``actuals/``) applied at the recorded as-of date, over the parent plan."""
     import datetime as dt
 
-    from planner.reoptimize import ACTUALS_FOLDER, load_actuals, reoptimised_facts
+    from planner.actuals import ACTUALS_FOLDER, load_actuals, reoptimised_facts
 
     try:
         as_of = dt.date.fromisoformat(str(parent["as_of"]))

@@ -10,7 +10,7 @@ counting history (a visit is capped unless all its tasks are triggered or follow
 every department in it, and for a positive-list firm once). Staff is ample, so capacity never
 binds and the optimum is separable by enterprise. Order of goals, as documented: mandatory
 tasks, fewest long stays, tasks, priority, fewest visits. The plan's visits are also never below
-the rule-aware lower bound (``planner.bounds``).
+the rule-aware lower bound (``planner.model.bounds``).
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from hypothesis import strategies as st
 
 from planner.checker import check_plan
 from planner.dataset import load_dataset
-from planner.merge import MAX_VISIT_ONSITE_MIN, long_stay_limits
 from planner.pipeline import make_plan
+from planner.rules.stays import MAX_VISIT_ONSITE_MIN, long_stay_limits
 from planner.scenario import load_scenario
 from planner.workdays import work_calendar
 from tests.conftest import ACME, COOP, SHOP, valid_tables, write_dataset

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import re
-
 import io
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -14,7 +13,7 @@ from rich.console import Console
 
 from planner.dataset import load_dataset
 from planner.demo import generate_dataset
-from planner.diagnose import AT_RISK, BLOCKED, RULES, diagnose, render, to_json
+from planner.diagnose import AT_RISK, BLOCKED, DIAGNOSED, diagnose, render, to_json
 from planner.outputs import write_tables
 from planner.pipeline import make_plan
 from planner.scenario import load_scenario
@@ -65,8 +64,8 @@ def test_valid_county_has_no_finding(tmp_path):
 
 
 @pytest.mark.parametrize(("window", "rule"), [
-    (("2026-02-15", "2026-02-23"), "no_workday_in_window"),  # Spring Festival
-    (("2027-03-01", "2027-03-31"), "outside_horizon"),
+    (("2026-02-15", "2026-02-23"), "working_day"),  # Spring Festival
+    (("2027-03-01", "2027-03-31"), "window"),
 ])  # fmt: skip
 def test_window_without_a_day(tmp_path, window, rule):
     """A window with no working day in the horizon is blocked; its neighbour is not."""
@@ -96,7 +95,7 @@ def test_longer_than_day(tmp_path):
     tables = with_demands(key("A", "SJ", ACME, "2026-03-02", "2026-03-31", minutes="480"),
                           key("B", "SJ", SHOP, "2026-03-02", "2026-03-31", minutes="360"))  # fmt: skip
     diagnosis = diagnosed(tmp_path, tables)
-    assert rules_of(diagnosis) == {"A": ("longer_than_day", BLOCKED)}
+    assert rules_of(diagnosis) == {"A": ("day_length", BLOCKED)}
     assert "hours_per_day" in diagnosis.findings[0].fix_zh
 
 
@@ -107,7 +106,7 @@ def test_no_certified_inspector(tmp_path):
         if row[2] == "XF":
             row[3] = ""
     diagnosis = diagnosed(tmp_path, tables, optional=True)
-    assert rules_of(diagnosis)["XF-2"] == ("no_certified_inspector", BLOCKED)
+    assert rules_of(diagnosis)["XF-2"] == ("certified", BLOCKED)
     assert "XF-1" not in rules_of(diagnosis)  # SJ002 holds XF's delegation, and the plan sends SJ002
     assert "执法证" in next(f for f in diagnosis.findings if f.task_id == "XF-2").fix_zh
 
@@ -116,7 +115,7 @@ def test_all_conflicted(tmp_path):
     """Both XF inspectors have a conflict (回避) at SHOP: XF-2 there is blocked, XF-1 at ACME is not."""
     tables = valid_tables()
     tables["conflicts"] += [["XF001", SHOP], ["XF002", SHOP]]
-    assert rules_of(diagnosed(tmp_path, tables)) == {"XF-2": ("all_conflicted", BLOCKED)}
+    assert rules_of(diagnosed(tmp_path, tables)) == {"XF-2": ("conflict", BLOCKED)}
 
 
 def test_on_leave_whole_window(tmp_path):
@@ -124,7 +123,7 @@ def test_on_leave_whole_window(tmp_path):
     tables = valid_tables()
     tables["leave"] += [["XF001", "2026-05-01", "2026-05-31"], ["XF002", "2026-05-04", "2026-05-29"]]
     diagnosis = diagnosed(tmp_path, tables)
-    assert rules_of(diagnosis) == {"XF-2": ("on_leave_whole_window", BLOCKED)}
+    assert rules_of(diagnosis) == {"XF-2": ("leave", BLOCKED)}
     assert "2026-06-01" in diagnosis.findings[0].fix_zh
 
 
@@ -141,7 +140,7 @@ def test_crew_too_small(tmp_path):
     """XF-2 needs three inspectors; with both SJ inspectors on leave only the two of XF are left."""
     tables = valid_tables()
     tables["leave"] += [["SJ001", "2026-05-01", "2026-05-31"], ["SJ002", "2026-05-01", "2026-05-31"]]
-    assert rules_of(diagnosed(tmp_path, tables)) == {"XF-2": ("crew_too_small", BLOCKED)}
+    assert rules_of(diagnosed(tmp_path, tables)) == {"XF-2": ("crew_size", BLOCKED)}
 
 
 def test_cap_per_dept_names_the_competing_tasks(tmp_path):
@@ -218,7 +217,7 @@ def test_capacity_shortfall(tmp_path):
     proven = [s for s in diagnosis.shortfalls if not s.paced]
     assert [(s.dept_id, s.first_week, s.last_week, s.tasks, s.demand_min, s.supply_min) for s in proven] == [
         ("XF", "2026-W11", "2026-W11", 10, 3000, 2400)]
-    assert {f.rule for f in diagnosis.findings} == {"capacity"} and len(diagnosis.findings) == 10
+    assert {f.rule for f in diagnosis.findings} == {"staff_capacity"} and len(diagnosis.findings) == 10
     assert all(f.severity == AT_RISK for f in diagnosis.findings) and not diagnosis.ok
     week = diagnosis.capacity.set_index(["dept_id", "week"]).loc[("XF", "2026-W11")]
     assert week["due_min"] == 3000 and week["supply_min"] == 2400 and week["inspectors"] == 1
@@ -255,9 +254,9 @@ def test_json_and_render(tmp_path):
     tables = with_demands(*[key(f"H{n}", "SJ", ACME, "2026-02-15", "2026-02-23") for n in range(5)])
     diagnosis = diagnosed(tmp_path, tables)
     data = json.loads(json.dumps(to_json(diagnosis), ensure_ascii=False))
-    assert data["blocked"] == 5 and not data["ok"] and data["counts"] == {"no_workday_in_window": {
+    assert data["blocked"] == 5 and not data["ok"] and data["counts"] == {"working_day": {
         BLOCKED: 5, AT_RISK: 0, "optional": 0}}
-    assert set(data["rules"]) == set(RULES) and len(data["capacity"]) == len(diagnosis.capacity)
+    assert set(data["rules"]) == set(DIAGNOSED) and len(data["capacity"]) == len(diagnosis.capacity)
     console = Console(file=io.StringIO(), width=160)
     render(diagnosis, console, limit=2)
     text = console.file.getvalue()
@@ -285,5 +284,5 @@ def test_sample_county_explains_every_mandatory_task_left_out(county_baseline):
     unscheduled = plan.tables.unscheduled
     assert {f.task_id for f in diagnosis.blocked} == set(unscheduled.loc[unscheduled["mandatory"], "task_id"])
     assert pd.Series([f.rule for f in diagnosis.findings]).value_counts().to_dict() == {
-        "cap_positive_list": 3, "no_workday_in_window": 5, "longer_than_day": 5, "cap_per_dept": 5}
+        "cap_positive_list": 3, "working_day": 5, "day_length": 5, "cap_per_dept": 5}
     assert not any(not s.paced for s in diagnosis.shortfalls)

@@ -37,3 +37,13 @@ def test_readme_lists_every_command():
     for command in app.registered_commands:
         name = command.name or command.callback.__name__.replace("_", "-")
         assert f"planner {name}" in readme, name
+
+
+def test_rulebook_table_matches_the_rulebook():
+    """docs/architecture.md holds the rulebook as planner/rules declares it (regenerate it if not)."""
+    from planner.rules import rulebook_markdown
+
+    docs = (ROOT / "docs/architecture.md").read_text(encoding="utf-8")
+    begin = "<!-- BEGIN generated: planner.rules.rulebook_markdown() -->\n"
+    block = docs[docs.index(begin) + len(begin) : docs.index("<!-- END generated -->")]
+    assert block == rulebook_markdown()

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from planner.dataset import load_dataset
-from planner.instance import baseline_visits, build_instance, lower_bound_visits, min_stabbing
+from planner.model.instance import baseline_visits, build_instance, lower_bound_visits, min_stabbing
 from planner.sampling import draw_sampling_plan
 from planner.scenario import load_scenario
 from planner.travel import great_circle_km, travel_minutes

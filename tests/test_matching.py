@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from planner.dataset import load_dataset
-from planner.matching import REQUEST_COLUMNS, Roster, staff_crews
+from planner.model.matching import REQUEST_COLUMNS, Roster, staff_crews
 from tests.conftest import ACME, SHOP, valid_tables, write_dataset
 
 ROOT = Path(__file__).resolve().parents[1]

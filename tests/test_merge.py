@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from planner.dataset import load_dataset
-from planner.instance import build_instance, lower_bound_visits
-from planner.merge import MAX_VISIT_ONSITE_MIN, merge_tasks
+from planner.model.instance import build_instance, lower_bound_visits
+from planner.model.merge import merge_tasks
+from planner.rules.stays import MAX_VISIT_ONSITE_MIN
 from planner.sampling import draw_sampling_plan
 from planner.scenario import load_scenario
 from planner.workdays import work_calendar

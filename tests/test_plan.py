@@ -11,12 +11,13 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from planner.checker import PlanTables, check_plan
+from planner.checker import check_plan, check_practice
 from planner.cli import app
 from planner.dataset import load_dataset
 from planner.demo import generate_dataset
 from planner.outputs import write_tables
 from planner.pipeline import make_plan
+from planner.plan import PlanTables
 from planner.scenario import load_scenario
 from planner.workdays import work_calendar
 from tests.conftest import valid_tables, write_dataset
@@ -88,6 +89,20 @@ def test_same_inputs_same_plan(tmp_path):
         pd.testing.assert_frame_equal(getattr(first.tables, field.name), getattr(second.tables, field.name))
 
 
+def test_same_plan_at_any_worker_count(tmp_path):
+    """[solver] workers = 2 (the natural choice on 2 cores) gives the plan of workers = 1: the
+    exact models search alone and stop on the solver's deterministic clock."""
+    (tmp_path / "ds").mkdir()
+    write_tables(generate_dataset("tiny", 6), tmp_path / "ds", ".parquet")
+    one, *_ = planned(tmp_path, seed=6, extra="")
+    for workers in (2, 8):
+        more, *_ = planned(tmp_path, seed=6, extra=f"[solver]\nworkers = {workers}\n")
+        for field in dataclasses.fields(PlanTables):
+            pd.testing.assert_frame_equal(getattr(one.tables, field.name), getattr(more.tables, field.name))
+        assert {k: v for k, v in one.kpis.items() if k != "timings"} == {
+            k: v for k, v in more.kpis.items() if k != "timings"}  # fmt: skip
+
+
 def broken(plan, **changes) -> PlanTables:
     return dataclasses.replace(plan.tables, **changes)
 
@@ -123,6 +138,7 @@ def test_sample_county_plan_quality(county_baseline):
     """The sample county with its own staff: valid, near the lower bound, mandatory tasks explained."""
     plan, dataset, scenario, workdays = county_baseline
     assert check_plan(plan.tables, dataset, scenario, workdays) == []
+    assert check_practice(plan.tables, dataset, scenario, workdays) == []
     k = plan.kpis
     assert k["visits"] <= 1.02 * k["lower_bound_visits"]
     assert k["lower_bound_visits"] < k["rule_bound_visits"] <= k["visits"] <= 1.01 * k["rule_bound_visits"]
@@ -274,13 +290,13 @@ def test_a_stopped_search_still_gives_a_complete_valid_plan(tmp_path, how):
 
 
 def test_rule_bound_counts_what_the_windows_cannot():
-    """planner.bounds.fewest_visits on one enterprise: two checks sharing one day whose stays
+    """planner.model.bounds.fewest_visits on one enterprise: two checks sharing one day whose stays
     together exceed the longest stay need two visits; the positive-list cap, used once already,
     leaves capped checks nowhere to go and an uncapped check beside a capped one its own visit."""
     import numpy as np
 
-    from planner.bounds import fewest_visits
-    from planner.instance import Instance
+    from planner.model.bounds import fewest_visits
+    from planner.model.instance import Instance
 
     days = tuple(dt.date(2026, 3, 2) + dt.timedelta(days=n) for n in range(5))
     instance = Instance(days, np.zeros(5, dtype=bool), pd.DataFrame(), pd.DataFrame())

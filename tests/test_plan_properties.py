@@ -9,7 +9,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from planner.checker import check_plan
+from planner.checker import check_plan, check_practice
 from tests.conftest import ACME, COOP, SHOP, valid_tables, write_dataset
 from tests.test_plan import planned
 
@@ -46,6 +46,7 @@ def test_random_small_counties(tasks):
         write_dataset(Path(folder) / "ds", with_tasks(tasks))
         plan, dataset, scenario, workdays = planned(Path(folder))
         assert check_plan(plan.tables, dataset, scenario, workdays) == []
+        assert check_practice(plan.tables, dataset, scenario, workdays) == []  # stays, one visit a day
         k = plan.kpis
         assert k["scheduled"] + k["unscheduled"] == k["tasks"]
         unplaced = set(plan.tables.unscheduled["task_id"])

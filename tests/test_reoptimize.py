@@ -18,7 +18,8 @@ from planner.export import read_plan_folder
 from planner.outputs import sha256_file, write_tables
 from planner.pipeline import write_plan
 from planner.problems import InputError
-from planner.reoptimize import load_actuals, reoptimize
+from planner.actuals import load_actuals
+from planner.reoptimize import reoptimize
 from planner.workdays import work_calendar
 from tests.conftest import valid_tables, write_csv, write_dataset
 from tests.test_plan import planned

@@ -11,8 +11,15 @@ import pytest
 
 from planner.audit import verify_draw
 from planner.dataset import load_dataset
-from planner.sampling import (draw_sampling_plan, eligible_pool, permanent_random_numbers, prepare, prn_group,
-                              rank_pool, sample_size)  # fmt: skip
+from planner.sampling import (
+    draw_sampling_plan,
+    eligible_pool,
+    permanent_random_numbers,
+    prepare,
+    prn_group,
+    rank_pool,  # fmt: skip
+    sample_size,
+)
 from tests.conftest import ACME, COOP, SHOP, valid_tables, write_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,10 +33,10 @@ def county():
 
 def inclusion_counts(dataset, select=None) -> list[tuple[str, np.ndarray, int]]:
     """Per plan row: how often each pool member is among the quota, over SEEDS."""
-    ctx = prepare(dataset)
+    ctx = prepare(dataset, 1, 2)
     results = []
     for _, row in dataset.sampling_plan.sort_values("plan_id").iterrows():
-        pool = eligible_pool(row, ctx, positive_list_cap=1)
+        pool = eligible_pool(row, ctx)
         quota = sample_size(row["ratio"], len(pool))
         counts = np.zeros(len(ctx.ids), dtype=np.int64)
         for seed in SEEDS:
@@ -89,7 +96,7 @@ def test_joint_groups_overlap_far_above_independent_draws(county):
 
 def test_independent_rows_are_independent(county):
     """Rows without a joint group use numbers of their own: their overlap is what chance gives."""
-    ctx = prepare(county)
+    ctx = prepare(county, 1, 2)
     a = permanent_random_numbers(ctx.ids, 2026, "plan:X-R-01", 2026)
     b = permanent_random_numbers(ctx.ids, 2026, "plan:Y-R-01", 2026)
     assert abs(np.corrcoef(a, b)[0, 1]) < 0.05
@@ -97,7 +104,7 @@ def test_independent_rows_are_independent(county):
 
 def test_numbers_rotate_over_years(county):
     """Next year's numbers move on: a 10 % sample of one year and the next do not overlap."""
-    ctx = prepare(county)
+    ctx = prepare(county, 1, 2)
     n = len(ctx.ids) // 10
     this_year = set(np.argsort(permanent_random_numbers(ctx.ids, 2026, "g", 2026))[:n])
     next_year = set(np.argsort(permanent_random_numbers(ctx.ids, 2026, "g", 2027))[:n])
@@ -106,7 +113,7 @@ def test_numbers_rotate_over_years(county):
 
 def test_numbers_are_uniform_and_distinct(county):
     """Permanent random numbers are uniform in [0, 1) and never tie."""
-    ctx = prepare(county)
+    ctx = prepare(county, 1, 2)
     prn = permanent_random_numbers(ctx.ids, 7, "catering", 2026)
     assert prn.min() >= 0 and prn.max() < 1 and len(np.unique(prn)) == len(prn)
     counts = np.histogram(prn, bins=10, range=(0, 1))[0]

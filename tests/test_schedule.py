@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from planner.merge import VisitGroup
-from planner.schedule import _days_leaving_room
+from planner.model.groups import VisitGroup
+from planner.model.schedule import _days_leaving_room
 
 
 def group(days: list[int], group_id: int, uscc: str = "A") -> VisitGroup:
@@ -40,7 +40,7 @@ def test_township_matrices_give_exactly_the_per_pair_minutes():
 
     from planner.dataset import load_dataset
     from planner.scenario import load_scenario
-    from planner.schedule import TravelTimes
+    from planner.travel import TravelTimes
 
     scenario = load_scenario(Path(__file__).resolve().parents[1] / "scenarios/baseline.toml")
     travel = TravelTimes(load_dataset(scenario.dataset), scenario)

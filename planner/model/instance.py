@@ -12,17 +12,21 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from planner.dataset import Dataset
-from planner.schema import MANDATORY_KINDS, UNCAPPED_KINDS
-from planner.scenario import Scenario
-from planner.workdays import WorkCalendar
+from planner.rules.caps import is_capped
+from planner.rules.observation import earliest_start, observation_until
+from planner.rules.quiet_days import ALL_QUIET_REASON, quiet_mask
+from planner.rules.tasks import is_mandatory
+from planner.rules.windows import day_ranges, feasible_days, no_day_reason
 
-#: kinds whose window starts only after the observation period
-OBSERVED_KINDS = frozenset({"random", "campaign"})
+if TYPE_CHECKING:
+    from planner.dataset import Dataset
+    from planner.scenario import Scenario
+    from planner.workdays import WorkCalendar
 
 TASK_COLUMNS = ["task_id", "dept_id", "uscc", "item", "kind", "window_start", "window_end", "duration_min",
                 "min_inspectors", "delegable", "priority", "plan_id"]  # fmt: skip
@@ -86,14 +90,6 @@ class Instance:
         return feasible_days(table.first_day[row], table.last_day[row], table.capped[row], self.quiet)
 
 
-def feasible_days(first: int, last: int, capped: bool, quiet: np.ndarray) -> np.ndarray:
-    """Working-day indices in [first, last], without quiet days for a capped task."""
-    if first < 0 or first > last:
-        return np.zeros(0, dtype=np.int64)
-    days = np.arange(first, last + 1)
-    return days[~quiet[days]] if capped else days
-
-
 def all_tasks(dataset: Dataset, random_tasks: pd.DataFrame) -> pd.DataFrame:
     """The demands and the drawn random tasks in one frame, sorted by task_id."""
     demands = dataset.demands.reset_index(drop=True).assign(plan_id=None)
@@ -105,43 +101,27 @@ def all_tasks(dataset: Dataset, random_tasks: pd.DataFrame) -> pd.DataFrame:
 
 
 def build_instance(dataset: Dataset, random_tasks: pd.DataFrame, scenario: Scenario, calendar: WorkCalendar) -> Instance:
-    """Every task's feasible working days under the horizon, observation and quiet-day rules."""
+    """Every task's feasible working days under the window, working-day, observation and
+    quiet-day rules (``planner.rules``); a task with none is unplaceable, with the reason."""
     tasks = all_tasks(dataset, random_tasks)
     workdays = pd.DatetimeIndex(pd.to_datetime(list(calendar.workdays)))
-    quiet = np.array([scenario.quiet(d) for d in calendar.workdays], dtype=bool)
-    observation = tasks["uscc"].map(dataset.enterprises.set_index("uscc")["observation_until"])
-    observed = tasks["kind"].isin(OBSERVED_KINDS) & observation.notna()
+    quiet = quiet_mask(scenario.quiet_days, calendar.workdays)
+    until = observation_until(tasks, dataset.enterprises)
     horizon_start, horizon_end = pd.Timestamp(scenario.horizon.start), pd.Timestamp(scenario.horizon.end)
-    start = tasks["window_start"].where(tasks["window_start"] > horizon_start, horizon_start)
-    after_observation = observation + pd.Timedelta(days=1)
-    start = start.where(~observed | (after_observation <= start), after_observation)
-    end = tasks["window_end"].where(tasks["window_end"] < horizon_end, horizon_end)
-    first = workdays.searchsorted(start.to_numpy(), side="left")
-    last = workdays.searchsorted(end.to_numpy(), side="right") - 1
-    tasks = tasks.assign(
-        mandatory=tasks["kind"].isin(MANDATORY_KINDS), capped=~tasks["kind"].isin(UNCAPPED_KINDS),
-        first_day=first, last_day=last,
-    )  # fmt: skip
+    start = earliest_start(tasks["window_start"].where(tasks["window_start"] > horizon_start, horizon_start), until)
+    first, last = day_ranges(start, tasks["window_end"], horizon_start, horizon_end, workdays)
+    tasks = tasks.assign(mandatory=is_mandatory(tasks["kind"]), capped=is_capped(tasks["kind"]), first_day=first,
+                         last_day=last)  # fmt: skip
     reasons = {}
     for row in tasks[first > last].itertuples():
-        reasons[row.task_id] = _no_day_reason(row, horizon_start, horizon_end, observation[row.Index], observed[row.Index])
+        reasons[row.task_id] = no_day_reason(row.window_start, row.window_end, horizon_start, horizon_end,
+                                             until[row.Index])  # fmt: skip
     for row in tasks[(first <= last) & tasks["capped"]].itertuples():
         if not len(feasible_days(row.first_day, row.last_day, True, quiet)):
-            reasons[row.task_id] = "every working day of its window is a quiet day (no routine visits)"
+            reasons[row.task_id] = ALL_QUIET_REASON
     tasks.loc[tasks["task_id"].isin(reasons), ["first_day", "last_day"]] = -1
     unplaceable = pd.DataFrame({"task_id": list(reasons), "reason": list(reasons.values())})
     return Instance(tuple(calendar.workdays), quiet, tasks, unplaceable.sort_values("task_id", ignore_index=True))
-
-
-def _no_day_reason(row, horizon_start, horizon_end, observation_until, observed) -> str:
-    """Why a task's window holds no working day, in an official's words."""
-    window = f"{row.window_start.date().isoformat()}…{row.window_end.date().isoformat()}"
-    if row.window_end < horizon_start or row.window_start > horizon_end:
-        return f"outside the horizon: its window {window} does not meet the planning period"
-    if observed and observation_until >= min(row.window_end, horizon_end):
-        return (f"the enterprise is in its observation period (观察期) until {observation_until.date().isoformat()}, "
-                f"through the whole window {window}")  # fmt: skip
-    return f"no official working day in its window {window} (holidays)"
 
 
 def min_stabbing(first: np.ndarray, last: np.ndarray) -> int:

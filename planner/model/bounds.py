@@ -27,15 +27,25 @@ per enterprise a day with real stays.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from ortools.sat.python import cp_model
 
-from planner.caps import per_dept_used, positive_list_used
-from planner.dataset import Dataset
-from planner.instance import Instance, feasible_days, stabbing_counts
-from planner.merge import MAX_VISIT_ONSITE_MIN, _representative_days, add_yearly_caps, long_stay_limits
-from planner.scenario import Scenario
+from planner.model.enterprise import EnterpriseTask, EnterpriseVars, solve
+from planner.model.instance import Instance, stabbing_counts
+from planner.rules.caps import YearlyCaps, add_yearly_caps, link_capped_stays
+from planner.rules.stays import (
+    MAX_VISIT_ONSITE_MIN,
+    add_stays_relaxed,
+    long_stay_limits,
+)
+from planner.rules.windows import feasible_days
+
+if TYPE_CHECKING:
+    from planner.dataset import Dataset
+    from planner.scenario import Scenario
 
 
 @dataclass(frozen=True)
@@ -59,8 +69,7 @@ def rule_bound(visits: pd.DataFrame, visit_tasks: pd.DataFrame, instance: Instan
     long = visits[(visits["end_min"] - visits["start_min"] > MAX_VISIT_ONSITE_MIN) & (visits["n_tasks"] > 1)]
     long_at = set(long["uscc"])
     above = sorted(u for u, n in planned.items() if n > windows.get(u, 0))
-    positive = set(dataset.enterprises.loc[dataset.enterprises["positive_list"], "uscc"])
-    pl_used, dept_used = positive_list_used(dataset.history).to_dict(), per_dept_used(dataset.history).to_dict()
+    caps = YearlyCaps.of_scenario(dataset, scenario)
     long_stay = long_stay_limits(dataset, scenario)
     solo = set(scenario.joint.solo_departments)
     by_uscc: dict[str, list[dict]] = {}
@@ -75,7 +84,7 @@ def rule_bound(visits: pd.DataFrame, visit_tasks: pd.DataFrame, instance: Instan
         bound, proven = 0, True
         for part in parts.values():
             limit = long_stay(uscc, {t["dept_id"] for t in part}) if uscc in long_at else MAX_VISIT_ONSITE_MIN
-            least, exact = fewest_visits(instance, part, uscc in positive, scenario, pl_used, dept_used, limit)
+            least, exact = fewest_visits(instance, part, caps, scenario, limit)
             bound, proven = bound + least, proven and exact
         rows.append((uscc, int(planned[uscc]), int(windows.get(uscc, 0)), max(bound, int(windows.get(uscc, 0))), proven))
     frame = pd.DataFrame(rows, columns=["uscc", "plan", "windows", "rules", "proven"])
@@ -83,52 +92,32 @@ def rule_bound(visits: pd.DataFrame, visit_tasks: pd.DataFrame, instance: Instan
     return RuleBound(total_windows + int((frame["rules"] - frame["windows"]).sum()), total_windows, frame)
 
 
-def fewest_visits(instance: Instance, tasks: list[dict], positive: bool, scenario: Scenario, pl_used: dict,
-                  dept_used: dict, stay_limit: int) -> tuple[int, bool]:  # fmt: skip
+def fewest_visits(instance: Instance, tasks: list[dict], caps: YearlyCaps, scenario: Scenario,
+                  stay_limit: int) -> tuple[int, bool]:  # fmt: skip
     """The fewest visits to one enterprise that check every task in ``tasks`` (module doc), and
-    whether that is proven; if the solver stops first, its proven bound (never more than the optimum)."""
-    from ortools.sat.python import cp_model
-
+    whether that is proven; if the solver stops first, its proven bound (never more than the optimum).
+    Over ``EnterpriseVars`` with ``visit[d]`` counting the day's stays."""
     model = cp_model.CpModel()
-    feasible = {t["task_id"]: feasible_days(t["first_day"], t["last_day"], t["capped"], instance.quiet) for t in tasks}
     years = instance.years
-    days = _representative_days(feasible, years)
-    feasible = {task_id: f[np.isin(f, days)] for task_id, f in feasible.items()}
-    n = len(tasks)
-    visits = {d: model.new_int_var(0, n, f"visits_{d}") for d in days}
-    capped = {d: model.new_bool_var(f"capped_{d}") for d in days}
-    depts = sorted({t["dept_id"] for t in tasks})
-    checks = {(k, d): model.new_bool_var(f"checks_{k}_{d}") for k in depts for d in days}
-    assign = {(t["task_id"], int(d)): model.new_bool_var(f"assign_{t['task_id']}_{d}") for t in tasks
-              for d in feasible[t["task_id"]]}  # fmt: skip
-    for t in tasks:
-        model.add_exactly_one(assign[(t["task_id"], int(d))] for d in feasible[t["task_id"]])
-        for d in feasible[t["task_id"]]:
-            var = assign[(t["task_id"], int(d))]
-            if t["capped"]:
-                model.add_implication(var, capped[int(d)])
-                model.add_implication(var, checks[(t["dept_id"], int(d))])
-            else:  # an uncapped check in a capped visit uses its department's cap: else it is a visit of its own
-                model.add(visits[int(d)] >= 1 + capped[int(d)] - checks[(t["dept_id"], int(d))]).only_enforce_if(var)
-    for d in days:
-        on_day = [(t, assign[(t["task_id"], d)]) for t in tasks if (t["task_id"], d) in assign]
-        model.add(visits[d] >= 1).only_enforce_if(capped[d])
+    items = [EnterpriseTask(t["task_id"], t["task_id"], t["dept_id"], bool(t["capped"]), int(t["duration_min"]),
+                            feasible_days(t["first_day"], t["last_day"], t["capped"], instance.quiet))
+             for t in tasks]  # fmt: skip
+    v = EnterpriseVars(model, items, years, visits="count")
+    for task in items:
+        model.add_exactly_one(v.of_task(task))
+        for d in v.feasible[task.key]:
+            link_capped_stays(model, v.assign[(task.key, int(d))], v.capped[int(d)], v.checks[(task.dept_id, int(d))],
+                              v.visit[int(d)], task.capped)  # fmt: skip
+    for d in v.days:
+        on_day = v.on_day(d)
+        model.add(v.visit[d] >= 1).only_enforce_if(v.capped[d])
         for _, var in on_day:
-            model.add(visits[d] >= 1).only_enforce_if(var)
+            model.add(v.visit[d] >= 1).only_enforce_if(var)
         if scenario.onsite == "sum":
-            longer = [var for t, var in on_day if int(t["duration_min"]) > MAX_VISIT_ONSITE_MIN]
-            short = [(int(t["duration_min"]), var) for t, var in on_day if int(t["duration_min"]) <= MAX_VISIT_ONSITE_MIN]
-            # each longer task is a stay of its own; the rest fit in the other stays of the day,
-            # and no two tasks of more than half a stay share one
-            model.add(sum(m * var for m, var in short) <= stay_limit * (visits[d] - sum(longer)))
-            model.add(visits[d] >= sum(longer) + sum(var for m, var in short if 2 * m > stay_limit))
-    add_yearly_caps(model, tasks[0]["uscc"], days, years, capped, checks, positive, scenario, pl_used, dept_used)
-    model.minimize(sum(visits.values()))
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1
-    solver.parameters.max_deterministic_time = 5.0
-    solver.parameters.catch_sigint_signal = False  # Ctrl-C is the planner's (cli.plan)
-    status = solver.solve(model)
+            add_stays_relaxed(model, [(t.duration_min, var) for t, var in on_day], v.visit[d], stay_limit)
+    add_yearly_caps(model, tasks[0]["uscc"], v.days, years, v.capped, v.checks, caps)
+    model.minimize(sum(v.visit.values()))
+    status, solver = solve(model)
     if status == cp_model.OPTIMAL:
         return int(round(solver.objective_value)), True
     if status == cp_model.FEASIBLE:

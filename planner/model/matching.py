@@ -24,12 +24,18 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from ortools.graph.python import min_cost_flow
 
-from planner.dataset import Dataset
+from planner.rules.conflicts import by_inspector
+from planner.rules.crews import certified
+from planner.rules.staff_days import day_minutes, leave_days, max_days
+
+if TYPE_CHECKING:
+    from planner.dataset import Dataset
 
 ALGORITHM = "planner-seat-lottery-v1"
 _ROTATION_COST = 10**12
@@ -68,20 +74,16 @@ class Roster:
     @classmethod
     def from_dataset(cls, dataset: Dataset, working_days: int, planned_share: float) -> Roster:
         """Certified inspectors only: without 执法证 nobody is sent."""
-        staff = dataset.inspectors[dataset.inspectors["cert_no"].notna()].sort_values("inspector_id")
-        default_days = int(planned_share * working_days)
-        leave: dict[str, set[dt.date]] = defaultdict(set)
-        for who, start, end in dataset.leave[["inspector_id", "start", "end"]].itertuples(index=False):
-            leave[who].update(d.date() for d in pd.date_range(start, end))
+        staff = certified(dataset.inspectors).sort_values("inspector_id")
         history = dataset.history.dropna(subset=["inspector_id"])
         latest = history[history["date"] == history.groupby("uscc")["date"].transform("max")]
         return cls(
             dept_of=dict(zip(staff["inspector_id"], staff["dept_id"])),
             hours_per_day=dict(zip(staff["inspector_id"], staff["hours_per_day"])),
-            max_days={i: default_days if pd.isna(m) else int(m) for i, m in zip(staff["inspector_id"], staff["max_days"])},
+            max_days=max_days(staff, planned_share, working_days),
             delegations={i: frozenset(d) for i, d in zip(staff["inspector_id"], staff["delegated_depts"])},
-            leave=leave,
-            conflicts=dataset.conflicts.groupby("inspector_id")["uscc"].agg(frozenset).to_dict(),
+            leave=leave_days(dataset.leave),
+            conflicts=by_inspector(dataset.conflicts),
             last_inspectors=latest.groupby("uscc")["inspector_id"].agg(frozenset).to_dict(),
         )  # fmt: skip
 
@@ -95,7 +97,7 @@ class Roster:
             return "already on another crew"
         if self.days_used[inspector] >= self.max_days[inspector]:
             return "max_days used"
-        if self.hours_per_day[inspector] * 60 < request["day_minutes"]:
+        if day_minutes(self.hours_per_day[inspector]) < request["day_minutes"]:
             return "day too long for their hours_per_day"
         if not set(request["needs_delegation"]) <= self.delegations[inspector]:
             return "no delegation"
@@ -146,7 +148,7 @@ def _fill_day(day: dt.date, requests: pd.DataFrame, roster: Roster, seed: int) -
     for r, request in enumerate(rows):
         minutes, needs, usccs = request["day_minutes"], set(request["needs_delegation"]), set(request["usccs"])
         eligible = [p for p in by_dept[request["dept_id"]]
-                    if p in free and not roster.hours_per_day[p] * 60 < minutes and needs <= roster.delegations[p]
+                    if p in free and not day_minutes(roster.hours_per_day[p]) < minutes and needs <= roster.delegations[p]
                     and not roster.conflicts.get(p, frozenset()) & usccs]  # fmt: skip
         last = set().union(*(roster.last_inspectors.get(u, frozenset()) for u in request["usccs"]))  # rotation
         options = []

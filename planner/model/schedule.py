@@ -8,7 +8,7 @@ paced: a department opens no more crews a day than its remaining planned person-
 evenly over the remaining working days, so the staff is not used up in spring. A group passes a
 day another group of its enterprise needs (one visit per enterprise a day) while a later day of
 its window leaves every group a day of its own. The day's seats
-are then filled by persons (``planner.matching``); a crew whose seats cannot all be filled —
+are then filled by persons (``planner.model.matching``); a crew whose seats cannot all be filled —
 conflicts, delegations — is dropped for the day and its groups try again later.
 
 Routes start and end at the township's station at ``DAY_START_MIN``; visits are ordered to
@@ -20,16 +20,23 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from planner.dataset import Dataset
-from planner.matching import REQUEST_COLUMNS, Roster, staff_crews
-from planner.merge import VisitGroup, distinct_days
+from planner.model.groups import VisitGroup, distinct_days
+from planner.model.matching import REQUEST_COLUMNS, Roster, staff_crews
 from planner.routing import order_stops
-from planner.scenario import Scenario
-from planner.travel import EARTH_RADIUS_KM, great_circle_km
+from planner.rules.caps import positive_list
+from planner.rules.crews import covers
+from planner.rules.quiet_days import quiet_mask
+from planner.rules.staff_days import day_minutes
+from planner.travel import TravelTimes
+
+if TYPE_CHECKING:
+    from planner.dataset import Dataset
+    from planner.scenario import Scenario
 
 DAY_START_MIN = 510  # 08:30, leaving the station
 PLANNED_DAY_MIN = 420  # a crew-day is planned within 7 hours unless one visit alone needs longer
@@ -57,7 +64,7 @@ class Crew:
 
     def covers(self, group: VisitGroup) -> bool:
         """Every department of the group has a seat here, or a delegated seat for delegable tasks."""
-        return all(d in self.seats or (d in self.delegated and group.delegable(d)) for d in group.depts)
+        return covers(set(self.seats), set(self.delegated), group.depts, group.delegable)
 
 
 def members_cover(members, group: VisitGroup, roster: Roster) -> bool:
@@ -65,7 +72,7 @@ def members_cover(members, group: VisitGroup, roster: Roster) -> bool:
     a department whose tasks there are all delegable (委托查)."""
     own = {roster.dept_of[m] for m in members}
     delegated = set().union(*(roster.delegations.get(m, frozenset()) for m in members))
-    return all(d in own or (d in delegated and group.delegable(d)) for d in group.depts)
+    return covers(own, delegated, group.depts, group.delegable)
 
 
 @dataclass
@@ -76,68 +83,6 @@ class Schedule:
     routes: dict[str, list[VisitGroup]]  # crew_id → groups in visiting order
     members: pd.DataFrame  # matching.MEMBER_COLUMNS
     unplaced: list[tuple[VisitGroup, str]]
-
-
-class TravelTimes:
-    """Whole minutes between stations and enterprises under the scenario's travel model.
-
-    A crew stays in its township, so the minutes are kept per township as one dense matrix
-    (int16), computed in a single vectorised pass the first time the township is asked for:
-    about 85 MB for 100 k enterprises in 300 townships, where a dict of the pairs asked for took
-    some 430 MB. Pairs across townships are computed one at a time and kept in a dict."""
-
-    def __init__(self, dataset: Dataset, scenario: Scenario):
-        enterprises, townships = dataset.enterprises, dataset.townships
-        names = [*enterprises["uscc"], *("station:" + townships["township"].astype(str))]
-        town = pd.concat([enterprises["township"], townships["township"]], ignore_index=True)
-        self.lat = np.concatenate([enterprises["lat"].to_numpy(float), townships["lat"].to_numpy(float)])
-        self.lon = np.concatenate([enterprises["lon"].to_numpy(float), townships["lon"].to_numpy(float)])
-        codes, _ = pd.factorize(town)  # −1: no township, never in a matrix
-        place = pd.Series(codes).groupby(codes).cumcount().to_numpy()
-        #: point → (township code, place in its matrix, row in lat/lon)
-        self.where = dict(zip(names, zip(codes.tolist(), place.tolist(), range(len(names)))))
-        self.members = pd.Series(np.arange(len(codes))).groupby(codes).agg(np.array).to_dict()
-        self.matrices: dict[int, np.ndarray] = {}
-        self.factor = scenario.travel.detour_factor / scenario.travel.speed_kmh * 60
-        self.cache: dict[tuple[str, str], int] = {}
-
-    def minutes(self, a: str, b: str) -> int:
-        town, i, row_a = self.where[a]
-        other, j, row_b = self.where[b]
-        if town == other and town >= 0:
-            matrix = self.matrices.get(town)
-            if matrix is None:
-                matrix = self.matrices[town] = self._township(town)
-            return matrix.item(i, j)
-        found = self.cache.get((a, b))
-        if found is None:  # kept under both orders: no key to normalise on the hot path
-            found = self._minutes(self.lat[row_a], self.lon[row_a], self.lat[row_b], self.lon[row_b])
-            self.cache[(a, b)] = self.cache[(b, a)] = found
-        return found
-
-    def _township(self, town: int) -> np.ndarray:
-        """Every pair of the township's points at once, exactly as ``_minutes`` one by one: away
-        from a whole minute any formula gives the same ceiling; next to one, ``_minutes`` decides."""
-        rows = self.members[town]
-        lat, lon = self.lat[rows], self.lon[rows]
-        scaled = great_circle_km(lat[:, None], lon[:, None], lat[None, :], lon[None, :]) * self.factor
-        minutes = np.ceil(np.round(scaled, 9))
-        for i, j in zip(*np.nonzero((np.abs(scaled - np.round(scaled)) < 1e-5) & (scaled != 0))):  # 0: one place
-            minutes[i, j] = self._minutes(lat[i], lon[i], lat[j], lon[j])
-        return minutes.astype(np.int16 if minutes.max(initial=0) < 2**15 else np.int32)
-
-    def _minutes(self, la: float, oa: float, lb: float, ob: float) -> int:
-        """``great_circle_km`` on plain floats (numpy scalars cost ~20 µs a call). math's sin may
-        differ from numpy's in the last bit, which can move the ceiling only next to a whole
-        minute: there the numpy formula decides, so the minutes are always the same."""
-        la, oa, lb, ob = float(la), float(oa), float(lb), float(ob)
-        r1, r2 = math.radians(la), math.radians(lb)
-        s1, s2 = math.sin((r2 - r1) / 2), math.sin((math.radians(ob) - math.radians(oa)) / 2)
-        a = s1 * s1 + math.cos(r1) * math.cos(r2) * s2 * s2
-        scaled = 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(max(a, 0.0), 1.0))) * self.factor
-        if abs(scaled - round(scaled)) < 1e-6:
-            scaled = float(great_circle_km(la, oa, lb, ob)) * self.factor
-        return math.ceil(round(scaled, 9))
 
 
 def route_minutes(station: str, order: list[VisitGroup], onsite: dict[int, int], travel: TravelTimes) -> int:
@@ -221,9 +166,9 @@ def schedule_groups(groups: list[VisitGroup], workdays: tuple, dataset: Dataset,
     if fixed_members is not None and len(fixed_members):
         members.append(fixed_members)
     n_days = len(workdays)
-    positive = set(dataset.enterprises.loc[dataset.enterprises["positive_list"], "uscc"])
+    positive = positive_list(dataset.enterprises)
     next_id = first_part_id = max((g.group_id for g in groups), default=-1) + 1
-    quiet = np.array([scenario.quiet(d) for d in workdays], dtype=bool)
+    quiet = quiet_mask(scenario.quiet_days, workdays)
     years = np.array([d.year for d in workdays])
     in_conflict = _in_conflict(roster)
     firms = defaultdict(list)
@@ -345,7 +290,7 @@ def _days_leaving_room(firms) -> dict[int, np.ndarray]:
 def _longest_day_by_dept(roster: Roster) -> dict[str, int]:
     longest: dict[str, int] = {}
     for person, dept in roster.dept_of.items():
-        longest[dept] = max(longest.get(dept, 0), int(roster.hours_per_day[person] * 60))
+        longest[dept] = max(longest.get(dept, 0), day_minutes(roster.hours_per_day[person]))
     return longest
 
 
@@ -355,7 +300,7 @@ def _longest_day_by_delegation(roster: Roster) -> dict[str, int]:
     for person, dept in roster.dept_of.items():
         for other in roster.delegations.get(person, ()):
             if other != dept:
-                longest[other] = max(longest.get(other, 0), int(roster.hours_per_day[person] * 60))
+                longest[other] = max(longest.get(other, 0), day_minutes(roster.hours_per_day[person]))
     return longest
 
 
@@ -390,7 +335,7 @@ def _join_staffed(crews: list[Crew], candidates: list[VisitGroup], roster: Roste
     own = {id(c): {roster.dept_of[m] for m in c.members} for c in crews}  # as members_cover
     delegated = {id(c): set().union(*(roster.delegations.get(m, frozenset()) for m in c.members)) for c in crews}
     conflicts = {id(c): set().union(*(roster.conflicts.get(m, ()) for m in c.members)) for c in crews}
-    limits = {id(c): min([c.limit_min] + [int(roster.hours_per_day[m] * 60) for m in c.members]) for c in crews}
+    limits = {id(c): min([c.limit_min] + [day_minutes(roster.hours_per_day[m]) for m in c.members]) for c in crews}
     for group in candidates:
         if group.uscc in visited:
             continue
@@ -399,7 +344,7 @@ def _join_staffed(crews: list[Crew], candidates: list[VisitGroup], roster: Roste
         best, best_at, best_added = None, 0, None
         for crew in by_township.get(township, ()):
             mine, via = own[id(crew)], delegated[id(crew)]
-            if not all(d in mine or (d in via and group.delegable(d)) for d in group.depts):
+            if not covers(mine, via, group.depts, group.delegable):
                 continue
             if len(crew.members) < group.min_crew or group.uscc in conflicts[id(crew)]:
                 continue
@@ -650,7 +595,7 @@ def _make_room(group: VisitGroup, workdays: tuple, crews_by_day: dict[int, list[
                 continue
             if any(group.uscc in roster.conflicts.get(m, ()) for m in crew.members):
                 continue
-            limit = min([crew.limit_min] + [int(roster.hours_per_day[m] * 60) for m in crew.members])
+            limit = min([crew.limit_min] + [day_minutes(roster.hours_per_day[m]) for m in crew.members])
             keep = [g for g in crew.groups if g.mandatory or g.group_id in pinned] + [group]
             if route_minutes(station, best_order(station, keep, onsite, travel), onsite, travel) > limit:
                 continue
@@ -690,7 +635,7 @@ def _why_unplaced(group: VisitGroup, workdays: tuple, dataset: Dataset, roster: 
                     obstacles["on leave"] += 1
                 elif group.uscc in roster.conflicts.get(person, ()):
                     obstacles["barred by a conflict of interest (回避)"] += 1
-                elif roster.hours_per_day[person] * 60 < length:
+                elif day_minutes(roster.hours_per_day[person]) < length:
                     obstacles["with a day too short for this visit"] += 1
                 elif person in roster.assigned[date]:
                     obstacles["on crews already full or in another township"] += 1

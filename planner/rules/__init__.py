@@ -1,0 +1,217 @@
+"""The rulebook: every rule a plan keeps, once, by the name the law or the county gives it.
+
+``RULEBOOK`` lists them in order — the plan's own integrity first, then the hard rules of the law
+and of the county's policy, then the planner's own rules of practice, then the goals — each with
+its code, its Chinese name, the official wording, where that wording comes from, whether it is
+hard, and the function that re-checks it on a finished plan. One module per family of rules
+holds the rule's facts, its CP-SAT form, the test the constructive scheduler and the draw use,
+the sentence that explains a task it keeps out, and its check:
+
+=====================  =========================================================================
+module                 rules
+=====================  =========================================================================
+``tasks``              plan_integrity, visit_integrity, every_task_accounted, random_draw; which kinds are 必查
+``windows``            window, working_day
+``observation``        observation_period (观察期), sandbox (优信豁免沙盒)
+``quiet_days``         quiet_days (无事不扰)
+``caps``               cap_positive_list (一年最多查一次), cap_per_dept
+``crews``              certified (持证), crew_size (不得少于两人), department_cover (委托查)
+``conflicts``          conflict (回避)
+``staff_days``         leave, one_crew_a_day, max_days, day_length's minutes
+``routes``             route_times, day_length
+``stays``              stay, one_visit_a_day (the planner's rules of practice)
+=====================  =========================================================================
+
+The checker (``planner.checker``) runs every rule's ``check`` on the plan tables and the inputs
+alone; a broken rule is reported with its code. ``planner diagnose`` names the rule that keeps a
+task out; the docs' rule table is generated from here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from planner.rules import caps, conflicts, crews, observation, quiet_days, routes, staff_days, stays, tasks, windows
+
+#: how binding a rule is: ``hard`` (law or county policy: a plan that breaks it is invalid),
+#: ``practice`` (the planner's own rule, kept by construction; the contract allows more),
+#: ``goal`` (what the optimisation seeks, in this order)
+HARD, PRACTICE, GOAL = "hard", "practice", "goal"
+
+#: sources the wording is taken from
+PENALTY_LAW = "《中华人民共和国行政处罚法》（2021年修订）"
+HUZHOU = "湖州市《关于深化“大综合一体化”行政执法改革提升行政执法质效的实施意见》"
+ZHEJIANG_2024 = "《浙江法制报》2024-08-21《创新“互动治理型”执法模式》"
+TAIXING = "《泰兴市优信豁免沙盒监管试点工作方案》"
+STATE_COUNCIL_2015 = "《国务院办公厅关于推广随机抽查规范事中事后监管的通知》（国办发〔2015〕58号）"
+PLANNER = "本计划工具的规则（非法定）"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule of the rulebook.
+
+    ``code`` names it everywhere (checker, diagnose, tests, docs); ``title`` is its Chinese name;
+    ``wording`` the official text it rests on and ``source`` where that text is; ``severity``
+    HARD, PRACTICE or GOAL; ``check(plan, inputs)`` the checker's test (None where the rule is
+    kept by construction or is a goal); ``label`` (``label_en``) what an official reads when the
+    rule keeps a task out of the plan (the 未排原因 category); ``message`` the id of its sentences."""
+
+    code: str
+    title: str
+    wording: str
+    source: str
+    severity: str
+    label: str
+    label_en: str
+    check: Callable | None = None
+
+    @property
+    def message(self) -> str:
+        return f"rule.{self.code}"
+
+
+def _rule(code, title, wording, source, severity, label, label_en, check=None) -> Rule:
+    return Rule(code, title, wording, source, severity, label, label_en, check)
+
+
+RULEBOOK: tuple[Rule, ...] = (
+    # the plan's integrity: the rules below trust its keys
+    _rule("plan_integrity", "计划表与检查任务一致",
+          "计划所列任务与各部门检查计划一致，检查户次、检查组、路线相互对应", PLANNER, HARD,
+          "计划表不一致", "the plan's tables disagree", tasks.check_plan_integrity),
+    _rule("visit_integrity", "检查户次与检查组对应",
+          "每次检查在其任务所属企业进行，有检查组和检查任务，检查组成员不重复", PLANNER, HARD,
+          "检查户次不完整", "a visit without crew or tasks", tasks.check_visit_integrity),
+    _rule("random_draw", "双随机抽取结果全部列入计划",
+          "随机抽取检查对象，随机选派执法检查人员，抽查情况及查处结果及时向社会公开", STATE_COUNCIL_2015, HARD,
+          "抽中企业未列入计划", "a drawn enterprise missing from the plan", tasks.check_random_draw),
+    _rule("every_task_accounted", "任务不重不漏（每项任务或安排一次，或列明未安排原因）",
+          "做到“非必要不计划、无计划不检查”", ZHEJIANG_2024, HARD,
+          "任务重复或遗漏", "a task lost or placed twice", tasks.check_every_task_accounted),
+    # when
+    _rule("window", "在任务时间窗和计划期内", "各部门年度检查计划确定的检查时段", PLANNER, HARD,
+          "超出计划期", "window outside the planning horizon", windows.check_window),
+    _rule("working_day", "法定工作日", "法定节假日、休息日不安排检查（以国务院办公厅放假安排为准）", PLANNER, HARD,
+          "窗口内无工作日（节假日）", "no working day in the window (holidays)", windows.check_working_day),
+    _rule("observation_period", "新业态观察期", "对“三新”经济活动设置“观察期”，避免执法“一刀切”", HUZHOU, HARD,
+          "新业态观察期内", "observation period covers the window", observation.check_observation_period),
+    _rule("sandbox", "优信豁免沙盒",
+          "探索优信豁免沙盒监管；对实施“红线”清单内列明违法行为的企业，依法严肃查处，并移出“优信豁免沙盒监管”范围",
+          TAIXING, HARD, "优信豁免沙盒内", "in the sandbox (never drawn)", observation.check_sandbox),
+    _rule("quiet_days", "静默日（无事不扰）", "坚持“管住风险、无事不扰”", HUZHOU, HARD,
+          "窗口内均为静默日", "every working day of the window is a quiet day", quiet_days.check_quiet_days),
+    _rule("cap_positive_list", "合规正面清单一年最多查一次",
+          "建立企业合规“正面清单”，落实“一年最多查一次”等监管措施", HUZHOU, HARD,
+          "合规正面清单一年最多查一次", "positive-list cap (one visit a year)", caps.check_cap_positive_list),
+    _rule("cap_per_dept", "部门年度检查次数上限", "合理确定检查频次，减少重复和不必要检查", HUZHOU, HARD,
+          "部门年度检查次数上限", "department's yearly cap at this enterprise", caps.check_cap_per_dept),
+    # who
+    _rule("certified", "持证执法", "行政处罚应当由具有行政执法资格的执法人员实施（第四十二条）", PENALTY_LAW, HARD,
+          "无持证执法人员", "no certified inspector (执法证)", crews.check_certified),
+    _rule("crew_size", "执法人员不得少于两人", "执法人员不得少于两人，法律另有规定的除外（第四十二条）", PENALTY_LAW, HARD,
+          "凑不齐检查组人数", "not enough inspectors for the crew on any day", crews.check_crew_size),
+    _rule("department_cover", "本部门人员或受委托人员检查（委托查）",
+          "探索简单事项采取委托检查方式，精简现场检查人员", HUZHOU, HARD,
+          "无本部门或受委托人员", "no inspector of the department, nor one delegated for it",
+          crews.check_department_cover),
+    _rule("conflict", "回避",
+          "执法人员与案件有直接利害关系或者有其他关系可能影响公正执法的，应当回避（第四十三条）", PENALTY_LAW, HARD,
+          "持证人员均需回避", "every inspector who could go has a conflict (回避)", conflicts.check_conflict),
+    _rule("leave", "休假人员不安排", "请休假期间不安排检查任务", PLANNER, HARD,
+          "窗口内人员全部休假", "every inspector who could go is on leave all window", staff_days.check_leave),
+    _rule("one_crew_a_day", "一人一天只在一个检查组", "同一执法人员同一天只参加一个检查组", PLANNER, HARD,
+          "人员当日已在其他检查组", "the inspector is on another crew that day", staff_days.check_one_crew_a_day),
+    _rule("max_days", "计划检查天数上限",
+          "每名执法人员纳入联合检查计划的天数不超过其可用天数（max_days，或计划期工作日 × planned_share）", PLANNER, HARD,
+          "计划检查天数已用完", "the inspectors' planned days are used up", staff_days.check_max_days),
+    _rule("staff_capacity", "执法力量（可用工时）",
+          "各部门在岗持证人员的可用工时（扣除休假、计划天数上限）足以完成必查任务；由休假、计划天数和工作时长三条规则共同保证",
+          PLANNER, HARD, "执法力量不足（窗口内无空闲检查组）", "short of inspector time (no crew free in the window)"),
+    _rule("day_length", "工作时长", "检查组一天的路程和现场检查时间不超过每名成员的工作时长", PLANNER, HARD,
+          "单日时间不足（路程加现场超过工作日）", "visit longer than any inspector's day", routes.check_day_length),
+    _rule("route_times", "路线与时间一致", "检查组从乡镇（街道）驻点出发并返回，路程、到达和停留时间前后一致",
+          PLANNER, HARD, "路线时间不符", "route times do not add up", routes.check_route_times),
+    # the planner's rules of practice
+    _rule("stay", "单次现场不超过6小时", "一次检查在企业停留不超过6小时；仅为保留必查任务可延长至工作时长减往返路程",
+          PLANNER, PRACTICE, "同一企业当日检查已满（单次现场不超过6小时）", "stays at this enterprise full",
+          stays.check_stay),
+    _rule("one_visit_a_day", "同一企业一天只查一次", "同一企业同一天只安排一次检查（无事不扰）", PLANNER, PRACTICE,
+          "同一企业当日已有检查", "the enterprise already has a visit that day", stays.check_one_visit_a_day),
+    # the goals, in order
+    _rule("mandatory_first", "必查任务优先", "重点监管、投诉举报核查、整改复查为法定职责，不为其他任务让路", PLANNER, GOAL,
+          "为保必查任务让出联合检查", "left a joint visit so its mandatory checks could be placed"),
+    _rule("tasks_placed", "应查尽查", "在执法力量允许的范围内安排尽可能多的检查任务", PLANNER, GOAL,
+          "执法力量不足", "short of inspector time"),
+    _rule("fewest_visits", "综合查一次（进一次门、查多项事）",
+          "更大力度落实“综合查一次”，减少重复或不必要的检查", ZHEJIANG_2024, GOAL, "", ""),
+    _rule("inspector_hours", "节约执法力量", "同等检查户次下，路程和人员工时最少", PLANNER, GOAL, "", ""),
+)  # fmt: skip
+
+BY_CODE: dict[str, Rule] = {rule.code: rule for rule in RULEBOOK}
+
+
+def rule(code: str) -> Rule:
+    """The rule of ``code`` (KeyError names an unknown code)."""
+    return BY_CODE[code]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Why a re-optimisation takes a task out of the plan that is not a rule: what happened to it."""
+
+    code: str
+    label: str
+    label_en: str
+
+
+OUTCOMES: tuple[Outcome, ...] = (
+    Outcome("cancelled", "部门已取消", "cancelled by the department"),
+    Outcome("closed", "企业已注销或歇业", "the enterprise has closed"),
+    Outcome("done_elsewhere", "已在计划外完成", "done outside a planned visit"),
+    Outcome("expired", "时间窗已过且未完成", "the window ended before it was done"),
+)
+
+#: the reason sentences of unscheduled tasks → the rule or outcome that wrote them; the first
+#: fragment found in a reason names its category (order matters: a reason may quote another)
+REASON_FRAGMENTS: tuple[tuple[str, str], ...] = (
+    ("outside the horizon", "window"),
+    ("观察期", "observation_period"),
+    ("quiet day", "quiet_days"),
+    ("no official working day", "working_day"),
+    ("合规正面清单", "cap_positive_list"),
+    ("capped visits a year", "cap_per_dept"),
+    ("no certified inspector", "certified"),
+    ("longer than any available inspector's day", "day_length"),
+    ("was free on any working day", "staff_capacity"),
+    ("could take it on any of the", "staff_capacity"),
+    ("full stay", "stay"),
+    ("left out of a joint visit", "mandatory_first"),
+    ("cancelled by the department", "cancelled"),
+    ("enterprise has closed", "closed"),
+    ("outside a planned visit", "done_elsewhere"),
+    ("window ended before the re-optimisation", "expired"),
+)
+OTHER_REASON = "其他"
+_LABELS = {r.code: r.label for r in RULEBOOK} | {o.code: o.label for o in OUTCOMES}
+#: (fragment, category) in order, for the report's legend
+REASON_CATEGORIES: tuple[tuple[str, str], ...] = tuple((f, _LABELS[code]) for f, code in REASON_FRAGMENTS)
+
+
+def reason_category(reason: str) -> str:
+    """The category (Chinese) of an unscheduled task's reason sentence; "其他" if none matches."""
+    for fragment, category in REASON_CATEGORIES:
+        if fragment in reason:
+            return category
+    return OTHER_REASON
+
+
+def rulebook_markdown() -> str:
+    """The rulebook as a Markdown table, for docs/architecture.md (a test keeps them equal)."""
+    kinds = {HARD: "hard", PRACTICE: "practice", GOAL: "goal"}
+    lines = ["| code | 规则 | kind | wording (source) | checked by |", "|---|---|---|---|---|"]
+    for r in RULEBOOK:
+        check = f"`{r.check.__module__.removeprefix('planner.')}.{r.check.__name__}`" if r.check else "—"
+        lines.append(f"| `{r.code}` | {r.title} | {kinds[r.severity]} | {r.wording}（{r.source}） | {check} |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,125 @@
+"""Routes: a crew-day leaves its township's station, visits in order and comes back, and its
+times add up under the scenario's travel model.
+
+- ``route_times``: each leg takes the travel model's minutes, a crew arrives no earlier than it
+  can, stays as long as its tasks need, and is back at the station when its day ends;
+- ``day_length`` (a staff-day rule, checked here where the day's length is known): the day
+  fits every member's ``hours_per_day``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+import numpy as np
+import pandas as pd
+
+from planner.rules.explain import BLOCKED, Verdict
+from planner.rules.staff_days import day_minutes
+from planner.travel import great_circle_km
+
+
+def _onsite(plan, onsite_mode: str) -> dict[str, int]:
+    """visit → on-site minutes its tasks need (the sum, or in parallel the largest department's)."""
+    durations = plan.visit_tasks.join(plan.tasks.set_index("task_id")["duration_min"], on="task_id")
+    if onsite_mode == "parallel":
+        return durations.groupby(["visit_id", "dept_id"])["duration_min"].sum().groupby("visit_id").max().to_dict()
+    return durations.groupby("visit_id")["duration_min"].sum().to_dict()
+
+
+def check_route_times(plan, inputs) -> list[str]:
+    """Hard rule: routes from and back to the station; travel, arrival, stay and visit times add up."""
+    out = []
+    dataset, scenario = inputs.dataset, inputs.scenario
+    routes = plan.routes.sort_values(["crew_id", "date", "seq"])
+    visits = plan.visits.set_index("visit_id")[["uscc", "crew_id", "date", "start_min", "end_min"]].to_dict("index")
+    where_is = {u: (la, lo) for u, la, lo in dataset.enterprises[["uscc", "lat", "lon"]].itertuples(index=False)}
+    stations = {t: (la, lo) for t, la, lo in dataset.townships[["township", "lat", "lon"]].itertuples(index=False)}
+    onsite = _onsite(plan, scenario.onsite)
+    crews = plan.crews.drop_duplicates(["crew_id", "date"]).set_index(["crew_id", "date"])
+    crews = crews[["township", "day_start_min", "day_end_min"]].to_dict("index")
+    out += [f"visit {v} is on no route" for v in sorted(set(visits) - set(routes["visit_id"]))]
+    factor = scenario.travel.detour_factor / scenario.travel.speed_kmh * 60
+
+    def minutes(a, b) -> int:
+        return int(np.ceil(round(float(great_circle_km(a[0], a[1], b[0], b[1])) * factor, 9)))
+
+    legs_of: dict[tuple, list] = defaultdict(list)
+    for leg in routes.itertuples(index=False):
+        legs_of[(leg.crew_id, leg.date)].append(leg)
+    for (crew_id, date), legs in legs_of.items():
+        where = f"crew {crew_id} on {pd.Timestamp(date).date()}"
+        crew = crews.get((crew_id, date))
+        if crew is None:
+            out.append(f"{where}: route without crew rows")
+            continue
+        station = stations[crew["township"]]
+        if [leg.seq for leg in legs] != list(range(1, len(legs) + 1)):
+            out.append(f"{where}: seq is not 1…{len(legs)}")
+        here, clock = station, int(crew["day_start_min"])
+        for leg in legs:
+            visit = visits[leg.visit_id]
+            there = where_is[visit["uscc"]]
+            travel = minutes(here, there)
+            if leg.travel_min != travel:
+                out.append(f"{where}: leg into {leg.visit_id} takes {travel} min, not {leg.travel_min}")
+            if leg.arrive_min < clock + travel:
+                out.append(f"{where}: arrives at {leg.visit_id} before it can get there")
+            if leg.depart_min - leg.arrive_min < onsite.get(leg.visit_id, 0):
+                out.append(f"{where}: stays {leg.depart_min - leg.arrive_min} min at {leg.visit_id}, "
+                           f"its tasks need {onsite.get(leg.visit_id, 0)}")  # fmt: skip
+            if (visit["start_min"], visit["end_min"]) != (leg.arrive_min, leg.depart_min):
+                out.append(f"{where}: visit {leg.visit_id} times differ from its route")
+            if visit["crew_id"] != crew_id or pd.Timestamp(visit["date"]).normalize() != pd.Timestamp(date).normalize():
+                out.append(f"{where}: visit {leg.visit_id} belongs to another crew or day")
+            here, clock = there, int(leg.depart_min)
+        back = clock + minutes(here, station)
+        if int(crew["day_end_min"]) < back:
+            out.append(f"{where}: day ends at {crew['day_end_min']} before the crew is back ({back})")
+    return out
+
+
+def check_day_length(plan, inputs) -> list[str]:
+    """Hard rule: a crew-day fits every member's hours_per_day."""
+    hours_of = inputs.dataset.inspectors.set_index("inspector_id")["hours_per_day"].to_dict()
+    crews = plan.crews.assign(limit=plan.crews["inspector_id"].map(hours_of).map(day_minutes, na_action="ignore"))
+    days = crews.groupby(["crew_id", "date"]).agg(start=("day_start_min", "first"), end=("day_end_min", "first"),
+                                                  limit=("limit", "min"))  # fmt: skip
+    length = days["end"] - days["start"]
+    broken = days[length > days["limit"]]
+    return [f"crew {c} on {pd.Timestamp(d).date()}: a {int(n)}-minute day exceeds a member's hours_per_day"
+            for (c, d), n in zip(broken.index, (broken["end"] - broken["start"]).tolist())]  # fmt: skip
+
+
+# --- explain: why a task cannot keep the rule (planner diagnose) -----------------------------
+
+
+def explain_day_length(task: dict, county) -> Verdict | None:
+    """Hard rule: a crew-day fits every member's hours_per_day; this task alone needs its
+    on-site minutes plus the trip from the township station and back."""
+    facts = county.facts(task)
+    candidates = facts.candidates
+    if not len(candidates):
+        return None
+    longest = int(county.day_min[candidates].max())
+    crew = int(facts.long_enough.sum())
+    split = f"拆分为现场不超过 {max(longest - facts.travel_min, 0)} 分钟的几项"
+    split_en = f"split the item into parts of at most {max(longest - facts.travel_min, 0)} on-site minutes"
+    hours = math.ceil(facts.length_min / 60)
+    need = f"现场 {task['duration_min']} 分钟加往返路程 {facts.travel_min} 分钟，共 {facts.length_min} 分钟"
+    need_en = f"{task['duration_min']} min on site plus {facts.travel_min} min travel there and back, {facts.length_min} min"
+    if not facts.long_enough[candidates].any():
+        return Verdict("day_length", BLOCKED,
+                       f"{need}，超过 {county.name(task['dept_id'])} 所有可派人员的单日工作时长（最长 {longest / 60:g} 小时）",
+                       f"{need_en}: longer than the day of any inspector who may check it (longest {longest / 60:g} h)",
+                       f"{split}，或安排单日工作时长不少于 {hours} 小时（hours_per_day）的持证人员",
+                       f"{split_en}, or give an inspector of {task['dept_id']} a day of {hours} h (hours_per_day)")  # fmt: skip
+    if crew < facts.min_crew:
+        return Verdict("day_length", BLOCKED,
+                       f"{need}；全县单日工作时长足够的持证人员只有 {crew} 人，不足检查组所需 {facts.min_crew} 人",
+                       f"{need_en}: only {crew} certified inspectors in the county have that long a day, "
+                       f"the crew needs {facts.min_crew}",
+                       f"{split}，或增加单日工作时长不少于 {hours} 小时的人员",
+                       f"{split_en}, or give more inspectors a day of {hours} h")  # fmt: skip
+    return None

@@ -1,0 +1,96 @@
+"""Staff days: who can go on which day, and for how long.
+
+- ``leave``: nobody is planned on a day of leave (the ``leave`` table);
+- ``one_crew_a_day``: an inspector is on one crew a day;
+- ``max_days``: an inspector is planned on at most ``max_days`` working days of the horizon —
+  their own figure in the roster, else ``planned_share`` of the horizon's working days (the
+  county's rule for how much of an inspector's time the joint plan may take; the rest is
+  casework, complaints and their department's own duties);
+- ``day_length``: a crew-day, from the township station and back, fits every member's
+  ``hours_per_day``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+import numpy as np
+import pandas as pd
+
+from planner.rules.explain import BLOCKED, Verdict
+
+
+def default_max_days(planned_share: float, working_days: int) -> int:
+    """Planned days of an inspector without a ``max_days`` of their own."""
+    return int(planned_share * working_days)
+
+
+def max_days(inspectors: pd.DataFrame, planned_share: float, working_days: int) -> dict[str, int]:
+    """inspector → the working days they may be planned on in the horizon."""
+    default = default_max_days(planned_share, working_days)
+    return {i: default if pd.isna(m) else int(m) for i, m in zip(inspectors["inspector_id"], inspectors["max_days"])}
+
+
+def leave_days(leave: pd.DataFrame) -> dict[str, set[dt.date]]:
+    """inspector → the calendar days they are on leave."""
+    days: dict[str, set[dt.date]] = defaultdict(set)
+    for who, start, end in leave[["inspector_id", "start", "end"]].itertuples(index=False):
+        days[who].update(d.date() for d in pd.date_range(start, end))
+    return days
+
+
+def day_minutes(hours_per_day: float) -> int:
+    """The longest crew-day an inspector may work, in minutes."""
+    return int(hours_per_day * 60)
+
+
+def check_leave(plan, inputs) -> list[str]:
+    """Hard rule: nobody is on a crew on a day of leave."""
+    leave = leave_days(inputs.dataset.leave)
+    members = plan.crews.drop_duplicates(["crew_id", "date", "inspector_id"])
+    return [f"crew {c} on {pd.Timestamp(d).date()}: {who} is on leave"
+            for c, d, who in members[["crew_id", "date", "inspector_id"]].itertuples(index=False)
+            if pd.Timestamp(d).date() in leave.get(who, ())]  # fmt: skip
+
+
+def check_one_crew_a_day(plan, inputs) -> list[str]:
+    """Hard rule: an inspector is on one crew a day."""
+    twice = plan.crews.groupby(["inspector_id", "date"])["crew_id"].nunique()
+    return [f"{who} is on {n} crews on {pd.Timestamp(d).date()}" for (who, d), n in twice[twice > 1].items()]
+
+
+def check_max_days(plan, inputs) -> list[str]:
+    """Hard rule: nobody works more planned days than ``max_days`` (or ``planned_share`` of the horizon)."""
+    limits = max_days(inputs.dataset.inspectors, inputs.scenario.planned_share, len(inputs.workdays))
+    days = plan.crews.drop_duplicates(["inspector_id", "date"]).groupby("inspector_id").size()
+    default = default_max_days(inputs.scenario.planned_share, len(inputs.workdays))
+    return [f"{who} works {n} planned days, more than max_days {limits.get(who, default)}"
+            for who, n in days.items() if n > limits.get(who, default)]  # fmt: skip
+
+
+# --- explain: why a task cannot keep the rule (planner diagnose) -----------------------------
+
+
+def explain_leave(task: dict, county) -> Verdict | None:
+    """Hard rule: nobody inspects on a day of leave (or with no planned days, max_days 0)."""
+    facts = county.facts(task)
+    able = facts.able
+    if not len(able) or not len(facts.days) or county.avail[np.ix_(able, facts.days)].any():
+        return None
+    on_leave = int(county.on_leave[np.ix_(able, facts.days)].all(axis=1).sum())
+    no_days = int((county.max_days[able] <= 0).sum())
+    around = np.flatnonzero(county.avail[able].any(axis=0))
+    before, after = around[around < facts.days[0]], around[around > facts.days[-1]]
+    nearest = [county.date(d) for d in (before[-1:].tolist() + after[:1].tolist())]
+    dept = county.name(task["dept_id"])
+    detail = f"（{no_days} 人计划天数为 0）" if no_days else ""
+    return Verdict("leave", BLOCKED,
+                   f"{dept} 可派的 {len(able)} 名持证人员在时间窗内全部 {len(facts.days)} 个工作日均不在岗"
+                   f"（{on_leave} 人全程休假）{detail}",
+                   f"all {len(able)} inspectors who could check it are away on every one of the {len(facts.days)} "
+                   f"working days of the window ({on_leave} on leave throughout, {no_days} with max_days 0)",
+                   f"调整休假安排，或把时间窗延伸到有人在岗的最近工作日 {' 或 '.join(nearest) or '（无）'}"
+                   + ("，或由其他部门人员持委托检查" if task["delegable"] else ""),
+                   f"move the leave, or extend the window to the nearest working day someone is in "
+                   f"({' or '.join(nearest) or 'none'})" + (", or delegate it" if task["delegable"] else ""))  # fmt: skip

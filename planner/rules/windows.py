@@ -1,0 +1,121 @@
+"""Windows and working days: a task is done on an official working day inside its window ∩ the
+planning horizon (计划期).
+
+- ``window``: each department states when its check is due (``window_start`` … ``window_end``);
+  a plan covers its horizon only;
+- ``working_day``: visits only on official working days (法定工作日: weekends and public holidays
+  off, 调休 working weekends on, as the State Council's holiday notice and the calendar table say).
+
+Days are indices into the horizon's working days, so a task's feasible days are a contiguous
+range ``[first_day, last_day]`` with the quiet days (``quiet_days``) as holes for capped tasks.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from planner.rules.explain import BLOCKED, Verdict, window_text
+from planner.rules.observation import OBSERVED_KINDS
+
+
+def feasible_days(first: int, last: int, capped: bool, quiet: np.ndarray) -> np.ndarray:
+    """Working-day indices in [first, last], without quiet days for a capped task."""
+    if first < 0 or first > last:
+        return np.zeros(0, dtype=np.int64)
+    days = np.arange(first, last + 1)
+    return days[~quiet[days]] if capped else days
+
+
+def day_ranges(start: pd.Series, end: pd.Series, horizon_start: pd.Timestamp, horizon_end: pd.Timestamp,
+               workdays: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """First and last working-day index of each [start, end] ∩ the horizon (first > last: none).
+    ``start`` may already be later than the window's (the observation period)."""
+    start = start.where(start > horizon_start, horizon_start)
+    end = end.where(end < horizon_end, horizon_end)
+    first = workdays.searchsorted(start.to_numpy(), side="left")
+    last = workdays.searchsorted(end.to_numpy(), side="right") - 1
+    return first, last
+
+
+def no_day_reason(window_start: pd.Timestamp, window_end: pd.Timestamp, horizon_start: pd.Timestamp,
+                  horizon_end: pd.Timestamp, observation_until: pd.Timestamp) -> str:  # fmt: skip
+    """Why a task's window holds no working day, in an official's words (``observation_until``:
+    NaT unless the task waits for its enterprise's observation period)."""
+    window = f"{window_start.date().isoformat()}…{window_end.date().isoformat()}"
+    if window_end < horizon_start or window_start > horizon_end:
+        return f"outside the horizon: its window {window} does not meet the planning period"
+    if pd.notna(observation_until) and observation_until >= min(window_end, horizon_end):
+        return (f"the enterprise is in its observation period (观察期) until {observation_until.date().isoformat()}, "
+                f"through the whole window {window}")  # fmt: skip
+    return f"no official working day in its window {window} (holidays)"
+
+
+def check_working_day(plan, inputs) -> list[str]:
+    """Hard rule: visits only on official working days."""
+    dates = pd.to_datetime(plan.visits["date"]).dt.normalize()
+    broken = plan.visits[~dates.dt.date.isin(inputs.workdays)]
+    return [f"visit {v} on {pd.Timestamp(d).date()} is not an official working day"
+            for v, d in zip(broken["visit_id"], broken["date"])]  # fmt: skip
+
+
+def check_window(plan, inputs) -> list[str]:
+    """Hard rule: each task is done inside its window ∩ the planning horizon."""
+    joined = inputs.joined
+    horizon = inputs.scenario.horizon
+    start, end = pd.Timestamp(horizon.start), pd.Timestamp(horizon.end)
+    day = pd.to_datetime(joined["date"]).dt.normalize()
+    first = pd.to_datetime(joined["window_start"]).dt.normalize()
+    last = pd.to_datetime(joined["window_end"]).dt.normalize()
+    first, last = first.where(~(start > first), start), last.where(~(end < last), end)  # NaT stays, as max/min
+    broken = joined[~((first <= day) & (day <= last))]
+    return [f"task {t} on {pd.Timestamp(d).date()} is outside its window ∩ horizon"
+            for t, d in zip(broken["task_id"], broken["date"])]  # fmt: skip
+
+
+# --- explain: why a task cannot keep the rule (planner diagnose) -----------------------------
+
+
+def explain_window(task: dict, county) -> Verdict | None:
+    """Hard rule: a task is planned inside its window ∩ the horizon (计划期)."""
+    horizon = county.scenario.horizon
+    if task["window_end"].date() >= horizon.start and task["window_start"].date() <= horizon.end:
+        return None
+    span = f"{horizon.start}…{horizon.end}"
+    return Verdict("window", BLOCKED,
+                   f"时间窗 {window_text(task)} 不在计划期 {span} 内",
+                   f"its window {window_text(task)} does not meet the planning horizon {span}",
+                   "列入其所属年度的计划，或调整情景的计划期 [horizon]",
+                   "plan it in the horizon it belongs to, or change the scenario's [horizon]")  # fmt: skip
+
+
+def explain_working_day(task: dict, county) -> Verdict | None:
+    """Hard rule: visits only on official working days (法定节假日不安排)."""
+    first, last = working_day_range(task, county)
+    if first <= last:
+        return None
+    before = county.date(first - 1) if first > 0 else None
+    after = county.date(last + 1) if last + 1 < len(county.workdays) else None
+    nearest = " 或 ".join(d for d in (before, after) if d) or "（计划期内没有）"
+    nearest_en = " or ".join(d for d in (before, after) if d) or "(none in the horizon)"
+    return Verdict("working_day", BLOCKED,
+                   f"时间窗 {window_text(task)} 内全是法定节假日或休息日，没有一个工作日",
+                   f"no official working day in its window {window_text(task)} (holidays)",
+                   f"把时间窗延伸到最近的工作日 {nearest}",
+                   f"extend the window to the nearest working day, {nearest_en}")  # fmt: skip
+
+
+def working_day_range(task: dict, county) -> tuple[int, int]:
+    """Indices of the first and last working day of the clipped window (first > last: none)."""
+    start, end = clipped(task, county)
+    return county.dates.searchsorted(start, side="left"), county.dates.searchsorted(end, side="right") - 1
+
+
+def clipped(task: dict, county) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The window ∩ the horizon, after the observation period for random and campaign tasks."""
+    horizon = county.scenario.horizon
+    start = max(task["window_start"], pd.Timestamp(horizon.start))
+    until = county.observation.get(task["uscc"])
+    if task["kind"] in OBSERVED_KINDS and until is not None and not pd.isna(until):
+        start = max(start, until + pd.Timedelta(days=1))
+    return start, min(task["window_end"], pd.Timestamp(horizon.end))
