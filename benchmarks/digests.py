@@ -124,14 +124,14 @@ def cases(profiles: list[str], work: Path) -> dict[str, callable]:
     return jobs
 
 
-def run_cases(profiles: list[str], work: Path, jobs: int) -> dict[str, dict]:
+def run_cases(profiles: list[str], work: Path, jobs: int, only: str | None = None) -> dict[str, dict]:
     """Every case in ``work`` (emptied first), ``jobs`` at a time; case → exit code and digests."""
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     # the generated datasets first (each once), so that two capacities never race to write one
     for profile in profiles:
         generated(profile, "normal", work / f"gen-{profile}")
-    todo = cases(profiles, work)
+    todo = {name: job for name, job in cases(profiles, work).items() if only is None or only in name}
     folders = {name: work / f"case-{i}" for i, name in enumerate(todo)}
     for path in folders.values():
         path.mkdir()
@@ -150,10 +150,11 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--compare", type=Path, help="digests of an earlier run; exit 1 if any file differs")
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--only", help="run only the cases whose name contains this text (e.g. 20k)")
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "planner-digests",
                         help="where the cases run (emptied first): the same folder for runs that are compared")
     args = parser.parse_args()
-    results = run_cases(args.profiles, args.work, args.jobs)
+    results = run_cases(args.profiles, args.work, args.jobs, args.only)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=1, sort_keys=True), encoding="utf-8")
     if args.compare:
