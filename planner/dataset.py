@@ -16,7 +16,7 @@ import pandas as pd
 
 from planner.problems import InputError, Problem
 from planner.schema import REFERENCES, TABLES, Kind, Reference, Table
-from planner.tables import SUFFIXES, absent_column, coerce_table, match_headers, read_raw
+from planner.tables import SUFFIXES, absent_column, load_table
 
 
 @dataclass(frozen=True)
@@ -45,12 +45,12 @@ class Dataset:
         return {d.date(): bool(w) for d, w in zip(self.calendar["date"], self.calendar["workday"])}
 
 
-def table_file(folder: Path, table: Table) -> tuple[Path | None, Problem | None]:
-    """The one file of ``table`` in ``folder`` (any supported suffix, any letter case)."""
-    matches = sorted(
-        p for p in folder.iterdir()
-        if p.is_file() and p.stem.lower() == table.name and p.suffix.lower() in SUFFIXES
-    )  # fmt: skip
+def table_file(folder: Path, table: Table, files: list[Path] | None = None) -> tuple[Path | None, Problem | None]:
+    """The one file of ``table`` in ``folder`` (any supported suffix, any letter case); ``files``:
+    the folder's files, when already listed."""
+    if files is None:
+        files = [p for p in folder.iterdir() if p.is_file()]
+    matches = sorted(p for p in files if p.stem.lower() == table.name and p.suffix.lower() in SUFFIXES)
     if len(matches) > 1:
         names = ", ".join(p.name for p in matches)
         return None, Problem(str(folder), None, None, None,
@@ -71,32 +71,38 @@ def load_dataset(folder: Path | str) -> Dataset:
     (a blank certificate number, history of a closed business …) ride along on the result.
     """
     folder = Path(folder)
-    if not folder.is_dir():
-        raise InputError([Problem(str(folder), None, None, None, "is not a dataset folder")])
+    try:
+        if not folder.is_dir():
+            raise InputError([Problem(str(folder), None, None, None, "is not a dataset folder")])
+        folder_files = sorted(p for p in folder.iterdir() if p.is_file())
+    except OSError as error:  # a folder that may not be read, a name too long …
+        raise InputError([Problem(str(folder), None, None, None,
+                                  f"the dataset folder cannot be read: {error.strerror or error}")]) from None  # fmt: skip
     problems: list[Problem] = []
     frames: dict[str, pd.DataFrame] = {}
     files: dict[str, Path] = {}
     present: dict[str, set[str]] = {}  # table → the columns its file has (none if unreadable)
     for table in TABLES:
-        path, problem = table_file(folder, table)
+        path, problem = table_file(folder, table, folder_files)
         if problem:
             problems.append(problem)
         if path is None:
             frames[table.name] = _empty(table)
             continue
         files[table.name] = path
-        raw = read_raw(path, str(path))
-        if isinstance(raw, Problem):
-            problems.append(raw)
+        loaded = load_table(path, str(path), table)
+        if isinstance(loaded, Problem):
+            problems.append(loaded)
             frames[table.name] = _empty(table)
             present[table.name] = set()
             continue
-        present[table.name] = set(match_headers(raw, table)[0])
-        frame, found = coerce_table(raw, table)
-        problems += found
-        frames[table.name] = frame
+        # a table read part-way has no say on references, from it or to it: its rows are not all there
+        present[table.name] = set(loaded.found) if loaded.complete else set()
+        problems += loaded.problems
+        frames[table.name] = loaded.frame
     problems += _check_references(frames, files, present)
-    problems += _roster_warnings(frames["inspectors"], files.get("inspectors"))
+    if present.get("inspectors"):  # not for a roster read part-way: its rows are not all there
+        problems += _roster_warnings(frames["inspectors"], files.get("inspectors"))
     frames["history"] = _drop_unknown_enterprises(frames["history"], frames["enterprises"])
     if any(p.severity == "error" for p in problems):
         raise InputError(sorted(problems, key=lambda p: p.severity != "error"))

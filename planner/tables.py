@@ -15,6 +15,7 @@ import math
 import re
 import xml.etree.ElementTree as ET
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +33,23 @@ _FALSE = frozenset({"false", "0", "no", "n", "f", "否", "错", "×"})
 _SCIENTIFIC = re.compile(r"[0-9](\.[0-9]+)?E\+?[0-9]+", re.IGNORECASE)
 #: Excel keeps 15 significant digits; a longer number in an identifier column has lost digits.
 _EXCEL_DIGITS = 15
+
+# Limits on one table file (docs/data-contract.md, "Limits"): hostile or broken input fails fast
+# with a few named rows instead of exhausting memory or time.
+#: errors collected per file; then the rest of the file is not read
+MAX_ERRORS = 1_000
+#: columns a table may have (the widest of the contract has 11)
+MAX_COLUMNS = 200
+#: characters on one CSV line
+MAX_LINE_CHARS = 1 << 20
+#: bytes an XLSX part may unpack to: shared strings, styles … are read whole by openpyxl
+MAX_XLSX_PART_BYTES = 128 << 20
+#: bytes a worksheet may unpack to (it is streamed, but a sheet of blank rows would take minutes)
+MAX_XLSX_SHEET_BYTES = 1 << 30
+EXCEL_ROWS = 1_048_576
+#: rows of a file's first chunk: junk is found, and the file given up, after these
+FIRST_CHUNK_ROWS = 1_000
+_CHUNK_CELLS = 200_000  # cells read and coerced at a time after the first chunk: memory stays flat
 
 
 @dataclass(frozen=True)
@@ -51,109 +69,315 @@ class RawTable:
     cell_rules: dict[tuple[int, int], str] = field(default_factory=dict)
 
 
+class _Unreadable(Exception):
+    """The file, or the rest of it, cannot be read as a table: carries the one problem to report."""
+
+    def __init__(self, problem: Problem):
+        super().__init__(problem.rule)
+        self.problem = problem
+
+
 def read_raw(path: Path, file: str) -> RawTable | Problem:
     """Read ``path`` by its extension; ``file`` is the name used in messages.
 
-    Returns a Problem instead when the file cannot be read as a table at all.
+    Returns a Problem instead when the file cannot be read as a table at all. The limits of
+    ``iter_raw`` apply; a file that stops being readable part-way keeps the rows before, with the
+    problem among its notes.
+    """
+    chunks: list[RawTable] = []
+    try:
+        for chunk in iter_raw(path, file):
+            chunks.append(chunk)
+    except _Unreadable as stop:
+        if not chunks:
+            return stop.problem
+        chunks.append(_empty_chunk(chunks[0], (stop.problem,)))
+    return _joined(chunks)
+
+
+def iter_raw(path: Path, file: str) -> Iterator[RawTable]:
+    """The file's rows in chunks (each a ``RawTable`` with the same headers; the first holds the
+    header's notes), so a large or hostile file is checked as it is read, never held whole first.
+
+    Raises ``_Unreadable`` when the file, or its rest, cannot be read as a table.
     """
     suffix = path.suffix.lower()
-    try:
-        if suffix == ".csv":
-            return _read_csv(path, file)
-        if suffix == ".xlsx":
-            return _read_xlsx(path, file)
-        if suffix == ".parquet":
-            return _read_parquet(path, file)
-    except Exception as error:  # any reader failure is the file's fault, reported as such
-        return Problem(file, None, None, None, f"cannot be read as a {suffix[1:].upper()} table: {error}")
-    return Problem(file, None, None, None, f"unknown file type {suffix!r}; use one of {', '.join(SUFFIXES)}")
-
-
-def _read_csv(path: Path, file: str) -> RawTable | Problem:
-    notes: list[Problem] = []
-    data = path.read_bytes()
-    if not data.strip():
-        return Problem(file, None, None, None, "the file is empty: expected a header row")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return Problem(file, None, None, None, "is UTF-16 text (Excel's \"Unicode Text\"); save it as CSV UTF-8")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        # Windows exports from departmental systems are often GBK; GB18030 is its superset.
+    readers = {".csv": _csv_chunks, ".xlsx": _xlsx_chunks, ".parquet": _parquet_chunks}
+    if suffix not in readers:
+        raise _Unreadable(Problem(file, None, None, None,
+                                  f"unknown file type {suffix!r}; use one of {', '.join(SUFFIXES)}"))  # fmt: skip
+    chunks = readers[suffix](path, file)
+    while True:
         try:
-            text = data.decode("gb18030")
-        except UnicodeDecodeError:
-            return Problem(file, None, None, None, "is neither UTF-8 nor GBK/GB18030 text; save it as CSV UTF-8")
-        notes.append(Problem(file, None, None, None, "read as GBK/GB18030, not UTF-8", "warning"))
+            chunk = next(chunks)
+        except StopIteration:
+            return
+        except _Unreadable:
+            raise
+        except MemoryError:  # a last resort: the limits below should make it unreachable
+            raise _Unreadable(Problem(file, None, None, None, "is too large to read in the memory available")) from None
+        except Exception as error:  # any reader failure is the file's fault, reported as such
+            raise _Unreadable(Problem(file, None, None, None,
+                                      f"cannot be read as a {suffix[1:].upper()} table: {error}")) from None  # fmt: skip
+        yield chunk
+
+
+def _chunk_rows(width: int, first: bool) -> int:
+    """Rows per chunk: a small first one (junk is found at once), then about _CHUNK_CELLS cells."""
+    return FIRST_CHUNK_ROWS if first else max(FIRST_CHUNK_ROWS, _CHUNK_CELLS // max(width, 1))
+
+
+def _empty_chunk(like: RawTable, notes: tuple[Problem, ...] = ()) -> RawTable:
+    frame = pd.DataFrame({c: pd.Series([], dtype=object) for c in like.frame.columns})
+    return RawTable(like.file, frame, np.zeros(0, dtype=np.int64), like.headers, notes)
+
+
+def _joined(chunks: list[RawTable]) -> RawTable:
+    """One RawTable of consecutive chunks."""
+    if len(chunks) == 1:
+        return chunks[0]
+    first = chunks[0]
+    frames = [c.frame for c in chunks if len(c.frame)]
+    frame = pd.concat(frames, ignore_index=True) if frames else first.frame
+    rules = {key: rule for chunk in chunks for key, rule in chunk.cell_rules.items()}
+    return RawTable(first.file, frame, np.concatenate([c.rows for c in chunks]), first.headers,
+                    tuple(n for c in chunks for n in c.notes), rules)  # fmt: skip
+
+
+# ---------------------------------------------------------------- CSV
+
+
+def _csv_chunks(path: Path, file: str) -> Iterator[RawTable]:
+    encoding, notes = _csv_encoding(path, file)
+    with open(path, "rb") as binary, io.TextIOWrapper(binary, encoding=encoding, newline="") as text:
+        records = _csv_records(text, file)
+        header = next(records, (1, []))[1]
+        if len(header) > MAX_COLUMNS:
+            if any(cell.strip() for cell in header[MAX_COLUMNS:]):
+                raise _Unreadable(Problem(file, 1, None, None,
+                                          f"the header has {len(header):,} cells; a table has at most {MAX_COLUMNS} "
+                                          "columns (is this the right file?)"))  # fmt: skip
+            header = header[:MAX_COLUMNS]  # empty cells right of the table
+        header_width, width, first = len(header), len(header), True
+        while True:
+            batch, stop = _take(records, _chunk_rows(width, first))
+            if first:
+                widths = sorted(len(r) for _, r in batch if any(cell.strip() for cell in r))
+                # most rows wider than the header: row 1 is not the header (reported as such), so no
+                # row is blamed for its width and the wider rows are kept for the header search
+                short_header = bool(widths) and widths[(len(widths) - 1) // 2] > header_width
+                if short_header:
+                    width = min(MAX_COLUMNS, max(len(r) for _, r in batch))
+                headers = tuple(header) + ("",) * (width - header_width)
+            elif not batch:
+                return
+            chunk_notes = list(notes) if first else []
+            rows, cells = [], []
+            for number, record in batch:
+                if not short_header and len(record) > header_width:
+                    extra = [cell for cell in record[header_width:] if cell.strip()]
+                    if extra:
+                        chunk_notes.append(Problem(file, number, None, ",".join(extra[:20])[:200],
+                                                   f"has {len(record)} cells but the header has {header_width}: "
+                                                   "a value with a comma may lack its quotes, shifting the columns "
+                                                   "after it"))  # fmt: skip
+                if len(record) != width:
+                    record = record[:width] + [""] * (width - len(record))
+                if any(record):  # blank lines keep their numbers for the rows after them
+                    rows.append(number)
+                    cells.append(record)
+            frame = pd.DataFrame(cells, columns=range(width), dtype=object) if cells else \
+                pd.DataFrame({c: pd.Series([], dtype=object) for c in range(width)})  # fmt: skip
+            yield RawTable(file, frame, np.asarray(rows, dtype=np.int64), headers, tuple(chunk_notes))
+            if stop is not None:
+                raise stop
+            first = False
+            if not batch:
+                return
+
+
+def _take(records: Iterator, n: int) -> tuple[list, _Unreadable | None]:
+    """Up to ``n`` items, and what stopped the reading early (the items before it still count)."""
+    batch: list = []
     try:
-        cells = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, header=None, skip_blank_lines=False)
-    except pd.errors.ParserError:  # a line with more cells than the first: read it line by line
-        cells, notes = _read_ragged_csv(text, file, notes)
-    headers = tuple(cells.iloc[0].tolist()) if len(cells) else ()
-    frame = cells.iloc[1:]
-    frame = frame.loc[~(frame == "").all(axis=1)]  # blank lines keep their numbers for the rows after them
-    return RawTable(file, frame.reset_index(drop=True), frame.index.to_numpy() + 1, headers, tuple(notes))
+        for item in records:
+            batch.append(item)
+            if len(batch) >= n:
+                break
+    except _Unreadable as stop:
+        return batch, stop
+    return batch, None
 
 
-def _read_ragged_csv(text: str, file: str, notes: list[Problem]) -> tuple[pd.DataFrame, list[Problem]]:
-    """Records of uneven length, padded; a record with values beyond the header is an error.
-
-    Values past the header's last column usually mean a value holds an unquoted comma, which
-    shifts every value after it into the wrong column.
-    """
-    records = list(csv.reader(io.StringIO(text, newline="")))
-    width = max(len(r) for r in records)
-    header_width = len(records[0]) if records else 0
-    widths = sorted(len(r) for r in records[1:] if any(cell.strip() for cell in r))
-    if widths and widths[(len(widths) - 1) // 2] > header_width:
-        width_rows = []  # most rows are wider than the header: row 1 is not the header (reported as such)
-    else:
-        width_rows = records[1:]
-    notes = list(notes)
-    for number, record in enumerate(width_rows, start=2):
-        extra = [cell for cell in record[header_width:] if cell.strip()]
-        if extra:
-            notes.append(Problem(file, number, None, ",".join(extra),
-                                 f"has {len(record)} cells but the header has {header_width}: a value with a comma "
-                                 "may lack its quotes, shifting the columns after it"))  # fmt: skip
-    padded = [r + [""] * (width - len(r)) for r in records]
-    return pd.DataFrame(padded, dtype=object), notes
+def _csv_records(text: io.TextIOBase, file: str) -> Iterator[tuple[int, list[str]]]:
+    """(spreadsheet row, cells) per CSV record; a line over MAX_LINE_CHARS or a cell over the csv
+    module's limit stops the file (a missing quote, or not a table at all)."""
+    reader = csv.reader(_bounded_lines(text, file))
+    number = 0
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise _Unreadable(Problem(file, number + 1, None, None,
+                                      f"cannot be read from line {reader.line_num:,} on: {error} "
+                                      "(a quote that is not closed?)")) from None  # fmt: skip
+        number += 1
+        yield number, record
 
 
-def _read_xlsx(path: Path, file: str) -> RawTable | Problem:
+def _bounded_lines(text: io.TextIOBase, file: str) -> Iterator[str]:
+    for number, line in enumerate(text, start=1):
+        if len(line) > MAX_LINE_CHARS:
+            raise _Unreadable(Problem(file, None, None, None,
+                                      f"line {number:,} has {len(line):,} characters, more than the "
+                                      f"{MAX_LINE_CHARS:,} a table row may have: not a table (or a line break is missing)"))  # fmt: skip
+        yield line
+
+
+def _csv_encoding(path: Path, file: str) -> tuple[str, list[Problem]]:
+    """The file's text encoding (UTF-8, else GBK/GB18030 with a warning), checked in one pass over
+    the bytes; a byte neither can read is named by its line and offset."""
+    with open(path, "rb") as handle:
+        start = handle.read(2)
+    if start.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise _Unreadable(Problem(file, None, None, None, "is UTF-16 text (Excel's \"Unicode Text\"); save it as CSV UTF-8"))
+    utf8, blank = _undecodable(path, "utf-8", file)
+    if blank:
+        raise _Unreadable(Problem(file, None, None, None, "the file is empty: expected a header row"))
+    if utf8 is None:
+        return "utf-8-sig", []
+    # Windows exports from departmental systems are often GBK; GB18030 is its superset.
+    gbk, _ = _undecodable(path, "gb18030", file)
+    if gbk is None:
+        return "gb18030", [Problem(file, None, None, None, "read as GBK/GB18030, not UTF-8", "warning")]
+    line, offset, byte = max(utf8, gbk, key=lambda found: found[1])  # the later one: the text's own encoding reads up to it
+    raise _Unreadable(Problem(file, None, None, f"0x{byte:02X}",
+                              f"line {line:,}, byte {offset:,}: neither UTF-8 nor GBK/GB18030 text; "
+                              "save the file as CSV UTF-8"))  # fmt: skip
+
+
+def _undecodable(path: Path, encoding: str, file: str) -> tuple[tuple[int, int, int] | None, bool]:
+    """((line, byte offset, byte) of the first byte ``encoding`` cannot read, or None; whether the
+    file is blank). Pieces end at a line break, which both encodings keep whole."""
+    line, offset, carry, blank = 1, 0, b"", True
+    limit = 4 * MAX_LINE_CHARS  # bytes: a line longer than that is longer than MAX_LINE_CHARS characters
+    with open(path, "rb") as handle:
+        while True:
+            data = handle.read(1 << 20)
+            piece, carry = carry + data, b""
+            if data:
+                cut = max(piece.rfind(b"\n"), piece.rfind(b"\r", 0, len(piece) - 1)) + 1  # never inside \r\n
+                if cut == 0:
+                    if len(piece) > limit:
+                        raise _Unreadable(Problem(file, None, None, None,
+                                                  f"line {line:,} is longer than {limit:,} bytes: not a table "
+                                                  "(or its line breaks are missing)"))  # fmt: skip
+                    carry = piece
+                    continue
+                piece, carry = piece[:cut], piece[cut:]
+            blank = blank and not piece.strip()
+            try:
+                piece.decode(encoding)
+            except UnicodeDecodeError as error:
+                before = piece[: error.start]
+                at = line + before.count(b"\n") + before.count(b"\r") - before.count(b"\r\n")
+                return (at, offset + error.start, piece[error.start]), False
+            line += piece.count(b"\n") + piece.count(b"\r") - piece.count(b"\r\n")
+            offset += len(piece)
+            if not data:
+                return None, blank
+
+
+# ---------------------------------------------------------------- XLSX
+
+
+def _xlsx_chunks(path: Path, file: str) -> Iterator[RawTable]:
     import openpyxl
 
+    _check_xlsx_parts(path, file)
     workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
         sheet = workbook.worksheets[0]
-        flagged = _untrusted_cells(path, getattr(sheet, "_worksheet_path", None))
+        flagged = _untrusted_cells(path, getattr(sheet, "_worksheet_path", None), file)
         sheet.reset_dimensions()  # a stale <dimension> record would cut rows or columns off silently
         records = sheet.iter_rows(min_row=1, min_col=1, values_only=True)
         header = next(records, None)
         header_flags = {c: rule for (r, c), rule in flagged.items() if r == 1}
         if header is None or (all(cell is None for cell in header) and not header_flags):
-            return Problem(file, None, None, None, "the first sheet is empty: expected a header row in row 1")
-        flagged_rows = {r for r, _ in flagged}
-        rows, cells = [], []
-        for number, record in enumerate(records, start=2):
-            blank = all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in record)
-            if blank and number not in flagged_rows:
-                continue
-            rows.append(number)
-            cells.append(record)
+            raise _Unreadable(Problem(file, None, None, None, "the first sheet is empty: expected a header row in row 1"))
+        header = _without_trailing_blanks(header, max(header_flags, default=-1) + 1)
+        if len(header) > MAX_COLUMNS:
+            raise _Unreadable(Problem(file, 1, _column_letter(len(header) - 1), None,
+                                      f"the header reaches column {_column_letter(len(header) - 1)} "
+                                      f"({len(header):,} columns); a table has at most {MAX_COLUMNS}: delete "
+                                      "what is right of the table"))  # fmt: skip
+        rows_of = _xlsx_records(records, {r for r, _ in flagged}, file)
+        width, first = len(header), True
+        names: tuple[str, ...] = ()
+        while True:
+            batch, stop = _take(rows_of, _chunk_rows(width, first))
+            if first:  # cells right of the header: unnamed, ignored
+                width = max([width, *(min(len(record), MAX_COLUMNS) for _, record in batch)])
+                names = tuple("" if h is None else str(h) for h in header) + ("",) * (width - len(header))
+            elif not batch:
+                return
+            rows = [number for number, _ in batch]
+            cells = [tuple(record[:width]) + (None,) * (width - len(record)) for _, record in batch]
+            frame = pd.DataFrame.from_records(cells, columns=range(width)) if cells else pd.DataFrame(columns=range(width))
+            row_set = set(rows)
+            cell_rules = {(r, c): rule for (r, c), rule in flagged.items() if r in row_set and c < width}
+            notes: tuple[Problem, ...] = ()
+            if first:
+                by_rule: dict[str, list[str]] = {}  # one problem per rule: a merged title row is one range, not ten cells
+                for column, rule in sorted(header_flags.items()):
+                    by_rule.setdefault(rule, []).append(_column_letter(column))
+                notes = tuple(Problem(file, 1, ", ".join(letters) if len(letters) <= 3 else f"{letters[0]}…{letters[-1]}",
+                                      None, f"header cell: {rule}") for rule, letters in by_rule.items())  # fmt: skip
+            yield RawTable(file, frame.astype(object), np.asarray(rows, dtype=np.int64), names, notes, cell_rules)
+            if stop is not None:
+                raise stop
+            if not batch:
+                return
+            first = False
     finally:
         workbook.close()
-    width = max([len(header), *(len(record) for record in cells)])  # cells right of the header: unnamed, ignored
-    cells = [tuple(record) + (None,) * (width - len(record)) for record in cells]
-    names = tuple("" if h is None else str(h) for h in header) + ("",) * (width - len(header))
-    by_rule: dict[str, list[str]] = {}  # one problem per rule: a merged title row is one range, not ten cells
-    for column, rule in sorted(header_flags.items()):
-        by_rule.setdefault(rule, []).append(_column_letter(column))
-    notes = tuple(Problem(file, 1, ", ".join(letters) if len(letters) <= 3 else f"{letters[0]}…{letters[-1]}", None,
-                          f"header cell: {rule}") for rule, letters in by_rule.items())  # fmt: skip
-    frame = pd.DataFrame.from_records(cells, columns=range(width)) if cells else pd.DataFrame(columns=range(width))
-    cell_rules = {(r, c): rule for (r, c), rule in flagged.items() if r > 1 and c < width}
-    return RawTable(file, frame.astype(object), np.asarray(rows, dtype=np.int64), names, notes, cell_rules)
+
+
+def _xlsx_records(records: Iterator[tuple], flagged_rows: set[int], file: str) -> Iterator[tuple[int, tuple]]:
+    """(sheet row, cells) of every row after the header that is not blank (or holds a flagged cell)."""
+    for number, record in enumerate(records, start=2):
+        if number > EXCEL_ROWS:  # a hostile <row r="…"> far down would have us count blank rows for minutes
+            raise _Unreadable(Problem(file, None, None, None,
+                                      f"has rows beyond row {EXCEL_ROWS:,}, Excel's last: not a table this planner "
+                                      "can read"))  # fmt: skip
+        blank = all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in record)
+        if not blank or number in flagged_rows:
+            yield number, record
+
+
+def _without_trailing_blanks(cells: tuple, keep: int = 0) -> tuple:
+    """``cells`` without the blank cells at its end (at least ``keep`` of them stay)."""
+    end = len(cells)
+    while end > keep and (cells[end - 1] is None or (isinstance(cells[end - 1], str) and not cells[end - 1].strip())):
+        end -= 1
+    return tuple(cells[:end])
+
+
+def _check_xlsx_parts(path: Path, file: str) -> None:
+    """Refuse a workbook whose parts unpack to more than the limits, before any is unpacked:
+    a few MB of XLSX can hold gigabytes of shared strings. zipfile never unpacks more than a
+    part's recorded size, so the recorded sizes are the bound."""
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            sheet = info.filename.startswith("xl/worksheets/")
+            limit = MAX_XLSX_SHEET_BYTES if sheet else MAX_XLSX_PART_BYTES
+            if info.file_size > limit:
+                raise _Unreadable(Problem(file, None, None, None,
+                                          f"its part {info.filename} unpacks to {info.file_size / 2**20:,.0f} MB, more "
+                                          f"than the {limit >> 20:,} MB an XLSX {'sheet' if sheet else 'part'} may "
+                                          "hold here; save the table as CSV UTF-8"))  # fmt: skip
 
 
 #: a formula cell with no saved result: openpyxl (and the planner) never evaluates formulas
@@ -166,7 +390,7 @@ _MERGE_COLUMNS = 256
 _MERGE_CELLS = 100_000
 
 
-def _untrusted_cells(path: Path, member: str | None) -> dict[tuple[int, int], str]:
+def _untrusted_cells(path: Path, member: str | None, file: str = "") -> dict[tuple[int, int], str]:
     """{(sheet row, 0-based column): rule} for cells whose value a reader cannot take as shown.
 
     - A formula cell carries the value Excel computed when it last saved the file; one written by
@@ -210,16 +434,24 @@ def _untrusted_cells(path: Path, member: str | None) -> dict[tuple[int, int], st
                     children = {child.tag.rsplit("}", 1)[-1]: child for child in element}
                     saved = children.get("v")
                     has_value = saved is not None and (bool((saved.text or "").strip()) or element.get("t") == "str")
-                    if element.get("t") == "e":
+                    rule = None
+                    if column > MAX_COLUMNS:  # right of any table: never read
+                        pass
+                    elif element.get("t") == "e":
                         shown = (saved.text or "").strip() if saved is not None else ""
-                        flagged[(row_number, column - 1)] = (f"an Excel error value {shown} (a formula failed); "
-                                                             "correct the cell and save again")
+                        rule = f"an Excel error value {shown} (a formula failed); correct the cell and save again"
                     elif "f" in children and not has_value:
-                        flagged[(row_number, column - 1)] = FORMULA_WITHOUT_VALUE
+                        rule = FORMULA_WITHOUT_VALUE
+                    if rule is not None:
+                        if len(flagged) >= _MERGE_CELLS:
+                            raise _Unreadable(Problem(file, row_number, None, None,
+                                                      f"more than {_MERGE_CELLS:,} formulas without a value or "
+                                                      "error values: save the file in Excel or paste values"))  # fmt: skip
+                        flagged[(row_number, column - 1)] = rule
                     element.clear()
                 elif tag == "row" and sheet_data is not None:
                     sheet_data.clear()  # rows already read: keep memory flat on a large sheet
-                elif tag == "mergeCell" and element.get("ref"):
+                elif tag == "mergeCell" and element.get("ref") and len(merges) < _MERGE_CELLS:
                     merges.append(element.get("ref"))
     for ref in merges:
         _flag_merged(ref, row_number, flagged)
@@ -259,13 +491,24 @@ def _column_letter(position: int) -> str:
     return letters
 
 
-def _read_parquet(path: Path, file: str) -> RawTable:
+def _parquet_chunks(path: Path, file: str) -> Iterator[RawTable]:
     import pyarrow.parquet as pq
 
+    columns = len(pq.read_schema(path).names)
+    if columns > MAX_COLUMNS:
+        raise _Unreadable(Problem(file, None, None, None,
+                                  f"has {columns:,} columns; a table has at most {MAX_COLUMNS}"))  # fmt: skip
     frame = pq.read_table(path).to_pandas().reset_index(drop=True)
     headers = tuple(str(c) for c in frame.columns)
     frame.columns = range(len(headers))
-    return RawTable(file, frame, frame.index.to_numpy() + 2, headers)
+    rows = frame.index.to_numpy() + 2
+    start, first = 0, True
+    while True:  # read whole (typed columns as one), coerced in chunks
+        stop = start + _chunk_rows(len(headers), first)
+        yield RawTable(file, frame.iloc[start:stop], rows[start:stop], headers)
+        if stop >= len(frame):
+            return
+        start, first = stop, False
 
 
 # ---------------------------------------------------------------- header matching
@@ -364,31 +607,140 @@ def coerce_table(raw: RawTable, table: Table) -> tuple[pd.DataFrame, list[Proble
     """Typed frame (index = spreadsheet row, named 'row') and every problem found.
 
     Columns that are absent and optional take their default; rows are kept even when a cell
-    is bad, so that key and reference checks can still report what else is wrong.
+    is bad, so that key and reference checks can still report what else is wrong. After
+    MAX_ERRORS errors the remaining rows are left out and a last problem says so.
     """
-    found, problems = match_headers(raw, table)
-    problems = list(raw.notes) + problems
+    typed = _Typed(table, raw.file)
+    start, first = 0, True
+    while True:
+        stop = start + _chunk_rows(len(raw.headers), first)
+        chunk = RawTable(raw.file, raw.frame.iloc[start:stop], raw.rows[start:stop], raw.headers,
+                         raw.notes if first else (), raw.cell_rules)  # fmt: skip
+        if not typed.add(chunk) or stop >= len(raw.frame):
+            break
+        start, first = stop, False
+    return typed.result()
+
+
+@dataclass(frozen=True)
+class LoadedTable:
+    """A table file read and typed: the frame, the contract columns its file has, every problem."""
+
+    frame: pd.DataFrame
+    found: frozenset[str]
+    problems: list[Problem]
+    complete: bool = True  # False: reading stopped part-way (the error cap, or the file broke off)
+
+
+def load_table(path: Path, file: str, table: Table) -> LoadedTable | Problem:
+    """Read ``path`` as ``table`` chunk by chunk, typing each as it is read: memory stays flat and
+    a file of junk is given up after MAX_ERRORS errors. A Problem when it cannot be read at all."""
+    typed = _Typed(table, file)
+    chunks = iter_raw(path, file)
+    try:
+        for chunk in chunks:
+            if not typed.add(chunk):
+                break
+    except _Unreadable as stop:
+        if typed.found is None:
+            return stop.problem
+        typed.problems.append(stop.problem)
+        typed.stopped = True
+    finally:
+        chunks.close()
+    if typed.found is None:  # no chunk at all: cannot happen for a readable file, kept for safety
+        return Problem(file, None, None, None, "cannot be read as a table")
+    frame, problems = typed.result()
+    return LoadedTable(frame, frozenset(typed.found), problems, not typed.stopped)
+
+
+class _Typed:
+    """Chunks of one file typed one after the other, with the errors counted against MAX_ERRORS."""
+
+    def __init__(self, table: Table, file: str):
+        self.table, self.file = table, file
+        self.found: dict[str, int] | None = None
+        self.problems: list[Problem] = []
+        self.parts: list[pd.DataFrame] = []
+        self.errors = 0
+        self.overflow = False  # an error was left out: the file is given up
+        self.stopped = False  # the rest of the file was not read
+        self._seen: set[Problem] = set()  # column-wide warnings, said once for the whole file
+
+    def add(self, raw: RawTable) -> bool:
+        """Type one chunk; False once MAX_ERRORS errors are found (the rest is not to be read)."""
+        if self.found is None:
+            self.found, header_problems = match_headers(raw, self.table)
+            self._note([*raw.notes, *header_problems])
+        else:
+            self._note(list(raw.notes))
+        frame, cell_problems, left_out = _coerce_chunk(raw, self.table, self.found, MAX_ERRORS - self.errors)
+        self.parts.append(frame)
+        self._note(cell_problems)
+        if left_out or self.overflow or self.errors >= MAX_ERRORS:
+            last = f", at row {int(raw.rows[-1]):,}" if len(raw.rows) else ""
+            self.problems.append(Problem(self.file, None, None, None,
+                                         f"reading stopped after {MAX_ERRORS:,} errors{last}: the rest of the "
+                                         "file was not checked; fix these first"))  # fmt: skip
+            self.stopped = True
+            return False
+        return True
+
+    def _note(self, problems: list[Problem]) -> None:
+        for problem in problems:
+            if problem.row is None and problem.severity == "warning":
+                if problem in self._seen:
+                    continue
+                self._seen.add(problem)
+            if problem.severity == "error":
+                if self.errors >= MAX_ERRORS:
+                    self.overflow = True
+                    continue
+                self.errors += 1
+            self.problems.append(problem)
+
+    def result(self) -> tuple[pd.DataFrame, list[Problem]]:
+        frame = self.parts[0] if len(self.parts) == 1 else pd.concat(self.parts)
+        room = max(MAX_ERRORS - self.errors, 0)
+        found = self.found or {}
+        problems = self.problems + _check_keys(frame, self.table, self.file, found, room)
+        problems += _check_ordered_dates(frame, self.table, self.file, found, room)
+        return frame, problems
+
+
+def _coerce_chunk(raw: RawTable, table: Table, found: dict[str, int],
+                  room: int) -> tuple[pd.DataFrame, list[Problem], int]:  # fmt: skip
+    """One chunk typed: its frame, its problems (at most ``room`` cell errors, the first by row) and
+    how many broken cells were left out of them."""
     index = pd.Index(raw.rows, name="row")
     row_position = {int(row): position for position, row in enumerate(raw.rows)} if raw.cell_rules else {}
-    out = {}
-    for column in table.columns:
+    out: dict[str, pd.Series] = {}
+    said: list[Problem | tuple] = []  # column warnings and broken cells (position, order, name, rule, cells), in order
+    for order, column in enumerate(table.columns):
         if column.name not in found:
             out[column.name] = absent_column(column, len(index), index)
             continue
         cells = raw.frame[found[column.name]].reset_index(drop=True)
         cells.index = index
-        checked = _coerce_column(cells, column, raw.file, problems)
+        column_problems: list[Problem] = []
+        checked = _coerce_column(cells, column, raw.file, column_problems)
         for (row, position), rule in raw.cell_rules.items():
             if position == found[column.name] and row in row_position:
                 checked.broken[row_position[row]] = rule
         out[column.name] = checked.values
-        for position, rule in checked.broken.items():
-            problems.append(Problem(raw.file, int(raw.rows[position]), column.name,
-                                    _cell_text(cells.iloc[position]) or "", rule))
-    frame = pd.DataFrame(out, index=index)
-    problems += _check_keys(frame, table, raw.file, found)
-    problems += _check_ordered_dates(frame, table, raw.file, found)
-    return frame, problems
+        said += column_problems
+        said += [(position, order, column.name, rule, cells) for position, rule in checked.broken.items()]
+    broken = [(item[0], item[1]) for item in said if isinstance(item, tuple)]
+    left_out = max(len(broken) - max(room, 0), 0)
+    keep = set(sorted(broken)[: max(room, 0)]) if left_out else None  # the first by row: junk breaks every cell
+    problems = []
+    for item in said:
+        if isinstance(item, Problem):
+            problems.append(item)
+        elif keep is None or (item[0], item[1]) in keep:
+            position, _, name, rule, cells = item
+            problems.append(Problem(raw.file, int(raw.rows[position]), name, _cell_text(cells.iloc[position]) or "", rule))
+    return pd.DataFrame(out, index=index), problems, left_out
 
 
 def absent_column(column: Column, n: int, index: pd.Index) -> pd.Series:
@@ -616,8 +968,9 @@ _COERCERS = {
 # ---------------------------------------------------------------- rules across columns
 
 
-def _check_keys(frame: pd.DataFrame, table: Table, file: str, found: dict[str, str]) -> list[Problem]:
-    """Key columns unique together: each later duplicate names the row it repeats."""
+def _check_keys(frame: pd.DataFrame, table: Table, file: str, found: dict[str, int],
+                limit: int = MAX_ERRORS) -> list[Problem]:  # fmt: skip
+    """Key columns unique together: each later duplicate names the row it repeats (the first ``limit``)."""
     if not table.key or any(k not in found for k in table.key):
         return []
     keys = frame[list(table.key)]
@@ -629,6 +982,8 @@ def _check_keys(frame: pd.DataFrame, table: Table, file: str, found: dict[str, s
     problems = []
     first_row: dict[tuple, int] = {}
     for row, key in zip(keys.index[duplicated], keys[duplicated].itertuples(index=False, name=None)):
+        if len(problems) >= limit:
+            break
         if key in first_row:
             shown = key[0] if len(key) == 1 else " + ".join(map(str, key))
             problems.append(Problem(file, int(row), "+".join(table.key), str(shown),
@@ -638,13 +993,14 @@ def _check_keys(frame: pd.DataFrame, table: Table, file: str, found: dict[str, s
     return problems
 
 
-def _check_ordered_dates(frame: pd.DataFrame, table: Table, file: str, found: dict[str, str]) -> list[Problem]:
-    problems = []
+def _check_ordered_dates(frame: pd.DataFrame, table: Table, file: str, found: dict[str, int],
+                         limit: int = MAX_ERRORS) -> list[Problem]:  # fmt: skip
+    problems: list[Problem] = []
     for start, end in table.ordered_dates:
         if start not in found or end not in found:
             continue
         reversed_rows = frame.index[(frame[start] > frame[end]).fillna(False).to_numpy()]
-        for row in reversed_rows:
+        for row in reversed_rows[: max(limit - len(problems), 0)]:
             problems.append(Problem(file, int(row), end, frame.at[row, end].date().isoformat(),
                                     f"{end} is before {start} ({frame.at[row, start].date().isoformat()})"))
     return problems

@@ -24,7 +24,7 @@ from planner.dataset import Dataset
 from planner.problems import InputError, Problem
 from planner.scenario import Scenario
 from planner.schema import TABLES_BY_NAME
-from planner.tables import coerce_table, read_raw
+from planner.tables import load_table
 
 
 def _rank_key(seed: int, inspector_id: str) -> bytes:
@@ -96,13 +96,12 @@ def _read(path: Path, table: str, problems: list[Problem]) -> pd.DataFrame | Non
     if not Path(path).is_file():
         problems.append(Problem(str(path), None, None, None, f"extra {table} file not found"))
         return None
-    raw = read_raw(Path(path), str(path))
-    if isinstance(raw, Problem):
-        problems.append(raw)
+    loaded = load_table(Path(path), str(path), TABLES_BY_NAME[table])
+    if isinstance(loaded, Problem):
+        problems.append(loaded)
         return None
-    frame, found = coerce_table(raw, TABLES_BY_NAME[table])
-    problems += found
-    return None if any(p.severity == "error" for p in found) else frame
+    problems += loaded.problems
+    return None if any(p.severity == "error" for p in loaded.problems) else loaded.frame
 
 
 def apply_staff_scaling(dataset: Dataset, scenario: Scenario) -> Dataset:

@@ -1,0 +1,272 @@
+"""Hostile and careless input: bounded resources, no traceback, no silent wrong result (issue 16).
+
+Each case is what an auditor or a careless user tried: huge or malformed tables, absurd
+scenarios, output paths that cannot be written, names that break file systems, terminals or
+HTML, and two runs racing for one folder. Every one must end in a clear sentence (exit 2) or a
+correct result. The hostile files are generated here, as small as still proves the point; the
+memory cases run the real command under an address-space limit (RLIMIT_AS).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from planner.cli import app
+from planner.dataset import load_dataset
+from planner.problems import InputError
+from planner.tables import MAX_COLUMNS, MAX_ERRORS
+from tests.conftest import valid_tables, write_csv, write_dataset
+
+ROOT = Path(__file__).resolve().parents[1]
+runner = CliRunner()
+SCENARIO = 'name = "t"\ndataset = "ds"\nseed = 1\n[horizon]\nstart = 2026-01-01\nend = 2026-12-31\n'
+
+# ---------------------------------------------------------------- running the command
+
+
+#: Runs `planner ARGS` in a fresh interpreter whose address space may grow by at most HEADROOM
+#: once the planner and its libraries are imported: a reader that holds a hostile file whole, or
+#: pads it, dies with MemoryError instead of passing on a machine with memory to spare.
+DRIVER = """
+import re, resource, sys
+import openpyxl, pandas, pyarrow.parquet, planner.cli
+size = int(re.search(r"VmSize:\\s+(\\d+)", open("/proc/self/status").read()).group(1)) * 1024
+limit = size + int(sys.argv[1])
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+sys.argv = ["planner", *sys.argv[2:]]
+planner.cli.app()
+"""
+HEADROOM = 768 << 20
+LIMITED_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MALLOC_ARENA_MAX": "2", "PYTHONPATH": str(ROOT)}
+needs_proc = pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc/self/status (Linux)")
+
+
+def planner_limited(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", DRIVER, str(HEADROOM), *args], capture_output=True, text=True,
+                          timeout=300, cwd=cwd, env=os.environ | LIMITED_ENV)  # fmt: skip
+
+
+def planner_run(*args: str, cwd: Path | None = None, fsize: int | None = None) -> subprocess.CompletedProcess:
+    """`python -m planner.cli ARGS`; ``fsize``: the largest file it may write (ulimit -f)."""
+    def limit() -> None:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+
+    return subprocess.run([sys.executable, "-m", "planner.cli", *args], capture_output=True, text=True, timeout=300,
+                          cwd=cwd, env=os.environ | {"PYTHONPATH": str(ROOT)},
+                          preexec_fn=limit if fsize else None)  # fmt: skip
+
+
+def refused(result, *phrases: str) -> None:
+    """Exit 2, one clear message naming ``phrases``, no traceback."""
+    printed = result.stderr
+    code = getattr(result, "returncode", None)
+    assert (result.exit_code if code is None else code) == 2, printed
+    assert "Traceback" not in printed and "MemoryError" not in printed, printed
+    for phrase in phrases:
+        assert phrase in printed, (phrase, printed)
+
+
+def error_count(stderr: str, file: str) -> int:
+    """How many errors the report says ``file`` has ('enterprises.csv: 1,001 errors')."""
+    found = re.search(re.escape(file) + r": ([0-9,]+) errors?", stderr)
+    assert found, stderr
+    return int(found.group(1).replace(",", ""))
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    """tmp_path with the valid tables (ds/) and a scenario (s.toml)."""
+    write_dataset(tmp_path / "ds", valid_tables())
+    (tmp_path / "s.toml").write_text(SCENARIO, encoding="utf-8")
+    return tmp_path
+
+
+# ---------------------------------------------------------------- hostile files
+
+
+def junk_csv(path: Path, megabytes: int, header: list[str] | None = None, seed: int = 16) -> Path:
+    """Random printable text with commas and line breaks (no quotes), after ``header`` if given."""
+    rng = np.random.default_rng(seed)
+    alphabet = np.frombuffer(b"abcdefghijklmnopqrstuvwxyz0123456789 ,,,,\n\n", dtype=np.uint8)
+    body = alphabet[rng.integers(0, len(alphabet), megabytes << 20)].tobytes()
+    path.write_bytes(((",".join(header) + "\n").encode() if header else b"") + body)
+    return path
+
+
+def xlsx_of(path: Path, sheet_rows: list[str], shared_strings: bytes | None = None, strings_mb: int = 0) -> Path:
+    """A minimal workbook written part by part: ``sheet_rows`` are <row> elements; the shared strings
+    part holds ``shared_strings``, or one string of ``strings_mb`` MB of 'a' (a few MB compressed)."""
+    ns = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        archive.writestr("[Content_Types].xml", (
+            '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+            '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+            '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+            "</Types>"))  # fmt: skip
+        archive.writestr("_rels/.rels", (
+            f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            f'<Relationship Id="rId1" Type="{rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>'))  # fmt: skip
+        archive.writestr("xl/workbook.xml", (
+            f'<?xml version="1.0" encoding="UTF-8"?><workbook {ns} xmlns:r="{rel}"><sheets>'
+            '<sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>'))  # fmt: skip
+        archive.writestr("xl/_rels/workbook.xml.rels", (
+            f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            f'<Relationship Id="rId1" Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/>'
+            f'<Relationship Id="rId2" Type="{rel}/sharedStrings" Target="sharedStrings.xml"/></Relationships>'))  # fmt: skip
+        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
+            sheet.write(f'<?xml version="1.0" encoding="UTF-8"?><worksheet {ns}><sheetData>'.encode())
+            for start in range(0, len(sheet_rows), 10_000):
+                sheet.write("".join(sheet_rows[start: start + 10_000]).encode())
+            sheet.write(b"</sheetData></worksheet>")
+        with archive.open("xl/sharedStrings.xml", "w", force_zip64=True) as strings:
+            strings.write(f'<?xml version="1.0" encoding="UTF-8"?><sst {ns} count="1" uniqueCount="1"><si><t>'.encode())
+            if shared_strings is not None:
+                strings.write(shared_strings)
+            chunk = b"a" * (1 << 20)
+            for _ in range(strings_mb):
+                strings.write(chunk)
+            strings.write(b"</t></si></sst>")
+    return path
+
+
+def inline_row(number: int, cells: list[str], columns: list[str] | None = None) -> str:
+    """One <row> of inline strings, in columns A, B … (or ``columns``)."""
+    columns = columns or [chr(ord("A") + i) for i in range(len(cells))]
+    return f'<row r="{number}">' + "".join(
+        f'<c r="{c}{number}" t="inlineStr"><is><t>{v}</t></is></c>' for c, v in zip(columns, cells)) + "</row>"  # fmt: skip
+
+
+# ---------------------------------------------------------------- bounded resources
+
+
+@needs_proc
+def test_junk_csv_stops_after_the_error_cap(workdir):
+    """24 MB of junk under a valid header: exit 2 at once with the first errors named, a note that
+    reading stopped, and no more than MAX_ERRORS errors held (before: 3 M errors, minutes, gigabytes)."""
+    junk_csv(workdir / "ds" / "enterprises.csv", 24, header=valid_tables()["enterprises"][0])
+    result = planner_limited("validate", "ds", cwd=workdir)
+    refused(result, "enterprises.csv", "reading stopped after 1,000 errors")
+    assert re.search(r"error: row [0-9]+, column ", result.stderr)
+    assert error_count(result.stderr, "enterprises.csv") <= MAX_ERRORS + 1
+
+
+@needs_proc
+def test_junk_without_a_header_is_named_not_listed(workdir):
+    """A file of junk from its first byte: the missing columns and a few rows, not a row per line."""
+    junk_csv(workdir / "ds" / "inspectors.csv", 12)
+    result = planner_limited("validate", "ds", cwd=workdir)
+    refused(result, "inspectors.csv", "required column")
+    assert error_count(result.stderr, "inspectors.csv") <= MAX_ERRORS + 10
+
+
+@needs_proc
+def test_a_line_of_a_million_commas(workdir):
+    """A header and a row of 10⁶ commas (before: 3.3 GB for a million empty columns): the header is
+    cut to the table and the row read as the blank row it is; a value out there is refused."""
+    path = workdir / "ds" / "departments.csv"
+    rows = path.read_text(encoding="utf-8").splitlines()
+    commas = "," * 1_000_000
+    path.write_text(rows[0] + commas + "\n" + "\n".join(rows[1:]) + "\n" + commas + "\n", encoding="utf-8")
+    result = planner_limited("validate", "ds", cwd=workdir)
+    assert result.returncode == 0, result.stderr
+    path.write_text(rows[0] + commas + "x\n" + "\n".join(rows[1:]) + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        load_dataset(workdir / "ds")
+    (error,) = caught.value.errors
+    assert f"the header has 1,000,002 cells; a table has at most {MAX_COLUMNS} columns" in error.rule
+
+
+@needs_proc
+def test_a_cell_at_xfd1(workdir):
+    """A workbook with a cell at XFD1, Excel's last column (before: every row padded to 16,384
+    columns, 2 GB): the header is refused, naming the column."""
+    header = valid_tables()["departments"][0]
+    rows = [inline_row(1, header) .replace("</row>", '<c r="XFD1" t="inlineStr"><is><t>x</t></is></c></row>')]
+    rows += [inline_row(n, [f"D{n}", "局"]) for n in range(2, 20_002)]
+    (workdir / "ds" / "departments.csv").unlink()
+    xlsx_of(workdir / "ds" / "departments.xlsx", rows)
+    refused(planner_limited("validate", "ds", cwd=workdir), "departments.xlsx",
+            f"the header reaches column XFD (16,384 columns); a table has at most {MAX_COLUMNS}")
+
+
+@needs_proc
+def test_shared_strings_bomb(workdir):
+    """512 MB of shared strings in a 2 MB workbook: refused by the recorded size, never unpacked."""
+    (workdir / "ds" / "departments.csv").unlink()
+    path = xlsx_of(workdir / "ds" / "departments.xlsx", [inline_row(1, ["dept_id", "name"])], strings_mb=512)
+    assert path.stat().st_size < 4 << 20
+    refused(planner_limited("validate", "ds", cwd=workdir), "departments.xlsx",
+            "xl/sharedStrings.xml unpacks to 512 MB, more than the 128 MB")
+
+
+def test_error_cap_holds_for_every_format(tmp_path):
+    """More bad rows than the cap in XLSX and Parquet too: the first MAX_ERRORS errors by row, then a note."""
+    tables = valid_tables()
+    header = tables["departments"][0]
+    rows = [header] + [[f"D{i}", ""] for i in range(1500)]  # a blank name is an error on every row
+    for fmt in ("xlsx", "parquet"):
+        folder = write_dataset(tmp_path / fmt, {k: v for k, v in tables.items() if k != "departments"})
+        frame = pd.DataFrame(rows[1:], columns=header)
+        if fmt == "xlsx":
+            frame.to_excel(folder / "departments.xlsx", index=False)
+        else:
+            frame.to_parquet(folder / "departments.parquet")
+        with pytest.raises(InputError) as caught:
+            load_dataset(folder)
+        mine = [p for p in caught.value.errors if p.file.endswith(f"departments.{fmt}")]
+        assert len(mine) == MAX_ERRORS + 1 and "reading stopped after 1,000 errors" in mine[-1].rule
+        assert [p.row for p in mine[:3]] == [2, 3, 4]
+
+
+# ---------------------------------------------------------------- output paths
+
+
+def test_unreadable_dataset_folder(workdir, monkeypatch):
+    """A dataset folder that may not be listed: exit 2 with a sentence (simulated for root, real otherwise)."""
+    def denied(self):
+        raise PermissionError(errno.EACCES, "Permission denied", str(self))
+
+    monkeypatch.chdir(workdir)
+    with monkeypatch.context() as patched:
+        patched.setattr(Path, "iterdir", denied)
+        refused(runner.invoke(app, ["validate", "s.toml"]), "the dataset folder cannot be read: Permission denied")
+    (workdir / "ds").chmod(0)
+    try:
+        if not os.access(workdir / "ds", os.R_OK):
+            refused(planner_run("validate", "s.toml", cwd=workdir), "cannot be read")
+    finally:
+        (workdir / "ds").chmod(0o755)
+
+
+# ---------------------------------------------------------------- contract and layout
+
+
+def test_a_byte_neither_utf8_nor_gbk_is_named_by_line(tmp_path):
+    """A byte that neither encoding reads: its line and byte offset, for UTF-8 and for GBK text."""
+    for encoding in ("utf-8", "gbk"):
+        path = write_csv(tmp_path, "departments", valid_tables()["departments"], encoding=encoding)
+        data = path.read_bytes()
+        at = data.index("示范县消防".encode(encoding))
+        path.write_bytes(data[:at] + b"\xff" + data[at:])
+        write_dataset(tmp_path, {k: v for k, v in valid_tables().items() if k != "departments"})
+        with pytest.raises(InputError) as caught:
+            load_dataset(tmp_path)
+        (error,) = [e for e in caught.value.errors if e.file.endswith("departments.csv")]
+        assert error.value == "0xFF" and f"line 3, byte {at:,}: neither UTF-8 nor GBK/GB18030" in error.rule
