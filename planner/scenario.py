@@ -13,7 +13,8 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo, field_validator,
+                      model_validator)
 
 from planner.acceptance import parse_rule
 from planner.problems import InputError, Problem
@@ -32,6 +33,19 @@ def _iso_date(value: Any) -> Any:
 Date = Annotated[dt.date, BeforeValidator(_iso_date)]
 DayOfMonth = Annotated[int, Field(ge=1, le=31)]
 
+# Limits (docs/data-contract.md, "Limits"): a hostile or mistyped scenario fails at once with the
+# key named, instead of running for minutes or crashing in a solver.
+#: days a horizon may span: three years (a 10,000-year horizon took minutes to fail)
+MAX_HORIZON_DAYS = 3 * 365 + 1
+#: files in an ``extends`` chain
+MAX_EXTENDS = 20
+#: tables and arrays nested in one another
+MAX_NESTING = 20
+#: bytes of one scenario file
+MAX_SCENARIO_BYTES = 1 << 20
+#: capped visits a year: more than one a day means no cap
+MAX_YEARLY_CAP = 366
+
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
@@ -49,6 +63,15 @@ class Horizon(_Section):
             raise ValueError(f"end {self.end} is before start {self.start}")
         return self
 
+    @field_validator("end")
+    @classmethod
+    def _not_too_long(cls, end: dt.date, info: ValidationInfo) -> dt.date:
+        start = info.data.get("start")
+        if start is not None and (end - start).days + 1 > MAX_HORIZON_DAYS:
+            raise ValueError(f"the horizon spans {(end - start).days + 1:,} days from {start}; it may span at most "
+                             f"{MAX_HORIZON_DAYS:,} days (three years)")
+        return end
+
     @property
     def days(self) -> int:
         return (self.end - self.start).days + 1
@@ -57,22 +80,22 @@ class Horizon(_Section):
 class Solver(_Section):
     """CP-SAT limits. One worker with a fixed seed gives the same plan on every machine."""
 
-    time_limit_s: float = Field(60.0, gt=0)
+    time_limit_s: float = Field(60.0, gt=0, le=7 * 86_400)  # at most a week
     workers: int = Field(1, ge=1, le=64)
 
 
 class Caps(_Section):
     """一年最多查一次: capped visits per calendar year, counting history."""
 
-    per_dept_per_year: int = Field(2, ge=0)  # one department at one enterprise
-    positive_list_per_year: int = Field(1, ge=0)  # any department at a positive-list enterprise
+    per_dept_per_year: int = Field(2, ge=0, le=MAX_YEARLY_CAP)  # one department at one enterprise
+    positive_list_per_year: int = Field(1, ge=0, le=MAX_YEARLY_CAP)  # any department at a positive-list enterprise
 
 
 class Travel(_Section):
     """Travel-time model: great-circle distance × detour factor at a road speed (planner.travel)."""
 
     detour_factor: float = Field(1.3, ge=1, le=3)
-    speed_kmh: float = Field(30.0, gt=0, le=120)
+    speed_kmh: float = Field(30.0, ge=1, le=120)  # slower than walking is a typing error
 
 
 class Staff(_Section):
@@ -107,7 +130,7 @@ class Scenario(_Section):
     description: str = ""
     dataset: Path
     horizon: Horizon
-    seed: int
+    seed: int = Field(ge=0, lt=2**63)  # TOML's own integer range
     solver: Solver = Solver()
     caps: Caps = Caps()
     travel: Travel = Travel()
@@ -155,15 +178,32 @@ def load_scenario(path: Path | str) -> Scenario:
 def _read_chain(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
     """The file's keys over those of the file it extends, with paths made relative to cwd."""
     where = str(path)
-    if not path.is_file():
+    try:
+        found, size = path.is_file(), path.stat().st_size if path.is_file() else 0
+    except OSError as error:  # a name too long, a folder that may not be read …
+        raise InputError([Problem(where, None, None, None, f"cannot be read: {error.strerror or error}")]) from None
+    if not found:
         raise InputError([Problem(where, None, None, None, "scenario file not found")])
     if path.resolve() in seen:
         chain = " → ".join(str(p) for p in (*seen, path.resolve()))
         raise InputError([Problem(where, None, "extends", None, f"extends itself in a loop: {chain}", label="key")])
+    if len(seen) >= MAX_EXTENDS:
+        raise InputError([Problem(where, None, "extends", None,
+                                  f"the extends chain is longer than {MAX_EXTENDS} files", label="key")])  # fmt: skip
+    if size > MAX_SCENARIO_BYTES:
+        raise InputError([Problem(where, None, None, None, f"has {size:,} bytes; a scenario file has at most "
+                                  f"{MAX_SCENARIO_BYTES:,}")])  # fmt: skip
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise InputError([Problem(where, None, None, None, f"is not valid TOML: {error}")]) from None
+    except RecursionError:
+        data = None
+    except OSError as error:
+        raise InputError([Problem(where, None, None, None, f"cannot be read: {error.strerror or error}")]) from None
+    if data is None or _depth(data) > MAX_NESTING:
+        raise InputError([Problem(where, None, None, None,
+                                  f"nests tables or arrays more than {MAX_NESTING} levels deep")])  # fmt: skip
     if "dataset" in data and isinstance(data["dataset"], str):
         data["dataset"] = Path(os.path.normpath(path.parent / data["dataset"]))
     if isinstance(data.get("extra_demands"), list):  # paths are relative to the file that states them
@@ -179,6 +219,21 @@ def _read_chain(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
         raise InputError([Problem(where, None, "extends", repr(parent), "must be a file name", label="key")])
     base = _read_chain(Path(os.path.normpath(path.parent / parent)), (*seen, path.resolve()))
     return _merge(base, data)
+
+
+def _depth(value: Any) -> int:
+    """How deep tables and arrays nest in ``value`` (without recursion: the value may be hostile)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        elif not isinstance(item, list):
+            continue
+        deepest = max(deepest, depth)
+        if depth <= MAX_NESTING:
+            stack += [(child, depth + 1) for child in item]
+    return deepest
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:

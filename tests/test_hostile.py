@@ -25,6 +25,7 @@ from typer.testing import CliRunner
 from planner.cli import app
 from planner.dataset import load_dataset
 from planner.problems import InputError
+from planner.scenario import load_scenario
 from planner.tables import MAX_COLUMNS, MAX_ERRORS
 from tests.conftest import valid_tables, write_csv, write_dataset
 
@@ -216,6 +217,13 @@ def test_shared_strings_bomb(workdir):
             "xl/sharedStrings.xml unpacks to 512 MB, more than the 128 MB")
 
 
+@needs_proc
+def test_ten_thousand_year_horizon(workdir):
+    """A horizon from year 1 to 9999 (before: 212 s to fail): refused at once, naming the key."""
+    (workdir / "s.toml").write_text(SCENARIO.replace("2026-01-01", "0001-01-01").replace("2026-12-31", "9999-12-31"))
+    refused(planner_limited("validate", "s.toml", cwd=workdir), "key horizon", "at most 1,096 days")
+
+
 def test_error_cap_holds_for_every_format(tmp_path):
     """More bad rows than the cap in XLSX and Parquet too: the first MAX_ERRORS errors by row, then a note."""
     tables = valid_tables()
@@ -253,6 +261,44 @@ def test_unreadable_dataset_folder(workdir, monkeypatch):
             refused(planner_run("validate", "s.toml", cwd=workdir), "cannot be read")
     finally:
         (workdir / "ds").chmod(0o755)
+
+
+# ---------------------------------------------------------------- hostile scenarios
+
+
+def test_extends_chain_a_thousand_deep(tmp_path):
+    """Each file extends the next, 1,000 deep (before: RecursionError): one sentence naming the chain."""
+    for n in range(1000):
+        (tmp_path / f"s{n}.toml").write_text(f'extends = "s{n + 1}.toml"\n')
+    (tmp_path / "s1000.toml").write_text(SCENARIO)
+    with pytest.raises(InputError) as caught:
+        load_scenario(tmp_path / "s0.toml")
+    assert "extends chain is longer than 20 files" in str(caught.value.problems[0])
+
+
+@pytest.mark.parametrize("nesting", ["x = " + "[" * 1000 + "]" * 1000, "x = " + "{a = " * 1000 + "1" + "}" * 1000,
+                                     "[" + ".".join(["a"] * 1000) + "]\nb = 1"])
+def test_toml_nested_a_thousand_deep(tmp_path, nesting):
+    """Arrays, inline tables or dotted tables nested 1,000 deep: one sentence, no RecursionError."""
+    (tmp_path / "s.toml").write_text(SCENARIO + nesting + "\n")
+    result = runner.invoke(app, ["validate", str(tmp_path / "s.toml")])
+    refused(result, "nests tables or arrays more than 20 levels deep")
+
+
+@pytest.mark.parametrize(("line", "key"), [
+    ("[caps]\nper_dept_per_year = 9223372036854775808", "caps.per_dept_per_year"),
+    ("[caps]\npositive_list_per_year = 100000", "caps.positive_list_per_year"),
+    ("[travel]\nspeed_kmh = 1e-300", "travel.speed_kmh"),
+    ("[solver]\ntime_limit_s = 1e300", "solver.time_limit_s"),
+    ("seed = 9223372036854775808", "seed"),
+    ("seed = -1", "seed"),
+])  # fmt: skip
+def test_absurd_numbers_are_refused_by_validate(workdir, line, key):
+    """Keys the solver cannot take (2**63 crashed OR-Tools; a speed of 1e-300 broke the checker):
+    `planner validate` names the key, so `planner plan` never starts."""
+    text = line + "\n" + SCENARIO.replace("seed = 1\n", "") if key == "seed" else SCENARIO + line + "\n"
+    (workdir / "s.toml").write_text(text)
+    refused(runner.invoke(app, ["validate", str(workdir / "s.toml")]), f"key {key}")
 
 
 # ---------------------------------------------------------------- contract and layout
