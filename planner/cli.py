@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import signal
 import tempfile
 from collections.abc import Callable, Iterator
@@ -19,13 +20,16 @@ from typing import Annotated
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
+from rich.segment import Segment
 from rich.table import Table as RichTable
+from rich.text import Text
 
 from planner import __version__
 from planner.audit import DRAW_RECORD, draw_record, verify_draw
 from planner.dataset import Dataset, horizon_warnings, load_dataset
 from planner.outputs import OutputExistsError, write_folder, write_table, write_tables
-from planner.problems import InputError, Problem, format_report
+from planner.problems import InputError, Problem, format_report, printable
 from planner.sampling import draw_sampling_plan, seed_commitment
 from planner.scenario import load_scenario
 from planner.summary import summarise
@@ -39,10 +43,43 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+class _SafeConsole(Console):
+    """A console that writes every control character of what it shows as its escape (``\\x1b``):
+    names and headers from input files reach the terminal as text, never as escape sequences.
+    Rich's own styles and cursor moves are separate (control) segments and pass as they are."""
+
+    def render(self, renderable, options=None):
+        for segment in super().render(renderable, options):
+            if segment.control is None and segment.text and printable(segment.text, keep_newlines=True) != segment.text:
+                segment = Segment(printable(segment.text, keep_newlines=True), segment.style)
+            yield segment
+
+
 # Soft wrap: a sentence is never broken where the console guesses a width (80 columns when not
 # a terminal), so what a script or test reads on stderr is what was said; tables still fit the width.
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+out = _SafeConsole(soft_wrap=True)
+err = _SafeConsole(stderr=True, soft_wrap=True)
+
+
+def _shown(value: object) -> str:
+    """Text from input data or the user for a message with markup: markup escaped, control characters written out."""
+    return escape(printable(str(value)))
+
+
+def _json(value: object) -> str:
+    """JSON for stdout: control characters that JSON allows raw (DEL, C1, bidi) written as \\u escapes too."""
+    text = json.dumps(value, ensure_ascii=False, indent=2)
+    return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _echo(text: object) -> None:
+    """One line to stdout for scripts, never wrapped, control characters written out."""
+    typer.echo(printable(str(text)))
 
 EXIT_BAD_INPUT = 2
 #: the Solomon VRPTW instances kept with the benchmarks (public data, see its README)
@@ -96,7 +133,7 @@ def _reported() -> Iterator[None]:
         err.print(f"[bold red]{n} error{'s' * (n != 1)}[/]: nothing was written.")
         raise typer.Exit(EXIT_BAD_INPUT) from None
     except OutputExistsError as error:
-        err.print(f"[bold red]error[/]: {error}")
+        err.print(f"[bold red]error[/]: {_shown(error)}")
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
@@ -157,12 +194,12 @@ def validate(
                 scenario.horizon.start, scenario.horizon.end, dataset.calendar_overrides(), where=str(path)
             )
             warnings = [*dataset.warnings, *horizon_warnings(dataset, calendar.start, calendar.end)]
-            heading = f"Scenario {scenario.name} ({path})"
+            heading = f"Scenario {_shown(scenario.name)} ({_shown(path)})"
             horizon = (f"Horizon {calendar.start} … {calendar.end}: {len(calendar)} working days "
                        f"({calendar.source})")  # fmt: skip
         else:
             dataset = load_dataset(path)
-            warnings, heading, horizon = list(dataset.warnings), f"Dataset {path}", None
+            warnings, heading, horizon = list(dataset.warnings), f"Dataset {_shown(path)}", None
     _print_problems(warnings)
     _print_summary(dataset, heading, horizon)
     err.print(f"[green]valid[/]: {len(warnings)} warning{'s' * (len(warnings) != 1)}")
@@ -180,12 +217,13 @@ def _print_summary(dataset: Dataset, heading: str, horizon: str | None) -> None:
 
 
 def _rich(frame: pd.DataFrame, title: str) -> RichTable:
+    """A table of ``frame``; cells are plain text (a name holding "[bold]" or an escape is shown as it is)."""
     table = RichTable(title=title, title_justify="left")
     for column in frame.columns:
         numeric = pd.api.types.is_numeric_dtype(frame[column])
-        table.add_column(str(column), justify="right" if numeric else "left")
+        table.add_column(Text(printable(str(column))), justify="right" if numeric else "left")
     for row in frame.itertuples(index=False):
-        table.add_row(*(f"{v:,}" if isinstance(v, int) else str(v) for v in row))
+        table.add_row(*(Text(f"{v:,}" if isinstance(v, int) else printable(str(v))) for v in row))
     return table
 
 
@@ -213,8 +251,8 @@ def demo_data(
     with _reported():
         moved = write_folder(out_dir, fill, replace=force)
     if moved:
-        err.print(f"the previous {out_dir} was moved to {moved}")
-    err.print(f"wrote {out_dir}: " + ", ".join(f"{name} {n:,}" for name, n in rows.items()))
+        err.print(f"the previous {_shown(out_dir)} was moved to {_shown(moved)}")
+    err.print(f"wrote {_shown(out_dir)}: " + ", ".join(f"{name} {n:,}" for name, n in rows.items()))
 
 
 @app.command("demo-actuals")
@@ -238,7 +276,7 @@ def demo_actuals(
         tables = generate_actuals(t["tasks"], t["visits"], t["visit_tasks"], t["crews"], as_of.date(), seed,
                                   new_tasks, on_leave)  # fmt: skip
         write_folder(out_dir, lambda folder: write_tables(tables, folder, ".csv"))
-    err.print(f"wrote {out_dir}: " + ", ".join(f"{name} {len(frame):,}" for name, frame in tables.items()))
+    err.print(f"wrote {_shown(out_dir)}: " + ", ".join(f"{name} {len(frame):,}" for name, frame in tables.items()))
 
 
 @app.command()
@@ -269,7 +307,7 @@ def plan(
         with err.status("planning…") as status:
             def report(line: str) -> None:
                 if not quiet:
-                    err.print(f"[dim]{line}[/]", highlight=False)
+                    err.print(f"[dim]{_shown(line)}[/]", highlight=False)
                 status.update(f"planning… {line}")
 
             try:
@@ -284,7 +322,7 @@ def plan(
                 raise typer.Exit(EXIT_INTERRUPTED) from None
         if broken:
             for line in broken[:50]:
-                err.print(f"[red]rule broken[/]: {line}", highlight=False)
+                err.print(f"[red]rule broken[/]: {_shown(line)}", highlight=False)
             err.print(f"[bold red]internal error[/]: the plan breaks {len(broken)} hard rule(s); nothing was written")
             raise typer.Exit(3)
         try:
@@ -295,7 +333,7 @@ def plan(
             raise typer.Exit(EXIT_INTERRUPTED) from None
     _print_problems(warnings)
     if moved:
-        err.print(f"the previous {out_dir} was moved to {moved}")
+        err.print(f"the previous {_shown(out_dir)} was moved to {_shown(moved)}")
     if as_json:
         out.print_json(json.dumps(result.kpis, ensure_ascii=False))
     if not quiet:
@@ -310,9 +348,9 @@ def _accept(rules: tuple[str, ...], kpis: dict, where: Path) -> None:
     verdicts = judge(rules, kpis)
     for v in verdicts:
         mark = "[green]pass[/]" if v.passed else "[bold red]FAIL[/]"
-        err.print(f"{mark} {v.rule} (value {v.value})", highlight=False)
+        err.print(f"{mark} {_shown(v.rule)} (value {_shown(v.value)})", highlight=False)
     if any(not v.passed for v in verdicts):
-        err.print(f"[bold red]rejected[/]: the plan fails the acceptance rules of {where}")
+        err.print(f"[bold red]rejected[/]: the plan fails the acceptance rules of {_shown(where)}")
         raise typer.Exit(EXIT_REJECTED)
 
 
@@ -332,7 +370,7 @@ def _print_plan_summary(kpis: dict, out_dir: Path) -> None:
     err.print(table)
     timings = ", ".join(f"{stage} {seconds:.1f}s" for stage, seconds in kpis.get("timings", {}).items())
     err.print(f"stages: {timings}")
-    err.print(f"wrote {out_dir}/: plan.xlsx (for officials), report.html (open offline in a browser), "
+    err.print(f"wrote {_shown(out_dir)}/: plan.xlsx (for officials), report.html (open offline in a browser), "
               "unscheduled.parquet (what was not placed and why), the plan tables and manifest.json")
 
 
@@ -364,7 +402,7 @@ def diagnose(
         with err.status("checking every task against every rule…"):
             result = explain(dataset, scenario, calendar, optional=every_task)
     if as_json:
-        typer.echo(json.dumps(to_json(result), ensure_ascii=False, indent=2))
+        typer.echo(_json(to_json(result)))
     else:
         render(result, out, limit)
     if not result.ok:
@@ -394,10 +432,10 @@ def export(
             raise OutputExistsError(f"{out_dir} already exists; choose another --out")
         result = export_plan(plan_dir, out_dir, fmt.value, by.value if by else None, dataset_dir, redact)
     for line in result.warnings:
-        err.print(f"[yellow]warning[/]: {line}", highlight=False)
+        err.print(f"[yellow]warning[/]: {_shown(line)}", highlight=False)
     for name in result.files:
-        typer.echo(result.out / name)  # one path a line, never wrapped: stdout is for scripts
-    err.print(f"wrote {len(result.files)} file(s) to {result.out}")
+        _echo(result.out / name)  # one path a line, never wrapped: stdout is for scripts
+    err.print(f"wrote {len(result.files)} file(s) to {_shown(result.out)}")
 
 
 @app.command()
@@ -487,7 +525,7 @@ def _bench_province(counties: int, county_profile: str, engine: str, address: st
     def heard(result) -> None:
         said = result.error or (f"{result.seconds:.1f} s, {result.kpis['visits']:,} visits, "
                                 f"{result.peak_mb:.0f} MB, on {result.worker}")  # fmt: skip
-        err.print(f"  {result.name}: {said}", highlight=False)
+        err.print(f"  {_shown(result.name)}: {_shown(said)}", highlight=False)
 
     err.print(f"{counties} generated {county_profile} counties on {engine}…")
     figures, _ = bench_province(counties, engine=engine, address=address, workers=workers, work=work,
@@ -538,10 +576,10 @@ def reoptimize(
         prior = read_plan_folder(previous)
         actuals = load_actuals(actuals_dir)
         result = replan(dataset, scenario, calendar, prior, actuals, as_of.date(), freeze_days,
-                        None if quiet else (lambda line: err.print(f"[dim]{line}[/]", highlight=False)))  # fmt: skip
+                        None if quiet else (lambda line: err.print(f"[dim]{_shown(line)}[/]", highlight=False)))  # fmt: skip
         if result.broken:
             for line in result.broken[:50]:
-                err.print(f"[red]rule broken[/]: {line}", highlight=False)
+                err.print(f"[red]rule broken[/]: {_shown(line)}", highlight=False)
             err.print(f"[bold red]internal error[/]: the plan breaks {len(result.broken)} hard rule(s); nothing was written")
             raise typer.Exit(3)
         parent = {"plan": str(previous.resolve()), "manifest_sha256": sha256_file(previous / "manifest.json"),
@@ -574,7 +612,7 @@ def history(
             manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
             kpis = json.loads((folder / "kpis.json").read_text(encoding="utf-8"))
         except (OSError, ValueError) as error:
-            err.print(f"[yellow]warning[/]: {folder}: {error}; the lineage stops here")
+            err.print(f"[yellow]warning[/]: {_shown(folder)}: {_shown(error)}; the lineage stops here")
             break
         parent = manifest.get("parent") or {}
         changes = kpis.get("reoptimisation", {})
@@ -584,7 +622,7 @@ def history(
                      "visits_changed": changes.get("visits_changed", "—")})  # fmt: skip
         folder = Path(parent["plan"]) if parent.get("plan") else None
     for row in rows:  # one plan a line, newest first, never wrapped: stdout is for scripts too
-        typer.echo("  ".join(f"{key} {value}" if key != "plan" else str(value) for key, value in row.items()))
+        _echo("  ".join(f"{key} {value}" if key != "plan" else str(value) for key, value in row.items()))
 
 
 @app.command()
@@ -605,24 +643,24 @@ def compare(
     with _reported():
         if xlsx is not None and xlsx.exists() or html is not None and html.exists():
             raise OutputExistsError(f"{xlsx if xlsx is not None and xlsx.exists() else html} already exists")
-        comparison = compare_plans(plans, progress=lambda line: err.print(f"[dim]{line}[/]", highlight=False))
+        comparison = compare_plans(plans, progress=lambda line: err.print(f"[dim]{_shown(line)}[/]", highlight=False))
     table = RichTable(title="Plans compared (Δ against the first)", title_justify="left")
     table.add_column("kpi")
     for label in comparison.labels:
-        table.add_column(label, justify="right")
+        table.add_column(Text(printable(str(label))), justify="right")
     for kpi, row in comparison.table.iterrows():
-        table.add_row(kpi, *row)
+        table.add_row(Text(str(kpi)), *(Text(printable(str(v))) for v in row))
     out.print(table)
     for label, verdicts in comparison.verdicts.items():
         for v in verdicts:
             mark = "[green]pass[/]" if v.passed else "[bold red]FAIL[/]"
-            err.print(f"{label}: {mark} {v.rule} (value {v.value})", highlight=False)
+            err.print(f"{_shown(label)}: {mark} {_shown(v.rule)} (value {_shown(v.value)})", highlight=False)
     if xlsx is not None:
         write_compare_xlsx(comparison, xlsx)
-        err.print(f"wrote {xlsx}")
+        err.print(f"wrote {_shown(xlsx)}")
     if html is not None:
         write_compare_html(comparison, html)
-        err.print(f"wrote {html}")
+        err.print(f"wrote {_shown(html)}")
     if any(not v.passed for verdicts in comparison.verdicts.values() for v in verdicts):
         raise typer.Exit(EXIT_REJECTED)
 
@@ -669,9 +707,9 @@ def sample(
         write_folder(out_dir, fill)
     _print_problems(dataset.warnings)
     for line in draw.shortfalls:
-        err.print(f"[yellow]shortfall[/]: {line}", markup=True, highlight=False)
+        err.print(f"[yellow]shortfall[/]: {_shown(line)}", highlight=False)
     out.print(_rich(draw.overlap.round(3), "Joint groups: share of random tasks shared with another department"))
-    err.print(f"wrote {out_dir}: {len(draw.tasks):,} random tasks at {draw.tasks['uscc'].nunique():,} enterprises "
+    err.print(f"wrote {_shown(out_dir)}: {len(draw.tasks):,} random tasks at {draw.tasks['uscc'].nunique():,} enterprises "
               f"from {draw.draws['plan_id'].nunique():,} plan rows; seed {chosen_seed}")
 
 
@@ -690,9 +728,9 @@ def verify(
         result = verify_plan(plan_dir, dataset_dir)
     for finding in result.findings:
         colour = "red" if finding.severity == "error" else "yellow"
-        err.print(f"[{colour}]{finding.severity}[/]: {finding}", highlight=False)
+        err.print(f"[{colour}]{finding.severity}[/]: {_shown(finding)}", highlight=False)
     if result.ok:
-        typer.echo(f"verified: {plan_dir} (checks: {', '.join(result.checked)}; manifest sha256 {result.manifest_sha256})")
+        _echo(f"verified: {plan_dir} (checks: {', '.join(result.checked)}; manifest sha256 {result.manifest_sha256})")
         return
     err.print(f"[bold red]NOT verified[/]: {len(result.errors)} error(s)")
     raise typer.Exit(1)
@@ -710,9 +748,9 @@ def verify_draw_command(
     with _reported():
         check = verify_draw(plan_dir, dataset_dir)
     for line in check.input_changes:
-        err.print(f"[yellow]input changed[/]: {line}", highlight=False)
+        err.print(f"[yellow]input changed[/]: {_shown(line)}", highlight=False)
     if check.confirmed:
-        out.print(f"draw confirmed: {plan_dir / 'draws.parquet'} is exactly what the seed and the dataset give")
+        out.print(f"draw confirmed: {_shown(plan_dir / 'draws.parquet')} is exactly what the seed and the dataset give")
         return
     for line in check.differences:
         out.print(line, highlight=False, markup=False)

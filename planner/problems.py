@@ -7,6 +7,7 @@ give up, so one run shows everything that needs fixing.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
@@ -49,6 +50,20 @@ class Problem:
         return f"{self.file}: {self.describe()}"
 
 
+#: characters that must not reach a terminal raw: C0 controls but tab and line feed, DEL, C1
+#: controls (ESC and CSI start escape sequences), and the bidirectional overrides that reorder text
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_CONTROL_OR_NEWLINE = re.compile(f"[\n{_CONTROL.pattern[1:]}")
+
+
+def printable(text: str, keep_newlines: bool = False) -> str:
+    """``text`` with every control character written as its escape (``\\x1b``): a header or a
+    value holding an escape sequence cannot recolour, retitle or rewrite the user's terminal, nor
+    a line break split one message into two. Tabs stay, and line breaks with ``keep_newlines``."""
+    pattern = _CONTROL if keep_newlines else _CONTROL_OR_NEWLINE
+    return pattern.sub(lambda m: repr(m.group())[1:-1], text)
+
+
 def shown_value(value: str, limit: int = 40) -> str:
     """The value quoted, cut to ``limit`` characters so one long cell does not flood the report."""
     text = value if len(value) <= limit else value[: limit - 1] + "…"
@@ -86,10 +101,10 @@ def format_report(problems: Iterable[Problem], shown_per_file: int = SHOWN_PER_F
         n_warnings = len(group) - n_errors
         counts = [f"{n} error{'s' * (n != 1)}" for n in [n_errors] if n]
         counts += [f"{n} warning{'s' * (n != 1)}" for n in [n_warnings] if n]
-        lines.append(f"{file}: {', '.join(counts)}")
+        lines.append(printable(f"{file}: {', '.join(counts)}"))
         for problem in group[:shown_per_file]:
             marker = "error" if problem.severity == "error" else "warning"
-            lines.append(f"  {marker}: {problem.describe()}")
+            lines.append(printable(f"  {marker}: {problem.describe()}"))
         if len(group) > shown_per_file:
             lines.append(f"  … and {len(group) - shown_per_file} more in this file")
     return lines

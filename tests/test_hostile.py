@@ -22,6 +22,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from planner import cli
 from planner.cli import app
 from planner.dataset import load_dataset
 from planner.problems import InputError
@@ -299,6 +300,25 @@ def test_absurd_numbers_are_refused_by_validate(workdir, line, key):
     text = line + "\n" + SCENARIO.replace("seed = 1\n", "") if key == "seed" else SCENARIO + line + "\n"
     (workdir / "s.toml").write_text(text)
     refused(runner.invoke(app, ["validate", str(workdir / "s.toml")]), f"key {key}")
+
+
+# ---------------------------------------------------------------- silent wrong results
+
+
+def test_control_characters_never_reach_the_terminal(tmp_path, monkeypatch):
+    """An escape sequence in a header and in a department name is shown written out, never raw."""
+    tables = valid_tables()
+    tables["departments"][0].append("note\x1b]0;owned\x07")
+    tables["departments"][1][1] = "市场监管局\x1b[2J\x9b31m"
+    for row in tables["departments"][1:]:
+        row.append("")
+    folder = write_dataset(tmp_path / "ds", tables)
+    monkeypatch.setattr(cli.out, "width", 200)  # the name on one line
+    result = runner.invoke(app, ["validate", str(folder)])
+    assert result.exit_code == 0, result.stderr
+    printed = result.stdout + result.stderr
+    assert not re.search("[\x1b\x07\x9b]", printed)
+    assert "note\\x1b]0;owned\\x07" in result.stderr and "\\x1b[2J" in result.stdout
 
 
 # ---------------------------------------------------------------- contract and layout
