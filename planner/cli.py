@@ -28,7 +28,7 @@ from rich.text import Text
 from planner import __version__
 from planner.audit import DRAW_RECORD, draw_record, verify_draw
 from planner.dataset import Dataset, horizon_warnings, load_dataset
-from planner.outputs import OutputExistsError, write_folder, write_table, write_tables
+from planner.outputs import OutputError, check_destination, write_folder, write_table, write_tables
 from planner.problems import InputError, Problem, format_report, printable
 from planner.sampling import draw_sampling_plan, seed_commitment
 from planner.scenario import load_scenario
@@ -132,9 +132,35 @@ def _reported() -> Iterator[None]:
         n = len(error.errors)
         err.print(f"[bold red]{n} error{'s' * (n != 1)}[/]: nothing was written.")
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    except OutputExistsError as error:
+    except OutputError as error:
         err.print(f"[bold red]error[/]: {_shown(error)}")
         raise typer.Exit(EXIT_BAD_INPUT) from None
+    except OSError as error:  # a full disk, a file-size limit, a folder that may not be read …
+        err.print(f"[bold red]error[/]: {_shown(_os_error(error))}; nothing was written")
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    except Exception as error:
+        cause = _write_failure(error)
+        if cause is None:
+            raise
+        err.print(f"[bold red]error[/]: {_shown(_os_error(cause))}; nothing was written")
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+def _os_error(error: OSError) -> str:
+    """'/plans/x/plan.xlsx: No space left on device' — the file and the system's reason."""
+    reason = error.strerror or str(error)
+    where = error.filename if error.filename is not None else ""
+    return f"{where}: {reason}" if where else reason
+
+
+def _write_failure(error: Exception) -> OSError | None:
+    """The OSError behind a library's own write error (xlsxwriter's FileCreateError wraps one)."""
+    from xlsxwriter.exceptions import FileCreateError
+
+    if isinstance(error, FileCreateError):
+        cause = error.args[0] if error.args else None
+        return cause if isinstance(cause, OSError) else OSError(str(cause))
+    return None
 
 
 @contextmanager
@@ -251,7 +277,8 @@ def demo_data(
     with _reported():
         moved = write_folder(out_dir, fill, replace=force)
     if moved:
-        err.print(f"the previous {_shown(out_dir)} was moved to {_shown(moved)}")
+        for aside in moved:
+            err.print(f"the previous {_shown(out_dir)} was moved to {_shown(aside)}")
     err.print(f"wrote {_shown(out_dir)}: " + ", ".join(f"{name} {n:,}" for name, n in rows.items()))
 
 
@@ -272,6 +299,7 @@ def demo_actuals(
     from planner.export import read_plan_folder
 
     with _reported():
+        check_destination(out_dir, advice="choose another --out")
         t = read_plan_folder(plan_dir).tables
         tables = generate_actuals(t["tasks"], t["visits"], t["visit_tasks"], t["crews"], as_of.date(), seed,
                                   new_tasks, on_leave)  # fmt: skip
@@ -300,9 +328,8 @@ def plan(
 
     started = dt.datetime.now().astimezone()
     with _reported():
+        check_destination(out_dir, replace=force)  # before the solve, which a typo in --out would waste
         scenario, dataset, calendar = _scenario_inputs(scenario_file)
-        if out_dir.exists() and not force:
-            raise OutputExistsError(f"{out_dir} already exists; choose another --out or pass --force")
         warnings = [*dataset.warnings, *horizon_warnings(dataset, calendar.start, calendar.end)]
         with err.status("planning…") as status:
             def report(line: str) -> None:
@@ -333,7 +360,8 @@ def plan(
             raise typer.Exit(EXIT_INTERRUPTED) from None
     _print_problems(warnings)
     if moved:
-        err.print(f"the previous {_shown(out_dir)} was moved to {_shown(moved)}")
+        for aside in moved:
+            err.print(f"the previous {_shown(out_dir)} was moved to {_shown(aside)}")
     if as_json:
         out.print_json(json.dumps(result.kpis, ensure_ascii=False))
     if not quiet:
@@ -428,8 +456,7 @@ def export(
     from planner.export import export_plan
 
     with _reported():
-        if out_dir.exists():
-            raise OutputExistsError(f"{out_dir} already exists; choose another --out")
+        check_destination(out_dir, advice="choose another --out")
         result = export_plan(plan_dir, out_dir, fmt.value, by.value if by else None, dataset_dir, redact)
     for line in result.warnings:
         err.print(f"[yellow]warning[/]: {_shown(line)}", highlight=False)
@@ -570,9 +597,8 @@ def reoptimize(
 
     started = dt.datetime.now().astimezone()
     with _reported():
+        check_destination(out_dir, advice="choose another --out")
         scenario, dataset, calendar = _scenario_inputs(scenario_file)
-        if out_dir.exists():
-            raise OutputExistsError(f"{out_dir} already exists; choose another --out")
         prior = read_plan_folder(previous)
         actuals = load_actuals(actuals_dir)
         result = replan(dataset, scenario, calendar, prior, actuals, as_of.date(), freeze_days,
@@ -641,8 +667,9 @@ def compare(
     from planner.compare import compare_plans, write_compare_html, write_compare_xlsx
 
     with _reported():
-        if xlsx is not None and xlsx.exists() or html is not None and html.exists():
-            raise OutputExistsError(f"{xlsx if xlsx is not None and xlsx.exists() else html} already exists")
+        for path in (xlsx, html):
+            if path is not None:
+                check_destination(path, advice="choose another file")
         comparison = compare_plans(plans, progress=lambda line: err.print(f"[dim]{_shown(line)}[/]", highlight=False))
     table = RichTable(title="Plans compared (Δ against the first)", title_justify="left")
     table.add_column("kpi")
@@ -655,12 +682,13 @@ def compare(
         for v in verdicts:
             mark = "[green]pass[/]" if v.passed else "[bold red]FAIL[/]"
             err.print(f"{_shown(label)}: {mark} {_shown(v.rule)} (value {_shown(v.value)})", highlight=False)
-    if xlsx is not None:
-        write_compare_xlsx(comparison, xlsx)
-        err.print(f"wrote {_shown(xlsx)}")
-    if html is not None:
-        write_compare_html(comparison, html)
-        err.print(f"wrote {_shown(html)}")
+    with _reported():
+        if xlsx is not None:
+            write_compare_xlsx(comparison, xlsx)
+            err.print(f"wrote {_shown(xlsx)}")
+        if html is not None:
+            write_compare_html(comparison, html)
+            err.print(f"wrote {_shown(html)}")
     if any(not v.passed for verdicts in comparison.verdicts.values() for v in verdicts):
         raise typer.Exit(EXIT_REJECTED)
 
@@ -694,6 +722,7 @@ def sample(
                                       "a re-draw with another seed than the scenario's needs --reason", label="key")])
         if out_dir is None:
             raise InputError([Problem("command line", None, "--out", None, "a folder for the draw is required", label="option")])
+        check_destination(out_dir, advice="choose another --out")
         dataset = load_scenario_dataset(scenario)
         draw = draw_sampling_plan(dataset, chosen_seed, scenario.caps.positive_list_per_year,
                                   scenario.caps.per_dept_per_year)

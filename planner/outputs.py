@@ -19,49 +19,149 @@ from pathlib import Path
 import pandas as pd
 
 
-class OutputExistsError(FileExistsError):
+class OutputError(OSError):
+    """The destination cannot be written; the message is a sentence for the user."""
+
+
+class OutputExistsError(OutputError, FileExistsError):
     """The destination exists and replacing it was not asked for."""
 
 
-def write_folder(destination: Path, fill: Callable[[Path], None], replace: bool = False) -> Path | None:
+class Moved(tuple):
+    """The folders a replacing write moved aside, in order (printed as a list of paths)."""
+
+    def __str__(self) -> str:
+        return ", ".join(str(path) for path in self)
+
+
+#: bytes the planner adds to a folder's name for its temporary and moved-aside names
+#: (``.<name>.xxxxxxxx.partial``, ``<name>.replaced-YYYYmmdd-HHMMSS-NN``)
+_NAME_ROOM = 30
+
+
+def check_destination(destination: Path, replace: bool = False,
+                      advice: str = "choose another --out or pass --force") -> None:  # fmt: skip
+    """Raise ``OutputError`` when ``destination`` cannot become a new folder — before any work is
+    done, so that a long solve is not lost to a typo: the root, a name too long for the file
+    system, a path below a file, a folder that cannot be written, or (without ``replace``) a
+    destination that exists."""
+    destination = Path(destination)
+    absolute = Path(os.path.abspath(destination))
+    if absolute == Path(absolute.anchor):
+        raise OutputError(f"{destination} is the root folder: name a new folder to write into")
+    if os.path.lexists(destination) and not replace:
+        raise OutputExistsError(f"{destination} already exists; {advice}")
+    ancestor = absolute.parent
+    while not os.path.lexists(ancestor) and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise OutputError(f"{destination} cannot be created: {ancestor} is a file, not a folder")
+    name_max = _pathconf(ancestor, "PC_NAME_MAX", 255)
+    for part in absolute.relative_to(ancestor).parts:
+        if len(os.fsencode(part)) + _NAME_ROOM > name_max:
+            raise OutputError(f"{destination} cannot be created: the name {part[:40]!r}… has {len(os.fsencode(part))} "
+                              f"bytes, and at most {name_max - _NAME_ROOM} fit on this file system")
+    if len(os.fsencode(str(absolute))) + 2 * _NAME_ROOM > _pathconf(ancestor, "PC_PATH_MAX", 4096):
+        raise OutputError(f"{destination} cannot be created: the path is too long for this file system")
+    if not writable(ancestor):
+        raise OutputError(f"{destination} cannot be created: the folder {ancestor} is not writable")
+
+
+def writable(folder: Path) -> bool:
+    """Whether a folder can be made inside ``folder``: asked of the system, then tried (a read-only
+    mount, or a root that may not write there, answers only to a real try)."""
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return False
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".planner-probe.", dir=folder))
+    except OSError:
+        return False
+    return True
+
+
+def _pathconf(folder: Path, name: str, default: int) -> int:
+    try:
+        return os.pathconf(folder, name)
+    except (OSError, ValueError, AttributeError):  # not on this platform or file system
+        return default
+
+
+def write_folder(destination: Path, fill: Callable[[Path], None], replace: bool = False) -> Moved | None:
     """Run ``fill(tmp)`` on a fresh temporary folder, then rename it to ``destination``.
 
-    Returns where a replaced destination was moved aside (None if there was none). If ``fill``
-    raises, the temporary folder is removed and ``destination`` is untouched. Every file and
-    folder is flushed to disk before the rename, and the rename itself after it, so a crash or a
-    power cut leaves either the old state or the complete new folder, never a mix. A process
+    Returns the folders a replaced destination was moved aside to (None if there was none). If
+    ``fill`` raises, the temporary folder is removed and ``destination`` is untouched. Every file
+    and folder is flushed to disk before the rename, and the rename itself after it, so a crash or
+    a power cut leaves either the old state or the complete new folder, never a mix. A process
     killed while filling leaves only the hidden ``.<name>.*.partial`` folder, safe to delete.
+
+    Concurrent runs: the rename never replaces a folder that holds anything (the system refuses
+    it), and a complete plan always does, so exactly one run writing a new destination wins; the
+    others find it there. With ``replace`` a run moves whatever is under the name aside, again
+    if another run's folder appears meanwhile, and returns every folder it moved.
     """
     destination = Path(destination)
-    if destination.exists() and not replace:
-        raise OutputExistsError(f"{destination} already exists; choose another --out or pass --force")
+    check_destination(destination, replace)
     destination.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", suffix=".partial", dir=destination.parent))
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; the result is an ordinary folder
+    moved: list[Path] = []
     try:
         fill(tmp)
         for path in sorted(tmp.rglob("*"), reverse=True):  # files, then the folders holding them
             _fsync(path)
         _fsync(tmp)
-        moved_aside = None
-        if destination.exists():
-            moved_aside = _aside_name(destination)
-            os.rename(destination, moved_aside)
-        try:
-            os.rename(tmp, destination)
-        except OSError as error:
-            if moved_aside is not None and not destination.exists():
-                os.rename(moved_aside, destination)  # put the previous folder back where it was
-            if destination.exists() and moved_aside is None:  # another run wrote it meanwhile: keep that one
-                raise OutputExistsError(f"{destination} appeared while this one was written; nothing replaced") from error
-            raise
+        for _ in range(_RENAME_TRIES):
+            if replace and os.path.lexists(destination):
+                aside = _aside_name(destination)
+                try:
+                    os.rename(destination, aside)
+                    moved.append(aside)
+                except OSError:  # another run moved it first, or took that aside name: look again
+                    continue
+            try:
+                os.rename(tmp, destination)
+                break
+            except OSError as error:
+                if not os.path.lexists(destination):
+                    if moved:  # put the previous folder back where it was
+                        try:
+                            os.rename(moved[-1], destination)
+                            moved.pop()
+                        except OSError:
+                            pass
+                    if moved:
+                        raise OutputError(f"{destination} was not written ({error.strerror}); what was there is "
+                                          f"now {Moved(moved)}") from error
+                    raise
+                if not replace:  # another run wrote it meanwhile: keep that one
+                    raise OutputExistsError(f"{destination} already exists: another run wrote it while this one "
+                                            "was working; nothing was replaced") from error
+        else:
+            raise OutputError(f"{destination} kept being replaced by other runs; this plan was not written"
+                              + (f" (the folders moved aside: {Moved(moved)})" if moved else ""))
         _fsync(destination.parent)
-        return moved_aside
-    except BaseException:
+        return Moved(moved) if moved else None
+    except BaseException as error:
+        if isinstance(error, OSError) and not isinstance(error, OutputError) and error.errno is not None \
+                and error.filename is None:  # a write that failed names no file: the last one written  # fmt: skip
+            error.filename = _last_written(tmp, destination)
         _remove_uninterrupted(tmp)
         raise
+
+
+def _last_written(tmp: Path, destination: Path) -> str | None:
+    """The file of ``tmp`` written last, as it would have been named under ``destination``."""
+    try:
+        files = [(path.stat().st_mtime_ns, path) for path in tmp.rglob("*") if path.is_file()]
+    except OSError:
+        return None
+    return str(destination / max(files)[1].relative_to(tmp)) if files else None
+
+
+_RENAME_TRIES = 20
 
 
 def _remove_uninterrupted(folder: Path) -> None:

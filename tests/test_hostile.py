@@ -14,6 +14,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import zipfile
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from typer.testing import CliRunner
 from planner import cli
 from planner.cli import app
 from planner.dataset import load_dataset
+from planner.outputs import OutputError, OutputExistsError, check_destination, write_folder
 from planner.problems import InputError
 from planner.scenario import load_scenario
 from planner.tables import MAX_COLUMNS, MAX_ERRORS
@@ -247,6 +249,66 @@ def test_error_cap_holds_for_every_format(tmp_path):
 # ---------------------------------------------------------------- output paths
 
 
+def test_out_root_and_below_a_file(workdir, monkeypatch):
+    """--out / (with or without --force) and --out below a file: exit 2 with a sentence, before any work."""
+    monkeypatch.chdir(workdir)
+    refused(runner.invoke(app, ["plan", "s.toml", "--out", "/"]), "/ is the root folder")
+    refused(runner.invoke(app, ["plan", "s.toml", "--out", "/", "--force"]), "/ is the root folder")
+    (workdir / "afile").write_text("x")
+    for command in (["plan", "s.toml"], ["sample", "s.toml"], ["demo-data", "--profile", "tiny"]):
+        refused(runner.invoke(app, [*command, "--out", "afile/plan"]), "afile/plan cannot be created",
+                "is a file, not a folder")
+
+
+def test_out_in_a_folder_that_cannot_be_written(workdir, monkeypatch):
+    """A read-only folder is found before the solve: the planner's own check refuses it (simulated
+    here, as the tests may run as root) and nothing is planned; /proc refuses even root."""
+    import planner.pipeline
+
+    (workdir / "locked").mkdir()
+    monkeypatch.chdir(workdir)
+    access = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode, **kw: Path(path).name != "locked" and access(path, mode, **kw))
+    monkeypatch.setattr(planner.pipeline, "make_plan", lambda *a, **k: pytest.fail("planned before checking --out"))
+    result = runner.invoke(app, ["plan", "s.toml", "--out", "locked/plan"])
+    refused(result, "locked/plan cannot be created", "is not writable")
+    monkeypatch.undo()
+    if Path("/proc").is_dir():
+        refused(planner_run("plan", "s.toml", "--out", "/proc/planner-test/plan", cwd=workdir), "is not writable")
+    (workdir / "locked").chmod(0o555)
+    try:
+        if not os.access(workdir / "locked", os.W_OK):  # not root: the real permission holds
+            refused(planner_run("plan", "s.toml", "--out", "locked/plan", cwd=workdir), "is not writable")
+    finally:
+        (workdir / "locked").chmod(0o755)
+
+
+def test_a_name_too_long(workdir, monkeypatch):
+    """A 250-character folder name leaves no room for the temporary name: exit 2 before any work."""
+    monkeypatch.chdir(workdir)
+    refused(runner.invoke(app, ["plan", "s.toml", "--out", "p" * 250]), "has 250 bytes", "fit on this file system")
+    with pytest.raises(OutputError):
+        check_destination(workdir / ("规" * 80))  # 240 bytes of UTF-8
+
+
+def test_file_size_limit_while_writing(workdir):
+    """ulimit -f (a full disk answers the same way): exit 2 naming the file, and nothing written."""
+    result = planner_run("plan", "s.toml", "--out", "plan", cwd=workdir, fsize=1 << 20)
+    refused(result, "File too large", "nothing was written")
+    assert not (workdir / "plan").exists() and not list(workdir.glob(".plan.*"))
+
+
+def test_full_disk_while_writing(workdir, monkeypatch):
+    """No space left on device while the report is written: exit 2, the temporary folder removed."""
+    def full(path, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    monkeypatch.chdir(workdir)
+    monkeypatch.setattr("planner.report.write_report", full)
+    refused(runner.invoke(app, ["plan", "s.toml", "--out", "plan"]), "report.html: No space left on device")
+    assert not (workdir / "plan").exists() and not list(workdir.glob(".plan.*"))
+
+
 def test_unreadable_dataset_folder(workdir, monkeypatch):
     """A dataset folder that may not be listed: exit 2 with a sentence (simulated for root, real otherwise)."""
     def denied(self):
@@ -336,3 +398,61 @@ def test_a_byte_neither_utf8_nor_gbk_is_named_by_line(tmp_path):
             load_dataset(tmp_path)
         (error,) = [e for e in caught.value.errors if e.file.endswith("departments.csv")]
         assert error.value == "0xFF" and f"line 3, byte {at:,}: neither UTF-8 nor GBK/GB18030" in error.rule
+
+
+# ---------------------------------------------------------------- two runs, one folder
+
+
+def test_racing_writers_without_replace(tmp_path):
+    """Two writers past the existence check at once: exactly one folder wins, the other is refused;
+    nothing is moved aside (before: both 'won', one silently moved to .replaced-…)."""
+    for round_ in range(5):
+        out = tmp_path / f"out{round_}"
+        both_filled = threading.Barrier(2)
+        outcome: dict[int, object] = {}
+
+        def run(n: int) -> None:
+            def fill(folder: Path) -> None:
+                (folder / "who.txt").write_text(str(n))
+                both_filled.wait(10)
+
+            try:
+                outcome[n] = write_folder(out, fill)
+            except OutputExistsError as error:
+                outcome[n] = error
+
+        threads = [threading.Thread(target=run, args=(n,)) for n in (1, 2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        refusals = [n for n, o in outcome.items() if isinstance(o, OutputExistsError)]
+        assert len(refusals) == 1 and "already exists" in str(outcome[refusals[0]]), outcome
+        assert (out / "who.txt").read_text() == str(3 - refusals[0])
+        assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(out.name)) == [out.name]
+
+
+def test_racing_writers_with_replace(tmp_path):
+    """With replace: the name holds one complete folder, and every folder displaced is kept and
+    named by the writer that moved it."""
+    out = tmp_path / "out"
+    write_folder(out, lambda folder: (folder / "who.txt").write_text("0"))
+    both_filled = threading.Barrier(3)
+    moved: dict[int, tuple] = {}
+
+    def run(n: int) -> None:
+        def fill(folder: Path) -> None:
+            (folder / "who.txt").write_text(str(n))
+            both_filled.wait(10)
+
+        moved[n] = tuple(write_folder(out, fill, replace=True) or ())
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in (1, 2, 3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    asides = sorted(p for n in moved for p in moved[n])
+    assert len(moved) == 3 and asides == sorted(tmp_path.glob("out.replaced-*"))
+    kept = {(p / "who.txt").read_text() for p in asides} | {(out / "who.txt").read_text()}
+    assert kept == {"0", "1", "2", "3"} and len(asides) == 3
