@@ -39,6 +39,7 @@ their ids for publication.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import re
 from collections.abc import Mapping
@@ -301,12 +302,12 @@ def export_plan(plan_dir: Path | str, out: Path | str, fmt: Format = "xlsx", by:
         parts = [(value, label, slice_rows(plan.tables, by, value, names)) for value, label in slice_keys(plan.tables, by, names)]
     written: list[str] = []
     record_slices: list[dict[str, Any]] = []
+    stems = ["plan"] if by is None else slice_file_names([label for _, label, _ in parts])
 
     def fill(folder: Path) -> None:
-        for value, label, keep in parts:
+        for (value, label, keep), stem in zip(parts, stems):
             rows = {name: int(len(plan.tables[name]) if mask is None else mask.sum()) for name, mask in keep.items()}
             scope = [source_row] if value is None else [source_row, *_scope_rows(by, value, label, rows)]
-            stem = "plan" if label is None else safe_file_name(label)
             if fmt == "xlsx":
                 path = folder / f"{stem}.xlsx"
                 overview = overview_sheet(plan.kpis, scope=scope, **info)
@@ -372,8 +373,49 @@ def _scope_rows(by: SliceBy | None, value: str, label: str, rows: Mapping[str, i
 
 def safe_file_name(label: str) -> str:
     """``label`` as a file name on every system: no path separators, reserved or control characters."""
-    name = re.sub(r'[\\/:*?"<>|\x00-\x1f]', "_", label).strip(" .")
+    name = re.sub(r'[\\/:*?"<>|\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]', "_", label).strip(" .")
+    if re.fullmatch(r"(?i)(con|prn|aux|nul|com[1-9]|lpt[1-9])(\..*)?", name):  # reserved device names on Windows
+        name = "_" + name
     return name or "_"
+
+
+#: bytes of a slice's file name before its suffix: far below the 255 a file system allows, with
+#: room for the suffix and for the export folder's temporary name around it
+MAX_STEM_BYTES = 120
+
+
+def slice_file_names(labels: list[str]) -> list[str]:
+    """A file name (without suffix) per slice label: safe on every system (``safe_file_name``), at
+    most MAX_STEM_BYTES bytes, and distinct even where letter case is ignored. A name that had to
+    be changed and then meets another, or had to be cut, gets ``-`` and 8 hex digits of its label's
+    SHA-256: 城关/街道, 城关?街道 and 城关_街道 are three files, never one file written three times."""
+    stems = [safe_file_name(label) for label in labels]
+    tagged = [_cut(stem) != stem for stem in stems]
+    groups: dict[str, list[int]] = {}
+    for i, stem in enumerate(stems):
+        groups.setdefault(stem.casefold(), []).append(i)
+    for members in groups.values():
+        if len(members) > 1:  # the one label that is its own name (if any) keeps it, the others are tagged
+            plain = sorted((labels[i], i) for i in members if labels[i] == stems[i])[:1]
+            for i in members:
+                tagged[i] = tagged[i] or (labels[i], i) not in plain
+    names = [_cut(stem, room=9) + "-" + _label_hash(label) if tag else stem
+             for stem, label, tag in zip(stems, labels, tagged)]  # fmt: skip
+    if len({name.casefold() for name in names}) < len(names):  # a label that looks like a tagged name: tag every one
+        names = [_cut(stem, room=9) + "-" + _label_hash(label) for stem, label in zip(stems, labels)]
+    return names
+
+
+def _cut(stem: str, room: int = 0) -> str:
+    """``stem`` shortened to MAX_STEM_BYTES - ``room`` bytes of UTF-8, never inside a character."""
+    data = stem.encode("utf-8")
+    if len(data) <= MAX_STEM_BYTES - room:
+        return stem
+    return data[: MAX_STEM_BYTES - room].decode("utf-8", errors="ignore").rstrip(" .") or "_"
+
+
+def _label_hash(label: str) -> str:
+    return hashlib.sha256(label.encode("utf-8")).hexdigest()[:8]
 
 
 def neutralise_csv_text(text: str) -> str:
@@ -415,5 +457,5 @@ def csv_column(values: pd.Series, kind: Any) -> list[str | None]:
 
 
 __all__ = ["FORMATS", "SLICES", "PlanFolder", "ExportResult", "read_plan_folder", "recorded_dataset", "plan_names",
-           "slice_keys", "slice_rows", "export_plan", "safe_file_name", "neutralise_csv_text", "write_sheets_csv",
+           "slice_keys", "slice_rows", "export_plan", "safe_file_name", "slice_file_names", "neutralise_csv_text", "write_sheets_csv",
            "csv_column"]  # fmt: skip

@@ -10,6 +10,7 @@ memory cases run the real command under an address-space limit (RLIMIT_AS).
 from __future__ import annotations
 
 import errno
+import json
 import os
 import re
 import subprocess
@@ -30,7 +31,7 @@ from planner.outputs import OutputError, OutputExistsError, check_destination, w
 from planner.problems import InputError
 from planner.scenario import load_scenario
 from planner.tables import MAX_COLUMNS, MAX_ERRORS
-from tests.conftest import valid_tables, write_csv, write_dataset
+from tests.conftest import COOP, valid_tables, write_csv, write_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
@@ -383,6 +384,51 @@ def test_control_characters_never_reach_the_terminal(tmp_path, monkeypatch):
     assert "note\\x1b]0;owned\\x07" in result.stderr and "\\x1b[2J" in result.stdout
 
 
+# ---------------------------------------------------------------- exports
+
+
+@pytest.fixture(scope="module")
+def awkward_plan(tmp_path_factory) -> Path:
+    """A planned county whose townships differ only by characters a file name cannot hold, and
+    whose fire department has a 96-character name."""
+    root = tmp_path_factory.mktemp("awkward")
+    tables = valid_tables()
+    tables["townships"] = [tables["townships"][0], ["城关/街道", "30.50", "120.60"], ["城关?街道", "30.58", "120.72"],
+                           ["城关_街道", "30.55", "120.65"]]  # fmt: skip
+    for row, town in zip(tables["enterprises"][1:], ["城关/街道", "城关?街道", "城关_街道"]):
+        row[2] = town
+    tables["departments"][2][1] = "消" * 96
+    tables["demands"].append(["SJ-2", "SJ", COOP, "食品经营检查", "key", "2026-03-01", "2026-05-31", "60", "", "", ""])
+    write_dataset(root / "ds", tables)
+    (root / "s.toml").write_text(SCENARIO)
+    result = planner_run("plan", "s.toml", "--out", "plan", "-q", cwd=root)
+    assert result.returncode == 0, result.stderr
+    return root
+
+
+def test_export_by_township_keeps_every_slice(awkward_plan, monkeypatch):
+    """城关/街道, 城关?街道 and 城关_街道 were one file written three times: three distinct, safe names."""
+    monkeypatch.chdir(awkward_plan)
+    result = runner.invoke(app, ["export", "plan", "--by", "township", "--format", "csv", "--out", "towns"])
+    assert result.exit_code == 0, result.stderr
+    record = json.loads((awkward_plan / "towns" / "export.json").read_text(encoding="utf-8"))
+    folders = {s["label"]: s["files"][0].split("/")[0] for s in record["slices"]}
+    assert set(folders) == {"城关/街道", "城关?街道", "城关_街道"}
+    assert folders["城关_街道"] == "城关_街道" and len(set(folders.values())) == 3
+    assert all(re.fullmatch(r"城关_街道-[0-9a-f]{8}", folders[t]) for t in ("城关/街道", "城关?街道"))
+    assert sorted(p.name for p in (awkward_plan / "towns").iterdir() if p.is_dir()) == sorted(folders.values())
+
+
+def test_export_by_dept_with_a_long_name(awkward_plan, monkeypatch):
+    """A 96-character department name (288 bytes, more than a file name may have): cut, tagged, written."""
+    monkeypatch.chdir(awkward_plan)
+    result = runner.invoke(app, ["export", "plan", "--by", "dept", "--out", "depts"])
+    assert result.exit_code == 0, result.stderr
+    names = sorted(p.name for p in (awkward_plan / "depts").glob("*.xlsx"))
+    assert len(names) == 2 and all(len(n.encode()) <= 130 for n in names)
+    assert any(re.fullmatch(r"XF-消+-[0-9a-f]{8}\.xlsx", n) for n in names)
+
+
 # ---------------------------------------------------------------- contract and layout
 
 
@@ -456,3 +502,16 @@ def test_racing_writers_with_replace(tmp_path):
     assert len(moved) == 3 and asides == sorted(tmp_path.glob("out.replaced-*"))
     kept = {(p / "who.txt").read_text() for p in asides} | {(out / "who.txt").read_text()}
     assert kept == {"0", "1", "2", "3"} and len(asides) == 3
+
+
+def test_two_processes_racing_for_one_folder(awkward_plan):
+    """Two `planner export` processes to one --out, writing at the same time: one writes it, the
+    other exits 2 (before: both said they wrote it, one export moved aside)."""
+    command = [sys.executable, "-m", "planner.cli", "export", "plan", "--by", "dept", "--out", "same"]
+    env = os.environ | {"PYTHONPATH": str(ROOT)}
+    runs = [subprocess.Popen(command, cwd=awkward_plan, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(2)]  # fmt: skip
+    results = sorted((run.communicate(timeout=120)[1], run.returncode)[::-1] for run in runs)
+    assert [code for code, _ in results] == [0, 2], results
+    assert "already exists" in results[1][1] and "Traceback" not in results[1][1]
+    assert [p.name for p in awkward_plan.iterdir() if p.name.startswith(("same", ".same"))] == ["same"]
