@@ -16,7 +16,7 @@ import pandas as pd
 
 from planner.problems import InputError, Problem
 from planner.schema import REFERENCES, TABLES, Kind, Reference, Table
-from planner.tables import SUFFIXES, absent_column, load_table
+from planner.tables import MAX_ERRORS, SUFFIXES, absent_column, load_table
 
 
 @dataclass(frozen=True)
@@ -103,6 +103,7 @@ def load_dataset(folder: Path | str) -> Dataset:
     problems += _check_references(frames, files, present)
     if present.get("inspectors"):  # not for a roster read part-way: its rows are not all there
         problems += _roster_warnings(frames["inspectors"], files.get("inspectors"))
+    problems += shared_certificates(frames["inspectors"], files.get("inspectors"))
     frames["history"] = _drop_unknown_enterprises(frames["history"], frames["enterprises"])
     if any(p.severity == "error" for p in problems):
         raise InputError(sorted(problems, key=lambda p: p.severity != "error"))
@@ -160,6 +161,33 @@ def _roster_warnings(inspectors: pd.DataFrame, path: Path | None) -> Iterable[Pr
             for row in blank]  # fmt: skip
 
 
+def shared_certificates(inspectors: pd.DataFrame, path: Path | None,
+                        others: pd.DataFrame | None = None, others_path: Path | None = None) -> list[Problem]:  # fmt: skip
+    """执法证号: one certificate is one person. Two inspector ids with one certificate would be
+    booked as two people, so one officer could be sent to two places on one day; each later row
+    is an error naming the row (of ``inspectors``, or of ``others`` in ``others_path``) it repeats."""
+    if path is None:
+        return []
+    first: dict[str, tuple[str, str]] = {}  # certificate → (the row that has it first, its inspector_id)
+    if others is not None:
+        for row, cert, person in zip(others.index, others["cert_no"], others["inspector_id"]):
+            if isinstance(cert, str):
+                first.setdefault(cert, (f"row {int(row)} of {others_path}", person))
+    problems = []
+    for row, cert, person in zip(inspectors.index, inspectors["cert_no"], inspectors["inspector_id"]):
+        if not isinstance(cert, str):
+            continue
+        where, holder = first.setdefault(cert, (f"row {int(row)}", person))
+        if holder == person:  # its own row, or the same id twice: a duplicate key, reported as such
+            continue
+        problems.append(Problem(str(path), int(row), "cert_no", cert,
+                                f"the same 执法证号 as inspector {holder} on {where}: one certificate is one person, "
+                                "who could be sent to two places on one day; list each inspector once"))  # fmt: skip
+        if len(problems) >= MAX_ERRORS:
+            break
+    return problems
+
+
 def _drop_unknown_enterprises(history: pd.DataFrame, enterprises: pd.DataFrame) -> pd.DataFrame:
     return history[history["uscc"].isin(set(enterprises["uscc"]))]
 
@@ -176,4 +204,4 @@ def horizon_warnings(dataset: Dataset, start: dt.date, end: dt.date) -> list[Pro
             for row, d in inside.items()]  # fmt: skip
 
 
-__all__ = ["Dataset", "load_dataset", "horizon_warnings"]
+__all__ = ["Dataset", "load_dataset", "horizon_warnings", "shared_certificates"]

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from planner.dataset import Dataset
+from planner.dataset import Dataset, shared_certificates
 from planner.problems import InputError, Problem
 from planner.scenario import Scenario
 from planner.schema import TABLES_BY_NAME
@@ -56,6 +56,8 @@ def apply_inputs(dataset: Dataset, scenario: Scenario) -> Dataset:
             clash = extra[extra["inspector_id"].isin(frames["inspectors"]["inspector_id"])]
             problems += [Problem(str(scenario.staff.extra_inspectors), int(row), "inspector_id", i, "already on the roster")
                          for row, i in zip(clash.index, clash["inspector_id"])]  # fmt: skip
+            problems += shared_certificates(extra, scenario.staff.extra_inspectors, frames["inspectors"],
+                                            dataset.files.get("inspectors"))  # fmt: skip
             frames["inspectors"] = pd.concat([frames["inspectors"], extra])
             files["inspectors"] = scenario.staff.extra_inspectors
     sampling = frames["sampling_plan"]

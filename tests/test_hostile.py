@@ -368,6 +368,24 @@ def test_absurd_numbers_are_refused_by_validate(workdir, line, key):
 # ---------------------------------------------------------------- silent wrong results
 
 
+def test_one_certificate_is_one_person(tmp_path):
+    """The same officer (name and 执法证号) under two ids in two departments would be booked twice a
+    day: an error naming both rows; so is an extra inspector holding a roster certificate."""
+    tables = valid_tables()
+    tables["inspectors"].append(["XF009", "张伟", "XF", "33048100101", "", "", ""])  # SJ001's certificate
+    folder = write_dataset(tmp_path / "ds", tables)
+    with pytest.raises(InputError) as caught:
+        load_dataset(folder)
+    (error,) = caught.value.errors
+    assert (error.row, error.column, error.value) == (6, "cert_no", "33048100101")
+    assert "same 执法证号 as inspector SJ001 on row 2" in error.rule
+    tables["inspectors"].pop()
+    write_dataset(folder, tables)
+    write_csv(tmp_path, "extra", [tables["inspectors"][0], ["XF009", "张伟", "XF", "33048100101", "", "", ""]])
+    (tmp_path / "s.toml").write_text(SCENARIO + '[staff]\nextra_inspectors = "extra.csv"\n')
+    refused(runner.invoke(app, ["validate", str(tmp_path / "s.toml")]), "extra.csv", "same 执法证号 as inspector SJ001")
+
+
 def test_control_characters_never_reach_the_terminal(tmp_path, monkeypatch):
     """An escape sequence in a header and in a department name is shown written out, never raw."""
     tables = valid_tables()
