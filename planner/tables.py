@@ -759,6 +759,10 @@ def absent_column(column: Column, n: int, index: pd.Index) -> pd.Series:
 
 
 def _coerce_column(cells: pd.Series, column: Column, file: str, problems: list[Problem]) -> _Checked:
+    shapes = _not_one_value(cells)
+    if shapes:  # typed as blanks, reported as what they are
+        cells = cells.copy()
+        cells.iloc[list(shapes)] = None
     text = cells_as_text(cells)
     blank = text.isna().to_numpy()
     broken: dict[int, str] = {}
@@ -767,7 +771,26 @@ def _coerce_column(cells: pd.Series, column: Column, file: str, problems: list[P
             broken[int(position)] = "a value is required"
     coerce = _COERCERS[column.kind]
     values = coerce(cells, text, blank, column, broken, file, problems)
+    broken.update(shapes)
     return _Checked(values, broken)
+
+
+_BINARY = (bytes, bytearray, memoryview)
+_CONTAINERS = (list, tuple, set, frozenset, dict, np.ndarray)
+
+
+def _not_one_value(cells: pd.Series) -> dict[int, str]:
+    """{position: rule} for cells that are not one scalar value (Parquet lists, structs, binary):
+    their text would be Python's spelling of the object (``['a' 'b']``, ``b'\\xe9'``), not data."""
+    if cells.dtype != object:
+        return {}
+    rules = {}
+    for position, cell in enumerate(cells.tolist()):
+        if isinstance(cell, _BINARY):
+            rules[position] = "holds binary data (bytes), not text: store the column as text (UTF-8 strings)"
+        elif isinstance(cell, _CONTAINERS):
+            rules[position] = "holds a list or a structure, not one value: store one value per cell"
+    return rules
 
 
 def _coerce_id(cells, text, blank, column, broken, file, problems):

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
@@ -384,6 +386,23 @@ def test_one_certificate_is_one_person(tmp_path):
     write_csv(tmp_path, "extra", [tables["inspectors"][0], ["XF009", "张伟", "XF", "33048100101", "", "", ""]])
     (tmp_path / "s.toml").write_text(SCENARIO + '[staff]\nextra_inspectors = "extra.csv"\n')
     refused(runner.invoke(app, ["validate", str(tmp_path / "s.toml")]), "extra.csv", "same 执法证号 as inspector SJ001")
+
+
+@pytest.mark.parametrize("cells", [[["甲公司", "x"], ["b"], ["c"]], [b"\xe9\x81\x93", b"b", b"c"]], ids=["lists", "bytes"])
+def test_parquet_cells_that_are_not_one_text(tmp_path, cells):
+    """A Parquet name column of lists or bytes was loaded as "['…' 'x']" / "b'\\xe9…'": an error per cell."""
+    tables = valid_tables()
+    header, *rows = tables["enterprises"]
+    folder = write_dataset(tmp_path / "ds", {k: v for k, v in tables.items() if k != "enterprises"})
+    columns = {h: [r[i] for r in rows] for i, h in enumerate(header)}
+    columns["name"] = cells
+    pq.write_table(pa.table(columns), folder / "enterprises.parquet")
+    with pytest.raises(InputError) as caught:
+        load_dataset(folder)
+    errors = [e for e in caught.value.errors if e.column == "name"]
+    assert [e.row for e in errors] == [2, 3, 4]
+    rule = "holds a list or a structure, not one value" if isinstance(cells[0], list) else "holds binary data (bytes)"
+    assert all(rule in e.rule for e in errors)
 
 
 def test_control_characters_never_reach_the_terminal(tmp_path, monkeypatch):
