@@ -33,7 +33,7 @@ from planner.problems import InputError, Problem, format_report, printable
 from planner.sampling import draw_sampling_plan, seed_commitment
 from planner.scenario import load_scenario
 from planner.summary import summarise
-from planner.whatif import load_scenario_dataset
+from planner.whatif import load_scenario_dataset, staff_problems
 from planner.workdays import work_calendar
 
 app = typer.Typer(
@@ -216,6 +216,9 @@ def validate(
         if path.is_file():
             scenario = load_scenario(path)
             dataset = load_scenario_dataset(scenario)
+            problems = staff_problems(dataset, scenario)  # as `planner plan` would report them
+            if problems:
+                raise InputError(problems)
             calendar = work_calendar(
                 scenario.horizon.start, scenario.horizon.end, dataset.calendar_overrides(), where=str(path)
             )
@@ -330,6 +333,9 @@ def plan(
     with _reported():
         check_destination(out_dir, replace=force)  # before the solve, which a typo in --out would waste
         scenario, dataset, calendar = _scenario_inputs(scenario_file)
+        problems = staff_problems(dataset, scenario)  # before the draw, not after it
+        if problems:
+            raise InputError(problems)
         warnings = [*dataset.warnings, *horizon_warnings(dataset, calendar.start, calendar.end)]
         with err.status("planning…") as status:
             def report(line: str) -> None:

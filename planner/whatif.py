@@ -106,6 +106,17 @@ def _read(path: Path, table: str, problems: list[Problem]) -> pd.DataFrame | Non
     return None if any(p.severity == "error" for p in loaded.problems) else loaded.frame
 
 
+def staff_problems(dataset: Dataset, scenario: Scenario) -> list[Problem]:
+    """``[staff]`` keys naming departments or inspectors the dataset does not have (``planner
+    validate`` reports them as ``planner plan`` would)."""
+    staff = scenario.staff
+    unknown = sorted(set(staff.departments) - set(dataset.departments["dept_id"]))
+    problems = [_key_problem(scenario, f"staff.departments.{d}", None, "not a dept_id of the dataset") for d in unknown]
+    gone = sorted(set(staff.remove) - set(dataset.inspectors["inspector_id"]))
+    problems += [_key_problem(scenario, "staff.remove", i, "not an inspector_id of the dataset") for i in gone]
+    return problems
+
+
 def apply_staff_scaling(dataset: Dataset, scenario: Scenario) -> Dataset:
     """Take the ``[staff] remove`` inspectors off the roster, then keep round(scale × n) of each
     department's certified inspectors (a staff cut).
@@ -115,10 +126,7 @@ def apply_staff_scaling(dataset: Dataset, scenario: Scenario) -> Dataset:
     never assigned anyway and stay on the roster.
     """
     staff = scenario.staff
-    unknown = sorted(set(staff.departments) - set(dataset.departments["dept_id"]))
-    problems = [_key_problem(scenario, f"staff.departments.{d}", None, "not a dept_id of the dataset") for d in unknown]
-    gone = sorted(set(staff.remove) - set(dataset.inspectors["inspector_id"]))
-    problems += [_key_problem(scenario, "staff.remove", i, "not an inspector_id of the dataset") for i in gone]
+    problems = staff_problems(dataset, scenario)
     if problems:
         raise InputError(problems)
     if staff.scale == 1 and not staff.departments and not staff.remove:

@@ -367,6 +367,14 @@ def test_absurd_numbers_are_refused_by_validate(workdir, line, key):
     refused(runner.invoke(app, ["validate", str(workdir / "s.toml")]), f"key {key}")
 
 
+def test_staff_remove_unknown_is_found_by_validate(workdir):
+    """`staff.remove = ["NOPE"]` was valid to validate and an error to plan: both say it now."""
+    (workdir / "s.toml").write_text(SCENARIO + '[staff]\nremove = ["NOPE"]\n')
+    for command in ("validate", "plan"):
+        args = [command, str(workdir / "s.toml")] + (["--out", str(workdir / "plan")] if command == "plan" else [])
+        refused(runner.invoke(app, args), "key staff.remove, value 'NOPE': not an inspector_id of the dataset")
+
+
 # ---------------------------------------------------------------- silent wrong results
 
 
