@@ -129,14 +129,14 @@ def map_figure(visits: pd.DataFrame, routes: pd.DataFrame, crews: pd.DataFrame, 
     figure = go.Figure([
         go.Scatter(x=enterprises["lon"].round(COORD_DECIMALS), y=enterprises["lat"].round(COORD_DECIMALS),
                    mode="markers", name="检查对象", marker={"size": 4, "color": "rgba(150, 150, 150, 0.45)"},
-                   text=enterprises["name"].astype(str) + "<br>" + enterprises["township"].astype(str),
+                   text=_escaped(enterprises["name"]) + "<br>" + _escaped(enterprises["township"]),
                    hovertemplate="%{text}<extra></extra>"),
         go.Scatter(x=shown[0], y=shown[1], mode="lines", name="检查路线", hoverinfo="skip",
                    line={"color": "rgba(31, 92, 153, 0.55)", "width": 1.6}),
         _visit_trace(shown[2], shown[3], shown[4], "单部门检查", "#2c7fb8", 7),
         _visit_trace(shown[5], shown[6], shown[7], "联合检查（综合查一次）", "#e6550d", 10),
         go.Scatter(x=townships["lon"], y=townships["lat"], mode="markers+text", name="执法站（乡镇街道）",
-                   text=townships["township"], textposition="top center",
+                   text=_escaped(townships["township"]), textposition="top center",
                    textfont={"size": 12, "color": "#111111", "shadow": "0 0 3px white", "weight": "bold"},
                    marker={"size": 11, "symbol": "square", "color": "#252525", "line": {"width": 1, "color": "white"}},
                    hovertemplate="%{text} 执法站<extra></extra>"),
@@ -206,7 +206,7 @@ def workload_figure(crews: pd.DataFrame, departments: pd.DataFrame) -> go.Figure
     for i, dept in enumerate(days.index):
         days_y.append(days.loc[dept].tolist())
         hours_y.append(hours.loc[dept, days.columns].round(1).tolist())
-        figure.add_trace(go.Bar(x=months, y=days_y[-1], name=str(names.get(dept, dept)),
+        figure.add_trace(go.Bar(x=months, y=days_y[-1], name=html.escape(str(names.get(dept, dept))),
                                 marker_color=colours[i % len(colours)],
                                 hovertemplate="%{fullData.name}<br>%{x}：%{y}<extra></extra>"))  # fmt: skip
     buttons = [
@@ -298,6 +298,12 @@ def _dates(column: pd.Series) -> pd.Series:
     return pd.to_datetime(pd.Series(column, dtype=object), errors="raise").dt.normalize()
 
 
+def _escaped(values: pd.Series) -> pd.Series:
+    """Names as chart text: plotly reads tags in text and legends (``<a href=…>`` would become a live
+    link), so every name is HTML-escaped; plotly shows the entities as the characters they stand for."""
+    return values.astype(str).map(html.escape)
+
+
 def _with_mandatory(unscheduled: pd.DataFrame) -> pd.DataFrame:
     if "mandatory" in unscheduled.columns:
         return unscheduled.assign(mandatory=unscheduled["mandatory"].fillna(False).astype(bool))
@@ -328,7 +334,7 @@ def _route_stops(visits, routes, enterprises, departments) -> pd.DataFrame:
         "<b>" + stops["name"].fillna(stops["uscc"]).astype(str).map(html.escape) + "</b><br>"
         + stops["date_iso"] + " " + _clock(stops["start_min"]) + "–" + _clock(stops["end_min"])
         + "<br>" + depts.map("、".join).map(html.escape)
-        + "<br>检查组 " + stops["crew_id"].astype(str) + " 第 " + stops["seq"].astype(str) + " 站"
+        + "<br>检查组 " + _escaped(stops["crew_id"]) + " 第 " + stops["seq"].astype(str) + " 站"
     )  # fmt: skip
     return stops.sort_values(["date_iso", "crew_id", "seq"], ignore_index=True)[columns]
 

@@ -429,6 +429,20 @@ def test_control_characters_never_reach_the_terminal(tmp_path, monkeypatch):
     assert "note\\x1b]0;owned\\x07" in result.stderr and "\\x1b[2J" in result.stdout
 
 
+def test_report_names_are_text_not_links():
+    """A department name holding <a href=…> was a live link in a chart legend; every chart text is escaped."""
+    from tests.test_report import tiny_inputs
+
+    from planner.report import render_report
+
+    inputs = tiny_inputs('<a href="https://evil.example">甲公司</a>')
+    inputs["departments"] = inputs["departments"].assign(name=['<a href="https://evil.example">局</a>', "<b>队</b>"])
+    inputs["townships"] = inputs["townships"].assign(township=["<i>城关</i>"])
+    page = render_report(**inputs)
+    assert "\\u003ca href" not in page and "\\u003cb>队" not in page and "\\u003ci>" not in page
+    assert "&lt;a href=&quot;https://evil.example&quot;&gt;局&lt;/a&gt;" in page
+
+
 # ---------------------------------------------------------------- exports
 
 
