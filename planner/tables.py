@@ -954,6 +954,9 @@ def _coerce_id_list(cells, text, blank, column, broken, file, problems):
     return pd.Series([_split(t) for t in text.tolist()], index=cells.index, dtype=object)
 
 
+_ONE_DIGIT = re.compile(r"[0-9]")
+
+
 def _coerce_prefix_list(cells, text, blank, column, broken, file, problems):
     """'*' or ';'-separated GB/T 4754 prefixes, kept as digit prefixes."""
     out = []
@@ -964,8 +967,13 @@ def _coerce_prefix_list(cells, text, blank, column, broken, file, problems):
             continue
         prefixes = []
         for part in parts:
+            if _ONE_DIGIT.fullmatch(part):  # a GB/T 4754 digit prefix: '3' is divisions 30–39
+                prefixes.append(part)
+                continue
             digits, reason = normalise_industry(part)
             if reason:
+                reason = reason.replace("2–4 digits, optionally after the section letter",
+                                        "1–4 digits, or 2–4 after the section letter")  # a prefix may be one digit
                 broken[position] = f"{part!r}: {reason}; or '*' for every industry"
                 break
             prefixes.append(digits)

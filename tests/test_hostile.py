@@ -33,7 +33,7 @@ from planner.outputs import OutputError, OutputExistsError, check_destination, w
 from planner.problems import InputError
 from planner.scenario import load_scenario
 from planner.tables import MAX_COLUMNS, MAX_ERRORS
-from tests.conftest import COOP, valid_tables, write_csv, write_dataset
+from tests.conftest import ACME, COOP, valid_tables, write_csv, write_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
@@ -489,6 +489,23 @@ def test_export_by_dept_with_a_long_name(awkward_plan, monkeypatch):
 
 
 # ---------------------------------------------------------------- contract and layout
+
+
+def test_one_digit_industry_prefix(tmp_path):
+    """'3' is a GB/T 4754 digit prefix (divisions 30–39): loaded, and it draws from its divisions."""
+    from planner.sampling import draw_sampling_plan
+
+    tables = valid_tables()
+    tables["sampling_plan"][1][3] = "2"
+    tables["sampling_plan"][2][3] = "0;52"
+    data = load_dataset(write_dataset(tmp_path / "ds", tables))
+    assert list(data.sampling_plan["industries"]) == [("2",), ("0", "52")]
+    draws = draw_sampling_plan(data, 1, 1, 2).draws
+    assert set(draws.loc[draws["plan_id"] == "SJ-R-01", "uscc"]) == {ACME}  # industry 2614
+    tables["sampling_plan"][1][3] = "C"
+    with pytest.raises(InputError) as caught:
+        load_dataset(write_dataset(tmp_path / "ds", tables))
+    assert "1–4 digits, or 2–4 after the section letter" in caught.value.errors[0].rule
 
 
 def test_a_byte_neither_utf8_nor_gbk_is_named_by_line(tmp_path):
