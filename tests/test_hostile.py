@@ -522,6 +522,15 @@ def test_a_byte_neither_utf8_nor_gbk_is_named_by_line(tmp_path):
         assert error.value == "0xFF" and f"line 3, byte {at:,}: neither UTF-8 nor GBK/GB18030" in error.rule
 
 
+def test_top_level_cli_and_license():
+    """`python cli.py --help` works from the repository root; LICENSE is the Apache-2.0 text pyproject declares."""
+    result = subprocess.run([sys.executable, "cli.py", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "validate" in result.stdout, result.stderr
+    text = (ROOT / "LICENSE").read_text(encoding="utf-8")
+    assert "Apache License" in text and "Version 2.0, January 2004" in text and "END OF TERMS AND CONDITIONS" in text
+    assert 'license = "Apache-2.0"' in (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+
+
 # ---------------------------------------------------------------- two runs, one folder
 
 
