@@ -134,7 +134,8 @@ TABLES: tuple[Table, ...] = (
             Column("name", Kind.TEXT, ("姓名",)),
             Column("dept_id", Kind.ID, ("部门编号", "所属部门")),
             Column("cert_no", Kind.ID, ("执法证号", "执法证件号"), required=False, nullable=True,
-                   doc="blank: loads with a warning and the inspector is never assigned"),
+                   doc="blank: loads with a warning and the inspector is never assigned; one 执法证号 is one "
+                       "person: two rows with the same one are an error naming both"),
             Column("delegated_depts", Kind.ID_LIST, ("委托部门",), required=False, nullable=True,
                    doc="';'-separated dept_ids whose delegable tasks this inspector may check"),
             Column("hours_per_day", Kind.FLOAT, ("每日工时", "每日可用小时"), required=False, default=7.0,
