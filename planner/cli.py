@@ -598,7 +598,7 @@ def reoptimize(
     from planner.export import read_plan_folder
     from planner.outputs import sha256_file
     from planner.pipeline import write_plan
-    from planner.reoptimize import ACTUALS_FOLDER, load_actuals
+    from planner.actuals import ACTUALS_FOLDER, load_actuals
     from planner.reoptimize import reoptimize as replan
 
     started = dt.datetime.now().astimezone()

@@ -29,7 +29,7 @@ import plotly.io as pio
 from plotly.colors import qualitative
 from plotly.offline import get_plotlyjs
 
-from planner.reasons import OTHER_REASON, REASON_CATEGORIES, reason_category  # noqa: F401 (re-exported)
+from planner.rules import OTHER_REASON, REASON_CATEGORIES, reason_category  # noqa: F401 (re-exported)
 from planner.schema import MANDATORY_KINDS
 
 DEFAULT_TITLE = "综合查一次计划报告"

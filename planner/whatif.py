@@ -7,7 +7,7 @@ Two moments, so that a what-if never changes what it should not:
 - ``apply_staff_scaling`` after it: staff cuts and removals (``[staff]``) must leave the draw
   as it was, so a staff what-if compares plans of the same sample.
 
-``[joint] solo_departments`` acts in the merge (``planner.merge``), ``[caps]``, ``quiet_days``
+``[joint] solo_departments`` acts in the merge (``planner.model.merge``), ``[caps]``, ``quiet_days``
 and ``[horizon]`` where those rules are applied.
 """
 

@@ -123,7 +123,7 @@ def test_diagnose_command(tmp_path):
     assert result.exit_code == 1, result.output
     found = json.loads(result.stdout)
     assert found["blocked"] == 1 and [f["task_id"] for f in found["findings"] if f["mandatory"]] == ["HOLIDAY-1"]
-    assert found["findings"][0]["rule"] == "no_workday_in_window"
+    assert found["findings"][0]["rule"] == "working_day"
     holiday[6] = "2026-10-09"
     write_dataset(tmp_path / "dataset", tables)
     fixed = runner.invoke(app, ["diagnose", str(tmp_path / "s.toml")])
