@@ -94,6 +94,11 @@ class Profile(StrEnum):
     k1 = "1k"  # the benchmark sizes (planner.demo.PROFILES)
     k20 = "20k"
     k100 = "100k"
+    park = "park"  # issue 14's hard profiles, each with its scenario keys (planner.demo.PROFILES)
+    q4 = "q4"
+    tight = "tight"
+    short = "short"
+    leave = "leave"
     province = "province"  # --counties generated counties on --engine (planner.engine)
 
 
@@ -259,7 +264,7 @@ def _rich(frame: pd.DataFrame, title: str) -> RichTable:
 @app.command("demo-data")
 def demo_data(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder to create for the dataset.")],
-    profile: Annotated[Profile, typer.Option(help="Size: tiny (tests), county (~5,000 enterprises), city (~5×).")] = Profile.county,
+    profile: Annotated[Profile, typer.Option(help="Size: tiny (tests), county (~5,000 enterprises), city (~5×); or a hard profile of issue 14 (park, q4, tight, short, leave), written with its scenario.toml.")] = Profile.county,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same data.")] = 2026,
     table_format: Annotated[TableFormat, typer.Option("--format", help="File type of the tables.")] = TableFormat.parquet,
     force: Annotated[bool, typer.Option(help="Replace an existing folder (it is moved aside, not deleted).")] = False,
@@ -268,7 +273,7 @@ def demo_data(
 
     Example: planner demo-data --profile county --seed 2026 --out data/sample-county
     """
-    from planner.demo import generate_dataset
+    from planner.demo import generate_dataset, write_profile_scenario
 
     rows: dict[str, int] = {}
 
@@ -276,6 +281,7 @@ def demo_data(
         tables = generate_dataset(profile.value, seed)
         write_tables(tables, folder, f".{table_format.value}")
         rows.update((name, len(frame)) for name, frame in tables.items())
+        write_profile_scenario(folder, profile.value, seed)  # a hard profile's scenario keys, ready to plan
 
     with _reported():
         moved = write_folder(out_dir, fill, replace=force)
@@ -474,7 +480,7 @@ def export(
 @app.command()
 def bench(
     target: Annotated[str | None, typer.Argument(metavar="[SCENARIO|routing]", help="A scenario to time (default: a generated county), or `routing`: the route engine on the Solomon VRPTW instances.")] = None,
-    profile: Annotated[Profile, typer.Option(help="Generated instance when no SCENARIO: tiny, county (the sample county), city, 1k, 20k, 100k, or province (--counties counties).")] = Profile.county,
+    profile: Annotated[Profile, typer.Option(help="Generated instance when no SCENARIO: tiny, county (the sample county), city, 1k, 20k, 100k, a hard profile with its scenario keys (park, q4, tight, short, leave), or province (--counties counties).")] = Profile.county,
     counties: Annotated[int, typer.Option(help="--profile province: how many counties (seeds 2026, 2027, …).", min=1)] = 90,
     county_profile: Annotated[Profile, typer.Option(help="--profile province: the size of each county.")] = Profile.county,
     engine: Annotated[Engine, typer.Option(help="--profile province: local process pool, Dask, or serial (one by one here).")] = Engine.local,

@@ -30,13 +30,16 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from stdnum.cn import uscc as stdnum_uscc
 
-__all__ = ["PROFILES", "DemoProfile", "generate_actuals", "generate_dataset"]
+__all__ = ["PROFILES", "DemoProfile", "ScenarioKeys", "generate_actuals", "generate_dataset", "scenario_text",
+           "write_profile_scenario"]
 
 # --------------------------------------------------------------------------------------------
 # Fixed facts of the sample county
@@ -89,8 +92,45 @@ def _section_of(industry_code: str) -> str:
 
 
 @dataclasses.dataclass(frozen=True)
+class ScenarioKeys:
+    """Scenario keys a profile is meant to be planned with (``planner demo-data`` writes them to
+    ``scenario.toml`` beside the tables, ``planner bench`` plans with them); None = the default."""
+
+    planned_share: float | None = None
+    quiet_days: tuple[int, int] | None = None
+    staff_scale: float | None = None  # [staff] scale: the share of each department's certified inspectors kept
+
+    def as_keys(self) -> dict:
+        """The keys as a scenario file nests them: ``{"planned_share": 0.1, "staff": {"scale": 0.6}}``."""
+        keys: dict = {}
+        if self.planned_share is not None:
+            keys["planned_share"] = self.planned_share
+        if self.quiet_days is not None:
+            keys["quiet_days"] = list(self.quiet_days)
+        if self.staff_scale is not None:
+            keys["staff"] = {"scale": self.staff_scale}
+        return keys
+
+
+@dataclasses.dataclass(frozen=True)
+class LeaveCut:
+    """A share of one department's certified inspectors away for one period (a secondment, a
+    training course): one leave row each, in place of their ordinary leave in that period."""
+
+    dept_id: str
+    share: float
+    start: dt.date
+    end: dt.date
+
+
+@dataclasses.dataclass(frozen=True)
 class DemoProfile:
-    """Sizes of one synthetic dataset; distances in km, counts in rows."""
+    """Sizes of one synthetic dataset; distances in km, counts in rows.
+
+    The fields after ``tiny_sampling_plan`` shape the year's work; their defaults are the sample
+    county's (mandatory work spread evenly). Issue 14's hard profiles set them to make the work
+    uneven the way real counties' is, and carry the scenario keys they are planned with.
+    """
 
     name: str
     n_townships: int
@@ -108,9 +148,63 @@ class DemoProfile:
     n_history_visits: int  # each visit is one or two history rows (one per inspector)
     n_closed_enterprise_visits: int  # history visits to enterprises no longer in the register
     tiny_sampling_plan: bool  # only a few sampling rows (unit-test size)
+    summary: str = ""  # what the profile is, with its figures (help texts, docs)
+    industries: tuple[str, ...] = ()  # draw only these industry codes (their register shares); () = the county's mix
+    park_share: float = 0.75  # share of park-setting businesses inside an industrial park
+    #: departments whose 重点监管 checks are due in one season (year-end safety checks, flood-season
+    #: checks) instead of in quarters or halves spread over the year
+    key_windows: tuple[tuple[str, tuple[dt.date, dt.date]], ...] = ()
+    #: per department of ``key_windows``, the share of the other firms it oversees (outside its key
+    #: sectors) that it checks in that window all the same (消防安全重点单位, 安全生产重点企业)
+    key_window_share: tuple[tuple[str, float], ...] = ()
+    min_depts_per_firm: int = 0  # every firm gets a key check by its departments until this many have work there
+    spring_summer_campaigns: bool = False  # 专项整治 only from March to September, with the spring/summer extras
+    load_target: float = DEMAND_LOAD_TARGET  # the most of a department's planned inspector-hours its demands may use
+    leave_cut: LeaveCut | None = None
+    scenario: ScenarioKeys = ScenarioKeys()
 
 
 ALL_DEPT_IDS = ("SJ", "YJ", "HB", "XF", "WJ", "JT", "JS", "ZF", "NY", "WL", "SW", "RS", "ZR", "SL", "JY")
+
+# The hard profiles' calendar and shapes (issue 14).
+_Q4 = (dt.date(2026, 10, 1), dt.date(2026, 12, 31))
+_NOV_DEC = (dt.date(2026, 11, 1), dt.date(2026, 12, 31))
+#: Year-end checks of a county's safety departments: 冬春火灾防控 (fire, from November) and the
+#: 岁末年初安全生产检查 (work safety, gas and building sites) are due in Q4.
+_YEAR_END_CHECKS = (("XF", _NOV_DEC), ("YJ", _Q4), ("JS", _Q4))
+#: … of every firm the fire brigade oversees (its winter round), and of a third of the others' firms
+_YEAR_END_SHARE = (("XF", 1.0), ("YJ", 0.3), ("JS", 0.3))
+#: A chemical, textile and machinery park: the park-setting industries that at least three
+#: departments oversee (safety, fire, environment, market regulation, occupational health …).
+_PARK_INDUSTRIES = (
+    "2614", "2641", "2661", "1752", "1713", "1761", "2110", "2221", "2922", "2927", "3011", "3021", "3311",
+    "3360", "3381", "3831", "3841", "3872", "1391", "1514", "1810", "1820", "1952",
+)  # fmt: skip
+#: The departments a park's firms see, and 综合行政执法 with its delegations (委托查).
+_PARK_DEPT_IDS = ("SJ", "YJ", "HB", "XF", "WJ", "ZF", "RS", "SL")
+
+_PARK = DemoProfile(
+    name="park", n_townships=3, area_km=12.0, n_industrial_parks=2, n_enterprises=1500,
+    n_collectives=0, dept_ids=_PARK_DEPT_IDS, n_inspectors=100, min_inspectors_per_dept=4,
+    n_demands=7000, hard_case_share=0.002, n_leave_inspectors=20, n_conflicts=20,
+    n_history_visits=600, n_closed_enterprise_visits=2, tiny_sampling_plan=False,
+    summary="a dense industrial park: 1,500 firms in two parks, each checked by at least 3 of 8 departments, "
+            "year-end work-safety (YJ) and fire (XF) checks in Q4 after spring/summer campaigns, no department "
+            "above 73 % of its inspectors' hours; quiet days 1–10 of each month",
+    industries=_PARK_INDUSTRIES, park_share=1.0, key_windows=(("YJ", _Q4), ("XF", _Q4)), min_depts_per_firm=3,
+    spring_summer_campaigns=True, load_target=0.73, scenario=ScenarioKeys(planned_share=0.2, quiet_days=(1, 10)),
+)  # fmt: skip
+_Q4_COUNTY = DemoProfile(
+    name="q4", n_townships=12, area_km=36.0, n_industrial_parks=3, n_enterprises=4000,
+    n_collectives=12, dept_ids=ALL_DEPT_IDS, n_inspectors=150, min_inspectors_per_dept=4,
+    n_demands=8000, hard_case_share=0.002, n_leave_inspectors=30, n_conflicts=40,
+    n_history_visits=1240, n_closed_enterprise_visits=4, tiny_sampling_plan=False,
+    summary="a full county with its mandatory work back-loaded into Q4: 4,000 firms, 150 inspectors, "
+            "冬春火灾防控 (XF, Nov–Dec) and 岁末年初安全生产 (YJ, JS, Q4) checks after spring/summer campaigns, "
+            "no department above 45 % of its inspectors' hours",
+    key_windows=_YEAR_END_CHECKS, key_window_share=_YEAR_END_SHARE, spring_summer_campaigns=True,
+    scenario=ScenarioKeys(planned_share=0.2),
+)  # fmt: skip
 
 PROFILES: dict[str, DemoProfile] = {
     "tiny": DemoProfile(
@@ -152,6 +246,31 @@ PROFILES: dict[str, DemoProfile] = {
         n_collectives=300, dept_ids=ALL_DEPT_IDS, n_inspectors=3600, min_inspectors_per_dept=48,
         n_demands=200000, hard_case_share=0.002, n_leave_inspectors=800, n_conflicts=1000,
         n_history_visits=31000, n_closed_enterprise_visits=100, tiny_sampling_plan=False,
+    ),
+    # Issue 14's hard profiles: work as uneven as real counties' (the sample county's is spread
+    # evenly), each with the scenario keys it is planned with. On the commit before the
+    # horizon-wide capacity model each showed the constructive scheduler's failure
+    # (BENCHMARKS.md, "Hard profiles (issue 14): before").
+    "park": _PARK,
+    "q4": _Q4_COUNTY,
+    "tight": dataclasses.replace(
+        _PARK, name="tight", scenario=ScenarioKeys(planned_share=0.1, quiet_days=(1, 10), staff_scale=0.6),
+        summary="the park's tables planned with 60 % of its inspectors and planned_share 0.1 (quiet days 1–10)",
+    ),
+    "short": dataclasses.replace(
+        _Q4_COUNTY, name="short", scenario=ScenarioKeys(planned_share=0.2, staff_scale=0.4),
+        summary="the q4 county's tables planned with 40 % of its inspectors (planned_share 0.2)",
+    ),
+    "leave": DemoProfile(
+        name="leave", n_townships=9, area_km=30.0, n_industrial_parks=2, n_enterprises=3000,
+        n_collectives=9, dept_ids=ALL_DEPT_IDS, n_inspectors=108, min_inspectors_per_dept=5,
+        n_demands=6000, hard_case_share=0.002, n_leave_inspectors=24, n_conflicts=30,
+        n_history_visits=930, n_closed_enterprise_visits=3, tiny_sampling_plan=False,
+        summary="3,000 firms on the q4 calendar, 108 inspectors; a third of the fire brigade (XF) seconded for "
+                "Q4 (one leave row each), the quarter its 冬春火灾防控 checks are due",
+        key_windows=_YEAR_END_CHECKS, key_window_share=_YEAR_END_SHARE, spring_summer_campaigns=True,
+        leave_cut=LeaveCut("XF", 1 / 3, dt.date(2026, 10, 1), dt.date(2026, 12, 31)),
+        scenario=ScenarioKeys(planned_share=0.2),
     ),
 }  # fmt: skip
 
@@ -335,6 +454,20 @@ CAMPAIGNS: tuple[Campaign, ...] = (
     Campaign("JY", "校外培训机构检查", (_d(7, 1), _d(8, 31)), ("839",), 0.9),
     Campaign("JY", "民办幼儿园检查", (_d(9, 1), _d(10, 31)), ("8310",), 0.8),
 )  # fmt: skip
+
+#: Spring and summer 专项 of the hard profiles, besides the calendar's March–September ones:
+#: 春季火灾防控, 夏季消防检查, 汛期危化品安全, 春季燃气.
+SPRING_SUMMER_EXTRA: tuple[Campaign, ...] = (
+    Campaign("XF", "消防安全检查", (_d(3, 1), _d(4, 30)), ("62", "61", "5211", "5212", "90", "805", "17", "21"), 0.6),
+    Campaign("XF", "消防安全检查", (_d(6, 1), _d(8, 31)), ("17", "21", "26", "5942", "83", "84"), 0.6),
+    Campaign("YJ", "危险化学品安全生产检查", (_d(5, 1), _d(7, 31)), ("26", "5942", "5169", "5265"), 0.8),
+    Campaign("JS", "燃气使用安全检查", (_d(3, 15), _d(5, 15)), ("62",), 0.5),
+)  # fmt: skip
+#: The hard profiles' campaign calendar: spring and summer only (the year's end is for the
+#: safety departments' year-end checks).
+SPRING_SUMMER_CAMPAIGNS = tuple(
+    c for c in CAMPAIGNS if c.window[0] >= _d(2, 25) and c.window[1] <= _d(9, 30)
+) + SPRING_SUMMER_EXTRA
 
 QUARTERS = ((_d(1, 1), _d(3, 31)), (_d(4, 1), _d(6, 30)), (_d(7, 1), _d(9, 30)), (_d(10, 1), _d(12, 31)))
 HALVES = ((_d(1, 1), _d(6, 30)), (_d(7, 1), _d(12, 31)))
@@ -808,7 +941,7 @@ def _place(
     town_of = rng.choice(len(p_town), size=n, p=p_town)
     rural_town_of = rng.choice(len(p_rural), size=n, p=p_rural)
     park_of = rng.integers(max(1, len(geography.park_x_km)), size=n)
-    in_park = rng.random(n) < 0.75
+    in_park = rng.random(n) < profile.park_share
     noise = rng.standard_normal((n, 2))
     x_km = np.empty(n)
     y_km = np.empty(n)
@@ -872,11 +1005,13 @@ def _registered_name(
 
 def _build_enterprises(profile: DemoProfile, geography: _Geography, rng: np.random.Generator) -> _Enterprises:
     n_regular = profile.n_enterprises - profile.n_collectives
-    shares = np.array([industry.share_pct for industry in INDUSTRIES])
-    drawn = rng.choice(len(INDUSTRIES), size=n_regular, p=shares / shares.sum())
-    codes: list[str | None] = [INDUSTRIES[i].code for i in drawn]
-    n_anchor = min(len(ANCHOR_INDUSTRIES), n_regular)
-    codes[:n_anchor] = ANCHOR_INDUSTRIES[:n_anchor]
+    pool = [industry for industry in INDUSTRIES if not profile.industries or industry.code in profile.industries]
+    shares = np.array([industry.share_pct for industry in pool])
+    drawn = rng.choice(len(pool), size=n_regular, p=shares / shares.sum())
+    codes: list[str | None] = [pool[i].code for i in drawn]
+    anchors = profile.industries or ANCHOR_INDUSTRIES
+    n_anchor = min(len(anchors), n_regular)
+    codes[:n_anchor] = anchors[:n_anchor]
     collective_codes = [COLLECTIVE_INDUSTRIES[int(i)] for i in rng.integers(len(COLLECTIVE_INDUSTRIES), size=profile.n_collectives)]
 
     entity_types = [_pick_weighted(rng, _INDUSTRY_BY_CODE[code].entity_mix) for code in codes]
@@ -953,7 +1088,7 @@ def _build_enterprises(profile: DemoProfile, geography: _Geography, rng: np.rand
     industry_digits: list[str | None] = []
     industry_text: list[str | None] = []
     for i, code in enumerate(codes):
-        if code is None or (i >= len(ANCHOR_INDUSTRIES) and format_roll[i] < 0.02):
+        if code is None or (i >= len(anchors) and format_roll[i] < 0.02):
             industry_digits.append(None)
             industry_text.append(None)
             key_sector[i] = None
@@ -1068,9 +1203,17 @@ def _key_windows(rng: np.random.Generator, visits_per_year: int) -> list[tuple[d
     return [HALVES[int(rng.integers(2))]]
 
 
-def _add_key_tasks(book: _DemandBook) -> None:
-    """重点监管: mandatory, quarter or half-year windows, one or two a year per item."""
+def _due_quarter(due: dict[str, tuple[dt.date, dt.date]]) -> int:
+    """The quarter of the earliest due window: a positive-list firm's one visit a year is there."""
+    first = min(window[0] for window in due.values())
+    return next(q for q, (start, end) in enumerate(QUARTERS) if start <= first <= end)
+
+
+def _add_key_tasks(book: _DemandBook, due: dict[str, tuple[dt.date, dt.date]] | None = None) -> None:
+    """重点监管: mandatory, quarter or half-year windows, one or two a year per item; a
+    department of ``due`` checks in its own window (after one in H1 if two a year)."""
     enterprises, rng = book.enterprises, book.rng
+    due = due or {}
     anchor_quarter = rng.integers(4, size=len(enterprises))
     for e in range(len(enterprises)):
         sector = enterprises.key_sector[e]
@@ -1082,13 +1225,71 @@ def _add_key_tasks(book: _DemandBook) -> None:
             per_year = item.key_per_year or (2 if enterprises.credit_tier[e] in ("C", "D") else 1)
             priority = 3 if enterprises.credit_tier[e] == "D" else 2
             if enterprises.positive_list[e]:
-                # One visit a year covers everything: every key window contains the same quarter.
-                quarter = int(anchor_quarter[e])
+                # One visit a year covers everything: every key window contains the same quarter
+                # (where the due windows are, if any).
+                quarter = _due_quarter(due) if due else int(anchor_quarter[e])
                 window = QUARTERS[quarter] if rng.random() < 0.5 else HALVES[quarter // 2]
+                own = due.get(item.dept_id)
+                if own is not None and _overlap_days(own, QUARTERS[quarter]) >= 20:
+                    window = own
                 book.add(item, e, "key", window, priority)
                 continue
-            for window in _key_windows(rng, per_year):
+            windows = _key_windows(rng, per_year)
+            if item.dept_id in due:
+                own = due[item.dept_id]
+                windows = [H1, own] if per_year >= 2 and own[0] > H1[1] else [own]
+            for window in windows:
                 book.add(item, e, "key", window, priority)
+
+
+def _overlap_days(a: tuple[dt.date, dt.date], b: tuple[dt.date, dt.date]) -> int:
+    return (min(a[1], b[1]) - max(a[0], b[0])).days + 1
+
+
+def _add_due_checks(book: _DemandBook, due: dict[str, tuple[dt.date, dt.date]], share: dict[str, float]) -> None:
+    """Key checks beyond the key sectors: a department of ``share`` also checks that share of the
+    other firms it oversees (its 重点单位: 消防安全重点单位, 安全生产重点企业), in its due window."""
+    enterprises, rng = book.enterprises, book.rng
+    checked = {(d.dept_id, d.enterprise) for d in book.demands if d.kind == "key"}
+    for e in range(len(enterprises)):
+        for dept_id, fraction in share.items():
+            own = [item for item in book.items_of[e] if item.dept_id == dept_id]
+            if not own or (dept_id, e) in checked or rng.random() >= fraction:
+                continue
+            window = due[dept_id]
+            if book.fits_positive_list(e, window):
+                priority = 3 if enterprises.credit_tier[e] == "D" else 2
+                book.add(own[int(rng.integers(len(own)))], e, "key", window, priority)
+
+
+def _add_coverage_checks(book: _DemandBook, min_depts: int, due: dict[str, tuple[dt.date, dt.date]]) -> None:
+    """全覆盖 of a park: each firm gets a key check by more of the departments that oversee it
+    (those with a due window first, the others in random order) until ``min_depts`` have work there."""
+    enterprises, rng = book.enterprises, book.rng
+    depts_at: dict[int, set[str]] = {}
+    for demand in book.demands:
+        depts_at.setdefault(demand.enterprise, set()).add(demand.dept_id)
+    for e in range(len(enterprises)):
+        have = depts_at.setdefault(e, set())
+        overseers = sorted({item.dept_id for item in book.items_of[e]} - have)
+        order = rng.permutation(len(overseers))
+        overseers = sorted((overseers[int(i)] for i in order), key=lambda d: d not in due)
+        for dept_id in overseers:
+            if len(have) >= min_depts:
+                break
+            own = [item for item in book.items_of[e] if item.dept_id == dept_id]
+            item = own[int(rng.integers(len(own)))]
+            if dept_id in due:
+                window = due[dept_id]
+            elif enterprises.positive_list[e]:
+                window = QUARTERS[_due_quarter(due)] if due else QUARTERS[int(rng.integers(4))]
+            else:
+                window = _key_windows(rng, 1)[0]
+            if not book.fits_positive_list(e, window):
+                continue
+            priority = 3 if enterprises.credit_tier[e] == "D" else 2
+            if book.add(item, e, "key", window, priority):
+                have.add(dept_id)
 
 
 def _add_triggered_tasks(book: _DemandBook, count: int) -> list[_Demand]:
@@ -1138,12 +1339,13 @@ def _add_followup_tasks(
         added += book.add(_pick(rng, items), e, "followup", (start, start + dt.timedelta(days=30)), 2)
 
 
-def _add_campaign_tasks(book: _DemandBook, count: int, dept_ids: tuple[str, ...]) -> None:
+def _add_campaign_tasks(book: _DemandBook, count: int, dept_ids: tuple[str, ...],
+                        campaigns: tuple[Campaign, ...] = CAMPAIGNS) -> None:  # fmt: skip
     """专项整治: a month or two; at most two capped tasks per (department, enterprise)."""
     enterprises, rng = book.enterprises, book.rng
     pairs: list[tuple[int, int]] = []
     weights: list[float] = []
-    for c, campaign in enumerate(CAMPAIGNS):
+    for c, campaign in enumerate(campaigns):
         if campaign.dept_id not in dept_ids:
             continue
         item = _ITEM_BY_NAME[(campaign.dept_id, campaign.item)]
@@ -1168,7 +1370,7 @@ def _add_campaign_tasks(book: _DemandBook, count: int, dept_ids: tuple[str, ...]
         if added >= count:
             break
         c, e = pairs[int(index)]
-        campaign = CAMPAIGNS[c]
+        campaign = campaigns[c]
         if book.capped_count.get((campaign.dept_id, e), 0) >= 2:
             continue
         if campaigns_at.get(e, 0) >= 3 or not book.fits_positive_list(e, campaign.window):
@@ -1376,10 +1578,11 @@ def _load_share(demands: list[_Demand], inspectors: list[_Inspector]) -> dict[st
     return {d: load.get(d, 0.0) / capacity[d] for d in capacity}
 
 
-def _trim_to_capacity(demands: list[_Demand], inspectors: list[_Inspector], rng: np.random.Generator) -> list[_Demand]:
+def _trim_to_capacity(demands: list[_Demand], inspectors: list[_Inspector], rng: np.random.Generator,
+                      target: float = DEMAND_LOAD_TARGET) -> list[_Demand]:  # fmt: skip
     """Drop campaign tasks of any department whose demands exceed the load target."""
     share = _load_share(demands, inspectors)
-    over = {d for d, s in share.items() if s > DEMAND_LOAD_TARGET}
+    over = {d for d, s in share.items() if s > target}
     if not over:
         return demands
     capacity: dict[str, float] = {}
@@ -1389,8 +1592,9 @@ def _trim_to_capacity(demands: list[_Demand], inspectors: list[_Inspector], rng:
     drop: set[int] = set()
     for index in rng.permutation(len(demands)):
         demand = demands[int(index)]
-        if demand.kind == "campaign" and demand.dept_id in over and load[demand.dept_id] > DEMAND_LOAD_TARGET * capacity[demand.dept_id]:
-            load[demand.dept_id] -= demand.inspector_hours
+        dept_id = demand.dept_id
+        if demand.kind == "campaign" and dept_id in over and load[dept_id] > target * capacity[dept_id]:
+            load[dept_id] -= demand.inspector_hours
             drop.add(int(index))
     return [d for i, d in enumerate(demands) if i not in drop]
 
@@ -1422,6 +1626,17 @@ def _build_leave(profile: DemoProfile, inspectors: list[_Inspector], rng: np.ran
                 periods.append((start, end))
         rows.extend((inspectors[int(index)].inspector_id, s, e) for s, e in sorted(periods))
     return rows
+
+
+def _cut_staff(rows: list[tuple[str, dt.date, dt.date]], inspectors: list[_Inspector], cut: LeaveCut,
+               rng: np.random.Generator) -> list[tuple[str, dt.date, dt.date]]:  # fmt: skip
+    """``cut.share`` of the department's certified inspectors away for the whole period: one leave
+    row each, their ordinary leave inside that period dropped (periods of a person never overlap)."""
+    certified = sorted(i.inspector_id for i in inspectors if i.dept_id == cut.dept_id and i.cert_no is not None)
+    chosen = rng.choice(len(certified), size=round(cut.share * len(certified)), replace=False)
+    away = {certified[int(i)] for i in chosen}
+    kept = [r for r in rows if r[0] not in away or r[2] < cut.start or r[1] > cut.end]
+    return kept + [(person, cut.start, cut.end) for person in sorted(away)]
 
 
 def _build_conflicts(
@@ -1547,13 +1762,19 @@ def generate_dataset(profile: str, seed: int) -> dict[str, pd.DataFrame]:
     # Staff is sized from the key, complaint and campaign workload (plus the expected random
     # draws); follow-ups come after, because they revisit the 2025 history, which needs staff.
     book = _DemandBook(enterprises, sizes.dept_ids, rngs["demands"])
-    _add_key_tasks(book)
+    due = dict(sizes.key_windows)
+    _add_key_tasks(book, due)
+    if sizes.key_window_share:
+        _add_due_checks(book, due, dict(sizes.key_window_share))
+    if sizes.min_depts_per_firm:
+        _add_coverage_checks(book, sizes.min_depts_per_firm, due)
     n_triggered = round(0.05 * sizes.n_demands)
     n_followup = round(0.04 * sizes.n_demands)
     n_hard = round(sizes.hard_case_share * sizes.n_demands)
     triggered = _add_triggered_tasks(book, n_triggered)
     n_campaign = sizes.n_demands - len(book.demands) - n_followup - n_hard
-    _add_campaign_tasks(book, n_campaign, sizes.dept_ids)
+    _add_campaign_tasks(book, n_campaign, sizes.dept_ids,
+                        SPRING_SUMMER_CAMPAIGNS if sizes.spring_summer_campaigns else CAMPAIGNS)  # fmt: skip
 
     sampling_rows = _sampling_rows(sizes)
     workload_h: dict[str, float] = dict(_expected_random_hours(sampling_rows, enterprises))
@@ -1565,9 +1786,11 @@ def generate_dataset(profile: str, seed: int) -> dict[str, pd.DataFrame]:
     history_rows, history_visits = _build_history(sizes, enterprises, inspectors, rngs["history"])
     _add_followup_tasks(book, n_followup, triggered, history_visits)
     _add_hard_cases(book, n_hard)
-    demands = _trim_to_capacity(book.demands, inspectors, rngs["trim"])
+    demands = _trim_to_capacity(book.demands, inspectors, rngs["trim"], sizes.load_target)
 
     leave_rows = _build_leave(sizes, inspectors, rngs["leave"])
+    if sizes.leave_cut is not None:
+        leave_rows = _cut_staff(leave_rows, inspectors, sizes.leave_cut, rngs["leave"])
     conflict_rows = _build_conflicts(sizes, inspectors, enterprises, demands, rngs["conflicts"])
 
     station_lat, station_lon = _to_lat_lon(geography.station_x_km, geography.station_y_km)
@@ -1693,6 +1916,50 @@ def _sampling_frame(rows: list[dict]) -> pd.DataFrame:
         },
         ["plan_id"],
     )
+
+
+def _toml_value(value) -> str:
+    """A scalar or list as TOML writes it (strings as JSON writes them, which TOML reads alike)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    return repr(value)
+
+
+def scenario_text(name: str, dataset: str, seed: int, keys: dict, description: str | None = None,
+                  tables: dict[str, dict] | None = None) -> str:  # fmt: skip
+    """A calendar-year-2026 scenario file: ``keys`` as ``ScenarioKeys.as_keys`` nests them
+    (a dict value is a table such as ``[staff]``), then ``tables`` (such as ``[solver]``)."""
+    lines = [f"name = {_toml_value(name)}"]
+    if description:
+        lines.append(f"description = {_toml_value(description)}")
+    lines += [f"dataset = {_toml_value(dataset)}", f"seed = {seed}"]
+    lines += [f"{key} = {_toml_value(value)}" for key, value in keys.items() if not isinstance(value, dict)]
+    lines += ["[horizon]", "start = 2026-01-01", "end = 2026-12-31"]
+    for table, values in [*((k, v) for k, v in keys.items() if isinstance(v, dict)), *(tables or {}).items()]:
+        lines += [f"[{table}]", *(f"{key} = {_toml_value(value)}" for key, value in values.items())]
+    return "\n".join(lines) + "\n"
+
+
+#: the scenario file ``planner demo-data`` writes beside the tables of a profile with scenario keys
+SCENARIO_FILE = "scenario.toml"
+
+
+def write_profile_scenario(folder: Path, profile: str, seed: int) -> Path | None:
+    """``folder/scenario.toml``, ready to plan the profile's dataset in ``folder`` with its scenario
+    keys, for a profile that has them (issue 14's hard profiles); None for the others, whose
+    folder stays exactly the tables (the bundled sample county is one)."""
+    sizes = PROFILES[profile]
+    keys = sizes.scenario.as_keys()
+    if not keys:
+        return None
+    path = Path(folder) / SCENARIO_FILE
+    path.write_text(scenario_text(f"generated {profile} county, seed {seed}", ".", seed, keys, sizes.summary or None),
+                    encoding="utf-8")  # fmt: skip
+    return path
 
 
 def generate_actuals(tasks: pd.DataFrame, visits: pd.DataFrame, visit_tasks: pd.DataFrame, crews: pd.DataFrame,

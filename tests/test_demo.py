@@ -12,8 +12,13 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 from stdnum.cn import uscc as stdnum_uscc
+from typer.testing import CliRunner
 
-from planner.demo import ITEMS, PROFILES, generate_dataset
+from planner.cli import app
+from planner.dataset import load_dataset
+from planner.demo import ITEMS, PROFILES, generate_dataset, write_profile_scenario
+from planner.outputs import write_tables
+from planner.scenario import load_scenario
 
 CONTRACT_COLUMNS = {
     "townships": ["township", "lat", "lon"],
@@ -483,3 +488,141 @@ def test_names_are_realistic_and_unique(county):
     assert names.str.contains("专业合作社").any() and names.str.contains("股份经济合作社").any()
     assert county["departments"]["name"].str.contains("青溪").all()
     assert county["inspectors"]["name"].str.len().between(2, 4).all()
+
+
+# ---------------------------------------------------------------------------------------------
+# Issue 14's hard profiles: uneven work, short staff, each with its scenario keys
+# ---------------------------------------------------------------------------------------------
+
+Q4_2026 = (dt.date(2026, 10, 1), dt.date(2026, 12, 31))
+MANDATORY_KINDS = ("key", "triggered", "followup")
+
+
+@pytest.fixture(scope="module")
+def hard() -> dict[str, dict[str, pd.DataFrame]]:
+    """The tables of the hard profiles with their own data (tight and short reuse park's and q4's)."""
+    return {profile: generate_dataset(profile, 2026) for profile in ("park", "q4", "leave")}
+
+
+def _inspector_hours(demands: pd.DataFrame) -> pd.Series:
+    return demands["duration_min"] * demands["min_inspectors"] / 60
+
+
+def _load_share(tables: dict[str, pd.DataFrame], planned_share: float = PLANNED_SHARE) -> pd.Series:
+    """Per department: the demands' inspector-hours over its certified inspectors' planned hours."""
+    demands, inspectors = tables["demands"], tables["inspectors"].dropna(subset=["cert_no"])
+    days = inspectors["max_days"].astype(float).fillna(math.floor(planned_share * _workdays_2026()))
+    capacity_h = (days * inspectors["hours_per_day"]).groupby(inspectors["dept_id"]).sum()
+    return _inspector_hours(demands).groupby(demands["dept_id"]).sum() / capacity_h
+
+
+@pytest.mark.parametrize("profile", ["park", "q4", "leave"])
+def test_hard_profile_loads_with_its_scenario(hard, tmp_path, profile):
+    """A hard profile's tables load without an error, and its scenario.toml plans them with its keys."""
+    write_tables(hard[profile], tmp_path, ".parquet")
+    path = write_profile_scenario(tmp_path, profile, 2026)
+    dataset = load_dataset(tmp_path)
+    assert len(dataset.enterprises) == PROFILES[profile].n_enterprises
+    scenario = load_scenario(path)
+    keys = PROFILES[profile].scenario
+    assert scenario.dataset == tmp_path and scenario.seed == 2026 and scenario.planned_share == keys.planned_share
+    assert scenario.quiet_days == keys.quiet_days and scenario.horizon.start == dt.date(2026, 1, 1)
+
+
+@pytest.mark.parametrize("profile", ["park", "q4", "leave"])
+def test_hard_profile_is_deterministic_per_seed(hard, profile):
+    """The same (profile, seed) gives identical frames."""
+    again = generate_dataset(profile, 2026)
+    for table in CONTRACT_COLUMNS:
+        pd.testing.assert_frame_equal(hard[profile][table], again[table], obj=table)
+
+
+def test_hard_profile_seed_changes_the_data(hard):
+    """Another seed gives the park other firms, demands and staff."""
+    other = generate_dataset("park", 2027)
+    for table in ("enterprises", "demands", "inspectors"):
+        assert not hard["park"][table].equals(other[table]), table
+
+
+def test_park_firms_are_each_checked_by_three_departments(hard):
+    """park: 1,500 firms of park industries; every firm with work has demands of >= 3 departments, year-end
+    safety and fire checks in Q4, campaigns in spring and summer, no department above 73 % of its hours."""
+    park = hard["park"]
+    demands, enterprises = park["demands"], park["enterprises"]
+    assert len(enterprises) == 1500
+    assert set(park["departments"]["dept_id"]) == {"SJ", "YJ", "HB", "XF", "WJ", "ZF", "RS", "SL"}
+    assert enterprises["industry"].dropna().str.lstrip("ABCDEFGHIJKLMNOPQRST").isin(PROFILES["park"].industries).all()
+    per_firm = demands.groupby("uscc")["dept_id"].nunique()
+    assert per_firm.min() >= 3 and len(per_firm) >= 0.97 * len(enterprises)
+    key = demands[demands["kind"] == "key"]
+    year_end = key[key["dept_id"].isin(["YJ", "XF"])].groupby(["dept_id", "uscc"])["window_start"].max()
+    assert (year_end == Q4_2026[0]).mean() > 0.99  # each firm's safety and fire key checks: one in Q4
+    campaigns = demands[demands["kind"] == "campaign"]
+    assert len(campaigns) > 500 and campaigns["window_end"].max() <= dt.date(2026, 9, 30)
+    load = _load_share(park)
+    assert load.max() <= 0.73 + 1e-9 and load.max() > 0.6, load.round(3).to_dict()
+
+
+def test_q4_mandatory_work_is_back_loaded(hard):
+    """q4: 4,000 firms, 150 inspectors; most mandatory hours due in Q4 (XF in Nov–Dec), campaigns only
+    from March to September, and no department above 45 % of its inspectors' hours over the year."""
+    q4 = hard["q4"]
+    demands = q4["demands"]
+    assert len(q4["enterprises"]) == 4000 and len(q4["inspectors"]) == 150
+    mandatory = demands[demands["kind"].isin(MANDATORY_KINDS)]
+    in_q4 = mandatory["window_start"] >= Q4_2026[0]
+    assert _inspector_hours(mandatory[in_q4]).sum() > 0.5 * _inspector_hours(mandatory).sum()
+    fire = demands[(demands["dept_id"] == "XF") & (demands["kind"] == "key")]
+    assert (fire["window_start"] == dt.date(2026, 11, 1)).mean() > 0.9
+    campaigns = demands[demands["kind"] == "campaign"]
+    assert campaigns["window_start"].min() >= dt.date(2026, 2, 25)
+    assert campaigns["window_end"].max() <= dt.date(2026, 9, 30)
+    assert (campaigns["window_end"] <= dt.date(2026, 6, 30)).mean() > 0.5  # campaign-heavy first halves
+    load = _load_share(q4)
+    assert 0.4 < load.max() <= 0.45 + 1e-9, load.round(3).to_dict()
+
+
+def test_leave_takes_a_third_of_the_fire_brigade_for_q4(hard):
+    """leave: a third of XF's certified inspectors are away the whole of Q4, one leave row each; nobody's
+    leave periods overlap."""
+    leave, inspectors = hard["leave"]["leave"], hard["leave"]["inspectors"]
+    fire = inspectors[(inspectors["dept_id"] == "XF") & inspectors["cert_no"].notna()]
+    quarter = leave[(leave["start"] == Q4_2026[0]) & (leave["end"] == Q4_2026[1])]
+    assert set(quarter["inspector_id"]) <= set(fire["inspector_id"])
+    assert len(quarter) == round(len(fire) / 3) >= 4
+    away = leave[leave["inspector_id"].isin(quarter["inspector_id"])]
+    assert ((away["end"] < Q4_2026[0]) | (away["start"] >= Q4_2026[0])).all()
+    for _, periods in leave.groupby("inspector_id"):
+        ordered = sorted(zip(periods["start"], periods["end"], strict=True))
+        assert all(end < start for (_, end), (start, _) in zip(ordered, ordered[1:], strict=False))
+
+
+def test_tight_and_short_are_park_and_q4_with_less_staff():
+    """tight plans the park's tables with 60 % of the inspectors and planned_share 0.1; short the q4
+    county's with 40 %: the same generator record, other scenario keys."""
+    def tables_of(profile: str) -> dict:
+        fields = dataclasses.asdict(PROFILES[profile])
+        return {k: v for k, v in fields.items() if k not in ("name", "summary", "scenario")}
+
+    assert tables_of("tight") == tables_of("park") and tables_of("short") == tables_of("q4")
+    tight = {"planned_share": 0.1, "quiet_days": [1, 10], "staff": {"scale": 0.6}}
+    assert PROFILES["tight"].scenario.as_keys() == tight
+    assert PROFILES["short"].scenario.as_keys() == {"planned_share": 0.2, "staff": {"scale": 0.4}}
+
+
+def test_only_hard_profiles_write_a_scenario(tmp_path):
+    """The earlier profiles carry no scenario keys: their folder stays exactly the tables (the sample county)."""
+    assert all(write_profile_scenario(tmp_path, p, 1) is None for p in ("tiny", "county", "city", "1k", "20k", "100k"))
+    assert list(tmp_path.iterdir()) == []
+    hard = ("park", "q4", "tight", "short", "leave")
+    assert all(PROFILES[p].summary and PROFILES[p].scenario.as_keys() for p in hard)
+
+
+def test_demo_data_writes_a_ready_to_plan_scenario(tmp_path):
+    """planner demo-data --profile tight writes the tables and scenario.toml with the profile's keys."""
+    result = CliRunner().invoke(app, ["demo-data", "--profile", "tight", "--seed", "3", "--out", str(tmp_path / "d")])
+    assert result.exit_code == 0, result.output
+    scenario = load_scenario(tmp_path / "d" / "scenario.toml")
+    assert scenario.dataset == tmp_path / "d" and scenario.seed == 3
+    assert scenario.planned_share == 0.1 and scenario.quiet_days == (1, 10) and scenario.staff.scale == 0.6
+    assert len(load_dataset(tmp_path / "d").enterprises) == 1500
