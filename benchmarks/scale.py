@@ -3,11 +3,14 @@
     python benchmarks/scale.py                                  # 1k, county, 20k at normal capacity
     python benchmarks/scale.py --profiles 1k county --capacities slack normal tight
     python benchmarks/scale.py --profiles 100k --json out/100k.json
+    python benchmarks/scale.py --profiles park q4 tight short leave  # issue 14's hard profiles
 
 For every profile the dataset is generated once (timed), then each capacity variant is planned
 by ``planner.bench.run_bench`` in a fresh process (its peak memory is its own). Prints one line
 per run on stderr, a table and the growth exponent of total time against enterprises (log-log
-fit over the normal-capacity runs), and writes every figure as JSON with ``--json``.
+fit over the normal-capacity runs), and writes every figure as JSON with ``--json``. A profile
+with scenario keys of its own (the hard profiles: quiet days, planned_share, a staff scale) is
+planned with them, a capacity variant's keys on top.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ def main() -> None:
             print(f"{profile}: generated in {generated[profile]} s", file=sys.stderr, flush=True)
             for capacity in args.capacities:
                 scenario = write_scenario(work / profile / f"{capacity}.toml", data, f"{profile} {capacity}",
-                                          GENERATED[profile][1], capacity)  # fmt: skip
+                                          GENERATED[profile][1], capacity, profile)  # fmt: skip
                 result = run_isolated(scenario, f"{profile} {capacity}").as_dict()
                 result |= {"profile": profile, "capacity": capacity}
                 runs.append(result)

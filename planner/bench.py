@@ -13,6 +13,10 @@ The scale suite (issue 6, ``benchmarks/``): generated counties of 1 k, 5 k (the 
 its own; ``growth_exponent`` fits time against enterprises on a log-log scale. A province is
 N generated counties (different seeds) planned in parallel by ``planner.engine``
 (``province_parts``, ``run_province``).
+
+Issue 14's hard profiles (``HARD``: park, q4, tight, short, leave) carry their own scenario keys
+(``planner.demo.ScenarioKeys``: quiet days, planned_share, a staff scale); a generated scenario
+uses them, and a capacity variant's keys go on top.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from planner.checker import check_plan
-from planner.demo import generate_dataset
+from planner.demo import PROFILES, generate_dataset, scenario_text
 from planner.outputs import write_tables
 from planner.pipeline import make_plan, write_plan
 from planner.scenario import Scenario, load_scenario
@@ -41,7 +45,10 @@ from planner.whatif import apply_staff_scaling, load_scenario_dataset
 from planner.workdays import work_calendar
 
 #: generated counties, by demo profile: (profile, seed)
-GENERATED = {p: (p, 2026) for p in ("tiny", "county", "city", "1k", "20k", "100k")}
+GENERATED = {p: (p, 2026) for p in ("tiny", "county", "city", "1k", "20k", "100k", "park", "q4", "tight", "short",
+                                    "leave")}  # fmt: skip
+#: issue 14's hard profiles: uneven work and short staff, each planned with its own scenario keys
+HARD = ("park", "q4", "tight", "short", "leave")
 #: the scale suite's sizes, smallest first: 1 k, 5 k (the sample county), 20 k, 100 k enterprises
 SUITE = ("1k", "county", "20k", "100k")
 #: capacity variants of a generated scenario, as scenario keys: ``normal`` is the scenario as
@@ -109,21 +116,26 @@ def write_generated(profile: str, folder: Path, seed: int | None = None) -> Path
     return folder
 
 
-def write_scenario(path: Path, dataset: Path, name: str, seed: int, capacity: str = "normal") -> Path:
-    """A calendar-year-2026 scenario file for ``dataset`` with one of the ``CAPACITY`` variants
-    (and an hour for the exact models, so that their wall-time limit never decides the plan)."""
-    keys = CAPACITY[capacity]
+def scenario_keys(profile: str | None, capacity: str = "normal") -> dict:
+    """The scenario keys of a generated run: the profile's own (``DemoProfile.scenario``), then the
+    ``CAPACITY`` variant's on top (a table such as ``[staff]`` merged key by key)."""
+    keys = PROFILES[profile].scenario.as_keys() if profile is not None else {}
+    for key, value in CAPACITY[capacity].items():
+        keys[key] = {**keys.get(key, {}), **value} if isinstance(value, dict) else value
+    return keys
+
+
+def write_scenario(path: Path, dataset: Path, name: str, seed: int, capacity: str = "normal",
+                   profile: str | None = None) -> Path:  # fmt: skip
+    """A calendar-year-2026 scenario file for ``dataset`` with the profile's scenario keys and one
+    of the ``CAPACITY`` variants (and an hour for the exact models, so that their wall-time
+    limit never decides the plan)."""
     dataset_text = os.path.relpath(dataset, path.parent).replace(os.sep, "/")
-    lines = [f'name = "{name}"', f'dataset = "{dataset_text}"', f"seed = {seed}"]
-    lines += [f"{key} = {value}" for key, value in keys.items() if not isinstance(value, dict)]
-    lines += ["[horizon]", "start = 2026-01-01", "end = 2026-12-31"]
-    for table, values in keys.items():
-        if isinstance(values, dict):
-            lines += [f"[{table}]", *(f"{key} = {value}" for key, value in values.items())]
     # the exact models' wall-time budget (60 s by default) must not bind: at 100 k enterprises the
     # merge takes about that long, and a plan that depends on the machine's load measures nothing
-    lines += ["[solver]", "time_limit_s = 3600"]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    text = scenario_text(name, dataset_text, seed, scenario_keys(profile, capacity),
+                         tables={"solver": {"time_limit_s": 3600}})  # fmt: skip
+    path.write_text(text, encoding="utf-8")
     return path
 
 
@@ -133,7 +145,7 @@ def generated_scenario(profile: str, folder: Path, capacity: str = "normal") -> 
     data = write_generated(profile, folder / "data")
     suffix = "" if capacity == "normal" else f", {capacity} capacity"
     return load_scenario(write_scenario(folder / "generated.toml", data, f"generated {profile} county{suffix}", seed,
-                                        capacity))  # fmt: skip
+                                        capacity, profile))  # fmt: skip
 
 
 def run_bench(scenario: Scenario | Path, name: str | None = None) -> BenchResult:
@@ -213,7 +225,7 @@ def province_parts(n_counties: int, folder: Path, *, profile: str = "county", fi
         for future in [executor.submit(write_generated, profile, sub / "data", seed) for sub, seed in missing]:
             future.result()
     return [Part(sub.name, write_scenario(sub / "scenario.toml", sub / "data", f"generated {profile} {sub.name}", seed,
-                                          capacity), (sub / "data").resolve())  # fmt: skip
+                                          capacity, profile), (sub / "data").resolve())  # fmt: skip
             for sub, seed in zip(folders, seeds)]
 
 

@@ -7,7 +7,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from planner.bench import CAPACITY, GENERATED, SUITE, growth_exponent, province_parts, write_scenario
+from planner.bench import CAPACITY, GENERATED, HARD, SUITE, growth_exponent, province_parts, write_scenario
 from planner.cli import app
 from planner.demo import PROFILES
 from planner.scenario import load_scenario
@@ -35,6 +35,22 @@ def test_capacity_variants_are_valid_scenarios(tmp_path):
     assert loaded["slack"].planned_share == 0.5 and loaded["tight"].staff.scale == 0.6
     assert all(s.dataset == tmp_path / "data" and s.seed == 7 for s in loaded.values())
     assert all(s.solver.time_limit_s == 3600 for s in loaded.values())  # the wall-time limit never decides a bench plan
+
+
+def test_hard_profiles_plan_with_their_scenario_keys(tmp_path):
+    """A hard profile's generated scenario has its own keys; a capacity variant's go on top."""
+    (tmp_path / "data").mkdir()
+    assert set(HARD) <= set(GENERATED)
+
+    def keys(profile: str, capacity: str = "normal"):
+        scenario = load_scenario(write_scenario(tmp_path / f"{profile}-{capacity}.toml", tmp_path / "data", profile, 9,
+                                                capacity, profile))  # fmt: skip
+        return scenario.planned_share, scenario.quiet_days, scenario.staff.scale
+
+    assert keys("park") == (0.2, (1, 10), 1.0) and keys("q4") == (0.2, None, 1.0)
+    assert keys("tight") == (0.1, (1, 10), 0.6) and keys("short") == (0.2, None, 0.4)
+    assert keys("park", "slack") == (0.5, (1, 10), 1.0) and keys("short", "tight") == (0.2, None, 0.6)
+    assert keys("county", "tight") == (0.2, None, 0.6)  # the earlier profiles have no keys of their own
 
 
 def test_growth_exponent_fits_a_power_law():
