@@ -17,7 +17,11 @@ frames keyed by table name. The data is made to look like a real county's, not u
   positive-list enterprises whose capped tasks share a common window (一年最多查一次);
 * county and city profiles carry a handful (about 0.2 %) of deliberately hard tasks: a window
   inside the Spring Festival holiday, a third capped visit in disjoint quarters, a positive-list
-  enterprise with a second disjoint key window, a full-day three-person complaint check.
+  enterprise with a second disjoint key window, a full-day three-person complaint check;
+* issue 14's hard profiles (park, q4, tight, short, leave) make the year's work uneven — campaigns
+  in spring and summer, year-end safety and fire checks due in Q4, a park whose firms each see
+  three departments or more, a department's people away for a quarter — and carry the scenario
+  keys they are planned with (``ScenarioKeys``; ``write_profile_scenario`` writes scenario.toml).
 
 Column conventions: text is Python ``str`` in ``object`` columns (blank optional = ``None``),
 dates are ``datetime.date`` in ``object`` columns (they write to Parquet as date32), booleans
@@ -151,8 +155,8 @@ class DemoProfile:
     summary: str = ""  # what the profile is, with its figures (help texts, docs)
     industries: tuple[str, ...] = ()  # draw only these industry codes (their register shares); () = the county's mix
     park_share: float = 0.75  # share of park-setting businesses inside an industrial park
-    #: departments whose 重点监管 checks are due in one season (year-end safety checks, flood-season
-    #: checks) instead of in quarters or halves spread over the year
+    #: departments whose 重点监管 checks are due in one season (the year-end safety and fire checks)
+    #: instead of in quarters or halves spread over the year
     key_windows: tuple[tuple[str, tuple[dt.date, dt.date]], ...] = ()
     #: per department of ``key_windows``, the share of the other firms it oversees (outside its key
     #: sectors) that it checks in that window all the same (消防安全重点单位, 安全生产重点企业)
@@ -1746,7 +1750,8 @@ _STAGES = ("geography", "enterprises", "demands", "staff", "leave", "conflicts",
 def generate_dataset(profile: str, seed: int) -> dict[str, pd.DataFrame]:
     """Synthetic but realistic county dataset; same (profile, seed) -> identical frames.
 
-    ``profile`` is a key of ``PROFILES`` ("tiny", "county", "city"). The frames are keyed by
+    ``profile`` is a key of ``PROFILES`` ("tiny", "county", "city", the benchmark sizes, the hard
+    profiles). The frames are keyed by
     table name (townships, departments, enterprises, inspectors, leave, demands, sampling_plan,
     conflicts, history) with the data-contract columns in contract order; durations are in
     minutes, hours per day in hours, coordinates in WGS-84 degrees.
