@@ -57,7 +57,7 @@ def county(tasks, history) -> dict:
     """The hand-written county with ample staff, the given demands and capped history in 2026."""
     tables = valid_tables()
     header = tables["inspectors"][0]
-    tables["inspectors"] = [header] + [[f"{d}{n:03d}", f"人员{n}", d, f"3304{n:07d}", "", "8", ""]
+    tables["inspectors"] = [header] + [[f"{d}{n:03d}", f"人员{n}", d, f"3304{d}{n:05d}", "", "8", ""]  # one 执法证号 per person
                                        for d in DEPTS for n in range(10)]  # fmt: skip
     tables["leave"], tables["conflicts"] = tables["leave"][:1], tables["conflicts"][:1]
     tables["sampling_plan"] = tables["sampling_plan"][:1]

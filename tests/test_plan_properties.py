@@ -25,7 +25,7 @@ def with_tasks(tasks) -> dict:
     """The hand-written county with many inspectors and the given demands."""
     tables = valid_tables()
     header = tables["inspectors"][0]
-    tables["inspectors"] = [header] + [[f"{d}{n:03d}", f"人员{n}", d, f"3304{n:07d}", "", "8", ""]
+    tables["inspectors"] = [header] + [[f"{d}{n:03d}", f"人员{n}", d, f"3304{d}{n:05d}", "", "8", ""]  # one 执法证号 per person
                                        for d in DEPTS for n in range(12)]  # fmt: skip
     tables["leave"], tables["conflicts"], tables["history"] = tables["leave"][:1], tables["conflicts"][:1], tables["history"][:1]
     tables["sampling_plan"] = tables["sampling_plan"][:1]
