@@ -22,10 +22,12 @@ from planner import __version__
 from planner.checker import check_plan
 from planner.dataset import Dataset
 from planner.model.bounds import rule_bound
+from planner.model.capacity import capacity_bound
+from planner.model.horizon import plan_horizon
 from planner.model.instance import TASK_COLUMNS, Instance, baseline_visits, build_instance, lower_bound_visits
 from planner.model.matching import Roster
 from planner.model.merge import MergeStats, merge_tasks
-from planner.model.schedule import DAY_START_MIN, Schedule, schedule_groups
+from planner.model.schedule import DAY_START_MIN, Schedule
 from planner.outputs import sha256_file, write_folder, write_table
 from planner.plan import Plan, PlanTables
 from planner.sampling import Draw, draw_sampling_plan
@@ -65,12 +67,19 @@ def make_plan(dataset: Dataset, scenario: Scenario, calendar: WorkCalendar,
     lap("merge", f"{len(groups):,} visit groups (the windows alone allow no fewer than "
                  f"{lower_bound_visits(instance.tasks[instance.tasks['first_day'] >= 0]):,}), {len(capped_out):,} tasks "
                  f"beyond a yearly cap; {stats.exact_models:,} exact models, {stats.proven:,} proven optimal{stopped}")
-    roster = Roster.from_dataset(dataset, len(calendar), scenario.planned_share)
-    schedule = schedule_groups(groups, instance.workdays, dataset, scenario, roster, scenario.seed)
-    lap("schedule", f"{len(schedule.routes):,} crew-days, {len(schedule.unplaced):,} groups not placed")
+    horizon = plan_horizon(groups, instance, dataset, scenario, calendar)
+    schedule = horizon.schedule
+    lap("schedule", f"{len(schedule.routes):,} crew-days, {len(schedule.unplaced):,} groups not placed "
+                    f"(kept: {horizon.chosen} of {len(horizon.tried)} schedules)")
     tables = plan_tables(instance, schedule, capped_out, draw, dataset, scenario)
     lap("tables")
     kpis = compute_kpis(tables, instance)
+    placed_mandatory = int(instance.tasks["mandatory"].sum()) - kpis["unscheduled_mandatory"]
+    capacity = capacity_bound(instance, Roster.from_dataset(dataset, len(calendar), scenario.planned_share),
+                              TravelTimes(dataset, scenario), township_of(dataset), scenario.onsite,
+                              stats.mandatory_limits, placed_mandatory)  # fmt: skip
+    lap("capacity", f"under the staff no plan can place more than {capacity.mandatory:,} mandatory tasks "
+                    f"({placed_mandatory:,} placed), nor more than {capacity.tasks:,} tasks ({kpis['scheduled']:,})")
     bound = rule_bound(tables.visits, tables.visit_tasks, instance, dataset, scenario)
     lap("bound", f"no plan of these tasks can make fewer than {bound.visits:,} visits under the rules "
                  f"({len(bound.enterprises):,} enterprises above their windows' bound)")
@@ -81,11 +90,18 @@ def make_plan(dataset: Dataset, scenario: Scenario, calendar: WorkCalendar,
     broken = check_plan(tables, dataset, scenario, set(calendar.workdays), draw.draws)
     lap("check", f"{len(broken):,} hard rules broken" if broken else "every hard rule kept")
     status = {None: "FEASIBLE", "time_limit": "TIME_LIMIT", "interrupt": "INTERRUPTED"}[stats.stopped_by]
-    kpis |= {"status": status, "method": "exact merge per enterprise + paced constructive scheduler",
+    kpis |= {"status": status, "method": "exact merge per enterprise + horizon capacity LP + paced scheduler",
              "objective": kpis["visits"], "best_bound": bound.visits, "rule_bound_visits": bound.visits,
+             "capacity_bound_mandatory": capacity.mandatory, "capacity_bound_tasks": capacity.tasks,
+             "schedule_kept": horizon.chosen, "split_visits": sum(horizon.split.values()),
              "exact_models": stats.exact_models, "exact_models_proven": stats.proven,
              "exact_models_skipped": stats.skipped, "timings": watch.timings}  # fmt: skip
     return Plan(tables, draw, kpis, watch.timings, broken)
+
+
+def township_of(dataset: Dataset) -> dict[str, str]:
+    """uscc → its township."""
+    return dict(zip(dataset.enterprises["uscc"], dataset.enterprises["township"]))
 
 
 def visit_code(uscc: str, date: dt.date, task_ids: list[str]) -> str:

@@ -37,10 +37,11 @@ from planner.checker import check_plan
 from planner.dataset import Dataset
 from planner.model.bounds import rule_bound
 from planner.model.groups import VisitGroup
+from planner.model.horizon import plan_horizon
 from planner.model.instance import Instance, TaskTable
 from planner.model.matching import MEMBER_COLUMNS, Roster, lottery
 from planner.model.merge import merge_tasks
-from planner.model.schedule import PLANNED_DAY_MIN, Crew, members_cover, route_minutes, schedule_groups
+from planner.model.schedule import PLANNED_DAY_MIN, Crew, members_cover, route_minutes
 from planner.pipeline import compute_kpis, plan_tables
 from planner.plan import Plan
 from planner.rules.caps import leaves_caps_alone
@@ -102,8 +103,7 @@ def reoptimize(dataset: Dataset, scenario: Scenario, calendar: WorkCalendar, pre
     open_tasks.loc[open_tasks["first_day"] > open_tasks["last_day"], ["first_day", "last_day"]] = -1
     sub = Instance(workdays, instance.quiet, open_tasks.reset_index(drop=True), instance.unplaceable.iloc[0:0])
     groups, capped_out = merge_tasks(sub, dataclasses.replace(facts, history=history), scenario)
-    schedule = schedule_groups(groups, workdays, facts, scenario, roster, scenario.seed, fixed=kept,
-                               fixed_members=members)  # fmt: skip
+    schedule = plan_horizon(groups, sub, facts, scenario, calendar, fixed=kept, fixed_members=members).schedule
     placed_ids = {t for c in schedule.crews for g in c.groups for t in g.task_ids}
     reasons = {k: v for k, v in (reasons | capped_out).items() if k not in placed_ids}
     draw = Draw(scenario.seed, prev["draws"], prev["tasks"][prev["tasks"]["kind"] == "random"], pd.DataFrame(), ())
@@ -119,7 +119,7 @@ def reoptimize(dataset: Dataset, scenario: Scenario, calendar: WorkCalendar, pre
     frozen = future[pd.to_datetime(future["old_date"]) < pd.Timestamp(freeze_end)]
     moved = future["change"].isin(["moved", "dropped"])
     kpis |= {"status": "FEASIBLE" if not broken else "BROKEN",
-             "method": "re-optimisation: kept visits + exact merge per enterprise + paced constructive scheduler",
+             "method": "re-optimisation: kept visits + exact merge per enterprise + horizon capacity LP + paced scheduler",
              "objective": kpis["visits"], "best_bound": bound.visits, "rule_bound_visits": bound.visits, "timings": {},
              "reoptimisation": {
                  "as_of": as_of.isoformat(), "freeze_days": freeze_days,

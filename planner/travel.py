@@ -95,3 +95,21 @@ class TravelTimes:
         if abs(scaled - round(scaled)) < 1e-6:
             scaled = float(great_circle_km(la, oa, lb, ob)) * self.factor
         return math.ceil(round(scaled, 9))
+
+    def shortest_inward(self, usccs: list[str], townships: list[str]) -> dict[str, int]:
+        """Per enterprise of ``usccs``, the shortest leg that can reach it: from the station of
+        its township (``townships``, in the same order) or from another of ``usccs`` there."""
+        by_town: dict[str, list[str]] = {}
+        for uscc, town in zip(usccs, townships):
+            by_town.setdefault(town, []).append(uscc)
+        inward: dict[str, int] = {}
+        for town, members in by_town.items():
+            code, station, _ = self.where[f"station:{town}"]
+            places = [station] + [self.where[u][1] for u in members]
+            matrix = self.matrices.get(code)
+            if matrix is None:
+                matrix = self.matrices[code] = self._township(code)
+            legs = matrix[np.ix_(places, places)].astype(np.int64)
+            np.fill_diagonal(legs, np.iinfo(np.int64).max)
+            inward.update(zip(members, legs.min(axis=0)[1:].tolist()))
+        return inward

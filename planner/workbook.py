@@ -76,9 +76,18 @@ KPI_LABELS: dict[str, tuple[str, str, str]] = {
     "exact_models": ("逐户精确求解次数", "年度次数上限或单次时长限制起作用的企业，用 CP-SAT 精确选择检查安排的次数", INT),
     "exact_models_proven": ("其中证明最优", "精确求解中已证明最优的次数", INT),
     "exact_models_skipped": ("未精确求解的企业", "因时限用完或中断而保留贪心安排的企业数", INT),
+    "capacity_bound_mandatory": ("人力容量下可排法定任务上限",
+                                 "按各部门执法人员可用工日（请假、持证、委托、每人最多检查天数、最少路途时间）"
+                                 "计算，任何方案最多能安排的必查任务数", INT),
+    "capacity_bound_tasks": ("人力容量下可排任务上限",
+                             "在必查任务数取上项上限的前提下，任何方案最多能安排的任务数", INT),
+    "schedule_kept": ("采用的排班方案", "capacity：按全年人力容量节奏逐日排班；day-by-day：容量模型无解时平均节奏逐日排班；"
+                      "exact：小县整体精确模型；split-N：第 N 轮为法定任务拆分联合检查", TEXT),
+    "split_visits": ("为法定任务拆分的联合检查", "人手不足的部门从联合检查中拆出、单独安排其必查任务的次数", INT),
 }
 TIMING_LABELS = {"sample": "双随机抽取", "instance": "可行日期", "merge": "合并任务", "schedule": "排班与路线",
-                 "tables": "生成计划表", "bound": "计算下界", "check": "检查全部规则"}  # fmt: skip
+                 "tables": "生成计划表", "bound": "计算下界", "capacity": "人力容量上界",
+                 "check": "检查全部规则"}  # fmt: skip
 
 @dataclass(frozen=True)
 class Names:

@@ -19,7 +19,7 @@ def test_bench_reports_every_stage_and_quality():
     assert result.exit_code == 0, result.output
     figures = json.loads(result.stdout)
     stages = [s["stage"] for s in figures["stages"]]
-    assert stages == ["load", "sample", "instance", "merge", "schedule", "tables", "bound", "check", "write"]
+    assert stages == ["load", "sample", "instance", "merge", "schedule", "tables", "capacity", "bound", "check", "write"]
     assert figures["peak_mb"] > 0 and figures["enterprises"] == 60
     quality = figures["quality"]
     assert quality["rules_broken"] == 0 and quality["visits"] >= quality["lower_bound_visits"] > 0

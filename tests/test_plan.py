@@ -297,6 +297,7 @@ def test_rule_bound_counts_what_the_windows_cannot():
 
     from planner.model.bounds import fewest_visits
     from planner.model.instance import Instance
+    from planner.rules.caps import YearlyCaps
 
     days = tuple(dt.date(2026, 3, 2) + dt.timedelta(days=n) for n in range(5))
     instance = Instance(days, np.zeros(5, dtype=bool), pd.DataFrame(), pd.DataFrame())
@@ -309,10 +310,13 @@ def test_rule_bound_counts_what_the_windows_cannot():
         return {"task_id": task_id, "uscc": "U", "dept_id": dept, "duration_min": minutes, "capped": capped,
                 "first_day": first, "last_day": last, "mandatory": True, "priority": 1}
 
+    def caps(dept_used: dict) -> YearlyCaps:
+        return YearlyCaps(1, 2, set(), {}, dept_used, pd.DataFrame())
+
     same_day = [task("a", "SJ", 300), task("b", "XF", 200)]
-    assert fewest_visits(instance, same_day, False, scenario, {}, {}, 400) == (2, True)
-    assert fewest_visits(instance, same_day, False, scenario, {}, {}, 500) == (1, True)
+    assert fewest_visits(instance, same_day, caps({}), scenario, 400) == (2, True)
+    assert fewest_visits(instance, same_day, caps({}), scenario, 500) == (1, True)
     # SJ has used its 2 capped visits this year: its complaint check cannot join XF's capped visit
     beside = [task("c", "SJ", 60, capped=False), task("d", "XF", 60)]
-    assert fewest_visits(instance, beside, False, scenario, {}, {("U", "SJ", 2026): 2}, 400) == (2, True)
-    assert fewest_visits(instance, beside, False, scenario, {}, {}, 400) == (1, True)
+    assert fewest_visits(instance, beside, caps({("U", "SJ", 2026): 2}), scenario, 400) == (2, True)
+    assert fewest_visits(instance, beside, caps({}), scenario, 400) == (1, True)

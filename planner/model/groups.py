@@ -58,8 +58,12 @@ class VisitGroup:
 
     def delegable(self, dept: str) -> bool:
         """All the group's tasks of ``dept`` may be checked by another department's delegated inspector."""
-        of_dept = self.table.dept_id[self.rows] == dept
-        return bool(self.table.delegable[self.rows][of_dept].all())
+        return self._delegable.get(dept, True)  # no task of dept: nothing to carry
+
+    @cached_property
+    def _delegable(self) -> dict[str, bool]:
+        table, rows = self.table, self.rows
+        return {d: bool(table.delegable[rows][table.dept_id[rows] == d].all()) for d in self.depts}
 
     @cached_property
     def _value(self) -> tuple[int, int, int]:

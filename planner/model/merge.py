@@ -10,8 +10,9 @@ last, and each task that loses says why.
 from __future__ import annotations
 
 import time
+from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -56,6 +57,9 @@ class MergeStats:
     proven: int = 0
     skipped: int = 0
     stopped_by: str | None = None
+    #: enterprise → the most mandatory tasks the yearly caps and the stays let any plan keep
+    #: there, where a mandatory task was left out and the exact model proved its choice
+    mandatory_limits: dict[str, int] = field(default_factory=dict)
 
 
 def stab_groups(instance: Instance, rows: list[int]) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -101,6 +105,9 @@ def merge_tasks(instance: Instance, dataset: Dataset, scenario: Scenario, stats:
     groups: list[VisitGroup] = []
     dropped: dict[str, str] = {}
     counted: set[int] = set()  # capped groups already counted against the positive list
+    kept_mandatory: dict[str, int] = defaultdict(int)
+    limited: set[str] = set()  # enterprises where a mandatory task is left out, proven necessary
+    unproven: set[str] = set()  # … not proven necessary (the solver stopped first)
     for key in sorted(by_enterprise):
         uscc = key[0]
         if key[1]:  # a solo department after the visits before it: count what they took of the firm's cap
@@ -111,6 +118,7 @@ def merge_tasks(instance: Instance, dataset: Dataset, scenario: Scenario, stats:
         stabbed = stab_groups(instance, by_enterprise[key])
         enterprise_groups = [part for rows, days in stabbed for part in _split_long(VisitGroup(table, uscc, rows, days), scenario.onsite, instance)]
         lost: dict[str, str] = {}
+        exact_proven = False
         kept = _apply_caps(enterprise_groups, caps, instance.years, lost)
         needs_exact = lost or len(enterprise_groups) > len(stabbed) or not distinct_days([g.days for g in kept])
         if needs_exact and stats.stopped_by is None:
@@ -130,6 +138,7 @@ def merge_tasks(instance: Instance, dataset: Dataset, scenario: Scenario, stats:
             longest = long_stay(uscc, set(table.dept_id[by_enterprise[key]].tolist()))
             exact, proven = best_capped_visits(instance, by_enterprise[key], caps, scenario,
                                                max(0.01, deadline - time.monotonic()), longest)  # fmt: skip
+            exact_proven = exact is not None and proven
             stats.exact_models += 1
             stats.proven += bool(proven)
             if exact is not None:
@@ -149,6 +158,10 @@ def merge_tasks(instance: Instance, dataset: Dataset, scenario: Scenario, stats:
                             for task_id, why in lost.items()}  # fmt: skip
         dropped |= lost
         groups += kept
+        kept_mandatory[uscc] += sum(g.value()[0] for g in kept)
+        if any(table.mandatory[r] for r in by_enterprise[key] if table.task_id[r] in lost):
+            (limited if exact_proven else unproven).add(uscc)
+    stats.mandatory_limits = {u: kept_mandatory[u] for u in sorted(limited - unproven)}
     for n, group in enumerate(groups):
         group.group_id = n
     return groups, dropped

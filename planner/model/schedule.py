@@ -36,6 +36,7 @@ from planner.travel import TravelTimes
 
 if TYPE_CHECKING:
     from planner.dataset import Dataset
+    from planner.model.capacity import CapacityDecision
     from planner.scenario import Scenario
 
 DAY_START_MIN = 510  # 08:30, leaving the station
@@ -64,7 +65,8 @@ class Crew:
 
     def covers(self, group: VisitGroup) -> bool:
         """Every department of the group has a seat here, or a delegated seat for delegable tasks."""
-        return covers(set(self.seats), set(self.delegated), group.depts, group.delegable)
+        return covers(self.seats, self.delegated, group.depts, group.delegable)
+
 
 
 def members_cover(members, group: VisitGroup, roster: Roster) -> bool:
@@ -108,11 +110,14 @@ def best_order(station: str, groups: list[VisitGroup], onsite, travel) -> list[V
 
 def schedule_groups(groups: list[VisitGroup], workdays: tuple, dataset: Dataset, scenario: Scenario,
                     roster: Roster, seed: int, fixed: list[Crew] = (),
-                    fixed_members: pd.DataFrame | None = None) -> Schedule:  # fmt: skip
+                    fixed_members: pd.DataFrame | None = None, profile: CapacityDecision | None = None) -> Schedule:  # fmt: skip
     """Place every group it can, day by day (see the module doc).
 
     ``fixed`` crews (a re-optimisation keeps them: staffed, with their visits) are placed first
     and never lose a visit; new groups may join them. ``fixed_members`` are their members' rows.
+    ``profile`` (``capacity.plan_weeks``): a department's planned days are paced by when its
+    work is due over the horizon, not evenly, and a crew's second inspector comes from the
+    department with most planned days beyond its own work.
     """
     travel = TravelTimes(dataset, scenario)
     township_of = dict(zip(dataset.enterprises["uscc"], dataset.enterprises["township"]))
@@ -196,7 +201,8 @@ def schedule_groups(groups: list[VisitGroup], workdays: tuple, dataset: Dataset,
             date = workdays[day]
             available = {p for p in roster.dept_of if roster.available(p, date)}  # no staffing before _form_crews
             free = _free_persons(roster, date, available)
-            budget = _paced_budget(roster, free, n_days - day)
+            budget = _paced_budget(roster, free, n_days - day, None if profile is None else profile.share_today(day))
+            slack = None if profile is None else profile.slack(day, _days_left(roster))
             clear = _free_without_conflict(roster, date, candidates, available, in_conflict)
             joined = _join_staffed(crews_by_day[day], candidates, roster, township_of, onsite, travel)
             placed.update(joined)
@@ -204,7 +210,7 @@ def schedule_groups(groups: list[VisitGroup], workdays: tuple, dataset: Dataset,
             visited = {g.uscc for c in crews_by_day[day] for g in c.groups}
             crews = _form_crews(day, date, candidates, urgency, free, budget, clear, township_of, onsite, travel,
                                 visited, crews_formed[day] + 1, _free_delegates(roster, date, available),
-                                must_delegate)  # fmt: skip
+                                must_delegate, slack)  # fmt: skip
             crews_formed[day] += len(crews)  # numbers of crews dropped at staffing are never reused
             staffed, day_members = _staff(crews, date, roster, seed)
             for crew in staffed:
@@ -314,12 +320,25 @@ def _free_persons(roster: Roster, date, available: set[str] | None = None) -> di
     return free
 
 
-def _paced_budget(roster: Roster, free: dict[str, int], days_left: int) -> dict[str, int]:
-    """Persons a department may send today so its planned days last to the end of the horizon."""
+def _days_left(roster: Roster) -> dict[str, int]:
+    """Per department, its inspectors' planned days not yet used."""
     left: dict[str, int] = defaultdict(int)
     for person, dept in roster.dept_of.items():
         left[dept] += max(0, roster.max_days[person] - roster.days_used[person])
-    return {dept: min(free.get(dept, 0), -(-left[dept] // max(days_left, 1))) for dept in left}
+    return left
+
+
+def _paced_budget(roster: Roster, free: dict[str, int], days_left: int, share: dict[str, float] | None = None) -> dict[str, int]:
+    """Persons a department may send today so its planned days last to the end of the horizon:
+    spread evenly over the days left, or (``share``: today's part of the department's remaining
+    need, from the capacity model) in proportion to when its work is due."""
+    left: dict[str, int] = defaultdict(int)
+    for person, dept in roster.dept_of.items():
+        left[dept] += max(0, roster.max_days[person] - roster.days_used[person])
+    if share is None:
+        return {dept: min(free.get(dept, 0), -(-left[dept] // max(days_left, 1))) for dept in left}
+    return {dept: min(free.get(dept, 0), math.ceil(left[dept] * share.get(dept, 1 / max(days_left, 1)) - 1e-9))
+            for dept in left}  # fmt: skip
 
 
 def _join_staffed(crews: list[Crew], candidates: list[VisitGroup], roster: Roster, township_of, onsite,
@@ -390,7 +409,7 @@ def _free_without_conflict(roster: Roster, date, candidates: list[VisitGroup], a
 
 
 def _form_crews(day, date, candidates, urgency, free, budget, clear, township_of, onsite, travel, visited,
-                first_number, delegates, must_delegate=lambda group: ()) -> list[Crew]:  # fmt: skip
+                first_number, delegates, must_delegate=lambda group: (), slack: dict[str, float] | None = None) -> list[Crew]:  # fmt: skip
     crews: dict[str, list[Crew]] = defaultdict(list)
     used: dict[str, int] = defaultdict(int)
     delegates_used: dict[tuple[str, str], int] = defaultdict(int)
@@ -421,9 +440,14 @@ def _form_crews(day, date, candidates, urgency, free, budget, clear, township_of
         while sum(seats.values()) < group.min_crew:
             # the second (third) inspector comes from whichever department has most people to spare
             # who may go there (回避), so a small department sends one person, not two; never one
-            # whose own inspectors cannot take this visit (``must``)
+            # whose own inspectors cannot take this visit (``must``). With the horizon's capacity
+            # model: from the department with most planned days beyond its own work (``slack``),
+            # among those with someone free, so a short department's days go to its own checks
             spare_of = [clear.get((d, group.uscc), 0) - used[d] - seats.get(d, 0) if d not in must else -math.inf
                         for d in budget_depts]  # fmt: skip
+            if slack is not None and any(n > 0 for n in spare_of):
+                spare_of = [slack.get(d, 0.0) if n > 0 and used[d] + seats.get(d, 0) < allowance.get(d, 0) else -math.inf
+                            for d, n in zip(budget_depts, spare_of)]  # fmt: skip
             spare = budget_depts[spare_of.index(max(spare_of))]  # the first best, as max(key=...)
             seats[spare] = seats.get(spare, 0) + 1
         if any(used[d] + n > allowance.get(d, 0) for d, n in seats.items()):
@@ -576,10 +600,10 @@ def _make_room(group: VisitGroup, workdays: tuple, crews_by_day: dict[int, list[
         date = workdays[day]
         seats = {d: 1 for d in group.depts}
         free = _free_persons(roster, date)
-        while sum(seats.values()) < group.min_crew:
+        while free and sum(seats.values()) < group.min_crew:  # nobody free at all: no new crew today
             spare = max(sorted(free), key=lambda d: free[d] - seats.get(d, 0))
             seats[spare] = seats.get(spare, 0) + 1
-        if all(free.get(d, 0) >= n for d, n in seats.items()):
+        if sum(seats.values()) >= group.min_crew and all(free.get(d, 0) >= n for d, n in seats.items()):
             length = route_minutes(station, [group], onsite, travel)
             crew = Crew(f"{date:%Y%m%d}-{crews_formed[day] + 1:03d}", township, day, seats, [group],
                         max(PLANNED_DAY_MIN, length), length)  # fmt: skip
@@ -647,3 +671,22 @@ def _why_unplaced(group: VisitGroup, workdays: tuple, dataset: Dataset, roster: 
         details.append(f"{dept}: {len(people)} inspectors × {len(dates)} days — {spread}")
     return (f"no crew with inspectors of {depts} could take it on any of the {len(dates)} working days of the "
             f"window {window}; inspector-days: {'; '.join(details)}")  # fmt: skip
+
+
+def placed_value(schedule: Schedule) -> tuple[int, int, int, int]:
+    """A schedule's goals in order: mandatory tasks placed, tasks placed, their priority, fewest visits."""
+    groups = [g for crew in schedule.crews for g in crew.groups]
+    mandatory, tasks, priority = (sum(part) for part in zip(*(g.value() for g in groups), (0, 0, 0)))
+    return mandatory, tasks, priority, -len(groups)
+
+
+def must_delegate_of(roster: Roster, travel: TravelTimes, township_of: dict[str, str], onsite: dict[int, int]):
+    """``must_delegate(group)``: the group's departments none of whose own inspectors can take it
+    alone (none certified, or no day long enough for its trip and stay): only a delegate can."""
+    longest = _longest_day_by_dept(roster)
+
+    def must_delegate(group: VisitGroup) -> tuple[str, ...]:
+        alone = route_minutes(f"station:{township_of[group.uscc]}", [group], onsite, travel)
+        return tuple(d for d in group.depts if longest.get(d, 0) < alone)
+
+    return must_delegate

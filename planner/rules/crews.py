@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable
 
 import numpy as np
 import pandas as pd
@@ -33,7 +33,7 @@ def certified(inspectors: pd.DataFrame) -> pd.DataFrame:
     return inspectors[inspectors["cert_no"].notna()]
 
 
-def covers(own: set[str], delegated: set[str], depts: Iterable[str], delegable: Callable[[str], bool]) -> bool:
+def covers(own: Container[str], delegated: Container[str], depts: Iterable[str], delegable: Callable[[str], bool]) -> bool:
     """Inspectors of departments ``own`` holding delegations ``delegated`` may check tasks of
     ``depts``: an own inspector per department, or a delegation where ``delegable(dept)``."""
     return all(d in own or (d in delegated and delegable(d)) for d in depts)

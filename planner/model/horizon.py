@@ -1,0 +1,219 @@
+"""Legal duties first, all year: the schedule that places the most, judged over the whole horizon.
+
+The day-by-day scheduler (``schedule.schedule_groups``) alone paces each department's planned
+days evenly over the horizon, and takes a crew's second inspector from whoever has most people
+free that day; a county whose legal duties are due in Q4, or a department too small for its
+share of joint visits, then loses mandatory tasks that a plan made for the whole year keeps.
+``plan_horizon`` schedules with the horizon's capacity in view, and keeps the best schedule by
+the objective's order — mandatory tasks placed, then tasks placed, then their priority, then
+fewest visits:
+
+1. the capacity LP (``capacity.plan_weeks``: weeks × departments × townships) sets the pace: a
+   department spends its planned days in proportion to when its work is due, and a crew's
+   second inspector comes from the department with most planned days beyond its own work (if
+   the LP has no answer, the even pace of before);
+2. a county small enough is also scheduled by one exact CP-SAT model of every crew-day
+   (``exact.exact_schedule``), hinted with the schedule of 1;
+3. when mandatory groups are still left out for want of a crew, and a department of theirs has
+   spent its planned days: that department's checks leave the joint visits of other mandatory
+   work (``split_out``), so its few inspectors spend their days on their own checks instead of
+   waiting through the other departments' (综合查一次 yields to legal duties: each split makes a
+   visit more, and is made only for a mandatory task); the splits go in rounds, the visits that
+   free most of the short department's time first, as many as its shortfall needs, then twice
+   as many, until nothing more is gained (a round is kept only if it places more, in the
+   objective's order).
+
+Every schedule is deterministic, so the choice is too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from planner.model.capacity import CapacityDecision, plan_weeks
+from planner.model.groups import VisitGroup
+from planner.model.matching import Roster
+from planner.model.exact import exact_schedule
+from planner.model.schedule import (Crew, Schedule, _why_unplaced, must_delegate_of, placed_value, route_minutes,
+                                    schedule_groups)
+from planner.rules.caps import positive_list
+from planner.travel import TravelTimes
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from planner.dataset import Dataset
+    from planner.model.instance import Instance
+    from planner.scenario import Scenario
+    from planner.workdays import WorkCalendar
+
+#: a department is short when its inspectors have spent this share of their planned days
+SHORT_USE = 0.9
+#: rounds of splits at most (each frees twice the time of the one before)
+SPLIT_ROUNDS = 3
+
+
+@dataclass(frozen=True)
+class HorizonResult:
+    """The schedule kept, and how it was found: ``chosen`` names it ("day-by-day", "capacity",
+    "split-1" …), ``tried`` each candidate's value (mandatory, tasks, priority, −visits),
+    ``split`` the departments whose checks left joint visits and how many visits that made, and
+    ``capacity`` the LP's decision (its optima and pace)."""
+
+    schedule: Schedule
+    chosen: str
+    tried: dict[str, tuple[int, int, int, int]]
+    split: dict[str, int]
+    capacity: CapacityDecision
+
+
+def plan_horizon(groups: list[VisitGroup], instance: Instance, dataset: Dataset, scenario: Scenario,
+                 calendar: WorkCalendar, fixed: list[Crew] = (),
+                 fixed_members: pd.DataFrame | None = None) -> HorizonResult:  # fmt: skip
+    """The best of the module doc's schedules for ``groups`` (``fixed`` crews kept in each)."""
+    travel = TravelTimes(dataset, scenario)
+    township_of = dict(zip(dataset.enterprises["uscc"], dataset.enterprises["township"]))
+
+    def roster() -> Roster:
+        return Roster.from_dataset(dataset, len(calendar), scenario.planned_share)
+
+    def run(these: list[VisitGroup], pace: CapacityDecision | None) -> Schedule:
+        crews = [dataclasses.replace(c, groups=list(c.groups), seats=dict(c.seats)) for c in fixed]
+        return schedule_groups(these, instance.workdays, dataset, scenario, roster(), scenario.seed, fixed=crews,
+                               fixed_members=fixed_members, profile=pace)  # fmt: skip
+
+    onsite = {g.group_id: g.onsite_min(scenario.onsite) for g in groups}
+    fixed_days = [(person, crew.day) for crew in fixed for person in crew.members]
+    shape = roster()
+    decision = plan_weeks(groups, instance.workdays, shape, travel, township_of, onsite,
+                          must_delegate_of(shape, travel, township_of, onsite), fixed_days)  # fmt: skip
+    pace = decision if decision.pace else None  # no LP answer: the even pace of the day-by-day scheduler
+    base = "capacity" if pace is not None else "day-by-day"
+    candidates = {base: run(groups, pace)}
+    tried = {base: placed_value(candidates[base])}
+    chosen = base
+    known = dict((g.group_id, reason) for g, reason in candidates[base].unplaced)
+
+    def why(group: VisitGroup, left: Roster) -> str:
+        return known.get(group.group_id) or _why_unplaced(group, instance.workdays, dataset, left, onsite, travel,
+                                                          township_of)  # fmt: skip
+
+    # the exact model only where the schedule leaves out a group a crew could have taken
+    wanting = any("no crew" in reason for _, reason in candidates[base].unplaced)
+    exact = exact_schedule(groups, instance.workdays, roster(), travel, township_of, scenario.onsite, scenario.seed,
+                           why, hint=candidates[base]) if wanting and not fixed else None  # fmt: skip
+    if exact is not None:
+        candidates["exact"], tried["exact"] = exact, placed_value(exact)
+        if tried["exact"] > tried[chosen]:
+            chosen = "exact"
+    split: dict[str, int] = {}
+    current = groups
+    for round_ in range(1, SPLIT_ROUNDS + 1):
+        short = short_departments(candidates[chosen], current, roster())
+        if not short:
+            break
+        parts, made = split_out_for(current, candidates[chosen], short, instance, travel, township_of, scenario,
+                                    2**round_, dataset)  # fmt: skip
+        if not made:
+            break
+        name = f"split-{round_}"
+        candidates[name] = run(parts, pace)
+        tried[name] = placed_value(candidates[name])
+        if tried[name] <= tried[chosen]:
+            break
+        chosen, current, split = name, parts, made
+    return HorizonResult(candidates[chosen], chosen, tried, split, decision)
+
+
+def short_departments(schedule: Schedule, groups: list[VisitGroup], roster: Roster) -> set[str]:
+    """Departments of the mandatory groups left out for want of a crew whose certified inspectors
+    have spent at least ``SHORT_USE`` of their planned days in ``schedule``."""
+    used: dict[str, int] = defaultdict(int)
+    planned: dict[str, int] = defaultdict(int)
+    days: dict[str, set] = defaultdict(set)
+    for crew in schedule.crews:
+        for person in crew.members:
+            days[person].add(crew.day)
+    for person, dept in roster.dept_of.items():
+        used[dept] += len(days.get(person, ()))
+        planned[dept] += roster.max_days[person]
+    wanting = {d for group, reason in schedule.unplaced if group.mandatory and "no crew" in reason
+               for d in group.depts}  # fmt: skip
+    return {d for d in wanting if planned[d] and used[d] >= SHORT_USE * planned[d]}
+
+
+def split_out_for(groups: list[VisitGroup], schedule: Schedule, short: set[str], instance: Instance,
+                  travel: TravelTimes, township_of: dict[str, str], scenario: Scenario, factor: float,
+                  dataset: Dataset) -> tuple[list[VisitGroup], dict[str, int]]:  # fmt: skip
+    """``groups`` with the checks of the ``short`` departments taken out of enough joint
+    mandatory visits to free ``factor`` times the time their left-out mandatory groups need (a
+    day's trip and stay each), the visits that free most first; returns the groups and the
+    visits made per department. Never at a positive-list enterprise's capped visit: a second
+    capped visit would break 一年最多查一次."""
+    positive = positive_list(dataset.enterprises)
+    onsite = {g.group_id: g.onsite_min(scenario.onsite) for g in groups}
+    for group, _ in schedule.unplaced:
+        onsite.setdefault(group.group_id, group.onsite_min(scenario.onsite))
+
+    def trip(group: VisitGroup) -> int:
+        return route_minutes(f"station:{township_of[group.uscc]}", [group], onsite, travel)
+
+    wanted: dict[str, int] = defaultdict(int)
+    for group, reason in schedule.unplaced:
+        if group.mandatory and "no crew" in reason:
+            for dept in set(group.depts) & short:
+                wanted[dept] += trip(group)
+    table = instance.table
+    options = []  # (time freed, group, department)
+    for group in groups:
+        if not group.mandatory or len(group.depts) < 2 or (group.capped and group.uscc in positive):
+            continue
+        for dept in sorted(set(group.depts) & short):
+            own = int(table.duration_min[group.rows][table.dept_id[group.rows] == dept].sum())
+            options.append((onsite[group.group_id] - own, group, dept))
+    options.sort(key=lambda o: (-o[0], o[1].group_id, o[2]))
+    freed: dict[str, int] = defaultdict(int)
+    leave: dict[int, set[str]] = defaultdict(set)
+    for saving, group, dept in options:
+        if saving > 0 and freed[dept] < factor * wanted[dept]:
+            leave[group.group_id].add(dept)
+            freed[dept] += saving
+    if not leave:
+        return groups, {}
+    next_id = max(g.group_id for g in groups) + 1
+    out, made = [], defaultdict(int)
+    for group in groups:
+        if group.group_id not in leave:
+            out.append(group)
+            continue
+        for part in split_out(group, leave[group.group_id], instance):
+            part.group_id = next_id
+            next_id += 1
+            out.append(part)
+        for dept in leave[group.group_id]:
+            made[dept] += 1
+    return out, dict(made)
+
+
+def split_out(group: VisitGroup, depts: set[str], instance: Instance) -> list[VisitGroup]:
+    """The group with the checks of ``depts`` taken out: a visit for each of those departments
+    and one for the rest, each on every day its own tasks share in the group's year."""
+    table, rows = group.table, group.rows
+    years = instance.years
+    year = years[group.days[0]]
+    parts = [rows[table.dept_id[rows] == d] for d in sorted(depts)]
+    rest = rows[~np.isin(table.dept_id[rows], sorted(depts))]
+    out = []
+    for mine in [*parts, rest]:
+        if not len(mine):
+            continue
+        common = instance.feasible_days(int(mine[0]))
+        for r in mine[1:].tolist():
+            common = np.intersect1d(common, instance.feasible_days(r), assume_unique=True)
+        out.append(VisitGroup(table, group.uscc, mine.copy(), common[years[common] == year]))
+    return out
