@@ -22,8 +22,10 @@ plan: venv
 	$(BIN)/planner validate $(SCENARIO)
 	$(BIN)/planner plan $(SCENARIO) --out plans/$$(date +%Y%m%d-%H%M%S)
 
-## The test suite.
+## The test suite, after the formatter and the linter (ruff; configured in pyproject.toml).
 test: venv
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 ## Regenerate the bundled sample county from the generator (deterministic).

@@ -79,10 +79,23 @@ def plan_case(scenario: Path, work: Path) -> dict:
 def reoptimize_case(scenario: tuple[Path, Path], work: Path, as_of: str) -> dict:
     plan = work / "plan"
     base, scenario = scenario
-    steps = [["plan", str(scenario), "--out", str(plan), "--quiet"],
-             ["demo-actuals", str(plan), "--as-of", as_of, "--out", str(work / "actuals")],
-             ["reoptimize", str(scenario), "--plan", str(plan), "--actuals", str(work / "actuals"), "--as-of", as_of,
-              "--out", str(work / "new"), "--quiet"]]  # fmt: skip
+    steps = [
+        ["plan", str(scenario), "--out", str(plan), "--quiet"],
+        ["demo-actuals", str(plan), "--as-of", as_of, "--out", str(work / "actuals")],
+        [
+            "reoptimize",
+            str(scenario),
+            "--plan",
+            str(plan),
+            "--actuals",
+            str(work / "actuals"),
+            "--as-of",
+            as_of,
+            "--out",
+            str(work / "new"),
+            "--quiet",
+        ],
+    ]
     for step in steps:
         done = run(step, base)
         if done.returncode != 0:
@@ -115,12 +128,15 @@ def cases(profiles: list[str], work: Path) -> dict[str, callable]:
         jobs[f"plan {scenario.name}"] = lambda w, s=relative: plan_case((base, s), w)
     for name in ("baseline.toml", "staff-cut-40.toml"):
         jobs[f"diagnose {name}"] = lambda w, s=name: diagnose_case((base, Path("scenarios") / s), w)
-    jobs["reoptimize baseline.toml 2026-02-02"] = lambda w: reoptimize_case((base, Path("scenarios/baseline.toml")), w,
-                                                                           "2026-02-02")  # fmt: skip
+    jobs["reoptimize baseline.toml 2026-02-02"] = lambda w: reoptimize_case(
+        (base, Path("scenarios/baseline.toml")), w, "2026-02-02"
+    )
     for profile in profiles:
         for capacity in ("normal", "tight"):
             data = work / f"gen-{profile}"
-            jobs[f"plan {profile} {capacity}"] = lambda w, p=profile, c=capacity, d=data: plan_case(generated(p, c, d), w)
+            jobs[f"plan {profile} {capacity}"] = lambda w, p=profile, c=capacity, d=data: plan_case(
+                generated(p, c, d), w
+            )
     return jobs
 
 
@@ -151,18 +167,27 @@ def main() -> None:
     parser.add_argument("--compare", type=Path, help="digests of an earlier run; exit 1 if any file differs")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--only", help="run only the cases whose name contains this text (e.g. 20k)")
-    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "planner-digests",
-                        help="where the cases run (emptied first): the same folder for runs that are compared")
+    parser.add_argument(
+        "--work",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "planner-digests",
+        help="where the cases run (emptied first): the same folder for runs that are compared",
+    )
     args = parser.parse_args()
     results = run_cases(args.profiles, args.work, args.jobs, args.only)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=1, sort_keys=True), encoding="utf-8")
     if args.compare:
         before = json.loads(args.compare.read_text(encoding="utf-8"))
-        differ = [f"{case}: {name}" for case in sorted(set(before) | set(results))
-                  for name in sorted(set(before.get(case, {}).get("files", {})) | set(results.get(case, {}).get("files", {})))
-                  if before.get(case, {}).get("files", {}).get(name) != results.get(case, {}).get("files", {}).get(name)]  # fmt: skip
-        differ += [f"{case}: exit" for case in before if case in results and before[case]["exit"] != results[case]["exit"]]
+        differ = [
+            f"{case}: {name}"
+            for case in sorted(set(before) | set(results))
+            for name in sorted(set(before.get(case, {}).get("files", {})) | set(results.get(case, {}).get("files", {})))
+            if before.get(case, {}).get("files", {}).get(name) != results.get(case, {}).get("files", {}).get(name)
+        ]
+        differ += [
+            f"{case}: exit" for case in before if case in results and before[case]["exit"] != results[case]["exit"]
+        ]
         for line in differ:
             print(f"differs: {line}")
         print(f"{len(differ)} difference(s) over {len(results)} cases")

@@ -25,9 +25,9 @@ from pathlib import Path
 import pandas as pd
 
 from planner.bench import machine
-from planner.stopwatch import peak_rss_mb
 from planner.demo import generate_dataset
 from planner.outputs import write_tables
+from planner.stopwatch import peak_rss_mb
 
 
 def million_row_dataset(rows: int, seed: int = 2026) -> dict[str, pd.DataFrame]:
@@ -35,8 +35,9 @@ def million_row_dataset(rows: int, seed: int = 2026) -> dict[str, pd.DataFrame]:
     tables = generate_dataset("100k", seed)
     demands = tables["demands"]
     copies = -(-rows // len(demands))
-    grown = pd.concat([demands.assign(task_id=demands["task_id"] + (f"-r{n}" if n else "")) for n in range(copies)],
-                      ignore_index=True).head(rows)  # fmt: skip
+    grown = pd.concat(
+        [demands.assign(task_id=demands["task_id"] + (f"-r{n}" if n else "")) for n in range(copies)], ignore_index=True
+    ).head(rows)
     return tables | {"demands": grown}
 
 
@@ -48,10 +49,18 @@ def load(folder: str) -> dict:
     clock = time.perf_counter()
     try:
         dataset = load_dataset(Path(folder))
-        problems, rows = len(dataset.warnings), {name: len(dataset.table(name)) for name in ("enterprises", "demands", "history")}
+        problems, rows = (
+            len(dataset.warnings),
+            {name: len(dataset.table(name)) for name in ("enterprises", "demands", "history")},
+        )
     except InputError as error:
         problems, rows = len(error.problems), {}
-    return {"seconds": round(time.perf_counter() - clock, 2), "peak_mb": peak_rss_mb(), "rows": rows, "problems": problems}
+    return {
+        "seconds": round(time.perf_counter() - clock, 2),
+        "peak_mb": peak_rss_mb(),
+        "rows": rows,
+        "problems": problems,
+    }
 
 
 def main() -> None:
@@ -75,9 +84,12 @@ def main() -> None:
             with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
                 result = pool.submit(load, str(folder)).result()
             figures["formats"][suffix.lstrip(".")] = result | {"files_mb": size_mb}
-            print(f"{suffix.lstrip('.')}: {size_mb} MB on disk, loaded and checked in {result['seconds']} s, "
-                  f"peak {result['peak_mb']:.0f} MB, rows {result['rows']}, problems {result['problems']}",
-                  file=sys.stderr, flush=True)  # fmt: skip
+            print(
+                f"{suffix.lstrip('.')}: {size_mb} MB on disk, loaded and checked in {result['seconds']} s, "
+                f"peak {result['peak_mb']:.0f} MB, rows {result['rows']}, problems {result['problems']}",
+                file=sys.stderr,
+                flush=True,
+            )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(figures, ensure_ascii=False, indent=2))

@@ -31,8 +31,11 @@ def main() -> None:
         scenario = args.scenario or generated_scenario(args.profile, Path(folder)).source
         profiler = cProfile.Profile()
         result = profiler.runcall(run_bench, scenario)
-    print(", ".join(f"{s.stage} {s.seconds:.1f}" for s in result.stages), f"total {result.total_seconds:.1f} s",
-          file=sys.stderr)  # fmt: skip
+    print(
+        ", ".join(f"{s.stage} {s.seconds:.1f}" for s in result.stages),
+        f"total {result.total_seconds:.1f} s",
+        file=sys.stderr,
+    )
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         profiler.dump_stats(args.out)

@@ -39,31 +39,43 @@ def main() -> None:
     args = parser.parse_args()
 
     def heard(result) -> None:
-        said = result.error or (f"{result.seconds:.1f} s, {result.kpis['visits']:,} visits, "
-                                f"{result.peak_mb:.0f} MB, on {result.worker}")  # fmt: skip
+        said = result.error or (
+            f"{result.seconds:.1f} s, {result.kpis['visits']:,} visits, {result.peak_mb:.0f} MB, on {result.worker}"
+        )
         print(f"  {result.name}: {said}", file=sys.stderr, flush=True)
 
     print(f"{args.counties} {args.profile} counties on {args.engine}…", file=sys.stderr, flush=True)
-    figures, results = bench_province(args.counties, engine=args.engine, address=args.address,
-                                      workers=args.workers, work=args.work, profile=args.profile,
-                                      capacity=args.capacity, progress=heard)  # fmt: skip
+    figures, results = bench_province(
+        args.counties,
+        engine=args.engine,
+        address=args.address,
+        workers=args.workers,
+        work=args.work,
+        profile=args.profile,
+        capacity=args.capacity,
+        progress=heard,
+    )
     out = figures.as_dict() | {"profile": args.profile, "capacity": args.capacity}
     t = figures.totals
-    print(f"{args.engine} × {figures.workers}: {figures.counties} counties, {t['enterprises']:,} enterprises, "
-          f"{t['tasks']:,} tasks in {figures.wall_seconds:.1f} s wall after {figures.generate_seconds:.1f} s "
-          f"generating (counties' own time {figures.part_seconds:.1f} s, speed-up {out['speedup']}); "
-          f"visits {t['visits']:,}, lower bound {t['lower_bound_visits']:,}, baseline {t['baseline_visits']:,}; "
-          f"unscheduled {t['unscheduled']:,} ({t['unscheduled_mandatory']} mandatory); "
-          f"rules broken {t['rules_broken']}; "
-          f"failed {t['failed_parts']}; peak worker {figures.worker_peak_mb:.0f} MB, "
-          f"driver {figures.driver_peak_mb:.0f} MB")  # fmt: skip
+    print(
+        f"{args.engine} × {figures.workers}: {figures.counties} counties, {t['enterprises']:,} enterprises, "
+        f"{t['tasks']:,} tasks in {figures.wall_seconds:.1f} s wall after {figures.generate_seconds:.1f} s "
+        f"generating (counties' own time {figures.part_seconds:.1f} s, speed-up {out['speedup']}); "
+        f"visits {t['visits']:,}, lower bound {t['lower_bound_visits']:,}, baseline {t['baseline_visits']:,}; "
+        f"unscheduled {t['unscheduled']:,} ({t['unscheduled_mandatory']} mandatory); "
+        f"rules broken {t['rules_broken']}; "
+        f"failed {t['failed_parts']}; peak worker {figures.worker_peak_mb:.0f} MB, "
+        f"driver {figures.driver_peak_mb:.0f} MB"
+    )
     if args.compare:
         theirs = {p["name"]: p["digest"] for p in json.loads(args.compare.read_text())["parts"]}
         differ = [r.name for r in results if theirs.get(r.name) != r.digest]
         out["compared_with"] = str(args.compare)
         out["differing_parts"] = differ
-        print(f"compared with {args.compare}: {len(results) - len(differ)} identical, {len(differ)} differ "
-              + (", ".join(differ) if differ else ""))  # fmt: skip
+        print(
+            f"compared with {args.compare}: {len(results) - len(differ)} identical, {len(differ)} differ "
+            + (", ".join(differ) if differ else "")
+        )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(out, ensure_ascii=False, indent=2, default=str))

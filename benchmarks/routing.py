@@ -37,15 +37,26 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="write every row here")
     args = parser.parse_args()
 
-    meta = {"date": dt.date.today().isoformat(), "python": platform.python_version(), "platform": platform.platform(),
-            "cpus": os.cpu_count() or 0, **engine_versions(), "seconds": args.seconds, "seed": args.seed,
-            "command": " ".join(sys.argv)}  # fmt: skip
+    meta = {
+        "date": dt.date.today().isoformat(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count() or 0,
+        **engine_versions(),
+        "seconds": args.seconds,
+        "seed": args.seed,
+        "command": " ".join(sys.argv),
+    }
     rows: list[dict] = []
 
     def on_row(row: dict) -> None:
         rows.append(row)
-        print(f"{row['name']} {row['engine']}: {row['cost']:.1f} ({row['gap_pct']:+.2f} %, {row['vehicles']} vehicles,"
-              f" {row['seconds']:.1f} s){' INFEASIBLE' if row['problems'] else ''}", file=sys.stderr, flush=True)
+        print(
+            f"{row['name']} {row['engine']}: {row['cost']:.1f} ({row['gap_pct']:+.2f} %, {row['vehicles']} vehicles,"
+            f" {row['seconds']:.1f} s){' INFEASIBLE' if row['problems'] else ''}",
+            file=sys.stderr,
+            flush=True,
+        )
         if args.json:
             args.json.parent.mkdir(parents=True, exist_ok=True)
             record = {"machine": meta, "rows": rows, "summary": summarise_routing(rows)}

@@ -44,42 +44,65 @@ def main() -> None:
             generated[profile] = round(time.perf_counter() - clock, 1)
             print(f"{profile}: generated in {generated[profile]} s", file=sys.stderr, flush=True)
             for capacity in args.capacities:
-                scenario = write_scenario(work / profile / f"{capacity}.toml", data, f"{profile} {capacity}",
-                                          GENERATED[profile][1], capacity, profile)  # fmt: skip
+                scenario = write_scenario(
+                    work / profile / f"{capacity}.toml",
+                    data,
+                    f"{profile} {capacity}",
+                    GENERATED[profile][1],
+                    capacity,
+                    profile,
+                )
                 result = run_isolated(scenario, f"{profile} {capacity}").as_dict()
                 result |= {"profile": profile, "capacity": capacity}
                 runs.append(result)
                 q = result["quality"]
-                print(f"{profile} {capacity}: {result['total_seconds']:.1f} s, {result['peak_mb']:.0f} MB, "
-                      f"visits {q['visits']} (lower bound {q['lower_bound_visits']}, "
-                      f"+{100 * q['visits_over_lower_bound']:.2f} %; baseline {q['baseline_visits']}), "
-                      f"unscheduled {q['unscheduled']} ({q['unscheduled_mandatory']} mandatory), "
-                      f"rules broken {q['rules_broken']}", file=sys.stderr, flush=True)  # fmt: skip
+                print(
+                    f"{profile} {capacity}: {result['total_seconds']:.1f} s, {result['peak_mb']:.0f} MB, "
+                    f"visits {q['visits']} (lower bound {q['lower_bound_visits']}, "
+                    f"+{100 * q['visits_over_lower_bound']:.2f} %; baseline {q['baseline_visits']}), "
+                    f"unscheduled {q['unscheduled']} ({q['unscheduled_mandatory']} mandatory), "
+                    f"rules broken {q['rules_broken']}",
+                    file=sys.stderr,
+                    flush=True,
+                )
 
     stages = [s["stage"] for s in runs[0]["stages"]] if runs else []
-    print("| profile | capacity | enterprises | tasks | " + " | ".join(stages) + " | total s | peak MB | visits | "
-          "lower bound | over LB | baseline | unscheduled (mandatory) |")  # fmt: skip
+    print(
+        "| profile | capacity | enterprises | tasks | " + " | ".join(stages) + " | total s | peak MB | visits | "
+        "lower bound | over LB | baseline | unscheduled (mandatory) |"
+    )
     print("|" + "---|" * (len(stages) + 11))
     for r in runs:
         q, seconds = r["quality"], {s["stage"]: s["seconds"] for s in r["stages"]}
-        print(f"| {r['profile']} | {r['capacity']} | {r['enterprises']:,} | {r['tasks']:,} | "
-              + " | ".join(f"{seconds[s]:.1f}" for s in stages)
-              + f" | {r['total_seconds']:.1f} | {r['peak_mb']:,.0f} | {q['visits']:,} | {q['lower_bound_visits']:,} | "
-              f"+{100 * q['visits_over_lower_bound']:.2f} % | {q['baseline_visits']:,} | "
-              f"{q['unscheduled']:,} ({q['unscheduled_mandatory']}) |")  # fmt: skip
+        print(
+            f"| {r['profile']} | {r['capacity']} | {r['enterprises']:,} | {r['tasks']:,} | "
+            + " | ".join(f"{seconds[s]:.1f}" for s in stages)
+            + f" | {r['total_seconds']:.1f} | {r['peak_mb']:,.0f} | {q['visits']:,} | {q['lower_bound_visits']:,} | "
+            f"+{100 * q['visits_over_lower_bound']:.2f} % | {q['baseline_visits']:,} | "
+            f"{q['unscheduled']:,} ({q['unscheduled_mandatory']}) |"
+        )
     normal = [(r["enterprises"], r["total_seconds"]) for r in runs if r["capacity"] == "normal"]
     exponents = {}
     if len(normal) >= 2:
         exponents["total"] = growth_exponent(normal)
         for stage in stages:
-            exponents[stage] = growth_exponent([(r["enterprises"], max(next(s["seconds"] for s in r["stages"]
-                                                                            if s["stage"] == stage), 1e-3))
-                                                for r in runs if r["capacity"] == "normal"])  # fmt: skip
+            exponents[stage] = growth_exponent(
+                [
+                    (r["enterprises"], max(next(s["seconds"] for s in r["stages"] if s["stage"] == stage), 1e-3))
+                    for r in runs
+                    if r["capacity"] == "normal"
+                ]
+            )
         print("growth exponent (seconds ~ enterprises^b): " + ", ".join(f"{k} {v}" for k, v in exponents.items()))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"machine": machine(), "generated_seconds": generated, "runs": runs,
-                                         "growth_exponent": exponents}, ensure_ascii=False, indent=2))  # fmt: skip
+        args.json.write_text(
+            json.dumps(
+                {"machine": machine(), "generated_seconds": generated, "runs": runs, "growth_exponent": exponents},
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -14,14 +14,34 @@ from dataclasses import dataclass
 from typing import Any
 
 EXIT_REJECTED = 4
-KPI_NAMES = frozenset({
-    "tasks", "scheduled", "unscheduled", "unscheduled_mandatory", "visits", "baseline_visits",
-    "lower_bound_visits", "rule_bound_visits", "disturbance_reduction", "joint_visit_rate", "joint_random_rate",
-    "inspector_hours", "travel_hours", "max_crew_day_hours",
-    "reoptimisation.visits_changed", "reoptimisation.frozen_visits_changed",
-})  # fmt: skip
-OPERATORS = {"<=": operator.le, ">=": operator.ge, "==": operator.eq, "!=": operator.ne, "<": operator.lt,
-             ">": operator.gt}  # fmt: skip
+KPI_NAMES = frozenset(
+    {
+        "tasks",
+        "scheduled",
+        "unscheduled",
+        "unscheduled_mandatory",
+        "visits",
+        "baseline_visits",
+        "lower_bound_visits",
+        "rule_bound_visits",
+        "disturbance_reduction",
+        "joint_visit_rate",
+        "joint_random_rate",
+        "inspector_hours",
+        "travel_hours",
+        "max_crew_day_hours",
+        "reoptimisation.visits_changed",
+        "reoptimisation.frozen_visits_changed",
+    }
+)
+OPERATORS = {
+    "<=": operator.le,
+    ">=": operator.ge,
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    ">": operator.gt,
+}
 _RULE = re.compile(r"^\s*([a-z_][a-z_.]*)\s*(<=|>=|==|!=|<|>)\s*(-?\d+(?:\.\d+)?)\s*$")
 
 

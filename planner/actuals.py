@@ -81,16 +81,24 @@ def apply_actuals(dataset: Dataset, actuals: Actuals, as_of: dt.date) -> Dataset
     problems = []
     where = str(actuals.files.get("demands", "demands"))
     clash = actuals.demands[actuals.demands["task_id"].isin(dataset.demands["task_id"])]
-    problems += [Problem(where, int(row), "task_id", task_id, "already a demand of the dataset; give new tasks new ids")
-                 for row, task_id in zip(clash.index, clash["task_id"])]  # fmt: skip
+    problems += [
+        Problem(where, int(row), "task_id", task_id, "already a demand of the dataset; give new tasks new ids")
+        for row, task_id in zip(clash.index, clash["task_id"])
+    ]
     enterprises = _upsert(dataset.enterprises, actuals.enterprises, "uscc")
     inspectors = _upsert(dataset.inspectors, actuals.inspectors, "inspector_id")
     leave = actuals.leave[actuals.leave["end"] >= pd.Timestamp(as_of)]
     leave = leave.assign(start=leave["start"].where(leave["start"] >= pd.Timestamp(as_of), pd.Timestamp(as_of)))
-    frames = {name: dataset.table(name) for name in ("townships", "departments", "sampling_plan", "conflicts",
-                                                      "history", "calendar")}  # fmt: skip
-    frames |= {"enterprises": enterprises, "inspectors": inspectors,
-               "leave": pd.concat([dataset.leave, leave]), "demands": pd.concat([dataset.demands, actuals.demands])}
+    frames = {
+        name: dataset.table(name)
+        for name in ("townships", "departments", "sampling_plan", "conflicts", "history", "calendar")
+    }
+    frames |= {
+        "enterprises": enterprises,
+        "inspectors": inspectors,
+        "leave": pd.concat([dataset.leave, leave]),
+        "demands": pd.concat([dataset.demands, actuals.demands]),
+    }
     files = dataset.files | {name: path for name, path in actuals.files.items() if name != "outcomes"}
     problems += [p for p in _check_references(frames, files) if p.severity == "error"]
     if problems:
@@ -106,8 +114,14 @@ def _upsert(base: pd.DataFrame, changed: pd.DataFrame, key: str) -> pd.DataFrame
     return pd.concat([kept, changed]).sort_values(key, kind="stable")
 
 
-def state_at(dataset: Dataset, scenario: Scenario, calendar: WorkCalendar, prev: dict[str, pd.DataFrame],
-              actuals: Actuals, as_of: dt.date):  # fmt: skip
+def state_at(
+    dataset: Dataset,
+    scenario: Scenario,
+    calendar: WorkCalendar,
+    prev: dict[str, pd.DataFrame],
+    actuals: Actuals,
+    as_of: dt.date,
+):
     """The facts at ``as_of`` (actuals applied, staff scaled), the instance of every task, its
     records, the previous placement and each task's outcome."""
     facts = apply_staff_scaling(apply_actuals(dataset, actuals, as_of), scenario)
@@ -124,11 +138,19 @@ def checked_facts(facts: Dataset, done_elsewhere, workdays) -> Dataset:
     return dataclasses.replace(facts, history=history_with(facts.history, [], done_elsewhere, workdays))
 
 
-def reoptimised_facts(dataset: Dataset, scenario: Scenario, calendar: WorkCalendar, previous_tables: dict[str, pd.DataFrame],
-                      actuals: Actuals, as_of: dt.date) -> Dataset:  # fmt: skip
+def reoptimised_facts(
+    dataset: Dataset,
+    scenario: Scenario,
+    calendar: WorkCalendar,
+    previous_tables: dict[str, pd.DataFrame],
+    actuals: Actuals,
+    as_of: dt.date,
+) -> Dataset:
     """What ``planner verify`` re-checks a re-optimised plan against: the same facts ``reoptimize``
     checked it with, rebuilt from the original dataset, the parent plan and the recorded actuals."""
-    facts, instance, _, _, (_, _, done_elsewhere) = state_at(dataset, scenario, calendar, previous_tables, actuals, as_of)
+    facts, instance, _, _, (_, _, done_elsewhere) = state_at(
+        dataset, scenario, calendar, previous_tables, actuals, as_of
+    )
     return checked_facts(facts, done_elsewhere, instance.workdays)
 
 
@@ -146,18 +168,27 @@ def _outcomes(actuals: Actuals, records: dict, planned: pd.DataFrame, as_of: dt.
     outcomes = actuals.outcomes
     where = str(actuals.files.get("outcomes", "outcomes"))
     unknown = outcomes[~outcomes["task_id"].isin(records)]
-    problems = [Problem(where, int(row), "task_id", t, "not a task of the previous plan or of the new demands")
-                for row, t in zip(unknown.index, unknown["task_id"])]  # fmt: skip
-    undated = outcomes[(outcomes["status"] == "done") & outcomes["date"].isna() & ~outcomes["task_id"].isin(planned.index)]
-    problems += [Problem(where, int(row), "date", None, "a task done outside the plan needs the date it was done")
-                 for row in undated.index]  # fmt: skip
+    problems = [
+        Problem(where, int(row), "task_id", t, "not a task of the previous plan or of the new demands")
+        for row, t in zip(unknown.index, unknown["task_id"])
+    ]
+    undated = outcomes[
+        (outcomes["status"] == "done") & outcomes["date"].isna() & ~outcomes["task_id"].isin(planned.index)
+    ]
+    problems += [
+        Problem(where, int(row), "date", None, "a task done outside the plan needs the date it was done")
+        for row in undated.index
+    ]
     if problems:
         raise InputError(problems)
     status: dict[str, str] = {}
     reasons: dict[str, str] = {}
     done_elsewhere: list[tuple[str, str, dt.date, str]] = []
-    closed = {records[t]["uscc"]: row for row, t in zip(outcomes.index, outcomes["task_id"])
-              if outcomes.at[row, "status"] == "closed"}  # fmt: skip
+    closed = {
+        records[t]["uscc"]: row
+        for row, t in zip(outcomes.index, outcomes["task_id"])
+        if outcomes.at[row, "status"] == "closed"
+    }
     by_task = outcomes.set_index("task_id")
     for task_id, task in records.items():
         was = planned.loc[task_id] if task_id in planned.index else None
@@ -193,5 +224,3 @@ def history_with(history: pd.DataFrame, kept: list[Crew], done_elsewhere, workda
         return history
     extra = pd.DataFrame(rows, columns=["uscc", "dept_id", "date", "inspector_id", "kind"])
     return pd.concat([history, extra.astype({"date": "datetime64[ns]"})], ignore_index=True)
-
-

@@ -38,8 +38,10 @@ def draw_record(draw: Draw, scenario: Scenario, dataset: Dataset, redraw_reason:
         "scenario_seed": scenario.seed,
         "redraw_reason": redraw_reason,
         "scenario": {"name": scenario.name, "file": str(scenario.source)},
-        "caps": {"positive_list_per_year": scenario.caps.positive_list_per_year,
-                 "per_dept_per_year": scenario.caps.per_dept_per_year},
+        "caps": {
+            "positive_list_per_year": scenario.caps.positive_list_per_year,
+            "per_dept_per_year": scenario.caps.per_dept_per_year,
+        },
         "dataset": str(dataset.root.resolve()),
         # what-if inputs of the draw: the sampling ratios and any inspectors added by the scenario
         "sampling": scenario.sampling.model_dump(mode="json"),
@@ -48,7 +50,7 @@ def draw_record(draw: Draw, scenario: Scenario, dataset: Dataset, redraw_reason:
         "overlap": draw.overlap.to_dict(orient="records"),
         "shortfalls": list(draw.shortfalls),
         "versions": {"planner": __version__, "numpy": version("numpy"), "pandas": version("pandas")},
-    }  # fmt: skip
+    }
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,9 @@ def verify_draw(folder: Path, dataset_dir: Path | None = None) -> DrawCheck:
     record_path, draws_path = folder / DRAW_RECORD, folder / "draws.parquet"
     missing = [p for p in (record_path, draws_path) if not p.is_file()]
     if missing:
-        raise InputError([Problem(str(p), None, None, None, "not found: is this a draw or plan folder?") for p in missing])
+        raise InputError(
+            [Problem(str(p), None, None, None, "not found: is this a draw or plan folder?") for p in missing]
+        )
     try:
         record = json.loads(record_path.read_text(encoding="utf-8"))
         seed, caps, inputs = int(record["seed"]), record["caps"], dict(record["inputs"])
@@ -90,7 +94,9 @@ def verify_draw(folder: Path, dataset_dir: Path | None = None) -> DrawCheck:
         path = dataset.files.get(table)
         recorded = inputs.get(path.name) if path else None
         if path is not None and recorded != sha256_file(path):
-            changes.append(f"{path}: its bytes differ from the file the draw read" if recorded else f"{path}: not recorded")
+            changes.append(
+                f"{path}: its bytes differ from the file the draw read" if recorded else f"{path}: not recorded"
+            )
     recomputed = draw_sampling_plan(dataset, seed, positive_cap, dept_cap)
     return DrawCheck(tuple(changes), tuple(compare_draws(recorded_draws, recomputed.draws)))
 
@@ -104,8 +110,9 @@ def _with_draw_inputs(dataset: Dataset, record: dict[str, Any], record_path: Pat
     sampling = record.get("sampling") or {}
     frames: dict[str, pd.DataFrame] = {}
     if sampling.get("tier_scale") or sampling.get("plan_ratio"):
-        frames["sampling_plan"] = with_ratios(dataset.sampling_plan, sampling.get("tier_scale", {}),
-                                              sampling.get("plan_ratio", {}))  # fmt: skip
+        frames["sampling_plan"] = with_ratios(
+            dataset.sampling_plan, sampling.get("tier_scale", {}), sampling.get("plan_ratio", {})
+        )
     if record.get("extra_inspectors"):
         problems: list[Problem] = []
         extra = _read(Path(record["extra_inspectors"]), "inspectors", problems)

@@ -43,8 +43,9 @@ from planner.whatif import load_scenario_dataset
 from planner.workdays import work_calendar
 
 #: generated counties, by demo profile: (profile, seed)
-GENERATED = {p: (p, 2026) for p in ("tiny", "county", "city", "1k", "20k", "100k", "park", "q4", "tight", "short",
-                                    "leave")}  # fmt: skip
+GENERATED = {
+    p: (p, 2026) for p in ("tiny", "county", "city", "1k", "20k", "100k", "park", "q4", "tight", "short", "leave")
+}
 #: issue 14's hard profiles: uneven work and short staff, each planned with its own scenario keys
 HARD = ("park", "q4", "tight", "short", "leave")
 #: the scale suite's sizes, smallest first: 1 k, 5 k (the sample county), 20 k, 100 k enterprises
@@ -84,9 +85,16 @@ class BenchResult:
         return max((s.peak_mb for s in self.stages), default=0.0)
 
     def as_dict(self) -> dict:
-        return {"name": self.name, "enterprises": self.enterprises, "tasks": self.tasks,
-                "total_seconds": self.total_seconds, "peak_mb": self.peak_mb,
-                "stages": [vars(s) for s in self.stages], "quality": self.quality, "machine": self.machine}  # fmt: skip
+        return {
+            "name": self.name,
+            "enterprises": self.enterprises,
+            "tasks": self.tasks,
+            "total_seconds": self.total_seconds,
+            "peak_mb": self.peak_mb,
+            "stages": [vars(s) for s in self.stages],
+            "quality": self.quality,
+            "machine": self.machine,
+        }
 
 
 def machine() -> dict[str, str | int]:
@@ -95,9 +103,14 @@ def machine() -> dict[str, str | int]:
 
     from ortools import __version__ as ortools_version
 
-    return {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count() or 0,
-            "processor": platform.processor() or platform.machine(), "ortools": ortools_version,
-            "date": dt.date.today().isoformat()}  # fmt: skip
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count() or 0,
+        "processor": platform.processor() or platform.machine(),
+        "ortools": ortools_version,
+        "date": dt.date.today().isoformat(),
+    }
 
 
 def write_generated(profile: str, folder: Path, seed: int | None = None) -> Path:
@@ -117,16 +130,18 @@ def scenario_keys(profile: str | None, capacity: str = "normal") -> dict:
     return keys
 
 
-def write_scenario(path: Path, dataset: Path, name: str, seed: int, capacity: str = "normal",
-                   profile: str | None = None) -> Path:  # fmt: skip
+def write_scenario(
+    path: Path, dataset: Path, name: str, seed: int, capacity: str = "normal", profile: str | None = None
+) -> Path:
     """A calendar-year-2026 scenario file for ``dataset`` with the profile's scenario keys and one
     of the ``CAPACITY`` variants (and an hour for the exact models, so that their wall-time
     limit never decides the plan)."""
     dataset_text = os.path.relpath(dataset, path.parent).replace(os.sep, "/")
     # the exact models' wall-time budget (60 s by default) must not bind: at 100 k enterprises the
     # merge takes about that long, and a plan that depends on the machine's load measures nothing
-    text = scenario_text(name, dataset_text, seed, scenario_keys(profile, capacity),
-                         tables={"solver": {"time_limit_s": 3600}})  # fmt: skip
+    text = scenario_text(
+        name, dataset_text, seed, scenario_keys(profile, capacity), tables={"solver": {"time_limit_s": 3600}}
+    )
     path.write_text(text, encoding="utf-8")
     return path
 
@@ -136,8 +151,9 @@ def generated_scenario(profile: str, folder: Path, capacity: str = "normal") -> 
     seed = GENERATED[profile][1]
     data = write_generated(profile, folder / "data")
     suffix = "" if capacity == "normal" else f", {capacity} capacity"
-    return load_scenario(write_scenario(folder / "generated.toml", data, f"generated {profile} county{suffix}", seed,
-                                        capacity, profile))  # fmt: skip
+    return load_scenario(
+        write_scenario(folder / "generated.toml", data, f"generated {profile} county{suffix}", seed, capacity, profile)
+    )
 
 
 def run_bench(scenario: Scenario | Path, name: str | None = None) -> BenchResult:
@@ -165,15 +181,34 @@ def run_bench(scenario: Scenario | Path, name: str | None = None) -> BenchResult
         write_plan(plan, Path(folder) / "plan", dataset, scenario, dt.datetime.now().astimezone())
         lap("write")
     k = plan.kpis
-    quality = {key: k[key] for key in ("visits", "lower_bound_visits", "rule_bound_visits", "baseline_visits",
-                                       "scheduled", "unscheduled", "unscheduled_mandatory", "joint_visit_rate",
-                                       "inspector_hours", "capacity_bound_mandatory", "capacity_bound_tasks")}  # fmt: skip
-    quality["visits_over_lower_bound"] = round(k["visits"] / k["lower_bound_visits"] - 1, 5) if k["lower_bound_visits"] else 0.0
-    quality["visits_over_rule_bound"] = round(k["visits"] / k["rule_bound_visits"] - 1, 5) if k["rule_bound_visits"] else 0.0
+    quality = {
+        key: k[key]
+        for key in (
+            "visits",
+            "lower_bound_visits",
+            "rule_bound_visits",
+            "baseline_visits",
+            "scheduled",
+            "unscheduled",
+            "unscheduled_mandatory",
+            "joint_visit_rate",
+            "inspector_hours",
+            "capacity_bound_mandatory",
+            "capacity_bound_tasks",
+        )
+    }
+    quality["visits_over_lower_bound"] = (
+        round(k["visits"] / k["lower_bound_visits"] - 1, 5) if k["lower_bound_visits"] else 0.0
+    )
+    quality["visits_over_rule_bound"] = (
+        round(k["visits"] / k["rule_bound_visits"] - 1, 5) if k["rule_bound_visits"] else 0.0
+    )
     quality["visits_under_baseline"] = round(1 - k["visits"] / k["baseline_visits"], 5) if k["baseline_visits"] else 0.0
     mandatory = int(plan.tables.tasks["kind"].isin(["key", "triggered", "followup"]).sum())
     quality["mandatory_under_capacity_bound"] = k["capacity_bound_mandatory"] - (mandatory - k["unscheduled_mandatory"])
-    quality["tasks_of_capacity_bound"] = round(k["scheduled"] / k["capacity_bound_tasks"], 5) if k["capacity_bound_tasks"] else 1.0
+    quality["tasks_of_capacity_bound"] = (
+        round(k["scheduled"] / k["capacity_bound_tasks"], 5) if k["capacity_bound_tasks"] else 1.0
+    )
     quality["rules_broken"] = len(broken)
     return BenchResult(name or scenario.name, len(dataset.enterprises), k["tasks"], figures, quality, machine())
 
@@ -200,8 +235,15 @@ def growth_exponent(points: Sequence[tuple[float, float]]) -> float:
 # --------------------------------------------------------------------------------------------
 
 
-def province_parts(n_counties: int, folder: Path, *, profile: str = "county", first_seed: int = 2026,
-                   capacity: str = "normal", executor: Executor | None = None) -> list:  # fmt: skip
+def province_parts(
+    n_counties: int,
+    folder: Path,
+    *,
+    profile: str = "county",
+    first_seed: int = 2026,
+    capacity: str = "normal",
+    executor: Executor | None = None,
+) -> list:
     """N generated counties (seeds first_seed, first_seed + 1, …; the first is the sample county
     when first_seed is 2026), each in ``folder/county-NN`` with its scenario; generated on
     ``executor`` when given, and a county whose data folder exists is reused as it is. Returns
@@ -217,9 +259,16 @@ def province_parts(n_counties: int, folder: Path, *, profile: str = "county", fi
     else:
         for future in [executor.submit(write_generated, profile, sub / "data", seed) for sub, seed in missing]:
             future.result()
-    return [Part(sub.name, write_scenario(sub / "scenario.toml", sub / "data", f"generated {profile} {sub.name}", seed,
-                                          capacity, profile), (sub / "data").resolve())  # fmt: skip
-            for sub, seed in zip(folders, seeds)]
+    return [
+        Part(
+            sub.name,
+            write_scenario(
+                sub / "scenario.toml", sub / "data", f"generated {profile} {sub.name}", seed, capacity, profile
+            ),
+            (sub / "data").resolve(),
+        )
+        for sub, seed in zip(folders, seeds)
+    ]
 
 
 @dataclass
@@ -243,8 +292,9 @@ class ProvinceResult:
         return vars(self) | {"speedup": round(self.part_seconds / self.wall_seconds, 2) if self.wall_seconds else 0.0}
 
 
-def run_province(parts: Sequence, executor: Executor | None, engine: str, workers: int,
-                 progress: Callable | None = None) -> tuple[ProvinceResult, list]:  # fmt: skip
+def run_province(
+    parts: Sequence, executor: Executor | None, engine: str, workers: int, progress: Callable | None = None
+) -> tuple[ProvinceResult, list]:
     """Plan every part on ``executor`` (None: one by one here), without keeping the tables;
     returns the figures and the ``planner.engine.PartResult`` list (digests included)."""
     from planner.engine import plan_province
@@ -252,20 +302,47 @@ def run_province(parts: Sequence, executor: Executor | None, engine: str, worker
     clock = time.perf_counter()
     results = plan_province(parts, executor, keep_tables=False, progress=progress)
     wall = round(time.perf_counter() - clock, 3)
-    totals = {key: sum(int(r.kpis.get(key, 0)) for r in results)
-              for key in ("tasks", "scheduled", "unscheduled", "unscheduled_mandatory", "visits", "lower_bound_visits",
-                          "rule_bound_visits", "baseline_visits")}  # fmt: skip
+    totals = {
+        key: sum(int(r.kpis.get(key, 0)) for r in results)
+        for key in (
+            "tasks",
+            "scheduled",
+            "unscheduled",
+            "unscheduled_mandatory",
+            "visits",
+            "lower_bound_visits",
+            "rule_bound_visits",
+            "baseline_visits",
+        )
+    }
     totals["enterprises"] = sum(r.enterprises for r in results)
     totals["rules_broken"] = sum(len(r.rules_broken) for r in results)
     totals["failed_parts"] = sum(r.error is not None for r in results)
-    return ProvinceResult(engine, workers, len(parts), wall, round(sum(r.seconds for r in results), 3), totals,
-                          max((r.peak_mb for r in results), default=0.0), peak_rss_mb(),
-                          [r.summary() for r in results], machine()), results  # fmt: skip
+    return ProvinceResult(
+        engine,
+        workers,
+        len(parts),
+        wall,
+        round(sum(r.seconds for r in results), 3),
+        totals,
+        max((r.peak_mb for r in results), default=0.0),
+        peak_rss_mb(),
+        [r.summary() for r in results],
+        machine(),
+    ), results
 
 
-def bench_province(n_counties: int, *, engine: str = "local", address: str | None = None, workers: int | None = None,
-                   work: Path | None = None, profile: str = "county", capacity: str = "normal",
-                   progress: Callable | None = None) -> tuple[ProvinceResult, list]:  # fmt: skip
+def bench_province(
+    n_counties: int,
+    *,
+    engine: str = "local",
+    address: str | None = None,
+    workers: int | None = None,
+    work: Path | None = None,
+    profile: str = "county",
+    capacity: str = "normal",
+    progress: Callable | None = None,
+) -> tuple[ProvinceResult, list]:
     """Generate (or reuse, in ``work``) N counties and plan them on ``engine``: ``local`` (a
     process pool of ``workers``, default the cores), ``dask`` (the scheduler at ``address``, or
     a LocalCluster of ``workers``) or ``serial`` (one by one in this process). ``progress``

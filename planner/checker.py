@@ -65,8 +65,9 @@ class CheckInputs:
 _FIRST = ("plan_integrity", "random_draw")
 
 
-def check_plan(plan: PlanTables, dataset: Dataset, scenario: Scenario, workdays: set,
-               draws: pd.DataFrame | None = None) -> list[Violation]:  # fmt: skip
+def check_plan(
+    plan: PlanTables, dataset: Dataset, scenario: Scenario, workdays: set, draws: pd.DataFrame | None = None
+) -> list[Violation]:
     """Every broken hard rule, one sentence each with its rule's code; [] for a valid plan.
 
     With ``draws`` (draws.parquet), every selected enterprise's random task must be in the plan.

@@ -81,6 +81,7 @@ def _echo(text: object) -> None:
     """One line to stdout for scripts, never wrapped, control characters written out."""
     typer.echo(printable(str(text)))
 
+
 EXIT_BAD_INPUT = 2
 #: the Solomon VRPTW instances kept with the benchmarks (public data, see its README)
 SOLOMON_DIR = Path(__file__).resolve().parents[1] / "benchmarks" / "solomon"
@@ -122,7 +123,9 @@ def _version(show: bool) -> None:
 
 @app.callback()
 def main(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
 ) -> None:
     """综合查一次 joint inspection planner: one door, many checks."""
 
@@ -178,8 +181,10 @@ def _first_interrupt_stops_search() -> Iterator[Callable[[], bool]]:
         if asked:
             raise KeyboardInterrupt
         asked.append(True)
-        err.print("[yellow]interrupted[/]: the search stops and the plan is completed from what was found; "
-                  "press Ctrl-C again to abort (then nothing is written)")  # fmt: skip
+        err.print(
+            "[yellow]interrupted[/]: the search stops and the plan is completed from what was found; "
+            "press Ctrl-C again to abort (then nothing is written)"
+        )
 
     try:
         previous = signal.signal(signal.SIGINT, on_interrupt)
@@ -196,8 +201,9 @@ def _scenario_inputs(scenario_file: Path):
     """The scenario, its dataset with the scenario's extra inputs, and the horizon's working days."""
     scenario = load_scenario(scenario_file)
     dataset = load_scenario_dataset(scenario)
-    calendar = work_calendar(scenario.horizon.start, scenario.horizon.end, dataset.calendar_overrides(),
-                             where=str(scenario_file))  # fmt: skip
+    calendar = work_calendar(
+        scenario.horizon.start, scenario.horizon.end, dataset.calendar_overrides(), where=str(scenario_file)
+    )
     return scenario, dataset, calendar
 
 
@@ -229,8 +235,7 @@ def validate(
             )
             warnings = [*dataset.warnings, *horizon_warnings(dataset, calendar.start, calendar.end)]
             heading = f"Scenario {_shown(scenario.name)} ({_shown(path)})"
-            horizon = (f"Horizon {calendar.start} … {calendar.end}: {len(calendar)} working days "
-                       f"({calendar.source})")  # fmt: skip
+            horizon = f"Horizon {calendar.start} … {calendar.end}: {len(calendar)} working days ({calendar.source})"
         else:
             dataset = load_dataset(path)
             warnings, heading, horizon = list(dataset.warnings), f"Dataset {_shown(path)}", None
@@ -264,9 +269,16 @@ def _rich(frame: pd.DataFrame, title: str) -> RichTable:
 @app.command("demo-data")
 def demo_data(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder to create for the dataset.")],
-    profile: Annotated[Profile, typer.Option(help="Size: tiny (tests), county (~5,000 enterprises), city (~5×); or a hard profile of issue 14 (park, q4, tight, short, leave), written with its scenario.toml.")] = Profile.county,
+    profile: Annotated[
+        Profile,
+        typer.Option(
+            help="Size: tiny (tests), county (~5,000 enterprises), city (~5×); or a hard profile of issue 14 (park, q4, tight, short, leave), written with its scenario.toml."
+        ),
+    ] = Profile.county,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same data.")] = 2026,
-    table_format: Annotated[TableFormat, typer.Option("--format", help="File type of the tables.")] = TableFormat.parquet,
+    table_format: Annotated[
+        TableFormat, typer.Option("--format", help="File type of the tables.")
+    ] = TableFormat.parquet,
     force: Annotated[bool, typer.Option(help="Replace an existing folder (it is moved aside, not deleted).")] = False,
 ) -> None:
     """Generate a realistic synthetic county dataset (all tables of the data contract).
@@ -294,11 +306,15 @@ def demo_data(
 @app.command("demo-actuals")
 def demo_actuals(
     plan_dir: Annotated[Path, typer.Argument(metavar="PLAN_DIR", help="A plan folder.", exists=True, file_okay=False)],
-    as_of: Annotated[dt.datetime, typer.Option("--as-of", formats=["%Y-%m-%d"], help="The date the actuals run to (YYYY-MM-DD).")],
+    as_of: Annotated[
+        dt.datetime, typer.Option("--as-of", formats=["%Y-%m-%d"], help="The date the actuals run to (YYYY-MM-DD).")
+    ],
     out_dir: Annotated[Path, typer.Option("--out", help="Actuals folder to create.")],
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same actuals.")] = 2026,
     new_tasks: Annotated[int, typer.Option(help="New complaint tasks (投诉举报) to add.")] = 50,
-    on_leave: Annotated[int, typer.Option(help="Inspectors with crew-days in the next month who take two weeks off.")] = 5,
+    on_leave: Annotated[
+        int, typer.Option(help="Inspectors with crew-days in the next month who take two weeks off.")
+    ] = 5,
 ) -> None:
     """Make synthetic actuals for a plan (outcomes, new complaints, new leave), to try planner reoptimize.
 
@@ -310,8 +326,9 @@ def demo_actuals(
     with _reported():
         check_destination(out_dir, advice="choose another --out")
         t = read_plan_folder(plan_dir).tables
-        tables = generate_actuals(t["tasks"], t["visits"], t["visit_tasks"], t["crews"], as_of.date(), seed,
-                                  new_tasks, on_leave)  # fmt: skip
+        tables = generate_actuals(
+            t["tasks"], t["visits"], t["visit_tasks"], t["crews"], as_of.date(), seed, new_tasks, on_leave
+        )
         write_folder(out_dir, lambda folder: write_tables(tables, folder, ".csv"))
     err.print(f"wrote {_shown(out_dir)}: " + ", ".join(f"{name} {len(frame):,}" for name, frame in tables.items()))
 
@@ -331,9 +348,7 @@ def plan(
 
     Example: planner plan scenarios/baseline.toml --out plans/2026
     """
-    from planner.checker import check_plan
     from planner.pipeline import make_plan, write_plan
-    from planner.whatif import apply_staff_scaling
 
     started = dt.datetime.now().astimezone()
     with _reported():
@@ -344,6 +359,7 @@ def plan(
             raise InputError(problems)
         warnings = [*dataset.warnings, *horizon_warnings(dataset, calendar.start, calendar.end)]
         with err.status("planning…") as status:
+
             def report(line: str) -> None:
                 if not quiet:
                     err.print(f"[dim]{_shown(line)}[/]", highlight=False)
@@ -351,10 +367,8 @@ def plan(
 
             try:
                 with _first_interrupt_stops_search() as stop:
-                    result = make_plan(dataset, scenario, calendar, report, stop)
-                    status.update("checking every hard rule…")
-                    broken = check_plan(result.tables, apply_staff_scaling(dataset, scenario), scenario,
-                                        set(calendar.workdays), result.draw.draws)  # fmt: skip
+                    result = make_plan(dataset, scenario, calendar, report, stop)  # checked: result.broken
+                    broken = result.broken
             except KeyboardInterrupt:
                 signal.signal(signal.SIGINT, signal.SIG_IGN)  # more Ctrl-C while exiting change nothing
                 err.print("[bold red]aborted[/]: nothing was written")
@@ -410,8 +424,10 @@ def _print_plan_summary(kpis: dict, out_dir: Path) -> None:
     err.print(table)
     timings = ", ".join(f"{stage} {seconds:.1f}s" for stage, seconds in kpis.get("timings", {}).items())
     err.print(f"stages: {timings}")
-    err.print(f"wrote {_shown(out_dir)}/: plan.xlsx (for officials), report.html (open offline in a browser), "
-              "unscheduled.parquet (what was not placed and why), the plan tables and manifest.json")
+    err.print(
+        f"wrote {_shown(out_dir)}/: plan.xlsx (for officials), report.html (open offline in a browser), "
+        "unscheduled.parquet (what was not placed and why), the plan tables and manifest.json"
+    )
 
 
 class SliceBy(StrEnum):
@@ -422,9 +438,13 @@ class SliceBy(StrEnum):
 @app.command()
 def diagnose(
     scenario_file: Annotated[Path, typer.Argument(metavar="SCENARIO", help="Scenario .toml file.", exists=True)],
-    as_json: Annotated[bool, typer.Option("--json", help="Print the diagnosis as JSON to stdout (for scripts).")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the diagnosis as JSON to stdout (for scripts).")
+    ] = False,
     limit: Annotated[int, typer.Option(help="Rows shown per table (the JSON has them all).", min=1)] = 20,
-    every_task: Annotated[bool, typer.Option("--all", help="Also check random and campaign tasks (reported apart).")] = False,
+    every_task: Annotated[
+        bool, typer.Option("--all", help="Also check random and campaign tasks (reported apart).")
+    ] = False,
 ) -> None:
     """Explain, without planning, which mandatory tasks no plan can place and why — window, holiday,
     cap, certificate, delegation, conflict, leave, stay length — and where a department's time runs short.
@@ -454,9 +474,15 @@ def export(
     plan_dir: Annotated[Path, typer.Argument(metavar="PLAN_DIR", help="A plan folder.", exists=True, file_okay=False)],
     out_dir: Annotated[Path, typer.Option("--out", help="Folder to create (never overwritten).")],
     fmt: Annotated[TableFormat, typer.Option("--format", help="xlsx (officials), csv or parquet.")] = TableFormat.xlsx,
-    by: Annotated[SliceBy | None, typer.Option(help="One file per department or per township, each with only its part.")] = None,
-    dataset_dir: Annotated[Path | None, typer.Option("--dataset", help="Dataset for names (default: the recorded one).")] = None,
-    redact: Annotated[bool, typer.Option("--redact", help="Inspectors' names replaced by their ids, for publication (一公开).")] = False,
+    by: Annotated[
+        SliceBy | None, typer.Option(help="One file per department or per township, each with only its part.")
+    ] = None,
+    dataset_dir: Annotated[
+        Path | None, typer.Option("--dataset", help="Dataset for names (default: the recorded one).")
+    ] = None,
+    redact: Annotated[
+        bool, typer.Option("--redact", help="Inspectors' names replaced by their ids, for publication (一公开).")
+    ] = False,
 ) -> None:
     """Write a plan as a workbook, CSV or Parquet — whole, or one per department or township.
 
@@ -479,18 +505,52 @@ def export(
 
 @app.command()
 def bench(
-    target: Annotated[str | None, typer.Argument(metavar="[SCENARIO|routing]", help="A scenario to time (default: a generated county), or `routing`: the route engine on the Solomon VRPTW instances.")] = None,
-    profile: Annotated[Profile, typer.Option(help="Generated instance when no SCENARIO: tiny, county (the sample county), city, 1k, 20k, 100k, a hard profile with its scenario keys (park, q4, tight, short, leave), or province (--counties counties).")] = Profile.county,
-    counties: Annotated[int, typer.Option(help="--profile province: how many counties (seeds 2026, 2027, …).", min=1)] = 90,
-    county_profile: Annotated[Profile, typer.Option(help="--profile province: the size of each county.")] = Profile.county,
-    engine: Annotated[Engine, typer.Option(help="--profile province: local process pool, Dask, or serial (one by one here).")] = Engine.local,
-    address: Annotated[str | None, typer.Option(help="--engine dask: the scheduler, e.g. tcp://scheduler:8786 (default: a LocalCluster here).")] = None,
-    workers: Annotated[int | None, typer.Option(help="--profile province: processes of the local pool or LocalCluster (default: the cores).", min=1)] = None,
-    work: Annotated[Path | None, typer.Option(help="--profile province: keep the generated counties here (a folder every worker reads).")] = None,
+    target: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[SCENARIO|routing]",
+            help="A scenario to time (default: a generated county), or `routing`: the route engine on the Solomon VRPTW instances.",
+        ),
+    ] = None,
+    profile: Annotated[
+        Profile,
+        typer.Option(
+            help="Generated instance when no SCENARIO: tiny, county (the sample county), city, 1k, 20k, 100k, a hard profile with its scenario keys (park, q4, tight, short, leave), or province (--counties counties)."
+        ),
+    ] = Profile.county,
+    counties: Annotated[
+        int, typer.Option(help="--profile province: how many counties (seeds 2026, 2027, …).", min=1)
+    ] = 90,
+    county_profile: Annotated[
+        Profile, typer.Option(help="--profile province: the size of each county.")
+    ] = Profile.county,
+    engine: Annotated[
+        Engine, typer.Option(help="--profile province: local process pool, Dask, or serial (one by one here).")
+    ] = Engine.local,
+    address: Annotated[
+        str | None,
+        typer.Option(help="--engine dask: the scheduler, e.g. tcp://scheduler:8786 (default: a LocalCluster here)."),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            help="--profile province: processes of the local pool or LocalCluster (default: the cores).", min=1
+        ),
+    ] = None,
+    work: Annotated[
+        Path | None,
+        typer.Option(help="--profile province: keep the generated counties here (a folder every worker reads)."),
+    ] = None,
     seconds: Annotated[float, typer.Option(help="routing: seconds per instance and engine.", min=0.01)] = 10.0,
-    instances: Annotated[str | None, typer.Option(help="routing: instance names, comma-separated (default: all 56).")] = None,
-    engines: Annotated[str, typer.Option(help="routing: engines, comma-separated (pyvrp: the planner's; ortools: a plain baseline).")] = "pyvrp,ortools",
-    solomon: Annotated[Path, typer.Option(help="routing: the Solomon folder (instances, .sol files, bks.csv).", file_okay=False)] = SOLOMON_DIR,
+    instances: Annotated[
+        str | None, typer.Option(help="routing: instance names, comma-separated (default: all 56).")
+    ] = None,
+    engines: Annotated[
+        str, typer.Option(help="routing: engines, comma-separated (pyvrp: the planner's; ortools: a plain baseline).")
+    ] = "pyvrp,ortools",
+    solomon: Annotated[
+        Path, typer.Option(help="routing: the Solomon folder (instances, .sol files, bks.csv).", file_okay=False)
+    ] = SOLOMON_DIR,
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON to stdout.")] = False,
 ) -> None:
     """Time the whole pipeline (load, draw, merge, schedule, check, write) with peak memory per stage.
@@ -523,7 +583,9 @@ def bench(
             result = run_bench(generated_scenario(profile.value, Path(folder)), f"generated {profile.value}")
         else:
             result = run_bench(scenario_file)
-    table = RichTable(title=f"{result.name}: {result.enterprises:,} enterprises, {result.tasks:,} tasks", title_justify="left")
+    table = RichTable(
+        title=f"{result.name}: {result.enterprises:,} enterprises, {result.tasks:,} tasks", title_justify="left"
+    )
     for column in ("stage", "seconds", "peak MB"):
         table.add_column(column, justify="left" if column == "stage" else "right")
     for figure in result.stages:
@@ -547,36 +609,53 @@ def _bench_routing(folder: Path, seconds: float, instances: str | None, engines:
     names = [n.strip() for n in instances.split(",") if n.strip()] if instances else None
 
     def heard(row: dict) -> None:
-        err.print(f"  {row['name']} {row['engine']}: {row['cost']} vs {row['bks']} ({row['gap_pct']:+.2f} %), "
-                  f"{row['vehicles']} vehicles", highlight=False)  # fmt: skip
+        err.print(
+            f"  {row['name']} {row['engine']}: {row['cost']} vs {row['bks']} ({row['gap_pct']:+.2f} %), "
+            f"{row['vehicles']} vehicles",
+            highlight=False,
+        )
 
     rows = bench_routing(folder, seconds, chosen, names, on_row=heard)
     err.print(render_routing(rows))
     if as_json:
-        typer.echo(json.dumps({"rows": rows, "summary": summarise_routing(rows)}, ensure_ascii=False, indent=2, default=str))
+        typer.echo(
+            json.dumps({"rows": rows, "summary": summarise_routing(rows)}, ensure_ascii=False, indent=2, default=str)
+        )
 
 
-def _bench_province(counties: int, county_profile: str, engine: str, address: str | None, workers: int | None,
-                    work: Path | None, as_json: bool) -> None:  # fmt: skip
+def _bench_province(
+    counties: int,
+    county_profile: str,
+    engine: str,
+    address: str | None,
+    workers: int | None,
+    work: Path | None,
+    as_json: bool,
+) -> None:
     """planner bench --profile province: the counties on the engine, a line per county, then the totals."""
     from planner.bench import bench_province
 
     def heard(result) -> None:
-        said = result.error or (f"{result.seconds:.1f} s, {result.kpis['visits']:,} visits, "
-                                f"{result.peak_mb:.0f} MB, on {result.worker}")  # fmt: skip
+        said = result.error or (
+            f"{result.seconds:.1f} s, {result.kpis['visits']:,} visits, {result.peak_mb:.0f} MB, on {result.worker}"
+        )
         err.print(f"  {_shown(result.name)}: {_shown(said)}", highlight=False)
 
     err.print(f"{counties} generated {county_profile} counties on {engine}…")
-    figures, _ = bench_province(counties, engine=engine, address=address, workers=workers, work=work,
-                                profile=county_profile, progress=heard)  # fmt: skip
+    figures, _ = bench_province(
+        counties, engine=engine, address=address, workers=workers, work=work, profile=county_profile, progress=heard
+    )
     summary = figures.as_dict()
     t = figures.totals
-    err.print(f"{engine} × {figures.workers}: {figures.counties} counties, {t['enterprises']:,} enterprises, "
-              f"{t['tasks']:,} tasks in {figures.wall_seconds:.1f} s wall (counties' own time {figures.part_seconds:.1f} s, "
-              f"speed-up {summary['speedup']}); visits {t['visits']:,}, lower bound {t['lower_bound_visits']:,}, "
-              f"baseline {t['baseline_visits']:,}; unscheduled {t['unscheduled']:,} ({t['unscheduled_mandatory']:,} "
-              f"mandatory); rules broken {t['rules_broken']}; failed {t['failed_parts']}; peak worker "
-              f"{figures.worker_peak_mb:.0f} MB, driver {figures.driver_peak_mb:.0f} MB", highlight=False)  # fmt: skip
+    err.print(
+        f"{engine} × {figures.workers}: {figures.counties} counties, {t['enterprises']:,} enterprises, "
+        f"{t['tasks']:,} tasks in {figures.wall_seconds:.1f} s wall (counties' own time {figures.part_seconds:.1f} s, "
+        f"speed-up {summary['speedup']}); visits {t['visits']:,}, lower bound {t['lower_bound_visits']:,}, "
+        f"baseline {t['baseline_visits']:,}; unscheduled {t['unscheduled']:,} ({t['unscheduled_mandatory']:,} "
+        f"mandatory); rules broken {t['rules_broken']}; failed {t['failed_parts']}; peak worker "
+        f"{figures.worker_peak_mb:.0f} MB, driver {figures.driver_peak_mb:.0f} MB",
+        highlight=False,
+    )
     if as_json:
         typer.echo(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
     if t["failed_parts"] or t["rules_broken"]:
@@ -587,10 +666,17 @@ def _bench_province(counties: int, county_profile: str, engine: str, address: st
 def reoptimize(
     scenario_file: Annotated[Path, typer.Argument(metavar="SCENARIO", help="Scenario .toml file.", exists=True)],
     previous: Annotated[Path, typer.Option("--plan", help="The previous plan folder.", exists=True, file_okay=False)],
-    actuals_dir: Annotated[Path, typer.Option("--actuals", help="Actuals folder: outcomes, new demands, leave, …", exists=True, file_okay=False)],
-    as_of: Annotated[dt.datetime, typer.Option("--as-of", formats=["%Y-%m-%d"], help="Re-plan from this date (YYYY-MM-DD).")],
+    actuals_dir: Annotated[
+        Path,
+        typer.Option("--actuals", help="Actuals folder: outcomes, new demands, leave, …", exists=True, file_okay=False),
+    ],
+    as_of: Annotated[
+        dt.datetime, typer.Option("--as-of", formats=["%Y-%m-%d"], help="Re-plan from this date (YYYY-MM-DD).")
+    ],
     out_dir: Annotated[Path, typer.Option("--out", help="New plan folder (the previous one is never touched).")],
-    freeze_days: Annotated[int, typer.Option(help="Visits this many days after --as-of keep date and crew (the notice period).", min=0)] = 14,
+    freeze_days: Annotated[
+        int, typer.Option(help="Visits this many days after --as-of keep date and crew (the notice period).", min=0)
+    ] = 14,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary; only errors and warnings.")] = False,
 ) -> None:
     """月会商: re-plan what is left from --as-of, keeping what is done and what was announced.
@@ -601,10 +687,10 @@ def reoptimize(
 
     Example: planner reoptimize scenarios/baseline.toml --plan plans/2026 --actuals actuals/2026-02 --as-of 2026-02-01 --out plans/2026-02
     """
+    from planner.actuals import ACTUALS_FOLDER, load_actuals
     from planner.export import read_plan_folder
     from planner.outputs import sha256_file
     from planner.pipeline import write_plan
-    from planner.actuals import ACTUALS_FOLDER, load_actuals
     from planner.reoptimize import reoptimize as replan
 
     started = dt.datetime.now().astimezone()
@@ -613,25 +699,49 @@ def reoptimize(
         scenario, dataset, calendar = _scenario_inputs(scenario_file)
         prior = read_plan_folder(previous)
         actuals = load_actuals(actuals_dir)
-        result = replan(dataset, scenario, calendar, prior, actuals, as_of.date(), freeze_days,
-                        None if quiet else (lambda line: err.print(f"[dim]{_shown(line)}[/]", highlight=False)))  # fmt: skip
+        result = replan(
+            dataset,
+            scenario,
+            calendar,
+            prior,
+            actuals,
+            as_of.date(),
+            freeze_days,
+            None if quiet else (lambda line: err.print(f"[dim]{_shown(line)}[/]", highlight=False)),
+        )
         if result.broken:
             for line in result.broken[:50]:
                 err.print(f"[red]rule broken[/]: {_shown(line)}", highlight=False)
-            err.print(f"[bold red]internal error[/]: the plan breaks {len(result.broken)} hard rule(s); nothing was written")
+            err.print(
+                f"[bold red]internal error[/]: the plan breaks {len(result.broken)} hard rule(s); nothing was written"
+            )
             raise typer.Exit(3)
-        parent = {"plan": str(previous.resolve()), "manifest_sha256": sha256_file(previous / "manifest.json"),
-                  "as_of": as_of.date().isoformat(), "freeze_days": freeze_days,
-                  "actuals": {str(p): sha256_file(p) for p in sorted(actuals.files.values())}}  # fmt: skip
-        write_plan(result.plan, out_dir, result.dataset, scenario, started, parent=parent,
-                   extra_tables={"changes": result.changes}, record=prior.draw_record,
-                   attachments={f"{ACTUALS_FOLDER}/{p.name}": p for p in actuals.files.values()})  # fmt: skip
+        parent = {
+            "plan": str(previous.resolve()),
+            "manifest_sha256": sha256_file(previous / "manifest.json"),
+            "as_of": as_of.date().isoformat(),
+            "freeze_days": freeze_days,
+            "actuals": {str(p): sha256_file(p) for p in sorted(actuals.files.values())},
+        }
+        write_plan(
+            result.plan,
+            out_dir,
+            result.dataset,
+            scenario,
+            started,
+            parent=parent,
+            extra_tables={"changes": result.changes},
+            record=prior.draw_record,
+            attachments={f"{ACTUALS_FOLDER}/{p.name}": p for p in actuals.files.values()},
+        )
     if not quiet:
         _print_plan_summary(result.plan.kpis, out_dir)
         err.print(_rich(result.summary, "Changes per department (tasks)"))
         info = result.plan.kpis["reoptimisation"]
-        err.print(f"visits changed after {info['as_of']}: {info['visits_changed']:,}; "
-                  f"in the {freeze_days}-day freeze window: {info['frozen_visits_changed']:,}")
+        err.print(
+            f"visits changed after {info['as_of']}: {info['visits_changed']:,}; "
+            f"in the {freeze_days}-day freeze window: {info['frozen_visits_changed']:,}"
+        )
     _accept(scenario.acceptance, result.plan.kpis, scenario_file)
 
 
@@ -654,10 +764,17 @@ def history(
             break
         parent = manifest.get("parent") or {}
         changes = kpis.get("reoptimisation", {})
-        rows.append({"plan": str(folder), "as_of": parent.get("as_of", "—"), "finished": manifest.get("finished", ""),
-                     "visits": kpis.get("visits"), "scheduled": kpis.get("scheduled"),
-                     "unscheduled_mandatory": kpis.get("unscheduled_mandatory"),
-                     "visits_changed": changes.get("visits_changed", "—")})  # fmt: skip
+        rows.append(
+            {
+                "plan": str(folder),
+                "as_of": parent.get("as_of", "—"),
+                "finished": manifest.get("finished", ""),
+                "visits": kpis.get("visits"),
+                "scheduled": kpis.get("scheduled"),
+                "unscheduled_mandatory": kpis.get("unscheduled_mandatory"),
+                "visits_changed": changes.get("visits_changed", "—"),
+            }
+        )
         folder = Path(parent["plan"]) if parent.get("plan") else None
     for row in rows:  # one plan a line, newest first, never wrapped: stdout is for scripts too
         _echo("  ".join(f"{key} {value}" if key != "plan" else str(value) for key, value in row.items()))
@@ -665,9 +782,18 @@ def history(
 
 @app.command()
 def compare(
-    plans: Annotated[list[Path], typer.Argument(metavar="PLAN_DIR_OR_SCENARIO...", help="Plan folders (read) or scenario files (planned, not written).", exists=True)],
+    plans: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="PLAN_DIR_OR_SCENARIO...",
+            help="Plan folders (read) or scenario files (planned, not written).",
+            exists=True,
+        ),
+    ],
     xlsx: Annotated[Path | None, typer.Option("--xlsx", help="Also write the comparison as a workbook.")] = None,
-    html: Annotated[Path | None, typer.Option("--html", help="Also write an offline HTML chart of the comparison.")] = None,
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Also write an offline HTML chart of the comparison.")
+    ] = None,
 ) -> None:
     """Show several plans' KPIs side by side, with each one's difference to the first.
 
@@ -709,8 +835,12 @@ def compare(
 def sample(
     scenario_file: Annotated[Path, typer.Argument(metavar="SCENARIO", help="Scenario .toml file.", exists=True)],
     out_dir: Annotated[Path | None, typer.Option("--out", help="Folder to create for the draw.")] = None,
-    commit: Annotated[bool, typer.Option("--commit", help="Only print the seed's commitment hash, to publish before the draw.")] = False,
-    seed: Annotated[int | None, typer.Option(help="Draw with another seed than the scenario's (needs --reason).")] = None,
+    commit: Annotated[
+        bool, typer.Option("--commit", help="Only print the seed's commitment hash, to publish before the draw.")
+    ] = False,
+    seed: Annotated[
+        int | None, typer.Option(help="Draw with another seed than the scenario's (needs --reason).")
+    ] = None,
     reason: Annotated[str | None, typer.Option(help="Why the draw is redone with another seed; recorded.")] = None,
 ) -> None:
     """双随机: draw the enterprises of every sampling-plan row and write draws, random tasks and the record.
@@ -726,18 +856,33 @@ def sample(
         if commit:
             out.print(seed_commitment(chosen_seed))
             if chosen_seed < 2**32:
-                err.print("[yellow]warning[/]: a seed below 2**32 can be found from its hash by trying them all; "
-                          "publish a commitment only for a large random seed")
+                err.print(
+                    "[yellow]warning[/]: a seed below 2**32 can be found from its hash by trying them all; "
+                    "publish a commitment only for a large random seed"
+                )
             return
         if chosen_seed != scenario.seed and not reason:
-            raise InputError([Problem(str(scenario_file), None, "seed", str(chosen_seed),
-                                      "a re-draw with another seed than the scenario's needs --reason", label="key")])
+            raise InputError(
+                [
+                    Problem(
+                        str(scenario_file),
+                        None,
+                        "seed",
+                        str(chosen_seed),
+                        "a re-draw with another seed than the scenario's needs --reason",
+                        label="key",
+                    )
+                ]
+            )
         if out_dir is None:
-            raise InputError([Problem("command line", None, "--out", None, "a folder for the draw is required", label="option")])
+            raise InputError(
+                [Problem("command line", None, "--out", None, "a folder for the draw is required", label="option")]
+            )
         check_destination(out_dir, advice="choose another --out")
         dataset = load_scenario_dataset(scenario)
-        draw = draw_sampling_plan(dataset, chosen_seed, scenario.caps.positive_list_per_year,
-                                  scenario.caps.per_dept_per_year)
+        draw = draw_sampling_plan(
+            dataset, chosen_seed, scenario.caps.positive_list_per_year, scenario.caps.per_dept_per_year
+        )
         record = draw_record(draw, scenario, dataset, reason if chosen_seed != scenario.seed else None)
 
         def fill(folder: Path) -> None:
@@ -750,14 +895,19 @@ def sample(
     for line in draw.shortfalls:
         err.print(f"[yellow]shortfall[/]: {_shown(line)}", highlight=False)
     out.print(_rich(draw.overlap.round(3), "Joint groups: share of random tasks shared with another department"))
-    err.print(f"wrote {_shown(out_dir)}: {len(draw.tasks):,} random tasks at {draw.tasks['uscc'].nunique():,} enterprises "
-              f"from {draw.draws['plan_id'].nunique():,} plan rows; seed {chosen_seed}")
+    err.print(
+        f"wrote {_shown(out_dir)}: {len(draw.tasks):,} random tasks at {draw.tasks['uscc'].nunique():,} enterprises "
+        f"from {draw.draws['plan_id'].nunique():,} plan rows; seed {chosen_seed}"
+    )
 
 
 @app.command()
 def verify(
     plan_dir: Annotated[Path, typer.Argument(metavar="PLAN_DIR", help="A plan folder.", exists=True, file_okay=False)],
-    dataset_dir: Annotated[Path | None, typer.Argument(metavar="[DATASET]", help="The dataset it was made from (default: the recorded one).")] = None,
+    dataset_dir: Annotated[
+        Path | None,
+        typer.Argument(metavar="[DATASET]", help="The dataset it was made from (default: the recorded one)."),
+    ] = None,
 ) -> None:
     """Re-check a plan: every file's hash, the inputs' hashes, every hard rule, and the draw; exit 0 if verified, 1 if not.
 
@@ -780,7 +930,9 @@ def verify(
 @app.command("verify-draw")
 def verify_draw_command(
     plan_dir: Annotated[Path, typer.Argument(metavar="PLAN_DIR", help="A draw or plan folder.", exists=True)],
-    dataset_dir: Annotated[Path | None, typer.Option("--dataset", help="Dataset to recompute from (default: the recorded one).")] = None,
+    dataset_dir: Annotated[
+        Path | None, typer.Option("--dataset", help="Dataset to recompute from (default: the recorded one).")
+    ] = None,
 ) -> None:
     """Recompute a recorded draw from its seed and dataset; exit 0 if identical, 1 listing differences.
 

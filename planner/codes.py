@@ -8,9 +8,7 @@ from stdnum.cn import uscc as stdnum_uscc
 
 #: GB 32100-2015 character set (digits and capitals without I, O, S, V, Z).
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_USCC_SHAPE = re.compile(
-    rf"[{USCC_ALPHABET}]{{2}}[0-9]{{6}}[{USCC_ALPHABET}]{{10}}"
-)
+_USCC_SHAPE = re.compile(rf"[{USCC_ALPHABET}]{{2}}[0-9]{{6}}[{USCC_ALPHABET}]{{10}}")
 
 
 def uscc_problem(code: str) -> str | None:
@@ -42,12 +40,27 @@ def uscc_with_check_digit(first17: str) -> str:
 
 #: GB/T 4754-2017: the two-digit divisions of each section letter.
 INDUSTRY_SECTIONS: dict[str, range] = {
-    "A": range(1, 6), "B": range(6, 13), "C": range(13, 44), "D": range(44, 47),
-    "E": range(47, 51), "F": range(51, 53), "G": range(53, 61), "H": range(61, 63),
-    "I": range(63, 66), "J": range(66, 70), "K": range(70, 71), "L": range(71, 73),
-    "M": range(73, 76), "N": range(76, 80), "O": range(80, 83), "P": range(83, 84),
-    "Q": range(84, 86), "R": range(86, 91), "S": range(91, 98), "T": range(98, 99),
-}  # fmt: skip
+    "A": range(1, 6),
+    "B": range(6, 13),
+    "C": range(13, 44),
+    "D": range(44, 47),
+    "E": range(47, 51),
+    "F": range(51, 53),
+    "G": range(53, 61),
+    "H": range(61, 63),
+    "I": range(63, 66),
+    "J": range(66, 70),
+    "K": range(70, 71),
+    "L": range(71, 73),
+    "M": range(73, 76),
+    "N": range(76, 80),
+    "O": range(80, 83),
+    "P": range(83, 84),
+    "Q": range(84, 86),
+    "R": range(86, 91),
+    "S": range(91, 98),
+    "T": range(98, 99),
+}
 _INDUSTRY_SHAPE = re.compile(r"([A-T]?)([0-9]{2,4})")
 
 

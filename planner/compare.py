@@ -17,9 +17,22 @@ import pandas as pd
 from planner.acceptance import Verdict, judge
 
 #: the KPIs compared, in the order shown
-COMPARED = ("tasks", "scheduled", "unscheduled", "unscheduled_mandatory", "visits", "lower_bound_visits",
-            "rule_bound_visits", "baseline_visits", "disturbance_reduction", "joint_visit_rate", "joint_random_rate", "inspector_hours",
-            "travel_hours", "max_crew_day_hours")  # fmt: skip
+COMPARED = (
+    "tasks",
+    "scheduled",
+    "unscheduled",
+    "unscheduled_mandatory",
+    "visits",
+    "lower_bound_visits",
+    "rule_bound_visits",
+    "baseline_visits",
+    "disturbance_reduction",
+    "joint_visit_rate",
+    "joint_random_rate",
+    "inspector_hours",
+    "travel_hours",
+    "max_crew_day_hours",
+)
 
 
 @dataclass(frozen=True)
@@ -33,8 +46,10 @@ class Comparison:
 
     def values(self) -> pd.DataFrame:
         """The numbers alone: KPI rows, one column per plan."""
-        return pd.DataFrame({label: [k.get(name) for name in COMPARED] for label, k in zip(self.labels, self.kpis)},
-                            index=list(COMPARED))  # fmt: skip
+        return pd.DataFrame(
+            {label: [k.get(name) for name in COMPARED] for label, k in zip(self.labels, self.kpis)},
+            index=list(COMPARED),
+        )
 
 
 def compare_plans(items: list[Path], progress: Callable[[str], None] | None = None) -> Comparison:
@@ -88,7 +103,9 @@ def _kpis_of(item: Path, progress) -> tuple[str, dict[str, Any], tuple[str, ...]
 
     scenario = load_scenario(item)
     dataset = load_scenario_dataset(scenario)
-    calendar = work_calendar(scenario.horizon.start, scenario.horizon.end, dataset.calendar_overrides(), where=str(item))
+    calendar = work_calendar(
+        scenario.horizon.start, scenario.horizon.end, dataset.calendar_overrides(), where=str(item)
+    )
     if progress:
         progress(f"planning {item} …")
     plan = make_plan(dataset, scenario, calendar)
@@ -98,8 +115,9 @@ def _kpis_of(item: Path, progress) -> tuple[str, dict[str, Any], tuple[str, ...]
 def write_compare_xlsx(comparison: Comparison, path: Path) -> None:
     """The numbers, one sheet, KPIs as rows (text never becomes a formula)."""
     frame = comparison.values().reset_index(names="kpi")
-    with pd.ExcelWriter(path, engine="xlsxwriter",
-                        engine_kwargs={"options": {"strings_to_formulas": False, "strings_to_urls": False}}) as writer:
+    with pd.ExcelWriter(
+        path, engine="xlsxwriter", engine_kwargs={"options": {"strings_to_formulas": False, "strings_to_urls": False}}
+    ) as writer:
         frame.to_excel(writer, sheet_name="方案对比", index=False)
         sheet = writer.sheets["方案对比"]
         sheet.freeze_panes(1, 1)

@@ -53,14 +53,19 @@ def table_file(folder: Path, table: Table, files: list[Path] | None = None) -> t
     matches = sorted(p for p in files if p.stem.lower() == table.name and p.suffix.lower() in SUFFIXES)
     if len(matches) > 1:
         names = ", ".join(p.name for p in matches)
-        return None, Problem(str(folder), None, None, None,
-                             f"table {table.name} is given twice ({names}); keep one file")
+        return None, Problem(
+            str(folder), None, None, None, f"table {table.name} is given twice ({names}); keep one file"
+        )
     if not matches:
         if not table.required:
             return None, None
-        return None, Problem(str(folder), None, None, None,
-                             f"required table {table.name} ({table.title_zh}) is missing: "
-                             f"expected {table.name}.csv, .parquet or .xlsx")
+        return None, Problem(
+            str(folder),
+            None,
+            None,
+            None,
+            f"required table {table.name} ({table.title_zh}) is missing: expected {table.name}.csv, .parquet or .xlsx",
+        )
     return matches[0], None
 
 
@@ -76,8 +81,9 @@ def load_dataset(folder: Path | str) -> Dataset:
             raise InputError([Problem(str(folder), None, None, None, "is not a dataset folder")])
         folder_files = sorted(p for p in folder.iterdir() if p.is_file())
     except OSError as error:  # a folder that may not be read, a name too long …
-        raise InputError([Problem(str(folder), None, None, None,
-                                  f"the dataset folder cannot be read: {error.strerror or error}")]) from None  # fmt: skip
+        raise InputError(
+            [Problem(str(folder), None, None, None, f"the dataset folder cannot be read: {error.strerror or error}")]
+        ) from None
     problems: list[Problem] = []
     frames: dict[str, pd.DataFrame] = {}
     files: dict[str, Path] = {}
@@ -123,16 +129,18 @@ def _values(frame: pd.DataFrame, column: str, kind: Kind) -> pd.Series:
     return values.dropna()
 
 
-def _check_references(frames: dict[str, pd.DataFrame], files: dict[str, Path],
-                      present: dict[str, set[str]] | None = None) -> list[Problem]:  # fmt: skip
+def _check_references(
+    frames: dict[str, pd.DataFrame], files: dict[str, Path], present: dict[str, set[str]] | None = None
+) -> list[Problem]:
     """Values naming rows of another table; with ``present`` (table → its file's columns), skipped
     when either column is not in its file (that is already an error)."""
     problems = []
     for ref in REFERENCES:
         if ref.table not in files or ref.target not in files:
             continue
-        if present is not None and (ref.column not in present.get(ref.table, ())
-                                    or ref.target_column not in present.get(ref.target, ())):
+        if present is not None and (
+            ref.column not in present.get(ref.table, ()) or ref.target_column not in present.get(ref.target, ())
+        ):
             continue
         source = next(t for t in TABLES if t.name == ref.table)
         known = set(frames[ref.target][ref.target_column].dropna())
@@ -145,8 +153,9 @@ def _check_references(frames: dict[str, pd.DataFrame], files: dict[str, Path],
 def _unknown_reference(ref: Reference, path: Path, row: int, value: str) -> Problem:
     target = f"{ref.target}.{ref.target_column}"
     if ref.on_unknown == "skip_row":
-        return Problem(str(path), row, ref.column, value,
-                       f"not in {target} (closed business?); the row is skipped", "warning")
+        return Problem(
+            str(path), row, ref.column, value, f"not in {target} (closed business?); the row is skipped", "warning"
+        )
     if ref.on_unknown == "warn":
         return Problem(str(path), row, ref.column, value, f"not in {target}; kept without it", "warning")
     return Problem(str(path), row, ref.column, value, f"must name a row of {target}")
@@ -157,12 +166,15 @@ def _roster_warnings(inspectors: pd.DataFrame, path: Path | None) -> Iterable[Pr
     if path is None:
         return []
     blank = inspectors.index[inspectors["cert_no"].isna()]
-    return [Problem(str(path), int(row), "cert_no", "", "no 执法证号: this inspector is never assigned", "warning")
-            for row in blank]  # fmt: skip
+    return [
+        Problem(str(path), int(row), "cert_no", "", "no 执法证号: this inspector is never assigned", "warning")
+        for row in blank
+    ]
 
 
-def shared_certificates(inspectors: pd.DataFrame, path: Path | None,
-                        others: pd.DataFrame | None = None, others_path: Path | None = None) -> list[Problem]:  # fmt: skip
+def shared_certificates(
+    inspectors: pd.DataFrame, path: Path | None, others: pd.DataFrame | None = None, others_path: Path | None = None
+) -> list[Problem]:
     """执法证号: one certificate is one person. Two inspector ids with one certificate would be
     booked as two people, so one officer could be sent to two places on one day; each later row
     is an error naming the row (of ``inspectors``, or of ``others`` in ``others_path``) it repeats."""
@@ -180,9 +192,16 @@ def shared_certificates(inspectors: pd.DataFrame, path: Path | None,
         where, holder = first.setdefault(cert, (f"row {int(row)}", person))
         if holder == person:  # its own row, or the same id twice: a duplicate key, reported as such
             continue
-        problems.append(Problem(str(path), int(row), "cert_no", cert,
-                                f"the same 执法证号 as inspector {holder} on {where}: one certificate is one person, "
-                                "who could be sent to two places on one day; list each inspector once"))  # fmt: skip
+        problems.append(
+            Problem(
+                str(path),
+                int(row),
+                "cert_no",
+                cert,
+                f"the same 执法证号 as inspector {holder} on {where}: one certificate is one person, "
+                "who could be sent to two places on one day; list each inspector once",
+            )
+        )
         if len(problems) >= MAX_ERRORS:
             break
     return problems
@@ -199,9 +218,17 @@ def horizon_warnings(dataset: Dataset, start: dt.date, end: dt.date) -> list[Pro
         return []
     dates = dataset.history["date"]
     inside = dates[(dates >= pd.Timestamp(start)) & (dates <= pd.Timestamp(end))]
-    return [Problem(str(path), int(row), "date", d.date().isoformat(),
-                    "inside the planning horizon: history should be before it", "warning")
-            for row, d in inside.items()]  # fmt: skip
+    return [
+        Problem(
+            str(path),
+            int(row),
+            "date",
+            d.date().isoformat(),
+            "inside the planning horizon: history should be before it",
+            "warning",
+        )
+        for row, d in inside.items()
+    ]
 
 
 __all__ = ["Dataset", "load_dataset", "horizon_warnings", "shared_certificates"]

@@ -42,8 +42,15 @@ import numpy as np
 import pandas as pd
 from stdnum.cn import uscc as stdnum_uscc
 
-__all__ = ["PROFILES", "DemoProfile", "ScenarioKeys", "generate_actuals", "generate_dataset", "scenario_text",
-           "write_profile_scenario"]
+__all__ = [
+    "PROFILES",
+    "DemoProfile",
+    "ScenarioKeys",
+    "generate_actuals",
+    "generate_dataset",
+    "scenario_text",
+    "write_profile_scenario",
+]
 
 # --------------------------------------------------------------------------------------------
 # Fixed facts of the sample county
@@ -74,11 +81,27 @@ USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
 #: GB/T 4754-2017 section letter of each two-digit division.
 _SECTION_DIVISIONS = (
-    ("A", 1, 5), ("B", 6, 12), ("C", 13, 43), ("D", 44, 46), ("E", 47, 50), ("F", 51, 52),
-    ("G", 53, 60), ("H", 61, 62), ("I", 63, 65), ("J", 66, 69), ("K", 70, 70), ("L", 71, 72),
-    ("M", 73, 75), ("N", 76, 79), ("O", 80, 82), ("P", 83, 83), ("Q", 84, 85), ("R", 86, 90),
-    ("S", 91, 97), ("T", 98, 98),
-)  # fmt: skip
+    ("A", 1, 5),
+    ("B", 6, 12),
+    ("C", 13, 43),
+    ("D", 44, 46),
+    ("E", 47, 50),
+    ("F", 51, 52),
+    ("G", 53, 60),
+    ("H", 61, 62),
+    ("I", 63, 65),
+    ("J", 66, 69),
+    ("K", 70, 70),
+    ("L", 71, 72),
+    ("M", 73, 75),
+    ("N", 76, 79),
+    ("O", 80, 82),
+    ("P", 83, 83),
+    ("Q", 84, 85),
+    ("R", 86, 90),
+    ("S", 91, 97),
+    ("T", 98, 98),
+)
 
 
 def _section_of(industry_code: str) -> str:
@@ -181,75 +204,199 @@ _YEAR_END_SHARE = (("XF", 1.0), ("YJ", 0.3), ("JS", 0.3))
 #: A chemical, textile and machinery park: the park-setting industries that at least three
 #: departments oversee (safety, fire, environment, market regulation, occupational health …).
 _PARK_INDUSTRIES = (
-    "2614", "2641", "2661", "1752", "1713", "1761", "2110", "2221", "2922", "2927", "3011", "3021", "3311",
-    "3360", "3381", "3831", "3841", "3872", "1391", "1514", "1810", "1820", "1952",
-)  # fmt: skip
+    "2614",
+    "2641",
+    "2661",
+    "1752",
+    "1713",
+    "1761",
+    "2110",
+    "2221",
+    "2922",
+    "2927",
+    "3011",
+    "3021",
+    "3311",
+    "3360",
+    "3381",
+    "3831",
+    "3841",
+    "3872",
+    "1391",
+    "1514",
+    "1810",
+    "1820",
+    "1952",
+)
 #: The departments a park's firms see, and 综合行政执法 with its delegations (委托查).
 _PARK_DEPT_IDS = ("SJ", "YJ", "HB", "XF", "WJ", "ZF", "RS", "SL")
 
 _PARK = DemoProfile(
-    name="park", n_townships=3, area_km=12.0, n_industrial_parks=2, n_enterprises=1500,
-    n_collectives=0, dept_ids=_PARK_DEPT_IDS, n_inspectors=100, min_inspectors_per_dept=4,
-    n_demands=7000, hard_case_share=0.002, n_leave_inspectors=20, n_conflicts=20,
-    n_history_visits=600, n_closed_enterprise_visits=2, tiny_sampling_plan=False,
+    name="park",
+    n_townships=3,
+    area_km=12.0,
+    n_industrial_parks=2,
+    n_enterprises=1500,
+    n_collectives=0,
+    dept_ids=_PARK_DEPT_IDS,
+    n_inspectors=100,
+    min_inspectors_per_dept=4,
+    n_demands=7000,
+    hard_case_share=0.002,
+    n_leave_inspectors=20,
+    n_conflicts=20,
+    n_history_visits=600,
+    n_closed_enterprise_visits=2,
+    tiny_sampling_plan=False,
     summary="a dense industrial park: 1,500 firms in two parks, each checked by at least 3 of 8 departments, "
-            "year-end work-safety (YJ) and fire (XF) checks in Q4 after spring/summer campaigns, no department "
-            "above 73 % of its inspectors' hours; quiet days 1–10 of each month",
-    industries=_PARK_INDUSTRIES, park_share=1.0, key_windows=(("YJ", _Q4), ("XF", _Q4)), min_depts_per_firm=3,
-    spring_summer_campaigns=True, load_target=0.73, scenario=ScenarioKeys(planned_share=0.2, quiet_days=(1, 10)),
-)  # fmt: skip
+    "year-end work-safety (YJ) and fire (XF) checks in Q4 after spring/summer campaigns, no department "
+    "above 73 % of its inspectors' hours; quiet days 1–10 of each month",
+    industries=_PARK_INDUSTRIES,
+    park_share=1.0,
+    key_windows=(("YJ", _Q4), ("XF", _Q4)),
+    min_depts_per_firm=3,
+    spring_summer_campaigns=True,
+    load_target=0.73,
+    scenario=ScenarioKeys(planned_share=0.2, quiet_days=(1, 10)),
+)
 _Q4_COUNTY = DemoProfile(
-    name="q4", n_townships=12, area_km=36.0, n_industrial_parks=3, n_enterprises=4000,
-    n_collectives=12, dept_ids=ALL_DEPT_IDS, n_inspectors=150, min_inspectors_per_dept=4,
-    n_demands=8000, hard_case_share=0.002, n_leave_inspectors=30, n_conflicts=40,
-    n_history_visits=1240, n_closed_enterprise_visits=4, tiny_sampling_plan=False,
+    name="q4",
+    n_townships=12,
+    area_km=36.0,
+    n_industrial_parks=3,
+    n_enterprises=4000,
+    n_collectives=12,
+    dept_ids=ALL_DEPT_IDS,
+    n_inspectors=150,
+    min_inspectors_per_dept=4,
+    n_demands=8000,
+    hard_case_share=0.002,
+    n_leave_inspectors=30,
+    n_conflicts=40,
+    n_history_visits=1240,
+    n_closed_enterprise_visits=4,
+    tiny_sampling_plan=False,
     summary="a full county with its mandatory work back-loaded into Q4: 4,000 firms, 150 inspectors, "
-            "冬春火灾防控 (XF, Nov–Dec) and 岁末年初安全生产 (YJ, JS, Q4) checks after spring/summer campaigns, "
-            "no department above 45 % of its inspectors' hours",
-    key_windows=_YEAR_END_CHECKS, key_window_share=_YEAR_END_SHARE, spring_summer_campaigns=True,
+    "冬春火灾防控 (XF, Nov–Dec) and 岁末年初安全生产 (YJ, JS, Q4) checks after spring/summer campaigns, "
+    "no department above 45 % of its inspectors' hours",
+    key_windows=_YEAR_END_CHECKS,
+    key_window_share=_YEAR_END_SHARE,
+    spring_summer_campaigns=True,
     scenario=ScenarioKeys(planned_share=0.2),
-)  # fmt: skip
+)
 
 PROFILES: dict[str, DemoProfile] = {
     "tiny": DemoProfile(
-        name="tiny", n_townships=3, area_km=14.0, n_industrial_parks=1, n_enterprises=60,
-        n_collectives=3, dept_ids=("SJ", "YJ", "HB", "XF", "WJ", "ZF"), n_inspectors=24,
-        min_inspectors_per_dept=3, n_demands=120, hard_case_share=0.0, n_leave_inspectors=3,
-        n_conflicts=3, n_history_visits=20, n_closed_enterprise_visits=2, tiny_sampling_plan=True,
+        name="tiny",
+        n_townships=3,
+        area_km=14.0,
+        n_industrial_parks=1,
+        n_enterprises=60,
+        n_collectives=3,
+        dept_ids=("SJ", "YJ", "HB", "XF", "WJ", "ZF"),
+        n_inspectors=24,
+        min_inspectors_per_dept=3,
+        n_demands=120,
+        hard_case_share=0.0,
+        n_leave_inspectors=3,
+        n_conflicts=3,
+        n_history_visits=20,
+        n_closed_enterprise_visits=2,
+        tiny_sampling_plan=True,
     ),
     "county": DemoProfile(
-        name="county", n_townships=15, area_km=40.0, n_industrial_parks=3, n_enterprises=5000,
-        n_collectives=15, dept_ids=ALL_DEPT_IDS, n_inspectors=180, min_inspectors_per_dept=4,
-        n_demands=10000, hard_case_share=0.002, n_leave_inspectors=40, n_conflicts=50,
-        n_history_visits=1550, n_closed_enterprise_visits=5, tiny_sampling_plan=False,
+        name="county",
+        n_townships=15,
+        area_km=40.0,
+        n_industrial_parks=3,
+        n_enterprises=5000,
+        n_collectives=15,
+        dept_ids=ALL_DEPT_IDS,
+        n_inspectors=180,
+        min_inspectors_per_dept=4,
+        n_demands=10000,
+        hard_case_share=0.002,
+        n_leave_inspectors=40,
+        n_conflicts=50,
+        n_history_visits=1550,
+        n_closed_enterprise_visits=5,
+        tiny_sampling_plan=False,
     ),
     "city": DemoProfile(
-        name="city", n_townships=75, area_km=90.0, n_industrial_parks=12, n_enterprises=25000,
-        n_collectives=75, dept_ids=ALL_DEPT_IDS, n_inspectors=900, min_inspectors_per_dept=12,
-        n_demands=50000, hard_case_share=0.002, n_leave_inspectors=200, n_conflicts=250,
-        n_history_visits=7750, n_closed_enterprise_visits=25, tiny_sampling_plan=False,
+        name="city",
+        n_townships=75,
+        area_km=90.0,
+        n_industrial_parks=12,
+        n_enterprises=25000,
+        n_collectives=75,
+        dept_ids=ALL_DEPT_IDS,
+        n_inspectors=900,
+        min_inspectors_per_dept=12,
+        n_demands=50000,
+        hard_case_share=0.002,
+        n_leave_inspectors=200,
+        n_conflicts=250,
+        n_history_visits=7750,
+        n_closed_enterprise_visits=25,
+        tiny_sampling_plan=False,
     ),
     # The scale benchmark suite (planner.bench, issue 6): the county's shape at 1 k, 20 k and
     # 100 k enterprises — about 333 enterprises a township, the same density of stations,
     # inspectors (36 per 1,000 enterprises; 45 for the small one, or its departments' floor of
     # two inspectors would trim its demands) and demands (2 per enterprise) as the county.
     "1k": DemoProfile(
-        name="1k", n_townships=3, area_km=18.0, n_industrial_parks=1, n_enterprises=1000,
-        n_collectives=3, dept_ids=ALL_DEPT_IDS, n_inspectors=45, min_inspectors_per_dept=2,
-        n_demands=2000, hard_case_share=0.002, n_leave_inspectors=8, n_conflicts=10,
-        n_history_visits=310, n_closed_enterprise_visits=1, tiny_sampling_plan=False,
+        name="1k",
+        n_townships=3,
+        area_km=18.0,
+        n_industrial_parks=1,
+        n_enterprises=1000,
+        n_collectives=3,
+        dept_ids=ALL_DEPT_IDS,
+        n_inspectors=45,
+        min_inspectors_per_dept=2,
+        n_demands=2000,
+        hard_case_share=0.002,
+        n_leave_inspectors=8,
+        n_conflicts=10,
+        n_history_visits=310,
+        n_closed_enterprise_visits=1,
+        tiny_sampling_plan=False,
     ),
     "20k": DemoProfile(
-        name="20k", n_townships=60, area_km=80.0, n_industrial_parks=12, n_enterprises=20000,
-        n_collectives=60, dept_ids=ALL_DEPT_IDS, n_inspectors=720, min_inspectors_per_dept=10,
-        n_demands=40000, hard_case_share=0.002, n_leave_inspectors=160, n_conflicts=200,
-        n_history_visits=6200, n_closed_enterprise_visits=20, tiny_sampling_plan=False,
+        name="20k",
+        n_townships=60,
+        area_km=80.0,
+        n_industrial_parks=12,
+        n_enterprises=20000,
+        n_collectives=60,
+        dept_ids=ALL_DEPT_IDS,
+        n_inspectors=720,
+        min_inspectors_per_dept=10,
+        n_demands=40000,
+        hard_case_share=0.002,
+        n_leave_inspectors=160,
+        n_conflicts=200,
+        n_history_visits=6200,
+        n_closed_enterprise_visits=20,
+        tiny_sampling_plan=False,
     ),
     "100k": DemoProfile(
-        name="100k", n_townships=300, area_km=180.0, n_industrial_parks=60, n_enterprises=100000,
-        n_collectives=300, dept_ids=ALL_DEPT_IDS, n_inspectors=3600, min_inspectors_per_dept=48,
-        n_demands=200000, hard_case_share=0.002, n_leave_inspectors=800, n_conflicts=1000,
-        n_history_visits=31000, n_closed_enterprise_visits=100, tiny_sampling_plan=False,
+        name="100k",
+        n_townships=300,
+        area_km=180.0,
+        n_industrial_parks=60,
+        n_enterprises=100000,
+        n_collectives=300,
+        dept_ids=ALL_DEPT_IDS,
+        n_inspectors=3600,
+        min_inspectors_per_dept=48,
+        n_demands=200000,
+        hard_case_share=0.002,
+        n_leave_inspectors=800,
+        n_conflicts=1000,
+        n_history_visits=31000,
+        n_closed_enterprise_visits=100,
+        tiny_sampling_plan=False,
     ),
     # Issue 14's hard profiles: work as uneven as real counties' (the sample county's is spread
     # evenly), each with the scenario keys it is planned with. On the commit before the
@@ -258,25 +405,43 @@ PROFILES: dict[str, DemoProfile] = {
     "park": _PARK,
     "q4": _Q4_COUNTY,
     "tight": dataclasses.replace(
-        _PARK, name="tight", scenario=ScenarioKeys(planned_share=0.1, quiet_days=(1, 10), staff_scale=0.6),
+        _PARK,
+        name="tight",
+        scenario=ScenarioKeys(planned_share=0.1, quiet_days=(1, 10), staff_scale=0.6),
         summary="the park's tables planned with 60 % of its inspectors and planned_share 0.1 (quiet days 1–10)",
     ),
     "short": dataclasses.replace(
-        _Q4_COUNTY, name="short", scenario=ScenarioKeys(planned_share=0.2, staff_scale=0.4),
+        _Q4_COUNTY,
+        name="short",
+        scenario=ScenarioKeys(planned_share=0.2, staff_scale=0.4),
         summary="the q4 county's tables planned with 40 % of its inspectors (planned_share 0.2)",
     ),
     "leave": DemoProfile(
-        name="leave", n_townships=9, area_km=30.0, n_industrial_parks=2, n_enterprises=3000,
-        n_collectives=9, dept_ids=ALL_DEPT_IDS, n_inspectors=108, min_inspectors_per_dept=5,
-        n_demands=6000, hard_case_share=0.002, n_leave_inspectors=24, n_conflicts=30,
-        n_history_visits=930, n_closed_enterprise_visits=3, tiny_sampling_plan=False,
+        name="leave",
+        n_townships=9,
+        area_km=30.0,
+        n_industrial_parks=2,
+        n_enterprises=3000,
+        n_collectives=9,
+        dept_ids=ALL_DEPT_IDS,
+        n_inspectors=108,
+        min_inspectors_per_dept=5,
+        n_demands=6000,
+        hard_case_share=0.002,
+        n_leave_inspectors=24,
+        n_conflicts=30,
+        n_history_visits=930,
+        n_closed_enterprise_visits=3,
+        tiny_sampling_plan=False,
         summary="3,000 firms on the q4 calendar, 108 inspectors; a third of the fire brigade (XF) seconded for "
-                "Q4 (one leave row each), the quarter its 冬春火灾防控 checks are due",
-        key_windows=_YEAR_END_CHECKS, key_window_share=_YEAR_END_SHARE, spring_summer_campaigns=True,
+        "Q4 (one leave row each), the quarter its 冬春火灾防控 checks are due",
+        key_windows=_YEAR_END_CHECKS,
+        key_window_share=_YEAR_END_SHARE,
+        spring_summer_campaigns=True,
         leave_cut=LeaveCut("XF", 1 / 3, dt.date(2026, 10, 1), dt.date(2026, 12, 31)),
         scenario=ScenarioKeys(planned_share=0.2),
     ),
-}  # fmt: skip
+}
 
 # --------------------------------------------------------------------------------------------
 # Departments and their 检查事项
@@ -304,10 +469,21 @@ DEPARTMENT_NAMES: dict[str, str] = {
 ZF_DELEGATIONS = ("SJ;XF", "SJ", "XF", "SJ;WJ;XF")
 #: Other departments an inspector may hold a delegation for (委托查 of simple items).
 OTHER_DELEGATIONS = {
-    "SJ": ("ZF", "WJ"), "XF": ("ZF",), "WJ": ("SJ",), "WL": ("SW", "WJ"), "SW": ("WL", "SJ"),
-    "JS": ("ZF",), "NY": ("SJ",), "JT": ("ZF",), "HB": ("ZF",), "YJ": ("XF",), "RS": ("ZF",),
-    "ZR": ("SL",), "SL": ("ZR",), "JY": ("WJ",),
-}  # fmt: skip
+    "SJ": ("ZF", "WJ"),
+    "XF": ("ZF",),
+    "WJ": ("SJ",),
+    "WL": ("SW", "WJ"),
+    "SW": ("WL", "SJ"),
+    "JS": ("ZF",),
+    "NY": ("SJ",),
+    "JT": ("ZF",),
+    "HB": ("ZF",),
+    "YJ": ("XF",),
+    "RS": ("ZF",),
+    "ZR": ("SL",),
+    "SL": ("ZR",),
+    "JY": ("WJ",),
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -331,35 +507,86 @@ class InspectionItem:
 
 ITEMS: tuple[InspectionItem, ...] = (
     # 市场监管
-    InspectionItem("SJ", "食品经营安全检查", ("62", "5212", "5213", "5219", "522", "5432"), (30, 75),
-                   simple=True, key_sectors=("食品",), complaint_weight=6.0),
-    InspectionItem("SJ", "食品生产监督检查", ("13", "14", "15"), (90, 150), key_sectors=("食品",),
-                   key_per_year=2, complaint_weight=2.0),
-    InspectionItem("SJ", "药品质量管理检查", ("5251", "5252", "27"), (45, 90), key_sectors=("药品",),
-                   complaint_weight=1.0),
+    InspectionItem(
+        "SJ",
+        "食品经营安全检查",
+        ("62", "5212", "5213", "5219", "522", "5432"),
+        (30, 75),
+        simple=True,
+        key_sectors=("食品",),
+        complaint_weight=6.0,
+    ),
+    InspectionItem(
+        "SJ",
+        "食品生产监督检查",
+        ("13", "14", "15"),
+        (90, 150),
+        key_sectors=("食品",),
+        key_per_year=2,
+        complaint_weight=2.0,
+    ),
+    InspectionItem(
+        "SJ", "药品质量管理检查", ("5251", "5252", "27"), (45, 90), key_sectors=("药品",), complaint_weight=1.0
+    ),
     InspectionItem("SJ", "医疗器械质量管理检查", ("5254", "358"), (45, 90), key_sectors=("医疗器械",)),
-    InspectionItem("SJ", "特种设备安全检查", ("61", "7020", "5211", "5212", "4511", "2221", "3011", "9011"),
-                   (45, 120), key_sectors=("特种设备",), key_per_year=1),
+    InspectionItem(
+        "SJ",
+        "特种设备安全检查",
+        ("61", "7020", "5211", "5212", "4511", "2221", "3011", "9011"),
+        (45, 120),
+        key_sectors=("特种设备",),
+        key_per_year=1,
+    ),
     InspectionItem("SJ", "产品质量监督检查", ("17", "18", "19", "21", "29", "33", "38"), (60, 120)),
     InspectionItem("SJ", "化妆品经营检查", ("5234", "8040"), (30, 45), simple=True, complaint_weight=2.0),
     # 应急管理
-    InspectionItem("YJ", "危险化学品安全生产检查", ("26", "5942", "5162", "5169", "5265", "5266"), (120, 210),
-                   key_sectors=("危险化学品", "燃气"), key_per_year=2, heavy=True),
-    InspectionItem("YJ", "工贸企业安全生产检查",
-                   ("13", "14", "15", "17", "18", "19", "21", "22", "29", "30", "33", "34", "38"), (60, 150)),
+    InspectionItem(
+        "YJ",
+        "危险化学品安全生产检查",
+        ("26", "5942", "5162", "5169", "5265", "5266"),
+        (120, 210),
+        key_sectors=("危险化学品", "燃气"),
+        key_per_year=2,
+        heavy=True,
+    ),
+    InspectionItem(
+        "YJ",
+        "工贸企业安全生产检查",
+        ("13", "14", "15", "17", "18", "19", "21", "22", "29", "30", "33", "34", "38"),
+        (60, 150),
+    ),
     InspectionItem("YJ", "非煤矿山安全检查", ("10",), (120, 240), heavy=True),
     # 生态环境
-    InspectionItem("HB", "排污许可执行情况检查", ("1351", "1514", "17", "22", "26", "27", "29", "30", "3360", "0313"),
-                   (60, 150), key_sectors=("危险化学品", "药品"), key_per_year=1, complaint_weight=3.0),
+    InspectionItem(
+        "HB",
+        "排污许可执行情况检查",
+        ("1351", "1514", "17", "22", "26", "27", "29", "30", "3360", "0313"),
+        (60, 150),
+        key_sectors=("危险化学品", "药品"),
+        key_per_year=1,
+        complaint_weight=3.0,
+    ),
     InspectionItem("HB", "危险废物规范化管理检查", ("26", "27", "33", "38", "3982", "8111", "84"), (60, 90)),
     # 消防
-    InspectionItem("XF", "消防安全检查",
-                   ("62", "61", "5211", "5212", "90", "805", "83", "84", "17", "21", "26", "5942", "7020",
-                    "5265", "8930", "6130"), (30, 90), simple=True, key_sectors=("危险化学品", "燃气"),
-                   key_per_year=1, complaint_weight=1.5),
+    InspectionItem(
+        "XF",
+        "消防安全检查",
+        ("62", "61", "5211", "5212", "90", "805", "83", "84", "17", "21", "26", "5942", "7020", "5265", "8930", "6130"),
+        (30, 90),
+        simple=True,
+        key_sectors=("危险化学品", "燃气"),
+        key_per_year=1,
+        complaint_weight=1.5,
+    ),
     # 卫生健康
-    InspectionItem("WJ", "公共场所卫生检查", ("61", "804", "805", "8930", "9011", "9013"), (30, 60), simple=True,
-                   complaint_weight=2.0),
+    InspectionItem(
+        "WJ",
+        "公共场所卫生检查",
+        ("61", "804", "805", "8930", "9011", "9013"),
+        (30, 60),
+        simple=True,
+        complaint_weight=2.0,
+    ),
     InspectionItem("WJ", "职业卫生检查", ("17", "21", "26", "30", "33", "10"), (60, 120)),
     InspectionItem("WJ", "医疗机构依法执业检查", ("84",), (60, 90), complaint_weight=2.0),
     InspectionItem("WJ", "生活饮用水卫生检查", ("4610",), (60, 90)),
@@ -367,16 +594,31 @@ ITEMS: tuple[InspectionItem, ...] = (
     InspectionItem("JT", "道路运输安全检查", ("543",), (60, 120), key_sectors=("危险化学品",), key_per_year=2),
     InspectionItem("JT", "机动车维修经营检查", ("8111",), (45, 90), complaint_weight=1.5),
     # 住房和城乡建设
-    InspectionItem("JS", "建筑施工安全检查", ("47", "48", "50"), (90, 180), key_sectors=("建设工程",),
-                   key_per_year=2, heavy=True, complaint_weight=1.5),
+    InspectionItem(
+        "JS",
+        "建筑施工安全检查",
+        ("47", "48", "50"),
+        (90, 180),
+        key_sectors=("建设工程",),
+        key_per_year=2,
+        heavy=True,
+        complaint_weight=1.5,
+    ),
     InspectionItem("JS", "燃气经营安全检查", ("4511", "5266"), (60, 120), key_sectors=("燃气",), key_per_year=2),
     InspectionItem("JS", "燃气使用安全检查", ("62",), (30, 45), simple=True),
     InspectionItem("JS", "物业服务检查", ("7020",), (45, 90), complaint_weight=2.0),
     # 综合行政执法
     InspectionItem("ZF", "市容环境卫生检查", ("52", "62"), (30, 45), simple=True, complaint_weight=3.0),
     InspectionItem("ZF", "餐饮油烟污染检查", ("62",), (30, 45), simple=True, complaint_weight=3.0),
-    InspectionItem("ZF", "建筑垃圾处置检查", ("47", "48", "50"), (45, 90), key_sectors=("建设工程",),
-                   key_per_year=1, complaint_weight=2.0),
+    InspectionItem(
+        "ZF",
+        "建筑垃圾处置检查",
+        ("47", "48", "50"),
+        (45, 90),
+        key_sectors=("建设工程",),
+        key_per_year=1,
+        complaint_weight=2.0,
+    ),
     # 农业农村
     InspectionItem("NY", "农产品质量安全检查", ("01", "03", "04"), (60, 120)),
     InspectionItem("NY", "农资经营检查", ("5166", "5167"), (60, 90), complaint_weight=1.5),
@@ -390,8 +632,15 @@ ITEMS: tuple[InspectionItem, ...] = (
     InspectionItem("SW", "成品油流通检查", ("5265", "5162"), (60, 90)),
     InspectionItem("SW", "单用途预付卡检查", ("804", "8930", "839"), (30, 60), simple=True, complaint_weight=2.5),
     # 人力资源和社会保障
-    InspectionItem("RS", "劳动保障监察", ("47", "48", "50", "17", "18", "19", "13", "62"), (45, 90),
-                   key_sectors=("建设工程",), key_per_year=1, complaint_weight=3.0),
+    InspectionItem(
+        "RS",
+        "劳动保障监察",
+        ("47", "48", "50", "17", "18", "19", "13", "62"),
+        (45, 90),
+        key_sectors=("建设工程",),
+        key_per_year=1,
+        complaint_weight=3.0,
+    ),
     # 自然资源和规划
     InspectionItem("ZR", "矿产资源开发利用检查", ("10",), (120, 240), heavy=True),
     InspectionItem("ZR", "土地利用检查", ("0313", "0321", "3031"), (60, 120)),
@@ -402,7 +651,7 @@ ITEMS: tuple[InspectionItem, ...] = (
     # 教育
     InspectionItem("JY", "校外培训机构检查", ("839",), (45, 90), complaint_weight=2.0),
     InspectionItem("JY", "民办幼儿园检查", ("8310",), (60, 90)),
-)  # fmt: skip
+)
 
 _ITEM_BY_NAME = {(item.dept_id, item.name): item for item in ITEMS}
 
@@ -429,7 +678,9 @@ CAMPAIGNS: tuple[Campaign, ...] = (
     Campaign("SJ", "特种设备安全检查", (_d(10, 1), _d(11, 30)), ("61", "7020", "5211", "5212", "4511"), 0.8),
     Campaign("SJ", "产品质量监督检查", (_d(7, 1), _d(8, 31)), ("17", "18", "29", "38"), 0.5),
     Campaign("SJ", "化妆品经营检查", (_d(5, 1), _d(6, 30)), ("5234", "8040"), 0.4),
-    Campaign("YJ", "工贸企业安全生产检查", (_d(6, 1), _d(7, 15)), ("17", "21", "22", "29", "30", "33", "34", "38"), 0.6),
+    Campaign(
+        "YJ", "工贸企业安全生产检查", (_d(6, 1), _d(7, 15)), ("17", "21", "22", "29", "30", "33", "34", "38"), 0.6
+    ),
     Campaign("YJ", "危险化学品安全生产检查", (_d(1, 5), _d(2, 13)), ("26", "5942", "5169"), 0.8),
     Campaign("HB", "排污许可执行情况检查", (_d(5, 1), _d(8, 31)), ("26", "29", "3360"), 0.7),
     Campaign("HB", "危险废物规范化管理检查", (_d(10, 1), _d(11, 30)), ("33", "38", "3982", "8111", "84"), 0.5),
@@ -457,7 +708,7 @@ CAMPAIGNS: tuple[Campaign, ...] = (
     Campaign("SL", "取水许可检查", (_d(7, 1), _d(9, 30)), ("4610", "15", "17", "22"), 0.6),
     Campaign("JY", "校外培训机构检查", (_d(7, 1), _d(8, 31)), ("839",), 0.9),
     Campaign("JY", "民办幼儿园检查", (_d(9, 1), _d(10, 31)), ("8310",), 0.8),
-)  # fmt: skip
+)
 
 #: Spring and summer 专项 of the hard profiles, besides the calendar's March–September ones:
 #: 春季火灾防控, 夏季消防检查, 汛期危化品安全, 春季燃气.
@@ -466,12 +717,12 @@ SPRING_SUMMER_EXTRA: tuple[Campaign, ...] = (
     Campaign("XF", "消防安全检查", (_d(6, 1), _d(8, 31)), ("17", "21", "26", "5942", "83", "84"), 0.6),
     Campaign("YJ", "危险化学品安全生产检查", (_d(5, 1), _d(7, 31)), ("26", "5942", "5169", "5265"), 0.8),
     Campaign("JS", "燃气使用安全检查", (_d(3, 15), _d(5, 15)), ("62",), 0.5),
-)  # fmt: skip
+)
 #: The hard profiles' campaign calendar: spring and summer only (the year's end is for the
 #: safety departments' year-end checks).
-SPRING_SUMMER_CAMPAIGNS = tuple(
-    c for c in CAMPAIGNS if c.window[0] >= _d(2, 25) and c.window[1] <= _d(9, 30)
-) + SPRING_SUMMER_EXTRA
+SPRING_SUMMER_CAMPAIGNS = (
+    tuple(c for c in CAMPAIGNS if c.window[0] >= _d(2, 25) and c.window[1] <= _d(9, 30)) + SPRING_SUMMER_EXTRA
+)
 
 QUARTERS = ((_d(1, 1), _d(3, 31)), (_d(4, 1), _d(6, 30)), (_d(7, 1), _d(9, 30)), (_d(10, 1), _d(12, 31)))
 HALVES = ((_d(1, 1), _d(6, 30)), (_d(7, 1), _d(12, 31)))
@@ -540,7 +791,7 @@ SAMPLING_TEMPLATES: tuple[SamplingTemplate, ...] = (
     SamplingTemplate("ZR", "矿产资源开发利用检查", "10", False, 0.30, Q3, 120, False, None),
     SamplingTemplate("SL", "取水许可检查", "4610;15;1713;1752", False, 0.10, Q3, 60, False, None),
     SamplingTemplate("JY", "校外培训机构检查", "839", False, 0.15, Q3, 45, False, None),
-)  # fmt: skip
+)
 
 # --------------------------------------------------------------------------------------------
 # Industries: GB/T 4754-2017 codes with their share of a county's register and naming words
@@ -573,7 +824,16 @@ class Industry:
 
 INDUSTRIES: tuple[Industry, ...] = (
     # 餐饮
-    Industry("6210", 9.0, "town", ("餐饮", "酒店管理", "餐饮管理"), ("饭店", "餐馆", "酒家", "菜馆", "农家乐"), SHOP, "食品", 0.30),
+    Industry(
+        "6210",
+        9.0,
+        "town",
+        ("餐饮", "酒店管理", "餐饮管理"),
+        ("饭店", "餐馆", "酒家", "菜馆", "农家乐"),
+        SHOP,
+        "食品",
+        0.30,
+    ),
     Industry("6220", 2.5, "town", ("餐饮管理", "快餐"), ("快餐店",), SHOP, "食品", 0.30),
     Industry("6291", 4.0, "town", ("餐饮",), ("小吃店", "面馆", "早餐店", "馄饨店"), SHOP, "食品", 0.15),
     Industry("6231", 0.8, "town", ("茶文化", "茶业"), ("茶馆", "茶楼"), SHOP),
@@ -690,14 +950,29 @@ INDUSTRIES: tuple[Industry, ...] = (
     # 三新经济
     Industry("6513", 0.8, "town", ("信息科技", "网络科技"), (), FIRM, new_economy=True),
     Industry("6432", 0.5, "town", ("电子商务", "网络科技"), (), FIRM, new_economy=True),
-)  # fmt: skip
+)
 
 _INDUSTRY_BY_CODE = {industry.code: industry for industry in INDUSTRIES}
 #: Placed first in every profile so that even the tiny one gives each department some work.
 ANCHOR_INDUSTRIES = (
-    "6210", "5212", "2614", "5942", "6121", "1752", "4710", "5251", "0161", "9011", "5265",
-    "8391", "1019", "5431", "4511", "8040", "6291",
-)  # fmt: skip
+    "6210",
+    "5212",
+    "2614",
+    "5942",
+    "6121",
+    "1752",
+    "4710",
+    "5251",
+    "0161",
+    "9011",
+    "5265",
+    "8391",
+    "1019",
+    "5431",
+    "4511",
+    "8040",
+    "6291",
+)
 #: Industries a 农村集体经济组织 (N2…) is registered under; None = left blank.
 COLLECTIVE_INDUSTRIES = ("0111", "0141", "0161", None)
 
@@ -706,9 +981,22 @@ COLLECTIVE_INDUSTRIES = ("0111", "0141", "0161", None)
 # --------------------------------------------------------------------------------------------
 
 TOWNSHIP_BASES = (
-    "城关", "临江", "青石", "白鹭", "长安", "新塘", "梅溪", "双林", "桐桥", "凤鸣", "云山", "石门",
-    "花溪", "南湖", "北港",
-)  # fmt: skip
+    "城关",
+    "临江",
+    "青石",
+    "白鹭",
+    "长安",
+    "新塘",
+    "梅溪",
+    "双林",
+    "桐桥",
+    "凤鸣",
+    "云山",
+    "石门",
+    "花溪",
+    "南湖",
+    "北港",
+)
 _TOWN_FIRST = "东西南北新长青白金石梅桃柳竹松兰云龙凤鹤安永平太仁义礼崇福寿丰乐和泉"
 _TOWN_SECOND = "溪湖塘桥港山林泉坝浦湾岭渡口墩埠圩洲阳源川里庄亭"
 _VILLAGE_FIRST = "上下前后东西南北大小新老高低桃李杨柳马牛荷茶"
@@ -723,13 +1011,95 @@ SURNAMES = (
 _SURNAME_BOOST = "沈陆钱俞章楼应"
 #: Given names as people are actually called (one or two characters).
 GIVEN_NAMES = (
-    "伟", "芳", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "霞", "平",
-    "刚", "辉", "鹏", "斌", "宁", "峰", "婷", "燕", "玲", "萍", "建国", "建华", "志强", "志刚", "海燕", "丽华",
-    "晓明", "晓燕", "俊杰", "佳怡", "子涵", "雨婷", "浩然", "文静", "文杰", "国强", "国平", "红梅", "秀英",
-    "桂芳", "玉兰", "建军", "建平", "卫东", "海峰", "海波", "立新", "永明", "晓东", "晓峰", "晓红", "雪梅",
-    "丹丹", "婷婷", "鑫", "宇航", "一凡", "思远", "嘉怡", "欣怡", "梦琪", "天宇", "振华", "凯", "健", "琳",
-    "慧敏", "春燕", "秋云", "家豪", "伟强", "利民", "新华", "德明", "少华", "亚楠", "俊", "帆", "璐", "倩",
-)  # fmt: skip
+    "伟",
+    "芳",
+    "敏",
+    "静",
+    "丽",
+    "强",
+    "磊",
+    "军",
+    "洋",
+    "勇",
+    "艳",
+    "杰",
+    "娟",
+    "涛",
+    "明",
+    "超",
+    "霞",
+    "平",
+    "刚",
+    "辉",
+    "鹏",
+    "斌",
+    "宁",
+    "峰",
+    "婷",
+    "燕",
+    "玲",
+    "萍",
+    "建国",
+    "建华",
+    "志强",
+    "志刚",
+    "海燕",
+    "丽华",
+    "晓明",
+    "晓燕",
+    "俊杰",
+    "佳怡",
+    "子涵",
+    "雨婷",
+    "浩然",
+    "文静",
+    "文杰",
+    "国强",
+    "国平",
+    "红梅",
+    "秀英",
+    "桂芳",
+    "玉兰",
+    "建军",
+    "建平",
+    "卫东",
+    "海峰",
+    "海波",
+    "立新",
+    "永明",
+    "晓东",
+    "晓峰",
+    "晓红",
+    "雪梅",
+    "丹丹",
+    "婷婷",
+    "鑫",
+    "宇航",
+    "一凡",
+    "思远",
+    "嘉怡",
+    "欣怡",
+    "梦琪",
+    "天宇",
+    "振华",
+    "凯",
+    "健",
+    "琳",
+    "慧敏",
+    "春燕",
+    "秋云",
+    "家豪",
+    "伟强",
+    "利民",
+    "新华",
+    "德明",
+    "少华",
+    "亚楠",
+    "俊",
+    "帆",
+    "璐",
+    "倩",
+)
 #: Characters for 阿X shop names.
 _NICKNAME_CHARS = "芳明华英娟强军平红林勇梅"
 _CHINESE_NUMERALS = "零一二三四五六七八九"
@@ -991,7 +1361,9 @@ def _registered_name(
             trade_name = "阿" + _pick(rng, _NICKNAME_CHARS)
         else:
             trade_name = _brand(rng)
-        shop_word = _pick(rng, industry.shop_words) if industry.shop_words else _pick(rng, industry.firm_words) + "经营部"
+        shop_word = (
+            _pick(rng, industry.shop_words) if industry.shop_words else _pick(rng, industry.firm_words) + "经营部"
+        )
         return f"{COUNTY_NAME}{township}{trade_name}{shop_word}"
     # 91 企业
     word = _pick(rng, industry.firm_words)
@@ -1016,7 +1388,9 @@ def _build_enterprises(profile: DemoProfile, geography: _Geography, rng: np.rand
     anchors = profile.industries or ANCHOR_INDUSTRIES
     n_anchor = min(len(anchors), n_regular)
     codes[:n_anchor] = anchors[:n_anchor]
-    collective_codes = [COLLECTIVE_INDUSTRIES[int(i)] for i in rng.integers(len(COLLECTIVE_INDUSTRIES), size=profile.n_collectives)]
+    collective_codes = [
+        COLLECTIVE_INDUSTRIES[int(i)] for i in rng.integers(len(COLLECTIVE_INDUSTRIES), size=profile.n_collectives)
+    ]
 
     entity_types = [_pick_weighted(rng, _INDUSTRY_BY_CODE[code].entity_mix) for code in codes]
     entity_types += ["N2"] * profile.n_collectives
@@ -1101,10 +1475,21 @@ def _build_enterprises(profile: DemoProfile, geography: _Geography, rng: np.rand
             industry_text.append(_section_of(code) + code if format_roll[i] > 0.87 else code)
 
     return _Enterprises(
-        uscc=usccs, name=names, township=townships, township_index=township_index, lat=lat, lon=lon,
-        industry=industry_digits, industry_text=industry_text, entity_type=entity_types, credit_tier=tiers,
-        positive_list=positive_list, sandbox=sandbox, observation_until=observation_until, key_sector=key_sector,
-    )  # fmt: skip
+        uscc=usccs,
+        name=names,
+        township=townships,
+        township_index=township_index,
+        lat=lat,
+        lon=lon,
+        industry=industry_digits,
+        industry_text=industry_text,
+        entity_type=entity_types,
+        credit_tier=tiers,
+        positive_list=positive_list,
+        sandbox=sandbox,
+        observation_until=observation_until,
+        key_sector=key_sector,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -1170,9 +1555,15 @@ class _DemandBook:
         return (end - start).days + 1 >= min_overlap_days
 
     def add(
-        self, item: InspectionItem, enterprise: int, kind: str, window: tuple[dt.date, dt.date],
-        priority: int, duration_min: int | None = None, min_inspectors: int | None = None,
-    ) -> bool:  # fmt: skip
+        self,
+        item: InspectionItem,
+        enterprise: int,
+        kind: str,
+        window: tuple[dt.date, dt.date],
+        priority: int,
+        duration_min: int | None = None,
+        min_inspectors: int | None = None,
+    ) -> bool:
         """Add one task unless an identical one exists; capped kinds update the cap books."""
         signature = (item.dept_id, enterprise, item.name, kind, window)
         if signature in self.seen:
@@ -1180,13 +1571,18 @@ class _DemandBook:
         self.seen.add(signature)
         self.demands.append(
             _Demand(
-                dept_id=item.dept_id, enterprise=enterprise, item=item.name, kind=kind,
-                window_start=window[0], window_end=window[1],
+                dept_id=item.dept_id,
+                enterprise=enterprise,
+                item=item.name,
+                kind=kind,
+                window_start=window[0],
+                window_end=window[1],
                 duration_min=duration_min if duration_min is not None else self.draw_duration_min(item, enterprise),
                 min_inspectors=min_inspectors if min_inspectors is not None else self.draw_crew(item),
-                delegable=self.draw_delegable(item, enterprise), priority=priority,
+                delegable=self.draw_delegable(item, enterprise),
+                priority=priority,
             )
-        )  # fmt: skip
+        )
         if kind in ("key", "campaign"):
             pair = (item.dept_id, enterprise)
             self.capped_count[pair] = self.capped_count.get(pair, 0) + 1
@@ -1301,9 +1697,11 @@ def _add_triggered_tasks(book: _DemandBook, count: int) -> list[_Demand]:
     enterprises, rng = book.enterprises, book.rng
     tier_weight = {"A": 0.5, "B": 1.0, "C": 2.0, "D": 3.0}
     weights = np.array(
-        [tier_weight[enterprises.credit_tier[e]] * sum(item.complaint_weight for item in book.items_of[e])
-         for e in range(len(enterprises))]
-    )  # fmt: skip
+        [
+            tier_weight[enterprises.credit_tier[e]] * sum(item.complaint_weight for item in book.items_of[e])
+            for e in range(len(enterprises))
+        ]
+    )
     if count == 0 or weights.sum() == 0:
         return []
     chosen = rng.choice(len(enterprises), size=count, p=weights / weights.sum())
@@ -1343,8 +1741,9 @@ def _add_followup_tasks(
         added += book.add(_pick(rng, items), e, "followup", (start, start + dt.timedelta(days=30)), 2)
 
 
-def _add_campaign_tasks(book: _DemandBook, count: int, dept_ids: tuple[str, ...],
-                        campaigns: tuple[Campaign, ...] = CAMPAIGNS) -> None:  # fmt: skip
+def _add_campaign_tasks(
+    book: _DemandBook, count: int, dept_ids: tuple[str, ...], campaigns: tuple[Campaign, ...] = CAMPAIGNS
+) -> None:
     """专项整治: a month or two; at most two capped tasks per (department, enterprise)."""
     enterprises, rng = book.enterprises, book.rng
     pairs: list[tuple[int, int]] = []
@@ -1396,9 +1795,10 @@ def _add_hard_cases(book: _DemandBook, count: int) -> None:
         if demand.kind == "key":
             by_pair.setdefault((demand.dept_id, demand.enterprise), []).append(demand)
     quarter_pairs = sorted(
-        pair for pair, ds in by_pair.items()
+        pair
+        for pair, ds in by_pair.items()
         if len(ds) == 2 and all((d.window_start, d.window_end) in QUARTERS for d in ds)
-    )  # fmt: skip
+    )
     # 2. A positive-list enterprise with a second key window disjoint from its common window.
     positive = sorted(e for e in book.common_window if (book.common_window[e][1] - book.common_window[e][0]).days < 100)
     # 3. A follow-up due inside the Spring Festival holiday (no working day in the window).
@@ -1435,10 +1835,19 @@ def _add_hard_cases(book: _DemandBook, count: int) -> None:
             continue
         book.seen.add(signature)
         book.demands.append(
-            _Demand(item.dept_id, e, item.name, kind, window[0], window[1],
-                    duration_min or book.draw_duration_min(item, e), crew or book.draw_crew(item),
-                    book.draw_delegable(item, e), priority)
-        )  # fmt: skip
+            _Demand(
+                item.dept_id,
+                e,
+                item.name,
+                kind,
+                window[0],
+                window[1],
+                duration_min or book.draw_duration_min(item, e),
+                crew or book.draw_crew(item),
+                book.draw_delegable(item, e),
+                priority,
+            )
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -1454,16 +1863,26 @@ def _sampling_rows(profile: DemoProfile) -> list[dict]:
     rows: list[dict] = []
     serial: dict[str, int] = {}
     for template in templates:
-        strata = [(tier, TIER_RATIOS[tier]) for tier in "ABCD"] if template.per_tier else [("*", template.ratio_all_tiers)]
+        strata = (
+            [(tier, TIER_RATIOS[tier]) for tier in "ABCD"] if template.per_tier else [("*", template.ratio_all_tiers)]
+        )
         for tier, ratio in strata:
             serial[template.dept_id] = serial.get(template.dept_id, 0) + 1
-            rows.append({
-                "plan_id": f"{template.dept_id}-R-{serial[template.dept_id]:02d}",
-                "dept_id": template.dept_id, "item": template.item, "industries": template.industries,
-                "tier": tier, "ratio": ratio, "window_start": template.window[0], "window_end": template.window[1],
-                "duration_min": template.duration_min, "delegable": template.delegable,
-                "joint_group": template.joint_group,
-            })  # fmt: skip
+            rows.append(
+                {
+                    "plan_id": f"{template.dept_id}-R-{serial[template.dept_id]:02d}",
+                    "dept_id": template.dept_id,
+                    "item": template.item,
+                    "industries": template.industries,
+                    "tier": tier,
+                    "ratio": ratio,
+                    "window_start": template.window[0],
+                    "window_end": template.window[1],
+                    "duration_min": template.duration_min,
+                    "delegable": template.delegable,
+                    "joint_group": template.joint_group,
+                }
+            )
     return rows
 
 
@@ -1553,7 +1972,9 @@ def _build_inspectors(profile: DemoProfile, staff: dict[str, int], rng: np.rando
             hours_per_day = 7.0 if hours_roll < 0.8 else (6.0 if hours_roll < 0.9 else 8.0)
             max_days = int(_pick(rng, (30, 40, 50, 60, 60, 80))) if rng.random() < 0.15 else None
             cert_no = f"{REGION_CODE}{cert_serials[cert_order[position]]:05d}"
-            inspectors.append(_Inspector(f"{dept_id}{number:04d}", name, dept_id, cert_no, delegated, hours_per_day, max_days))
+            inspectors.append(
+                _Inspector(f"{dept_id}{number:04d}", name, dept_id, cert_no, delegated, hours_per_day, max_days)
+            )
             position += 1
 
     # About 3 % have no certificate yet (they load with a warning and are never assigned);
@@ -1582,8 +2003,9 @@ def _load_share(demands: list[_Demand], inspectors: list[_Inspector]) -> dict[st
     return {d: load.get(d, 0.0) / capacity[d] for d in capacity}
 
 
-def _trim_to_capacity(demands: list[_Demand], inspectors: list[_Inspector], rng: np.random.Generator,
-                      target: float = DEMAND_LOAD_TARGET) -> list[_Demand]:  # fmt: skip
+def _trim_to_capacity(
+    demands: list[_Demand], inspectors: list[_Inspector], rng: np.random.Generator, target: float = DEMAND_LOAD_TARGET
+) -> list[_Demand]:
     """Drop campaign tasks of any department whose demands exceed the load target."""
     share = _load_share(demands, inspectors)
     over = {d for d, s in share.items() if s > target}
@@ -1608,7 +2030,9 @@ def _trim_to_capacity(demands: list[_Demand], inspectors: list[_Inspector], rng:
 # --------------------------------------------------------------------------------------------
 
 
-def _build_leave(profile: DemoProfile, inspectors: list[_Inspector], rng: np.random.Generator) -> list[tuple[str, dt.date, dt.date]]:
+def _build_leave(
+    profile: DemoProfile, inspectors: list[_Inspector], rng: np.random.Generator
+) -> list[tuple[str, dt.date, dt.date]]:
     """1–3 periods of 2–15 days: around Spring Festival, training courses, sick leave."""
     rows: list[tuple[str, dt.date, dt.date]] = []
     chosen = np.sort(rng.choice(len(inspectors), size=min(profile.n_leave_inspectors, len(inspectors)), replace=False))
@@ -1632,8 +2056,9 @@ def _build_leave(profile: DemoProfile, inspectors: list[_Inspector], rng: np.ran
     return rows
 
 
-def _cut_staff(rows: list[tuple[str, dt.date, dt.date]], inspectors: list[_Inspector], cut: LeaveCut,
-               rng: np.random.Generator) -> list[tuple[str, dt.date, dt.date]]:  # fmt: skip
+def _cut_staff(
+    rows: list[tuple[str, dt.date, dt.date]], inspectors: list[_Inspector], cut: LeaveCut, rng: np.random.Generator
+) -> list[tuple[str, dt.date, dt.date]]:
     """``cut.share`` of the department's certified inspectors away for the whole period: one leave
     row each, their ordinary leave inside that period dropped (periods of a person never overlap)."""
     certified = sorted(i.inspector_id for i in inspectors if i.dept_id == cut.dept_id and i.cert_no is not None)
@@ -1644,9 +2069,12 @@ def _cut_staff(rows: list[tuple[str, dt.date, dt.date]], inspectors: list[_Inspe
 
 
 def _build_conflicts(
-    profile: DemoProfile, inspectors: list[_Inspector], enterprises: _Enterprises, demands: list[_Demand],
+    profile: DemoProfile,
+    inspectors: list[_Inspector],
+    enterprises: _Enterprises,
+    demands: list[_Demand],
     rng: np.random.Generator,
-) -> list[tuple[str, str]]:  # fmt: skip
+) -> list[tuple[str, str]]:
     """回避: an inspector living in a township, or related to an owner, conflicts with a business there."""
     served: dict[str, list[int]] = {}
     for demand in demands:
@@ -1674,7 +2102,13 @@ def _history_workdays() -> list[dt.date]:
         while day <= dt.date(2025, *end):
             holidays.add(day)
             day += dt.timedelta(days=1)
-    make_up = {dt.date(2025, 1, 26), dt.date(2025, 2, 8), dt.date(2025, 4, 27), dt.date(2025, 9, 28), dt.date(2025, 10, 11)}
+    make_up = {
+        dt.date(2025, 1, 26),
+        dt.date(2025, 2, 8),
+        dt.date(2025, 4, 27),
+        dt.date(2025, 9, 28),
+        dt.date(2025, 10, 11),
+    }
     days = []
     day = HISTORY_START
     while day <= HISTORY_END:
@@ -1685,8 +2119,11 @@ def _history_workdays() -> list[dt.date]:
 
 
 def _build_history(
-    profile: DemoProfile, enterprises: _Enterprises, inspectors: list[_Inspector], rng: np.random.Generator,
-) -> tuple[list[tuple[str, str, dt.date, str | None, str]], list[tuple[int, str, dt.date, str]]]:  # fmt: skip
+    profile: DemoProfile,
+    enterprises: _Enterprises,
+    inspectors: list[_Inspector],
+    rng: np.random.Generator,
+) -> tuple[list[tuple[str, str, dt.date, str | None, str]], list[tuple[int, str, dt.date, str]]]:
     """2025 inspections (one row per inspector on the visit), plus a few at businesses since closed."""
     workdays = _history_workdays()
     staff: dict[str, list[str]] = {}
@@ -1696,7 +2133,9 @@ def _build_history(
     pairs: list[tuple[int, str]] = []
     weights: list[float] = []
     for e in range(len(enterprises)):
-        depts = sorted({item.dept_id for item in ITEMS if item.dept_id in staff and item.applies_to(enterprises.industry[e])})
+        depts = sorted(
+            {item.dept_id for item in ITEMS if item.dept_id in staff and item.applies_to(enterprises.industry[e])}
+        )
         for dept_id in depts:
             pairs.append((e, dept_id))
             weight = 3.0 if enterprises.key_sector[e] else 1.0
@@ -1778,8 +2217,9 @@ def generate_dataset(profile: str, seed: int) -> dict[str, pd.DataFrame]:
     n_hard = round(sizes.hard_case_share * sizes.n_demands)
     triggered = _add_triggered_tasks(book, n_triggered)
     n_campaign = sizes.n_demands - len(book.demands) - n_followup - n_hard
-    _add_campaign_tasks(book, n_campaign, sizes.dept_ids,
-                        SPRING_SUMMER_CAMPAIGNS if sizes.spring_summer_campaigns else CAMPAIGNS)  # fmt: skip
+    _add_campaign_tasks(
+        book, n_campaign, sizes.dept_ids, SPRING_SUMMER_CAMPAIGNS if sizes.spring_summer_campaigns else CAMPAIGNS
+    )
 
     sampling_rows = _sampling_rows(sizes)
     workload_h: dict[str, float] = dict(_expected_random_hours(sampling_rows, enterprises))
@@ -1934,8 +2374,14 @@ def _toml_value(value) -> str:
     return repr(value)
 
 
-def scenario_text(name: str, dataset: str, seed: int, keys: dict, description: str | None = None,
-                  tables: dict[str, dict] | None = None) -> str:  # fmt: skip
+def scenario_text(
+    name: str,
+    dataset: str,
+    seed: int,
+    keys: dict,
+    description: str | None = None,
+    tables: dict[str, dict] | None = None,
+) -> str:
     """A calendar-year-2026 scenario file: ``keys`` as ``ScenarioKeys.as_keys`` nests them
     (a dict value is a table such as ``[staff]``), then ``tables`` (such as ``[solver]``)."""
     lines = [f"name = {_toml_value(name)}"]
@@ -1962,13 +2408,23 @@ def write_profile_scenario(folder: Path, profile: str, seed: int) -> Path | None
     if not keys:
         return None
     path = Path(folder) / SCENARIO_FILE
-    path.write_text(scenario_text(f"generated {profile} county, seed {seed}", ".", seed, keys, sizes.summary or None),
-                    encoding="utf-8")  # fmt: skip
+    path.write_text(
+        scenario_text(f"generated {profile} county, seed {seed}", ".", seed, keys, sizes.summary or None),
+        encoding="utf-8",
+    )
     return path
 
 
-def generate_actuals(tasks: pd.DataFrame, visits: pd.DataFrame, visit_tasks: pd.DataFrame, crews: pd.DataFrame,
-                     as_of: dt.date, seed: int, n_new: int = 50, n_leave: int = 5) -> dict[str, pd.DataFrame]:  # fmt: skip
+def generate_actuals(
+    tasks: pd.DataFrame,
+    visits: pd.DataFrame,
+    visit_tasks: pd.DataFrame,
+    crews: pd.DataFrame,
+    as_of: dt.date,
+    seed: int,
+    n_new: int = 50,
+    n_leave: int = 5,
+) -> dict[str, pd.DataFrame]:
     """Realistic actuals one step into a plan (for demos and tests of ``planner reoptimize``).
 
     Of the tasks planned before ``as_of``: about 3 % failed (the visit did not happen), 1 %
@@ -1984,30 +2440,50 @@ def generate_actuals(tasks: pd.DataFrame, visits: pd.DataFrame, visit_tasks: pd.
     draw = rng.random(len(before))
     status = np.where(draw < 0.03, "failed", np.where(draw < 0.04, "cancelled", "done"))
     explicit = rng.random(len(before)) < 0.8
-    outcomes = pd.DataFrame({"task_id": before["task_id"], "status": status,
-                             "date": [d if s == "done" else None for d, s in zip(before["date"], status)]})  # fmt: skip
+    outcomes = pd.DataFrame(
+        {
+            "task_id": before["task_id"],
+            "status": status,
+            "date": [d if s == "done" else None for d, s in zip(before["date"], status)],
+        }
+    )
     outcomes = outcomes[(status != "done") | explicit]
     later = placed[placed["date"] >= as_of + dt.timedelta(days=30)]
     closing = sorted(set(later["uscc"]))[int(rng.integers(len(set(later["uscc"]))))] if len(later) else None
     if closing is not None:
         first_task = sorted(tasks.loc[tasks["uscc"] == closing, "task_id"])[0]
-        outcomes = pd.concat([outcomes[outcomes["task_id"] != first_task],
-                              pd.DataFrame({"task_id": [first_task], "status": ["closed"], "date": [None]})])
+        outcomes = pd.concat(
+            [
+                outcomes[outcomes["task_id"] != first_task],
+                pd.DataFrame({"task_id": [first_task], "status": ["closed"], "date": [None]}),
+            ]
+        )
     demand_pool = tasks[tasks["plan_id"].isna()].drop_duplicates(["dept_id", "uscc"]).sort_values("task_id")
     demand_pool = demand_pool[demand_pool["uscc"] != closing]
     picked = demand_pool.iloc[np.sort(rng.choice(len(demand_pool), size=min(n_new, len(demand_pool)), replace=False))]
     starts = [as_of + dt.timedelta(days=int(d)) for d in rng.integers(0, 10, len(picked))]
-    demands = pd.DataFrame({
-        "task_id": [f"{d}-{as_of:%Y%m}-T{n:03d}" for n, d in enumerate(picked["dept_id"], start=1)],
-        "dept_id": picked["dept_id"].to_numpy(), "uscc": picked["uscc"].to_numpy(), "item": picked["item"].to_numpy(),
-        "kind": "triggered", "window_start": starts, "window_end": [s + dt.timedelta(days=14) for s in starts],
-        "duration_min": rng.choice([60, 90, 120], len(picked)), "min_inspectors": 2,
-        "delegable": False, "priority": 3,
-    })  # fmt: skip
-    soon = crews[(pd.to_datetime(crews["date"]).dt.date >= as_of)
-                 & (pd.to_datetime(crews["date"]).dt.date < as_of + dt.timedelta(days=30))]  # fmt: skip
+    demands = pd.DataFrame(
+        {
+            "task_id": [f"{d}-{as_of:%Y%m}-T{n:03d}" for n, d in enumerate(picked["dept_id"], start=1)],
+            "dept_id": picked["dept_id"].to_numpy(),
+            "uscc": picked["uscc"].to_numpy(),
+            "item": picked["item"].to_numpy(),
+            "kind": "triggered",
+            "window_start": starts,
+            "window_end": [s + dt.timedelta(days=14) for s in starts],
+            "duration_min": rng.choice([60, 90, 120], len(picked)),
+            "min_inspectors": 2,
+            "delegable": False,
+            "priority": 3,
+        }
+    )
+    soon = crews[
+        (pd.to_datetime(crews["date"]).dt.date >= as_of)
+        & (pd.to_datetime(crews["date"]).dt.date < as_of + dt.timedelta(days=30))
+    ]
     people = sorted(set(soon["inspector_id"]))
     away = [people[i] for i in np.sort(rng.choice(len(people), size=min(n_leave, len(people)), replace=False))]
-    leave = pd.DataFrame({"inspector_id": away, "start": as_of + dt.timedelta(days=3),
-                          "end": as_of + dt.timedelta(days=16)})  # fmt: skip
+    leave = pd.DataFrame(
+        {"inspector_id": away, "start": as_of + dt.timedelta(days=3), "end": as_of + dt.timedelta(days=16)}
+    )
     return {"outcomes": outcomes.sort_values("task_id").reset_index(drop=True), "demands": demands, "leave": leave}

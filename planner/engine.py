@@ -77,9 +77,18 @@ class PartResult:
 
     def summary(self) -> dict:
         """The result without its tables, JSON-ready."""
-        return {"name": self.name, "enterprises": self.enterprises, "error": self.error, "seconds": self.seconds,
-                "timings": self.timings, "peak_mb": self.peak_mb, "worker": self.worker, "digest": self.digest,
-                "rules_broken": len(self.rules_broken), "kpis": self.kpis}  # fmt: skip
+        return {
+            "name": self.name,
+            "enterprises": self.enterprises,
+            "error": self.error,
+            "seconds": self.seconds,
+            "timings": self.timings,
+            "peak_mb": self.peak_mb,
+            "worker": self.worker,
+            "digest": self.digest,
+            "rules_broken": len(self.rules_broken),
+            "kpis": self.kpis,
+        }
 
 
 def plan_digest(tables: dict[str, pd.DataFrame], kpis: dict) -> str:
@@ -124,13 +133,27 @@ def solve_part(part: Part, keep_tables: bool = True, out_dir: str | None = None)
         watch.lap("write")
     tables = {name: getattr(plan.tables, name) for name in TABLE_NAMES if name != "draws"} | {"draws": plan.draw.draws}
     kpis = {k: v for k, v in plan.kpis.items() if k != "timings"}
-    return PartResult(part.name, len(dataset.enterprises), kpis, watch.timings, broken, plan_digest(tables, plan.kpis),
-                      tables if keep_tables else None, peak_rss_mb(), worker)  # fmt: skip
+    return PartResult(
+        part.name,
+        len(dataset.enterprises),
+        kpis,
+        watch.timings,
+        broken,
+        plan_digest(tables, plan.kpis),
+        tables if keep_tables else None,
+        peak_rss_mb(),
+        worker,
+    )
 
 
-def plan_province(parts: Sequence[Part], executor: Executor | None = None, *, keep_tables: bool = True,
-                  out_root: Path | None = None,
-                  progress: Callable[[PartResult], None] | None = None) -> list[PartResult]:  # fmt: skip
+def plan_province(
+    parts: Sequence[Part],
+    executor: Executor | None = None,
+    *,
+    keep_tables: bool = True,
+    out_root: Path | None = None,
+    progress: Callable[[PartResult], None] | None = None,
+) -> list[PartResult]:
     """Plan every part, on ``executor`` (None: one by one in this process); results in the
     order of ``parts``. ``out_root/<part name>`` receives each part's plan folder when given
     (on a cluster it must be a shared file system). ``progress`` hears each result as it
@@ -164,8 +187,9 @@ def plan_province(parts: Sequence[Part], executor: Executor | None = None, *, ke
 
 
 @contextlib.contextmanager
-def open_executor(engine: str = "local", address: str | None = None,
-                  max_workers: int | None = None) -> Iterator[Executor]:  # fmt: skip
+def open_executor(
+    engine: str = "local", address: str | None = None, max_workers: int | None = None
+) -> Iterator[Executor]:
     """An executor for ``plan_province``, closed on exit.
 
     ``local``: a process pool of ``max_workers`` processes (default: the machine's cores),
@@ -187,8 +211,14 @@ def open_executor(engine: str = "local", address: str | None = None,
         raise RuntimeError("the dask engine needs Dask distributed: pip install 'planner[dask]'") from None
     with contextlib.ExitStack() as stack:
         if address is None:
-            cluster = stack.enter_context(LocalCluster(n_workers=max_workers or os.cpu_count(), threads_per_worker=1,
-                                                       processes=True, dashboard_address=None))  # fmt: skip
+            cluster = stack.enter_context(
+                LocalCluster(
+                    n_workers=max_workers or os.cpu_count(),
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                )
+            )
             client = stack.enter_context(Client(cluster))
         else:
             client = stack.enter_context(Client(address))

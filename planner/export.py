@@ -53,20 +53,8 @@ import pandas as pd
 from planner.dataset import Dataset, load_dataset
 from planner.outputs import sha256_file, write_folder, write_table
 from planner.problems import InputError, Problem
-from planner.workbook import (
-    DATE,
-    HOURS,
-    INT,
-    TEXT,
-    TIME,
-    Names,
-    Sheet,
-    cell_numbers,
-    overview_sheet,
-    plan_seed,
-    table_sheets,
-    write_sheets,
-)
+from planner.workbook import Names, overview_sheet, plan_seed, table_sheets
+from planner.xlsx import DATE, HOURS, INT, TEXT, TIME, Sheet, cell_numbers, write_sheets
 
 Format = Literal["xlsx", "parquet", "csv"]
 SliceBy = Literal["dept", "township"]
@@ -158,9 +146,20 @@ def plan_names(plan: PlanFolder, dataset: Dataset | Names | Path | str | None = 
         folder = recorded_dataset(plan)
         if folder is None:
             recorded = (plan.draw_record or {}).get("dataset") or (plan.manifest.get("scenario") or {}).get("dataset")
-            raise InputError([Problem(str(plan.root / "manifest.json"), None, "dataset", str(recorded), (
-                "the plan's dataset folder is not there any more; pass the dataset folder "
-                "(enterprise, department and inspector names come from it)"))])  # fmt: skip
+            raise InputError(
+                [
+                    Problem(
+                        str(plan.root / "manifest.json"),
+                        None,
+                        "dataset",
+                        str(recorded),
+                        (
+                            "the plan's dataset folder is not there any more; pass the dataset folder "
+                            "(enterprise, department and inspector names come from it)"
+                        ),
+                    )
+                ]
+            )
         dataset = folder
     if not isinstance(dataset, Dataset):
         dataset = load_dataset(Path(dataset))
@@ -220,8 +219,11 @@ def slice_rows(tables: Mapping[str, pd.DataFrame], by: SliceBy, value: str, name
 
     if by == "dept":
         keep_tasks = (_values(tasks, "dept_id") == value).to_numpy()
-        visit_ids = set(visit_tasks.loc[(_values(visit_tasks, "dept_id") == value).to_numpy(), "visit_id"]) \
-            if len(visit_tasks) else set()  # fmt: skip
+        visit_ids = (
+            set(visit_tasks.loc[(_values(visit_tasks, "dept_id") == value).to_numpy(), "visit_id"])
+            if len(visit_tasks)
+            else set()
+        )
         keep_visits = _values(visits, "visit_id").isin(visit_ids).to_numpy()
         keep_crews = (_values(crews, "dept_id") == value).to_numpy()
         crew_ids = set(_values(crews, "crew_id")[keep_crews])
@@ -271,8 +273,14 @@ def _draw_depts(tables: Mapping[str, pd.DataFrame]) -> pd.Series:
     return _values(draws, "plan_id").map(plan_dept)
 
 
-def export_plan(plan_dir: Path | str, out: Path | str, fmt: Format = "xlsx", by: SliceBy | None = None,
-                dataset: Dataset | Names | Path | str | None = None, redact: bool = False) -> ExportResult:  # fmt: skip
+def export_plan(
+    plan_dir: Path | str,
+    out: Path | str,
+    fmt: Format = "xlsx",
+    by: SliceBy | None = None,
+    dataset: Dataset | Names | Path | str | None = None,
+    redact: bool = False,
+) -> ExportResult:
     """Export the plan folder ``plan_dir`` to the new folder ``out`` as xlsx, csv or parquet.
 
     With ``by`` = "dept" or "township", one workbook (xlsx) or subfolder (csv, parquet) per
@@ -299,7 +307,10 @@ def export_plan(plan_dir: Path | str, out: Path | str, fmt: Format = "xlsx", by:
     if by is None:
         parts = [(None, None, {name: None for name in plan.tables})]
     else:
-        parts = [(value, label, slice_rows(plan.tables, by, value, names)) for value, label in slice_keys(plan.tables, by, names)]
+        parts = [
+            (value, label, slice_rows(plan.tables, by, value, names))
+            for value, label in slice_keys(plan.tables, by, names)
+        ]
     written: list[str] = []
     record_slices: list[dict[str, Any]] = []
     stems = ["plan"] if by is None else slice_file_names([label for _, label, _ in parts])
@@ -327,8 +338,9 @@ def export_plan(plan_dir: Path | str, out: Path | str, fmt: Format = "xlsx", by:
                         write_table(part.reset_index(drop=True), target / f"{name}.parquet")
                         files.append(target / f"{name}.parquet")
             written.extend(str(p.relative_to(folder)) for p in files)
-            record_slices.append({"value": value, "label": label, "files": [str(p.relative_to(folder)) for p in files],
-                                  "rows": rows})  # fmt: skip
+            record_slices.append(
+                {"value": value, "label": label, "files": [str(p.relative_to(folder)) for p in files], "rows": rows}
+            )
         if fmt == "parquet":
             for name in ("kpis.json", "draw.json"):
                 if (plan.root / name).is_file():
@@ -342,10 +354,12 @@ def export_plan(plan_dir: Path | str, out: Path | str, fmt: Format = "xlsx", by:
             "names_from": names_source,
             "redacted": "inspector names replaced by inspector_id" if redact else None,
             "note": "KPIs (总览, kpis.json) are the whole plan's, also in a slice",
-            "csv_formula_guard": "text cells beginning with = + - @ tab or CR are prefixed with '" if fmt == "csv" else None,
+            "csv_formula_guard": "text cells beginning with = + - @ tab or CR are prefixed with '"
+            if fmt == "csv"
+            else None,
             "slices": record_slices,
             "warnings": warnings,
-        }  # fmt: skip
+        }
         (folder / "export.json").write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
         written.append("export.json")
 
@@ -399,8 +413,10 @@ def slice_file_names(labels: list[str]) -> list[str]:
             plain = sorted((labels[i], i) for i in members if labels[i] == stems[i])[:1]
             for i in members:
                 tagged[i] = tagged[i] or (labels[i], i) not in plain
-    names = [_cut(stem, room=9) + "-" + _label_hash(label) if tag else stem
-             for stem, label, tag in zip(stems, labels, tagged)]  # fmt: skip
+    names = [
+        _cut(stem, room=9) + "-" + _label_hash(label) if tag else stem
+        for stem, label, tag in zip(stems, labels, tagged)
+    ]
     if len({name.casefold() for name in names}) < len(names):  # a label that looks like a tagged name: tag every one
         names = [_cut(stem, room=9) + "-" + _label_hash(label) for stem, label in zip(stems, labels)]
     return names
@@ -427,8 +443,9 @@ def write_sheets_csv(sheets: list[Sheet], folder: Path) -> list[Path]:
     """Each sheet as ``<sheet name>.csv`` (UTF-8 with BOM), formula-like text neutralised."""
     paths = []
     for sheet in sheets:
-        frame = pd.DataFrame({header: csv_column(sheet.frame[header], sheet.kinds[header])
-                              for header in sheet.frame.columns})  # fmt: skip
+        frame = pd.DataFrame(
+            {header: csv_column(sheet.frame[header], sheet.kinds[header]) for header in sheet.frame.columns}
+        )
         path = folder / f"{sheet.name}.csv"
         frame.to_csv(path, index=False, encoding="utf-8-sig")
         paths.append(path)
@@ -440,8 +457,10 @@ def csv_column(values: pd.Series, kind: Any) -> list[str | None]:
     if isinstance(kind, pd.Series):  # one kind per row
         return [csv_column(pd.Series([v], dtype=object), k)[0] for v, k in zip(values.to_numpy(dtype=object), kind)]
     if kind == TEXT:
-        return [None if v is None or (not isinstance(v, str) and pd.isna(v)) else neutralise_csv_text(str(v))
-                for v in values.to_numpy(dtype=object)]  # fmt: skip
+        return [
+            None if v is None or (not isinstance(v, str) and pd.isna(v)) else neutralise_csv_text(str(v))
+            for v in values.to_numpy(dtype=object)
+        ]
     numbers = cell_numbers(values, kind)
     if kind == DATE:
         stamps = pd.to_datetime(values.astype(object).where(values.notna(), None), errors="coerce")
@@ -456,6 +475,20 @@ def csv_column(values: pd.Series, kind: Any) -> list[str | None]:
     return [None if np.isnan(x) else repr(float(x)) for x in numbers]
 
 
-__all__ = ["FORMATS", "SLICES", "PlanFolder", "ExportResult", "read_plan_folder", "recorded_dataset", "plan_names",
-           "slice_keys", "slice_rows", "export_plan", "safe_file_name", "slice_file_names", "neutralise_csv_text", "write_sheets_csv",
-           "csv_column"]  # fmt: skip
+__all__ = [
+    "FORMATS",
+    "SLICES",
+    "PlanFolder",
+    "ExportResult",
+    "read_plan_folder",
+    "recorded_dataset",
+    "plan_names",
+    "slice_keys",
+    "slice_rows",
+    "export_plan",
+    "safe_file_name",
+    "slice_file_names",
+    "neutralise_csv_text",
+    "write_sheets_csv",
+    "csv_column",
+]

@@ -39,8 +39,9 @@ class Moved(tuple):
 _NAME_ROOM = 30
 
 
-def check_destination(destination: Path, replace: bool = False,
-                      advice: str = "choose another --out or pass --force") -> None:  # fmt: skip
+def check_destination(
+    destination: Path, replace: bool = False, advice: str = "choose another --out or pass --force"
+) -> None:
     """Raise ``OutputError`` when ``destination`` cannot become a new folder — before any work is
     done, so that a long solve is not lost to a typo: the root, a name too long for the file
     system, a path below a file, a folder that cannot be written, or (without ``replace``) a
@@ -59,8 +60,10 @@ def check_destination(destination: Path, replace: bool = False,
     name_max = _pathconf(ancestor, "PC_NAME_MAX", 255)
     for part in absolute.relative_to(ancestor).parts:
         if len(os.fsencode(part)) + _NAME_ROOM > name_max:
-            raise OutputError(f"{destination} cannot be created: the name {part[:40]!r}… has {len(os.fsencode(part))} "
-                              f"bytes, and at most {name_max - _NAME_ROOM} fit on this file system")
+            raise OutputError(
+                f"{destination} cannot be created: the name {part[:40]!r}… has {len(os.fsencode(part))} "
+                f"bytes, and at most {name_max - _NAME_ROOM} fit on this file system"
+            )
     if len(os.fsencode(str(absolute))) + 2 * _NAME_ROOM > _pathconf(ancestor, "PC_PATH_MAX", 4096):
         raise OutputError(f"{destination} cannot be created: the path is too long for this file system")
     if not writable(ancestor):
@@ -133,20 +136,29 @@ def write_folder(destination: Path, fill: Callable[[Path], None], replace: bool 
                         except OSError:
                             pass
                     if moved:
-                        raise OutputError(f"{destination} was not written ({error.strerror}); what was there is "
-                                          f"now {Moved(moved)}") from error
+                        raise OutputError(
+                            f"{destination} was not written ({error.strerror}); what was there is now {Moved(moved)}"
+                        ) from error
                     raise
                 if not replace:  # another run wrote it meanwhile: keep that one
-                    raise OutputExistsError(f"{destination} already exists: another run wrote it while this one "
-                                            "was working; nothing was replaced") from error
+                    raise OutputExistsError(
+                        f"{destination} already exists: another run wrote it while this one "
+                        "was working; nothing was replaced"
+                    ) from error
         else:
-            raise OutputError(f"{destination} kept being replaced by other runs; this plan was not written"
-                              + (f" (the folders moved aside: {Moved(moved)})" if moved else ""))
+            raise OutputError(
+                f"{destination} kept being replaced by other runs; this plan was not written"
+                + (f" (the folders moved aside: {Moved(moved)})" if moved else "")
+            )
         _fsync(destination.parent)
         return Moved(moved) if moved else None
     except BaseException as error:
-        if isinstance(error, OSError) and not isinstance(error, OutputError) and error.errno is not None \
-                and error.filename is None:  # a write that failed names no file: the last one written  # fmt: skip
+        if (
+            isinstance(error, OSError)
+            and not isinstance(error, OutputError)
+            and error.errno is not None
+            and error.filename is None
+        ):  # a write that failed names no file: the last one written
             error.filename = _last_written(tmp, destination)
         _remove_uninterrupted(tmp)
         raise
@@ -220,8 +232,9 @@ def write_table(frame: pd.DataFrame, path: Path) -> None:
         frame.to_csv(path, index=False, encoding="utf-8-sig")
     elif suffix == ".xlsx":
         options = {"strings_to_formulas": False, "strings_to_urls": False}
-        with pd.ExcelWriter(path, engine="xlsxwriter", date_format="yyyy-mm-dd",
-                            engine_kwargs={"options": options}) as writer:  # fmt: skip
+        with pd.ExcelWriter(
+            path, engine="xlsxwriter", date_format="yyyy-mm-dd", engine_kwargs={"options": options}
+        ) as writer:
             frame.to_excel(writer, index=False, sheet_name=path.stem[:31])
     else:
         raise ValueError(f"unknown table format {suffix!r}")

@@ -40,8 +40,13 @@ from planner.workdays import WorkCalendar
 TABLES = ("tasks", "visits", "visit_tasks", "crews", "routes", "unscheduled", "draws")
 
 
-def make_plan(dataset: Dataset, scenario: Scenario, calendar: WorkCalendar,
-              progress: Callable[[str], None] | None = None, stop: Callable[[], bool] | None = None) -> Plan:  # fmt: skip
+def make_plan(
+    dataset: Dataset,
+    scenario: Scenario,
+    calendar: WorkCalendar,
+    progress: Callable[[str], None] | None = None,
+    stop: Callable[[], bool] | None = None,
+) -> Plan:
     """Plan the scenario: every stage in order, timed, and the plan checked against every hard
     rule (``Plan.broken``); ``progress`` hears a line after each stage.
 
@@ -55,47 +60,79 @@ def make_plan(dataset: Dataset, scenario: Scenario, calendar: WorkCalendar,
         if progress is not None:
             progress(f"{stage} {seconds:.1f}s" + (f": {said}" if said else ""))
 
-    draw = draw_sampling_plan(dataset, scenario.seed, scenario.caps.positive_list_per_year,
-                              scenario.caps.per_dept_per_year)  # fmt: skip
+    draw = draw_sampling_plan(
+        dataset, scenario.seed, scenario.caps.positive_list_per_year, scenario.caps.per_dept_per_year
+    )
     lap("sample", f"{len(draw.tasks):,} random tasks drawn")
     dataset = apply_staff_scaling(dataset, scenario)  # after the draw: a what-if staff cut must not change it
     instance = build_instance(dataset, draw.tasks, scenario, calendar)
     lap("instance", f"{len(instance.tasks):,} tasks, {len(instance.unplaceable):,} with no feasible day")
     stats = MergeStats()
     groups, capped_out = merge_tasks(instance, dataset, scenario, stats, stop)
-    stopped = f"; stopped ({stats.stopped_by}): {stats.skipped:,} enterprises not solved exactly" if stats.stopped_by else ""
-    lap("merge", f"{len(groups):,} visit groups (the windows alone allow no fewer than "
-                 f"{lower_bound_visits(instance.tasks[instance.tasks['first_day'] >= 0]):,}), {len(capped_out):,} tasks "
-                 f"beyond a yearly cap; {stats.exact_models:,} exact models, {stats.proven:,} proven optimal{stopped}")
+    stopped = (
+        f"; stopped ({stats.stopped_by}): {stats.skipped:,} enterprises not solved exactly" if stats.stopped_by else ""
+    )
+    lap(
+        "merge",
+        f"{len(groups):,} visit groups (the windows alone allow no fewer than "
+        f"{lower_bound_visits(instance.tasks[instance.tasks['first_day'] >= 0]):,}), {len(capped_out):,} tasks "
+        f"beyond a yearly cap; {stats.exact_models:,} exact models, {stats.proven:,} proven optimal{stopped}",
+    )
     horizon = plan_horizon(groups, instance, dataset, scenario, calendar)
     schedule = horizon.schedule
-    lap("schedule", f"{len(schedule.routes):,} crew-days, {len(schedule.unplaced):,} groups not placed "
-                    f"(kept: {horizon.chosen} of {len(horizon.tried)} schedules)")
+    lap(
+        "schedule",
+        f"{len(schedule.routes):,} crew-days, {len(schedule.unplaced):,} groups not placed "
+        f"(kept: {horizon.chosen} of {len(horizon.tried)} schedules)",
+    )
     tables = plan_tables(instance, schedule, capped_out, draw, dataset, scenario)
     lap("tables")
     kpis = compute_kpis(tables, instance)
     placed_mandatory = int(instance.tasks["mandatory"].sum()) - kpis["unscheduled_mandatory"]
-    capacity = capacity_bound(instance, Roster.from_dataset(dataset, len(calendar), scenario.planned_share),
-                              TravelTimes(dataset, scenario), township_of(dataset), scenario.onsite,
-                              stats.mandatory_limits, placed_mandatory)  # fmt: skip
-    lap("capacity", f"under the staff no plan can place more than {capacity.mandatory:,} mandatory tasks "
-                    f"({placed_mandatory:,} placed), nor more than {capacity.tasks:,} tasks ({kpis['scheduled']:,})")
+    capacity = capacity_bound(
+        instance,
+        Roster.from_dataset(dataset, len(calendar), scenario.planned_share),
+        TravelTimes(dataset, scenario),
+        township_of(dataset),
+        scenario.onsite,
+        stats.mandatory_limits,
+        placed_mandatory,
+    )
+    lap(
+        "capacity",
+        f"under the staff no plan can place more than {capacity.mandatory:,} mandatory tasks "
+        f"({placed_mandatory:,} placed), nor more than {capacity.tasks:,} tasks ({kpis['scheduled']:,})",
+    )
     bound = rule_bound(tables.visits, tables.visit_tasks, instance, dataset, scenario)
-    lap("bound", f"no plan of these tasks can make fewer than {bound.visits:,} visits under the rules "
-                 f"({len(bound.enterprises):,} enterprises above their windows' bound)")
+    lap(
+        "bound",
+        f"no plan of these tasks can make fewer than {bound.visits:,} visits under the rules "
+        f"({len(bound.enterprises):,} enterprises above their windows' bound)",
+    )
     if progress is not None:
-        progress(f"plan: {kpis['visits']:,} visits, lower bound {kpis['lower_bound_visits']:,} "
-                 f"({bound.visits:,} under the rules), "
-                 f"{kpis['unscheduled_mandatory']:,} mandatory tasks not placed")
+        progress(
+            f"plan: {kpis['visits']:,} visits, lower bound {kpis['lower_bound_visits']:,} "
+            f"({bound.visits:,} under the rules), "
+            f"{kpis['unscheduled_mandatory']:,} mandatory tasks not placed"
+        )
     broken = check_plan(tables, dataset, scenario, set(calendar.workdays), draw.draws)
     lap("check", f"{len(broken):,} hard rules broken" if broken else "every hard rule kept")
     status = {None: "FEASIBLE", "time_limit": "TIME_LIMIT", "interrupt": "INTERRUPTED"}[stats.stopped_by]
-    kpis |= {"status": status, "method": "exact merge per enterprise + horizon capacity LP + paced scheduler",
-             "objective": kpis["visits"], "best_bound": bound.visits, "rule_bound_visits": bound.visits,
-             "capacity_bound_mandatory": capacity.mandatory, "capacity_bound_tasks": capacity.tasks,
-             "schedule_kept": horizon.chosen, "split_visits": sum(horizon.split.values()),
-             "exact_models": stats.exact_models, "exact_models_proven": stats.proven,
-             "exact_models_skipped": stats.skipped, "timings": watch.timings}  # fmt: skip
+    kpis |= {
+        "status": status,
+        "method": "exact merge per enterprise + horizon capacity LP + paced scheduler",
+        "objective": kpis["visits"],
+        "best_bound": bound.visits,
+        "rule_bound_visits": bound.visits,
+        "capacity_bound_mandatory": capacity.mandatory,
+        "capacity_bound_tasks": capacity.tasks,
+        "schedule_kept": horizon.chosen,
+        "split_visits": sum(horizon.split.values()),
+        "exact_models": stats.exact_models,
+        "exact_models_proven": stats.proven,
+        "exact_models_skipped": stats.skipped,
+        "timings": watch.timings,
+    }
     return Plan(tables, draw, kpis, watch.timings, broken)
 
 
@@ -110,8 +147,9 @@ def visit_code(uscc: str, date: dt.date, task_ids: list[str]) -> str:
     return base64.b32encode(digest[:5]).decode()
 
 
-def plan_tables(instance: Instance, schedule: Schedule, capped_out: dict[str, str], draw: Draw,
-                dataset: Dataset, scenario: Scenario) -> PlanTables:  # fmt: skip
+def plan_tables(
+    instance: Instance, schedule: Schedule, capped_out: dict[str, str], draw: Draw, dataset: Dataset, scenario: Scenario
+) -> PlanTables:
     """The contract's tables from the schedule."""
     travel = TravelTimes(dataset, scenario)
     members: dict[str, list[tuple]] = {}
@@ -131,15 +169,33 @@ def plan_tables(instance: Instance, schedule: Schedule, capped_out: dict[str, st
             visit_id = f"{crew.crew_id}-{seq}"
             table, rows = group.table, group.rows
             task_ids = table.task_id[rows].tolist()
-            visits.append((visit_id, visit_code(group.uscc, date, task_ids), group.uscc, date, crew.crew_id, arrive,
-                           depart, list(group.depts), len(task_ids)))  # fmt: skip
-            visit_tasks += zip(task_ids, [visit_id] * len(task_ids), table.dept_id[rows].tolist(),
-                               table.kind[rows].tolist(), table.item[rows].tolist())  # fmt: skip
+            visits.append(
+                (
+                    visit_id,
+                    visit_code(group.uscc, date, task_ids),
+                    group.uscc,
+                    date,
+                    crew.crew_id,
+                    arrive,
+                    depart,
+                    list(group.depts),
+                    len(task_ids),
+                )
+            )
+            visit_tasks += zip(
+                task_ids,
+                [visit_id] * len(task_ids),
+                table.dept_id[rows].tolist(),
+                table.kind[rows].tolist(),
+                table.item[rows].tolist(),
+            )
             routes.append((crew.crew_id, date, seq, visit_id, arrive, depart, travel_min))
             here, clock = group.uscc, depart
         day_end = clock + travel.minutes(here, station)
-        crews += [(crew.crew_id, date, crew.township, DAY_START_MIN, day_end, *member)
-                  for member in members.get(crew.crew_id, [])]  # fmt: skip
+        crews += [
+            (crew.crew_id, date, crew.township, DAY_START_MIN, day_end, *member)
+            for member in members.get(crew.crew_id, [])
+        ]
     reasons = dict(zip(instance.unplaceable["task_id"], instance.unplaceable["reason"])) | capped_out
     for group, reason in schedule.unplaced:
         reasons |= dict.fromkeys(group.task_ids, reason)
@@ -147,19 +203,46 @@ def plan_tables(instance: Instance, schedule: Schedule, capped_out: dict[str, st
     for column in ("window_start", "window_end"):
         tasks[column] = tasks[column].dt.date
     unscheduled = tasks[tasks["task_id"].isin(reasons)][["task_id", "kind", "dept_id", "uscc"]]
-    unscheduled = unscheduled.assign(reason=unscheduled["task_id"].map(reasons),
-                                     mandatory=unscheduled["kind"].isin(["key", "triggered", "followup"]))  # fmt: skip
+    unscheduled = unscheduled.assign(
+        reason=unscheduled["task_id"].map(reasons), mandatory=unscheduled["kind"].isin(["key", "triggered", "followup"])
+    )
     return PlanTables(
         tasks=tasks,
-        visits=pd.DataFrame(visits, columns=["visit_id", "visit_code", "uscc", "date", "crew_id", "start_min",
-                                             "end_min", "dept_ids", "n_tasks"]),
+        visits=pd.DataFrame(
+            visits,
+            columns=[
+                "visit_id",
+                "visit_code",
+                "uscc",
+                "date",
+                "crew_id",
+                "start_min",
+                "end_min",
+                "dept_ids",
+                "n_tasks",
+            ],
+        ),
         visit_tasks=pd.DataFrame(visit_tasks, columns=["task_id", "visit_id", "dept_id", "kind", "item"]),
-        crews=pd.DataFrame(crews, columns=["crew_id", "date", "township", "day_start_min", "day_end_min",
-                                           "inspector_id", "dept_id", "candidates", "lottery", "repeat_visit"]),
-        routes=pd.DataFrame(routes, columns=["crew_id", "date", "seq", "visit_id", "arrive_min", "depart_min",
-                                             "travel_min"]),
+        crews=pd.DataFrame(
+            crews,
+            columns=[
+                "crew_id",
+                "date",
+                "township",
+                "day_start_min",
+                "day_end_min",
+                "inspector_id",
+                "dept_id",
+                "candidates",
+                "lottery",
+                "repeat_visit",
+            ],
+        ),
+        routes=pd.DataFrame(
+            routes, columns=["crew_id", "date", "seq", "visit_id", "arrive_min", "depart_min", "travel_min"]
+        ),
         unscheduled=unscheduled.reset_index(drop=True),
-    )  # fmt: skip
+    )
 
 
 def compute_kpis(tables: PlanTables, instance: Instance) -> dict:
@@ -171,8 +254,9 @@ def compute_kpis(tables: PlanTables, instance: Instance) -> dict:
     random_tasks = visit_tasks[visit_tasks["kind"] == "random"]
     joint_random = random_tasks["visit_id"].map(depts_per_visit) >= 2
     crew_days = tables.crews.drop_duplicates(["crew_id", "date"])
-    travel_min = tables.routes["travel_min"].sum() + (crew_days["day_end_min"].sum()
-                                                      - tables.routes.groupby(["crew_id", "date"])["depart_min"].max().sum())  # fmt: skip
+    travel_min = tables.routes["travel_min"].sum() + (
+        crew_days["day_end_min"].sum() - tables.routes.groupby(["crew_id", "date"])["depart_min"].max().sum()
+    )
     lower, baseline = lower_bound_visits(scheduled), baseline_visits(scheduled)
     return {
         "tasks": len(tasks),
@@ -188,13 +272,24 @@ def compute_kpis(tables: PlanTables, instance: Instance) -> dict:
         "inspector_hours": round(float((tables.crews["day_end_min"] - tables.crews["day_start_min"]).sum() / 60), 3),
         "travel_hours": round(float(travel_min / 60), 3),
         "max_crew_day_hours": round(float((crew_days["day_end_min"] - crew_days["day_start_min"]).max() / 60), 3)
-        if len(crew_days) else 0.0,
-    }  # fmt: skip
+        if len(crew_days)
+        else 0.0,
+    }
 
 
-def write_plan(plan: Plan, out_dir: Path, dataset: Dataset, scenario: Scenario, started: dt.datetime,
-               replace: bool = False, *, parent: dict | None = None, extra_tables: dict[str, pd.DataFrame] | None = None,
-               record: dict | None = None, attachments: dict[str, Path] | None = None) -> Path | None:  # fmt: skip
+def write_plan(
+    plan: Plan,
+    out_dir: Path,
+    dataset: Dataset,
+    scenario: Scenario,
+    started: dt.datetime,
+    replace: bool = False,
+    *,
+    parent: dict | None = None,
+    extra_tables: dict[str, pd.DataFrame] | None = None,
+    record: dict | None = None,
+    attachments: dict[str, Path] | None = None,
+) -> Path | None:
     """The plan folder, atomically: tables, kpis.json, draw.json, plan.xlsx, report.html and
     manifest.json with every hash. A re-optimisation passes its ``parent`` (the previous plan and
     the as-of date), its ``extra_tables`` (changes), the previous draw's ``record`` and the
@@ -218,22 +313,40 @@ def write_plan(plan: Plan, out_dir: Path, dataset: Dataset, scenario: Scenario, 
         (folder / "kpis.json").write_text(json.dumps(plan.kpis, ensure_ascii=False, indent=2), encoding="utf-8")
         draw = record if record is not None else draw_record(plan.draw, scenario, dataset, None)
         (folder / DRAW_RECORD).write_text(json.dumps(draw, ensure_ascii=False, indent=2), encoding="utf-8")
-        write_workbook(folder / "plan.xlsx", frames, stable_kpis, Names.from_dataset(dataset),
-                       scenario=scenario.model_dump(mode="json"), draw_record=draw)  # fmt: skip
-        write_report(folder / "report.html", kpis=stable_kpis, visits=plan.tables.visits, routes=plan.tables.routes,
-                     crews=plan.tables.crews, unscheduled=plan.tables.unscheduled, tasks=plan.tables.tasks,
-                     enterprises=dataset.enterprises, townships=dataset.townships, departments=dataset.departments,
-                     title=scenario.name)  # fmt: skip
+        write_workbook(
+            folder / "plan.xlsx",
+            frames,
+            stable_kpis,
+            Names.from_dataset(dataset),
+            scenario=scenario.model_dump(mode="json"),
+            draw_record=draw,
+        )
+        write_report(
+            folder / "report.html",
+            kpis=stable_kpis,
+            visits=plan.tables.visits,
+            routes=plan.tables.routes,
+            crews=plan.tables.crews,
+            unscheduled=plan.tables.unscheduled,
+            tasks=plan.tables.tasks,
+            enterprises=dataset.enterprises,
+            townships=dataset.townships,
+            departments=dataset.departments,
+            title=scenario.name,
+        )
         manifest = {
-            "inputs": {str(p): sha256_file(p) for p in sorted(dataset.files.values())} | {str(scenario.source): sha256_file(scenario.source)},
-            "outputs": {p.relative_to(folder).as_posix(): sha256_file(p) for p in sorted(folder.rglob("*")) if p.is_file()},
+            "inputs": {str(p): sha256_file(p) for p in sorted(dataset.files.values())}
+            | {str(scenario.source): sha256_file(scenario.source)},
+            "outputs": {
+                p.relative_to(folder).as_posix(): sha256_file(p) for p in sorted(folder.rglob("*")) if p.is_file()
+            },
             "scenario": scenario.model_dump(mode="json"),
             "seed": scenario.seed,
             "versions": {"planner": __version__, **{n: version(n) for n in ("ortools", "pandas", "pyarrow", "numpy")}},
             "started": started.isoformat(timespec="seconds"),
             "finished": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
             "parent": parent,
-        }  # fmt: skip
+        }
         (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
 
     return write_folder(out_dir, fill, replace=replace)

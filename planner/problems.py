@@ -87,10 +87,7 @@ def by_file(problems: Iterable[Problem]) -> dict[str, list[Problem]]:
     groups: dict[str, list[Problem]] = {}
     for problem in problems:
         groups.setdefault(problem.file, []).append(problem)
-    return {
-        file: sorted(group, key=lambda p: (p.row or 0, p.column or "", p.rule))
-        for file, group in groups.items()
-    }
+    return {file: sorted(group, key=lambda p: (p.row or 0, p.column or "", p.rule)) for file, group in groups.items()}
 
 
 def format_report(problems: Iterable[Problem], shown_per_file: int = SHOWN_PER_FILE) -> list[str]:

@@ -56,8 +56,20 @@ from planner.workdays import WorkCalendar
 
 FREEZE_DAYS = 14  # the notice period: visits this close keep date and crew unless impossible
 FIXED_GROUP_IDS = 10**7  # kept visits' group ids start here, far above the merge's
-CHANGE_COLUMNS = ["task_id", "dept_id", "uscc", "kind", "change", "old_date", "old_crew_id", "old_visit_code",
-                  "new_date", "new_crew_id", "new_visit_code", "reason"]  # fmt: skip
+CHANGE_COLUMNS = [
+    "task_id",
+    "dept_id",
+    "uscc",
+    "kind",
+    "change",
+    "old_date",
+    "old_crew_id",
+    "old_visit_code",
+    "new_date",
+    "new_crew_id",
+    "new_visit_code",
+    "reason",
+]
 
 
 @dataclass(frozen=True)
@@ -71,22 +83,34 @@ class Reoptimized:
     broken: list[str]  # hard rules the new plan breaks (empty: valid)
 
 
-def reoptimize(dataset: Dataset, scenario: Scenario, calendar: WorkCalendar, previous, actuals: Actuals,
-               as_of: dt.date, freeze_days: int = FREEZE_DAYS, progress=None) -> Reoptimized:  # fmt: skip
+def reoptimize(
+    dataset: Dataset,
+    scenario: Scenario,
+    calendar: WorkCalendar,
+    previous,
+    actuals: Actuals,
+    as_of: dt.date,
+    freeze_days: int = FREEZE_DAYS,
+    progress=None,
+) -> Reoptimized:
     """Re-plan ``previous`` (a ``planner.export.PlanFolder``) from ``as_of`` with the actuals (module doc)."""
     say = progress or (lambda line: None)
     prev = previous.tables
     facts, instance, records, planned, (status, reasons, done_elsewhere) = state_at(
-        dataset, scenario, calendar, prev, actuals, as_of)
+        dataset, scenario, calendar, prev, actuals, as_of
+    )
     workdays = instance.workdays
     day_of = {d: i for i, d in enumerate(workdays)}
     start = int(np.searchsorted(np.array(workdays), as_of))  # first working day on or after as_of
     freeze_end = as_of + dt.timedelta(days=freeze_days)
     roster = Roster.from_dataset(facts, len(calendar), scenario.planned_share)
-    kept, members, released = _kept_crews(prev, planned, status, reasons, roster, facts, scenario, day_of, as_of,
-                                          records, instance.table)  # fmt: skip
-    say(f"kept {sum(len(c.groups) for c in kept):,} visits on {len(kept):,} crew-days; "
-        f"{len(released):,} crew-days released")
+    kept, members, released = _kept_crews(
+        prev, planned, status, reasons, roster, facts, scenario, day_of, as_of, records, instance.table
+    )
+    say(
+        f"kept {sum(len(c.groups) for c in kept):,} visits on {len(kept):,} crew-days; "
+        f"{len(released):,} crew-days released"
+    )
     in_kept = {t for c in kept for g in c.groups for t in g.task_ids}
     open_ids = sorted(t for t in records if t not in in_kept and t not in reasons and status.get(t) != "done")
     travel = TravelTimes(facts, scenario)
@@ -99,7 +123,9 @@ def reoptimize(dataset: Dataset, scenario: Scenario, calendar: WorkCalendar, pre
     ended = open_tasks["last_day"] < max(start, 0)
     for task_id in open_tasks.loc[ended & (open_tasks["first_day"] >= 0), "task_id"]:
         reasons[task_id] = f"its window ended before the re-optimisation date {as_of.isoformat()} and it was not done"
-    open_tasks["first_day"] = open_tasks["first_day"].where(open_tasks["first_day"] < 0, open_tasks["first_day"].clip(lower=start))
+    open_tasks["first_day"] = open_tasks["first_day"].where(
+        open_tasks["first_day"] < 0, open_tasks["first_day"].clip(lower=start)
+    )
     open_tasks.loc[open_tasks["first_day"] > open_tasks["last_day"], ["first_day", "last_day"]] = -1
     sub = Instance(workdays, instance.quiet, open_tasks.reset_index(drop=True), instance.unplaceable.iloc[0:0])
     groups, capped_out = merge_tasks(sub, dataclasses.replace(facts, history=history), scenario)
@@ -108,7 +134,9 @@ def reoptimize(dataset: Dataset, scenario: Scenario, calendar: WorkCalendar, pre
     reasons = {k: v for k, v in (reasons | capped_out).items() if k not in placed_ids}
     draw = Draw(scenario.seed, prev["draws"], prev["tasks"][prev["tasks"]["kind"] == "random"], pd.DataFrame(), ())
     tables = plan_tables(instance, schedule, reasons, draw, facts, scenario)
-    tables = dataclasses.replace(tables, unscheduled=tables.unscheduled[~tables.unscheduled["task_id"].isin(placed_ids)])
+    tables = dataclasses.replace(
+        tables, unscheduled=tables.unscheduled[~tables.unscheduled["task_id"].isin(placed_ids)]
+    )
     checked = checked_facts(facts, done_elsewhere, workdays)
     broken = check_plan(tables, checked, scenario, set(calendar.workdays), prev["draws"])
     changes = _changes(prev, planned, tables, status, reasons, as_of)
@@ -118,20 +146,39 @@ def reoptimize(dataset: Dataset, scenario: Scenario, calendar: WorkCalendar, pre
     future = changes[pd.to_datetime(changes["old_date"]) >= pd.Timestamp(as_of)]
     frozen = future[pd.to_datetime(future["old_date"]) < pd.Timestamp(freeze_end)]
     moved = future["change"].isin(["moved", "dropped"])
-    kpis |= {"status": "FEASIBLE" if not broken else "BROKEN",
-             "method": "re-optimisation: kept visits + exact merge per enterprise + horizon capacity LP + paced scheduler",
-             "objective": kpis["visits"], "best_bound": bound.visits, "rule_bound_visits": bound.visits, "timings": {},
-             "reoptimisation": {
-                 "as_of": as_of.isoformat(), "freeze_days": freeze_days,
-                 "visits_changed": int(future.loc[moved, "old_visit_code"].nunique()),
-                 "frozen_visits_changed": int(frozen.loc[frozen["change"].isin(["moved", "dropped"]), "old_visit_code"].nunique()),
-                 "tasks": {k: int(v) for k, v in changes["change"].value_counts().sort_index().items()},
-             }}  # fmt: skip
+    kpis |= {
+        "status": "FEASIBLE" if not broken else "BROKEN",
+        "method": "re-optimisation: kept visits + exact merge per enterprise + horizon capacity LP + paced scheduler",
+        "objective": kpis["visits"],
+        "best_bound": bound.visits,
+        "rule_bound_visits": bound.visits,
+        "timings": {},
+        "reoptimisation": {
+            "as_of": as_of.isoformat(),
+            "freeze_days": freeze_days,
+            "visits_changed": int(future.loc[moved, "old_visit_code"].nunique()),
+            "frozen_visits_changed": int(
+                frozen.loc[frozen["change"].isin(["moved", "dropped"]), "old_visit_code"].nunique()
+            ),
+            "tasks": {k: int(v) for k, v in changes["change"].value_counts().sort_index().items()},
+        },
+    }
     return Reoptimized(Plan(tables, draw, kpis, {}, broken), checked, changes, summary, broken)
 
 
-def _kept_crews(prev, planned, status, reasons, roster: Roster, facts: Dataset, scenario: Scenario, day_of: dict,
-                as_of: dt.date, records: dict, table: TaskTable):  # fmt: skip
+def _kept_crews(
+    prev,
+    planned,
+    status,
+    reasons,
+    roster: Roster,
+    facts: Dataset,
+    scenario: Scenario,
+    day_of: dict,
+    as_of: dt.date,
+    records: dict,
+    table: TaskTable,
+):
     """The previous crew-days that stay: past ones with the tasks done there, later ones with
     their open tasks, members replaced where a member can no longer go. Returns the fixed crews,
     their member rows and the crew-days released (crew_id → why)."""
@@ -164,8 +211,11 @@ def _kept_crews(prev, planned, status, reasons, roster: Roster, facts: Dataset, 
         for visit in sorted(visits_of.get(crew_id, []), key=rank.get):
             uscc = uscc_of[visit]
             # past: the tasks done there; later: the tasks still open (no outcome, still in the demands)
-            stay = [t for t in tasks_of.get(visit, []) if t in records and t not in reasons
-                    and (status.get(t) == "done" if past else t not in status)]  # fmt: skip
+            stay = [
+                t
+                for t in tasks_of.get(visit, [])
+                if t in records and t not in reasons and (status.get(t) == "done" if past else t not in status)
+            ]
             if stay:
                 at = np.array([records[t]["row"] for t in stay], dtype=np.int64)
                 groups.append(VisitGroup(table, uscc, at, np.array([day_of[date]]), next_id))
@@ -198,8 +248,9 @@ def _kept_crews(prev, planned, status, reasons, roster: Roster, facts: Dataset, 
         seats: dict[str, int] = {}
         for person in members:
             seats[roster.dept_of.get(person, "?")] = seats.get(roster.dept_of.get(person, "?"), 0) + 1
-        kept.append(Crew(crew_id, township, day_of[date], seats, groups, max(PLANNED_DAY_MIN, length), length,
-                         tuple(members)))  # fmt: skip
+        kept.append(
+            Crew(crew_id, township, day_of[date], seats, groups, max(PLANNED_DAY_MIN, length), length, tuple(members))
+        )
         member_rows += member_rows_crew
     frame = pd.DataFrame(member_rows, columns=MEMBER_COLUMNS)
     frame["date"] = pd.to_datetime(frame["date"])
@@ -217,16 +268,32 @@ def _cannot_go(person: str, date: dt.date, usccs: set[str], roster: Roster) -> s
     return None
 
 
-def _replacement(dept: str, date: dt.date, usccs: set[str], roster: Roster, busy: dict, days_used: dict,
-                 seed: int) -> str | None:  # fmt: skip
+def _replacement(
+    dept: str, date: dt.date, usccs: set[str], roster: Roster, busy: dict, days_used: dict, seed: int
+) -> str | None:
     """Another inspector of ``dept`` free that day, no conflict, days left: the lowest lottery number."""
-    candidates = [p for p, d in roster.dept_of.items() if d == dept and p not in busy.get(date, set())
-                  and _cannot_go(p, date, usccs, roster) is None and days_used.get(p, 0) < roster.max_days[p]]  # fmt: skip
+    candidates = [
+        p
+        for p, d in roster.dept_of.items()
+        if d == dept
+        and p not in busy.get(date, set())
+        and _cannot_go(p, date, usccs, roster) is None
+        and days_used.get(p, 0) < roster.max_days[p]
+    ]
     return min(candidates, key=lambda p: (lottery(seed, date, p), p), default=None)
 
 
-def _join_kept_visits(open_ids, records, kept: list[Crew], roster: Roster, instance: Instance, scenario: Scenario,
-                      travel: TravelTimes, start: int, freeze_end: dt.date) -> set[str]:  # fmt: skip
+def _join_kept_visits(
+    open_ids,
+    records,
+    kept: list[Crew],
+    roster: Roster,
+    instance: Instance,
+    scenario: Scenario,
+    travel: TravelTimes,
+    start: int,
+    freeze_end: dt.date,
+) -> set[str]:
     """Open tasks that join a kept visit at their enterprise after the freeze window: a day of
     their window, the crew covers their department, the stay and the day still fit, and the
     caps are untouched (an exempt task, or a capped visit the department already checks in)."""
@@ -266,8 +333,11 @@ def _join_kept_visits(open_ids, records, kept: list[Crew], roster: Roster, insta
 
 def _changes(prev, planned: pd.DataFrame, tables, status: dict, reasons: dict, as_of: dt.date) -> pd.DataFrame:
     """One row per task: what the re-optimisation did to it, with the reason where it left the plan."""
-    now = tables.visit_tasks[["task_id", "visit_id"]].merge(
-        tables.visits[["visit_id", "visit_code", "date", "crew_id"]], on="visit_id").set_index("task_id")
+    now = (
+        tables.visit_tasks[["task_id", "visit_id"]]
+        .merge(tables.visits[["visit_id", "visit_code", "date", "crew_id"]], on="visit_id")
+        .set_index("task_id")
+    )
     why = dict(zip(tables.unscheduled["task_id"], tables.unscheduled["reason"]))
     before, after = planned.to_dict("index"), now.to_dict("index")
     rows = []
@@ -288,10 +358,22 @@ def _changes(prev, planned: pd.DataFrame, tables, status: dict, reasons: dict, a
             change = "kept"
         else:
             change = "moved"
-        rows.append((task.task_id, task.dept_id, task.uscc, task.kind, change, old_date,
-                     was["crew_id"] if was is not None else None, was["visit_code"] if was is not None else None,
-                     new_date, new["crew_id"] if new is not None else None,
-                     new["visit_code"] if new is not None else None, reason))  # fmt: skip
+        rows.append(
+            (
+                task.task_id,
+                task.dept_id,
+                task.uscc,
+                task.kind,
+                change,
+                old_date,
+                was["crew_id"] if was is not None else None,
+                was["visit_code"] if was is not None else None,
+                new_date,
+                new["crew_id"] if new is not None else None,
+                new["visit_code"] if new is not None else None,
+                reason,
+            )
+        )
     return pd.DataFrame(rows, columns=CHANGE_COLUMNS)
 
 

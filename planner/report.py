@@ -30,22 +30,33 @@ from plotly.colors import qualitative
 from plotly.offline import get_plotlyjs
 
 from planner.rules import OTHER_REASON, REASON_CATEGORIES, reason_category  # noqa: F401 (re-exported)
-from planner.schema import MANDATORY_KINDS
+from planner.rules.tasks import MANDATORY_KINDS
 
 DEFAULT_TITLE = "综合查一次计划报告"
 # Windows, macOS, then Linux (Noto / Source Han, WenQuanYi) Chinese fonts; the page embeds none
-FONT = ('"Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", '
-        "sans-serif")
-KIND_ZH = {"key": "重点监管", "triggered": "投诉举报", "campaign": "专项整治", "followup": "整改复查",
-           "random": "双随机抽查"}
+FONT = '"Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", sans-serif'
+KIND_ZH = {
+    "key": "重点监管",
+    "triggered": "投诉举报",
+    "campaign": "专项整治",
+    "followup": "整改复查",
+    "random": "双随机抽查",
+}
 WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 DAYS_TITLE, HOURS_TITLE = "执法人员工作日（人·日）", "执法人员工时（小时）"
 MAX_UNSCHEDULED_ROWS = 500  # the detail table; the category counts always cover every task
 COORD_DECIMALS = 5  # about 1 m: enough for a county map, and a third shorter in the file than full floats
 # What the map's traces 1–3 (routes, single-department visits, joint visits) show of one day
-DAY_LAYERS = ("route_lon", "route_lat", "single_lon", "single_lat", "single_text",
-              "joint_lon", "joint_lat", "joint_text")
-
+DAY_LAYERS = (
+    "route_lon",
+    "route_lat",
+    "single_lon",
+    "single_lat",
+    "single_text",
+    "joint_lon",
+    "joint_lat",
+    "joint_text",
+)
 
 
 @dataclass(frozen=True)
@@ -87,8 +98,9 @@ def workload_by_month(crews: pd.DataFrame) -> pd.DataFrame:
     """
     if crews.empty:
         return pd.DataFrame({"dept_id": [], "month": [], "inspector_days": [], "hours": []})
-    frame = crews.assign(month=_dates(crews["date"]).dt.strftime("%Y-%m"),
-                         hours=(crews["day_end_min"] - crews["day_start_min"]) / 60)  # fmt: skip
+    frame = crews.assign(
+        month=_dates(crews["date"]).dt.strftime("%Y-%m"), hours=(crews["day_end_min"] - crews["day_start_min"]) / 60
+    )
     days = frame.drop_duplicates(["inspector_id", "date"]).groupby(["dept_id", "month"]).size()
     hours = frame.groupby(["dept_id", "month"])["hours"].sum()
     out = pd.DataFrame({"inspector_days": days, "hours": hours.round(1)}).reset_index()
@@ -111,8 +123,14 @@ class RouteMap:
     days: dict[str, list[list]]  # ISO date → one list per DAY_LAYERS name, what traces 1–3 show that day
 
 
-def map_figure(visits: pd.DataFrame, routes: pd.DataFrame, crews: pd.DataFrame, enterprises: pd.DataFrame,
-               townships: pd.DataFrame, departments: pd.DataFrame) -> RouteMap:  # fmt: skip
+def map_figure(
+    visits: pd.DataFrame,
+    routes: pd.DataFrame,
+    crews: pd.DataFrame,
+    enterprises: pd.DataFrame,
+    townships: pd.DataFrame,
+    departments: pd.DataFrame,
+) -> RouteMap:
     """The route map of every enterprise, the stations, and the crews' routes of one week or day.
 
     Traces: 0 enterprises (grey), 1 crew routes (station → visits → station), 2 single-department
@@ -126,31 +144,59 @@ def map_figure(visits: pd.DataFrame, routes: pd.DataFrame, crews: pd.DataFrame, 
     periods = _periods(sorted(days), {day: len(layers[2]) + len(layers[5]) for day, layers in days.items()})
     default = busiest_week(periods)
     shown = period_layers(days, default.days if default else ())
-    figure = go.Figure([
-        go.Scatter(x=enterprises["lon"].round(COORD_DECIMALS), y=enterprises["lat"].round(COORD_DECIMALS),
-                   mode="markers", name="检查对象", marker={"size": 4, "color": "rgba(150, 150, 150, 0.45)"},
-                   text=_escaped(enterprises["name"]) + "<br>" + _escaped(enterprises["township"]),
-                   hovertemplate="%{text}<extra></extra>"),
-        go.Scatter(x=shown[0], y=shown[1], mode="lines", name="检查路线", hoverinfo="skip",
-                   line={"color": "rgba(31, 92, 153, 0.55)", "width": 1.6}),
-        _visit_trace(shown[2], shown[3], shown[4], "单部门检查", "#2c7fb8", 7),
-        _visit_trace(shown[5], shown[6], shown[7], "联合检查（综合查一次）", "#e6550d", 10),
-        go.Scatter(x=townships["lon"], y=townships["lat"], mode="markers+text", name="执法站（乡镇街道）",
-                   text=_escaped(townships["township"]), textposition="top center",
-                   textfont={"size": 12, "color": "#111111", "shadow": "0 0 3px white", "weight": "bold"},
-                   marker={"size": 11, "symbol": "square", "color": "#252525", "line": {"width": 1, "color": "white"}},
-                   hovertemplate="%{text} 执法站<extra></extra>"),
-    ])  # fmt: skip
+    figure = go.Figure(
+        [
+            go.Scatter(
+                x=enterprises["lon"].round(COORD_DECIMALS),
+                y=enterprises["lat"].round(COORD_DECIMALS),
+                mode="markers",
+                name="检查对象",
+                marker={"size": 4, "color": "rgba(150, 150, 150, 0.45)"},
+                text=_escaped(enterprises["name"]) + "<br>" + _escaped(enterprises["township"]),
+                hovertemplate="%{text}<extra></extra>",
+            ),
+            go.Scatter(
+                x=shown[0],
+                y=shown[1],
+                mode="lines",
+                name="检查路线",
+                hoverinfo="skip",
+                line={"color": "rgba(31, 92, 153, 0.55)", "width": 1.6},
+            ),
+            _visit_trace(shown[2], shown[3], shown[4], "单部门检查", "#2c7fb8", 7),
+            _visit_trace(shown[5], shown[6], shown[7], "联合检查（综合查一次）", "#e6550d", 10),
+            go.Scatter(
+                x=townships["lon"],
+                y=townships["lat"],
+                mode="markers+text",
+                name="执法站（乡镇街道）",
+                text=_escaped(townships["township"]),
+                textposition="top center",
+                textfont={"size": 12, "color": "#111111", "shadow": "0 0 3px white", "weight": "bold"},
+                marker={"size": 11, "symbol": "square", "color": "#252525", "line": {"width": 1, "color": "white"}},
+                hovertemplate="%{text} 执法站<extra></extra>",
+            ),
+        ]
+    )
     lon = pd.concat([enterprises["lon"], townships["lon"]])
     lat = pd.concat([enterprises["lat"], townships["lat"]])
     figure.update_layout(
-        height=760, margin={"l": 60, "r": 20, "t": 40, "b": 50}, hovermode="closest",
-        legend={"orientation": "h", "y": 1.06, "x": 0}, plot_bgcolor="#f5f7fa",
+        height=760,
+        margin={"l": 60, "r": 20, "t": 40, "b": 50},
+        hovermode="closest",
+        legend={"orientation": "h", "y": 1.06, "x": 0},
+        plot_bgcolor="#f5f7fa",
         xaxis={"title": {"text": "经度"}, "gridcolor": "#e3e7ec", "zeroline": False, "range": _padded(lon)},
         # one degree of longitude is cos(latitude) as long as one of latitude: true scale
-        yaxis={"title": {"text": "纬度"}, "gridcolor": "#e3e7ec", "zeroline": False, "range": _padded(lat),
-               "scaleanchor": "x", "scaleratio": 1 / math.cos(math.radians(float(lat.mean()) if len(lat) else 30.0))},
-    )  # fmt: skip
+        yaxis={
+            "title": {"text": "纬度"},
+            "gridcolor": "#e3e7ec",
+            "zeroline": False,
+            "range": _padded(lat),
+            "scaleanchor": "x",
+            "scaleratio": 1 / math.cos(math.radians(float(lat.mean()) if len(lat) else 30.0)),
+        },
+    )
     return RouteMap(figure, periods, default, days)
 
 
@@ -184,11 +230,20 @@ def calendar_figure(visits: pd.DataFrame) -> go.Figure:
         text[row][column] = f"{day:%Y-%m-%d} {WEEKDAYS_ZH[row]}"
         if day in counts.index:
             z[row][column] = int(counts[day])
-    figure.add_trace(go.Heatmap(
-        x=weeks, y=list(WEEKDAYS_ZH), z=z, text=text, xgap=2, ygap=2, colorscale="YlOrRd", hoverongaps=False,
-        colorbar={"title": {"text": "户次"}, "thickness": 12},
-        hovertemplate="%{text}<br>%{z} 户次<extra></extra>",
-    ))  # fmt: skip
+    figure.add_trace(
+        go.Heatmap(
+            x=weeks,
+            y=list(WEEKDAYS_ZH),
+            z=z,
+            text=text,
+            xgap=2,
+            ygap=2,
+            colorscale="YlOrRd",
+            hoverongaps=False,
+            colorbar={"title": {"text": "户次"}, "thickness": 12},
+            hovertemplate="%{text}<br>%{z} 户次<extra></extra>",
+        )
+    )
     return _layout_calendar(figure)
 
 
@@ -206,21 +261,39 @@ def workload_figure(crews: pd.DataFrame, departments: pd.DataFrame) -> go.Figure
     for i, dept in enumerate(days.index):
         days_y.append(days.loc[dept].tolist())
         hours_y.append(hours.loc[dept, days.columns].round(1).tolist())
-        figure.add_trace(go.Bar(x=months, y=days_y[-1], name=html.escape(str(names.get(dept, dept))),
-                                marker_color=colours[i % len(colours)],
-                                hovertemplate="%{fullData.name}<br>%{x}：%{y}<extra></extra>"))  # fmt: skip
+        figure.add_trace(
+            go.Bar(
+                x=months,
+                y=days_y[-1],
+                name=html.escape(str(names.get(dept, dept))),
+                marker_color=colours[i % len(colours)],
+                hovertemplate="%{fullData.name}<br>%{x}：%{y}<extra></extra>",
+            )
+        )
     buttons = [
         {"label": "人·日", "method": "update", "args": [{"y": days_y}, {"yaxis.title.text": DAYS_TITLE}]},
         {"label": "工时（小时）", "method": "update", "args": [{"y": hours_y}, {"yaxis.title.text": HOURS_TITLE}]},
     ]
     figure.update_layout(
-        barmode="stack", height=520, margin={"l": 70, "r": 20, "t": 60, "b": 50},
+        barmode="stack",
+        height=520,
+        margin={"l": 70, "r": 20, "t": 60, "b": 50},
         xaxis={"title": {"text": "月份"}, "type": "category"},
         yaxis={"title": {"text": DAYS_TITLE}},
         legend={"title": {"text": "部门（执法人员所属）"}, "traceorder": "reversed"},  # as stacked: first at the bottom
-        updatemenus=[{"type": "buttons", "direction": "right", "x": 0, "xanchor": "left", "y": 1.14,
-                      "yanchor": "top", "buttons": buttons, "showactive": True}],
-    )  # fmt: skip
+        updatemenus=[
+            {
+                "type": "buttons",
+                "direction": "right",
+                "x": 0,
+                "xanchor": "left",
+                "y": 1.14,
+                "yanchor": "top",
+                "buttons": buttons,
+                "showactive": True,
+            }
+        ],
+    )
     return figure
 
 
@@ -229,20 +302,39 @@ def visits_figure(kpis: Mapping[str, Any]) -> go.Figure:
     labels = ["各部门单独检查（基线）", "本计划（综合查一次）", "理论下界"]
     values = [kpis.get("baseline_visits"), kpis.get("visits"), kpis.get("lower_bound_visits")]
     shown = [(label, value) for label, value in zip(labels, values) if value is not None]
-    figure = go.Figure(go.Bar(
-        x=[v for _, v in shown], y=[label for label, _ in shown], orientation="h",
-        marker_color=["#9e9e9e", "#e6550d", "#2c7fb8"][: len(shown)],
-        text=[f"{v:,}" for _, v in shown], textposition="auto", hovertemplate="%{y}：%{x:,} 户次<extra></extra>",
-    ))  # fmt: skip
-    figure.update_layout(height=220, margin={"l": 160, "r": 20, "t": 10, "b": 40},
-                         xaxis={"title": {"text": "检查户次（扰企户次）"}}, yaxis={"autorange": "reversed"})  # fmt: skip
+    figure = go.Figure(
+        go.Bar(
+            x=[v for _, v in shown],
+            y=[label for label, _ in shown],
+            orientation="h",
+            marker_color=["#9e9e9e", "#e6550d", "#2c7fb8"][: len(shown)],
+            text=[f"{v:,}" for _, v in shown],
+            textposition="auto",
+            hovertemplate="%{y}：%{x:,} 户次<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        height=220,
+        margin={"l": 160, "r": 20, "t": 10, "b": 40},
+        xaxis={"title": {"text": "检查户次（扰企户次）"}},
+        yaxis={"autorange": "reversed"},
+    )
     return figure
 
 
-def render_report(*, kpis: Mapping[str, Any], visits: pd.DataFrame, routes: pd.DataFrame, crews: pd.DataFrame,
-                  unscheduled: pd.DataFrame, enterprises: pd.DataFrame, townships: pd.DataFrame,
-                  departments: pd.DataFrame, tasks: pd.DataFrame | None = None,
-                  title: str = DEFAULT_TITLE) -> str:  # fmt: skip
+def render_report(
+    *,
+    kpis: Mapping[str, Any],
+    visits: pd.DataFrame,
+    routes: pd.DataFrame,
+    crews: pd.DataFrame,
+    unscheduled: pd.DataFrame,
+    enterprises: pd.DataFrame,
+    townships: pd.DataFrame,
+    departments: pd.DataFrame,
+    tasks: pd.DataFrame | None = None,
+    title: str = DEFAULT_TITLE,
+) -> str:
     """The report as one HTML string (UTF-8 text, every script inline); arguments as for ``write_report``."""
     missing = [c for c in ("kind", "dept_id", "uscc") if c not in unscheduled.columns]
     if tasks is not None and missing:
@@ -267,10 +359,20 @@ def render_report(*, kpis: Mapping[str, Any], visits: pd.DataFrame, routes: pd.D
     )
 
 
-def write_report(path: Path | str, *, kpis: Mapping[str, Any], visits: pd.DataFrame, routes: pd.DataFrame,
-                 crews: pd.DataFrame, unscheduled: pd.DataFrame, enterprises: pd.DataFrame,
-                 townships: pd.DataFrame, departments: pd.DataFrame, tasks: pd.DataFrame | None = None,
-                 title: str = DEFAULT_TITLE) -> Path:  # fmt: skip
+def write_report(
+    path: Path | str,
+    *,
+    kpis: Mapping[str, Any],
+    visits: pd.DataFrame,
+    routes: pd.DataFrame,
+    crews: pd.DataFrame,
+    unscheduled: pd.DataFrame,
+    enterprises: pd.DataFrame,
+    townships: pd.DataFrame,
+    departments: pd.DataFrame,
+    tasks: pd.DataFrame | None = None,
+    title: str = DEFAULT_TITLE,
+) -> Path:
     """Write report.html (one self-contained, offline file, a few MB) and return its path.
 
     ``kpis`` is kpis.json as a dict; visits, routes, crews and unscheduled are the plan folder's
@@ -281,9 +383,18 @@ def write_report(path: Path | str, *, kpis: Mapping[str, Any], visits: pd.DataFr
     ``path`` and renamed, so a half-written report is never seen.
     """
     path = Path(path)
-    page = render_report(kpis=kpis, visits=visits, routes=routes, crews=crews, unscheduled=unscheduled,
-                         enterprises=enterprises, townships=townships, departments=departments, tasks=tasks,
-                         title=title)  # fmt: skip
+    page = render_report(
+        kpis=kpis,
+        visits=visits,
+        routes=routes,
+        crews=crews,
+        unscheduled=unscheduled,
+        enterprises=enterprises,
+        townships=townships,
+        departments=departments,
+        tasks=tasks,
+        title=title,
+    )
     partial = path.with_name(f".{path.name}.partial")
     partial.write_text(page, encoding="utf-8")
     os.replace(partial, path)
@@ -331,11 +442,22 @@ def _route_stops(visits, routes, enterprises, departments) -> pd.DataFrame:
     depts = stops["dept_ids"].map(lambda ids: [names.get(d, d) for d in ids])
     stops["n_depts"] = depts.map(len)
     stops["hover"] = (
-        "<b>" + stops["name"].fillna(stops["uscc"]).astype(str).map(html.escape) + "</b><br>"
-        + stops["date_iso"] + " " + _clock(stops["start_min"]) + "–" + _clock(stops["end_min"])
-        + "<br>" + depts.map("、".join).map(html.escape)
-        + "<br>检查组 " + _escaped(stops["crew_id"]) + " 第 " + stops["seq"].astype(str) + " 站"
-    )  # fmt: skip
+        "<b>"
+        + stops["name"].fillna(stops["uscc"]).astype(str).map(html.escape)
+        + "</b><br>"
+        + stops["date_iso"]
+        + " "
+        + _clock(stops["start_min"])
+        + "–"
+        + _clock(stops["end_min"])
+        + "<br>"
+        + depts.map("、".join).map(html.escape)
+        + "<br>检查组 "
+        + _escaped(stops["crew_id"])
+        + " 第 "
+        + stops["seq"].astype(str)
+        + " 站"
+    )
     return stops.sort_values(["date_iso", "crew_id", "seq"], ignore_index=True)[columns]
 
 
@@ -377,8 +499,15 @@ def _periods(days: list[str], visits_on: dict[str, int]) -> list[Period]:
 
 
 def _visit_trace(lon: list, lat: list, text: list, name: str, colour: str, size: int) -> go.Scatter:
-    return go.Scatter(x=lon, y=lat, mode="markers", name=name, text=text, hovertemplate="%{text}<extra></extra>",
-                      marker={"size": size, "color": colour, "line": {"width": 1, "color": "white"}})  # fmt: skip
+    return go.Scatter(
+        x=lon,
+        y=lat,
+        mode="markers",
+        name=name,
+        text=text,
+        hovertemplate="%{text}<extra></extra>",
+        marker={"size": size, "color": colour, "line": {"width": 1, "color": "white"}},
+    )
 
 
 def _day_layers(rows: pd.DataFrame, lines: list[tuple]) -> list[list]:
@@ -390,9 +519,16 @@ def _day_layers(rows: pd.DataFrame, lines: list[tuple]) -> list[list]:
         route_y += [*lat, None]
     joint = rows["n_depts"] >= 2
     single, both = rows[~joint], rows[joint]
-    return [route_x, route_y,
-            single["lon"].tolist(), single["lat"].tolist(), single["hover"].tolist(),
-            both["lon"].tolist(), both["lat"].tolist(), both["hover"].tolist()]  # fmt: skip
+    return [
+        route_x,
+        route_y,
+        single["lon"].tolist(),
+        single["lat"].tolist(),
+        single["hover"].tolist(),
+        both["lon"].tolist(),
+        both["lat"].tolist(),
+        both["hover"].tolist(),
+    ]
 
 
 def _padded(values: pd.Series) -> list[float] | None:
@@ -406,9 +542,13 @@ def _padded(values: pd.Series) -> list[float] | None:
 
 
 def _layout_calendar(figure: go.Figure) -> go.Figure:
-    figure.update_layout(height=280, margin={"l": 50, "r": 20, "t": 10, "b": 40}, plot_bgcolor="white",
-                         xaxis={"type": "date", "tickformat": "%Y-%m", "dtick": "M1", "showgrid": False},
-                         yaxis={"autorange": "reversed", "showgrid": False})  # fmt: skip
+    figure.update_layout(
+        height=280,
+        margin={"l": 50, "r": 20, "t": 10, "b": 40},
+        plot_bgcolor="white",
+        xaxis={"type": "date", "tickformat": "%Y-%m", "dtick": "M1", "showgrid": False},
+        yaxis={"autorange": "reversed", "showgrid": False},
+    )
     return figure
 
 
@@ -421,12 +561,18 @@ def _figure_html(figure: go.Figure, div_id: str, modebar: bool = True) -> str:
     """
     figure.update_layout(template="plotly_white", font={"family": FONT, "size": 13}, separators=".,")
     spec = json.loads(pio.to_json(figure, validate=False, engine="json"))
-    config = {"displaylogo": False, "responsive": True, "displayModeBar": "hover" if modebar else False,
-              "toImageButtonOptions": {"filename": div_id}}  # fmt: skip
+    config = {
+        "displaylogo": False,
+        "responsive": True,
+        "displayModeBar": "hover" if modebar else False,
+        "toImageButtonOptions": {"filename": div_id},
+    }
     data, layout, config = (_script_json(x) for x in (spec["data"], spec["layout"], config))
     height = int(figure.layout.height or 450)
-    return (f'<div id="{div_id}" class="plotly-graph-div" style="height:{height}px; width:100%;"></div>\n'
-            f'<script>Plotly.newPlot("{div_id}", {data}, {layout}, {config});</script>')  # fmt: skip
+    return (
+        f'<div id="{div_id}" class="plotly-graph-div" style="height:{height}px; width:100%;"></div>\n'
+        f'<script>Plotly.newPlot("{div_id}", {data}, {layout}, {config});</script>'
+    )
 
 
 def _script_json(value: Any) -> str:
@@ -458,9 +604,17 @@ def _cards(kpis: Mapping[str, Any]) -> str:
         ("综合查一次实施率", _rate(kpis.get("joint_visit_rate")), "两个及以上部门同时参与的检查占全部检查的比例"),
         ("双随机联合抽查率", _rate(kpis.get("joint_random_rate")), "与其他部门任务同次完成的随机抽查任务占比"),
         ("已排入任务", _number(kpis.get("scheduled")), f"共 {_number(kpis.get('tasks'))} 项任务"),
-        ("未排入任务", _number(kpis.get("unscheduled")), f"其中必查任务 {_number(kpis.get('unscheduled_mandatory'))} 项"),
-        ("执法人员工时（小时）", _hours(kpis.get("inspector_hours")), f"其中路途 {_hours(kpis.get('travel_hours'))} 小时"),
-    ]  # fmt: skip
+        (
+            "未排入任务",
+            _number(kpis.get("unscheduled")),
+            f"其中必查任务 {_number(kpis.get('unscheduled_mandatory'))} 项",
+        ),
+        (
+            "执法人员工时（小时）",
+            _hours(kpis.get("inspector_hours")),
+            f"其中路途 {_hours(kpis.get('travel_hours'))} 小时",
+        ),
+    ]
     return "\n".join(
         f'<div class="card"><div class="label">{label}</div><div class="value">{value}</div>'
         f'<div class="note">{note}</div></div>'
@@ -473,11 +627,15 @@ def _unscheduled_html(unscheduled: pd.DataFrame, enterprises: pd.DataFrame, depa
     if unscheduled.empty:
         return '<p class="ok">所有任务均已排入计划。</p>'
     counts = unscheduled_by_category(unscheduled)
-    rows = "".join(f"<tr><td>{html.escape(r.category)}</td><td class=num>{r.tasks}</td>"
-                   f"<td class=num>{r.mandatory}</td></tr>" for r in counts.itertuples())  # fmt: skip
-    table = (f'<table class="grid"><thead><tr><th>原因类别</th><th>任务数</th><th>其中必查</th></tr></thead>'
-             f'<tbody>{rows}</tbody><tfoot><tr><td>合计</td><td class=num>{counts["tasks"].sum()}</td>'
-             f'<td class=num>{counts["mandatory"].sum()}</td></tr></tfoot></table>')  # fmt: skip
+    rows = "".join(
+        f"<tr><td>{html.escape(r.category)}</td><td class=num>{r.tasks}</td><td class=num>{r.mandatory}</td></tr>"
+        for r in counts.itertuples()
+    )
+    table = (
+        f'<table class="grid"><thead><tr><th>原因类别</th><th>任务数</th><th>其中必查</th></tr></thead>'
+        f"<tbody>{rows}</tbody><tfoot><tr><td>合计</td><td class=num>{counts['tasks'].sum()}</td>"
+        f"<td class=num>{counts['mandatory'].sum()}</td></tr></tfoot></table>"
+    )
     detail = _with_mandatory(unscheduled)
     detail = detail.sort_values(["mandatory", "task_id"], ascending=[False, True]).head(MAX_UNSCHEDULED_ROWS)
     names = dict(zip(enterprises["uscc"], enterprises["name"]))
@@ -495,13 +653,15 @@ def _unscheduled_html(unscheduled: pd.DataFrame, enterprises: pd.DataFrame, depa
         f"<td>{'是' if r['mandatory'] else '否'}</td><td>{html.escape(reason_category(str(r['reason'])))}</td>"
         f"<td>{cell(r, 'reason')}</td></tr>"
         for _, r in detail.iterrows()
-    )  # fmt: skip
+    )
     more = ""
     if len(unscheduled) > MAX_UNSCHEDULED_ROWS:
         more = f"<p class=note>仅列出前 {MAX_UNSCHEDULED_ROWS} 项（共 {len(unscheduled)} 项），完整清单见 unscheduled.parquet。</p>"
-    return (f"{table}<details><summary>未排入任务明细（{len(unscheduled)} 项，必查任务在前）</summary>{more}"
-            f'<table class="grid detail"><thead><tr><th>任务编号</th><th>部门</th><th>检查对象</th><th>任务类型</th>'
-            f"<th>必查</th><th>原因类别</th><th>原因</th></tr></thead><tbody>{lines}</tbody></table></details>")  # fmt: skip
+    return (
+        f"{table}<details><summary>未排入任务明细（{len(unscheduled)} 项，必查任务在前）</summary>{more}"
+        f'<table class="grid detail"><thead><tr><th>任务编号</th><th>部门</th><th>检查对象</th><th>任务类型</th>'
+        f"<th>必查</th><th>原因类别</th><th>原因</th></tr></thead><tbody>{lines}</tbody></table></details>"
+    )
 
 
 def _options(periods: list[Period], default: Period | None) -> str:
@@ -510,9 +670,10 @@ def _options(periods: list[Period], default: Period | None) -> str:
     for title, prefix in (("按周", "w"), ("按日", "d")):
         options = "".join(
             f'<option value="{p.key}" data-days="{",".join(p.days)}" data-note="{html.escape(_period_note(p))}"'
-            f'{" selected" if default and p.key == default.key else ""}>{html.escape(p.label)}</option>'
-            for p in periods if p.key.startswith(prefix)
-        )  # fmt: skip
+            f"{' selected' if default and p.key == default.key else ''}>{html.escape(p.label)}</option>"
+            for p in periods
+            if p.key.startswith(prefix)
+        )
         groups.append(f'<optgroup label="{title}">{options}</optgroup>')
     return "".join(groups)
 

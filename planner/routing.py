@@ -102,7 +102,7 @@ def read_solomon(path: str | Path) -> VrptwInstance:
     name = lines[0][0]
     at = next(i for i, fields in enumerate(lines) if fields[0].upper() == "NUMBER")
     fleet, capacity = int(lines[at + 1][0]), int(lines[at + 1][1])
-    rows = [list(map(int, map(float, fields))) for fields in lines[at + 2:] if fields[0].isdigit()]
+    rows = [list(map(int, map(float, fields))) for fields in lines[at + 2 :] if fields[0].isdigit()]
     if [row[0] for row in rows] != list(range(len(rows))) or any(len(row) != 7 for row in rows):
         raise ValueError(f"{path}: expected rows 0..n of 7 numbers after the vehicle section")
     _, x, y, demand, ready, due, service = (tuple(column) for column in zip(*rows))
@@ -202,11 +202,22 @@ def pyvrp_data(instance: VrptwInstance):
 
     s = SCALE
     locations = [Location(x=float(a), y=float(b)) for a, b in zip(instance.x, instance.y)]
-    clients = [Client(location=c, delivery=[instance.demand[c]], service_duration=s * instance.service[c],
-                      tw_early=s * instance.ready[c], tw_late=s * instance.due[c])
-               for c in range(1, instance.customers + 1)]  # fmt: skip
-    vehicles = VehicleType(num_available=instance.customers, capacity=[instance.capacity],
-                           tw_early=s * instance.ready[0], tw_late=s * instance.due[0])  # fmt: skip
+    clients = [
+        Client(
+            location=c,
+            delivery=[instance.demand[c]],
+            service_duration=s * instance.service[c],
+            tw_early=s * instance.ready[c],
+            tw_late=s * instance.due[c],
+        )
+        for c in range(1, instance.customers + 1)
+    ]
+    vehicles = VehicleType(
+        num_available=instance.customers,
+        capacity=[instance.capacity],
+        tw_early=s * instance.ready[0],
+        tw_late=s * instance.due[0],
+    )
     return ProblemData(locations, clients, [Depot(location=0)], [vehicles], [instance.distance], [instance.distance])
 
 
@@ -225,8 +236,9 @@ def _client_routes(solution) -> list[list[int]]:
     return [[a.idx + 1 for a in route if a.is_client()] for route in solution.routes()]
 
 
-def solve_pyvrp(instance: VrptwInstance, *, seconds: float | None = None, iterations: int | None = None,
-                seed: int = 0) -> VrptwSolution:  # fmt: skip
+def solve_pyvrp(
+    instance: VrptwInstance, *, seconds: float | None = None, iterations: int | None = None, seed: int = 0
+) -> VrptwSolution:
     """PyVRP on the instance, stopped after ``seconds`` (benchmark) or ``iterations``
     (deterministic: same seed and iterations, same routes), whichever comes first."""
     import pyvrp
@@ -252,8 +264,9 @@ def solve_ortools(instance: VrptwInstance, *, seconds: float = 10.0) -> VrptwSol
     arc = routing.RegisterTransitMatrix(distance)
     routing.SetArcCostEvaluatorOfAllVehicles(arc)
     # time of an arc: service at its tail, then travel
-    travel = routing.RegisterTransitMatrix([[s * instance.service[i] + t for t in row]
-                                            for i, row in enumerate(distance)])  # fmt: skip
+    travel = routing.RegisterTransitMatrix(
+        [[s * instance.service[i] + t for t in row] for i, row in enumerate(distance)]
+    )
     horizon = s * instance.due[0]
     routing.AddDimension(travel, horizon, horizon, False, "time")
     clock = routing.GetDimensionOrDie("time")
@@ -284,8 +297,14 @@ def solve_ortools(instance: VrptwInstance, *, seconds: float = 10.0) -> VrptwSol
     return VrptwSolution("ortools", routes, routes_distance(instance, routes), elapsed)
 
 
-def solve_vrptw(instance: VrptwInstance, engine: str = "pyvrp", *, seconds: float | None = 10.0,
-                iterations: int | None = None, seed: int = 0) -> VrptwSolution:  # fmt: skip
+def solve_vrptw(
+    instance: VrptwInstance,
+    engine: str = "pyvrp",
+    *,
+    seconds: float | None = 10.0,
+    iterations: int | None = None,
+    seed: int = 0,
+) -> VrptwSolution:
     """Solve a VRPTW instance (distance only, vehicle count free) with ``engine``: ``pyvrp`` (the
     planner's engine; by ``seconds`` and/or ``iterations``, seeded) or ``ortools`` (baseline,
     by ``seconds`` only)."""
@@ -308,9 +327,15 @@ def travel_minutes(station: Hashable, order: Sequence[Hashable], minutes: Callab
     return sum(minutes(a, b) for a, b in zip(path, path[1:]))
 
 
-def order_stops(station: Hashable, stops: Sequence[Hashable], minutes: Callable[[Any, Any], int], *,
-                tie_key: Callable[[Any], Any] | None = None, seed: int = ORDER_SEED,
-                iterations: int = ORDER_ITERATIONS) -> list:  # fmt: skip
+def order_stops(
+    station: Hashable,
+    stops: Sequence[Hashable],
+    minutes: Callable[[Any, Any], int],
+    *,
+    tie_key: Callable[[Any], Any] | None = None,
+    seed: int = ORDER_SEED,
+    iterations: int = ORDER_ITERATIONS,
+) -> list:
     """The order of ``stops`` with least travel from ``station`` back to it.
 
     ``minutes(a, b)`` gives whole travel minutes between any two of station and stops (need not
@@ -355,8 +380,9 @@ def _held_karp(station: Hashable, stops: list, minutes: Callable[[Any, Any], int
     return [stops[k] for k in order]
 
 
-def _pyvrp_order(station: Hashable, stops: list, minutes: Callable[[Any, Any], int], *, seed: int,
-                 iterations: int) -> list:  # fmt: skip
+def _pyvrp_order(
+    station: Hashable, stops: list, minutes: Callable[[Any, Any], int], *, seed: int, iterations: int
+) -> list:
     """PyVRP on the crew-day as a one-vehicle problem: station depot, stops clients, minutes as
     both distance and duration; stopped by iterations only."""
     import pyvrp
@@ -365,8 +391,14 @@ def _pyvrp_order(station: Hashable, stops: list, minutes: Callable[[Any, Any], i
 
     points = [station, *stops]
     matrix = np.array([[0 if a == b else minutes(a, b) for b in points] for a in points], dtype=np.int64)
-    data = ProblemData([Location(x=0.0, y=0.0) for _ in points], [Client(location=i) for i in range(1, len(points))],
-                       [Depot(location=0)], [VehicleType(num_available=1)], [matrix], [matrix])  # fmt: skip
+    data = ProblemData(
+        [Location(x=0.0, y=0.0) for _ in points],
+        [Client(location=i) for i in range(1, len(points))],
+        [Depot(location=0)],
+        [VehicleType(num_available=1)],
+        [matrix],
+        [matrix],
+    )
     result = pyvrp.solve(data, MaxIterations(iterations), seed=seed, collect_stats=False)
     (route,) = _client_routes(result.best)
     return [points[i] for i in route]
@@ -382,9 +414,14 @@ def gap_pct(distance: int, best_known: float) -> float:
     return 100.0 * (distance - reference) / reference
 
 
-def bench_routing(folder: str | Path, seconds: float = 10.0, engines: Sequence[str] = ENGINES,
-                  names: Sequence[str] | None = None, seed: int = 0,
-                  on_row: Callable[[dict], None] | None = None) -> list[dict]:  # fmt: skip
+def bench_routing(
+    folder: str | Path,
+    seconds: float = 10.0,
+    engines: Sequence[str] = ENGINES,
+    names: Sequence[str] | None = None,
+    seed: int = 0,
+    on_row: Callable[[dict], None] | None = None,
+) -> list[dict]:
     """Each Solomon instance in ``folder`` (or those ``names``) solved by each engine for
     ``seconds``: one row per instance and engine — name, family, engine, cost (file units),
     bks (``dist_trunc1``), gap %, vehicles and the best-known solution's, seconds, and the
@@ -400,11 +437,19 @@ def bench_routing(folder: str | Path, seconds: float = 10.0, engines: Sequence[s
         for engine in engines:
             solution = solve_vrptw(instance, engine, seconds=seconds, seed=seed)
             best = bks[instance.name]
-            row = {"name": instance.name, "family": instance.family, "engine": engine, "cost": solution.cost,
-                   "bks": best["dist_trunc1"], "gap_pct": gap_pct(solution.distance, best["dist_trunc1"]),
-                   "vehicles": solution.vehicles, "bks_vehicles": int(best["dist_trunc1_vehicles"]),
-                   "seconds": round(solution.seconds, 2), "iterations": solution.iterations,
-                   "problems": route_problems(instance, solution.routes)}  # fmt: skip
+            row = {
+                "name": instance.name,
+                "family": instance.family,
+                "engine": engine,
+                "cost": solution.cost,
+                "bks": best["dist_trunc1"],
+                "gap_pct": gap_pct(solution.distance, best["dist_trunc1"]),
+                "vehicles": solution.vehicles,
+                "bks_vehicles": int(best["dist_trunc1_vehicles"]),
+                "seconds": round(solution.seconds, 2),
+                "iterations": solution.iterations,
+                "problems": route_problems(instance, solution.routes),
+            }
             rows.append(row)
             if on_row:
                 on_row(row)
@@ -422,12 +467,19 @@ def summarise_routing(rows: Sequence[dict]) -> list[dict]:
             if not group:
                 continue
             worst = max(group, key=lambda r: r["gap_pct"])
-            summary.append({"engine": engine, "family": family, "instances": len(group),
-                            "mean_gap_pct": sum(r["gap_pct"] for r in group) / len(group),
-                            "max_gap_pct": worst["gap_pct"], "worst": worst["name"],
-                            "at_bks": sum(r["gap_pct"] <= 0.0 for r in group),
-                            "extra_vehicles": sum(r["vehicles"] - r["bks_vehicles"] for r in group) / len(group),
-                            "infeasible": sum(bool(r["problems"]) for r in group)})  # fmt: skip
+            summary.append(
+                {
+                    "engine": engine,
+                    "family": family,
+                    "instances": len(group),
+                    "mean_gap_pct": sum(r["gap_pct"] for r in group) / len(group),
+                    "max_gap_pct": worst["gap_pct"],
+                    "worst": worst["name"],
+                    "at_bks": sum(r["gap_pct"] <= 0.0 for r in group),
+                    "extra_vehicles": sum(r["vehicles"] - r["bks_vehicles"] for r in group) / len(group),
+                    "infeasible": sum(bool(r["problems"]) for r in group),
+                }
+            )
     return summary
 
 
@@ -464,8 +516,11 @@ def render_routing(rows: Sequence[dict]):
         line = [f"{family} mean", ""]
         for engine in engines:
             s = summary.get((engine, family))
-            line += [f"{s['at_bks']}/{s['instances']} at bks", f"{s['mean_gap_pct']:+.2f}",
-                     f"{s['extra_vehicles']:+.1f}"] if s else ["", "", ""]  # fmt: skip
+            line += (
+                [f"{s['at_bks']}/{s['instances']} at bks", f"{s['mean_gap_pct']:+.2f}", f"{s['extra_vehicles']:+.1f}"]
+                if s
+                else ["", "", ""]
+            )
         table.add_row(*line, style="bold" if family == "all" else None)
     return table
 

@@ -44,10 +44,34 @@ ALGORITHM = "planner-prn-v1"
 YEAR_SHIFT = (math.sqrt(5) - 1) / 2
 _M1, _M2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
 
-DRAW_COLUMNS = ["plan_id", "joint_group", "stratum", "uscc", "prn", "rank", "selected", "substitute_for",
-                "reason", "drawn", "dept_id", "year"]  # fmt: skip
-TASK_COLUMNS = ["task_id", "dept_id", "uscc", "item", "kind", "window_start", "window_end", "duration_min",
-                "min_inspectors", "delegable", "priority", "plan_id"]  # fmt: skip
+DRAW_COLUMNS = [
+    "plan_id",
+    "joint_group",
+    "stratum",
+    "uscc",
+    "prn",
+    "rank",
+    "selected",
+    "substitute_for",
+    "reason",
+    "drawn",
+    "dept_id",
+    "year",
+]
+TASK_COLUMNS = [
+    "task_id",
+    "dept_id",
+    "uscc",
+    "item",
+    "kind",
+    "window_start",
+    "window_end",
+    "duration_min",
+    "min_inspectors",
+    "delegable",
+    "priority",
+    "plan_id",
+]
 
 
 @dataclass(frozen=True)
@@ -73,8 +97,9 @@ def enterprise_ids(usccs: pd.Series | list[str]) -> np.ndarray:
     """The 64-bit identity of each enterprise in the PRN hash."""
     return np.fromiter(
         (int.from_bytes(hashlib.blake2b(u.encode(), digest_size=8).digest(), "little") for u in usccs),
-        dtype=np.uint64, count=len(usccs),
-    )  # fmt: skip
+        dtype=np.uint64,
+        count=len(usccs),
+    )
 
 
 def permanent_random_numbers(ids: np.ndarray, seed: int, group: str, year: int) -> np.ndarray:
@@ -131,9 +156,13 @@ def prepare(dataset: Dataset, positive_list_cap: int, per_dept_cap: int) -> Draw
         holds = [dept in depts for depts in inspectors["delegated_depts"]]
         delegated = frozenset(inspectors.loc[holds, "inspector_id"])
         staff_of[(dept, False)], staff_of[(dept, True)] = own, own | delegated
-    return DrawContext(enterprises, enterprise_ids(enterprises["uscc"].tolist()),
-                       YearlyCaps.of(dataset, positive_list_cap, per_dept_cap), staff_of,
-                       by_enterprise(dataset.conflicts))  # fmt: skip
+    return DrawContext(
+        enterprises,
+        enterprise_ids(enterprises["uscc"].tolist()),
+        YearlyCaps.of(dataset, positive_list_cap, per_dept_cap),
+        staff_of,
+        by_enterprise(dataset.conflicts),
+    )
 
 
 def prn_group(row: pd.Series) -> str:
@@ -187,8 +216,10 @@ def draw_sampling_plan(dataset: Dataset, seed: int, positive_list_cap: int = 1, 
         order = rank_pool(eligible_pool(row, ctx), prn, ctx)
         quota = sample_size(row["ratio"], len(order))
         if not len(order):
-            shortfalls.append(f"{row['plan_id']}: the eligible pool is empty "
-                              f"(no enterprise of stratum {_stratum(row['industries'], row['tier'])})")
+            shortfalls.append(
+                f"{row['plan_id']}: the eligible pool is empty "
+                f"(no enterprise of stratum {_stratum(row['industries'], row['tier'])})"
+            )
         frame, shortfall = _select(row, order, prn, quota, ctx)
         draws.append(frame.assign(joint_group=row["joint_group"], year=year))
         if shortfall:
@@ -196,8 +227,9 @@ def draw_sampling_plan(dataset: Dataset, seed: int, positive_list_cap: int = 1, 
         tasks.append(_random_tasks(row, frame[frame["selected"]], ctx))
     draws_frame = pd.concat(draws, ignore_index=True) if draws else pd.DataFrame(columns=DRAW_COLUMNS)
     tasks_frame = pd.concat(tasks, ignore_index=True) if tasks else pd.DataFrame(columns=TASK_COLUMNS)
-    return Draw(seed, draws_frame[DRAW_COLUMNS], tasks_frame[TASK_COLUMNS],
-                overlap_report(draws_frame, plan), tuple(shortfalls))  # fmt: skip
+    return Draw(
+        seed, draws_frame[DRAW_COLUMNS], tasks_frame[TASK_COLUMNS], overlap_report(draws_frame, plan), tuple(shortfalls)
+    )
 
 
 def _select(row, order, prn, quota, ctx) -> tuple[pd.DataFrame, str | None]:
@@ -222,16 +254,26 @@ def _select(row, order, prn, quota, ctx) -> tuple[pd.DataFrame, str | None]:
         else:
             selected[rank] = True
             substitute_for[rank] = waiting.pop(0)
-    frame = pd.DataFrame({
-        "plan_id": row["plan_id"], "stratum": _stratum(row["industries"], row["tier"]), "uscc": usccs,
-        "prn": prn[order], "rank": np.arange(1, len(order) + 1), "selected": selected,
-        "substitute_for": substitute_for, "reason": reason, "drawn": np.arange(len(order)) < quota,
-        "dept_id": row["dept_id"],
-    })  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "plan_id": row["plan_id"],
+            "stratum": _stratum(row["industries"], row["tier"]),
+            "uscc": usccs,
+            "prn": prn[order],
+            "rank": np.arange(1, len(order) + 1),
+            "selected": selected,
+            "substitute_for": substitute_for,
+            "reason": reason,
+            "drawn": np.arange(len(order)) < quota,
+            "dept_id": row["dept_id"],
+        }
+    )
     shortfall = None
     if waiting:
-        shortfall = (f"{row['plan_id']}: quota {quota} of a pool of {len(order)}, but only {int(selected.sum())} "
-                     f"can be visited; no substitute left for {len(waiting)}")  # fmt: skip
+        shortfall = (
+            f"{row['plan_id']}: quota {quota} of a pool of {len(order)}, but only {int(selected.sum())} "
+            f"can be visited; no substitute left for {len(waiting)}"
+        )
     return frame, shortfall
 
 
@@ -240,12 +282,22 @@ def _random_tasks(row: pd.Series, chosen: pd.DataFrame, ctx: DrawContext) -> pd.
     observation = ctx.enterprises.set_index("uscc")["observation_until"].reindex(chosen["uscc"])
     after_observation = pd.Series(observation.to_numpy()) + pd.Timedelta(days=1)
     start = after_observation.where(after_observation > row["window_start"], row["window_start"])
-    return pd.DataFrame({
-        "task_id": row["plan_id"] + ":" + chosen["uscc"].to_numpy(), "dept_id": row["dept_id"],
-        "uscc": chosen["uscc"].to_numpy(), "item": row["item"], "kind": "random",
-        "window_start": start.to_numpy(), "window_end": row["window_end"], "duration_min": int(row["duration_min"]),
-        "min_inspectors": 2, "delegable": bool(row["delegable"]), "priority": 1, "plan_id": row["plan_id"],
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "task_id": row["plan_id"] + ":" + chosen["uscc"].to_numpy(),
+            "dept_id": row["dept_id"],
+            "uscc": chosen["uscc"].to_numpy(),
+            "item": row["item"],
+            "kind": "random",
+            "window_start": start.to_numpy(),
+            "window_end": row["window_end"],
+            "duration_min": int(row["duration_min"]),
+            "min_inspectors": 2,
+            "delegable": bool(row["delegable"]),
+            "priority": 1,
+            "plan_id": row["plan_id"],
+        }
+    )
 
 
 def _product_of_others(values: pd.Series) -> np.ndarray:
@@ -275,14 +327,26 @@ def overlap_report(draws: pd.DataFrame, plan: pd.DataFrame) -> pd.DataFrame:
         others_miss = q.groupby(frame["uscc"]).transform(_product_of_others)
         expected_joint = float(np.sum(p.to_numpy() * (1 - others_miss.to_numpy())))
         miss_all = q.groupby(frame["uscc"]).prod()
-        rows.append({
-            "joint_group": group, "rows": len(sizes), "tasks": tasks, "enterprises": len(per_enterprise),
-            "joint_share": joint / tasks if tasks else 0.0,
-            "independent_share": expected_joint / tasks if tasks else 0.0,
-            "independent_enterprises": float(np.sum(1 - miss_all)),
-        })  # fmt: skip
-    columns = ["joint_group", "rows", "tasks", "enterprises", "joint_share", "independent_share",
-               "independent_enterprises"]  # fmt: skip
+        rows.append(
+            {
+                "joint_group": group,
+                "rows": len(sizes),
+                "tasks": tasks,
+                "enterprises": len(per_enterprise),
+                "joint_share": joint / tasks if tasks else 0.0,
+                "independent_share": expected_joint / tasks if tasks else 0.0,
+                "independent_enterprises": float(np.sum(1 - miss_all)),
+            }
+        )
+    columns = [
+        "joint_group",
+        "rows",
+        "tasks",
+        "enterprises",
+        "joint_share",
+        "independent_share",
+        "independent_enterprises",
+    ]
     return pd.DataFrame(rows, columns=columns)
 
 

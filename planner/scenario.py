@@ -13,8 +13,16 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo, field_validator,
-                      model_validator)
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from planner.acceptance import parse_rule
 from planner.problems import InputError, Problem
@@ -68,8 +76,10 @@ class Horizon(_Section):
     def _not_too_long(cls, end: dt.date, info: ValidationInfo) -> dt.date:
         start = info.data.get("start")
         if start is not None and (end - start).days + 1 > MAX_HORIZON_DAYS:
-            raise ValueError(f"the horizon spans {(end - start).days + 1:,} days from {start}; it may span at most "
-                             f"{MAX_HORIZON_DAYS:,} days (three years)")
+            raise ValueError(
+                f"the horizon spans {(end - start).days + 1:,} days from {start}; it may span at most "
+                f"{MAX_HORIZON_DAYS:,} days (three years)"
+            )
         return end
 
     @property
@@ -148,20 +158,12 @@ class Scenario(_Section):
         for rule in rules:
             parse_rule(rule)  # a ValueError names the bad rule
         return rules
+
     planned_share: float = Field(0.2, gt=0, le=1)
     #: days of the month (inclusive; [26, 5] wraps the month end) with no capped visits
     quiet_days: Annotated[tuple[DayOfMonth, DayOfMonth], Field(strict=False)] | None = None
     onsite: Literal["sum", "parallel"] = "sum"
     source: Path = Field(exclude=True)  # the file this scenario was read from
-
-    def quiet(self, day: dt.date) -> bool:
-        """Whether capped visits are barred on ``day`` by the quiet days."""
-        if self.quiet_days is None:
-            return False
-        first, last = self.quiet_days
-        if first <= last:
-            return first <= day.day <= last
-        return day.day >= first or day.day <= last
 
 
 def load_scenario(path: Path | str) -> Scenario:
@@ -188,11 +190,21 @@ def _read_chain(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
         chain = " → ".join(str(p) for p in (*seen, path.resolve()))
         raise InputError([Problem(where, None, "extends", None, f"extends itself in a loop: {chain}", label="key")])
     if len(seen) >= MAX_EXTENDS:
-        raise InputError([Problem(where, None, "extends", None,
-                                  f"the extends chain is longer than {MAX_EXTENDS} files", label="key")])  # fmt: skip
+        raise InputError(
+            [
+                Problem(
+                    where, None, "extends", None, f"the extends chain is longer than {MAX_EXTENDS} files", label="key"
+                )
+            ]
+        )
     if size > MAX_SCENARIO_BYTES:
-        raise InputError([Problem(where, None, None, None, f"has {size:,} bytes; a scenario file has at most "
-                                  f"{MAX_SCENARIO_BYTES:,}")])  # fmt: skip
+        raise InputError(
+            [
+                Problem(
+                    where, None, None, None, f"has {size:,} bytes; a scenario file has at most {MAX_SCENARIO_BYTES:,}"
+                )
+            ]
+        )
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
@@ -202,13 +214,15 @@ def _read_chain(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
     except OSError as error:
         raise InputError([Problem(where, None, None, None, f"cannot be read: {error.strerror or error}")]) from None
     if data is None or _depth(data) > MAX_NESTING:
-        raise InputError([Problem(where, None, None, None,
-                                  f"nests tables or arrays more than {MAX_NESTING} levels deep")])  # fmt: skip
+        raise InputError(
+            [Problem(where, None, None, None, f"nests tables or arrays more than {MAX_NESTING} levels deep")]
+        )
     if "dataset" in data and isinstance(data["dataset"], str):
         data["dataset"] = Path(os.path.normpath(path.parent / data["dataset"]))
     if isinstance(data.get("extra_demands"), list):  # paths are relative to the file that states them
-        data["extra_demands"] = [Path(os.path.normpath(path.parent / p)) if isinstance(p, str) else p
-                                 for p in data["extra_demands"]]  # fmt: skip
+        data["extra_demands"] = [
+            Path(os.path.normpath(path.parent / p)) if isinstance(p, str) else p for p in data["extra_demands"]
+        ]
     staff = data.get("staff")
     if isinstance(staff, dict) and isinstance(staff.get("extra_inspectors"), str):
         staff["extra_inspectors"] = Path(os.path.normpath(path.parent / staff["extra_inspectors"]))
@@ -247,8 +261,16 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-_SECTIONS = {"": Scenario, "horizon": Horizon, "solver": Solver, "caps": Caps, "travel": Travel, "staff": Staff,
-             "sampling": Sampling, "joint": Joint}
+_SECTIONS = {
+    "": Scenario,
+    "horizon": Horizon,
+    "solver": Solver,
+    "caps": Caps,
+    "travel": Travel,
+    "staff": Staff,
+    "sampling": Sampling,
+    "joint": Joint,
+}
 
 
 def _key_problem(path: Path, error: dict[str, Any]) -> Problem:

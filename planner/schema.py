@@ -67,85 +67,172 @@ class Table:
 
 TIERS = {t: t for t in "ABCD"} | {t.lower(): t for t in "ABCD"}
 TASK_KINDS = {
-    "key": "key", "重点": "key", "重点监管": "key",
-    "triggered": "triggered", "投诉举报": "triggered", "举报": "triggered", "线索": "triggered",
-    "campaign": "campaign", "专项": "campaign", "专项整治": "campaign",
-    "followup": "followup", "复查": "followup", "整改复查": "followup",
-}  # fmt: skip
+    "key": "key",
+    "重点": "key",
+    "重点监管": "key",
+    "triggered": "triggered",
+    "投诉举报": "triggered",
+    "举报": "triggered",
+    "线索": "triggered",
+    "campaign": "campaign",
+    "专项": "campaign",
+    "专项整治": "campaign",
+    "followup": "followup",
+    "复查": "followup",
+    "整改复查": "followup",
+}
 HISTORY_KINDS = TASK_KINDS | {"random": "random", "双随机": "random", "随机抽查": "random"}
-MANDATORY_KINDS = frozenset({"key", "triggered", "followup"})
-UNCAPPED_KINDS = frozenset({"triggered", "followup"})
 
 _DATE_WINDOW = (
     Column("window_start", Kind.DATE, ("开始日期", "检查开始日期", "时间窗开始"), doc="first day, inclusive"),
     Column("window_end", Kind.DATE, ("结束日期", "检查截止日期", "时间窗结束"), doc="last day, inclusive"),
 )
 _DURATION = Column(
-    "duration_min", Kind.INT, ("现场时长", "检查时长（分钟）", "检查时长"),
-    minimum=1, maximum=480, doc="on-site minutes",
-)  # fmt: skip
+    "duration_min",
+    Kind.INT,
+    ("现场时长", "检查时长（分钟）", "检查时长"),
+    minimum=1,
+    maximum=480,
+    doc="on-site minutes",
+)
 _DELEGABLE = Column(
-    "delegable", Kind.BOOL, ("可委托", "委托查"), required=False, default=False,
+    "delegable",
+    Kind.BOOL,
+    ("可委托", "委托查"),
+    required=False,
+    default=False,
     doc="another department's delegated inspector may check it (委托查)",
-)  # fmt: skip
+)
 _LAT = Column("lat", Kind.FLOAT, ("纬度",), minimum=3.5, maximum=54, doc="WGS-84 latitude")
 _LON = Column("lon", Kind.FLOAT, ("经度",), minimum=73, maximum=135.5, doc="WGS-84 longitude")
 
 TABLES: tuple[Table, ...] = (
     Table(
-        "townships", "乡镇街道", required=True, key=("township",),
+        "townships",
+        "乡镇街道",
+        required=True,
+        key=("township",),
         doc="the enforcement station where a crew starts and ends its day",
         columns=(
             Column("township", Kind.ID, ("乡镇街道", "乡镇", "街道")),
-            _LAT, _LON,
+            _LAT,
+            _LON,
         ),
     ),
     Table(
-        "departments", "执法部门", required=True, key=("dept_id",),
+        "departments",
+        "执法部门",
+        required=True,
+        key=("dept_id",),
         columns=(
             Column("dept_id", Kind.ID, ("部门编号", "部门代码")),
             Column("name", Kind.TEXT, ("部门名称", "名称")),
         ),
     ),
     Table(
-        "enterprises", "检查对象名录库", required=True, key=("uscc",),
+        "enterprises",
+        "检查对象名录库",
+        required=True,
+        key=("uscc",),
         columns=(
-            Column("uscc", Kind.USCC, ("统一社会信用代码", "信用代码"),
-                   doc="trimmed and upper-cased; GB 32100-2015 shape and check digit"),
+            Column(
+                "uscc",
+                Kind.USCC,
+                ("统一社会信用代码", "信用代码"),
+                doc="trimmed and upper-cased; GB 32100-2015 shape and check digit",
+            ),
             Column("name", Kind.TEXT, ("名称", "企业名称", "检查对象名称")),
             Column("township", Kind.ID, ("乡镇街道", "所属乡镇"), doc="must exist in townships"),
-            _LAT, _LON,
-            Column("industry", Kind.INDUSTRY, ("行业代码", "国民经济行业代码"), required=False, nullable=True,
-                   doc="GB/T 4754 code; the section letter is optional (C3011 ≡ 3011)"),
-            Column("credit_tier", Kind.CHOICE, ("信用等级", "信用风险等级"), choices=TIERS,
-                   doc="A = best credit / lowest risk … D = worst"),
+            _LAT,
+            _LON,
+            Column(
+                "industry",
+                Kind.INDUSTRY,
+                ("行业代码", "国民经济行业代码"),
+                required=False,
+                nullable=True,
+                doc="GB/T 4754 code; the section letter is optional (C3011 ≡ 3011)",
+            ),
+            Column(
+                "credit_tier",
+                Kind.CHOICE,
+                ("信用等级", "信用风险等级"),
+                choices=TIERS,
+                doc="A = best credit / lowest risk … D = worst",
+            ),
             Column("positive_list", Kind.BOOL, ("合规正面清单", "正面清单"), required=False, default=False),
-            Column("sandbox", Kind.BOOL, ("沙盒监管", "优信豁免"), required=False, default=False,
-                   doc="优信豁免: never in a random-sampling pool"),
-            Column("observation_until", Kind.DATE, ("观察期截止", "观察期截止日期"), required=False, nullable=True,
-                   doc="新业态观察期, inclusive: random and campaign tasks only after it"),
+            Column(
+                "sandbox",
+                Kind.BOOL,
+                ("沙盒监管", "优信豁免"),
+                required=False,
+                default=False,
+                doc="优信豁免: never in a random-sampling pool",
+            ),
+            Column(
+                "observation_until",
+                Kind.DATE,
+                ("观察期截止", "观察期截止日期"),
+                required=False,
+                nullable=True,
+                doc="新业态观察期, inclusive: random and campaign tasks only after it",
+            ),
             Column("key_sector", Kind.TEXT, ("重点领域",), required=False, nullable=True),
         ),
     ),
     Table(
-        "inspectors", "执法检查人员名录库", required=True, key=("inspector_id",),
+        "inspectors",
+        "执法检查人员名录库",
+        required=True,
+        key=("inspector_id",),
         columns=(
             Column("inspector_id", Kind.ID, ("人员编号", "执法人员编号")),
             Column("name", Kind.TEXT, ("姓名",)),
             Column("dept_id", Kind.ID, ("部门编号", "所属部门")),
-            Column("cert_no", Kind.ID, ("执法证号", "执法证件号"), required=False, nullable=True,
-                   doc="blank: loads with a warning and the inspector is never assigned; one 执法证号 is one "
-                       "person: two rows with the same one are an error naming both"),
-            Column("delegated_depts", Kind.ID_LIST, ("委托部门",), required=False, nullable=True,
-                   doc="';'-separated dept_ids whose delegable tasks this inspector may check"),
-            Column("hours_per_day", Kind.FLOAT, ("每日工时", "每日可用小时"), required=False, default=7.0,
-                   minimum=0, maximum=24, exclusive_minimum=True, doc="crew-day length available, hours"),
-            Column("max_days", Kind.INT, ("最多天数", "计划检查天数"), required=False, nullable=True, minimum=0,
-                   doc="days on planned inspections in the horizon; blank: planned_share × working days"),
+            Column(
+                "cert_no",
+                Kind.ID,
+                ("执法证号", "执法证件号"),
+                required=False,
+                nullable=True,
+                doc="blank: loads with a warning and the inspector is never assigned; one 执法证号 is one "
+                "person: two rows with the same one are an error naming both",
+            ),
+            Column(
+                "delegated_depts",
+                Kind.ID_LIST,
+                ("委托部门",),
+                required=False,
+                nullable=True,
+                doc="';'-separated dept_ids whose delegable tasks this inspector may check",
+            ),
+            Column(
+                "hours_per_day",
+                Kind.FLOAT,
+                ("每日工时", "每日可用小时"),
+                required=False,
+                default=7.0,
+                minimum=0,
+                maximum=24,
+                exclusive_minimum=True,
+                doc="crew-day length available, hours",
+            ),
+            Column(
+                "max_days",
+                Kind.INT,
+                ("最多天数", "计划检查天数"),
+                required=False,
+                nullable=True,
+                minimum=0,
+                doc="days on planned inspections in the horizon; blank: planned_share × working days",
+            ),
         ),
     ),
     Table(
-        "leave", "请假", required=False, ordered_dates=(("start", "end"),),
+        "leave",
+        "请假",
+        required=False,
+        ordered_dates=(("start", "end"),),
         columns=(
             Column("inspector_id", Kind.ID, ("人员编号", "执法人员编号")),
             Column("start", Kind.DATE, ("开始日期", "请假开始")),
@@ -153,50 +240,92 @@ TABLES: tuple[Table, ...] = (
         ),
     ),
     Table(
-        "demands", "检查任务", required=True, key=("task_id",), ordered_dates=(("window_start", "window_end"),),
+        "demands",
+        "检查任务",
+        required=True,
+        key=("task_id",),
+        ordered_dates=(("window_start", "window_end"),),
         columns=(
             Column("task_id", Kind.ID, ("任务编号",)),
             Column("dept_id", Kind.ID, ("部门编号", "检查部门")),
             Column("uscc", Kind.USCC, ("统一社会信用代码", "信用代码")),
             Column("item", Kind.TEXT, ("检查事项",)),
-            Column("kind", Kind.CHOICE, ("任务类型", "类型"), choices=TASK_KINDS,
-                   doc="key 重点监管 / triggered 投诉举报 / campaign 专项整治 / followup 整改复查"),
+            Column(
+                "kind",
+                Kind.CHOICE,
+                ("任务类型", "类型"),
+                choices=TASK_KINDS,
+                doc="key 重点监管 / triggered 投诉举报 / campaign 专项整治 / followup 整改复查",
+            ),
             *_DATE_WINDOW,
             _DURATION,
-            Column("min_inspectors", Kind.INT, ("最少人数",), required=False, default=2, minimum=2, maximum=20,
-                   doc="at least 2: the law requires two certified inspectors"),
+            Column(
+                "min_inspectors",
+                Kind.INT,
+                ("最少人数",),
+                required=False,
+                default=2,
+                minimum=2,
+                maximum=20,
+                doc="at least 2: the law requires two certified inspectors",
+            ),
             _DELEGABLE,
             Column("priority", Kind.INT, ("优先级",), required=False, default=1, doc="higher is more urgent"),
         ),
     ),
     Table(
-        "sampling_plan", "双随机抽查计划", required=False, key=("plan_id",),
+        "sampling_plan",
+        "双随机抽查计划",
+        required=False,
+        key=("plan_id",),
         ordered_dates=(("window_start", "window_end"),),
         columns=(
             Column("plan_id", Kind.ID, ("计划编号", "抽查计划编号")),
             Column("dept_id", Kind.ID, ("部门编号", "检查部门")),
             Column("item", Kind.TEXT, ("检查事项",)),
-            Column("industries", Kind.PREFIX_LIST, ("行业范围", "行业"),
-                   doc="';'-separated GB/T 4754 digit prefixes, or '*'"),
+            Column(
+                "industries",
+                Kind.PREFIX_LIST,
+                ("行业范围", "行业"),
+                doc="';'-separated GB/T 4754 digit prefixes, or '*'",
+            ),
             Column("tier", Kind.CHOICE, ("信用等级", "抽查层级"), choices=TIERS | {"*": "*"}),
-            Column("ratio", Kind.FLOAT, ("抽查比例",), minimum=0, maximum=1, exclusive_minimum=True,
-                   doc="sample size = ceil(ratio × eligible pool)"),
+            Column(
+                "ratio",
+                Kind.FLOAT,
+                ("抽查比例",),
+                minimum=0,
+                maximum=1,
+                exclusive_minimum=True,
+                doc="sample size = ceil(ratio × eligible pool)",
+            ),
             *_DATE_WINDOW,
             _DURATION,
             _DELEGABLE,
-            Column("joint_group", Kind.ID, ("联合抽查组", "联合组"), required=False, nullable=True,
-                   doc="plans sharing a group are drawn with the same random numbers (跨部门联合双随机)"),
+            Column(
+                "joint_group",
+                Kind.ID,
+                ("联合抽查组", "联合组"),
+                required=False,
+                nullable=True,
+                doc="plans sharing a group are drawn with the same random numbers (跨部门联合双随机)",
+            ),
         ),
     ),
     Table(
-        "conflicts", "回避", required=False, key=("inspector_id", "uscc"),
+        "conflicts",
+        "回避",
+        required=False,
+        key=("inspector_id", "uscc"),
         columns=(
             Column("inspector_id", Kind.ID, ("人员编号", "执法人员编号")),
             Column("uscc", Kind.USCC, ("统一社会信用代码", "信用代码")),
         ),
     ),
     Table(
-        "history", "检查记录", required=False,
+        "history",
+        "检查记录",
+        required=False,
         columns=(
             Column("uscc", Kind.USCC, ("统一社会信用代码", "信用代码")),
             Column("dept_id", Kind.ID, ("部门编号", "检查部门")),
@@ -206,39 +335,72 @@ TABLES: tuple[Table, ...] = (
         ),
     ),
     Table(
-        "calendar", "工作日历", required=False, key=("date",),
+        "calendar",
+        "工作日历",
+        required=False,
+        key=("date",),
         doc="overrides the official calendar, e.g. for a year the calendar library does not know",
         columns=(
             Column("date", Kind.DATE, ("日期",)),
             Column("workday", Kind.BOOL, ("工作日", "是否工作日")),
         ),
     ),
-)  # fmt: skip
+)
 
 TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
 
 OUTCOME_STATUSES = {
-    "done": "done", "完成": "done", "已完成": "done", "已检查": "done",
-    "cancelled": "cancelled", "canceled": "cancelled", "取消": "cancelled", "已取消": "cancelled", "撤销": "cancelled",
-    "failed": "failed", "未完成": "failed", "未成行": "failed", "失败": "failed",
-    "closed": "closed", "注销": "closed", "关闭": "closed", "已注销": "closed", "歇业": "closed",
-}  # fmt: skip
+    "done": "done",
+    "完成": "done",
+    "已完成": "done",
+    "已检查": "done",
+    "cancelled": "cancelled",
+    "canceled": "cancelled",
+    "取消": "cancelled",
+    "已取消": "cancelled",
+    "撤销": "cancelled",
+    "failed": "failed",
+    "未完成": "failed",
+    "未成行": "failed",
+    "失败": "failed",
+    "closed": "closed",
+    "注销": "closed",
+    "关闭": "closed",
+    "已注销": "closed",
+    "歇业": "closed",
+}
 
 #: the actuals folder of ``planner reoptimize``: outcomes, plus optional demands, leave,
 #: enterprises and inspectors with the columns of the dataset tables of those names
 OUTCOMES = Table(
-    "outcomes", "执行情况", required=True, key=("task_id",),
+    "outcomes",
+    "执行情况",
+    required=True,
+    key=("task_id",),
     doc="what happened to planned tasks since the plan was made",
     columns=(
         Column("task_id", Kind.ID, ("任务编号",)),
-        Column("status", Kind.CHOICE, ("状态", "执行状态"), choices=OUTCOME_STATUSES,
-               doc="done 已完成 / cancelled 已取消 / failed 未成行 (re-plan it) / closed 已注销 (drop the enterprise's open tasks)"),
-        Column("date", Kind.DATE, ("日期", "检查日期"), required=False, nullable=True,
-               doc="done: the date inspected (blank: the planned date)"),
+        Column(
+            "status",
+            Kind.CHOICE,
+            ("状态", "执行状态"),
+            choices=OUTCOME_STATUSES,
+            doc="done 已完成 / cancelled 已取消 / failed 未成行 (re-plan it) / closed 已注销 (drop the enterprise's open tasks)",
+        ),
+        Column(
+            "date",
+            Kind.DATE,
+            ("日期", "检查日期"),
+            required=False,
+            nullable=True,
+            doc="done: the date inspected (blank: the planned date)",
+        ),
     ),
-)  # fmt: skip
-ACTUALS_TABLES: tuple[Table, ...] = (OUTCOMES, *(replace(TABLES_BY_NAME[n], required=False)
-                                                 for n in ("demands", "leave", "enterprises", "inspectors")))  # fmt: skip
+)
+ACTUALS_TABLES: tuple[Table, ...] = (
+    OUTCOMES,
+    *(replace(TABLES_BY_NAME[n], required=False) for n in ("demands", "leave", "enterprises", "inspectors")),
+)
 
 
 @dataclass(frozen=True)
@@ -304,7 +466,9 @@ def contract_markdown() -> str:
         lines += ["| column | Chinese headers | type | column required | rule |", "|---|---|---|---|---|"]
         for c in table.columns:
             aliases = ", ".join(c.aliases) or "—"
-            lines.append(f"| `{c.name}` | {aliases} | {c.kind.value} | {'yes' if c.required else 'no'} | {_rule_text(c)} |")
+            lines.append(
+                f"| `{c.name}` | {aliases} | {c.kind.value} | {'yes' if c.required else 'no'} | {_rule_text(c)} |"
+            )
         lines.append("")
     lines += ["### References between tables", "", "| column | must name | when it does not |", "|---|---|---|"]
     outcome = {"error": "error", "skip_row": "warning; the row is skipped", "warn": "warning; the row is kept"}

@@ -29,12 +29,16 @@ def summarise(dataset: Dataset) -> DatasetSummary:
     tiers = (
         enterprises.assign(in_observation=enterprises["observation_until"].notna())
         .groupby("credit_tier")
-        .agg(enterprises=("uscc", "size"), positive_list=("positive_list", "sum"),
-             sandbox=("sandbox", "sum"), in_observation=("in_observation", "sum"))
+        .agg(
+            enterprises=("uscc", "size"),
+            positive_list=("positive_list", "sum"),
+            sandbox=("sandbox", "sum"),
+            in_observation=("in_observation", "sum"),
+        )
         .reindex(list("ABCD"), fill_value=0)
         .rename_axis("credit_tier")
         .reset_index()
-    )  # fmt: skip
+    )
     inspectors = dataset.inspectors.assign(certified=dataset.inspectors["cert_no"].notna())
     departments = (
         dataset.departments.set_index("dept_id")[["name"]]

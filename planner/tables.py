@@ -104,8 +104,9 @@ def iter_raw(path: Path, file: str) -> Iterator[RawTable]:
     suffix = path.suffix.lower()
     readers = {".csv": _csv_chunks, ".xlsx": _xlsx_chunks, ".parquet": _parquet_chunks}
     if suffix not in readers:
-        raise _Unreadable(Problem(file, None, None, None,
-                                  f"unknown file type {suffix!r}; use one of {', '.join(SUFFIXES)}"))  # fmt: skip
+        raise _Unreadable(
+            Problem(file, None, None, None, f"unknown file type {suffix!r}; use one of {', '.join(SUFFIXES)}")
+        )
     chunks = readers[suffix](path, file)
     while True:
         try:
@@ -117,8 +118,9 @@ def iter_raw(path: Path, file: str) -> Iterator[RawTable]:
         except MemoryError:  # a last resort: the limits below should make it unreachable
             raise _Unreadable(Problem(file, None, None, None, "is too large to read in the memory available")) from None
         except Exception as error:  # any reader failure is the file's fault, reported as such
-            raise _Unreadable(Problem(file, None, None, None,
-                                      f"cannot be read as a {suffix[1:].upper()} table: {error}")) from None  # fmt: skip
+            raise _Unreadable(
+                Problem(file, None, None, None, f"cannot be read as a {suffix[1:].upper()} table: {error}")
+            ) from None
         yield chunk
 
 
@@ -140,8 +142,14 @@ def _joined(chunks: list[RawTable]) -> RawTable:
     frames = [c.frame for c in chunks if len(c.frame)]
     frame = pd.concat(frames, ignore_index=True) if frames else first.frame
     rules = {key: rule for chunk in chunks for key, rule in chunk.cell_rules.items()}
-    return RawTable(first.file, frame, np.concatenate([c.rows for c in chunks]), first.headers,
-                    tuple(n for c in chunks for n in c.notes), rules)  # fmt: skip
+    return RawTable(
+        first.file,
+        frame,
+        np.concatenate([c.rows for c in chunks]),
+        first.headers,
+        tuple(n for c in chunks for n in c.notes),
+        rules,
+    )
 
 
 # ---------------------------------------------------------------- CSV
@@ -154,9 +162,16 @@ def _csv_chunks(path: Path, file: str) -> Iterator[RawTable]:
         header = next(records, (1, []))[1]
         if len(header) > MAX_COLUMNS:
             if any(cell.strip() for cell in header[MAX_COLUMNS:]):
-                raise _Unreadable(Problem(file, 1, None, None,
-                                          f"the header has {len(header):,} cells; a table has at most {MAX_COLUMNS} "
-                                          "columns (is this the right file?)"))  # fmt: skip
+                raise _Unreadable(
+                    Problem(
+                        file,
+                        1,
+                        None,
+                        None,
+                        f"the header has {len(header):,} cells; a table has at most {MAX_COLUMNS} "
+                        "columns (is this the right file?)",
+                    )
+                )
             header = header[:MAX_COLUMNS]  # empty cells right of the table
         header_width, width, first = len(header), len(header), True
         while True:
@@ -177,17 +192,27 @@ def _csv_chunks(path: Path, file: str) -> Iterator[RawTable]:
                 if not short_header and len(record) > header_width:
                     extra = [cell for cell in record[header_width:] if cell.strip()]
                     if extra:
-                        chunk_notes.append(Problem(file, number, None, ",".join(extra[:20])[:200],
-                                                   f"has {len(record)} cells but the header has {header_width}: "
-                                                   "a value with a comma may lack its quotes, shifting the columns "
-                                                   "after it"))  # fmt: skip
+                        chunk_notes.append(
+                            Problem(
+                                file,
+                                number,
+                                None,
+                                ",".join(extra[:20])[:200],
+                                f"has {len(record)} cells but the header has {header_width}: "
+                                "a value with a comma may lack its quotes, shifting the columns "
+                                "after it",
+                            )
+                        )
                 if len(record) != width:
                     record = record[:width] + [""] * (width - len(record))
                 if any(record):  # blank lines keep their numbers for the rows after them
                     rows.append(number)
                     cells.append(record)
-            frame = pd.DataFrame(cells, columns=range(width), dtype=object) if cells else \
-                pd.DataFrame({c: pd.Series([], dtype=object) for c in range(width)})  # fmt: skip
+            frame = (
+                pd.DataFrame(cells, columns=range(width), dtype=object)
+                if cells
+                else pd.DataFrame({c: pd.Series([], dtype=object) for c in range(width)})
+            )
             yield RawTable(file, frame, np.asarray(rows, dtype=np.int64), headers, tuple(chunk_notes))
             if stop is not None:
                 raise stop
@@ -220,9 +245,15 @@ def _csv_records(text: io.TextIOBase, file: str) -> Iterator[tuple[int, list[str
         except StopIteration:
             return
         except csv.Error as error:
-            raise _Unreadable(Problem(file, number + 1, None, None,
-                                      f"cannot be read from line {reader.line_num:,} on: {error} "
-                                      "(a quote that is not closed?)")) from None  # fmt: skip
+            raise _Unreadable(
+                Problem(
+                    file,
+                    number + 1,
+                    None,
+                    None,
+                    f"cannot be read from line {reader.line_num:,} on: {error} (a quote that is not closed?)",
+                )
+            ) from None
         number += 1
         yield number, record
 
@@ -230,9 +261,16 @@ def _csv_records(text: io.TextIOBase, file: str) -> Iterator[tuple[int, list[str
 def _bounded_lines(text: io.TextIOBase, file: str) -> Iterator[str]:
     for number, line in enumerate(text, start=1):
         if len(line) > MAX_LINE_CHARS:
-            raise _Unreadable(Problem(file, None, None, None,
-                                      f"line {number:,} has {len(line):,} characters, more than the "
-                                      f"{MAX_LINE_CHARS:,} a table row may have: not a table (or a line break is missing)"))  # fmt: skip
+            raise _Unreadable(
+                Problem(
+                    file,
+                    None,
+                    None,
+                    None,
+                    f"line {number:,} has {len(line):,} characters, more than the "
+                    f"{MAX_LINE_CHARS:,} a table row may have: not a table (or a line break is missing)",
+                )
+            )
         yield line
 
 
@@ -242,7 +280,9 @@ def _csv_encoding(path: Path, file: str) -> tuple[str, list[Problem]]:
     with open(path, "rb") as handle:
         start = handle.read(2)
     if start.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise _Unreadable(Problem(file, None, None, None, "is UTF-16 text (Excel's \"Unicode Text\"); save it as CSV UTF-8"))
+        raise _Unreadable(
+            Problem(file, None, None, None, 'is UTF-16 text (Excel\'s "Unicode Text"); save it as CSV UTF-8')
+        )
     utf8, blank = _undecodable(path, "utf-8", file)
     if blank:
         raise _Unreadable(Problem(file, None, None, None, "the file is empty: expected a header row"))
@@ -252,10 +292,18 @@ def _csv_encoding(path: Path, file: str) -> tuple[str, list[Problem]]:
     gbk, _ = _undecodable(path, "gb18030", file)
     if gbk is None:
         return "gb18030", [Problem(file, None, None, None, "read as GBK/GB18030, not UTF-8", "warning")]
-    line, offset, byte = max(utf8, gbk, key=lambda found: found[1])  # the later one: the text's own encoding reads up to it
-    raise _Unreadable(Problem(file, None, None, f"0x{byte:02X}",
-                              f"line {line:,}, byte {offset:,}: neither UTF-8 nor GBK/GB18030 text; "
-                              "save the file as CSV UTF-8"))  # fmt: skip
+    line, offset, byte = max(
+        utf8, gbk, key=lambda found: found[1]
+    )  # the later one: the text's own encoding reads up to it
+    raise _Unreadable(
+        Problem(
+            file,
+            None,
+            None,
+            f"0x{byte:02X}",
+            f"line {line:,}, byte {offset:,}: neither UTF-8 nor GBK/GB18030 text; save the file as CSV UTF-8",
+        )
+    )
 
 
 def _undecodable(path: Path, encoding: str, file: str) -> tuple[tuple[int, int, int] | None, bool]:
@@ -271,9 +319,16 @@ def _undecodable(path: Path, encoding: str, file: str) -> tuple[tuple[int, int, 
                 cut = max(piece.rfind(b"\n"), piece.rfind(b"\r", 0, len(piece) - 1)) + 1  # never inside \r\n
                 if cut == 0:
                     if len(piece) > limit:
-                        raise _Unreadable(Problem(file, None, None, None,
-                                                  f"line {line:,} is longer than {limit:,} bytes: not a table "
-                                                  "(or its line breaks are missing)"))  # fmt: skip
+                        raise _Unreadable(
+                            Problem(
+                                file,
+                                None,
+                                None,
+                                None,
+                                f"line {line:,} is longer than {limit:,} bytes: not a table "
+                                "(or its line breaks are missing)",
+                            )
+                        )
                     carry = piece
                     continue
                 piece, carry = piece[:cut], piece[cut:]
@@ -306,13 +361,22 @@ def _xlsx_chunks(path: Path, file: str) -> Iterator[RawTable]:
         header = next(records, None)
         header_flags = {c: rule for (r, c), rule in flagged.items() if r == 1}
         if header is None or (all(cell is None for cell in header) and not header_flags):
-            raise _Unreadable(Problem(file, None, None, None, "the first sheet is empty: expected a header row in row 1"))
+            raise _Unreadable(
+                Problem(file, None, None, None, "the first sheet is empty: expected a header row in row 1")
+            )
         header = _without_trailing_blanks(header, max(header_flags, default=-1) + 1)
         if len(header) > MAX_COLUMNS:
-            raise _Unreadable(Problem(file, 1, _column_letter(len(header) - 1), None,
-                                      f"the header reaches column {_column_letter(len(header) - 1)} "
-                                      f"({len(header):,} columns); a table has at most {MAX_COLUMNS}: delete "
-                                      "what is right of the table"))  # fmt: skip
+            raise _Unreadable(
+                Problem(
+                    file,
+                    1,
+                    _column_letter(len(header) - 1),
+                    None,
+                    f"the header reaches column {_column_letter(len(header) - 1)} "
+                    f"({len(header):,} columns); a table has at most {MAX_COLUMNS}: delete "
+                    "what is right of the table",
+                )
+            )
         rows_of = _xlsx_records(records, {r for r, _ in flagged}, file)
         width, first = len(header), True
         names: tuple[str, ...] = ()
@@ -325,16 +389,28 @@ def _xlsx_chunks(path: Path, file: str) -> Iterator[RawTable]:
                 return
             rows = [number for number, _ in batch]
             cells = [tuple(record[:width]) + (None,) * (width - len(record)) for _, record in batch]
-            frame = pd.DataFrame.from_records(cells, columns=range(width)) if cells else pd.DataFrame(columns=range(width))
+            frame = (
+                pd.DataFrame.from_records(cells, columns=range(width)) if cells else pd.DataFrame(columns=range(width))
+            )
             row_set = set(rows)
             cell_rules = {(r, c): rule for (r, c), rule in flagged.items() if r in row_set and c < width}
             notes: tuple[Problem, ...] = ()
             if first:
-                by_rule: dict[str, list[str]] = {}  # one problem per rule: a merged title row is one range, not ten cells
+                by_rule: dict[
+                    str, list[str]
+                ] = {}  # one problem per rule: a merged title row is one range, not ten cells
                 for column, rule in sorted(header_flags.items()):
                     by_rule.setdefault(rule, []).append(_column_letter(column))
-                notes = tuple(Problem(file, 1, ", ".join(letters) if len(letters) <= 3 else f"{letters[0]}…{letters[-1]}",
-                                      None, f"header cell: {rule}") for rule, letters in by_rule.items())  # fmt: skip
+                notes = tuple(
+                    Problem(
+                        file,
+                        1,
+                        ", ".join(letters) if len(letters) <= 3 else f"{letters[0]}…{letters[-1]}",
+                        None,
+                        f"header cell: {rule}",
+                    )
+                    for rule, letters in by_rule.items()
+                )
             yield RawTable(file, frame.astype(object), np.asarray(rows, dtype=np.int64), names, notes, cell_rules)
             if stop is not None:
                 raise stop
@@ -349,9 +425,15 @@ def _xlsx_records(records: Iterator[tuple], flagged_rows: set[int], file: str) -
     """(sheet row, cells) of every row after the header that is not blank (or holds a flagged cell)."""
     for number, record in enumerate(records, start=2):
         if number > EXCEL_ROWS:  # a hostile <row r="…"> far down would have us count blank rows for minutes
-            raise _Unreadable(Problem(file, None, None, None,
-                                      f"has rows beyond row {EXCEL_ROWS:,}, Excel's last: not a table this planner "
-                                      "can read"))  # fmt: skip
+            raise _Unreadable(
+                Problem(
+                    file,
+                    None,
+                    None,
+                    None,
+                    f"has rows beyond row {EXCEL_ROWS:,}, Excel's last: not a table this planner can read",
+                )
+            )
         blank = all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in record)
         if not blank or number in flagged_rows:
             yield number, record
@@ -374,10 +456,17 @@ def _check_xlsx_parts(path: Path, file: str) -> None:
             sheet = info.filename.startswith("xl/worksheets/")
             limit = MAX_XLSX_SHEET_BYTES if sheet else MAX_XLSX_PART_BYTES
             if info.file_size > limit:
-                raise _Unreadable(Problem(file, None, None, None,
-                                          f"its part {info.filename} unpacks to {info.file_size / 2**20:,.0f} MB, more "
-                                          f"than the {limit >> 20:,} MB an XLSX {'sheet' if sheet else 'part'} may "
-                                          "hold here; save the table as CSV UTF-8"))  # fmt: skip
+                raise _Unreadable(
+                    Problem(
+                        file,
+                        None,
+                        None,
+                        None,
+                        f"its part {info.filename} unpacks to {info.file_size / 2**20:,.0f} MB, more "
+                        f"than the {limit >> 20:,} MB an XLSX {'sheet' if sheet else 'part'} may "
+                        "hold here; save the table as CSV UTF-8",
+                    )
+                )
 
 
 #: a formula cell with no saved result: openpyxl (and the planner) never evaluates formulas
@@ -444,9 +533,16 @@ def _untrusted_cells(path: Path, member: str | None, file: str = "") -> dict[tup
                         rule = FORMULA_WITHOUT_VALUE
                     if rule is not None:
                         if len(flagged) >= _MERGE_CELLS:
-                            raise _Unreadable(Problem(file, row_number, None, None,
-                                                      f"more than {_MERGE_CELLS:,} formulas without a value or "
-                                                      "error values: save the file in Excel or paste values"))  # fmt: skip
+                            raise _Unreadable(
+                                Problem(
+                                    file,
+                                    row_number,
+                                    None,
+                                    None,
+                                    f"more than {_MERGE_CELLS:,} formulas without a value or "
+                                    "error values: save the file in Excel or paste values",
+                                )
+                            )
                         flagged[(row_number, column - 1)] = rule
                     element.clear()
                 elif tag == "row" and sheet_data is not None:
@@ -464,8 +560,7 @@ def _flag_merged(ref: str, last_row: int, flagged: dict[tuple[int, int], str]) -
     if len(corners) != 2 or not all(corners):
         return
     (c1, r1), (c2, r2) = ((_column_index(m.group(1)), int(m.group(2))) for m in corners)
-    rule = (f"part of merged cells {ref}: only its first cell holds the value; "
-            "unmerge the cells and fill in every row")  # fmt: skip
+    rule = f"part of merged cells {ref}: only its first cell holds the value; unmerge the cells and fill in every row"
     for row in range(min(r1, r2), min(max(r1, r2), last_row) + 1):
         for column in range(min(c1, c2), min(max(c1, c2), _MERGE_COLUMNS) + 1):
             if len(flagged) >= _MERGE_CELLS:
@@ -496,8 +591,9 @@ def _parquet_chunks(path: Path, file: str) -> Iterator[RawTable]:
 
     columns = len(pq.read_schema(path).names)
     if columns > MAX_COLUMNS:
-        raise _Unreadable(Problem(file, None, None, None,
-                                  f"has {columns:,} columns; a table has at most {MAX_COLUMNS}"))  # fmt: skip
+        raise _Unreadable(
+            Problem(file, None, None, None, f"has {columns:,} columns; a table has at most {MAX_COLUMNS}")
+        )
     frame = pq.read_table(path).to_pandas().reset_index(drop=True)
     headers = tuple(str(c) for c in frame.columns)
     frame.columns = range(len(headers))
@@ -530,11 +626,19 @@ def match_headers(raw: RawTable, table: Table) -> tuple[dict[str, int], list[Pro
         name = accepted.get(_header_key(header))
         if name is None:
             if _header_key(header) and not _header_key(header).startswith("unnamed:"):
-                problems.append(Problem(raw.file, 1, str(header), None,
-                                        "not a column of this table; it is ignored", "warning"))
+                problems.append(
+                    Problem(raw.file, 1, str(header), None, "not a column of this table; it is ignored", "warning")
+                )
         elif name in found:
-            problems.append(Problem(raw.file, 1, str(header), None,
-                                    f"a second header for column {name} (first: {raw.headers[found[name]]!r})"))
+            problems.append(
+                Problem(
+                    raw.file,
+                    1,
+                    str(header),
+                    None,
+                    f"a second header for column {name} (first: {raw.headers[found[name]]!r})",
+                )
+            )
         else:
             found[name] = position
     missing = [c for c in table.columns if c.required and c.name not in found]
@@ -553,9 +657,16 @@ def _header_further_down(raw: RawTable, accepted: dict[str, str], missing: list[
         named = {accepted.get(_header_key(cell)) for cell in raw.frame.iloc[position].tolist() if cell is not None}
         if wanted <= named:
             row = int(raw.rows[position])
-            return [Problem(raw.file, row, None, None,
-                            f"this row looks like the header: the header must be row 1; "
-                            f"delete the {row - 1} row(s) above it (titles, notes, blank lines)")]  # fmt: skip
+            return [
+                Problem(
+                    raw.file,
+                    row,
+                    None,
+                    None,
+                    f"this row looks like the header: the header must be row 1; "
+                    f"delete the {row - 1} row(s) above it (titles, notes, blank lines)",
+                )
+            ]
     return []
 
 
@@ -614,8 +725,14 @@ def coerce_table(raw: RawTable, table: Table) -> tuple[pd.DataFrame, list[Proble
     start, first = 0, True
     while True:
         stop = start + _chunk_rows(len(raw.headers), first)
-        chunk = RawTable(raw.file, raw.frame.iloc[start:stop], raw.rows[start:stop], raw.headers,
-                         raw.notes if first else (), raw.cell_rules)  # fmt: skip
+        chunk = RawTable(
+            raw.file,
+            raw.frame.iloc[start:stop],
+            raw.rows[start:stop],
+            raw.headers,
+            raw.notes if first else (),
+            raw.cell_rules,
+        )
         if not typed.add(chunk) or stop >= len(raw.frame):
             break
         start, first = stop, False
@@ -679,9 +796,16 @@ class _Typed:
         self._note(cell_problems)
         if left_out or self.overflow or self.errors >= MAX_ERRORS:
             last = f", at row {int(raw.rows[-1]):,}" if len(raw.rows) else ""
-            self.problems.append(Problem(self.file, None, None, None,
-                                         f"reading stopped after {MAX_ERRORS:,} errors{last}: the rest of the "
-                                         "file was not checked; fix these first"))  # fmt: skip
+            self.problems.append(
+                Problem(
+                    self.file,
+                    None,
+                    None,
+                    None,
+                    f"reading stopped after {MAX_ERRORS:,} errors{last}: the rest of the "
+                    "file was not checked; fix these first",
+                )
+            )
             self.stopped = True
             return False
         return True
@@ -708,8 +832,9 @@ class _Typed:
         return frame, problems
 
 
-def _coerce_chunk(raw: RawTable, table: Table, found: dict[str, int],
-                  room: int) -> tuple[pd.DataFrame, list[Problem], int]:  # fmt: skip
+def _coerce_chunk(
+    raw: RawTable, table: Table, found: dict[str, int], room: int
+) -> tuple[pd.DataFrame, list[Problem], int]:
     """One chunk typed: its frame, its problems (at most ``room`` cell errors, the first by row) and
     how many broken cells were left out of them."""
     index = pd.Index(raw.rows, name="row")
@@ -739,7 +864,9 @@ def _coerce_chunk(raw: RawTable, table: Table, found: dict[str, int],
             problems.append(item)
         elif keep is None or (item[0], item[1]) in keep:
             position, _, name, rule, cells = item
-            problems.append(Problem(raw.file, int(raw.rows[position]), name, _cell_text(cells.iloc[position]) or "", rule))
+            problems.append(
+                Problem(raw.file, int(raw.rows[position]), name, _cell_text(cells.iloc[position]) or "", rule)
+            )
     return pd.DataFrame(out, index=index), problems, left_out
 
 
@@ -799,16 +926,27 @@ def _coerce_id(cells, text, blank, column, broken, file, problems):
     for position in np.flatnonzero(numeric):
         digits = len(text.iloc[position].lstrip("-").replace(".", "").split("e")[0])
         if column.kind is Kind.USCC or digits > _EXCEL_DIGITS or "." in text.iloc[position]:
-            broken[int(position)] = ("stored as a number, so digits are lost (Excel keeps 15); "
-                                     "format the column as text and enter the codes again")
+            broken[int(position)] = (
+                "stored as a number, so digits are lost (Excel keeps 15); "
+                "format the column as text and enter the codes again"
+            )
     if numeric.any() and column.kind is not Kind.USCC:
-        problems.append(Problem(file, None, column.name, None,
-                                "holds numbers, not text: leading zeros, if any, are already lost; "
-                                "format identifier columns as text", "warning"))
+        problems.append(
+            Problem(
+                file,
+                None,
+                column.name,
+                None,
+                "holds numbers, not text: leading zeros, if any, are already lost; format identifier columns as text",
+                "warning",
+            )
+        )
     for position in np.flatnonzero(~blank & ~numeric):
         if _SCIENTIFIC.fullmatch(text.iloc[position]):
-            broken[int(position)] = ("looks like a number in scientific notation: a spreadsheet turned "
-                                     "the code into a number and lost digits; format it as text")
+            broken[int(position)] = (
+                "looks like a number in scientific notation: a spreadsheet turned "
+                "the code into a number and lost digits; format it as text"
+            )
     return text
 
 
@@ -972,8 +1110,9 @@ def _coerce_prefix_list(cells, text, blank, column, broken, file, problems):
                 continue
             digits, reason = normalise_industry(part)
             if reason:
-                reason = reason.replace("2–4 digits, optionally after the section letter",
-                                        "1–4 digits, or 2–4 after the section letter")  # a prefix may be one digit
+                reason = reason.replace(
+                    "2–4 digits, optionally after the section letter", "1–4 digits, or 2–4 after the section letter"
+                )  # a prefix may be one digit
                 broken[position] = f"{part!r}: {reason}; or '*' for every industry"
                 break
             prefixes.append(digits)
@@ -999,8 +1138,9 @@ _COERCERS = {
 # ---------------------------------------------------------------- rules across columns
 
 
-def _check_keys(frame: pd.DataFrame, table: Table, file: str, found: dict[str, int],
-                limit: int = MAX_ERRORS) -> list[Problem]:  # fmt: skip
+def _check_keys(
+    frame: pd.DataFrame, table: Table, file: str, found: dict[str, int], limit: int = MAX_ERRORS
+) -> list[Problem]:
     """Key columns unique together: each later duplicate names the row it repeats (the first ``limit``)."""
     if not table.key or any(k not in found for k in table.key):
         return []
@@ -1017,21 +1157,36 @@ def _check_keys(frame: pd.DataFrame, table: Table, file: str, found: dict[str, i
             break
         if key in first_row:
             shown = key[0] if len(key) == 1 else " + ".join(map(str, key))
-            problems.append(Problem(file, int(row), "+".join(table.key), str(shown),
-                                    f"duplicate: the same {' + '.join(table.key)} is already on row {first_row[key]}"))
+            problems.append(
+                Problem(
+                    file,
+                    int(row),
+                    "+".join(table.key),
+                    str(shown),
+                    f"duplicate: the same {' + '.join(table.key)} is already on row {first_row[key]}",
+                )
+            )
         else:
             first_row[key] = int(row)
     return problems
 
 
-def _check_ordered_dates(frame: pd.DataFrame, table: Table, file: str, found: dict[str, int],
-                         limit: int = MAX_ERRORS) -> list[Problem]:  # fmt: skip
+def _check_ordered_dates(
+    frame: pd.DataFrame, table: Table, file: str, found: dict[str, int], limit: int = MAX_ERRORS
+) -> list[Problem]:
     problems: list[Problem] = []
     for start, end in table.ordered_dates:
         if start not in found or end not in found:
             continue
         reversed_rows = frame.index[(frame[start] > frame[end]).fillna(False).to_numpy()]
         for row in reversed_rows[: max(limit - len(problems), 0)]:
-            problems.append(Problem(file, int(row), end, frame.at[row, end].date().isoformat(),
-                                    f"{end} is before {start} ({frame.at[row, start].date().isoformat()})"))
+            problems.append(
+                Problem(
+                    file,
+                    int(row),
+                    end,
+                    frame.at[row, end].date().isoformat(),
+                    f"{end} is before {start} ({frame.at[row, start].date().isoformat()})",
+                )
+            )
     return problems

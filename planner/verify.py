@@ -87,8 +87,10 @@ class VerifyResult:
         """Plain lines for people: one per finding, then the verdict."""
         lines = [f"{f.severity}: {f}" for f in self.findings]
         verdict = "verified" if self.ok else f"NOT verified: {len(self.errors)} error(s)"
-        lines.append(f"{self.plan_dir}: {verdict}; checks run: {', '.join(self.checked) or 'none'}; "
-                     f"manifest sha256 {self.manifest_sha256}")  # fmt: skip
+        lines.append(
+            f"{self.plan_dir}: {verdict}; checks run: {', '.join(self.checked) or 'none'}; "
+            f"manifest sha256 {self.manifest_sha256}"
+        )
         return lines
 
 
@@ -109,16 +111,28 @@ def verify_plan(plan_dir: Path | str, dataset_dir: Path | str | None = None) -> 
     checked.append("outputs")
 
     draw_record = _read_json(root / "draw.json")
-    folder = Path(dataset_dir) if dataset_dir is not None else recorded_dataset(PlanFolder(root, {}, {}, manifest, draw_record))
+    folder = (
+        Path(dataset_dir)
+        if dataset_dir is not None
+        else recorded_dataset(PlanFolder(root, {}, {}, manifest, draw_record))
+    )
     dataset = None
     if folder is None:
-        findings.append(Finding("inputs", "dataset", "the plan's dataset folder is not there any more; pass the "
-                                                     "dataset folder to re-check inputs, rules and draws"))  # fmt: skip
+        findings.append(
+            Finding(
+                "inputs",
+                "dataset",
+                "the plan's dataset folder is not there any more; pass the "
+                "dataset folder to re-check inputs, rules and draws",
+            )
+        )
     else:
         try:
             dataset = load_dataset(folder)
         except InputError as error:
-            findings += [Finding("inputs", p.file, f"the dataset cannot be loaded: {p.describe()}") for p in error.errors]
+            findings += [
+                Finding("inputs", p.file, f"the dataset cannot be loaded: {p.describe()}") for p in error.errors
+            ]
     if dataset is not None:
         findings += _check_inputs(root, manifest, dataset)
         checked.append("inputs")
@@ -177,9 +191,15 @@ def _check_outputs(root: Path, manifest: dict[str, Any]) -> list[Finding]:
     present = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
     for name in sorted(present - set(recorded) - {MANIFEST}):
         harmless = Path(name).name in _HARMLESS_EXTRAS or Path(name).name.startswith("~$")
-        findings.append(Finding("outputs", name, "not in the manifest: added after the plan was written"
-                                + (" (a file the system or Excel keeps beside open files)" if harmless else ""),
-                                "warning" if harmless else "error"))  # fmt: skip
+        findings.append(
+            Finding(
+                "outputs",
+                name,
+                "not in the manifest: added after the plan was written"
+                + (" (a file the system or Excel keeps beside open files)" if harmless else ""),
+                "warning" if harmless else "error",
+            )
+        )
     return findings
 
 
@@ -188,17 +208,23 @@ def _check_outputs(root: Path, manifest: dict[str, Any]) -> list[Finding]:
 
 def _check_inputs(root: Path, manifest: dict[str, Any], dataset: Dataset) -> list[Finding]:
     """Dataset files (matched by file name) and the scenario file still have the bytes the plan read."""
-    recorded = {Path(str(path)).name: (str(path), str(digest)) for path, digest in (manifest.get("inputs") or {}).items()}
+    recorded = {
+        Path(str(path)).name: (str(path), str(digest)) for path, digest in (manifest.get("inputs") or {}).items()
+    }
     findings = []
     seen = set()
     for path in sorted(dataset.files.values()):
         seen.add(path.name)
         if path.name not in recorded:
-            findings.append(Finding("inputs", str(path), "the manifest does not record this file: the plan did "
-                                                         "not read it", "warning"))  # fmt: skip
+            findings.append(
+                Finding(
+                    "inputs", str(path), "the manifest does not record this file: the plan did not read it", "warning"
+                )
+            )
         elif sha256_file(path) != recorded[path.name][1]:
-            findings.append(Finding("inputs", str(path), "changed since the plan was made (its SHA-256 differs)",
-                                    "warning"))  # fmt: skip
+            findings.append(
+                Finding("inputs", str(path), "changed since the plan was made (its SHA-256 differs)", "warning")
+            )
     for name, (path, digest) in sorted(recorded.items()):
         if name in seen:
             continue
@@ -208,8 +234,11 @@ def _check_inputs(root: Path, manifest: dict[str, Any], dataset: Dataset) -> lis
         if found is None:
             findings.append(Finding("inputs", path, f"{kind} not found; its bytes cannot be re-checked", "warning"))
         elif sha256_file(found) != digest:
-            findings.append(Finding("inputs", str(found), f"{kind} changed since the plan was made (its SHA-256 "
-                                                          "differs)", "warning"))  # fmt: skip
+            findings.append(
+                Finding(
+                    "inputs", str(found), f"{kind} changed since the plan was made (its SHA-256 differs)", "warning"
+                )
+            )
     return findings
 
 
@@ -243,7 +272,9 @@ def _check_rules(root: Path, manifest: dict[str, Any], dataset: Dataset) -> list
     try:
         broken = check_plan(tables, facts, scenario, set(calendar.workdays), plan.tables["draws"])
     except Exception as error:  # a table edited into a shape the checker cannot even read is broken too
-        return [Finding("rules", "cannot re-check", f"the plan tables are not plan tables: {type(error).__name__}: {error}")]
+        return [
+            Finding("rules", "cannot re-check", f"the plan tables are not plan tables: {type(error).__name__}: {error}")
+        ]
     return [Finding("rules", "hard rule", line) for line in broken]
 
 
@@ -259,17 +290,29 @@ def _reoptimised_facts(root: Path, parent: Any, dataset: Dataset, scenario: Scen
         parent_dir = Path(str(parent["plan"]))
         recorded_sha = str(parent["manifest_sha256"])
     except (TypeError, KeyError, ValueError):
-        return Finding("rules", "cannot re-check", "the manifest's parent record has no valid plan, manifest_sha256 "
-                                                   "and as_of")  # fmt: skip
+        return Finding(
+            "rules", "cannot re-check", "the manifest's parent record has no valid plan, manifest_sha256 and as_of"
+        )
     if not (root / ACTUALS_FOLDER).is_dir():
-        return Finding("rules", "cannot re-check", "a re-optimised plan without its actuals folder (made before plans kept "
-                                                   "them): its rules cannot be re-checked", "warning")  # fmt: skip
+        return Finding(
+            "rules",
+            "cannot re-check",
+            "a re-optimised plan without its actuals folder (made before plans kept "
+            "them): its rules cannot be re-checked",
+            "warning",
+        )
     if not (parent_dir / MANIFEST).is_file():
-        return Finding("rules", "cannot re-check", f"the parent plan {parent_dir} is not there any more; the rules of "
-                                                   "a re-optimised plan are checked over it")  # fmt: skip
+        return Finding(
+            "rules",
+            "cannot re-check",
+            f"the parent plan {parent_dir} is not there any more; the rules of a re-optimised plan are checked over it",
+        )
     if sha256_file(parent_dir / MANIFEST) != recorded_sha:
-        return Finding("rules", "cannot re-check", f"the parent plan {parent_dir} has changed since this plan was "
-                                                   "made (its manifest's SHA-256 differs)")  # fmt: skip
+        return Finding(
+            "rules",
+            "cannot re-check",
+            f"the parent plan {parent_dir} has changed since this plan was made (its manifest's SHA-256 differs)",
+        )
     previous = read_plan_folder(parent_dir)
     return reoptimised_facts(dataset, scenario, calendar, previous.tables, load_actuals(root / ACTUALS_FOLDER), as_of)
 

@@ -46,23 +46,30 @@ def apply_inputs(dataset: Dataset, scenario: Scenario) -> Dataset:
         extra = _read(path, "demands", problems)
         if extra is not None:
             clash = extra[extra["task_id"].isin(frames["demands"]["task_id"])]
-            problems += [Problem(str(path), int(row), "task_id", t, "already a demand; give extra tasks their own ids")
-                         for row, t in zip(clash.index, clash["task_id"])]  # fmt: skip
+            problems += [
+                Problem(str(path), int(row), "task_id", t, "already a demand; give extra tasks their own ids")
+                for row, t in zip(clash.index, clash["task_id"])
+            ]
             frames["demands"] = pd.concat([frames["demands"], extra])
             files["demands"] = path
     if scenario.staff.extra_inspectors is not None:
         extra = _read(scenario.staff.extra_inspectors, "inspectors", problems)
         if extra is not None:
             clash = extra[extra["inspector_id"].isin(frames["inspectors"]["inspector_id"])]
-            problems += [Problem(str(scenario.staff.extra_inspectors), int(row), "inspector_id", i, "already on the roster")
-                         for row, i in zip(clash.index, clash["inspector_id"])]  # fmt: skip
-            problems += shared_certificates(extra, scenario.staff.extra_inspectors, frames["inspectors"],
-                                            dataset.files.get("inspectors"))  # fmt: skip
+            problems += [
+                Problem(str(scenario.staff.extra_inspectors), int(row), "inspector_id", i, "already on the roster")
+                for row, i in zip(clash.index, clash["inspector_id"])
+            ]
+            problems += shared_certificates(
+                extra, scenario.staff.extra_inspectors, frames["inspectors"], dataset.files.get("inspectors")
+            )
             frames["inspectors"] = pd.concat([frames["inspectors"], extra])
             files["inspectors"] = scenario.staff.extra_inspectors
     sampling = frames["sampling_plan"]
     unknown = sorted(set(scenario.sampling.plan_ratio) - set(sampling["plan_id"]))
-    problems += [_key_problem(scenario, f"sampling.plan_ratio.{p}", None, "not a plan_id of the sampling plan") for p in unknown]
+    problems += [
+        _key_problem(scenario, f"sampling.plan_ratio.{p}", None, "not a plan_id of the sampling plan") for p in unknown
+    ]
     unknown = sorted(set(scenario.joint.solo_departments) - set(dataset.departments["dept_id"]))
     problems += [_key_problem(scenario, "joint.solo_departments", d, "not a dept_id of the dataset") for d in unknown]
     if scenario.sampling.tier_scale or scenario.sampling.plan_ratio:
@@ -72,8 +79,11 @@ def apply_inputs(dataset: Dataset, scenario: Scenario) -> Dataset:
         problems += [p for p in _check_references(all_frames, files) if p.severity == "error"]
     if problems:
         raise InputError(problems)
-    if frames["demands"] is dataset.demands and frames["inspectors"] is dataset.inspectors \
-            and frames["sampling_plan"] is dataset.sampling_plan:  # fmt: skip
+    if (
+        frames["demands"] is dataset.demands
+        and frames["inspectors"] is dataset.inspectors
+        and frames["sampling_plan"] is dataset.sampling_plan
+    ):
         return dataset
     return dataclasses.replace(dataset, files=files, **frames)
 

@@ -30,8 +30,8 @@ import numpy as np
 import pandas as pd
 
 from planner.rules import reason_category
-from planner.xlsx import DATE, FLOAT, HOURS, INT, PERCENT, PRN, TEXT, TIME, Sheet, is_blank, cell_numbers, write_sheets  # noqa: F401 (export, compare)
-from planner.schema import MANDATORY_KINDS
+from planner.rules.tasks import MANDATORY_KINDS
+from planner.xlsx import DATE, FLOAT, HOURS, INT, PERCENT, PRN, TEXT, TIME, Sheet, is_blank, write_sheets
 
 if TYPE_CHECKING:
     from planner.dataset import Dataset
@@ -40,11 +40,22 @@ if TYPE_CHECKING:
 SHEETS = ("总览", "检查计划", "任务明细", "人员安排", "路线", "未排任务", "抽查记录")
 
 #: the plan table each sheet lists, one row per row of it (总览 lists kpis.json)
-SHEET_SOURCES = {"检查计划": "visits", "任务明细": "tasks", "人员安排": "crews", "路线": "routes",
-                 "未排任务": "unscheduled", "抽查记录": "draws"}  # fmt: skip
+SHEET_SOURCES = {
+    "检查计划": "visits",
+    "任务明细": "tasks",
+    "人员安排": "crews",
+    "路线": "routes",
+    "未排任务": "unscheduled",
+    "抽查记录": "draws",
+}
 
-KIND_LABELS = {"key": "重点监管", "triggered": "投诉举报", "campaign": "专项整治", "followup": "整改复查",
-               "random": "双随机抽查"}  # fmt: skip
+KIND_LABELS = {
+    "key": "重点监管",
+    "triggered": "投诉举报",
+    "campaign": "专项整治",
+    "followup": "整改复查",
+    "random": "双随机抽查",
+}
 
 #: kpis.json key → (Chinese label, definition as in the data contract, cell kind)
 KPI_LABELS: dict[str, tuple[str, str, str]] = {
@@ -53,41 +64,80 @@ KPI_LABELS: dict[str, tuple[str, str, str]] = {
     "unscheduled": ("未安排任务", "未能排入计划的任务数，每项都写明原因（见“未排任务”）", INT),
     "unscheduled_mandatory": ("未安排的必查任务", "未安排任务中的重点监管、投诉举报和整改复查任务数", INT),
     "visits": ("检查户次（扰企户次）", "方案中的检查次数：一个检查组一天到一家企业检查一次", INT),
-    "baseline_visits": ("各部门单独检查户次",
-                        "若各部门各自安排：按（部门，企业）计算命中该部门在该企业全部已安排任务时间窗"
-                        "（与计划期相交，适用时在观察期之后）所需的最少工作日数，再求和", INT),
-    "lower_bound_visits": ("检查户次下限",
-                           "按企业计算命中其全部已安排任务时间窗所需的最少工作日数（按时间窗最早结束贪心，结果精确），"
-                           "再求和；任何方案都不可能更少（此项与上项均不扣除静默日）", INT),
+    "baseline_visits": (
+        "各部门单独检查户次",
+        "若各部门各自安排：按（部门，企业）计算命中该部门在该企业全部已安排任务时间窗"
+        "（与计划期相交，适用时在观察期之后）所需的最少工作日数，再求和",
+        INT,
+    ),
+    "lower_bound_visits": (
+        "检查户次下限",
+        "按企业计算命中其全部已安排任务时间窗所需的最少工作日数（按时间窗最早结束贪心，结果精确），"
+        "再求和；任何方案都不可能更少（此项与上项均不扣除静默日）",
+        INT,
+    ),
     "disturbance_reduction": ("减少扰企户次", "各部门单独检查户次 − 检查户次", INT),
     "joint_visit_rate": ("综合查一次实施率", "涉及两个及以上部门的检查占全部检查的比例", PERCENT),
-    "joint_random_rate": ("双随机联合抽查率", "已安排的双随机任务中，与其他部门的任务在同一次检查中完成的比例", PERCENT),
+    "joint_random_rate": (
+        "双随机联合抽查率",
+        "已安排的双随机任务中，与其他部门的任务在同一次检查中完成的比例",
+        PERCENT,
+    ),
     "inspector_hours": ("执法人员工时（小时）", "每名检查组成员每天从出发到返回驻地的时长之和 ÷ 60", HOURS),
     "travel_hours": ("路途时间（小时）", "每个检查组每天全部路段（含返回驻地）的路途时间之和 ÷ 60", HOURS),
     "max_crew_day_hours": ("检查组最长工作日（小时）", "单个检查组一天从出发到返回驻地的最长时长", HOURS),
-    "status": ("求解状态", "FEASIBLE：可行方案，所有硬性规则经独立检查通过；TIME_LIMIT：同上，但求解时限用完前"
-                           "未能逐户精确求解；INTERRUPTED：同上，但求解被人为中断（Ctrl-C）", TEXT),
+    "status": (
+        "求解状态",
+        "FEASIBLE：可行方案，所有硬性规则经独立检查通过；TIME_LIMIT：同上，但求解时限用完前"
+        "未能逐户精确求解；INTERRUPTED：同上，但求解被人为中断（Ctrl-C）",
+        TEXT,
+    ),
     "method": ("求解方法", "生成本方案的方法", TEXT),
     "objective": ("目标值（检查户次）", "方案的检查户次", INT),
     "best_bound": ("最优下界（检查户次）", "已证明的检查户次下限（同“规则下的检查户次下限”）", INT),
-    "rule_bound_visits": ("规则下的检查户次下限",
-                          "在时间窗之外再计入年度次数上限和单次检查时长：对检查户次多于时间窗下限的企业，"
-                          "用 CP-SAT 求出安排其已排任务所需的最少检查次数；任何方案都不可能更少", INT),
-    "exact_models": ("逐户精确求解次数", "年度次数上限或单次时长限制起作用的企业，用 CP-SAT 精确选择检查安排的次数", INT),
+    "rule_bound_visits": (
+        "规则下的检查户次下限",
+        "在时间窗之外再计入年度次数上限和单次检查时长：对检查户次多于时间窗下限的企业，"
+        "用 CP-SAT 求出安排其已排任务所需的最少检查次数；任何方案都不可能更少",
+        INT,
+    ),
+    "exact_models": (
+        "逐户精确求解次数",
+        "年度次数上限或单次时长限制起作用的企业，用 CP-SAT 精确选择检查安排的次数",
+        INT,
+    ),
     "exact_models_proven": ("其中证明最优", "精确求解中已证明最优的次数", INT),
     "exact_models_skipped": ("未精确求解的企业", "因时限用完或中断而保留贪心安排的企业数", INT),
-    "capacity_bound_mandatory": ("人力容量下可排法定任务上限",
-                                 "按各部门执法人员可用工日（请假、持证、委托、每人最多检查天数、最少路途时间）"
-                                 "计算，任何方案最多能安排的必查任务数", INT),
-    "capacity_bound_tasks": ("人力容量下可排任务上限",
-                             "在必查任务数取上项上限的前提下，任何方案最多能安排的任务数", INT),
-    "schedule_kept": ("采用的排班方案", "capacity：按全年人力容量节奏逐日排班；day-by-day：容量模型无解时平均节奏逐日排班；"
-                      "exact：小县整体精确模型；split-N：第 N 轮为法定任务拆分联合检查", TEXT),
+    "capacity_bound_mandatory": (
+        "人力容量下可排法定任务上限",
+        "按各部门执法人员可用工日（请假、持证、委托、每人最多检查天数、最少路途时间）"
+        "计算，任何方案最多能安排的必查任务数",
+        INT,
+    ),
+    "capacity_bound_tasks": (
+        "人力容量下可排任务上限",
+        "在必查任务数取上项上限的前提下，任何方案最多能安排的任务数",
+        INT,
+    ),
+    "schedule_kept": (
+        "采用的排班方案",
+        "capacity：按全年人力容量节奏逐日排班；day-by-day：容量模型无解时平均节奏逐日排班；"
+        "exact：小县整体精确模型；split-N：第 N 轮为法定任务拆分联合检查",
+        TEXT,
+    ),
     "split_visits": ("为法定任务拆分的联合检查", "人手不足的部门从联合检查中拆出、单独安排其必查任务的次数", INT),
 }
-TIMING_LABELS = {"sample": "双随机抽取", "instance": "可行日期", "merge": "合并任务", "schedule": "排班与路线",
-                 "tables": "生成计划表", "bound": "计算下界", "capacity": "人力容量上界",
-                 "check": "检查全部规则"}  # fmt: skip
+TIMING_LABELS = {
+    "sample": "双随机抽取",
+    "instance": "可行日期",
+    "merge": "合并任务",
+    "schedule": "排班与路线",
+    "tables": "生成计划表",
+    "bound": "计算下界",
+    "capacity": "人力容量上界",
+    "check": "检查全部规则",
+}
+
 
 @dataclass(frozen=True)
 class Names:
@@ -104,8 +154,11 @@ class Names:
     @classmethod
     def from_dataset(cls, dataset: Dataset) -> Names:
         """The names of a loaded dataset."""
-        return cls(dataset.enterprises[["uscc", "name", "township"]], dataset.departments[["dept_id", "name"]],
-                   dataset.inspectors[["inspector_id", "name"]])  # fmt: skip
+        return cls(
+            dataset.enterprises[["uscc", "name", "township"]],
+            dataset.departments[["dept_id", "name"]],
+            dataset.inspectors[["inspector_id", "name"]],
+        )
 
     def enterprise_name(self) -> pd.Series:
         return _lookup(self.enterprises, "uscc", "name")
@@ -125,9 +178,17 @@ def _lookup(frame: pd.DataFrame, key: str, value: str) -> pd.Series:
     return pd.Series(frame[value].to_numpy(dtype=object), index=frame[key].astype(str).to_numpy(), dtype=object)
 
 
-def write_workbook(path: Path, tables: Mapping[str, pd.DataFrame], kpis: Mapping[str, Any], names: Names, *,
-                   scenario: Mapping[str, Any] | None = None, draw_record: Mapping[str, Any] | None = None,
-                   manifest: Mapping[str, Any] | None = None, created: dt.datetime | None = None) -> None:  # fmt: skip
+def write_workbook(
+    path: Path,
+    tables: Mapping[str, pd.DataFrame],
+    kpis: Mapping[str, Any],
+    names: Names,
+    *,
+    scenario: Mapping[str, Any] | None = None,
+    draw_record: Mapping[str, Any] | None = None,
+    manifest: Mapping[str, Any] | None = None,
+    created: dt.datetime | None = None,
+) -> None:
     """Write plan.xlsx: 总览 and one sheet per plan table, Chinese headers, names joined in.
 
     ``tables`` maps the plan folder's table names (tasks, visits, visit_tasks, crews, routes,
@@ -154,9 +215,14 @@ def plan_seed(scenario: Mapping | None, draw_record: Mapping | None, manifest: M
 # sheets as data
 
 
-def overview_sheet(kpis: Mapping[str, Any], *, scenario: Mapping[str, Any] | None = None,
-                   draw_record: Mapping[str, Any] | None = None, manifest: Mapping[str, Any] | None = None,
-                   scope: Sequence[tuple[str, Any, str]] = ()) -> Sheet:  # fmt: skip
+def overview_sheet(
+    kpis: Mapping[str, Any],
+    *,
+    scenario: Mapping[str, Any] | None = None,
+    draw_record: Mapping[str, Any] | None = None,
+    manifest: Mapping[str, Any] | None = None,
+    scope: Sequence[tuple[str, Any, str]] = (),
+) -> Sheet:
     """总览: the plan (name, horizon, seed), ``scope`` rows (label, value, note), then every KPI.
 
     Every key of ``kpis`` gets a row: known keys with their Chinese label and definition,
@@ -164,7 +230,9 @@ def overview_sheet(kpis: Mapping[str, Any], *, scenario: Mapping[str, Any] | Non
     """
     rows: list[tuple[str, Any, str, str, str]] = []  # label, value, definition, key, kind
 
-    def add(label: str, value: Any, note: str = "", key: str = "", kind: str | None = None, always: bool = False) -> None:
+    def add(
+        label: str, value: Any, note: str = "", key: str = "", kind: str | None = None, always: bool = False
+    ) -> None:
         if value is None and not always:  # plan facts that are absent are left out; a KPI keeps its row
             return
         if kind is None:
@@ -182,8 +250,9 @@ def overview_sheet(kpis: Mapping[str, Any], *, scenario: Mapping[str, Any] | Non
     add("种子承诺值", draw_record.get("commitment"), "抽取前公布的种子哈希（SHA-256），用于事后核验", "draw.commitment")
     add("抽取算法", draw_record.get("algorithm"), "", "draw.algorithm")
     add("重新抽取原因", draw_record.get("redraw_reason"), "未使用情景文件的种子时必须说明", "draw.redraw_reason")
-    add("数据集", draw_record.get("dataset") or scenario.get("dataset"), "检查对象、部门和人员名录所在文件夹",
-        "dataset")  # fmt: skip
+    add(
+        "数据集", draw_record.get("dataset") or scenario.get("dataset"), "检查对象、部门和人员名录所在文件夹", "dataset"
+    )
     add("开始生成", manifest.get("started"), "", "manifest.started")
     add("生成完成", manifest.get("finished"), "", "manifest.finished")
     for label, value, note in scope:
@@ -191,13 +260,25 @@ def overview_sheet(kpis: Mapping[str, Any], *, scenario: Mapping[str, Any] | Non
     for key, value in kpis.items():
         if key == "timings" and isinstance(value, Mapping):
             for stage, seconds in value.items():
-                add(f"用时：{TIMING_LABELS.get(stage, stage)}（秒）", seconds, "该阶段的计算时间", f"timings.{stage}", FLOAT)
+                add(
+                    f"用时：{TIMING_LABELS.get(stage, stage)}（秒）",
+                    seconds,
+                    "该阶段的计算时间",
+                    f"timings.{stage}",
+                    FLOAT,
+                )
             continue
         label, definition, kind = KPI_LABELS.get(key, (key, "", None))
         if isinstance(value, (Mapping, list, tuple)):
             value = str(value)
-        add(label, value, definition, key, None if kind is None or value is None or isinstance(value, str) else kind,
-            always=True)
+        add(
+            label,
+            value,
+            definition,
+            key,
+            None if kind is None or value is None or isinstance(value, str) else kind,
+            always=True,
+        )
     frame = pd.DataFrame([r[:4] for r in rows], columns=["项目", "数值", "说明", "键"])
     value_kinds = pd.Series([r[4] for r in rows], index=frame.index, dtype=object)
     return Sheet("总览", frame, {"项目": TEXT, "数值": value_kinds, "说明": TEXT, "键": TEXT})
@@ -242,11 +323,13 @@ class _Joined:
         self.station = dict(zip(_col(self.crews, "crew_id"), _col(self.crews, "township")))
         # each visit's departments and items, in the order visit_tasks lists them (一表通查)
         self.items: dict[str, dict[str, dict[str, None]]] = {}
-        for visit_id, dept_id, item in zip(_col(self.visit_tasks, "visit_id"), _col(self.visit_tasks, "dept_id"),
-                                           _col(self.visit_tasks, "item")):  # fmt: skip
+        for visit_id, dept_id, item in zip(
+            _col(self.visit_tasks, "visit_id"), _col(self.visit_tasks, "dept_id"), _col(self.visit_tasks, "item")
+        ):
             self.items.setdefault(visit_id, {}).setdefault(dept_id, {})[item] = None
-        self.task_visit = pd.Series(_col(self.visit_tasks, "visit_id"), index=_col(self.visit_tasks, "task_id"),
-                                    dtype=object)  # fmt: skip
+        self.task_visit = pd.Series(
+            _col(self.visit_tasks, "visit_id"), index=_col(self.visit_tasks, "task_id"), dtype=object
+        )
         self.task_visit = self.task_visit[~self.task_visit.index.duplicated()]
         self.visit_by_id = self.visits.set_index("visit_id") if "visit_id" in self.visits else pd.DataFrame()
 
@@ -266,24 +349,33 @@ class _Joined:
 
     def visits_sheet(self) -> Sheet:
         v = self.visits
-        depts = [list(self.items.get(visit_id, {})) or list(_listlike(ids))
-                 for visit_id, ids in zip(_col(v, "visit_id"), _col(v, "dept_ids"))]  # fmt: skip
-        items = ["；".join(f"{self.dept_label(d)}：{'、'.join(str(i) for i in its if not is_blank(i))}"
-                          for d, its in self.items.get(visit_id, {}).items())
-                 for visit_id in _col(v, "visit_id")]  # fmt: skip
-        frame = _frame(v.index, {
-            "日期": _col(v, "date"),
-            **self.enterprise_columns(pd.Series(_col(v, "uscc"), index=v.index)),
-            "检查部门": ["、".join(str(self.dept_label(d)) for d in ds) for ds in depts],
-            "检查事项": items,
-            "任务数": _col(v, "n_tasks"),
-            "检查组": _col(v, "crew_id"),
-            "检查人员": ["、".join(self.person(i) for i in self.members.get(c, [])) for c in _col(v, "crew_id")],
-            "开始": _col(v, "start_min"),
-            "结束": _col(v, "end_min"),
-            "检查码": _col(v, "visit_code"),
-            "检查编号": _col(v, "visit_id"),
-        })  # fmt: skip
+        depts = [
+            list(self.items.get(visit_id, {})) or list(_listlike(ids))
+            for visit_id, ids in zip(_col(v, "visit_id"), _col(v, "dept_ids"))
+        ]
+        items = [
+            "；".join(
+                f"{self.dept_label(d)}：{'、'.join(str(i) for i in its if not is_blank(i))}"
+                for d, its in self.items.get(visit_id, {}).items()
+            )
+            for visit_id in _col(v, "visit_id")
+        ]
+        frame = _frame(
+            v.index,
+            {
+                "日期": _col(v, "date"),
+                **self.enterprise_columns(pd.Series(_col(v, "uscc"), index=v.index)),
+                "检查部门": ["、".join(str(self.dept_label(d)) for d in ds) for ds in depts],
+                "检查事项": items,
+                "任务数": _col(v, "n_tasks"),
+                "检查组": _col(v, "crew_id"),
+                "检查人员": ["、".join(self.person(i) for i in self.members.get(c, [])) for c in _col(v, "crew_id")],
+                "开始": _col(v, "start_min"),
+                "结束": _col(v, "end_min"),
+                "检查码": _col(v, "visit_code"),
+                "检查编号": _col(v, "visit_id"),
+            },
+        )
         order = _order(v, ["date", "crew_id", "start_min", "visit_id"])
         return _sheet("检查计划", frame.loc[order], {"日期": DATE, "任务数": INT, "开始": TIME, "结束": TIME}, "visits")
 
@@ -295,80 +387,113 @@ class _Joined:
         reasons = reasons[~reasons.index.duplicated()]
         placed = visit_id.notna().to_numpy()
         reason = pd.Series(_col(t, "task_id"), index=t.index, dtype=object).map(reasons)
-        frame = _frame(t.index, {
-            "任务编号": _col(t, "task_id"),
-            "检查部门": [self.dept_label(d) for d in _col(t, "dept_id")],
-            **self.enterprise_columns(pd.Series(_col(t, "uscc"), index=t.index)),
-            "检查事项": _col(t, "item"),
-            "任务类型": _kind_labels(_col(t, "kind")),
-            "必查": _yes_no(pd.Series(_col(t, "kind")).isin(MANDATORY_KINDS)),
-            "时间窗开始": _col(t, "window_start"),
-            "时间窗结束": _col(t, "window_end"),
-            "现场时长（分钟）": _col(t, "duration_min"),
-            "最少人数": _col(t, "min_inspectors"),
-            "可委托": _yes_no(_col(t, "delegable")),
-            "优先级": _col(t, "priority"),
-            "抽查计划": _col(t, "plan_id"),
-            "安排情况": [("已安排" if p else "未安排" if has_reason else None)
-                     for p, has_reason in zip(placed, reason.notna().to_numpy())],
-            "检查日期": _col(visit, "date"),
-            "开始": _col(visit, "start_min"),
-            "检查组": _col(visit, "crew_id"),
-            "检查码": _col(visit, "visit_code"),
-            "检查编号": visit_id.to_numpy(),
-            "未安排原因": reason.to_numpy(),
-        })  # fmt: skip
-        kinds = {"时间窗开始": DATE, "时间窗结束": DATE, "现场时长（分钟）": INT, "最少人数": INT, "优先级": INT,
-                 "检查日期": DATE, "开始": TIME}  # fmt: skip
+        frame = _frame(
+            t.index,
+            {
+                "任务编号": _col(t, "task_id"),
+                "检查部门": [self.dept_label(d) for d in _col(t, "dept_id")],
+                **self.enterprise_columns(pd.Series(_col(t, "uscc"), index=t.index)),
+                "检查事项": _col(t, "item"),
+                "任务类型": _kind_labels(_col(t, "kind")),
+                "必查": _yes_no(pd.Series(_col(t, "kind")).isin(MANDATORY_KINDS)),
+                "时间窗开始": _col(t, "window_start"),
+                "时间窗结束": _col(t, "window_end"),
+                "现场时长（分钟）": _col(t, "duration_min"),
+                "最少人数": _col(t, "min_inspectors"),
+                "可委托": _yes_no(_col(t, "delegable")),
+                "优先级": _col(t, "priority"),
+                "抽查计划": _col(t, "plan_id"),
+                "安排情况": [
+                    ("已安排" if p else "未安排" if has_reason else None)
+                    for p, has_reason in zip(placed, reason.notna().to_numpy())
+                ],
+                "检查日期": _col(visit, "date"),
+                "开始": _col(visit, "start_min"),
+                "检查组": _col(visit, "crew_id"),
+                "检查码": _col(visit, "visit_code"),
+                "检查编号": visit_id.to_numpy(),
+                "未安排原因": reason.to_numpy(),
+            },
+        )
+        kinds = {
+            "时间窗开始": DATE,
+            "时间窗结束": DATE,
+            "现场时长（分钟）": INT,
+            "最少人数": INT,
+            "优先级": INT,
+            "检查日期": DATE,
+            "开始": TIME,
+        }
         return _sheet("任务明细", frame, kinds, "tasks")
 
     def inspector_days_sheet(self) -> Sheet:
         c = self.crews
-        v = self.visits.loc[_order(self.visits, ["crew_id", "start_min", "visit_id"])] if len(self.visits) else self.visits
+        v = (
+            self.visits.loc[_order(self.visits, ["crew_id", "start_min", "visit_id"])]
+            if len(self.visits)
+            else self.visits
+        )
         stops: dict[str, list[str]] = {}
         for crew_id, uscc in zip(_col(v, "crew_id"), _col(v, "uscc")):
             name = self.enterprise_dict.get(str(uscc))
             stops.setdefault(crew_id, []).append(uscc if is_blank(name) else name)
         crew_ids, inspector_ids = _col(c, "crew_id"), _col(c, "inspector_id")
         start, end = _col(c, "day_start_min"), _col(c, "day_end_min")
-        frame = _frame(c.index, {
-            "日期": _col(c, "date"),
-            "执法人员编号": inspector_ids,
-            "姓名": [self.person(i) for i in inspector_ids],
-            "所属部门": [self.dept_label(d) for d in _col(c, "dept_id")],
-            "检查组": crew_ids,
-            "驻地": _col(c, "township"),
-            "出发": start,
-            "返回": end,
-            "工作时长（小时）": (pd.to_numeric(pd.Series(end), errors="coerce")
-                          - pd.to_numeric(pd.Series(start), errors="coerce")).to_numpy() / 60,
-            "检查户数": [len(stops.get(k, [])) for k in crew_ids],
-            "检查企业": ["、".join(stops.get(k, [])) for k in crew_ids],
-            "同组人员": ["、".join(self.person(m) for m in self.members.get(k, []) if m != i)
-                     for k, i in zip(crew_ids, inspector_ids)],
-            "候选人数": _col(c, "candidates"),
-            "摇号数": _col(c, "lottery"),
-            "重复检查": _yes_no(_col(c, "repeat_visit")),
-        })  # fmt: skip
-        kinds = {"日期": DATE, "出发": TIME, "返回": TIME, "工作时长（小时）": HOURS, "检查户数": INT, "候选人数": INT,
-                 "摇号数": INT}  # fmt: skip
+        frame = _frame(
+            c.index,
+            {
+                "日期": _col(c, "date"),
+                "执法人员编号": inspector_ids,
+                "姓名": [self.person(i) for i in inspector_ids],
+                "所属部门": [self.dept_label(d) for d in _col(c, "dept_id")],
+                "检查组": crew_ids,
+                "驻地": _col(c, "township"),
+                "出发": start,
+                "返回": end,
+                "工作时长（小时）": (
+                    pd.to_numeric(pd.Series(end), errors="coerce") - pd.to_numeric(pd.Series(start), errors="coerce")
+                ).to_numpy()
+                / 60,
+                "检查户数": [len(stops.get(k, [])) for k in crew_ids],
+                "检查企业": ["、".join(stops.get(k, [])) for k in crew_ids],
+                "同组人员": [
+                    "、".join(self.person(m) for m in self.members.get(k, []) if m != i)
+                    for k, i in zip(crew_ids, inspector_ids)
+                ],
+                "候选人数": _col(c, "candidates"),
+                "摇号数": _col(c, "lottery"),
+                "重复检查": _yes_no(_col(c, "repeat_visit")),
+            },
+        )
+        kinds = {
+            "日期": DATE,
+            "出发": TIME,
+            "返回": TIME,
+            "工作时长（小时）": HOURS,
+            "检查户数": INT,
+            "候选人数": INT,
+            "摇号数": INT,
+        }
         return _sheet("人员安排", frame.loc[_order(c, ["inspector_id", "date", "crew_id"])], kinds, "crews")
 
     def routes_sheet(self) -> Sheet:
         r = self.routes
         visit = self.visit_by_id.reindex(_col(r, "visit_id")) if len(self.visit_by_id) else pd.DataFrame(index=r.index)
-        frame = _frame(r.index, {
-            "日期": _col(r, "date"),
-            "检查组": _col(r, "crew_id"),
-            "驻地": [self.station.get(k) for k in _col(r, "crew_id")],
-            "顺序": _col(r, "seq"),
-            **self.enterprise_columns(pd.Series(_col(visit, "uscc"), index=r.index)),
-            "到达": _col(r, "arrive_min"),
-            "离开": _col(r, "depart_min"),
-            "路途（分钟）": _col(r, "travel_min"),
-            "检查码": _col(visit, "visit_code"),
-            "检查编号": _col(r, "visit_id"),
-        })  # fmt: skip
+        frame = _frame(
+            r.index,
+            {
+                "日期": _col(r, "date"),
+                "检查组": _col(r, "crew_id"),
+                "驻地": [self.station.get(k) for k in _col(r, "crew_id")],
+                "顺序": _col(r, "seq"),
+                **self.enterprise_columns(pd.Series(_col(visit, "uscc"), index=r.index)),
+                "到达": _col(r, "arrive_min"),
+                "离开": _col(r, "depart_min"),
+                "路途（分钟）": _col(r, "travel_min"),
+                "检查码": _col(visit, "visit_code"),
+                "检查编号": _col(r, "visit_id"),
+            },
+        )
         kinds = {"日期": DATE, "顺序": INT, "到达": TIME, "离开": TIME, "路途（分钟）": INT}
         return _sheet("路线", frame.loc[_order(r, ["date", "crew_id", "seq"])], kinds, "routes")
 
@@ -382,40 +507,48 @@ class _Joined:
             return np.where(pd.isna(own), from_task, own) if column in u else from_task
 
         kind = either("kind")
-        frame = _frame(u.index, {
-            "任务编号": _col(u, "task_id"),
-            "检查部门": [self.dept_label(d) for d in either("dept_id")],
-            **self.enterprise_columns(pd.Series(either("uscc"), index=u.index)),
-            "检查事项": _col(task, "item"),
-            "任务类型": _kind_labels(kind),
-            "必查": _yes_no(pd.Series(kind).isin(MANDATORY_KINDS)),
-            "时间窗开始": _col(task, "window_start"),
-            "时间窗结束": _col(task, "window_end"),
-            "原因类别": [reason_category(str(r)) for r in _col(u, "reason")],
-            "原因": _col(u, "reason"),
-        })  # fmt: skip
+        frame = _frame(
+            u.index,
+            {
+                "任务编号": _col(u, "task_id"),
+                "检查部门": [self.dept_label(d) for d in either("dept_id")],
+                **self.enterprise_columns(pd.Series(either("uscc"), index=u.index)),
+                "检查事项": _col(task, "item"),
+                "任务类型": _kind_labels(kind),
+                "必查": _yes_no(pd.Series(kind).isin(MANDATORY_KINDS)),
+                "时间窗开始": _col(task, "window_start"),
+                "时间窗结束": _col(task, "window_end"),
+                "原因类别": [reason_category(str(r)) for r in _col(u, "reason")],
+                "原因": _col(u, "reason"),
+            },
+        )
         return _sheet("未排任务", frame, {"时间窗开始": DATE, "时间窗结束": DATE}, "unscheduled")
 
     def draws_sheet(self, seed: int | None) -> Sheet:
         d = self.draws
         dept = _col(d, "dept_id") if "dept_id" in d else pd.Series(_col(d, "plan_id")).map(self.plan_dept()).to_numpy()
         substitute = pd.Series(_col(d, "substitute_for"), index=d.index, dtype=object)
-        frame = _frame(d.index, {
-            "抽查计划": _col(d, "plan_id"),
-            "检查部门": [self.dept_label(x) for x in dept],
-            "联合抽查组": _col(d, "joint_group"),
-            "分层": _col(d, "stratum"),
-            **self.enterprise_columns(pd.Series(_col(d, "uscc"), index=d.index)),
-            "随机数": _col(d, "prn"),
-            "排序": _col(d, "rank"),
-            "初选": _yes_no(_col(d, "drawn")),
-            "入选": _yes_no(_col(d, "selected")),
-            "替补对象": substitute.to_numpy(),
-            "替补对象名称": substitute.map(lambda u: None if is_blank(u) else self.enterprise_dict.get(str(u))).to_numpy(),
-            "替换原因": _col(d, "reason"),
-            "年度": _col(d, "year"),
-            "随机种子": np.full(len(d), np.nan if seed is None else seed, dtype=float),
-        })  # fmt: skip
+        frame = _frame(
+            d.index,
+            {
+                "抽查计划": _col(d, "plan_id"),
+                "检查部门": [self.dept_label(x) for x in dept],
+                "联合抽查组": _col(d, "joint_group"),
+                "分层": _col(d, "stratum"),
+                **self.enterprise_columns(pd.Series(_col(d, "uscc"), index=d.index)),
+                "随机数": _col(d, "prn"),
+                "排序": _col(d, "rank"),
+                "初选": _yes_no(_col(d, "drawn")),
+                "入选": _yes_no(_col(d, "selected")),
+                "替补对象": substitute.to_numpy(),
+                "替补对象名称": substitute.map(
+                    lambda u: None if is_blank(u) else self.enterprise_dict.get(str(u))
+                ).to_numpy(),
+                "替换原因": _col(d, "reason"),
+                "年度": _col(d, "year"),
+                "随机种子": np.full(len(d), np.nan if seed is None else seed, dtype=float),
+            },
+        )
         kinds = {"随机数": PRN, "排序": INT, "年度": INT, "随机种子": INT}
         return _sheet("抽查记录", frame, kinds, "draws")
 
@@ -479,5 +612,13 @@ def _yes_no(values: Any) -> np.ndarray:
 # text as inline strings in the sheet, never through write(): no cell is ever a formula.
 
 
-__all__ = ["SHEETS", "SHEET_SOURCES", "KPI_LABELS", "Names", "write_workbook", "overview_sheet",
-           "table_sheets", "plan_seed"]  # fmt: skip
+__all__ = [
+    "SHEETS",
+    "SHEET_SOURCES",
+    "KPI_LABELS",
+    "Names",
+    "write_workbook",
+    "overview_sheet",
+    "table_sheets",
+    "plan_seed",
+]

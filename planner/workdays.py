@@ -66,11 +66,14 @@ def _uncovered(days: list[dt.date], where: str) -> Problem:
     spans = ", ".join(f"{a.isoformat()}…{b.isoformat()}" if a != b else a.isoformat() for a, b in _runs(days))
     years = sorted({d.year for d in days})
     return Problem(
-        where, None, None, spans,
+        where,
+        None,
+        None,
+        spans,
         f"the official calendar (chinesecalendar {version('chinesecalendar')}) has no holiday data for "
         f"{', '.join(map(str, years))}: add a calendar table (date, workday) to the dataset from the "
         "State Council's holiday notice — see docs/data-contract.md, 'calendar'",
-    )  # fmt: skip
+    )
 
 
 def _runs(days: list[dt.date]) -> list[tuple[dt.date, dt.date]]:

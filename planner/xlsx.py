@@ -71,14 +71,20 @@ def write_sheets(path: Path, sheets: Iterable[Sheet], created: dt.datetime | Non
     """
     created = created or FIXED_CREATED
     if created.tzinfo is not None:  # xlsxwriter writes the time as UTC ("…Z") as it is given
-        created = created.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        created = created.astimezone(dt.UTC).replace(tzinfo=None)
     # xlsxwriter's scratch files (one per sheet) in a folder of our own, so that a failure
     # before close() leaves none behind; nothing is written to ``path`` until close()
     with tempfile.TemporaryDirectory(prefix="planner-xlsx-", ignore_cleanup_errors=True) as scratch:
-        workbook = xlsxwriter.Workbook(str(path), {
-            "constant_memory": True, "tmpdir": scratch,
-            "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
-        })  # fmt: skip
+        workbook = xlsxwriter.Workbook(
+            str(path),
+            {
+                "constant_memory": True,
+                "tmpdir": scratch,
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+                "strings_to_numbers": False,
+            },
+        )
         # the creation time is the only clock xlsxwriter reads (docProps/core.xml); it stamps every
         # zip entry 1980-01-31 00:00 (workbook._store_workbook): the same sheets, the same bytes
         workbook.set_properties({"title": WORKBOOK_TITLE, "created": created})
@@ -113,8 +119,9 @@ def _write_sheet(worksheet: Any, sheet: Sheet, formats: Mapping[str, Any]) -> No
     frame = sheet.frame
     n_rows, n_cols = len(frame), len(frame.columns)
     if n_rows >= EXCEL_MAX_ROWS:  # xlsxwriter would leave the rest out without a word
-        raise ValueError(f"sheet {sheet.name}: {n_rows} rows do not fit in an Excel sheet "
-                         f"({EXCEL_MAX_ROWS - 1} at most)")
+        raise ValueError(
+            f"sheet {sheet.name}: {n_rows} rows do not fit in an Excel sheet ({EXCEL_MAX_ROWS - 1} at most)"
+        )
     columns: list[list] = []
     writers: list[tuple[int, Any, Any]] = []  # per column: (index, write method, cell format)
     for c, title in enumerate(frame.columns):
@@ -177,7 +184,7 @@ def _text_writer(worksheet: Any, formats: Mapping[str, Any]):
 
     def write(row: int, col: int, text: str, cell_format: Any) -> None:
         if len(text) > EXCEL_MAX_TEXT // 2:  # Excel's limit counts UTF-16 code units
-            text = text.encode("utf-16-le")[:2 * EXCEL_MAX_TEXT].decode("utf-16-le", errors="ignore")
+            text = text.encode("utf-16-le")[: 2 * EXCEL_MAX_TEXT].decode("utf-16-le", errors="ignore")
         if text.startswith(FORMULA_PREFIXES):
             worksheet.write_string(row, col, text, quoted)
         elif text.startswith("<r>") and text.endswith("</r>"):
@@ -208,8 +215,9 @@ def _number_column(values: np.ndarray, kind: str) -> tuple[list, float]:
     return cells.tolist(), float(max(len(shown.format(x)) for x in (numbers[present].min(), numbers[present].max())))
 
 
-def _mixed_column(worksheet: Any, values: np.ndarray, kinds: np.ndarray,
-                  formats: Mapping[str, Any]) -> tuple[list, Any, Any, float]:  # fmt: skip
+def _mixed_column(
+    worksheet: Any, values: np.ndarray, kinds: np.ndarray, formats: Mapping[str, Any]
+) -> tuple[list, Any, Any, float]:
     """A column whose rows have kinds of their own (总览's values): each cell by its row's kind."""
     cells: list = [None] * len(values)
     width = 10.0

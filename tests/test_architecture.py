@@ -17,11 +17,29 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "planner"
 
 #: modules that read or write files, or present plans: never imported by the model or the rules
-FILE_LAYER = {"planner.tables", "planner.dataset", "planner.scenario", "planner.outputs", "planner.export",
-              "planner.workbook", "planner.report", "planner.actuals"}  # fmt: skip
+FILE_LAYER = {
+    "planner.tables",
+    "planner.dataset",
+    "planner.scenario",
+    "planner.outputs",
+    "planner.export",
+    "planner.workbook",
+    "planner.report",
+    "planner.actuals",
+}
 #: the library above the model
-LIBRARY = {"planner.pipeline", "planner.checker", "planner.reoptimize", "planner.verify", "planner.compare",
-           "planner.engine", "planner.bench", "planner.sampling", "planner.audit", "planner.whatif"}  # fmt: skip
+LIBRARY = {
+    "planner.pipeline",
+    "planner.checker",
+    "planner.reoptimize",
+    "planner.verify",
+    "planner.compare",
+    "planner.engine",
+    "planner.bench",
+    "planner.sampling",
+    "planner.audit",
+    "planner.whatif",
+}
 
 
 def module_name(path: Path) -> str:
@@ -35,7 +53,8 @@ MODULES = {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
 def _type_checking(node: ast.If) -> bool:
     test = node.test
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")  # fmt: skip
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
 
 
 def runtime_imports(path: Path) -> set[str]:
@@ -75,8 +94,12 @@ def test_nothing_imports_the_cli():
 @pytest.mark.parametrize("layer", ["planner.model", "planner.rules"])
 def test_the_model_and_the_rules_read_no_files(layer):
     """Model and rules work on prepared values: no loader, writer, report, nor the library above them."""
-    assert importers_of(lambda a, b: a.startswith(layer) and (b in FILE_LAYER or b in LIBRARY
-                                                              or b.startswith("planner.diagnose"))) == []  # fmt: skip
+    assert (
+        importers_of(
+            lambda a, b: a.startswith(layer) and (b in FILE_LAYER or b in LIBRARY or b.startswith("planner.diagnose"))
+        )
+        == []
+    )
 
 
 def test_the_rules_sit_below_the_model():
@@ -107,7 +130,7 @@ def test_no_import_circles():
         state[name] = "open"
         for nxt in sorted(edges(name)):
             if state.get(nxt) == "open":
-                circles.append(path[path.index(nxt):] + [nxt])
+                circles.append(path[path.index(nxt) :] + [nxt])
             elif nxt not in state:
                 walk(nxt, path + [nxt])
         state[name] = "done"

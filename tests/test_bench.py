@@ -19,7 +19,18 @@ def test_bench_reports_every_stage_and_quality():
     assert result.exit_code == 0, result.output
     figures = json.loads(result.stdout)
     stages = [s["stage"] for s in figures["stages"]]
-    assert stages == ["load", "sample", "instance", "merge", "schedule", "tables", "capacity", "bound", "check", "write"]
+    assert stages == [
+        "load",
+        "sample",
+        "instance",
+        "merge",
+        "schedule",
+        "tables",
+        "capacity",
+        "bound",
+        "check",
+        "write",
+    ]
     assert figures["peak_mb"] > 0 and figures["enterprises"] == 60
     quality = figures["quality"]
     assert quality["rules_broken"] == 0 and quality["visits"] >= quality["lower_bound_visits"] > 0
@@ -43,8 +54,9 @@ def test_hard_profiles_plan_with_their_scenario_keys(tmp_path):
     assert set(HARD) <= set(GENERATED)
 
     def keys(profile: str, capacity: str = "normal"):
-        scenario = load_scenario(write_scenario(tmp_path / f"{profile}-{capacity}.toml", tmp_path / "data", profile, 9,
-                                                capacity, profile))  # fmt: skip
+        scenario = load_scenario(
+            write_scenario(tmp_path / f"{profile}-{capacity}.toml", tmp_path / "data", profile, 9, capacity, profile)
+        )
         return scenario.planned_share, scenario.quiet_days, scenario.staff.scale
 
     assert keys("park") == (0.2, (1, 10), 1.0) and keys("q4") == (0.2, None, 1.0)
@@ -80,19 +92,37 @@ def test_province_parts_are_generated_once_and_reused(tmp_path):
 
 def test_bench_province_on_the_command_line(tmp_path):
     """planner bench --profile province: every county planned on the chosen engine, totals with no rule broken."""
-    result = CliRunner().invoke(app, ["bench", "--profile", "province", "--counties", "2", "--county-profile", "tiny",
-                                      "--engine", "serial", "--work", str(tmp_path), "--json"])  # fmt: skip
+    result = CliRunner().invoke(
+        app,
+        [
+            "bench",
+            "--profile",
+            "province",
+            "--counties",
+            "2",
+            "--county-profile",
+            "tiny",
+            "--engine",
+            "serial",
+            "--work",
+            str(tmp_path),
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     figures = json.loads(result.stdout)
-    assert figures["counties"] == 2 and figures["totals"]["rules_broken"] == 0 and figures["totals"]["failed_parts"] == 0
+    assert (
+        figures["counties"] == 2 and figures["totals"]["rules_broken"] == 0 and figures["totals"]["failed_parts"] == 0
+    )
     assert figures["totals"]["enterprises"] == 2 * PROFILES["tiny"].n_enterprises
     assert [p["name"] for p in figures["parts"]] == ["county-01", "county-02"]
 
 
 def test_bench_routing_on_the_command_line():
     """planner bench routing: one row per instance and engine, feasible, with its gap to dist_trunc1."""
-    result = CliRunner().invoke(app, ["bench", "routing", "--instances", "C101", "--seconds", "0.3", "--engines",
-                                      "pyvrp", "--json"])  # fmt: skip
+    result = CliRunner().invoke(
+        app, ["bench", "routing", "--instances", "C101", "--seconds", "0.3", "--engines", "pyvrp", "--json"]
+    )
     assert result.exit_code == 0, result.output
     (row,) = json.loads(result.stdout)["rows"]
     assert row["name"] == "C101" and row["engine"] == "pyvrp" and not row["problems"] and row["gap_pct"] >= 0

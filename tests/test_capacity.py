@@ -50,18 +50,38 @@ def county(checks, max_days) -> dict:
     tables["townships"] = tables["townships"][:2]
     lat, lon = tables["townships"][1][1:3]
     header = tables["enterprises"][0]
-    tables["enterprises"] = [header] + [[u, f"企业{n}", "城关街道", lat, lon, "C2614", "B", "", "", "", ""]
-                                        for n, u in enumerate(FIRMS)]  # fmt: skip
+    tables["enterprises"] = [header] + [
+        [u, f"企业{n}", "城关街道", lat, lon, "C2614", "B", "", "", "", ""] for n, u in enumerate(FIRMS)
+    ]
     header = tables["inspectors"][0]
-    tables["inspectors"] = [header] + [[who, f"人员{n}", dept, f"33048100{n:03d}", "", "8", str(days)]
-                                       for n, ((who, dept), days) in enumerate(zip(PEOPLE, max_days))]  # fmt: skip
-    tables["leave"], tables["conflicts"], tables["history"] = tables["leave"][:1], tables["conflicts"][:1], tables["history"][:1]
+    tables["inspectors"] = [header] + [
+        [who, f"人员{n}", dept, f"33048100{n:03d}", "", "8", str(days)]
+        for n, ((who, dept), days) in enumerate(zip(PEOPLE, max_days))
+    ]
+    tables["leave"], tables["conflicts"], tables["history"] = (
+        tables["leave"][:1],
+        tables["conflicts"][:1],
+        tables["history"][:1],
+    )
     tables["sampling_plan"] = tables["sampling_plan"][:1]
     workdays = [START + dt.timedelta(days=n) for n in range(12) if (START + dt.timedelta(days=n)).weekday() < 5]
     rows = [tables["demands"][0]]
     for n, (dept, kind, first, last) in enumerate(checks):
-        rows.append([f"T{n}", dept, FIRMS[n], "检查", kind, workdays[first].isoformat(), workdays[last].isoformat(),
-                     "300", "", "", ""])  # fmt: skip
+        rows.append(
+            [
+                f"T{n}",
+                dept,
+                FIRMS[n],
+                "检查",
+                kind,
+                workdays[first].isoformat(),
+                workdays[last].isoformat(),
+                "300",
+                "",
+                "",
+                "",
+            ]
+        )
     tables["demands"] = rows
     return tables
 
@@ -72,8 +92,14 @@ def brute_force(checks, max_days) -> tuple[int, int]:
     n = len(checks)
     options = []
     for dept, _, first, last in checks:
-        mine = [(day, a, b) for day in range(first, last + 1) for a in range(4) if PEOPLE[a][1] == dept
-                for b in range(4) if b != a]  # fmt: skip
+        mine = [
+            (day, a, b)
+            for day in range(first, last + 1)
+            for a in range(4)
+            if PEOPLE[a][1] == dept
+            for b in range(4)
+            if b != a
+        ]
         options.append(mine)
 
     def search(i: int, busy: set, used: list[int], mandatory: int, done: int) -> None:
@@ -98,8 +124,9 @@ def brute_force(checks, max_days) -> tuple[int, int]:
     return best
 
 
-check = st.tuples(st.sampled_from(["SJ", "XF"]), st.sampled_from(["key", "campaign"]), st.integers(0, 9),
-                  st.integers(0, 4)).map(lambda c: (c[0], c[1], c[2], min(9, c[2] + c[3])))  # fmt: skip
+check = st.tuples(
+    st.sampled_from(["SJ", "XF"]), st.sampled_from(["key", "campaign"]), st.integers(0, 9), st.integers(0, 4)
+).map(lambda c: (c[0], c[1], c[2], min(9, c[2] + c[3])))
 
 
 @settings(max_examples=12, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
@@ -147,7 +174,8 @@ def test_any_staff_cut_plans_without_a_traceback(scale, share, seed):
         write_tables(generate_dataset("tiny", seed), Path(folder) / "ds", ".parquet")
         (Path(folder) / "s.toml").write_text(
             f'name = "cut"\ndataset = "ds"\nseed = {seed}\nplanned_share = {share}\n'
-            f"[horizon]\nstart = 2026-01-01\nend = 2026-12-31\n[staff]\nscale = {scale:.3f}\n")  # fmt: skip
+            f"[horizon]\nstart = 2026-01-01\nend = 2026-12-31\n[staff]\nscale = {scale:.3f}\n"
+        )
         scenario = load_scenario(Path(folder) / "s.toml")
         dataset = load_dataset(scenario.dataset)
         calendar = work_calendar(scenario.horizon.start, scenario.horizon.end, dataset.calendar_overrides())
@@ -158,4 +186,3 @@ def test_any_staff_cut_plans_without_a_traceback(scale, share, seed):
         assert k["capacity_bound_mandatory"] >= mandatory - k["unscheduled_mandatory"]
         assert k["capacity_bound_tasks"] >= k["scheduled"]
         assert plan.tables.unscheduled["reason"].str.len().min() > 20 if len(plan.tables.unscheduled) else True
-

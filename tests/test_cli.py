@@ -55,8 +55,9 @@ def test_bad_input_exits_2_without_traceback(tmp_path):
     tables = valid_tables()
     tables["enterprises"][2][3] = "95"  # lat of the row on spreadsheet row 3
     folder = write_dataset(tmp_path / "bad", tables)
-    result = subprocess.run([sys.executable, "-m", "planner.cli", "validate", str(folder)],
-                            capture_output=True, text=True)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "planner.cli", "validate", str(folder)], capture_output=True, text=True
+    )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr and result.stdout == ""
     assert "enterprises.csv" in result.stderr
@@ -113,8 +114,19 @@ def test_diagnose_command(tmp_path):
     import json
 
     tables = valid_tables()
-    holiday = ["HOLIDAY-1", "XF", tables["demands"][3][2], "消防安全检查", "followup", "2026-10-01", "2026-10-07", "45",
-               "", "", ""]  # fmt: skip
+    holiday = [
+        "HOLIDAY-1",
+        "XF",
+        tables["demands"][3][2],
+        "消防安全检查",
+        "followup",
+        "2026-10-01",
+        "2026-10-07",
+        "45",
+        "",
+        "",
+        "",
+    ]
     tables["demands"].append(holiday)
     write_dataset(tmp_path / "dataset", tables)
     (tmp_path / "s.toml").write_text(SCENARIO)

@@ -25,8 +25,18 @@ def test_compare_two_plans_with_deltas(tmp_path):
     _tiny(tmp_path)
     made = runner.invoke(app, ["plan", str(tmp_path / "s.toml"), "--out", str(tmp_path / "full"), "--quiet"])
     assert made.exit_code == 0, made.output
-    result = runner.invoke(app, ["compare", str(tmp_path / "full"), str(tmp_path / "cut.toml"),
-                                 "--xlsx", str(tmp_path / "c.xlsx"), "--html", str(tmp_path / "c.html")])  # fmt: skip
+    result = runner.invoke(
+        app,
+        [
+            "compare",
+            str(tmp_path / "full"),
+            str(tmp_path / "cut.toml"),
+            "--xlsx",
+            str(tmp_path / "c.xlsx"),
+            "--html",
+            str(tmp_path / "c.html"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "full" in result.stdout and "cut" in result.stdout
     assert "(+" in result.stdout or "(−" in result.stdout
@@ -34,7 +44,7 @@ def test_compare_two_plans_with_deltas(tmp_path):
 
     sheet = load_workbook(tmp_path / "c.xlsx").active
     assert [c.value for c in sheet[1]] == ["kpi", "full", "cut"] and sheet.max_row == 15
-    assert "<script src=\"http" not in (tmp_path / "c.html").read_text(encoding="utf-8")
+    assert '<script src="http' not in (tmp_path / "c.html").read_text(encoding="utf-8")
 
 
 def test_failed_acceptance_rule_exits_4_but_keeps_the_plan(tmp_path):

@@ -24,43 +24,98 @@ CONTRACT_COLUMNS = {
     "townships": ["township", "lat", "lon"],
     "departments": ["dept_id", "name"],
     "enterprises": [
-        "uscc", "name", "township", "lat", "lon", "industry", "credit_tier", "positive_list", "sandbox",
-        "observation_until", "key_sector",
+        "uscc",
+        "name",
+        "township",
+        "lat",
+        "lon",
+        "industry",
+        "credit_tier",
+        "positive_list",
+        "sandbox",
+        "observation_until",
+        "key_sector",
     ],
     "inspectors": ["inspector_id", "name", "dept_id", "cert_no", "delegated_depts", "hours_per_day", "max_days"],
     "leave": ["inspector_id", "start", "end"],
     "demands": [
-        "task_id", "dept_id", "uscc", "item", "kind", "window_start", "window_end", "duration_min",
-        "min_inspectors", "delegable", "priority",
+        "task_id",
+        "dept_id",
+        "uscc",
+        "item",
+        "kind",
+        "window_start",
+        "window_end",
+        "duration_min",
+        "min_inspectors",
+        "delegable",
+        "priority",
     ],
     "sampling_plan": [
-        "plan_id", "dept_id", "item", "industries", "tier", "ratio", "window_start", "window_end", "duration_min",
-        "delegable", "joint_group",
+        "plan_id",
+        "dept_id",
+        "item",
+        "industries",
+        "tier",
+        "ratio",
+        "window_start",
+        "window_end",
+        "duration_min",
+        "delegable",
+        "joint_group",
     ],
     "conflicts": ["inspector_id", "uscc"],
     "history": ["uscc", "dept_id", "date", "inspector_id", "kind"],
-}  # fmt: skip
+}
 TABLE_KEYS = {
-    "townships": ["township"], "departments": ["dept_id"], "enterprises": ["uscc"], "inspectors": ["inspector_id"],
-    "leave": ["inspector_id", "start"], "demands": ["task_id"], "sampling_plan": ["plan_id"],
-    "conflicts": ["inspector_id", "uscc"], "history": ["uscc", "dept_id", "date", "inspector_id"],
-}  # fmt: skip
+    "townships": ["township"],
+    "departments": ["dept_id"],
+    "enterprises": ["uscc"],
+    "inspectors": ["inspector_id"],
+    "leave": ["inspector_id", "start"],
+    "demands": ["task_id"],
+    "sampling_plan": ["plan_id"],
+    "conflicts": ["inspector_id", "uscc"],
+    "history": ["uscc", "dept_id", "date", "inspector_id"],
+}
 DATE_COLUMNS = {
-    "enterprises": ["observation_until"], "leave": ["start", "end"], "demands": ["window_start", "window_end"],
-    "sampling_plan": ["window_start", "window_end"], "history": ["date"],
-}  # fmt: skip
+    "enterprises": ["observation_until"],
+    "leave": ["start", "end"],
+    "demands": ["window_start", "window_end"],
+    "sampling_plan": ["window_start", "window_end"],
+    "history": ["date"],
+}
 BOOL_COLUMNS = {"enterprises": ["positive_list", "sandbox"], "demands": ["delegable"], "sampling_plan": ["delegable"]}
 INT_COLUMNS = {"demands": ["duration_min", "min_inspectors", "priority"], "sampling_plan": ["duration_min"]}
 FLOAT_COLUMNS = {
-    "townships": ["lat", "lon"], "enterprises": ["lat", "lon"], "inspectors": ["hours_per_day"],
+    "townships": ["lat", "lon"],
+    "enterprises": ["lat", "lon"],
+    "inspectors": ["hours_per_day"],
     "sampling_plan": ["ratio"],
-}  # fmt: skip
+}
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 SECTIONS = {
-    "A": (1, 5), "B": (6, 12), "C": (13, 43), "D": (44, 46), "E": (47, 50), "F": (51, 52), "G": (53, 60),
-    "H": (61, 62), "I": (63, 65), "J": (66, 69), "K": (70, 70), "L": (71, 72), "M": (73, 75), "N": (76, 79),
-    "O": (80, 82), "P": (83, 83), "Q": (84, 85), "R": (86, 90), "S": (91, 97), "T": (98, 98),
-}  # fmt: skip
+    "A": (1, 5),
+    "B": (6, 12),
+    "C": (13, 43),
+    "D": (44, 46),
+    "E": (47, 50),
+    "F": (51, 52),
+    "G": (53, 60),
+    "H": (61, 62),
+    "I": (63, 65),
+    "J": (66, 69),
+    "K": (70, 70),
+    "L": (71, 72),
+    "M": (73, 75),
+    "N": (76, 79),
+    "O": (80, 82),
+    "P": (83, 83),
+    "Q": (84, 85),
+    "R": (86, 90),
+    "S": (91, 97),
+    "T": (98, 98),
+}
 YEAR_2026 = (dt.date(2026, 1, 1), dt.date(2026, 12, 31))
 PLANNED_SHARE = 0.2
 
@@ -265,8 +320,9 @@ def test_demands_match_department_industries(dataset):
     """Each task is one of its department's items and the enterprise's industry falls under that item."""
     industry = dataset["enterprises"].set_index("uscc")["industry"]
     by_name = {(item.dept_id, item.name): item for item in ITEMS}
-    for dept_id, uscc, item_name in zip(dataset["demands"]["dept_id"], dataset["demands"]["uscc"],
-                                        dataset["demands"]["item"]):  # fmt: skip
+    for dept_id, uscc, item_name in zip(
+        dataset["demands"]["dept_id"], dataset["demands"]["uscc"], dataset["demands"]["item"]
+    ):
         item = by_name[(dept_id, item_name)]
         code = industry[uscc]
         digits = code[1:] if code and code[0].isalpha() else code
@@ -406,7 +462,15 @@ def test_county_credit_and_flags_are_realistic(county):
     sandbox = enterprises[enterprises["sandbox"]]
     assert (sandbox["credit_tier"] == "A").all() and 0.003 < len(sandbox) / len(enterprises) < 0.02
     assert 0.01 < enterprises["observation_until"].notna().mean() < 0.035
-    assert set(enterprises["key_sector"].dropna()) == {"食品", "药品", "医疗器械", "危险化学品", "燃气", "特种设备", "建设工程"}
+    assert set(enterprises["key_sector"].dropna()) == {
+        "食品",
+        "药品",
+        "医疗器械",
+        "危险化学品",
+        "燃气",
+        "特种设备",
+        "建设工程",
+    }
 
 
 def test_county_demand_mix(county):
@@ -600,6 +664,7 @@ def test_leave_takes_a_third_of_the_fire_brigade_for_q4(hard):
 def test_tight_and_short_are_park_and_q4_with_less_staff():
     """tight plans the park's tables with 60 % of the inspectors and planned_share 0.1; short the q4
     county's with 40 %: the same generator record, other scenario keys."""
+
     def tables_of(profile: str) -> dict:
         fields = dataclasses.asdict(PROFILES[profile])
         return {k: v for k, v in fields.items() if k not in ("name", "summary", "scenario")}

@@ -22,8 +22,19 @@ from tests.conftest import ACME, COOP, SHOP, valid_tables, write_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = 'name = "t"\ndataset = "ds"\nseed = {seed}\n{extra}[horizon]\nstart = 2026-01-01\nend = 2026-12-31\n'
-DEMAND = ["task_id", "dept_id", "uscc", "item", "kind", "window_start", "window_end", "duration_min",
-          "min_inspectors", "delegable", "priority"]  # fmt: skip
+DEMAND = [
+    "task_id",
+    "dept_id",
+    "uscc",
+    "item",
+    "kind",
+    "window_start",
+    "window_end",
+    "duration_min",
+    "min_inspectors",
+    "delegable",
+    "priority",
+]
 
 
 def inputs(folder: Path, tables: dict | None = None, extra: str = "", seed: int = 1):
@@ -63,10 +74,13 @@ def test_valid_county_has_no_finding(tmp_path):
     assert diagnosis.mandatory == 2 and diagnosis.tasks > diagnosis.mandatory
 
 
-@pytest.mark.parametrize(("window", "rule"), [
-    (("2026-02-15", "2026-02-23"), "working_day"),  # Spring Festival
-    (("2027-03-01", "2027-03-31"), "window"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("window", "rule"),
+    [
+        (("2026-02-15", "2026-02-23"), "working_day"),  # Spring Festival
+        (("2027-03-01", "2027-03-31"), "window"),
+    ],
+)
 def test_window_without_a_day(tmp_path, window, rule):
     """A window with no working day in the horizon is blocked; its neighbour is not."""
     tables = with_demands(key("A", "SJ", ACME, *window), key("B", "SJ", ACME, "2026-02-10", "2026-02-28"))
@@ -83,17 +97,21 @@ def test_holiday_fix_names_the_nearest_working_days(tmp_path):
 
 def test_quiet_days(tmp_path):
     """Quiet days bar capped tasks only: a key task inside them is blocked, a complaint check is not."""
-    tables = with_demands(key("A", "SJ", ACME, "2026-03-02", "2026-03-20"),
-                          key("B", "SJ", COOP, "2026-03-02", "2026-03-20", kind="triggered"),
-                          key("C", "SJ", SHOP, "2026-03-02", "2026-03-31"))  # fmt: skip
+    tables = with_demands(
+        key("A", "SJ", ACME, "2026-03-02", "2026-03-20"),
+        key("B", "SJ", COOP, "2026-03-02", "2026-03-20", kind="triggered"),
+        key("C", "SJ", SHOP, "2026-03-02", "2026-03-31"),
+    )
     diagnosis = diagnosed(tmp_path, tables, extra="quiet_days = [1, 25]\n")
     assert rules_of(diagnosis) == {"A": ("quiet_days", BLOCKED)}
 
 
 def test_longer_than_day(tmp_path):
     """480 minutes on site plus travel exceeds every SJ inspector's 7-hour day; 360 does not."""
-    tables = with_demands(key("A", "SJ", ACME, "2026-03-02", "2026-03-31", minutes="480"),
-                          key("B", "SJ", SHOP, "2026-03-02", "2026-03-31", minutes="360"))  # fmt: skip
+    tables = with_demands(
+        key("A", "SJ", ACME, "2026-03-02", "2026-03-31", minutes="480"),
+        key("B", "SJ", SHOP, "2026-03-02", "2026-03-31", minutes="360"),
+    )
     diagnosis = diagnosed(tmp_path, tables)
     assert rules_of(diagnosis) == {"A": ("day_length", BLOCKED)}
     assert "hours_per_day" in diagnosis.findings[0].fix_zh
@@ -146,9 +164,11 @@ def test_crew_too_small(tmp_path):
 def test_cap_per_dept_names_the_competing_tasks(tmp_path):
     """Three SJ key checks at ACME in Q1, Q2 and Q3, two capped visits a year: one is blocked,
     and the finding lists all three windows."""
-    tables = with_demands(key("A", "SJ", ACME, "2026-01-05", "2026-03-31"),
-                          key("B", "SJ", ACME, "2026-04-01", "2026-06-30"),
-                          key("C", "SJ", ACME, "2026-07-01", "2026-09-30"))  # fmt: skip
+    tables = with_demands(
+        key("A", "SJ", ACME, "2026-01-05", "2026-03-31"),
+        key("B", "SJ", ACME, "2026-04-01", "2026-06-30"),
+        key("C", "SJ", ACME, "2026-07-01", "2026-09-30"),
+    )
     diagnosis = diagnosed(tmp_path, tables)
     assert [(f.rule, f.severity) for f in diagnosis.findings] == [("cap_per_dept", BLOCKED)]
     assert all(t in diagnosis.findings[0].why_zh for t in ("A（", "B（", "C（"))
@@ -156,18 +176,22 @@ def test_cap_per_dept_names_the_competing_tasks(tmp_path):
 
 def test_overlapping_windows_share_the_cap(tmp_path):
     """Two SJ checks whose windows overlap share one capped visit: no finding."""
-    tables = with_demands(key("A", "SJ", ACME, "2026-01-05", "2026-03-31"),
-                          key("B", "SJ", ACME, "2026-03-01", "2026-06-30"),
-                          key("C", "SJ", ACME, "2026-07-01", "2026-09-30"))  # fmt: skip
+    tables = with_demands(
+        key("A", "SJ", ACME, "2026-01-05", "2026-03-31"),
+        key("B", "SJ", ACME, "2026-03-01", "2026-06-30"),
+        key("C", "SJ", ACME, "2026-07-01", "2026-09-30"),
+    )
     assert diagnosed(tmp_path, tables).findings == ()
 
 
 def test_cap_positive_list(tmp_path):
     """COOP is on the positive list: two key checks in disjoint windows, one capped visit a year;
     a complaint check (triggered) is exempt."""
-    tables = with_demands(key("A", "SJ", COOP, "2026-01-05", "2026-03-31"),
-                          key("B", "XF", COOP, "2026-07-01", "2026-09-30"),
-                          key("C", "XF", COOP, "2026-10-08", "2026-10-30", kind="triggered"))  # fmt: skip
+    tables = with_demands(
+        key("A", "SJ", COOP, "2026-01-05", "2026-03-31"),
+        key("B", "XF", COOP, "2026-07-01", "2026-09-30"),
+        key("C", "XF", COOP, "2026-10-08", "2026-10-30", kind="triggered"),
+    )
     diagnosis = diagnosed(tmp_path, tables)
     assert [(f.rule, f.severity) for f in diagnosis.findings] == [("cap_positive_list", BLOCKED)]
 
@@ -176,10 +200,12 @@ def test_positive_list_and_the_six_hour_stay(tmp_path):
     """Two checks at COOP whose windows overlap but need 420 min together, more than the longest
     stay (the inspectors' day less the road): the one visit a year cannot hold both, and the
     finding says the stay limit takes part, with its minutes."""
-    tables = with_demands(key("A", "SJ", COOP, "2026-03-02", "2026-03-31", minutes="240"),
-                          key("B", "XF", COOP, "2026-03-02", "2026-03-31", minutes="180"))  # fmt: skip
+    tables = with_demands(
+        key("A", "SJ", COOP, "2026-03-02", "2026-03-31", minutes="240"),
+        key("B", "XF", COOP, "2026-03-02", "2026-03-31", minutes="180"),
+    )
     diagnosis = diagnosed(tmp_path, tables)
-    finding, = diagnosis.findings
+    (finding,) = diagnosis.findings
     assert finding.rule == "cap_positive_list" and "最长可停留" in finding.why_zh
     longest = re.search(r"最长可停留的 (\d+) 分钟", finding.why_zh).group(1)
     assert 360 <= int(longest) < 420 and f"不超过 {longest} 分钟" in finding.fix_zh
@@ -188,8 +214,10 @@ def test_positive_list_and_the_six_hour_stay(tmp_path):
 def test_a_longer_stay_keeps_a_mandatory_task(tmp_path):
     """380 min together fit within the longest stay though past 6 hours: diagnose blocks nothing,
     and the plan makes the one long visit rather than drop a task."""
-    tables = with_demands(key("A", "SJ", COOP, "2026-03-02", "2026-03-31", minutes="200"),
-                          key("B", "XF", COOP, "2026-03-02", "2026-03-31", minutes="180"))  # fmt: skip
+    tables = with_demands(
+        key("A", "SJ", COOP, "2026-03-02", "2026-03-31", minutes="200"),
+        key("B", "XF", COOP, "2026-03-02", "2026-03-31", minutes="180"),
+    )
     dataset, scenario, calendar = inputs(tmp_path, tables, "")
     assert not diagnose(dataset, scenario, calendar).findings
     plan = make_plan(dataset, scenario, calendar)
@@ -204,8 +232,10 @@ def capacity_tables(n_tasks: int) -> dict:
     tables = valid_tables()
     tables["inspectors"] = [row for row in tables["inspectors"] if row[0] != "XF002"]
     places = [ACME, COOP, SHOP]
-    rows = [key(f"T{n}", "XF", places[n % 3], "2026-03-09", "2026-03-13", minutes="300", kind="triggered")
-            for n in range(n_tasks)]  # fmt: skip
+    rows = [
+        key(f"T{n}", "XF", places[n % 3], "2026-03-09", "2026-03-13", minutes="300", kind="triggered")
+        for n in range(n_tasks)
+    ]
     tables["demands"] = [DEMAND, *rows]
     return tables
 
@@ -216,7 +246,8 @@ def test_capacity_shortfall(tmp_path):
     diagnosis = diagnosed(tmp_path, capacity_tables(10))
     proven = [s for s in diagnosis.shortfalls if not s.paced]
     assert [(s.dept_id, s.first_week, s.last_week, s.tasks, s.demand_min, s.supply_min) for s in proven] == [
-        ("XF", "2026-W11", "2026-W11", 10, 3000, 2400)]
+        ("XF", "2026-W11", "2026-W11", 10, 3000, 2400)
+    ]
     assert {f.rule for f in diagnosis.findings} == {"staff_capacity"} and len(diagnosis.findings) == 10
     assert all(f.severity == AT_RISK for f in diagnosis.findings) and not diagnosis.ok
     week = diagnosis.capacity.set_index(["dept_id", "week"]).loc[("XF", "2026-W11")]
@@ -254,8 +285,11 @@ def test_json_and_render(tmp_path):
     tables = with_demands(*[key(f"H{n}", "SJ", ACME, "2026-02-15", "2026-02-23") for n in range(5)])
     diagnosis = diagnosed(tmp_path, tables)
     data = json.loads(json.dumps(to_json(diagnosis), ensure_ascii=False))
-    assert data["blocked"] == 5 and not data["ok"] and data["counts"] == {"working_day": {
-        BLOCKED: 5, AT_RISK: 0, "optional": 0}}
+    assert (
+        data["blocked"] == 5
+        and not data["ok"]
+        and data["counts"] == {"working_day": {BLOCKED: 5, AT_RISK: 0, "optional": 0}}
+    )
     assert set(data["rules"]) == set(DIAGNOSED) and len(data["capacity"]) == len(diagnosis.capacity)
     console = Console(file=io.StringIO(), width=160)
     render(diagnosis, console, limit=2)
@@ -284,5 +318,9 @@ def test_sample_county_explains_every_mandatory_task_left_out(county_baseline):
     unscheduled = plan.tables.unscheduled
     assert {f.task_id for f in diagnosis.blocked} == set(unscheduled.loc[unscheduled["mandatory"], "task_id"])
     assert pd.Series([f.rule for f in diagnosis.findings]).value_counts().to_dict() == {
-        "cap_positive_list": 3, "working_day": 5, "day_length": 5, "cap_per_dept": 5}
+        "cap_positive_list": 3,
+        "working_day": 5,
+        "day_length": 5,
+        "cap_per_dept": 5,
+    }
     assert not any(not s.paced for s in diagnosis.shortfalls)

@@ -23,11 +23,20 @@ def test_every_scenario_key_is_documented():
     """Each scenario key appears in the docs' scenario table."""
     docs = (ROOT / "docs/data-contract.md").read_text(encoding="utf-8")
     keys = [k for k in Scenario.model_fields if k != "source"]
-    sections = (("horizon", Horizon), ("solver", Solver), ("caps", Caps), ("travel", Travel), ("staff", Staff),
-                ("sampling", Sampling), ("joint", Joint))  # fmt: skip
+    sections = (
+        ("horizon", Horizon),
+        ("solver", Solver),
+        ("caps", Caps),
+        ("travel", Travel),
+        ("staff", Staff),
+        ("sampling", Sampling),
+        ("joint", Joint),
+    )
     keys += [f"[{s}] {k}" for s, model in sections for k in model.model_fields]
     keys = [k for k in keys if k not in dict(sections)]
-    missing = [k for k in keys if f"| `{k}` |" not in docs and f"| `[{k.split('] ')[0][1:]}.{k.split('] ')[1]}]` |" not in docs]
+    missing = [
+        k for k in keys if f"| `{k}` |" not in docs and f"| `[{k.split('] ')[0][1:]}.{k.split('] ')[1]}]` |" not in docs
+    ]
     assert not missing, missing
 
 

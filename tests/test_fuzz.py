@@ -36,8 +36,12 @@ FORMATS = ("csv", "csv-bom", "csv-gbk", "xlsx", "parquet")
 def budget(ci_examples: int) -> settings:
     """Hypothesis settings: ``ci_examples`` in CI, or FUZZ_EXAMPLES for a long local run."""
     examples = int(os.environ.get("FUZZ_EXAMPLES") or ci_examples)
-    return settings(max_examples=examples, deadline=None, derandomize=not os.environ.get("FUZZ_EXAMPLES"),
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])  # fmt: skip
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        derandomize=not os.environ.get("FUZZ_EXAMPLES"),
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
 
 
 # ---------------------------------------------------------------- writing one table in one format
@@ -47,8 +51,7 @@ class Formula(str):
     """A cell written as an Excel formula with no cached value (as openpyxl and scripts save them)."""
 
 
-def write_table_file(folder: Path, name: str, rows: list[list[object]], fmt: str,
-                     merged: tuple[str, ...] = ()) -> Path:  # fmt: skip
+def write_table_file(folder: Path, name: str, rows: list[list[object]], fmt: str, merged: tuple[str, ...] = ()) -> Path:
     """``rows`` (header first) as ``<name>.csv`` / ``.xlsx`` / ``.parquet``; cells may be any Python value."""
     if fmt.startswith("csv"):
         text = io.StringIO()
@@ -100,12 +103,63 @@ def _excel_value(cell: object) -> object:
 # ---------------------------------------------------------------- corrupting the valid tables
 
 SPECIAL_TEXT = [
-    "", " ", "nan", "NaN", "NULL", "None", "#N/A", "#DIV/0!", "1e400", "-1e400", "-0", "0x1F", "是", "否", "√",
-    "2026-02-30", "2026/13/1", "2027/3/1", "2027.3.1", "2027年3月1日", "46082", "46082.0", "4608200", "1/3/2027",
-    "20260301", "2026-03-01 08:00:00", "2026-03-01T08:00", "0001-01-01", "9999-12-31", "1900-01-01", "2026",
-    "=1+1", "+SUM(A1)", "-2", "@cmd", "=HYPERLINK(\"x\")", "\x00", "\t", "\r\n", "\"", "'", ";", "；；", "*", "A;B;",
-    "9" * 40, "1" * 400, "9.13305E+17", "1,200", "1.2.3", "∞", "٣", "０１２", "𠀀", "\ufeff", "a\u0000b",
-]  # fmt: skip
+    "",
+    " ",
+    "nan",
+    "NaN",
+    "NULL",
+    "None",
+    "#N/A",
+    "#DIV/0!",
+    "1e400",
+    "-1e400",
+    "-0",
+    "0x1F",
+    "是",
+    "否",
+    "√",
+    "2026-02-30",
+    "2026/13/1",
+    "2027/3/1",
+    "2027.3.1",
+    "2027年3月1日",
+    "46082",
+    "46082.0",
+    "4608200",
+    "1/3/2027",
+    "20260301",
+    "2026-03-01 08:00:00",
+    "2026-03-01T08:00",
+    "0001-01-01",
+    "9999-12-31",
+    "1900-01-01",
+    "2026",
+    "=1+1",
+    "+SUM(A1)",
+    "-2",
+    "@cmd",
+    '=HYPERLINK("x")',
+    "\x00",
+    "\t",
+    "\r\n",
+    '"',
+    "'",
+    ";",
+    "；；",
+    "*",
+    "A;B;",
+    "9" * 40,
+    "1" * 400,
+    "9.13305E+17",
+    "1,200",
+    "1.2.3",
+    "∞",
+    "٣",
+    "０１２",
+    "𠀀",
+    "\ufeff",
+    "a\u0000b",
+]
 wild_cell = st.one_of(
     st.text(max_size=24),
     st.sampled_from(SPECIAL_TEXT),
@@ -127,10 +181,31 @@ def mutate(data, tables: dict[str, list[list[object]]], merged: dict[str, list[s
     """Apply one drawn corruption in place; returns its name (for the failure report)."""
     name = data.draw(st.sampled_from(sorted(tables)), label="table")
     rows = tables[name]
-    kind = data.draw(st.sampled_from([
-        "cell", "cell", "cell", "reference", "drop_column", "duplicate_row", "drop_table", "header", "title_rows",
-        "ragged", "blank_rows", "header_only", "empty_file", "bytes", "truncate", "merge", "formula", "transpose",
-    ]), label="corruption")  # fmt: skip
+    kind = data.draw(
+        st.sampled_from(
+            [
+                "cell",
+                "cell",
+                "cell",
+                "reference",
+                "drop_column",
+                "duplicate_row",
+                "drop_table",
+                "header",
+                "title_rows",
+                "ragged",
+                "blank_rows",
+                "header_only",
+                "empty_file",
+                "bytes",
+                "truncate",
+                "merge",
+                "formula",
+                "transpose",
+            ]
+        ),
+        label="corruption",
+    )
     if not rows or not rows[0]:
         tables[name] = [[]]
         return "empty"
@@ -146,7 +221,8 @@ def mutate(data, tables: dict[str, list[list[object]]], merged: dict[str, list[s
             cells = tables[ref.table][row]
             cells += [None] * (header.index(ref.column) + 1 - len(cells))  # a row shortened by another corruption
             cells[header.index(ref.column)] = data.draw(
-                st.sampled_from(["NOPE", "", "SJ;NOPE", "91330481MA2B3C4D8X"]), label="dangling")  # fmt: skip
+                st.sampled_from(["NOPE", "", "SJ;NOPE", "91330481MA2B3C4D8X"]), label="dangling"
+            )
     elif kind == "drop_column":
         column = data.draw(st.integers(0, len(rows[0]) - 1))
         tables[name] = [row[:column] + row[column + 1 :] for row in rows]
@@ -159,11 +235,15 @@ def mutate(data, tables: dict[str, list[list[object]]], merged: dict[str, list[s
         column = data.draw(st.integers(0, len(rows[0]) - 1))
         table = TABLES_BY_NAME[name]
         spellings = [s for c in table.columns for s in (c.name, *c.aliases)]
-        rows[0][column] = data.draw(st.one_of(st.sampled_from(spellings), st.sampled_from(["", " ", "Unnamed: 3"]),
-                                              st.text(max_size=10)), label="header")  # fmt: skip
+        rows[0][column] = data.draw(
+            st.one_of(st.sampled_from(spellings), st.sampled_from(["", " ", "Unnamed: 3"]), st.text(max_size=10)),
+            label="header",
+        )
     elif kind == "title_rows":  # a report title, a blank line or a second header above the real one
         for _ in range(data.draw(st.integers(1, 3))):
-            title = data.draw(st.sampled_from([["2026年度检查计划表"], [], list(rows[0]), ["单位：示范县", "", "制表日期"]]))
+            title = data.draw(
+                st.sampled_from([["2026年度检查计划表"], [], list(rows[0]), ["单位：示范县", "", "制表日期"]])
+            )
             rows.insert(0, list(title))
         if data.draw(st.booleans()) and len(rows[-1]) > 1:
             merged.setdefault(name, []).append(f"A1:{openpyxl.utils.get_column_letter(len(rows[-1]))}1")
@@ -188,7 +268,7 @@ def mutate(data, tables: dict[str, list[list[object]]], merged: dict[str, list[s
     elif kind == "formula":
         row, column = _cell(data, rows)
         if column < len(rows[row]):
-            rows[row][column] = Formula(data.draw(st.sampled_from(["1+1", "A2", "TODAY()", "\"SJ\"", "1/0"])))
+            rows[row][column] = Formula(data.draw(st.sampled_from(["1+1", "A2", "TODAY()", '"SJ"', "1/0"])))
     elif kind == "transpose":
         width = max(len(r) for r in rows)
         tables[name] = [[r[c] if c < len(r) else None for r in rows] for c in range(width)]
@@ -262,9 +342,15 @@ def plain_dataset():
 
 def _date_spellings(day: dt.date, fmt: str) -> st.SearchStrategy:
     serial = (day - EXCEL_EPOCH).days
-    texts = [day.isoformat(), f"{day.year}/{day.month}/{day.day}", f"{day.year}.{day.month}.{day.day}",
-             f"{day.year}年{day.month}月{day.day}日", f"{day.year}/{day.month:02d}/{day.day:02d}", str(serial),
-             f" {day.isoformat()} "]  # fmt: skip
+    texts = [
+        day.isoformat(),
+        f"{day.year}/{day.month}/{day.day}",
+        f"{day.year}.{day.month}.{day.day}",
+        f"{day.year}年{day.month}月{day.day}日",
+        f"{day.year}/{day.month:02d}/{day.day:02d}",
+        str(serial),
+        f" {day.isoformat()} ",
+    ]
     if fmt == "xlsx":
         return st.sampled_from([*texts, day, dt.datetime.combine(day, dt.time()), serial, float(serial)])
     return st.sampled_from(texts)
@@ -297,6 +383,7 @@ def _spelled(data, column, value: str, fmt: str) -> object:
 
 def _typed_parquet_column(column, values: list[object]) -> list[object]:
     """A Parquet column as another system would type it: dates, numbers and booleans as such."""
+
     def typed(v):
         if v in ("", None):
             return None
@@ -309,6 +396,7 @@ def _typed_parquet_column(column, values: list[object]) -> list[object]:
         if column.kind is Kind.BOOL:
             return v.lower() in ("true", "1", "yes", "是")
         return v
+
     return [typed(v) for v in values]
 
 
@@ -325,11 +413,17 @@ def test_harmless_variants_load_the_same_values(data):
         fmt = data.draw(st.sampled_from(FORMATS), label=f"format {name}")
         formats[name] = fmt
         columns = [table.column(h) for h in rows[0]]
-        header = [data.draw(st.sampled_from([c.name, c.name.upper(), f" {c.name} ", *c.aliases]), label="header")
-                  for c in columns]  # fmt: skip
+        header = [
+            data.draw(st.sampled_from([c.name, c.name.upper(), f" {c.name} ", *c.aliases]), label="header")
+            for c in columns
+        ]
         if fmt == "parquet":
-            by_column = [_typed_parquet_column(c, [r[i] for r in rows[1:]]) if data.draw(st.booleans(), label="typed")
-                         else [r[i] for r in rows[1:]] for i, c in enumerate(columns)]  # fmt: skip
+            by_column = [
+                _typed_parquet_column(c, [r[i] for r in rows[1:]])
+                if data.draw(st.booleans(), label="typed")
+                else [r[i] for r in rows[1:]]
+                for i, c in enumerate(columns)
+            ]
             body = [list(r) for r in zip(*by_column)]
         else:
             body = [[_spelled(data, c, v, fmt) for c, v in zip(columns, r)] for r in rows[1:]]

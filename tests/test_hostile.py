@@ -60,20 +60,33 @@ needs_proc = pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="
 
 
 def planner_limited(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", DRIVER, str(HEADROOM), *args], capture_output=True, text=True,
-                          timeout=300, cwd=cwd, env=os.environ | LIMITED_ENV)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-c", DRIVER, str(HEADROOM), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=cwd,
+        env=os.environ | LIMITED_ENV,
+    )
 
 
 def planner_run(*args: str, cwd: Path | None = None, fsize: int | None = None) -> subprocess.CompletedProcess:
     """`python -m planner.cli ARGS`; ``fsize``: the largest file it may write (ulimit -f)."""
+
     def limit() -> None:
         import resource
 
         resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
 
-    return subprocess.run([sys.executable, "-m", "planner.cli", *args], capture_output=True, text=True, timeout=300,
-                          cwd=cwd, env=os.environ | {"PYTHONPATH": str(ROOT)},
-                          preexec_fn=limit if fsize else None)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "planner.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=cwd,
+        env=os.environ | {"PYTHONPATH": str(ROOT)},
+        preexec_fn=limit if fsize else None,
+    )
 
 
 def refused(result, *phrases: str) -> None:
@@ -119,28 +132,44 @@ def xlsx_of(path: Path, sheet_rows: list[str], shared_strings: bytes | None = No
     ns = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
     rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
-        archive.writestr("[Content_Types].xml", (
-            '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-            '<Default Extension="xml" ContentType="application/xml"/>'
-            '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-            '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-            '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
-            "</Types>"))  # fmt: skip
-        archive.writestr("_rels/.rels", (
-            f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            f'<Relationship Id="rId1" Type="{rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>'))  # fmt: skip
-        archive.writestr("xl/workbook.xml", (
-            f'<?xml version="1.0" encoding="UTF-8"?><workbook {ns} xmlns:r="{rel}"><sheets>'
-            '<sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>'))  # fmt: skip
-        archive.writestr("xl/_rels/workbook.xml.rels", (
-            f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            f'<Relationship Id="rId1" Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/>'
-            f'<Relationship Id="rId2" Type="{rel}/sharedStrings" Target="sharedStrings.xml"/></Relationships>'))  # fmt: skip
+        archive.writestr(
+            "[Content_Types].xml",
+            (
+                '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+                '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+                '<Default Extension="xml" ContentType="application/xml"/>'
+                '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+                '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+                '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+                "</Types>"
+            ),
+        )
+        archive.writestr(
+            "_rels/.rels",
+            (
+                f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                f'<Relationship Id="rId1" Type="{rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+            ),
+        )
+        archive.writestr(
+            "xl/workbook.xml",
+            (
+                f'<?xml version="1.0" encoding="UTF-8"?><workbook {ns} xmlns:r="{rel}"><sheets>'
+                '<sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>'
+            ),
+        )
+        archive.writestr(
+            "xl/_rels/workbook.xml.rels",
+            (
+                f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                f'<Relationship Id="rId1" Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/>'
+                f'<Relationship Id="rId2" Type="{rel}/sharedStrings" Target="sharedStrings.xml"/></Relationships>'
+            ),
+        )
         with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
             sheet.write(f'<?xml version="1.0" encoding="UTF-8"?><worksheet {ns}><sheetData>'.encode())
             for start in range(0, len(sheet_rows), 10_000):
-                sheet.write("".join(sheet_rows[start: start + 10_000]).encode())
+                sheet.write("".join(sheet_rows[start : start + 10_000]).encode())
             sheet.write(b"</sheetData></worksheet>")
         with archive.open("xl/sharedStrings.xml", "w", force_zip64=True) as strings:
             strings.write(f'<?xml version="1.0" encoding="UTF-8"?><sst {ns} count="1" uniqueCount="1"><si><t>'.encode())
@@ -156,8 +185,11 @@ def xlsx_of(path: Path, sheet_rows: list[str], shared_strings: bytes | None = No
 def inline_row(number: int, cells: list[str], columns: list[str] | None = None) -> str:
     """One <row> of inline strings, in columns A, B … (or ``columns``)."""
     columns = columns or [chr(ord("A") + i) for i in range(len(cells))]
-    return f'<row r="{number}">' + "".join(
-        f'<c r="{c}{number}" t="inlineStr"><is><t>{v}</t></is></c>' for c, v in zip(columns, cells)) + "</row>"  # fmt: skip
+    return (
+        f'<row r="{number}">'
+        + "".join(f'<c r="{c}{number}" t="inlineStr"><is><t>{v}</t></is></c>' for c, v in zip(columns, cells))
+        + "</row>"
+    )
 
 
 # ---------------------------------------------------------------- bounded resources
@@ -205,12 +237,15 @@ def test_a_cell_at_xfd1(workdir):
     """A workbook with a cell at XFD1, Excel's last column (before: every row padded to 16,384
     columns, 2 GB): the header is refused, naming the column."""
     header = valid_tables()["departments"][0]
-    rows = [inline_row(1, header) .replace("</row>", '<c r="XFD1" t="inlineStr"><is><t>x</t></is></c></row>')]
+    rows = [inline_row(1, header).replace("</row>", '<c r="XFD1" t="inlineStr"><is><t>x</t></is></c></row>')]
     rows += [inline_row(n, [f"D{n}", "局"]) for n in range(2, 20_002)]
     (workdir / "ds" / "departments.csv").unlink()
     xlsx_of(workdir / "ds" / "departments.xlsx", rows)
-    refused(planner_limited("validate", "ds", cwd=workdir), "departments.xlsx",
-            f"the header reaches column XFD (16,384 columns); a table has at most {MAX_COLUMNS}")
+    refused(
+        planner_limited("validate", "ds", cwd=workdir),
+        "departments.xlsx",
+        f"the header reaches column XFD (16,384 columns); a table has at most {MAX_COLUMNS}",
+    )
 
 
 @needs_proc
@@ -219,8 +254,11 @@ def test_shared_strings_bomb(workdir):
     (workdir / "ds" / "departments.csv").unlink()
     path = xlsx_of(workdir / "ds" / "departments.xlsx", [inline_row(1, ["dept_id", "name"])], strings_mb=512)
     assert path.stat().st_size < 4 << 20
-    refused(planner_limited("validate", "ds", cwd=workdir), "departments.xlsx",
-            "xl/sharedStrings.xml unpacks to 512 MB, more than the 128 MB")
+    refused(
+        planner_limited("validate", "ds", cwd=workdir),
+        "departments.xlsx",
+        "xl/sharedStrings.xml unpacks to 512 MB, more than the 128 MB",
+    )
 
 
 @needs_proc
@@ -259,8 +297,11 @@ def test_out_root_and_below_a_file(workdir, monkeypatch):
     refused(runner.invoke(app, ["plan", "s.toml", "--out", "/", "--force"]), "/ is the root folder")
     (workdir / "afile").write_text("x")
     for command in (["plan", "s.toml"], ["sample", "s.toml"], ["demo-data", "--profile", "tiny"]):
-        refused(runner.invoke(app, [*command, "--out", "afile/plan"]), "afile/plan cannot be created",
-                "is a file, not a folder")
+        refused(
+            runner.invoke(app, [*command, "--out", "afile/plan"]),
+            "afile/plan cannot be created",
+            "is a file, not a folder",
+        )
 
 
 def test_out_in_a_folder_that_cannot_be_written(workdir, monkeypatch):
@@ -303,6 +344,7 @@ def test_file_size_limit_while_writing(workdir):
 
 def test_full_disk_while_writing(workdir, monkeypatch):
     """No space left on device while the report is written: exit 2, the temporary folder removed."""
+
     def full(path, **kwargs):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
@@ -314,6 +356,7 @@ def test_full_disk_while_writing(workdir, monkeypatch):
 
 def test_unreadable_dataset_folder(workdir, monkeypatch):
     """A dataset folder that may not be listed: exit 2 with a sentence (simulated for root, real otherwise)."""
+
     def denied(self):
         raise PermissionError(errno.EACCES, "Permission denied", str(self))
 
@@ -342,8 +385,14 @@ def test_extends_chain_a_thousand_deep(tmp_path):
     assert "extends chain is longer than 20 files" in str(caught.value.problems[0])
 
 
-@pytest.mark.parametrize("nesting", ["x = " + "[" * 1000 + "]" * 1000, "x = " + "{a = " * 1000 + "1" + "}" * 1000,
-                                     "[" + ".".join(["a"] * 1000) + "]\nb = 1"])
+@pytest.mark.parametrize(
+    "nesting",
+    [
+        "x = " + "[" * 1000 + "]" * 1000,
+        "x = " + "{a = " * 1000 + "1" + "}" * 1000,
+        "[" + ".".join(["a"] * 1000) + "]\nb = 1",
+    ],
+)
 def test_toml_nested_a_thousand_deep(tmp_path, nesting):
     """Arrays, inline tables or dotted tables nested 1,000 deep: one sentence, no RecursionError."""
     (tmp_path / "s.toml").write_text(SCENARIO + nesting + "\n")
@@ -351,14 +400,17 @@ def test_toml_nested_a_thousand_deep(tmp_path, nesting):
     refused(result, "nests tables or arrays more than 20 levels deep")
 
 
-@pytest.mark.parametrize(("line", "key"), [
-    ("[caps]\nper_dept_per_year = 9223372036854775808", "caps.per_dept_per_year"),
-    ("[caps]\npositive_list_per_year = 100000", "caps.positive_list_per_year"),
-    ("[travel]\nspeed_kmh = 1e-300", "travel.speed_kmh"),
-    ("[solver]\ntime_limit_s = 1e300", "solver.time_limit_s"),
-    ("seed = 9223372036854775808", "seed"),
-    ("seed = -1", "seed"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("line", "key"),
+    [
+        ("[caps]\nper_dept_per_year = 9223372036854775808", "caps.per_dept_per_year"),
+        ("[caps]\npositive_list_per_year = 100000", "caps.positive_list_per_year"),
+        ("[travel]\nspeed_kmh = 1e-300", "travel.speed_kmh"),
+        ("[solver]\ntime_limit_s = 1e300", "solver.time_limit_s"),
+        ("seed = 9223372036854775808", "seed"),
+        ("seed = -1", "seed"),
+    ],
+)
 def test_absurd_numbers_are_refused_by_validate(workdir, line, key):
     """Keys the solver cannot take (2**63 crashed OR-Tools; a speed of 1e-300 broke the checker):
     `planner validate` names the key, so `planner plan` never starts."""
@@ -396,7 +448,9 @@ def test_one_certificate_is_one_person(tmp_path):
     refused(runner.invoke(app, ["validate", str(tmp_path / "s.toml")]), "extra.csv", "same 执法证号 as inspector SJ001")
 
 
-@pytest.mark.parametrize("cells", [[["甲公司", "x"], ["b"], ["c"]], [b"\xe9\x81\x93", b"b", b"c"]], ids=["lists", "bytes"])
+@pytest.mark.parametrize(
+    "cells", [[["甲公司", "x"], ["b"], ["c"]], [b"\xe9\x81\x93", b"b", b"c"]], ids=["lists", "bytes"]
+)
 def test_parquet_cells_that_are_not_one_text(tmp_path, cells):
     """A Parquet name column of lists or bytes was loaded as "['…' 'x']" / "b'\\xe9…'": an error per cell."""
     tables = valid_tables()
@@ -431,9 +485,8 @@ def test_control_characters_never_reach_the_terminal(tmp_path, monkeypatch):
 
 def test_report_names_are_text_not_links():
     """A department name holding <a href=…> was a live link in a chart legend; every chart text is escaped."""
-    from tests.test_report import tiny_inputs
-
     from planner.report import render_report
+    from tests.test_report import tiny_inputs
 
     inputs = tiny_inputs('<a href="https://evil.example">甲公司</a>')
     inputs["departments"] = inputs["departments"].assign(name=['<a href="https://evil.example">局</a>', "<b>队</b>"])
@@ -452,8 +505,12 @@ def awkward_plan(tmp_path_factory) -> Path:
     whose fire department has a 96-character name."""
     root = tmp_path_factory.mktemp("awkward")
     tables = valid_tables()
-    tables["townships"] = [tables["townships"][0], ["城关/街道", "30.50", "120.60"], ["城关?街道", "30.58", "120.72"],
-                           ["城关_街道", "30.55", "120.65"]]  # fmt: skip
+    tables["townships"] = [
+        tables["townships"][0],
+        ["城关/街道", "30.50", "120.60"],
+        ["城关?街道", "30.58", "120.72"],
+        ["城关_街道", "30.55", "120.65"],
+    ]
     for row, town in zip(tables["enterprises"][1:], ["城关/街道", "城关?街道", "城关_街道"]):
         row[2] = town
     tables["departments"][2][1] = "消" * 96
@@ -542,6 +599,7 @@ def test_racing_writers_without_replace(tmp_path):
         both_filled = threading.Barrier(2)
         outcome: dict[int, object] = {}
 
+        # the threads are joined inside the round, so the closures see this round's objects
         def run(n: int) -> None:
             def fill(folder: Path) -> None:
                 (folder / "who.txt").write_text(str(n))
@@ -594,8 +652,10 @@ def test_two_processes_racing_for_one_folder(awkward_plan):
     other exits 2 (before: both said they wrote it, one export moved aside)."""
     command = [sys.executable, "-m", "planner.cli", "export", "plan", "--by", "dept", "--out", "same"]
     env = os.environ | {"PYTHONPATH": str(ROOT)}
-    runs = [subprocess.Popen(command, cwd=awkward_plan, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            for _ in range(2)]  # fmt: skip
+    runs = [
+        subprocess.Popen(command, cwd=awkward_plan, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
     results = sorted((run.communicate(timeout=120)[1], run.returncode)[::-1] for run in runs)
     assert [code for code, _ in results] == [0, 2], results
     assert "already exists" in results[1][1] and "Traceback" not in results[1][1]

@@ -97,8 +97,11 @@ def brute_force_stabbing(intervals) -> int:
     raise AssertionError("unreachable")
 
 
-@given(st.lists(st.tuples(st.integers(0, 12), st.integers(0, 6)).map(lambda t: (t[0], t[0] + t[1])),
-                min_size=1, max_size=7))  # fmt: skip
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 12), st.integers(0, 6)).map(lambda t: (t[0], t[0] + t[1])), min_size=1, max_size=7
+    )
+)
 def test_greedy_stabbing_is_optimal(intervals):
     """Greedy by earliest window end equals the brute-force fewest days hitting every window."""
     first, last = np.array([i[0] for i in intervals]), np.array([i[1] for i in intervals])

@@ -45,7 +45,9 @@ def partial_folders(out: Path) -> list[Path]:
 def stage_done(out: Path, stage: str) -> bool:
     """The run has printed the progress line of ``stage`` (so the next stage is under way)."""
     path = out.with_name(out.name + ".stderr")
-    return path.exists() and any(line.lstrip().startswith(stage) for line in path.read_text(errors="replace").splitlines())
+    return path.exists() and any(
+        line.lstrip().startswith(stage) for line in path.read_text(errors="replace").splitlines()
+    )
 
 
 def writing(out: Path, file: str | None = None) -> bool:
@@ -54,8 +56,11 @@ def writing(out: Path, file: str | None = None) -> bool:
 
 
 def folder_hashes(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}  # fmt: skip
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def kill_all_when(runs: dict[str, tuple[subprocess.Popen, Callable[[], bool]]]) -> dict[str, bool]:
@@ -174,6 +179,7 @@ def test_write_folder_keeps_every_replaced_folder(tmp_path):
 
 def test_failed_fill_leaves_nothing(tmp_path):
     """An error while filling removes the temporary folder; the destination never appears."""
+
     def fill(folder: Path) -> None:
         (folder / "half.parquet").write_bytes(b"PAR1")
         raise RuntimeError("disk full")
@@ -185,6 +191,7 @@ def test_failed_fill_leaves_nothing(tmp_path):
 
 def test_a_second_ctrl_c_during_the_clean_up_still_leaves_nothing(tmp_path, monkeypatch):
     """Ctrl-C while filling, and Ctrl-C again while the temporary folder is being removed: it is still removed."""
+
     def fill(folder: Path) -> None:
         (folder / "half.parquet").write_bytes(b"PAR1")
         raise KeyboardInterrupt

@@ -117,8 +117,19 @@ def test_unknown_header_is_a_warning(tmp_path, tables):
 
 def test_chinese_headers(tmp_path, tables):
     """Chinese header aliases load exactly like the English names."""
-    tables["enterprises"][0] = ["统一社会信用代码", "名称", "乡镇街道", "纬度", "经度", "行业代码", "信用等级",
-                                "合规正面清单", "沙盒监管", "观察期截止", "重点领域"]
+    tables["enterprises"][0] = [
+        "统一社会信用代码",
+        "名称",
+        "乡镇街道",
+        "纬度",
+        "经度",
+        "行业代码",
+        "信用等级",
+        "合规正面清单",
+        "沙盒监管",
+        "观察期截止",
+        "重点领域",
+    ]
     tables["townships"][0] = ["乡镇街道", "纬度", "经度"]
     data = load_dataset(write_dataset(tmp_path / "ds", tables))
     assert list(data.enterprises["credit_tier"]) == ["B", "A", "C"]
@@ -213,9 +224,14 @@ def test_cell_rules(tmp_path, tables, table, column, value, rule):
     assert rule in error.rule, error.rule
 
 
-@pytest.mark.parametrize(("table", "start", "end"), [("demands", "window_start", "window_end"),
-                                                     ("sampling_plan", "window_start", "window_end"),
-                                                     ("leave", "start", "end")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("table", "start", "end"),
+    [
+        ("demands", "window_start", "window_end"),
+        ("sampling_plan", "window_start", "window_end"),
+        ("leave", "start", "end"),
+    ],
+)
 def test_dates_in_order(tmp_path, tables, table, start, end):
     """A window or leave that ends before it starts is an error on its end column."""
     set_cell(tables, table, 2, start, "2026-07-01")
@@ -227,8 +243,13 @@ def test_dates_in_order(tmp_path, tables, table, start, end):
 
 @pytest.mark.parametrize(
     ("written", "expected"),
-    [("2026/3/1", "2026-03-01"), ("2026.3.1", "2026-03-01"), ("2026年3月1日", "2026-03-01"), ("46082", "2026-03-01"),
-     ("46082.0", "2026-03-01")],
+    [
+        ("2026/3/1", "2026-03-01"),
+        ("2026.3.1", "2026-03-01"),
+        ("2026年3月1日", "2026-03-01"),
+        ("46082", "2026-03-01"),
+        ("46082.0", "2026-03-01"),
+    ],
 )
 def test_harmless_date_variants(tmp_path, tables, written, expected):
     """Slashes, dots, Chinese dates and Excel serial numbers are read as the date they mean."""
@@ -237,8 +258,16 @@ def test_harmless_date_variants(tmp_path, tables, written, expected):
     assert data.leave.loc[2, "end"] == pd.Timestamp(expected)
 
 
-@pytest.mark.parametrize(("written", "expected"), [("重点监管", "key"), ("投诉举报", "triggered"),
-                                                   ("专项整治", "campaign"), ("整改复查", "followup"), ("KEY", "key")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        ("重点监管", "key"),
+        ("投诉举报", "triggered"),
+        ("专项整治", "campaign"),
+        ("整改复查", "followup"),
+        ("KEY", "key"),
+    ],
+)
 def test_task_kind_spellings(tmp_path, tables, written, expected):
     """Task kinds accept the Chinese names departments use."""
     set_cell(tables, "demands", 2, "kind", written)
@@ -309,7 +338,10 @@ def test_all_problems_of_all_files_together(tmp_path, tables):
     set_cell(tables, "demands", 3, "duration_min", "9999")
     errors = load_errors(write_dataset(tmp_path / "ds", tables))
     assert {(Path(e.file).name, e.row, e.column) for e in errors} == {
-        ("enterprises.csv", 2, "lat"), ("enterprises.csv", 4, "credit_tier"), ("demands.csv", 3, "duration_min")}
+        ("enterprises.csv", 2, "lat"),
+        ("enterprises.csv", 4, "credit_tier"),
+        ("demands.csv", 3, "duration_min"),
+    }
 
 
 # ---------------------------------------------------------------- Excel and Parquet
@@ -341,10 +373,14 @@ def test_excel_number_cells_in_identifier_columns(dataset_dir, tables):
 def test_excel_numbers_and_dates(dataset_dir, tables):
     """Excel number ids load as text with a warning; Excel date cells load as dates."""
     (dataset_dir / "leave.csv").unlink()
-    write_xlsx(dataset_dir / "leave.xlsx", [["inspector_id", "start", "end"],
-                                            ["SJ001", dt.datetime(2026, 2, 16), dt.date(2026, 2, 20)]])  # fmt: skip
+    write_xlsx(
+        dataset_dir / "leave.xlsx",
+        [["inspector_id", "start", "end"], ["SJ001", dt.datetime(2026, 2, 16), dt.date(2026, 2, 20)]],
+    )
     (dataset_dir / "departments.csv").unlink()
-    write_xlsx(dataset_dir / "departments.xlsx", [["dept_id", "name"], ["SJ", "市场监管"], ["XF", "消防"], [42, "数字"]])
+    write_xlsx(
+        dataset_dir / "departments.xlsx", [["dept_id", "name"], ["SJ", "市场监管"], ["XF", "消防"], [42, "数字"]]
+    )
     data = load_dataset(dataset_dir)
     assert data.leave.loc[2, "end"] == pd.Timestamp("2026-02-20")
     assert data.departments.loc[4, "dept_id"] == "42"
@@ -363,7 +399,9 @@ def test_parquet_tables(dataset_dir):
 def test_duplicate_header_in_excel(dataset_dir, tables):
     """Two identical headers in a sheet are an error on the header row, not a crash."""
     (dataset_dir / "departments.csv").unlink()
-    write_xlsx(dataset_dir / "departments.xlsx", [["dept_id", "name", "name"], ["SJ", "市场监管", "x"], ["XF", "消防", "y"]])
+    write_xlsx(
+        dataset_dir / "departments.xlsx", [["dept_id", "name", "name"], ["SJ", "市场监管", "x"], ["XF", "消防", "y"]]
+    )
     (error,) = load_errors(dataset_dir)
     assert (error.row, error.column) == (1, "name") and "second header" in error.rule
 
@@ -384,7 +422,8 @@ def test_timezone_aware_parquet_dates(dataset_dir):
     (dataset_dir / "leave.csv").unlink()
     start = pd.Timestamp("2026-02-15T16:30:00Z")  # 2026-02-16 00:30 in Beijing
     pd.DataFrame({"inspector_id": ["SJ001"], "start": [start], "end": [start + pd.Timedelta(days=4)]}).to_parquet(
-        dataset_dir / "leave.parquet")  # fmt: skip
+        dataset_dir / "leave.parquet"
+    )
     data = load_dataset(dataset_dir)
     assert data.leave.iloc[0]["start"] == pd.Timestamp("2026-02-16")
 
@@ -426,8 +465,12 @@ def test_excel_error_value_is_an_error(dataset_dir, tables):
     """A cell holding an Excel error (#N/A: a lookup that failed) is reported, not read as the text '#N/A'."""
     (dataset_dir / "departments.csv").unlink()
     write_xlsx(dataset_dir / "departments.xlsx", [["dept_id", "name"], ["SJ", "=VLOOKUP(1,A1:A2,2)"], ["XF", "消防"]])
-    rewrite_sheet(dataset_dir / "departments.xlsx", lambda xml: xml.replace(
-        b'<c r="B2"><f>VLOOKUP(1,A1:A2,2)</f><v /></c>', b'<c r="B2" t="e"><f>VLOOKUP(1,A1:A2,2)</f><v>#N/A</v></c>'))
+    rewrite_sheet(
+        dataset_dir / "departments.xlsx",
+        lambda xml: xml.replace(
+            b'<c r="B2"><f>VLOOKUP(1,A1:A2,2)</f><v /></c>', b'<c r="B2" t="e"><f>VLOOKUP(1,A1:A2,2)</f><v>#N/A</v></c>'
+        ),
+    )
     (error,) = load_errors(dataset_dir)
     assert (error.row, error.column, error.value) == (2, "name", "#N/A") and "Excel error value" in error.rule
 
@@ -453,7 +496,9 @@ def test_stale_sheet_dimension_reads_every_row(dataset_dir, tables):
     """A sheet whose <dimension> record is wrong (some exporters write 'A1') is read in full."""
     (dataset_dir / "departments.csv").unlink()
     write_xlsx(dataset_dir / "departments.xlsx", tables["departments"])
-    rewrite_sheet(dataset_dir / "departments.xlsx", lambda xml: xml.replace(b'<dimension ref="A1:B3"', b'<dimension ref="A1"'))
+    rewrite_sheet(
+        dataset_dir / "departments.xlsx", lambda xml: xml.replace(b'<dimension ref="A1:B3"', b'<dimension ref="A1"')
+    )
     assert list(load_dataset(dataset_dir).departments["name"]) == ["示范县市场监督管理局", "示范县消防救援大队"]
 
 

@@ -36,8 +36,9 @@ def roster_of(dataset) -> Roster:
 
 def test_each_department_fills_its_own_seats(small):
     """An SJ seat gets an SJ inspector, an XF seat an XF inspector."""
-    staffing = staff_crews(requests(request("c1", D(2026, 3, 2), "SJ"), request("c1", D(2026, 3, 2), "XF")),
-                           roster_of(small), seed=1)  # fmt: skip
+    staffing = staff_crews(
+        requests(request("c1", D(2026, 3, 2), "SJ"), request("c1", D(2026, 3, 2), "XF")), roster_of(small), seed=1
+    )
     got = dict(zip(staffing.members["dept_id"], staffing.members["inspector_id"]))
     assert got["SJ"].startswith("SJ") and got["XF"].startswith("XF") and staffing.unfilled.empty
 
@@ -52,8 +53,9 @@ def test_leave_and_conflicts_are_respected(small):
 
 def test_one_crew_a_day(small):
     """Two crews needing two XF inspectors each on one day: only two seats can be filled."""
-    staffing = staff_crews(requests(request("c1", D(2026, 3, 2), "XF", 2), request("c2", D(2026, 3, 2), "XF", 2)),
-                           roster_of(small), seed=4)  # fmt: skip
+    staffing = staff_crews(
+        requests(request("c1", D(2026, 3, 2), "XF", 2), request("c2", D(2026, 3, 2), "XF", 2)), roster_of(small), seed=4
+    )
     assert len(staffing.members) == 2 and staffing.members["inspector_id"].is_unique
     assert staffing.unfilled["missing"].sum() == 2
     assert "already on another crew" in staffing.unfilled["reason"].iloc[0]

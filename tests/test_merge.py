@@ -41,9 +41,11 @@ def test_groups_match_the_lower_bound_without_caps(tmp_path):
 def test_positive_list_keeps_the_best_day(tmp_path):
     """一年最多查一次: with A (campaign, Jan–Mar), B and C (key, Mar–Jun and Apr–Jun), B and C share the one visit."""
     tables = valid_tables()
-    tables["demands"] += [demand("A", "SJ", COOP, "campaign", "2026-01-05", "2026-03-31"),
-                          demand("B", "XF", COOP, "key", "2026-03-02", "2026-06-30"),
-                          demand("C", "SJ", COOP, "key", "2026-04-01", "2026-06-30")]  # fmt: skip
+    tables["demands"] += [
+        demand("A", "SJ", COOP, "campaign", "2026-01-05", "2026-03-31"),
+        demand("B", "XF", COOP, "key", "2026-03-02", "2026-06-30"),
+        demand("C", "SJ", COOP, "key", "2026-04-01", "2026-06-30"),
+    ]
     instance, groups, dropped = merged(tmp_path, tables)
     coop = [g for g in groups if g.uscc == COOP]
     assert [sorted(g.task_ids) for g in coop] == [["B", "C"]]
@@ -54,8 +56,10 @@ def test_department_cap_moves_complaints_out(tmp_path):
     """XF at SHOP with two capped visits in history: XF's key task is dropped, its complaint check kept apart."""
     tables = valid_tables()
     tables["history"] += [[SHOP, "XF", "2026-01-05", "", "key"], [SHOP, "XF", "2026-01-20", "", "campaign"]]
-    tables["demands"] += [demand("K", "XF", SHOP, "key", "2026-05-11", "2026-05-29"),
-                          demand("S", "SJ", SHOP, "key", "2026-05-11", "2026-05-29")]  # fmt: skip
+    tables["demands"] += [
+        demand("K", "XF", SHOP, "key", "2026-05-11", "2026-05-29"),
+        demand("S", "SJ", SHOP, "key", "2026-05-11", "2026-05-29"),
+    ]
     instance, groups, dropped = merged(tmp_path, tables)
     assert "K" in dropped and "XF may make 2 capped visits" in dropped["K"]
     complaint = next(g for g in groups if "XF-2" in g.task_ids)

@@ -100,7 +100,8 @@ def test_same_plan_at_any_worker_count(tmp_path):
         for field in dataclasses.fields(PlanTables):
             pd.testing.assert_frame_equal(getattr(one.tables, field.name), getattr(more.tables, field.name))
         assert {k: v for k, v in one.kpis.items() if k != "timings"} == {
-            k: v for k, v in more.kpis.items() if k != "timings"}  # fmt: skip
+            k: v for k, v in more.kpis.items() if k != "timings"
+        }
 
 
 def broken(plan, **changes) -> PlanTables:
@@ -118,10 +119,13 @@ def test_checker_catches_broken_rules(small_plan):
     sunday = t.visits.assign(date=t.visits["date"].map(lambda d: d - dt.timedelta(days=d.weekday() + 1)))
     assert "not an official working day" in problems(broken(plan, visits=sunday))
     assert "neither placed nor unscheduled" in problems(broken(plan, visit_tasks=t.visit_tasks.iloc[1:]))
-    assert "more than one visit" in problems(broken(plan, visit_tasks=pd.concat([t.visit_tasks, t.visit_tasks.iloc[:1]])))
+    assert "more than one visit" in problems(
+        broken(plan, visit_tasks=pd.concat([t.visit_tasks, t.visit_tasks.iloc[:1]]))
+    )
     one_short = t.crews.drop(index=t.crews.index[0])
     assert "inspectors needed" in problems(broken(plan, crews=one_short)) or "no inspector of" in problems(
-        broken(plan, crews=one_short))  # fmt: skip
+        broken(plan, crews=one_short)
+    )
     on_leave = t.crews.assign(inspector_id="SJ001", date=pd.Timestamp("2026-02-18").date())
     assert "on leave" in problems(broken(plan, crews=on_leave))
     slow = t.routes.assign(travel_min=t.routes["travel_min"] + 1)
@@ -156,21 +160,36 @@ def test_plan_command_writes_the_folder(tmp_path):
     result = runner.invoke(app, ["plan", str(tmp_path / "s.toml"), "--out", str(tmp_path / "plan")])
     assert result.exit_code == 0, result.output
     names = {p.name for p in (tmp_path / "plan").iterdir()}
-    assert {"tasks.parquet", "visits.parquet", "visit_tasks.parquet", "crews.parquet", "routes.parquet",
-            "unscheduled.parquet", "draws.parquet", "kpis.json", "manifest.json", "draw.json", "plan.xlsx",
-            "report.html"} <= names  # fmt: skip
+    assert {
+        "tasks.parquet",
+        "visits.parquet",
+        "visit_tasks.parquet",
+        "crews.parquet",
+        "routes.parquet",
+        "unscheduled.parquet",
+        "draws.parquet",
+        "kpis.json",
+        "manifest.json",
+        "draw.json",
+        "plan.xlsx",
+        "report.html",
+    } <= names
     manifest = json.loads((tmp_path / "plan/manifest.json").read_text())
     assert manifest["seed"] == 5 and {"visits.parquet", "plan.xlsx", "report.html"} <= set(manifest["outputs"])
     assert "检查户次" in result.stderr and result.stdout == ""  # the summary is for people: stderr
     again = runner.invoke(app, ["plan", str(tmp_path / "s.toml"), "--out", str(tmp_path / "plan")])
     assert again.exit_code == 2 and "already exists" in again.stderr
-    scripted = runner.invoke(app, ["plan", str(tmp_path / "s.toml"), "--out", str(tmp_path / "p2"), "--quiet", "--json"])
+    scripted = runner.invoke(
+        app, ["plan", str(tmp_path / "s.toml"), "--out", str(tmp_path / "p2"), "--quiet", "--json"]
+    )
     assert scripted.exit_code == 0 and "检查户次" not in scripted.stderr  # warnings stay, the summary goes
     assert json.loads(scripted.stdout) == json.loads((tmp_path / "p2/kpis.json").read_text())
     exported = runner.invoke(app, ["export", str(tmp_path / "plan"), "--by", "dept", "--out", str(tmp_path / "x")])
     assert exported.exit_code == 0, exported.output
     listed = [Path(line).name for line in exported.stdout.splitlines()]
-    assert sorted(p.name for p in (tmp_path / "x").iterdir()) == sorted(listed) and any(n.endswith(".xlsx") for n in listed)
+    assert sorted(p.name for p in (tmp_path / "x").iterdir()) == sorted(listed) and any(
+        n.endswith(".xlsx") for n in listed
+    )
 
 
 def test_history_over_a_cap_does_not_block_other_departments(tmp_path):
@@ -206,7 +225,9 @@ def test_checker_catches_tampered_tables(small_plan):
     assert "in the demands" in problems(broken(plan, tasks=relabelled))
     first = t.crews.iloc[0]
     doubled = pd.concat([t.crews, t.crews.iloc[[0]]], ignore_index=True)
-    assert f"crew {first['crew_id']}" in problems(broken(plan, crews=doubled)) and "twice" in problems(broken(plan, crews=doubled))
+    assert f"crew {first['crew_id']}" in problems(broken(plan, crews=doubled)) and "twice" in problems(
+        broken(plan, crews=doubled)
+    )
     assert "twice" in problems(broken(plan, visits=pd.concat([t.visits, t.visits.iloc[[0]]], ignore_index=True)))
     random_ids = t.tasks["task_id"].str.contains(":")
     assert random_ids.any()
@@ -274,7 +295,9 @@ def test_a_stopped_search_still_gives_a_complete_valid_plan(tmp_path, how):
     (tmp_path / "ds").mkdir()
     write_tables(generate_dataset("tiny", 5), tmp_path / "ds", ".parquet")
     full, dataset, scenario, workdays = planned(tmp_path, seed=5)
-    assert full.kpis["status"] == "FEASIBLE" and full.kpis["exact_models"] > 0 and full.kpis["exact_models_skipped"] == 0
+    assert (
+        full.kpis["status"] == "FEASIBLE" and full.kpis["exact_models"] > 0 and full.kpis["exact_models_skipped"] == 0
+    )
     if how == "time_limit":
         scenario = scenario.model_copy(update={"solver": scenario.solver.model_copy(update={"time_limit_s": 1e-9})})
         stop = None
@@ -303,12 +326,29 @@ def test_rule_bound_counts_what_the_windows_cannot():
     instance = Instance(days, np.zeros(5, dtype=bool), pd.DataFrame(), pd.DataFrame())
     from planner.scenario import Scenario
 
-    scenario = Scenario.model_validate({"name": "t", "dataset": "ds", "seed": 1, "source": "s.toml",
-                                        "horizon": {"start": "2026-01-01", "end": "2026-12-31"}}, strict=False)  # fmt: skip
+    scenario = Scenario.model_validate(
+        {
+            "name": "t",
+            "dataset": "ds",
+            "seed": 1,
+            "source": "s.toml",
+            "horizon": {"start": "2026-01-01", "end": "2026-12-31"},
+        },
+        strict=False,
+    )
 
     def task(task_id, dept, minutes, capped=True, first=0, last=0):
-        return {"task_id": task_id, "uscc": "U", "dept_id": dept, "duration_min": minutes, "capped": capped,
-                "first_day": first, "last_day": last, "mandatory": True, "priority": 1}
+        return {
+            "task_id": task_id,
+            "uscc": "U",
+            "dept_id": dept,
+            "duration_min": minutes,
+            "capped": capped,
+            "first_day": first,
+            "last_day": last,
+            "mandatory": True,
+            "priority": 1,
+        }
 
     def caps(dept_used: dict) -> YearlyCaps:
         return YearlyCaps(1, 2, set(), {}, dept_used, pd.DataFrame())

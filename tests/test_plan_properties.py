@@ -17,28 +17,56 @@ ENTERPRISES = [ACME, COOP, SHOP]
 DEPTS = ["SJ", "XF"]
 KINDS = ["key", "campaign", "triggered", "followup"]
 
-task = st.tuples(st.sampled_from(ENTERPRISES), st.sampled_from(DEPTS), st.sampled_from(KINDS),
-                 st.integers(0, 60), st.integers(0, 25), st.integers(20, 90))  # fmt: skip
+task = st.tuples(
+    st.sampled_from(ENTERPRISES),
+    st.sampled_from(DEPTS),
+    st.sampled_from(KINDS),
+    st.integers(0, 60),
+    st.integers(0, 25),
+    st.integers(20, 90),
+)
 
 
 def with_tasks(tasks) -> dict:
     """The hand-written county with many inspectors and the given demands."""
     tables = valid_tables()
     header = tables["inspectors"][0]
-    tables["inspectors"] = [header] + [[f"{d}{n:03d}", f"人员{n}", d, f"3304{d}{n:05d}", "", "8", ""]  # one 执法证号 per person
-                                       for d in DEPTS for n in range(12)]  # fmt: skip
-    tables["leave"], tables["conflicts"], tables["history"] = tables["leave"][:1], tables["conflicts"][:1], tables["history"][:1]
+    tables["inspectors"] = [header] + [
+        [f"{d}{n:03d}", f"人员{n}", d, f"3304{d}{n:05d}", "", "8", ""]  # one 执法证号 per person
+        for d in DEPTS
+        for n in range(12)
+    ]
+    tables["leave"], tables["conflicts"], tables["history"] = (
+        tables["leave"][:1],
+        tables["conflicts"][:1],
+        tables["history"][:1],
+    )
     tables["sampling_plan"] = tables["sampling_plan"][:1]
     rows = [tables["demands"][0]]
     for n, (uscc, dept, kind, start, length, minutes) in enumerate(tasks):
         first = dt.date(2026, 3, 2) + dt.timedelta(days=start)
-        rows.append([f"T{n}", dept, uscc, "检查", kind, first.isoformat(),
-                     (first + dt.timedelta(days=length)).isoformat(), str(minutes), "", "", ""])  # fmt: skip
+        rows.append(
+            [
+                f"T{n}",
+                dept,
+                uscc,
+                "检查",
+                kind,
+                first.isoformat(),
+                (first + dt.timedelta(days=length)).isoformat(),
+                str(minutes),
+                "",
+                "",
+                "",
+            ]
+        )
     tables["demands"] = rows
     return tables
 
 
-@settings(max_examples=15, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])  # CI: the same examples every run
+@settings(
+    max_examples=15, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)  # CI: the same examples every run
 @given(st.lists(task, min_size=1, max_size=8))
 def test_random_small_counties(tasks):
     """Every plan passes the checker; with ample staff and short stays, visits equal the rule-aware lower bound."""

@@ -14,8 +14,11 @@ from planner.problems import InputError
 from tests.conftest import valid_tables, write_dataset
 
 alphabet = st.sampled_from(USCC_ALPHABET)
-first17 = st.tuples(st.text(alphabet, min_size=2, max_size=2), st.text("0123456789", min_size=6, max_size=6),
-                    st.text(alphabet, min_size=9, max_size=9)).map("".join)  # fmt: skip
+first17 = st.tuples(
+    st.text(alphabet, min_size=2, max_size=2),
+    st.text("0123456789", min_size=6, max_size=6),
+    st.text(alphabet, min_size=9, max_size=9),
+).map("".join)
 
 
 @given(first17)
@@ -35,8 +38,12 @@ def test_any_single_character_change_is_caught(code17, position, replacement):
 
 TABLES = valid_tables()
 CELLS = [(name, r, c) for name, rows in TABLES.items() for r in range(1, len(rows)) for c in range(len(rows[0]))]
-garbage = st.one_of(st.text(max_size=30), st.sampled_from(["", " ", "nan", "NULL", "1e400", "-0", "是", "2026-02-30",
-                                                           "=1+1", "\x00", "9" * 40, "2026/13/1", "；；"]))  # fmt: skip
+garbage = st.one_of(
+    st.text(max_size=30),
+    st.sampled_from(
+        ["", " ", "nan", "NULL", "1e400", "-0", "是", "2026-02-30", "=1+1", "\x00", "9" * 40, "2026/13/1", "；；"]
+    ),
+)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

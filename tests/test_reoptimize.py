@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from planner.actuals import load_actuals
 from planner.checker import check_plan
 from planner.cli import app
 from planner.demo import generate_actuals
@@ -18,7 +19,6 @@ from planner.export import read_plan_folder
 from planner.outputs import sha256_file, write_tables
 from planner.pipeline import write_plan
 from planner.problems import InputError
-from planner.actuals import load_actuals
 from planner.reoptimize import reoptimize
 from planner.workdays import work_calendar
 from tests.conftest import valid_tables, write_csv, write_dataset
@@ -52,8 +52,9 @@ def test_new_plan_passes_the_checker(county_month):
     """The re-optimised plan breaks no hard rule, counting what was done outside it as history."""
     previous, result, _, calendar, scenario = county_month
     assert result.broken == []
-    assert check_plan(result.plan.tables, result.dataset, scenario, set(calendar.workdays),
-                      previous.tables["draws"]) == []  # fmt: skip
+    assert (
+        check_plan(result.plan.tables, result.dataset, scenario, set(calendar.workdays), previous.tables["draws"]) == []
+    )
 
 
 def test_nothing_before_as_of_changes(county_month):
@@ -118,9 +119,22 @@ def test_reoptimize_command_writes_a_child_plan(county_month, tmp_path):
     """planner reoptimize writes a new folder with changes.parquet and its parent; history lists both."""
     _, _, folder, *_ = county_month
     runner = CliRunner()
-    result = runner.invoke(app, ["reoptimize", "scenarios/baseline.toml", "--plan", str(folder / "plan"),
-                                 "--actuals", str(folder / "actuals"), "--as-of", AS_OF.isoformat(),
-                                 "--out", str(tmp_path / "feb"), "--quiet"])  # fmt: skip
+    result = runner.invoke(
+        app,
+        [
+            "reoptimize",
+            "scenarios/baseline.toml",
+            "--plan",
+            str(folder / "plan"),
+            "--actuals",
+            str(folder / "actuals"),
+            "--as-of",
+            AS_OF.isoformat(),
+            "--out",
+            str(tmp_path / "feb"),
+            "--quiet",
+        ],
+    )
     assert result.exit_code == 0, result.output
     manifest = json.loads((tmp_path / "feb/manifest.json").read_text())
     assert manifest["parent"]["as_of"] == AS_OF.isoformat() and "changes.parquet" in manifest["outputs"]
@@ -128,7 +142,8 @@ def test_reoptimize_command_writes_a_child_plan(county_month, tmp_path):
     lineage = runner.invoke(app, ["history", str(tmp_path / "feb")])
     assert lineage.exit_code == 0 and "2026-02-02" in lineage.stdout and str(folder / "plan") in lineage.stdout
     assert sorted(p.name for p in (tmp_path / "feb/actuals").iterdir()) == sorted(
-        p.name for p in (folder / "actuals").iterdir())
+        p.name for p in (folder / "actuals").iterdir()
+    )
 
 
 def test_verify_rechecks_a_reoptimised_plan_against_its_actuals(county_month, tmp_path):
@@ -137,12 +152,24 @@ def test_verify_rechecks_a_reoptimised_plan_against_its_actuals(county_month, tm
     from planner.verify import verify_plan
 
     previous, result, folder, _, scenario = county_month
-    parent = {"plan": str((folder / "plan").resolve()), "as_of": AS_OF.isoformat(), "freeze_days": 14,
-              "manifest_sha256": sha256_file(folder / "plan/manifest.json")}
+    parent = {
+        "plan": str((folder / "plan").resolve()),
+        "as_of": AS_OF.isoformat(),
+        "freeze_days": 14,
+        "manifest_sha256": sha256_file(folder / "plan/manifest.json"),
+    }
     actuals = load_actuals(folder / "actuals")
-    write_plan(result.plan, tmp_path / "feb", result.dataset, scenario, dt.datetime(2026, 2, 2, tzinfo=dt.UTC),
-               parent=parent, extra_tables={"changes": result.changes}, record=previous.draw_record,
-               attachments={f"actuals/{p.name}": p for p in actuals.files.values()})  # fmt: skip
+    write_plan(
+        result.plan,
+        tmp_path / "feb",
+        result.dataset,
+        scenario,
+        dt.datetime(2026, 2, 2, tzinfo=dt.UTC),
+        parent=parent,
+        extra_tables={"changes": result.changes},
+        record=previous.draw_record,
+        attachments={f"actuals/{p.name}": p for p in actuals.files.values()},
+    )
     verified = verify_plan(tmp_path / "feb", "data/sample-county")
     assert verified.ok and "rules" in verified.checked, verified.summary()
 
@@ -157,7 +184,8 @@ def test_verify_rechecks_a_reoptimised_plan_against_its_actuals(county_month, tm
     frame = pd.read_parquet(tampered / "crews.parquet")
     some_crew = frame["crew_id"].iloc[0]
     frame.loc[frame["crew_id"] == some_crew, "inspector_id"] = [leave["inspector_id"]] + list(
-        frame.loc[frame["crew_id"] == some_crew, "inspector_id"].iloc[1:])
+        frame.loc[frame["crew_id"] == some_crew, "inspector_id"].iloc[1:]
+    )
     frame.loc[frame["crew_id"] == some_crew, "date"] = day
     frame.to_parquet(tampered / "crews.parquet", index=False)
     found = verify_plan(tampered, "data/sample-county")
@@ -185,11 +213,19 @@ def test_a_frozen_visit_moves_only_when_impossible_and_says_why(tmp_path):
     as_of = day - dt.timedelta(days=3)
     (tmp_path / "actuals").mkdir()
     write_csv(tmp_path / "actuals", "outcomes", [["task_id", "status", "date"]])
-    write_csv(tmp_path / "actuals", "leave", [["inspector_id", "start", "end"], ["SJ001", day.isoformat(), day.isoformat()],
-                                              ["SJ002", day.isoformat(), day.isoformat()]])  # fmt: skip
+    write_csv(
+        tmp_path / "actuals",
+        "leave",
+        [
+            ["inspector_id", "start", "end"],
+            ["SJ001", day.isoformat(), day.isoformat()],
+            ["SJ002", day.isoformat(), day.isoformat()],
+        ],
+    )
     calendar = work_calendar(scenario.horizon.start, scenario.horizon.end, dataset.calendar_overrides())
-    result = reoptimize(dataset, scenario, calendar, read_plan_folder(tmp_path / "plan"),
-                        load_actuals(tmp_path / "actuals"), as_of)  # fmt: skip
+    result = reoptimize(
+        dataset, scenario, calendar, read_plan_folder(tmp_path / "plan"), load_actuals(tmp_path / "actuals"), as_of
+    )
     assert result.broken == []
     row = result.changes.set_index("task_id").loc["SJ-1"]
     assert row["change"] == "moved" and row["new_date"] != day
@@ -206,7 +242,13 @@ def test_unknown_outcome_is_a_clear_error(tmp_path):
     write_csv(tmp_path / "actuals", "outcomes", [["task_id", "status", "date"], ["NOPE-1", "已完成", "2026-01-05"]])
     calendar = work_calendar(scenario.horizon.start, scenario.horizon.end, dataset.calendar_overrides())
     with pytest.raises(InputError) as error:
-        reoptimize(dataset, scenario, calendar, read_plan_folder(tmp_path / "plan"),
-                   load_actuals(tmp_path / "actuals"), dt.date(2026, 3, 1))  # fmt: skip
+        reoptimize(
+            dataset,
+            scenario,
+            calendar,
+            read_plan_folder(tmp_path / "plan"),
+            load_actuals(tmp_path / "actuals"),
+            dt.date(2026, 3, 1),
+        )
     problem = error.value.problems[0]
     assert problem.row == 2 and problem.column == "task_id" and problem.value == "NOPE-1"

@@ -29,8 +29,11 @@ DATASET_TABLES = ("enterprises", "townships", "departments")
 
 def report_inputs(plan, dataset) -> dict:
     """write_report's keyword arguments for a plan and its dataset."""
-    return ({"kpis": plan.kpis} | {n: getattr(plan.tables, n) for n in TABLES}
-            | {n: getattr(dataset, n) for n in DATASET_TABLES})  # fmt: skip
+    return (
+        {"kpis": plan.kpis}
+        | {n: getattr(plan.tables, n) for n in TABLES}
+        | {n: getattr(dataset, n) for n in DATASET_TABLES}
+    )
 
 
 @pytest.fixture(scope="module")
@@ -45,25 +48,76 @@ def county_report(county_baseline, tmp_path_factory):
 def tiny_inputs(name: str = "甲公司") -> dict:
     """A hand-made plan of one crew-day with two visits, one joint, and one unscheduled task."""
     return {
-        "kpis": {"tasks": 4, "scheduled": 3, "unscheduled": 1, "unscheduled_mandatory": 1, "visits": 2,
-                 "baseline_visits": 3, "lower_bound_visits": 2, "disturbance_reduction": 1,
-                 "joint_visit_rate": 0.5, "joint_random_rate": 1.0, "inspector_hours": 10.0, "travel_hours": 1.0},
-        "visits": pd.DataFrame({"visit_id": ["c1-1", "c1-2"], "visit_code": ["A", "B"], "uscc": ["U1", "U2"],
-                                "date": ["2026-03-02", "2026-03-02"], "crew_id": ["c1", "c1"], "start_min": [540, 660],
-                                "end_min": [600, 720], "dept_ids": [["SJ", "XF"], ["SJ"]], "n_tasks": [2, 1]}),
-        "routes": pd.DataFrame({"crew_id": ["c1", "c1"], "date": ["2026-03-02"] * 2, "seq": [1, 2],
-                                "visit_id": ["c1-1", "c1-2"], "arrive_min": [540, 660], "depart_min": [600, 720],
-                                "travel_min": [30, 20]}),
-        "crews": pd.DataFrame({"crew_id": ["c1", "c1"], "date": ["2026-03-02"] * 2, "township": ["城关街道"] * 2,
-                               "day_start_min": [510, 510], "day_end_min": [810, 810], "inspector_id": ["S1", "X1"],
-                               "dept_id": ["SJ", "XF"]}),
-        "unscheduled": pd.DataFrame({"task_id": ["XF-9"], "kind": ["key"], "dept_id": ["XF"], "uscc": ["U2"],
-                                     "reason": ["no official working day in its window 2026-02-15…2026-02-23 (holidays)"]}),
-        "enterprises": pd.DataFrame({"uscc": ["U1", "U2"], "name": [name, "乙商店"], "township": ["城关街道"] * 2,
-                                     "lat": [30.51, 30.52], "lon": [120.61, 120.62]}),
+        "kpis": {
+            "tasks": 4,
+            "scheduled": 3,
+            "unscheduled": 1,
+            "unscheduled_mandatory": 1,
+            "visits": 2,
+            "baseline_visits": 3,
+            "lower_bound_visits": 2,
+            "disturbance_reduction": 1,
+            "joint_visit_rate": 0.5,
+            "joint_random_rate": 1.0,
+            "inspector_hours": 10.0,
+            "travel_hours": 1.0,
+        },
+        "visits": pd.DataFrame(
+            {
+                "visit_id": ["c1-1", "c1-2"],
+                "visit_code": ["A", "B"],
+                "uscc": ["U1", "U2"],
+                "date": ["2026-03-02", "2026-03-02"],
+                "crew_id": ["c1", "c1"],
+                "start_min": [540, 660],
+                "end_min": [600, 720],
+                "dept_ids": [["SJ", "XF"], ["SJ"]],
+                "n_tasks": [2, 1],
+            }
+        ),
+        "routes": pd.DataFrame(
+            {
+                "crew_id": ["c1", "c1"],
+                "date": ["2026-03-02"] * 2,
+                "seq": [1, 2],
+                "visit_id": ["c1-1", "c1-2"],
+                "arrive_min": [540, 660],
+                "depart_min": [600, 720],
+                "travel_min": [30, 20],
+            }
+        ),
+        "crews": pd.DataFrame(
+            {
+                "crew_id": ["c1", "c1"],
+                "date": ["2026-03-02"] * 2,
+                "township": ["城关街道"] * 2,
+                "day_start_min": [510, 510],
+                "day_end_min": [810, 810],
+                "inspector_id": ["S1", "X1"],
+                "dept_id": ["SJ", "XF"],
+            }
+        ),
+        "unscheduled": pd.DataFrame(
+            {
+                "task_id": ["XF-9"],
+                "kind": ["key"],
+                "dept_id": ["XF"],
+                "uscc": ["U2"],
+                "reason": ["no official working day in its window 2026-02-15…2026-02-23 (holidays)"],
+            }
+        ),
+        "enterprises": pd.DataFrame(
+            {
+                "uscc": ["U1", "U2"],
+                "name": [name, "乙商店"],
+                "township": ["城关街道"] * 2,
+                "lat": [30.51, 30.52],
+                "lon": [120.61, 120.62],
+            }
+        ),
         "townships": pd.DataFrame({"township": ["城关街道"], "lat": [30.50], "lon": [120.60]}),
         "departments": pd.DataFrame({"dept_id": ["SJ", "XF"], "name": ["示范县市场监督管理局", "示范县消防救援大队"]}),
-    }  # fmt: skip
+    }
 
 
 def test_report_is_one_offline_file(county_report):
@@ -109,7 +163,9 @@ def test_reason_categories():
 def test_map_defaults_to_the_busiest_week(county_report):
     """The map first shows the week with most visits; every visit is in exactly one day's layers."""
     _, _, inputs = county_report
-    route_map = map_figure(*(inputs[n] for n in ("visits", "routes", "crews", "enterprises", "townships", "departments")))
+    route_map = map_figure(
+        *(inputs[n] for n in ("visits", "routes", "crews", "enterprises", "townships", "departments"))
+    )
     weeks = [p for p in route_map.periods if p.key.startswith("w")]
     assert route_map.default == busiest_week(route_map.periods)
     assert route_map.default.visits == max(p.visits for p in weeks)
@@ -122,7 +178,9 @@ def test_map_defaults_to_the_busiest_week(county_report):
 def test_routes_start_and_end_at_the_station():
     """A crew-day's line runs station → visits in seq order → station; joint visits are apart."""
     inputs = tiny_inputs()
-    route_map = map_figure(*(inputs[n] for n in ("visits", "routes", "crews", "enterprises", "townships", "departments")))
+    route_map = map_figure(
+        *(inputs[n] for n in ("visits", "routes", "crews", "enterprises", "townships", "departments"))
+    )
     layers = route_map.days["2026-03-02"]
     assert layers[0] == [120.6, 120.61, 120.62, 120.6, None]
     assert layers[1] == [30.5, 30.51, 30.52, 30.5, None]
@@ -176,14 +234,28 @@ def test_unscheduled_kind_comes_from_tasks():
     assert "<td>窗口内无工作日（节假日）</td><td class=num>1</td><td class=num>1</td>" in page
 
 
-CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome", "chromium-headless-shell")
-                 if shutil.which(n)), None)  # fmt: skip
+CHROMIUM = next(
+    (
+        shutil.which(n)
+        for n in ("chromium", "chromium-browser", "google-chrome", "chromium-headless-shell")
+        if shutil.which(n)
+    ),
+    None,
+)
 
 
 def chromium(*args: str) -> subprocess.CompletedProcess:
     """Headless Chromium, offline (every request goes to a dead proxy), with time for plotly to draw."""
-    command = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-               "--proxy-server=http://127.0.0.1:9", "--virtual-time-budget=10000", *args]  # fmt: skip
+    command = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--hide-scrollbars",
+        "--proxy-server=http://127.0.0.1:9",
+        "--virtual-time-budget=10000",
+        *args,
+    ]
     return subprocess.run(command, capture_output=True, text=True, timeout=120, check=True)
 
 
@@ -191,20 +263,24 @@ def chromium(*args: str) -> subprocess.CompletedProcess:
 def test_report_renders_in_chromium(county_report, tmp_path):
     """Chromium draws all four figures offline, the day selector redraws the map, and a screenshot is taken."""
     path, page, inputs = county_report
-    route_map = map_figure(*(inputs[n] for n in ("visits", "routes", "crews", "enterprises", "townships", "departments")))
+    route_map = map_figure(
+        *(inputs[n] for n in ("visits", "routes", "crews", "enterprises", "townships", "departments"))
+    )
     day = max((p for p in route_map.periods if p.key.startswith("d")), key=lambda p: p.visits)
-    choose = (f'<script>window.addEventListener("load", function () {{ var s = document.getElementById("period");'
-              f's.value = {json.dumps(day.key)}; s.dispatchEvent(new Event("change")); }});</script></body>')  # fmt: skip
+    choose = (
+        f'<script>window.addEventListener("load", function () {{ var s = document.getElementById("period");'
+        f's.value = {json.dumps(day.key)}; s.dispatchEvent(new Event("change")); }});</script></body>'
+    )
     chosen = tmp_path / "chosen.html"
     chosen.write_text(page.replace("</body>", choose), encoding="utf-8")
     dom = chromium("--dump-dom", chosen.as_uri()).stdout
     figures = {m.group(1): m.start() for m in re.finditer(r'id="(chart-[a-z]+)"', dom)}
     assert set(figures) == {"chart-visits", "chart-map", "chart-calendar", "chart-workload"}
     assert dom.count('class="main-svg"') >= 8  # each drawn figure has two main svg layers
-    the_map = dom[figures["chart-map"]: figures["chart-calendar"]]
+    the_map = dom[figures["chart-map"] : figures["chart-calendar"]]
     points = len(inputs["enterprises"]) + len(inputs["townships"]) + day.visits
     assert the_map.count('class="point"') == points
-    assert "户次" in dom[dom.index('id="period-note"'):][:200]
+    assert "户次" in dom[dom.index('id="period-note"') :][:200]
     screenshot = tmp_path / "report.png"
     chromium("--window-size=1400,3600", f"--screenshot={screenshot}", path.as_uri())
     assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and screenshot.stat().st_size > 100_000

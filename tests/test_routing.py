@@ -148,8 +148,12 @@ def test_bench_rows_summary_and_table():
         assert row["bks"] == 827.3 and row["problems"] == [] and row["family"] == "C1"
         assert row["gap_pct"] == pytest.approx(100 * (row["cost"] - 827.3) / 827.3)
     summary = summarise_routing(rows)
-    assert [(s["engine"], s["family"]) for s in summary] == [("pyvrp", "C1"), ("pyvrp", "all"), ("ortools", "C1"),
-                                                             ("ortools", "all")]  # fmt: skip
+    assert [(s["engine"], s["family"]) for s in summary] == [
+        ("pyvrp", "C1"),
+        ("pyvrp", "all"),
+        ("ortools", "C1"),
+        ("ortools", "all"),
+    ]
     assert summary[1]["mean_gap_pct"] == rows[0]["gap_pct"] and summary[1]["worst"] == "C101"
     table = render_routing(rows)
     assert table.row_count == 1 + 2  # C101, then C1 and overall means
@@ -158,7 +162,13 @@ def test_bench_rows_summary_and_table():
 def test_family_names():
     """Instance names map to the six Solomon families."""
     assert [family_of(n) for n in ("C101", "C208", "R112", "R211", "RC101", "RC208")] == [
-        "C1", "C2", "R1", "R2", "RC1", "RC2"]  # fmt: skip
+        "C1",
+        "C2",
+        "R1",
+        "R2",
+        "RC1",
+        "RC2",
+    ]
     with pytest.raises(ValueError):
         family_of("X-n101-k25")
 

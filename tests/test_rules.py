@@ -83,9 +83,11 @@ def _move_visit(case: Case, task_id: str, date: dt.date) -> Case:
     same = (t.visits["crew_id"] == visit["crew_id"]) & (t.visits["date"] == visit["date"])
     crew = (t.crews["crew_id"] == visit["crew_id"]) & (t.crews["date"] == visit["date"])
     route = (t.routes["crew_id"] == visit["crew_id"]) & (t.routes["date"] == visit["date"])
-    return case.replace(visits=t.visits.assign(date=t.visits["date"].where(~same, date)),
-                        crews=t.crews.assign(date=t.crews["date"].where(~crew, date)),
-                        routes=t.routes.assign(date=t.routes["date"].where(~route, date)))  # fmt: skip
+    return case.replace(
+        visits=t.visits.assign(date=t.visits["date"].where(~same, date)),
+        crews=t.crews.assign(date=t.crews["date"].where(~crew, date)),
+        routes=t.routes.assign(date=t.routes["date"].where(~route, date)),
+    )
 
 
 def _random_task(case: Case) -> pd.Series:
@@ -141,7 +143,9 @@ def _break_quiet_days(case: Case) -> Case:
 
 def _break_cap_positive_list(case: Case) -> Case:
     enterprises = case.dataset.enterprises
-    case = case.facts(enterprises=enterprises.assign(positive_list=enterprises["positive_list"] | (enterprises["uscc"] == ACME)))
+    case = case.facts(
+        enterprises=enterprises.assign(positive_list=enterprises["positive_list"] | (enterprises["uscc"] == ACME))
+    )
     return case.keys(caps=case.scenario.caps.model_copy(update={"positive_list_per_year": 0}))
 
 
@@ -152,7 +156,9 @@ def _break_cap_per_dept(case: Case) -> Case:
 def _break_certified(case: Case) -> Case:
     who = _members(case, "XF-2")["inspector_id"].iloc[0]
     inspectors = case.dataset.inspectors
-    return case.facts(inspectors=inspectors.assign(cert_no=inspectors["cert_no"].where(inspectors["inspector_id"] != who)))
+    return case.facts(
+        inspectors=inspectors.assign(cert_no=inspectors["cert_no"].where(inspectors["inspector_id"] != who))
+    )
 
 
 def _break_crew_size(case: Case) -> Case:
@@ -164,14 +170,18 @@ def _break_department_cover(case: Case) -> Case:
     members = _members(case, "XF-2")  # SHOP's complaint check is XF's, not delegable
     inspectors = case.dataset.inspectors
     moved = inspectors["inspector_id"].isin(members["inspector_id"])
-    return case.facts(inspectors=inspectors.assign(dept_id=inspectors["dept_id"].where(~moved, "SJ"),
-                                                   delegated_depts=[() for _ in range(len(inspectors))]))  # fmt: skip
+    return case.facts(
+        inspectors=inspectors.assign(
+            dept_id=inspectors["dept_id"].where(~moved, "SJ"), delegated_depts=[() for _ in range(len(inspectors))]
+        )
+    )
 
 
 def _break_conflict(case: Case) -> Case:
     who = _members(case, "XF-2")["inspector_id"].iloc[0]
-    conflicts = pd.concat([case.dataset.conflicts, pd.DataFrame({"inspector_id": [who], "uscc": [SHOP]})],
-                          ignore_index=True)  # fmt: skip
+    conflicts = pd.concat(
+        [case.dataset.conflicts, pd.DataFrame({"inspector_id": [who], "uscc": [SHOP]})], ignore_index=True
+    )
     return case.facts(conflicts=conflicts)
 
 
@@ -179,8 +189,9 @@ def _break_leave(case: Case) -> Case:
     visit = _visit_of(case, "XF-2")
     who = _members(case, "XF-2")["inspector_id"].iloc[0]
     day = pd.Timestamp(visit["date"])
-    leave = pd.concat([case.dataset.leave, pd.DataFrame({"inspector_id": [who], "start": [day], "end": [day]})],
-                      ignore_index=True)  # fmt: skip
+    leave = pd.concat(
+        [case.dataset.leave, pd.DataFrame({"inspector_id": [who], "start": [day], "end": [day]})], ignore_index=True
+    )
     return case.facts(leave=leave)
 
 

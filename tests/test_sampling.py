@@ -17,7 +17,7 @@ from planner.sampling import (
     permanent_random_numbers,
     prepare,
     prn_group,
-    rank_pool,  # fmt: skip
+    rank_pool,
     sample_size,
 )
 from tests.conftest import ACME, COOP, SHOP, valid_tables, write_dataset
@@ -77,8 +77,11 @@ def test_every_stratum_of_the_sample_county_is_fair(county):
 
 def test_the_fairness_test_catches_a_biased_draw(county):
     """Drawing by code order instead of by random number fails the same test."""
-    by_code = lambda pool, prn, ctx: pool[np.argsort(ctx.enterprises["uscc"].to_numpy()[pool] + np.where(
-        prn[pool] < 0.5, "a", "b"))]  # fmt: skip -- half random, half by code: still biased
+
+    # half random, half by code: still biased
+    def by_code(pool, prn, ctx):
+        return pool[np.argsort(ctx.enterprises["uscc"].to_numpy()[pool] + np.where(prn[pool] < 0.5, "a", "b"))]
+
     results = inclusion_counts(county, select=by_code)
     zs = [uniformity_z(c, q, len(SEEDS)) for _, c, q in results if 0 < q < len(c)]
     assert max(zs) > 10
@@ -163,6 +166,7 @@ def with_rows(sampling_rows: list[list[str]], history: list[list[str]] | None = 
             tables["history"] = tables["history"][:1] + history
         if conflicts is not None:
             tables["conflicts"] = tables["conflicts"][:1] + conflicts
+
     return small(edit)
 
 
@@ -217,8 +221,10 @@ def test_verify_draw_finds_a_single_changed_row(tmp_path):
     from planner.cli import app
 
     scenario = tmp_path / "s.toml"
-    scenario.write_text(f'name = "t"\ndataset = "{ROOT / "data/sample-county"}"\nseed = 9\n'
-                        "[horizon]\nstart = 2026-01-01\nend = 2026-12-31\n")  # fmt: skip
+    scenario.write_text(
+        f'name = "t"\ndataset = "{ROOT / "data/sample-county"}"\nseed = 9\n'
+        "[horizon]\nstart = 2026-01-01\nend = 2026-12-31\n"
+    )
     runner = CliRunner()
     result = runner.invoke(app, ["sample", str(scenario), "--out", str(tmp_path / "draw")])
     assert result.exit_code == 0, result.output
@@ -238,13 +244,16 @@ def test_redraw_needs_a_reason(tmp_path):
     from planner.cli import app
 
     scenario = tmp_path / "s.toml"
-    scenario.write_text(f'name = "t"\ndataset = "{ROOT / "data/sample-county"}"\nseed = 9\n'
-                        "[horizon]\nstart = 2026-01-01\nend = 2026-12-31\n")  # fmt: skip
+    scenario.write_text(
+        f'name = "t"\ndataset = "{ROOT / "data/sample-county"}"\nseed = 9\n'
+        "[horizon]\nstart = 2026-01-01\nend = 2026-12-31\n"
+    )
     runner = CliRunner()
     refused = runner.invoke(app, ["sample", str(scenario), "--seed", "10", "--out", str(tmp_path / "d")])
     assert refused.exit_code == 2 and "--reason" in refused.stderr and not (tmp_path / "d").exists()
-    done = runner.invoke(app, ["sample", str(scenario), "--seed", "10", "--reason", "公证员要求重抽",
-                               "--out", str(tmp_path / "d")])  # fmt: skip
+    done = runner.invoke(
+        app, ["sample", str(scenario), "--seed", "10", "--reason", "公证员要求重抽", "--out", str(tmp_path / "d")]
+    )
     assert done.exit_code == 0
     import json
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from planner.problems import InputError
+from planner.rules.quiet_days import is_quiet
 from planner.scenario import load_scenario
 
 BASE = """
@@ -52,9 +53,14 @@ def test_unknown_key_is_named(tmp_path):
 
 @pytest.mark.parametrize(
     ("extra", "key"),
-    [('seed = "42"\n', "seed"), ("planned_share = 1.5\n", "planned_share"), ("quiet_days = [0, 5]\n", "quiet_days.0"),
-     ('onsite = "max"\n', "onsite"), ("[caps]\nper_dept_per_year = 1.5\n", "caps.per_dept_per_year"),
-     ("[solver]\nworkers = 0\n", "solver.workers")],
+    [
+        ('seed = "42"\n', "seed"),
+        ("planned_share = 1.5\n", "planned_share"),
+        ("quiet_days = [0, 5]\n", "quiet_days.0"),
+        ('onsite = "max"\n', "onsite"),
+        ("[caps]\nper_dept_per_year = 1.5\n", "caps.per_dept_per_year"),
+        ("[solver]\nworkers = 0\n", "solver.workers"),
+    ],
 )
 def test_mistyped_value_is_named(tmp_path, extra, key):
     """A value of the wrong type or range is an error naming the key."""
@@ -79,14 +85,18 @@ def test_reversed_horizon(tmp_path):
 def test_extends_overrides_key_by_key(tmp_path):
     """extends inherits every key; tables merge key by key; the dataset stays relative to its file."""
     write(tmp_path, "scenarios/base.toml", BASE + "[solver]\ntime_limit_s = 30\nworkers = 2\n")
-    child = write(tmp_path, "scenarios/whatif/staff-cut.toml",
-                  'extends = "../base.toml"\nname = "staff cut"\nquiet_days = [26, 5]\n[solver]\nworkers = 4\n')  # fmt: skip
+    child = write(
+        tmp_path,
+        "scenarios/whatif/staff-cut.toml",
+        'extends = "../base.toml"\nname = "staff cut"\nquiet_days = [26, 5]\n[solver]\nworkers = 4\n',
+    )
     scenario = load_scenario(child)
     assert scenario.name == "staff cut" and scenario.seed == 2026
     assert (scenario.solver.time_limit_s, scenario.solver.workers) == (30.0, 4)
     assert scenario.dataset.resolve() == (tmp_path / "data/county").resolve()
-    assert scenario.quiet(dt.date(2026, 3, 28)) and scenario.quiet(dt.date(2026, 3, 3))
-    assert not scenario.quiet(dt.date(2026, 3, 15))
+    quiet = scenario.quiet_days
+    assert is_quiet(dt.date(2026, 3, 28), quiet) and is_quiet(dt.date(2026, 3, 3), quiet)
+    assert not is_quiet(dt.date(2026, 3, 15), quiet)
 
 
 def test_extends_loop(tmp_path):

@@ -45,7 +45,9 @@ def test_same_inputs_and_seed_give_the_same_bytes(plan_folder, tmp_path):
     scenario = load_scenario(root / "s.toml")
     dataset = load_dataset(scenario.dataset)
     calendar = work_calendar(scenario.horizon.start, scenario.horizon.end, dataset.calendar_overrides())
-    write_plan(make_plan(dataset, scenario, calendar), tmp_path / "again", dataset, scenario, dt.datetime.now().astimezone())
+    write_plan(
+        make_plan(dataset, scenario, calendar), tmp_path / "again", dataset, scenario, dt.datetime.now().astimezone()
+    )
 
     def hashes(folder: Path) -> dict[str, str]:
         return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()}
@@ -101,9 +103,22 @@ def test_every_output_is_in_the_manifest(plan_folder):
     assert {"kpis.json", "plan.xlsx", "draws.parquet", "visits.parquet"} <= files
 
 
-@pytest.mark.parametrize("name", ["tasks.parquet", "visits.parquet", "visit_tasks.parquet", "crews.parquet",
-                                  "routes.parquet", "unscheduled.parquet", "draws.parquet", "kpis.json",
-                                  "draw.json", "plan.xlsx", "report.html"])  # fmt: skip
+@pytest.mark.parametrize(
+    "name",
+    [
+        "tasks.parquet",
+        "visits.parquet",
+        "visit_tasks.parquet",
+        "crews.parquet",
+        "routes.parquet",
+        "unscheduled.parquet",
+        "draws.parquet",
+        "kpis.json",
+        "draw.json",
+        "plan.xlsx",
+        "report.html",
+    ],
+)
 def test_one_byte_edit_of_any_file_is_caught(copy, name):
     """Flipping one bit of any plan file makes verify name that file as edited."""
     flip_one_byte(copy / name)

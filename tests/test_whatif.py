@@ -56,11 +56,12 @@ def test_staff_cut_plan_is_valid_and_keeps_mandatory_tasks(county, county_baseli
     pd.testing.assert_frame_equal(plan.draw.draws, full.draw.draws)  # a staff cut never changes the 双随机 draw
 
 
-
 def _scenario(tmp_path: Path, body: str) -> Path:
     """A scenario extending the baseline, written beside a copy-free reference to the sample county."""
     path = tmp_path / "s.toml"
-    path.write_text(f'extends = "{(ROOT / "scenarios/baseline.toml").as_posix()}"\nname = "w"\n{body}', encoding="utf-8")
+    path.write_text(
+        f'extends = "{(ROOT / "scenarios/baseline.toml").as_posix()}"\nname = "w"\n{body}', encoding="utf-8"
+    )
     return path
 
 
@@ -88,9 +89,12 @@ def test_extra_demand_clash_is_an_error(county, tmp_path):
     """An extra demand reusing a dataset task id is an error naming its file, row and value."""
     from planner.whatif import apply_inputs
 
-    (tmp_path / "x.csv").write_text("task_id,dept_id,uscc,item,kind,window_start,window_end,duration_min\n"
-                                    f"{county.demands['task_id'].iloc[0]},SJ,{county.demands['uscc'].iloc[0]},检查,key,"
-                                    "2026-03-01,2026-03-31,60\n", encoding="utf-8")  # fmt: skip
+    (tmp_path / "x.csv").write_text(
+        "task_id,dept_id,uscc,item,kind,window_start,window_end,duration_min\n"
+        f"{county.demands['task_id'].iloc[0]},SJ,{county.demands['uscc'].iloc[0]},检查,key,"
+        "2026-03-01,2026-03-31,60\n",
+        encoding="utf-8",
+    )
     scenario = load_scenario(_scenario(tmp_path, f'extra_demands = ["{(tmp_path / "x.csv").as_posix()}"]\n'))
     with pytest.raises(InputError) as error:
         apply_inputs(county, scenario)
@@ -107,7 +111,10 @@ def test_tier_ratios_scale_and_cap_at_one(county):
     after = apply_inputs(county, scenario).sampling_plan.set_index("plan_id")
     factor = before["tier"].map({"C": 1.5, "D": 2.0}).fillna(1.0)
     assert (after["ratio"] - (before["ratio"] * factor).clip(upper=1.0)).abs().max() < 1e-12
-    assert (after.loc[before["tier"].isin(["A", "B", "*"]), "ratio"] == before.loc[before["tier"].isin(["A", "B", "*"]), "ratio"]).all()
+    assert (
+        after.loc[before["tier"].isin(["A", "B", "*"]), "ratio"]
+        == before.loc[before["tier"].isin(["A", "B", "*"]), "ratio"]
+    ).all()
 
 
 def test_removed_inspectors_leave_the_roster(county, tmp_path):
@@ -146,8 +153,15 @@ def test_acceptance_rules_judge_the_kpis(tmp_path):
     from planner.acceptance import judge
 
     kpis = {"unscheduled_mandatory": 0, "joint_visit_rate": 0.5, "reoptimisation": {"frozen_visits_changed": 0}}
-    verdicts = judge(["unscheduled_mandatory == 0", "joint_visit_rate >= 0.6",
-                      "reoptimisation.frozen_visits_changed == 0", "visits <= 10"], kpis)  # fmt: skip
+    verdicts = judge(
+        [
+            "unscheduled_mandatory == 0",
+            "joint_visit_rate >= 0.6",
+            "reoptimisation.frozen_visits_changed == 0",
+            "visits <= 10",
+        ],
+        kpis,
+    )
     assert [v.passed for v in verdicts] == [True, False, True, False]
     for rule in ("visits < many", "happiness >= 1"):
         with pytest.raises(InputError) as error:

@@ -21,18 +21,9 @@ from planner.outputs import OutputExistsError
 from planner.pipeline import TABLES, make_plan, write_plan
 from planner.problems import InputError
 from planner.scenario import load_scenario
-from planner.workbook import (
-    INT,
-    SHEET_SOURCES,
-    SHEETS,
-    TEXT,
-    Names,
-    Sheet,
-    overview_sheet,
-    write_sheets,
-    write_workbook,
-)
+from planner.workbook import SHEET_SOURCES, SHEETS, Names, overview_sheet, write_workbook
 from planner.workdays import work_calendar
+from planner.xlsx import INT, TEXT, Sheet, write_sheets
 from tests.conftest import ACME, COOP, SHOP, valid_tables, write_dataset
 
 DASH = uscc_with_check_digit("91330481MA2B3C4D9")
@@ -42,20 +33,109 @@ HOSTILE_ITEM = "=SUM(A1:A9)"
 SCENARIO = 'name = "t"\ndataset = "ds"\nseed = 7\n[horizon]\nstart = 2026-01-01\nend = 2026-12-31\n'
 HEADERS = {
     "总览": ["项目", "数值", "说明", "键"],
-    "检查计划": ["日期", "企业名称", "统一社会信用代码", "乡镇", "检查部门", "检查事项", "任务数", "检查组", "检查人员", "开始",
-             "结束", "检查码", "检查编号"],
-    "任务明细": ["任务编号", "检查部门", "企业名称", "统一社会信用代码", "乡镇", "检查事项", "任务类型", "必查", "时间窗开始",
-             "时间窗结束", "现场时长（分钟）", "最少人数", "可委托", "优先级", "抽查计划", "安排情况", "检查日期", "开始", "检查组",
-             "检查码", "检查编号", "未安排原因"],
-    "人员安排": ["日期", "执法人员编号", "姓名", "所属部门", "检查组", "驻地", "出发", "返回", "工作时长（小时）", "检查户数",
-             "检查企业", "同组人员", "候选人数", "摇号数", "重复检查"],
-    "路线": ["日期", "检查组", "驻地", "顺序", "企业名称", "统一社会信用代码", "乡镇", "到达", "离开", "路途（分钟）", "检查码",
-           "检查编号"],
-    "未排任务": ["任务编号", "检查部门", "企业名称", "统一社会信用代码", "乡镇", "检查事项", "任务类型", "必查", "时间窗开始",
-             "时间窗结束", "原因类别", "原因"],
-    "抽查记录": ["抽查计划", "检查部门", "联合抽查组", "分层", "企业名称", "统一社会信用代码", "乡镇", "随机数", "排序", "初选",
-             "入选", "替补对象", "替补对象名称", "替换原因", "年度", "随机种子"],
-}  # fmt: skip
+    "检查计划": [
+        "日期",
+        "企业名称",
+        "统一社会信用代码",
+        "乡镇",
+        "检查部门",
+        "检查事项",
+        "任务数",
+        "检查组",
+        "检查人员",
+        "开始",
+        "结束",
+        "检查码",
+        "检查编号",
+    ],
+    "任务明细": [
+        "任务编号",
+        "检查部门",
+        "企业名称",
+        "统一社会信用代码",
+        "乡镇",
+        "检查事项",
+        "任务类型",
+        "必查",
+        "时间窗开始",
+        "时间窗结束",
+        "现场时长（分钟）",
+        "最少人数",
+        "可委托",
+        "优先级",
+        "抽查计划",
+        "安排情况",
+        "检查日期",
+        "开始",
+        "检查组",
+        "检查码",
+        "检查编号",
+        "未安排原因",
+    ],
+    "人员安排": [
+        "日期",
+        "执法人员编号",
+        "姓名",
+        "所属部门",
+        "检查组",
+        "驻地",
+        "出发",
+        "返回",
+        "工作时长（小时）",
+        "检查户数",
+        "检查企业",
+        "同组人员",
+        "候选人数",
+        "摇号数",
+        "重复检查",
+    ],
+    "路线": [
+        "日期",
+        "检查组",
+        "驻地",
+        "顺序",
+        "企业名称",
+        "统一社会信用代码",
+        "乡镇",
+        "到达",
+        "离开",
+        "路途（分钟）",
+        "检查码",
+        "检查编号",
+    ],
+    "未排任务": [
+        "任务编号",
+        "检查部门",
+        "企业名称",
+        "统一社会信用代码",
+        "乡镇",
+        "检查事项",
+        "任务类型",
+        "必查",
+        "时间窗开始",
+        "时间窗结束",
+        "原因类别",
+        "原因",
+    ],
+    "抽查记录": [
+        "抽查计划",
+        "检查部门",
+        "联合抽查组",
+        "分层",
+        "企业名称",
+        "统一社会信用代码",
+        "乡镇",
+        "随机数",
+        "排序",
+        "初选",
+        "入选",
+        "替补对象",
+        "替补对象名称",
+        "替换原因",
+        "年度",
+        "随机种子",
+    ],
+}
 
 
 def hostile_tables() -> dict[str, list[list[str]]]:
@@ -82,7 +162,7 @@ def plan_dir(tmp_path_factory) -> Path:
     dataset = load_dataset(scenario.dataset)
     calendar = work_calendar(scenario.horizon.start, scenario.horizon.end, dataset.calendar_overrides())
     plan = make_plan(dataset, scenario, calendar)
-    write_plan(plan, root / "plan", dataset, scenario, dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc))
+    write_plan(plan, root / "plan", dataset, scenario, dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
     return root / "plan"
 
 
@@ -92,8 +172,15 @@ def workbook(plan_dir, tmp_path_factory) -> tuple[Path, dict[str, pd.DataFrame]]
     plan = read_plan_folder(plan_dir)
     path = tmp_path_factory.mktemp("xlsx") / "plan.xlsx"
     names = Names.from_dataset(load_dataset(plan_dir.parent / "ds"))
-    write_workbook(path, plan.tables, plan.kpis, names, scenario=plan.manifest["scenario"],
-                   draw_record=plan.draw_record, manifest=plan.manifest)  # fmt: skip
+    write_workbook(
+        path,
+        plan.tables,
+        plan.kpis,
+        names,
+        scenario=plan.manifest["scenario"],
+        draw_record=plan.draw_record,
+        manifest=plan.manifest,
+    )
     return path, plan.tables
 
 
@@ -122,7 +209,9 @@ def test_header_row_frozen_and_filtered(workbook):
     for sheet in book:
         assert sheet.freeze_panes == "A2", sheet.title
         assert sheet.auto_filter.ref == f"A1:{openpyxl.utils.get_column_letter(sheet.max_column)}{sheet.max_row}"
-        widths = [sheet.column_dimensions[openpyxl.utils.get_column_letter(i)].width for i in range(1, sheet.max_column + 1)]
+        widths = [
+            sheet.column_dimensions[openpyxl.utils.get_column_letter(i)].width for i in range(1, sheet.max_column + 1)
+        ]
         assert all(w >= 6 for w in widths), sheet.title
 
 
@@ -196,8 +285,9 @@ def test_awkward_text_and_numbers_round_trip(plan_dir, tmp_path):
 
 
 #: text shaped like xlsxwriter's own rich-string XML, which constant_memory mode would write unescaped
-RICH_LOOKALIKE = ('<r><t>a</t></r></is></c><c r="Z1"><f>HYPERLINK("http://x","y")</f></c>'
-                  '<c r="Z2" t="inlineStr"><is><r><t>b</t></r>')
+RICH_LOOKALIKE = (
+    '<r><t>a</t></r></is></c><c r="Z1"><f>HYPERLINK("http://x","y")</f></c><c r="Z2" t="inlineStr"><is><r><t>b</t></r>'
+)
 
 
 def test_text_shaped_like_xml_stays_text(tmp_path):
@@ -217,8 +307,10 @@ def test_text_shaped_like_xml_stays_text(tmp_path):
     assert shown[:6] == [RICH_LOOKALIKE, "<r></r>", "<r>x", "=1+1", "\t@x", "\ufffd\ufffd"]
     assert shown[6] == long_text[:32_767] and shown[7] is None
     assert [c.quotePrefix for c in book["表"]["A"][1:6]] == [False, False, False, True, True]
-    values = {key: (value, c) for (_, value, _, key), c in zip(book["总览"].iter_rows(min_row=2, values_only=True),
-                                                               book["总览"]["B"][1:])}  # fmt: skip
+    values = {
+        key: (value, c)
+        for (_, value, _, key), c in zip(book["总览"].iter_rows(min_row=2, values_only=True), book["总览"]["B"][1:])
+    }
     assert values["status"][0] == RICH_LOOKALIKE and values["visits"][0] == 3
     assert values["scenario.name"][0] == "=cmd|' /C calc'!A0" and values["scenario.name"][1].quotePrefix
 
@@ -256,7 +348,10 @@ def test_formula_like_text_is_quoted_in_csv(plan_dir, tmp_path):
 def test_department_export_holds_only_that_department(plan_dir, tmp_path):
     """by='dept': one workbook per department, each with only that department's rows."""
     result = export_plan(plan_dir, tmp_path / "by-dept", "xlsx", by="dept")
-    assert sorted(f for f in result.files if f.endswith(".xlsx")) == ["SJ-示范县市场监督管理局.xlsx", "XF-示范县消防救援大队.xlsx"]
+    assert sorted(f for f in result.files if f.endswith(".xlsx")) == [
+        "SJ-示范县市场监督管理局.xlsx",
+        "XF-示范县消防救援大队.xlsx",
+    ]
     plan = read_plan_folder(plan_dir)
     names = Names.from_dataset(load_dataset(plan_dir.parent / "ds"))
     for dept, name in (("SJ", "示范县市场监督管理局"), ("XF", "示范县消防救援大队")):
@@ -317,8 +412,13 @@ def test_county_workbook_rows(county_baseline, tmp_path):
     """The sample county's plan (from the shared baseline) gives a workbook with one row per table row."""
     plan, dataset, scenario, _ = county_baseline
     tables = {name: getattr(plan.tables, name) for name in TABLES if name != "draws"} | {"draws": plan.draw.draws}
-    write_workbook(tmp_path / "plan.xlsx", tables, plan.kpis, Names.from_dataset(dataset),
-                   scenario=scenario.model_dump(mode="json"))  # fmt: skip
+    write_workbook(
+        tmp_path / "plan.xlsx",
+        tables,
+        plan.kpis,
+        Names.from_dataset(dataset),
+        scenario=scenario.model_dump(mode="json"),
+    )
     book = openpyxl.load_workbook(tmp_path / "plan.xlsx", read_only=True)
     for name, source in SHEET_SOURCES.items():
         assert book[name].max_row - 1 == len(tables[source]), name
@@ -349,8 +449,9 @@ def test_redacted_export_names_no_inspector(plan_dir, tmp_path, fmt):
     assert names
     plain = export_plan(plan_dir, tmp_path / "plain", fmt).out
     assert names <= _all_cells(plain)  # so the check below can fail
-    result = CliRunner().invoke(app, ["export", str(plan_dir), "--out", str(tmp_path / "public"), "--format", fmt,
-                                      "--redact"])  # fmt: skip
+    result = CliRunner().invoke(
+        app, ["export", str(plan_dir), "--out", str(tmp_path / "public"), "--format", fmt, "--redact"]
+    )
     assert result.exit_code == 0, result.output
     cells = _all_cells(tmp_path / "public")
     assert not names & cells and on_duty <= cells

@@ -42,22 +42,44 @@ from planner.stopwatch import Stopwatch
 from planner.whatif import apply_staff_scaling
 from planner.workdays import WorkCalendar
 
-__all__ = ["AT_RISK", "BLOCKED", "CAPACITY_COLUMNS", "COUNTY", "DIAGNOSED", "Diagnosis", "Finding", "Shortfall",
-           "diagnose", "render", "to_json"]  # fmt: skip
+__all__ = [
+    "AT_RISK",
+    "BLOCKED",
+    "CAPACITY_COLUMNS",
+    "COUNTY",
+    "DIAGNOSED",
+    "Diagnosis",
+    "Finding",
+    "Shortfall",
+    "diagnose",
+    "render",
+    "to_json",
+]
 
 #: the per-task rules, each with its explanation, in the order a task is checked against them;
 #: the yearly caps, the stay and the staff's capacity follow (they need the other tasks too)
-TASK_RULES = (windows.explain_window, observation.explain_observation_period, windows.explain_working_day,
-              quiet_days.explain_quiet_days, crews.explain_certified, routes.explain_day_length,
-              conflicts.explain_conflict, staff_days.explain_leave, crews.explain_crew_size)  # fmt: skip
+TASK_RULES = (
+    windows.explain_window,
+    observation.explain_observation_period,
+    windows.explain_working_day,
+    quiet_days.explain_quiet_days,
+    crews.explain_certified,
+    routes.explain_day_length,
+    conflicts.explain_conflict,
+    staff_days.explain_leave,
+    crews.explain_crew_size,
+)
+
+
 def diagnose(dataset: Dataset, scenario: Scenario, calendar: WorkCalendar, *, optional: bool = False) -> Diagnosis:
     """Check every mandatory task (and, with ``optional``, random and campaign tasks) against each
     rule, and each department's time week by week; writes nothing, schedules no crew."""
     watch = Stopwatch()
     lap = watch.lap
 
-    draw = draw_sampling_plan(dataset, scenario.seed, scenario.caps.positive_list_per_year,
-                              scenario.caps.per_dept_per_year)  # fmt: skip
+    draw = draw_sampling_plan(
+        dataset, scenario.seed, scenario.caps.positive_list_per_year, scenario.caps.per_dept_per_year
+    )
     lap("sample")
     dataset = apply_staff_scaling(dataset, scenario)  # as make_plan: after the draw
     instance = build_instance(dataset, draw.tasks, scenario, calendar)
@@ -79,8 +101,14 @@ def diagnose(dataset: Dataset, scenario: Scenario, calendar: WorkCalendar, *, op
             findings[task["task_id"]] = facts.finding(task, verdict)
     lap("caps")
     # tasks at risk still want their time; tasks left out for a cap do not (the merge's choice)
-    needing = [t for t in records if t["mandatory"] and t["first_day"] >= 0 and t["task_id"] not in blocked_ids
-               and (t["task_id"] not in findings or findings[t["task_id"]].severity == AT_RISK)]  # fmt: skip
+    needing = [
+        t
+        for t in records
+        if t["mandatory"]
+        and t["first_day"] >= 0
+        and t["task_id"] not in blocked_ids
+        and (t["task_id"] not in findings or findings[t["task_id"]].severity == AT_RISK)
+    ]
     capacity, shortfalls, at_risk = capacity_check(needing, facts)
     for task in needing:
         if task["task_id"] in at_risk and task["task_id"] not in findings:
@@ -88,7 +116,12 @@ def diagnose(dataset: Dataset, scenario: Scenario, calendar: WorkCalendar, *, op
     lap("capacity")
     order = {code: n for n, code in enumerate(DIAGNOSED)}
     ranked = sorted(findings.values(), key=lambda f: (not f.mandatory, f.severity != BLOCKED, order[f.rule], f.task_id))
-    return Diagnosis(scenario.name, len(records), sum(t["mandatory"] for t in records), tuple(ranked),
-                     tuple(shortfalls), capacity, watch.timings)  # fmt: skip
-
-
+    return Diagnosis(
+        scenario.name,
+        len(records),
+        sum(t["mandatory"] for t in records),
+        tuple(ranked),
+        tuple(shortfalls),
+        capacity,
+        watch.timings,
+    )

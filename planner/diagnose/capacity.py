@@ -20,9 +20,17 @@ from planner.rules.explain import AT_RISK, Verdict
 #: the whole county in the capacity table (every department's inspectors together)
 COUNTY = "*"
 _RANGES_PER_DEPT = 3  # worst disjoint week ranges reported per department
-CAPACITY_COLUMNS = ["dept_id", "week", "week_start", "workdays", "inspectors", "due_min", "spread_min",
-                    "supply_min", "paced_supply_min"]  # fmt: skip
-
+CAPACITY_COLUMNS = [
+    "dept_id",
+    "week",
+    "week_start",
+    "workdays",
+    "inspectors",
+    "due_min",
+    "spread_min",
+    "supply_min",
+    "paced_supply_min",
+]
 
 
 def capacity_check(tasks: list[dict], county: County) -> tuple[pd.DataFrame, list[Shortfall], dict[str, Verdict]]:
@@ -67,16 +75,40 @@ def capacity_check(tasks: list[dict], county: County) -> tuple[pd.DataFrame, lis
         name = "全县（所有部门）" if dept_id == COUNTY else county.dept_name.get(dept_id, dept_id)
         for is_paced, limit in ((False, supply), (True, paced)):
             for a, b in _worst_ranges(inside - limit):
-                shortfalls.append(Shortfall(dept_id, name, labels[a], labels[b], week_days[a][0], week_days[b][-1],
-                                            int(n_inside[a, b]), int(inside[a, b]), int(limit[a, b]), is_paced))  # fmt: skip
+                shortfalls.append(
+                    Shortfall(
+                        dept_id,
+                        name,
+                        labels[a],
+                        labels[b],
+                        week_days[a][0],
+                        week_days[b][-1],
+                        int(n_inside[a, b]),
+                        int(inside[a, b]),
+                        int(limit[a, b]),
+                        is_paced,
+                    )
+                )
                 if not is_paced:
                     for task, wa, wb in spans:
                         if a <= wa and wb <= b and task["task_id"] not in at_risk:
-                            at_risk[task["task_id"]] = _capacity_verdict(dept_id, county, labels[a], labels[b],
-                                                                         inside[a, b], limit[a, b])  # fmt: skip
+                            at_risk[task["task_id"]] = _capacity_verdict(
+                                dept_id, county, labels[a], labels[b], inside[a, b], limit[a, b]
+                            )
         for w in range(n_weeks):
-            rows.append((dept_id, labels[w], week_days[w][0], len(week_days[w]), int((free[:, w] > 0).sum()),
-                         int(due[w, w]), int(round(spread[w])), int(supply[w, w]), int(round(paced[w, w]))))  # fmt: skip
+            rows.append(
+                (
+                    dept_id,
+                    labels[w],
+                    week_days[w][0],
+                    len(week_days[w]),
+                    int((free[:, w] > 0).sum()),
+                    int(due[w, w]),
+                    int(round(spread[w])),
+                    int(supply[w, w]),
+                    int(round(paced[w, w])),
+                )
+            )
     shortfalls.sort(key=lambda s: (s.paced, -s.short_min, s.dept_id, s.first_week))
     return pd.DataFrame(rows, columns=CAPACITY_COLUMNS), shortfalls, at_risk
 
@@ -114,12 +146,13 @@ def _capacity_verdict(dept_id: str, county: County, first: str, last: str, deman
     weeks = first if first == last else f"{first}–{last}"
     who = "全县持证人员" if dept_id == COUNTY else f"{county.name(dept_id)} 的持证人员"
     who_en = "the county's inspectors" if dept_id == COUNTY else f"{dept_id}'s inspectors"
-    return Verdict("staff_capacity", AT_RISK,
-                   f"{weeks} 周内必查任务至少需现场 {demand / 60:,.1f} 人·小时，{who}最多只能提供 {supply / 60:,.1f} 人·小时，"
-                   "其中至少有一项无法安排",
-                   f"in {weeks} the mandatory tasks need at least {demand / 60:,.1f} inspector-hours on site and "
-                   f"{who_en} have at most {supply / 60:,.1f}: at least one of them cannot be placed",
-                   "增派持证人员或为其他部门人员增加委托、调整休假、放宽时间窗",
-                   "add certified inspectors or delegations from other departments, move leave, or widen windows")  # fmt: skip
-
-
+    return Verdict(
+        "staff_capacity",
+        AT_RISK,
+        f"{weeks} 周内必查任务至少需现场 {demand / 60:,.1f} 人·小时，{who}最多只能提供 {supply / 60:,.1f} 人·小时，"
+        "其中至少有一项无法安排",
+        f"in {weeks} the mandatory tasks need at least {demand / 60:,.1f} inspector-hours on site and "
+        f"{who_en} have at most {supply / 60:,.1f}: at least one of them cannot be placed",
+        "增派持证人员或为其他部门人员增加委托、调整休假、放宽时间窗",
+        "add certified inspectors or delegations from other departments, move leave, or widen windows",
+    )

@@ -36,16 +36,27 @@ def cap_verdict(task: dict, reason: str, county: County, blocked: set[str]) -> V
     rule = by_category.get(category, "stay")
     year = int(county.instance.years[task["first_day"]])
     if not task["mandatory"]:  # an optional task yields to mandatory ones: the merge's sentence says enough
-        return Verdict(rule, BLOCKED, f"{category}：{_limit_words(rule, task, county, year)[0]}", reason,
-                       *_cap_fix(task, county, rule))  # fmt: skip
+        return Verdict(
+            rule,
+            BLOCKED,
+            f"{category}：{_limit_words(rule, task, county, year)[0]}",
+            reason,
+            *_cap_fix(task, county, rule),
+        )
     core = _task_core(task, county, blocked)
     if core is None or not core.task_ids:
-        return Verdict(rule, AT_RISK,
-                       f"{category}：计划程序未能把它与本企业其他检查合并，但另有安排可以保留本企业全部必查任务",
-                       f"{reason}; yet a choice of visits keeping every mandatory task of this enterprise exists",
-                       *_cap_fix(task, county, rule))  # fmt: skip
-    rule = {"positive_list": "cap_positive_list", "per_dept": "cap_per_dept", "stay": "stay"}.get(
-        core.binding[0], rule) if core.binding else rule  # fmt: skip
+        return Verdict(
+            rule,
+            AT_RISK,
+            f"{category}：计划程序未能把它与本企业其他检查合并，但另有安排可以保留本企业全部必查任务",
+            f"{reason}; yet a choice of visits keeping every mandatory task of this enterprise exists",
+            *_cap_fix(task, county, rule),
+        )
+    rule = (
+        {"positive_list": "cap_positive_list", "per_dept": "cap_per_dept", "stay": "stay"}.get(core.binding[0], rule)
+        if core.binding
+        else rule
+    )
     listed = "；".join(_task_line(county, t) for t in core.task_ids)
     listed_en = "; ".join(_task_line(county, t, en=True) for t in core.task_ids)
     limit_zh, limit_en = _limit_words(rule, task, county, year)
@@ -54,15 +65,23 @@ def cap_verdict(task: dict, reason: str, county: County, blocked: set[str]) -> V
     fix_zh, fix_en = _cap_fix(task, county, rule, longest if stay else 0)
     if stay:  # the longest stay is the planner's rule (the inspectors' day less the road), not the contract's
         total = sum(int(county.task_by_id[t]["duration_min"]) for t in core.task_ids)
-        limit_zh += (f"；这些任务合计现场 {total} 分钟，超过一次检查最长可停留的 {longest} 分钟"
-                     "（检查人员一天的工作时间减去往返路程），放不进同一次检查")
-        limit_en += (f"; together they need {total} min on site, more than the {longest} min one visit may stay "
-                     "(the inspectors' working day less the road there and back)")
+        limit_zh += (
+            f"；这些任务合计现场 {total} 分钟，超过一次检查最长可停留的 {longest} 分钟"
+            "（检查人员一天的工作时间减去往返路程），放不进同一次检查"
+        )
+        limit_en += (
+            f"; together they need {total} min on site, more than the {longest} min one visit may stay "
+            "(the inspectors' working day less the road there and back)"
+        )
     severity = BLOCKED if core.proven else AT_RISK
-    return Verdict(rule, severity,
-                   f"{limit_zh}；以下必查任务无法同时安排：{listed}。计划保留其他任务，本任务被排除",
-                   f"{limit_en}; these mandatory tasks cannot all be kept: {listed_en}. The plan keeps the others",
-                   fix_zh, fix_en)  # fmt: skip
+    return Verdict(
+        rule,
+        severity,
+        f"{limit_zh}；以下必查任务无法同时安排：{listed}。计划保留其他任务，本任务被排除",
+        f"{limit_en}; these mandatory tasks cannot all be kept: {listed_en}. The plan keeps the others",
+        fix_zh,
+        fix_en,
+    )
 
 
 def _limit_words(rule: str, task: dict, county: County, year: int) -> tuple[str, str]:
@@ -70,18 +89,24 @@ def _limit_words(rule: str, task: dict, county: County, year: int) -> tuple[str,
     if rule == "cap_positive_list":
         dates = used_dates(county.dataset.history, uscc, year)
         used = f"（已用：{', '.join(dates)}）" if dates else ""
-        return (f"该企业在合规正面清单上，{year} 年最多安排 {caps.positive_list_per_year} 次常规检查{used}",
-                f"the enterprise is on the positive list: {caps.positive_list_per_year} capped visit(s) in {year}"
-                + (f" (used: {', '.join(dates)})" if dates else ""))  # fmt: skip
+        return (
+            f"该企业在合规正面清单上，{year} 年最多安排 {caps.positive_list_per_year} 次常规检查{used}",
+            f"the enterprise is on the positive list: {caps.positive_list_per_year} capped visit(s) in {year}"
+            + (f" (used: {', '.join(dates)})" if dates else ""),
+        )
     if rule == "cap_per_dept":
         dates = used_dates(county.dataset.history, uscc, year, dept)
         used = f"（已用：{', '.join(dates)}）" if dates else ""
-        return (f"{county.name(dept)} {year} 年对该企业最多安排 {caps.per_dept_per_year} 次常规检查{used}",
-                f"{dept} may make {caps.per_dept_per_year} capped visit(s) to this enterprise in {year}"
-                + (f" (used: {', '.join(dates)})" if dates else ""))  # fmt: skip
+        return (
+            f"{county.name(dept)} {year} 年对该企业最多安排 {caps.per_dept_per_year} 次常规检查{used}",
+            f"{dept} may make {caps.per_dept_per_year} capped visit(s) to this enterprise in {year}"
+            + (f" (used: {', '.join(dates)})" if dates else ""),
+        )
     hours = MAX_VISIT_ONSITE_MIN // 60
-    return (f"同一企业一天只安排一次检查，单次现场不超过 {hours} 小时",
-            f"one visit a day at an enterprise, at most {hours} hours on site")
+    return (
+        f"同一企业一天只安排一次检查，单次现场不超过 {hours} 小时",
+        f"one visit a day at an enterprise, at most {hours} hours on site",
+    )
 
 
 def _kept_visits(task: dict, county: County, rule: str) -> list[str]:
@@ -110,10 +135,14 @@ def _cap_fix(task: dict, county: County, rule: str, stay: int = 0) -> tuple[str,
         zh.append(f"调整时间窗使其与已安排的检查（{'、'.join(spans)}）重叠，并入同一次检查")
         en.append(f"move its window to overlap a kept visit ({', '.join(spans)}) and join it")
     if stay:
-        zh.append(f"压缩检查时长使这些任务合计现场不超过 {stay} 分钟，并入同一次检查"
-                  "（一次检查最长停留时间由检查人员的工作时间和路程决定，为本计划的规则，非法定）")
-        en.append(f"shorten the checks to {stay} min on site in all so they share one visit "
-                  "(the longest stay follows from the inspectors' hours and the road; the planner's rule, not the law's)")
+        zh.append(
+            f"压缩检查时长使这些任务合计现场不超过 {stay} 分钟，并入同一次检查"
+            "（一次检查最长停留时间由检查人员的工作时间和路程决定，为本计划的规则，非法定）"
+        )
+        en.append(
+            f"shorten the checks to {stay} min on site in all so they share one visit "
+            "(the longest stay follows from the inspectors' hours and the road; the planner's rule, not the law's)"
+        )
     if rule == "stay":
         zh.append("放宽时间窗，分到不同的日子")
         en.append("widen the windows so the checks can go on different days")
@@ -132,8 +161,11 @@ def _task_line(county: County, task_id: str, en: bool = False) -> str:
 
 def _core_scope(uscc: str, county: County, blocked: set[str]) -> list[dict]:
     """The enterprise's mandatory tasks that some day and some crew could take."""
-    return [t for t in county.tasks_of.get(uscc, [])
-            if t["mandatory"] and t["first_day"] >= 0 and t["task_id"] not in blocked]  # fmt: skip
+    return [
+        t
+        for t in county.tasks_of.get(uscc, [])
+        if t["mandatory"] and t["first_day"] >= 0 and t["task_id"] not in blocked
+    ]
 
 
 def _task_core(task: dict, county: County, blocked: set[str]) -> CapCore | None:
@@ -162,8 +194,11 @@ def _task_core(task: dict, county: County, blocked: set[str]) -> CapCore | None:
         elif infeasible:
             core = (core - {task_id}) & (smaller | {task["task_id"]})
     members = [t for t in tasks if t["task_id"] in core]
-    binding = tuple(limit for limit in ("positive_list", "per_dept", "stay")
-                    if _solve_core(members, uscc, county, relax=(limit,))[0] is False)  # fmt: skip
+    binding = tuple(
+        limit
+        for limit in ("positive_list", "per_dept", "stay")
+        if _solve_core(members, uscc, county, relax=(limit,))[0] is False
+    )
     county.cores[task["task_id"]] = CapCore(tuple(sorted(core)), binding, proven)
     return county.cores[task["task_id"]]
 
@@ -175,9 +210,17 @@ def _solve_core(tasks: list[dict], uscc: str, county: County, relax: tuple[str, 
         return False, set()
     instance, years = county.instance, county.instance.years
     model = cp_model.CpModel()
-    items = [EnterpriseTask(t["task_id"], t["task_id"], t["dept_id"], bool(t["capped"]), int(t["duration_min"]),
-                            feasible_days(t["first_day"], t["last_day"], t["capped"], instance.quiet))
-             for t in tasks]  # fmt: skip
+    items = [
+        EnterpriseTask(
+            t["task_id"],
+            t["task_id"],
+            t["dept_id"],
+            bool(t["capped"]),
+            int(t["duration_min"]),
+            feasible_days(t["first_day"], t["last_day"], t["capped"], instance.quiet),
+        )
+        for t in tasks
+    ]
     v = EnterpriseVars(model, items, years, visits=None)
     keep = {t.key: model.new_bool_var(f"keep_{t.key}") for t in items}
     for task in items:
@@ -185,8 +228,9 @@ def _solve_core(tasks: list[dict], uscc: str, county: County, relax: tuple[str, 
         model.add(sum(mine) == 1).only_enforce_if(keep[task.key])
         model.add(sum(mine) <= 1)
         for d in v.feasible[task.key]:
-            link_capped(model, v.assign[(task.key, int(d))], v.capped[int(d)], v.checks[(task.dept_id, int(d))],
-                        task.capped)  # fmt: skip
+            link_capped(
+                model, v.assign[(task.key, int(d))], v.capped[int(d)], v.checks[(task.dept_id, int(d))], task.capped
+            )
     if "stay" not in relax and county.scenario.onsite == "sum":
         # every task here is mandatory, so the merge would take a stay up to its long-stay limit
         stay = county.long_stay(uscc, v.depts)
@@ -201,5 +245,3 @@ def _solve_core(tasks: list[dict], uscc: str, county: County, relax: tuple[str, 
         return None, set()
     by_index = {var.index: task_id for task_id, var in keep.items()}
     return True, {by_index[i] for i in solver.sufficient_assumptions_for_infeasibility() if i in by_index}
-
-

@@ -48,7 +48,8 @@ class County:
             self.own[dept_id] = np.flatnonzero(self.dept == dept_id)
             self.delegates[dept_id] = np.array(
                 [i for i, p in enumerate(self.people) if dept_id in roster.delegations[p] and self.dept[i] != dept_id],
-                dtype=np.int64)  # fmt: skip
+                dtype=np.int64,
+            )
         self.conflicted: dict[str, np.ndarray] = {}
         for person, usccs in roster.conflicts.items():
             if person in index:
@@ -86,12 +87,22 @@ class County:
 
     def finding(self, task: dict, verdict: Verdict, also: tuple[str, ...] = ()) -> Finding:
         return Finding(
-            task_id=task["task_id"], kind=task["kind"], mandatory=bool(task["mandatory"]), dept_id=task["dept_id"],
-            dept_name=self.dept_name.get(task["dept_id"], task["dept_id"]), uscc=task["uscc"],
-            enterprise=self.enterprise_name.get(task["uscc"], ""), window=window_text(task), rule=verdict.rule,
-            severity=verdict.severity, why_zh=verdict.why_zh, why_en=verdict.why_en, fix_zh=verdict.fix_zh,
-            fix_en=verdict.fix_en, also=also,
-        )  # fmt: skip
+            task_id=task["task_id"],
+            kind=task["kind"],
+            mandatory=bool(task["mandatory"]),
+            dept_id=task["dept_id"],
+            dept_name=self.dept_name.get(task["dept_id"], task["dept_id"]),
+            uscc=task["uscc"],
+            enterprise=self.enterprise_name.get(task["uscc"], ""),
+            window=window_text(task),
+            rule=verdict.rule,
+            severity=verdict.severity,
+            why_zh=verdict.why_zh,
+            why_en=verdict.why_en,
+            fix_zh=verdict.fix_zh,
+            fix_en=verdict.fix_en,
+            also=also,
+        )
 
 
 @dataclass(frozen=True)
@@ -117,8 +128,16 @@ class TaskFacts:
         clear = np.ones(len(county.people), dtype=bool)
         clear[county.conflicted.get(task["uscc"], np.zeros(0, np.int64))] = False
         length = travel + int(task["duration_min"])
-        return cls(days, travel, length, min_crew(task["min_inspectors"]),
-                   county.own.get(task["dept_id"], none), delegates, county.day_min >= length, clear)  # fmt: skip
+        return cls(
+            days,
+            travel,
+            length,
+            min_crew(task["min_inspectors"]),
+            county.own.get(task["dept_id"], none),
+            delegates,
+            county.day_min >= length,
+            clear,
+        )
 
     @property
     def candidates(self) -> np.ndarray:
@@ -130,5 +149,3 @@ class TaskFacts:
         """Candidates with a long enough day and no conflict."""
         c = self.candidates
         return c[self.long_enough[c] & self.clear[c]]
-
-

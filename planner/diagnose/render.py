@@ -12,9 +12,21 @@ if TYPE_CHECKING:
     from planner.diagnose.findings import Diagnosis
 
 #: every rule code a finding may name, in the rulebook's order
-DIAGNOSED = ("window", "working_day", "observation_period", "quiet_days", "cap_positive_list", "cap_per_dept",
-             "certified", "crew_size", "conflict", "leave", "staff_capacity", "day_length", "stay")  # fmt: skip
-
+DIAGNOSED = (
+    "window",
+    "working_day",
+    "observation_period",
+    "quiet_days",
+    "cap_positive_list",
+    "cap_per_dept",
+    "certified",
+    "crew_size",
+    "conflict",
+    "leave",
+    "staff_capacity",
+    "day_length",
+    "stay",
+)
 
 
 def to_json(diagnosis: Diagnosis) -> dict:
@@ -30,12 +42,21 @@ def to_json(diagnosis: Diagnosis) -> dict:
         "tasks": diagnosis.tasks,
         "mandatory": diagnosis.mandatory,
         "blocked": len(diagnosis.blocked),
-        "rules": {code: {"zh": BY_CODE[code].label, "en": BY_CODE[code].label_en, "title": BY_CODE[code].title,
-                         "source": BY_CODE[code].source} for code in DIAGNOSED},  # fmt: skip
+        "rules": {
+            code: {
+                "zh": BY_CODE[code].label,
+                "en": BY_CODE[code].label_en,
+                "title": BY_CODE[code].title,
+                "source": BY_CODE[code].source,
+            }
+            for code in DIAGNOSED
+        },
         "counts": counts,
         "findings": [asdict(f) | {"also": list(f.also)} for f in diagnosis.findings],
-        "shortfalls": [asdict(s) | {"start": s.start.isoformat(), "end": s.end.isoformat(), "short_min": s.short_min}
-                       for s in diagnosis.shortfalls],  # fmt: skip
+        "shortfalls": [
+            asdict(s) | {"start": s.start.isoformat(), "end": s.end.isoformat(), "short_min": s.short_min}
+            for s in diagnosis.shortfalls
+        ],
         "capacity": capacity.to_dict("records"),
         "timings": diagnosis.timings,
     }
@@ -49,34 +70,56 @@ def render(diagnosis: Diagnosis, console, limit: int = 20) -> None:
     mandatory = [f for f in diagnosis.findings if f.mandatory]
     optional = [f for f in diagnosis.findings if not f.mandatory]
     seconds = sum(diagnosis.timings.values())
-    console.print(f"[bold]{diagnosis.scenario}[/]: {diagnosis.mandatory:,} mandatory tasks checked"
-                  f"{f' ({diagnosis.tasks - diagnosis.mandatory:,} optional too)' if diagnosis.tasks > diagnosis.mandatory else ''}"
-                  f" in {seconds:.1f}s; [bold {'red' if diagnosis.blocked else 'green'}]{len(diagnosis.blocked):,} cannot be "
-                  f"placed[/], {sum(f.severity == AT_RISK for f in mandatory):,} at risk")  # fmt: skip
+    console.print(
+        f"[bold]{diagnosis.scenario}[/]: {diagnosis.mandatory:,} mandatory tasks checked"
+        f"{f' ({diagnosis.tasks - diagnosis.mandatory:,} optional too)' if diagnosis.tasks > diagnosis.mandatory else ''}"
+        f" in {seconds:.1f}s; [bold {'red' if diagnosis.blocked else 'green'}]{len(diagnosis.blocked):,} cannot be "
+        f"placed[/], {sum(f.severity == AT_RISK for f in mandatory):,} at risk"
+    )
     proven = sum(not s.paced for s in diagnosis.shortfalls)
     if proven:
-        console.print(f"[bold red]{proven:,} range(s) of weeks short of inspector time[/]: in each, at least one "
-                      "mandatory task (listed as capacity, at risk) cannot be placed")  # fmt: skip
+        console.print(
+            f"[bold red]{proven:,} range(s) of weeks short of inspector time[/]: in each, at least one "
+            "mandatory task (listed as capacity, at risk) cannot be placed"
+        )
     counts = Table(title="按规则统计 Findings per rule", title_justify="left")
-    for column, justify in (("规则", "left"), ("rule", "left"), ("blocked", "right"), ("at risk", "right"),
-                            ("optional", "right")):  # fmt: skip
+    for column, justify in (
+        ("规则", "left"),
+        ("rule", "left"),
+        ("blocked", "right"),
+        ("at risk", "right"),
+        ("optional", "right"),
+    ):
         counts.add_column(column, justify=justify)
     for code in DIAGNOSED:
         zh = BY_CODE[code].label
         mine = [f for f in diagnosis.findings if f.rule == code]
         if mine:
-            counts.add_row(zh, code, str(sum(f.mandatory and f.severity == BLOCKED for f in mine)),
-                           str(sum(f.mandatory and f.severity == AT_RISK for f in mine)),
-                           str(sum(not f.mandatory for f in mine)))  # fmt: skip
+            counts.add_row(
+                zh,
+                code,
+                str(sum(f.mandatory and f.severity == BLOCKED for f in mine)),
+                str(sum(f.mandatory and f.severity == AT_RISK for f in mine)),
+                str(sum(not f.mandatory for f in mine)),
+            )
     console.print(counts)
-    short = Table(title="人力缺口 Capacity shortfalls (person-hours on site; paced = at risk only)", title_justify="left")
+    short = Table(
+        title="人力缺口 Capacity shortfalls (person-hours on site; paced = at risk only)", title_justify="left"
+    )
     for column in ("部门 dept", "weeks", "dates", "tasks", "need h", "have h", "short h", "kind"):
         short.add_column(column, justify="right" if column.endswith(("h", "tasks")) else "left")
     for s in diagnosis.shortfalls[:limit]:
         weeks = s.first_week if s.first_week == s.last_week else f"{s.first_week}–{s.last_week}"
-        short.add_row(f"{s.dept_name} ({s.dept_id})", weeks, f"{s.start}…{s.end}", str(s.tasks),
-                      f"{s.demand_min / 60:,.1f}", f"{s.supply_min / 60:,.1f}", f"{s.short_min / 60:,.1f}",
-                      "paced (at risk)" if s.paced else "[red]proven[/]")  # fmt: skip
+        short.add_row(
+            f"{s.dept_name} ({s.dept_id})",
+            weeks,
+            f"{s.start}…{s.end}",
+            str(s.tasks),
+            f"{s.demand_min / 60:,.1f}",
+            f"{s.supply_min / 60:,.1f}",
+            f"{s.short_min / 60:,.1f}",
+            "paced (at risk)" if s.paced else "[red]proven[/]",
+        )
     if diagnosis.shortfalls:
         console.print(short)
         _more(console, len(diagnosis.shortfalls), limit, "shortfalls")
@@ -92,8 +135,15 @@ def render(diagnosis: Diagnosis, console, limit: int = 20) -> None:
             rule = f.rule if f.severity == BLOCKED else f"{f.rule} (at risk)"
             if f.also:
                 rule += f" + {', '.join(f.also)}"
-            table.add_row(f"{f.task_id}\n{f.kind}", f"{f.dept_name}\n{f.dept_id}", f"{f.enterprise}\n{f.uscc}",
-                          f.window, rule, f.why_zh, f.fix_zh)  # fmt: skip
+            table.add_row(
+                f"{f.task_id}\n{f.kind}",
+                f"{f.dept_name}\n{f.dept_id}",
+                f"{f.enterprise}\n{f.uscc}",
+                f.window,
+                rule,
+                f.why_zh,
+                f.fix_zh,
+            )
         console.print(table)
         _more(console, len(rows), limit, "findings")
 

@@ -59,8 +59,9 @@ class RuleBound:
     enterprises: pd.DataFrame  # uscc, plan, windows, rules, proven
 
 
-def rule_bound(visits: pd.DataFrame, visit_tasks: pd.DataFrame, instance: Instance, dataset: Dataset,
-               scenario: Scenario) -> RuleBound:  # fmt: skip
+def rule_bound(
+    visits: pd.DataFrame, visit_tasks: pd.DataFrame, instance: Instance, dataset: Dataset, scenario: Scenario
+) -> RuleBound:
     """The rule-aware lower bound on visits for the tasks the plan scheduled (module doc)."""
     tasks = instance.tasks[instance.tasks["task_id"].isin(visit_tasks["task_id"])]
     windows = stabbing_counts(tasks, ["uscc"])
@@ -86,28 +87,45 @@ def rule_bound(visits: pd.DataFrame, visit_tasks: pd.DataFrame, instance: Instan
             limit = long_stay(uscc, {t["dept_id"] for t in part}) if uscc in long_at else MAX_VISIT_ONSITE_MIN
             least, exact = fewest_visits(instance, part, caps, scenario, limit)
             bound, proven = bound + least, proven and exact
-        rows.append((uscc, int(planned[uscc]), int(windows.get(uscc, 0)), max(bound, int(windows.get(uscc, 0))), proven))
+        rows.append(
+            (uscc, int(planned[uscc]), int(windows.get(uscc, 0)), max(bound, int(windows.get(uscc, 0))), proven)
+        )
     frame = pd.DataFrame(rows, columns=["uscc", "plan", "windows", "rules", "proven"])
     total_windows = int(windows.sum())
     return RuleBound(total_windows + int((frame["rules"] - frame["windows"]).sum()), total_windows, frame)
 
 
-def fewest_visits(instance: Instance, tasks: list[dict], caps: YearlyCaps, scenario: Scenario,
-                  stay_limit: int) -> tuple[int, bool]:  # fmt: skip
+def fewest_visits(
+    instance: Instance, tasks: list[dict], caps: YearlyCaps, scenario: Scenario, stay_limit: int
+) -> tuple[int, bool]:
     """The fewest visits to one enterprise that check every task in ``tasks`` (module doc), and
     whether that is proven; if the solver stops first, its proven bound (never more than the optimum).
     Over ``EnterpriseVars`` with ``visit[d]`` counting the day's stays."""
     model = cp_model.CpModel()
     years = instance.years
-    items = [EnterpriseTask(t["task_id"], t["task_id"], t["dept_id"], bool(t["capped"]), int(t["duration_min"]),
-                            feasible_days(t["first_day"], t["last_day"], t["capped"], instance.quiet))
-             for t in tasks]  # fmt: skip
+    items = [
+        EnterpriseTask(
+            t["task_id"],
+            t["task_id"],
+            t["dept_id"],
+            bool(t["capped"]),
+            int(t["duration_min"]),
+            feasible_days(t["first_day"], t["last_day"], t["capped"], instance.quiet),
+        )
+        for t in tasks
+    ]
     v = EnterpriseVars(model, items, years, visits="count")
     for task in items:
         model.add_exactly_one(v.of_task(task))
         for d in v.feasible[task.key]:
-            link_capped_stays(model, v.assign[(task.key, int(d))], v.capped[int(d)], v.checks[(task.dept_id, int(d))],
-                              v.visit[int(d)], task.capped)  # fmt: skip
+            link_capped_stays(
+                model,
+                v.assign[(task.key, int(d))],
+                v.capped[int(d)],
+                v.checks[(task.dept_id, int(d))],
+                v.visit[int(d)],
+                task.capped,
+            )
     for d in v.days:
         on_day = v.on_day(d)
         model.add(v.visit[d] >= 1).only_enforce_if(v.capped[d])

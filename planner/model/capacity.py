@@ -158,8 +158,15 @@ def staff_days(roster: Roster, workdays, weeks: Weeks, fixed_person_days=()) -> 
     return Staff(avail, days_left)
 
 
-def group_needs(groups: list[VisitGroup], weeks: Weeks, roster: Roster, travel: TravelTimes,
-                township_of: dict[str, str], onsite: dict[int, int], must_delegate) -> list[Need]:  # fmt: skip
+def group_needs(
+    groups: list[VisitGroup],
+    weeks: Weeks,
+    roster: Roster,
+    travel: TravelTimes,
+    township_of: dict[str, str],
+    onsite: dict[int, int],
+    must_delegate,
+) -> list[Need]:
     """Each placeable group's ask (``Need``); ``must_delegate(group)``: the departments only a
     delegate can carry, whose seat goes to the department most of its delegates belong to."""
     carrier = _delegate_carriers(roster)
@@ -172,13 +179,29 @@ def group_needs(groups: list[VisitGroup], weeks: Weeks, roster: Roster, travel: 
         trip = travel.minutes(station, group.uscc) + travel.minutes(group.uscc, station)
         delegated = set(must_delegate(group))
         seats = tuple(sorted({carrier.get(d, d) if d in delegated else d for d in group.depts}))
-        needs.append(Need(group, town, onsite[group.group_id] + math.ceil(TRAVEL_SHARE * trip), seats,
-                          max(group.min_crew, len(seats)), tuple(np.unique(weeks.of_day[group.days]).tolist())))  # fmt: skip
+        needs.append(
+            Need(
+                group,
+                town,
+                onsite[group.group_id] + math.ceil(TRAVEL_SHARE * trip),
+                seats,
+                max(group.min_crew, len(seats)),
+                tuple(np.unique(weeks.of_day[group.days]).tolist()),
+            )
+        )
     return needs
 
 
-def plan_weeks(groups: list[VisitGroup], workdays, roster: Roster, travel: TravelTimes, township_of: dict[str, str],
-               onsite: dict[int, int], must_delegate, fixed_person_days=()) -> CapacityDecision:  # fmt: skip
+def plan_weeks(
+    groups: list[VisitGroup],
+    workdays,
+    roster: Roster,
+    travel: TravelTimes,
+    township_of: dict[str, str],
+    onsite: dict[int, int],
+    must_delegate,
+    fixed_person_days=(),
+) -> CapacityDecision:
     """The horizon's capacity LP for ``groups`` (module doc), and the pace it sets."""
     weeks = Weeks.of(workdays)
     staff = staff_days(roster, workdays, weeks, fixed_person_days)
@@ -200,7 +223,7 @@ def _pace(days: dict[tuple[str, int], float], weeks: Weeks) -> tuple[list[dict[s
     depts = sorted({k for k, _ in days})
     per_day = {k: np.zeros(n_days) for k in depts}
     for (k, week), value in days.items():
-        per_day[k][weeks.first[week]: weeks.last[week] + 1] += value / width[week]
+        per_day[k][weeks.first[week] : weeks.last[week] + 1] += value / width[week]
     pace = [dict() for _ in range(n_days)]
     ahead = [dict() for _ in range(n_days)]
     for k, daily in per_day.items():
@@ -230,7 +253,8 @@ class _WeekLP:
                 by_town_week[(need.town, week)].append(need)
                 firm_week[(need.group.uscc, week)].append(var)
                 firm_days[(need.group.uscc, week)].update(
-                    need.group.days[weeks.of_day[need.group.days] == week].tolist())
+                    need.group.days[weeks.of_day[need.group.days] == week].tolist()
+                )
         for key, chosen in firm_week.items():  # one visit per enterprise a day
             if len(chosen) > len(firm_days[key]):
                 row = solver.Constraint(0, len(firm_days[key]))
@@ -274,9 +298,11 @@ class _WeekLP:
         solver, optima = self.solver, []
         value = {need.group.group_id: need.group.value() for need in self.needs}
         top_priority = max((v[2] for v in value.values()), default=0) + 1
-        goals = [({k: value[k[0]][0] for k in self.x}, True),
-                 ({k: value[k[0]][1] * top_priority + value[k[0]][2] for k in self.x}, True),  # tasks, then priority
-                 ({k: 1.0 for k in self.y}, False)]  # fewest inspector-days  # fmt: skip
+        goals = [
+            ({k: value[k[0]][0] for k in self.x}, True),
+            ({k: value[k[0]][1] * top_priority + value[k[0]][2] for k in self.x}, True),  # tasks, then priority
+            ({k: 1.0 for k in self.y}, False),
+        ]  # fewest inspector-days
         for coefficients, maximise in goals:
             variables = self.x if maximise else self.y
             objective = solver.Objective()
@@ -288,13 +314,17 @@ class _WeekLP:
             status = solver.Solve()
             if status != pywraplp.Solver.OPTIMAL:
                 return {pywraplp.Solver.INFEASIBLE: "INFEASIBLE", pywraplp.Solver.FEASIBLE: "FEASIBLE"}.get(
-                    status, "NOT_SOLVED"), (0.0, 0.0, 0.0)  # fmt: skip
+                    status, "NOT_SOLVED"
+                ), (0.0, 0.0, 0.0)
             best = objective.Value()
             optima.append(best)
             if len(optima) == len(goals):
                 break  # the last goal's solution is the answer (read before the model changes again)
-            keep = solver.Constraint(best * _KEEP, solver.infinity()) if maximise else solver.Constraint(
-                -solver.infinity(), best / _KEEP)  # fmt: skip
+            keep = (
+                solver.Constraint(best * _KEEP, solver.infinity())
+                if maximise
+                else solver.Constraint(-solver.infinity(), best / _KEEP)
+            )
             for key, c in coefficients.items():
                 if c:
                     keep.SetCoefficient(variables[key], float(c))
@@ -333,8 +363,15 @@ class CapacityBound:
     per_dept_minutes: dict[str, float] = field(default_factory=dict, repr=False)
 
 
-def capacity_bound(instance, roster: Roster, travel: TravelTimes, township_of: dict[str, str], onsite_mode: str,
-                   mandatory_limits: dict[str, int], floor_mandatory: int) -> CapacityBound:  # fmt: skip
+def capacity_bound(
+    instance,
+    roster: Roster,
+    travel: TravelTimes,
+    township_of: dict[str, str],
+    onsite_mode: str,
+    mandatory_limits: dict[str, int],
+    floor_mandatory: int,
+) -> CapacityBound:
     """The capacity bound (``CapacityBound``), a valid relaxation of every plan under the rules:
 
     - each task is done at most once, in a week holding one of its feasible days;
@@ -388,8 +425,10 @@ def capacity_bound(instance, roster: Roster, travel: TravelTimes, township_of: d
         tasks_at[table.uscc[row]] += 1
     solver = pywraplp.Solver.CreateSolver("GLOP")
     z: dict[tuple[int, int], pywraplp.Variable] = {}
-    crew_rows_week = {w: solver.Constraint(-solver.infinity(), float(sum(m[w] for m in week_minutes.values())))
-                      for w in range(n_weeks)}  # fmt: skip
+    crew_rows_week = {
+        w: solver.Constraint(-solver.infinity(), float(sum(m[w] for m in week_minutes.values())))
+        for w in range(n_weeks)
+    }
     crew_row_year = solver.Constraint(-solver.infinity(), float(sum(year_minutes.values())))
     pool_rows_week: dict[tuple[int, int], pywraplp.Constraint] = {}
     pool_rows_year: dict[int, pywraplp.Constraint] = {}
@@ -424,10 +463,13 @@ def capacity_bound(instance, roster: Roster, travel: TravelTimes, township_of: d
             for n in within[mine]:
                 if (n, week) not in pool_rows_week:
                     pool_rows_week[(n, week)] = solver.Constraint(
-                        -solver.infinity(), float(sum(week_minutes[p][week] for p in pools[n])))
+                        -solver.infinity(), float(sum(week_minutes[p][week] for p in pools[n]))
+                    )
                 pool_rows_week[(n, week)].SetCoefficient(var, time)
                 if n not in pool_rows_year:
-                    pool_rows_year[n] = solver.Constraint(-solver.infinity(), float(sum(year_minutes[p] for p in pools[n])))
+                    pool_rows_year[n] = solver.Constraint(
+                        -solver.infinity(), float(sum(year_minutes[p] for p in pools[n]))
+                    )
                 pool_rows_year[n].SetCoefficient(var, time)
             if firm_rows[uscc] is not None and table.mandatory[row]:
                 firm_rows[uscc].SetCoefficient(var, 1)

@@ -45,8 +45,9 @@ class EnterpriseTask:
 class EnterpriseVars:
     """The variables of one enterprise's model (module doc), created in one fixed order."""
 
-    def __init__(self, model: cp_model.CpModel, tasks: list[EnterpriseTask], years: np.ndarray,
-                 visits: str | None = "bool"):  # fmt: skip
+    def __init__(
+        self, model: cp_model.CpModel, tasks: list[EnterpriseTask], years: np.ndarray, visits: str | None = "bool"
+    ):
         """``visits``: "bool" (one visit a day), "count" (stays a day, 0…len(tasks)) or None."""
         self.model = model
         self.tasks = tasks
@@ -60,8 +61,9 @@ class EnterpriseVars:
         else:
             self.visit = {}
         self.capped = {d: model.new_bool_var(f"capped_{d}") for d in self.days}
-        self.assign = {(t.key, int(d)): model.new_bool_var(f"assign_{t.name}_{d}")
-                       for t in tasks for d in self.feasible[t.key]}  # fmt: skip
+        self.assign = {
+            (t.key, int(d)): model.new_bool_var(f"assign_{t.name}_{d}") for t in tasks for d in self.feasible[t.key]
+        }
         self.depts = sorted({t.dept_id for t in tasks})
         self.checks = {(k, d): model.new_bool_var(f"checks_{k}_{d}") for k in self.depts for d in self.days}
 

@@ -48,9 +48,19 @@ EXACT_SIZE = 5_000
 EXACT_SECONDS = 10.0
 
 
-def exact_schedule(groups: list[VisitGroup], workdays, roster: Roster, travel: TravelTimes, township_of: dict[str, str],
-                   onsite_mode: str, seed: int, why, hint: Schedule | None = None, seconds: float = EXACT_SECONDS,
-                   size: int = EXACT_SIZE) -> Schedule | None:  # fmt: skip
+def exact_schedule(
+    groups: list[VisitGroup],
+    workdays,
+    roster: Roster,
+    travel: TravelTimes,
+    township_of: dict[str, str],
+    onsite_mode: str,
+    seed: int,
+    why,
+    hint: Schedule | None = None,
+    seconds: float = EXACT_SECONDS,
+    size: int = EXACT_SIZE,
+) -> Schedule | None:
     """The optimal schedule of ``groups`` (module doc), or None when the county is too large for
     the model (``size``) or the solver finds nothing in time. ``why(group, roster)``: the reason
     a group the schedule leaves out is given (``roster``: as the schedule leaves it)."""
@@ -63,8 +73,11 @@ def exact_schedule(groups: list[VisitGroup], workdays, roster: Roster, travel: T
     for g in groups:
         for day in g.days.tolist():
             by_day_town[(day, township_of[g.uscc])].append(g)
-    free = {(p, d): workdays[d] not in roster.leave.get(p, ()) and p not in roster.assigned[workdays[d]]
-            for p in people for d in {d for d, _ in by_day_town}}  # fmt: skip
+    free = {
+        (p, d): workdays[d] not in roster.leave.get(p, ()) and p not in roster.assigned[workdays[d]]
+        for p in people
+        for d in {d for d, _ in by_day_town}
+    }
     slots = {}
     for (day, town), mine in by_day_town.items():
         people_free = sum(free[(p, day)] for p in people)
@@ -85,10 +98,10 @@ def exact_schedule(groups: list[VisitGroup], workdays, roster: Roster, travel: T
                     y[(p, day, town, c)] = model.new_bool_var("")
     of_group = defaultdict(list)
     of_firm_day = defaultdict(list)
-    for (g, day, c), var in x.items():
+    for (g, _day, _slot), var in x.items():
         of_group[g].append(var)
     group_of = {g.group_id: g for g in groups}
-    for (g, day, c), var in x.items():
+    for (g, day, _slot), var in x.items():
         of_firm_day[(group_of[g].uscc, day)].append(var)
     for items in of_group.values():
         model.add_at_most_one(items)
@@ -96,7 +109,7 @@ def exact_schedule(groups: list[VisitGroup], workdays, roster: Roster, travel: T
         model.add_at_most_one(items)
     per_person_day = defaultdict(list)
     per_person = defaultdict(list)
-    for (p, day, town, c), var in y.items():
+    for (p, day, _town, _slot), var in y.items():
         per_person_day[(p, day)].append(var)
         per_person[p].append(var)
     for items in per_person_day.values():
@@ -114,8 +127,11 @@ def exact_schedule(groups: list[VisitGroup], workdays, roster: Roster, travel: T
         members = sum(var for _, var in crew)
         model.add(members >= 2 * on)
         model.add(members <= len(crew) * on)
-        length = sum((onsite[g.group_id] + travel.minutes(f"station:{town}", g.uscc)
-                      + travel.minutes(g.uscc, f"station:{town}")) * var for g, var in mine)  # fmt: skip
+        length = sum(
+            (onsite[g.group_id] + travel.minutes(f"station:{town}", g.uscc) + travel.minutes(g.uscc, f"station:{town}"))
+            * var
+            for g, var in mine
+        )
         for g, var in mine:
             model.add_implication(var, on)
             model.add(members >= g.min_crew).only_enforce_if(var)
@@ -128,8 +144,11 @@ def exact_schedule(groups: list[VisitGroup], workdays, roster: Roster, travel: T
                 if g.uscc in roster.conflicts.get(p, ()) or day_minutes(roster.hours_per_day[p]) < alone[g.group_id]:
                     model.add_bool_or([v.Not(), var.Not()])
         long_day = max([PLANNED_DAY_MIN] + [alone[g.group_id] for g, _ in mine])
-        model.add(length <= PLANNED_DAY_MIN + (long_day - PLANNED_DAY_MIN) * sum(
-            var for g, var in mine if alone[g.group_id] > PLANNED_DAY_MIN))  # fmt: skip
+        model.add(
+            length
+            <= PLANNED_DAY_MIN
+            + (long_day - PLANNED_DAY_MIN) * sum(var for g, var in mine if alone[g.group_id] > PLANNED_DAY_MIN)
+        )
         for p, v in crew:
             hours = day_minutes(roster.hours_per_day[p])
             if hours < long_day:
@@ -140,8 +159,13 @@ def exact_schedule(groups: list[VisitGroup], workdays, roster: Roster, travel: T
     per_priority = person_days
     per_task = per_priority * (sum(v[2] for v in value.values()) + 1)
     per_mandatory = per_task * (n_tasks + 1)
-    model.maximize(sum((per_mandatory * value[g][0] + per_task * value[g][1] + per_priority * value[g][2]) * var
-                       for (g, _, _), var in x.items()) - sum(y.values()))  # fmt: skip
+    model.maximize(
+        sum(
+            (per_mandatory * value[g][0] + per_task * value[g][1] + per_priority * value[g][2]) * var
+            for (g, _, _), var in x.items()
+        )
+        - sum(y.values())
+    )
     if hint is not None:
         _hint(model, hint, x, y, township_of)
     solver = cp_model.CpSolver()
@@ -170,8 +194,9 @@ def _hint(model, schedule: Schedule, x, y, township_of) -> None:
                 model.add_hint(y[(p, crew.day, crew.township, c)], 1)
 
 
-def _realise(solver, x, y, used, by_day_town, workdays, roster: Roster, onsite, travel, seed: int,
-             holders) -> tuple[Schedule, set[int]]:  # fmt: skip
+def _realise(
+    solver, x, y, used, by_day_town, workdays, roster: Roster, onsite, travel, seed: int, holders
+) -> tuple[Schedule, set[int]]:
     """Crews from the model's answer; persons by the seat lottery where it fits, else the model's."""
     crews_by_day: dict[int, list[Crew]] = defaultdict(list)
     chosen: dict[str, tuple[str, ...]] = {}
@@ -180,7 +205,9 @@ def _realise(solver, x, y, used, by_day_town, workdays, roster: Roster, onsite, 
         if not solver.boolean_value(on):
             continue
         groups = [g for g in by_day_town[(day, town)] if solver.boolean_value(x[(g.group_id, day, c)])]
-        members = tuple(p for p in sorted(roster.dept_of) if (p, day, town, c) in y and solver.boolean_value(y[(p, day, town, c)]))
+        members = tuple(
+            p for p in sorted(roster.dept_of) if (p, day, town, c) in y and solver.boolean_value(y[(p, day, town, c)])
+        )
         if not groups:
             continue
         station = f"station:{town}"
@@ -196,8 +223,17 @@ def _realise(solver, x, y, used, by_day_town, workdays, roster: Roster, onsite, 
                     via = next(roster.dept_of[p] for p in members if p in holders[k])
                     delegated[k] = via
         length = route_minutes(station, order, onsite, travel)
-        crew = Crew(f"{workdays[day]:%Y%m%d}-{len(crews_by_day[day]) + 1:03d}", town, day, dict(seats), order,
-                    max(PLANNED_DAY_MIN, length), length, members, delegated)  # fmt: skip
+        crew = Crew(
+            f"{workdays[day]:%Y%m%d}-{len(crews_by_day[day]) + 1:03d}",
+            town,
+            day,
+            dict(seats),
+            order,
+            max(PLANNED_DAY_MIN, length),
+            length,
+            members,
+            delegated,
+        )
         crews_by_day[day].append(crew)
         chosen[crew.crew_id] = members
         placed.update(g.group_id for g in groups)
@@ -230,6 +266,14 @@ def _realise(solver, x, y, used, by_day_town, workdays, roster: Roster, onsite, 
 
 
 def _copy(crew: Crew) -> Crew:
-    return Crew(crew.crew_id, crew.township, crew.day, dict(crew.seats), list(crew.groups), crew.limit_min,
-                crew.length_min, (), dict(crew.delegated))  # fmt: skip
-
+    return Crew(
+        crew.crew_id,
+        crew.township,
+        crew.day,
+        dict(crew.seats),
+        list(crew.groups),
+        crew.limit_min,
+        crew.length_min,
+        (),
+        dict(crew.delegated),
+    )

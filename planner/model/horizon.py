@@ -36,11 +36,18 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from planner.model.capacity import CapacityDecision, plan_weeks
+from planner.model.exact import exact_schedule
 from planner.model.groups import VisitGroup
 from planner.model.matching import Roster
-from planner.model.exact import exact_schedule
-from planner.model.schedule import (Crew, Schedule, _why_unplaced, must_delegate_of, placed_value, route_minutes,
-                                    schedule_groups)
+from planner.model.schedule import (
+    Crew,
+    Schedule,
+    _why_unplaced,
+    must_delegate_of,
+    placed_value,
+    route_minutes,
+    schedule_groups,
+)
 from planner.rules.caps import positive_list
 from planner.travel import TravelTimes
 
@@ -72,9 +79,15 @@ class HorizonResult:
     capacity: CapacityDecision
 
 
-def plan_horizon(groups: list[VisitGroup], instance: Instance, dataset: Dataset, scenario: Scenario,
-                 calendar: WorkCalendar, fixed: list[Crew] = (),
-                 fixed_members: pd.DataFrame | None = None) -> HorizonResult:  # fmt: skip
+def plan_horizon(
+    groups: list[VisitGroup],
+    instance: Instance,
+    dataset: Dataset,
+    scenario: Scenario,
+    calendar: WorkCalendar,
+    fixed: list[Crew] = (),
+    fixed_members: pd.DataFrame | None = None,
+) -> HorizonResult:
     """The best of the module doc's schedules for ``groups`` (``fixed`` crews kept in each)."""
     travel = TravelTimes(dataset, scenario)
     township_of = dict(zip(dataset.enterprises["uscc"], dataset.enterprises["township"]))
@@ -84,14 +97,31 @@ def plan_horizon(groups: list[VisitGroup], instance: Instance, dataset: Dataset,
 
     def run(these: list[VisitGroup], pace: CapacityDecision | None) -> Schedule:
         crews = [dataclasses.replace(c, groups=list(c.groups), seats=dict(c.seats)) for c in fixed]
-        return schedule_groups(these, instance.workdays, dataset, scenario, roster(), scenario.seed, fixed=crews,
-                               fixed_members=fixed_members, profile=pace)  # fmt: skip
+        return schedule_groups(
+            these,
+            instance.workdays,
+            dataset,
+            scenario,
+            roster(),
+            scenario.seed,
+            fixed=crews,
+            fixed_members=fixed_members,
+            profile=pace,
+        )
 
     onsite = {g.group_id: g.onsite_min(scenario.onsite) for g in groups}
     fixed_days = [(person, crew.day) for crew in fixed for person in crew.members]
     shape = roster()
-    decision = plan_weeks(groups, instance.workdays, shape, travel, township_of, onsite,
-                          must_delegate_of(shape, travel, township_of, onsite), fixed_days)  # fmt: skip
+    decision = plan_weeks(
+        groups,
+        instance.workdays,
+        shape,
+        travel,
+        township_of,
+        onsite,
+        must_delegate_of(shape, travel, township_of, onsite),
+        fixed_days,
+    )
     pace = decision if decision.pace else None  # no LP answer: the even pace of the day-by-day scheduler
     base = "capacity" if pace is not None else "day-by-day"
     candidates = {base: run(groups, pace)}
@@ -100,13 +130,27 @@ def plan_horizon(groups: list[VisitGroup], instance: Instance, dataset: Dataset,
     known = dict((g.group_id, reason) for g, reason in candidates[base].unplaced)
 
     def why(group: VisitGroup, left: Roster) -> str:
-        return known.get(group.group_id) or _why_unplaced(group, instance.workdays, dataset, left, onsite, travel,
-                                                          township_of)  # fmt: skip
+        return known.get(group.group_id) or _why_unplaced(
+            group, instance.workdays, dataset, left, onsite, travel, township_of
+        )
 
     # the exact model only where the schedule leaves out a group a crew could have taken
     wanting = any("no crew" in reason for _, reason in candidates[base].unplaced)
-    exact = exact_schedule(groups, instance.workdays, roster(), travel, township_of, scenario.onsite, scenario.seed,
-                           why, hint=candidates[base]) if wanting and not fixed else None  # fmt: skip
+    exact = (
+        exact_schedule(
+            groups,
+            instance.workdays,
+            roster(),
+            travel,
+            township_of,
+            scenario.onsite,
+            scenario.seed,
+            why,
+            hint=candidates[base],
+        )
+        if wanting and not fixed
+        else None
+    )
     if exact is not None:
         candidates["exact"], tried["exact"] = exact, placed_value(exact)
         if tried["exact"] > tried[chosen]:
@@ -117,8 +161,9 @@ def plan_horizon(groups: list[VisitGroup], instance: Instance, dataset: Dataset,
         short = short_departments(candidates[chosen], current, roster())
         if not short:
             break
-        parts, made = split_out_for(current, candidates[chosen], short, instance, travel, township_of, scenario,
-                                    2**round_, dataset)  # fmt: skip
+        parts, made = split_out_for(
+            current, candidates[chosen], short, instance, travel, township_of, scenario, 2**round_, dataset
+        )
         if not made:
             break
         name = f"split-{round_}"
@@ -142,14 +187,21 @@ def short_departments(schedule: Schedule, groups: list[VisitGroup], roster: Rost
     for person, dept in roster.dept_of.items():
         used[dept] += len(days.get(person, ()))
         planned[dept] += roster.max_days[person]
-    wanting = {d for group, reason in schedule.unplaced if group.mandatory and "no crew" in reason
-               for d in group.depts}  # fmt: skip
+    wanting = {d for group, reason in schedule.unplaced if group.mandatory and "no crew" in reason for d in group.depts}
     return {d for d in wanting if planned[d] and used[d] >= SHORT_USE * planned[d]}
 
 
-def split_out_for(groups: list[VisitGroup], schedule: Schedule, short: set[str], instance: Instance,
-                  travel: TravelTimes, township_of: dict[str, str], scenario: Scenario, factor: float,
-                  dataset: Dataset) -> tuple[list[VisitGroup], dict[str, int]]:  # fmt: skip
+def split_out_for(
+    groups: list[VisitGroup],
+    schedule: Schedule,
+    short: set[str],
+    instance: Instance,
+    travel: TravelTimes,
+    township_of: dict[str, str],
+    scenario: Scenario,
+    factor: float,
+    dataset: Dataset,
+) -> tuple[list[VisitGroup], dict[str, int]]:
     """``groups`` with the checks of the ``short`` departments taken out of enough joint
     mandatory visits to free ``factor`` times the time their left-out mandatory groups need (a
     day's trip and stay each), the visits that free most first; returns the groups and the

@@ -28,8 +28,20 @@ if TYPE_CHECKING:
     from planner.scenario import Scenario
     from planner.workdays import WorkCalendar
 
-TASK_COLUMNS = ["task_id", "dept_id", "uscc", "item", "kind", "window_start", "window_end", "duration_min",
-                "min_inspectors", "delegable", "priority", "plan_id"]  # fmt: skip
+TASK_COLUMNS = [
+    "task_id",
+    "dept_id",
+    "uscc",
+    "item",
+    "kind",
+    "window_start",
+    "window_end",
+    "duration_min",
+    "min_inspectors",
+    "delegable",
+    "priority",
+    "plan_id",
+]
 
 
 @dataclass(frozen=True)
@@ -59,8 +71,10 @@ class TaskTable:
     def from_frame(cls, tasks: pd.DataFrame) -> TaskTable:
         codes, names = pd.factorize(tasks["dept_id"], sort=True)
         column = {c: tasks[c].to_numpy() for c in ("task_id", "uscc", "dept_id", "kind", "item")}
-        number = {c: tasks[c].to_numpy(dtype=np.int64) for c in ("first_day", "last_day", "duration_min",
-                                                                 "min_inspectors", "priority")}  # fmt: skip
+        number = {
+            c: tasks[c].to_numpy(dtype=np.int64)
+            for c in ("first_day", "last_day", "duration_min", "min_inspectors", "priority")
+        }
         flag = {c: tasks[c].to_numpy(dtype=bool) for c in ("mandatory", "capped", "delegable")}
         return cls(**column, **number, **flag, dept=codes.astype(np.int32), dept_names=tuple(names))
 
@@ -100,7 +114,9 @@ def all_tasks(dataset: Dataset, random_tasks: pd.DataFrame) -> pd.DataFrame:
     return tasks.sort_values("task_id", kind="stable").reset_index(drop=True)
 
 
-def build_instance(dataset: Dataset, random_tasks: pd.DataFrame, scenario: Scenario, calendar: WorkCalendar) -> Instance:
+def build_instance(
+    dataset: Dataset, random_tasks: pd.DataFrame, scenario: Scenario, calendar: WorkCalendar
+) -> Instance:
     """Every task's feasible working days under the window, working-day, observation and
     quiet-day rules (``planner.rules``); a task with none is unplaceable, with the reason."""
     tasks = all_tasks(dataset, random_tasks)
@@ -110,12 +126,14 @@ def build_instance(dataset: Dataset, random_tasks: pd.DataFrame, scenario: Scena
     horizon_start, horizon_end = pd.Timestamp(scenario.horizon.start), pd.Timestamp(scenario.horizon.end)
     start = earliest_start(tasks["window_start"].where(tasks["window_start"] > horizon_start, horizon_start), until)
     first, last = day_ranges(start, tasks["window_end"], horizon_start, horizon_end, workdays)
-    tasks = tasks.assign(mandatory=is_mandatory(tasks["kind"]), capped=is_capped(tasks["kind"]), first_day=first,
-                         last_day=last)  # fmt: skip
+    tasks = tasks.assign(
+        mandatory=is_mandatory(tasks["kind"]), capped=is_capped(tasks["kind"]), first_day=first, last_day=last
+    )
     reasons = {}
     for row in tasks[first > last].itertuples():
-        reasons[row.task_id] = no_day_reason(row.window_start, row.window_end, horizon_start, horizon_end,
-                                             until[row.Index])  # fmt: skip
+        reasons[row.task_id] = no_day_reason(
+            row.window_start, row.window_end, horizon_start, horizon_end, until[row.Index]
+        )
     for row in tasks[(first <= last) & tasks["capped"]].itertuples():
         if not len(feasible_days(row.first_day, row.last_day, True, quiet)):
             reasons[row.task_id] = ALL_QUIET_REASON

@@ -68,8 +68,11 @@ class Roster:
 
     def available(self, inspector: str, day: dt.date) -> bool:
         """Not on leave, planned days left, not yet on a crew that day."""
-        return (day not in self.leave.get(inspector, ()) and self.days_used[inspector] < self.max_days[inspector]
-                and inspector not in self.assigned[day])  # fmt: skip
+        return (
+            day not in self.leave.get(inspector, ())
+            and self.days_used[inspector] < self.max_days[inspector]
+            and inspector not in self.assigned[day]
+        )
 
     @classmethod
     def from_dataset(cls, dataset: Dataset, working_days: int, planned_share: float) -> Roster:
@@ -85,7 +88,7 @@ class Roster:
             leave=leave_days(dataset.leave),
             conflicts=by_inspector(dataset.conflicts),
             last_inspectors=latest.groupby("uscc")["inspector_id"].agg(frozenset).to_dict(),
-        )  # fmt: skip
+        )
 
     def why_not(self, inspector: str, day: dt.date, request: Mapping, busy: set[str]) -> str | None:
         """Why ``inspector`` cannot take a seat of ``request`` on ``day`` (None: eligible)."""
@@ -122,8 +125,10 @@ def staff_crews(requests: pd.DataFrame, roster: Roster, seed: int) -> Staffing:
         filled, missing = _fill_day(day, todays.reset_index(drop=True), roster, seed)
         members += filled
         unfilled += missing
-    return Staffing(pd.DataFrame(members, columns=MEMBER_COLUMNS),
-                    pd.DataFrame(unfilled, columns=["crew_id", "date", "dept_id", "missing", "reason"]))  # fmt: skip
+    return Staffing(
+        pd.DataFrame(members, columns=MEMBER_COLUMNS),
+        pd.DataFrame(unfilled, columns=["crew_id", "date", "dept_id", "missing", "reason"]),
+    )
 
 
 def _fill_day(day: dt.date, requests: pd.DataFrame, roster: Roster, seed: int) -> tuple[list, list]:
@@ -139,17 +144,25 @@ def _fill_day(day: dt.date, requests: pd.DataFrame, roster: Roster, seed: int) -
     slot_node = len(people) - 1
     # the person-day checks of Roster.why_not (leave, on a crew, max_days) hold for the whole day
     assigned = roster.assigned[day]
-    free = {p for p in people if day not in roster.leave.get(p, ()) and p not in assigned
-            and roster.days_used[p] < roster.max_days[p]}  # fmt: skip
+    free = {
+        p
+        for p in people
+        if day not in roster.leave.get(p, ()) and p not in assigned and roster.days_used[p] < roster.max_days[p]
+    }
     tickets: dict[str, int] = {}
     # arcs in the order they were once added one by one, added in one call (same graph, same flow)
     tails, heads, costs = [], [], []
     seat_arcs, arcs = [], []  # position of each seat → person arc, and (request, person, ticket, repeat, candidates)
     for r, request in enumerate(rows):
         minutes, needs, usccs = request["day_minutes"], set(request["needs_delegation"]), set(request["usccs"])
-        eligible = [p for p in by_dept[request["dept_id"]]
-                    if p in free and not day_minutes(roster.hours_per_day[p]) < minutes and needs <= roster.delegations[p]
-                    and not roster.conflicts.get(p, frozenset()) & usccs]  # fmt: skip
+        eligible = [
+            p
+            for p in by_dept[request["dept_id"]]
+            if p in free
+            and not day_minutes(roster.hours_per_day[p]) < minutes
+            and needs <= roster.delegations[p]
+            and not roster.conflicts.get(p, frozenset()) & usccs
+        ]
         last = set().union(*(roster.last_inspectors.get(u, frozenset()) for u in request["usccs"]))  # rotation
         options = []
         for person in eligible:  # the same for every seat of the request
@@ -175,8 +188,12 @@ def _fill_day(day: dt.date, requests: pd.DataFrame, roster: Roster, seed: int) -
         heads.append(sink)
         costs.append(0)
     flow = min_cost_flow.SimpleMinCostFlow()
-    flow.add_arcs_with_capacity_and_unit_cost(np.array(tails, dtype=np.int32), np.array(heads, dtype=np.int32),
-                                              np.ones(len(tails), dtype=np.int64), np.array(costs, dtype=np.int64))  # fmt: skip
+    flow.add_arcs_with_capacity_and_unit_cost(
+        np.array(tails, dtype=np.int32),
+        np.array(heads, dtype=np.int32),
+        np.ones(len(tails), dtype=np.int64),
+        np.array(costs, dtype=np.int64),
+    )
     flow.set_node_supply(source, n_slots)
     flow.set_node_supply(sink, -n_slots)
     if n_slots and flow.solve_max_flow_with_min_cost() != flow.OPTIMAL:

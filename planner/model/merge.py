@@ -83,8 +83,13 @@ def stab_groups(instance: Instance, rows: list[int]) -> list[tuple[np.ndarray, n
     return groups
 
 
-def merge_tasks(instance: Instance, dataset: Dataset, scenario: Scenario, stats: MergeStats | None = None,
-                stop: Callable[[], bool] | None = None) -> tuple[list[VisitGroup], dict[str, str]]:  # fmt: skip
+def merge_tasks(
+    instance: Instance,
+    dataset: Dataset,
+    scenario: Scenario,
+    stats: MergeStats | None = None,
+    stop: Callable[[], bool] | None = None,
+) -> tuple[list[VisitGroup], dict[str, str]]:
     """Visit groups of every enterprise within the caps, and the tasks the caps leave out (reasons).
 
     A department of ``[joint] solo_departments`` is merged on its own: its tasks at an enterprise
@@ -116,7 +121,11 @@ def merge_tasks(instance: Instance, dataset: Dataset, scenario: Scenario, stats:
                 caps.count_visit(uscc, year)
                 counted.add(id(group))
         stabbed = stab_groups(instance, by_enterprise[key])
-        enterprise_groups = [part for rows, days in stabbed for part in _split_long(VisitGroup(table, uscc, rows, days), scenario.onsite, instance)]
+        enterprise_groups = [
+            part
+            for rows, days in stabbed
+            for part in _split_long(VisitGroup(table, uscc, rows, days), scenario.onsite, instance)
+        ]
         lost: dict[str, str] = {}
         exact_proven = False
         kept = _apply_caps(enterprise_groups, caps, instance.years, lost)
@@ -128,24 +137,34 @@ def merge_tasks(instance: Instance, dataset: Dataset, scenario: Scenario, stats:
                 stats.stopped_by = "time_limit"
         if needs_exact and stats.stopped_by is not None:
             stats.skipped += 1
-            why = ("the run was interrupted" if stats.stopped_by == "interrupt"
-                   else f"the solver's time limit of {scenario.solver.time_limit_s:g} s was spent")  # fmt: skip
-            lost = {task_id: f"{reason} (visits not chosen exactly: {why} before this enterprise)"
-                    for task_id, reason in lost.items()}  # fmt: skip
+            why = (
+                "the run was interrupted"
+                if stats.stopped_by == "interrupt"
+                else f"the solver's time limit of {scenario.solver.time_limit_s:g} s was spent"
+            )
+            lost = {
+                task_id: f"{reason} (visits not chosen exactly: {why} before this enterprise)"
+                for task_id, reason in lost.items()
+            }
         elif needs_exact:
             # a cap binds or a stay is split: the stabbing is no longer exact, so choose the visits
             # exactly (CP-SAT) and keep the better of the two
             longest = long_stay(uscc, set(table.dept_id[by_enterprise[key]].tolist()))
-            exact, proven = best_capped_visits(instance, by_enterprise[key], caps, scenario,
-                                               max(0.01, deadline - time.monotonic()), longest)  # fmt: skip
+            exact, proven = best_capped_visits(
+                instance, by_enterprise[key], caps, scenario, max(0.01, deadline - time.monotonic()), longest
+            )
             exact_proven = exact is not None and proven
             stats.exact_models += 1
             stats.proven += bool(proven)
             if exact is not None:
                 exact_lost: dict[str, str] = {}
                 kept_long = longest if scenario.onsite == "sum" else MAX_VISIT_ONSITE_MIN  # the model's own stay rule
-                candidate = _apply_caps([p for g in exact for p in _split_long(g, scenario.onsite, instance, kept_long)],
-                                        caps, instance.years, exact_lost)  # fmt: skip
+                candidate = _apply_caps(
+                    [p for g in exact for p in _split_long(g, scenario.onsite, instance, kept_long)],
+                    caps,
+                    instance.years,
+                    exact_lost,
+                )
                 if not distinct_days([g.days for g in kept]) or _score(candidate) > _score(kept):
                     kept, lost = candidate, exact_lost
                     kept_rows = {r for g in kept for r in g.rows.tolist()}
@@ -154,8 +173,10 @@ def merge_tasks(instance: Instance, dataset: Dataset, scenario: Scenario, stats:
                         if r not in kept_rows and task_id not in lost:
                             lost[task_id] = _exact_reason(r, kept, caps, instance)
                 if not proven:
-                    lost = {task_id: f"{why} (best choice found within the solver's limit, not proven optimal)"
-                            for task_id, why in lost.items()}  # fmt: skip
+                    lost = {
+                        task_id: f"{why} (best choice found within the solver's limit, not proven optimal)"
+                        for task_id, why in lost.items()
+                    }
         dropped |= lost
         groups += kept
         kept_mandatory[uscc] += sum(g.value()[0] for g in kept)
@@ -173,9 +194,14 @@ def _score(groups: list[VisitGroup]) -> tuple[int, int, int, int]:
     return mandatory, tasks, priority, -len(groups)
 
 
-def best_capped_visits(instance: Instance, rows: list[int], caps: YearlyCaps, scenario: Scenario,
-                       time_limit_s: float | None = None,
-                       long_stay_min: int = MAX_VISIT_ONSITE_MIN) -> tuple[list[VisitGroup] | None, bool]:  # fmt: skip
+def best_capped_visits(
+    instance: Instance,
+    rows: list[int],
+    caps: YearlyCaps,
+    scenario: Scenario,
+    time_limit_s: float | None = None,
+    long_stay_min: int = MAX_VISIT_ONSITE_MIN,
+) -> tuple[list[VisitGroup] | None, bool]:
     """The visits of one enterprise that keep the most valuable tasks within the yearly caps (CP-SAT).
 
     Over ``EnterpriseVars`` (``rows``: the enterprise's tasks in ``instance.table``). Hard: each
@@ -189,16 +215,26 @@ def best_capped_visits(instance: Instance, rows: list[int], caps: YearlyCaps, sc
     table = instance.table
     model = cp_model.CpModel()
     years = instance.years
-    tasks = [EnterpriseTask(r, table.task_id[r], table.dept_id[r], bool(table.capped[r]), int(table.duration_min[r]),
-                            instance.feasible_days(r)) for r in rows]  # fmt: skip
+    tasks = [
+        EnterpriseTask(
+            r,
+            table.task_id[r],
+            table.dept_id[r],
+            bool(table.capped[r]),
+            int(table.duration_min[r]),
+            instance.feasible_days(r),
+        )
+        for r in rows
+    ]
     v = EnterpriseVars(model, tasks, years)
-    for (r, d), var in v.assign.items():
+    for (_row, d), var in v.assign.items():
         model.add_implication(var, v.visit[d])
     for task in tasks:
         model.add_at_most_one(v.of_task(task))
         for d in v.feasible[task.key]:
-            link_capped(model, v.assign[(task.key, int(d))], v.capped[int(d)], v.checks[(task.dept_id, int(d))],
-                        task.capped)  # fmt: skip
+            link_capped(
+                model, v.assign[(task.key, int(d))], v.capped[int(d)], v.checks[(task.dept_id, int(d))], task.capped
+            )
     long = {}  # a stay beyond MAX_VISIT_ONSITE_MIN on day d
     for d in v.days:
         model.add_implication(v.capped[d], v.visit[d])
@@ -215,9 +251,12 @@ def best_capped_visits(instance: Instance, rows: list[int], caps: YearlyCaps, sc
     per_task = per_priority * (n * int(table.priority[rows].max()) + 1)
     per_long = per_task * (n + 1)  # long stays: at most n
     per_mandatory = per_long * (n + 1)
-    weight = {r: per_mandatory * int(table.mandatory[r]) + per_task + per_priority * int(table.priority[r]) for r in rows}
-    model.maximize(sum(weight[r] * var for (r, _), var in v.assign.items())
-                   - per_long * sum(long.values()) - sum(v.visit.values()))  # fmt: skip
+    weight = {
+        r: per_mandatory * int(table.mandatory[r]) + per_task + per_priority * int(table.priority[r]) for r in rows
+    }
+    model.maximize(
+        sum(weight[r] * var for (r, _), var in v.assign.items()) - per_long * sum(long.values()) - sum(v.visit.values())
+    )
     status, solver = solve(model, time_limit_s)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None, False
@@ -250,7 +289,9 @@ def _exact_reason(row: int, kept: list[VisitGroup], caps: YearlyCaps, instance: 
     return full_stay_reason(f"{start.date().isoformat()}…{end.date().isoformat()}")
 
 
-def _split_long(group: VisitGroup, mode: str, instance: Instance, limit: int = MAX_VISIT_ONSITE_MIN) -> list[VisitGroup]:
+def _split_long(
+    group: VisitGroup, mode: str, instance: Instance, limit: int = MAX_VISIT_ONSITE_MIN
+) -> list[VisitGroup]:
     """Split a group whose stay would exceed MAX_VISIT_ONSITE_MIN: longest tasks first, first fit.
     (A group of the exact model may keep a stay up to ``limit``: the model took it to keep a
     mandatory task.)

@@ -68,7 +68,6 @@ class Crew:
         return covers(self.seats, self.delegated, group.depts, group.delegable)
 
 
-
 def members_cover(members, group: VisitGroup, roster: Roster) -> bool:
     """Persons on a crew cover the group: an own inspector per department, or a delegation for
     a department whose tasks there are all delegable (委托查)."""
@@ -108,9 +107,17 @@ def best_order(station: str, groups: list[VisitGroup], onsite, travel) -> list[V
     return [by_id[i] for i in order_stops(station, list(by_id), minutes)]
 
 
-def schedule_groups(groups: list[VisitGroup], workdays: tuple, dataset: Dataset, scenario: Scenario,
-                    roster: Roster, seed: int, fixed: list[Crew] = (),
-                    fixed_members: pd.DataFrame | None = None, profile: CapacityDecision | None = None) -> Schedule:  # fmt: skip
+def schedule_groups(
+    groups: list[VisitGroup],
+    workdays: tuple,
+    dataset: Dataset,
+    scenario: Scenario,
+    roster: Roster,
+    seed: int,
+    fixed: list[Crew] = (),
+    fixed_members: pd.DataFrame | None = None,
+    profile: CapacityDecision | None = None,
+) -> Schedule:
     """Place every group it can, day by day (see the module doc).
 
     ``fixed`` crews (a re-optimisation keeps them: staffed, with their visits) are placed first
@@ -150,12 +157,22 @@ def schedule_groups(groups: list[VisitGroup], workdays: tuple, dataset: Dataset,
         nobody = [d for d in group.depts if reach(group, d) == 0]
         if nobody:
             held = "、".join(d for d in nobody if group.delegable(d))
-            unplaced.append((group, f"{'、'.join(nobody)} has no certified inspector (执法证) on the roster"
-                                    + (f", and nobody holds the delegation (委托) for {held}" if held else "")))
+            unplaced.append(
+                (
+                    group,
+                    f"{'、'.join(nobody)} has no certified inspector (执法证) on the roster"
+                    + (f", and nobody holds the delegation (委托) for {held}" if held else ""),
+                )
+            )
             placed.add(group.group_id)
         elif alone > min(reach(group, d) for d in group.depts):
-            unplaced.append((group, f"its on-site time ({onsite[group.group_id]} min) plus travel from the station "
-                                    f"({alone} min in all) is longer than any available inspector's day"))  # fmt: skip
+            unplaced.append(
+                (
+                    group,
+                    f"its on-site time ({onsite[group.group_id]} min) plus travel from the station "
+                    f"({alone} min in all) is longer than any available inspector's day",
+                )
+            )
             placed.add(group.group_id)  # never try it
     crews_by_day: dict[int, list[Crew]] = defaultdict(list)
     members: list[pd.DataFrame] = []
@@ -185,15 +202,22 @@ def schedule_groups(groups: list[VisitGroup], workdays: tuple, dataset: Dataset,
         """The group passes today, which another group of its enterprise needs, for a later day
         that leaves every other group a day of its own (one visit per enterprise a day)."""
         days = preferred.get(group.group_id)
-        return (days is not None and days[-1] > day and day not in days
-                and any(g.group_id not in placed for g in firms[group.uscc] if g is not group))
+        return (
+            days is not None
+            and days[-1] > day
+            and day not in days
+            and any(g.group_id not in placed for g in firms[group.uscc] if g is not group)
+        )
 
     def run_batch(batch: list[VisitGroup]) -> None:
         """Day by day, place the batch's groups: join staffed crews, else form and staff new ones."""
         batch_ids = {g.group_id for g in batch}
         for day in range(n_days):
-            candidates = [g for g in by_day.get(day, [])
-                          if g.group_id in batch_ids and g.group_id not in placed and not waits(g, day)]
+            candidates = [
+                g
+                for g in by_day.get(day, [])
+                if g.group_id in batch_ids and g.group_id not in placed and not waits(g, day)
+            ]
             if not candidates:
                 continue
             urgency = {g.group_id: len(g.days) - int(np.searchsorted(g.days, day)) for g in candidates}
@@ -208,9 +232,23 @@ def schedule_groups(groups: list[VisitGroup], workdays: tuple, dataset: Dataset,
             placed.update(joined)
             candidates = [g for g in candidates if g.group_id not in joined]
             visited = {g.uscc for c in crews_by_day[day] for g in c.groups}
-            crews = _form_crews(day, date, candidates, urgency, free, budget, clear, township_of, onsite, travel,
-                                visited, crews_formed[day] + 1, _free_delegates(roster, date, available),
-                                must_delegate, slack)  # fmt: skip
+            crews = _form_crews(
+                day,
+                date,
+                candidates,
+                urgency,
+                free,
+                budget,
+                clear,
+                township_of,
+                onsite,
+                travel,
+                visited,
+                crews_formed[day] + 1,
+                _free_delegates(roster, date, available),
+                must_delegate,
+                slack,
+            )
             crews_formed[day] += len(crews)  # numbers of crews dropped at staffing are never reused
             staffed, day_members = _staff(crews, date, roster, seed)
             for crew in staffed:
@@ -238,10 +276,14 @@ def schedule_groups(groups: list[VisitGroup], workdays: tuple, dataset: Dataset,
                     for day in part.days:
                         by_day[int(day)].append(part)
                 if len(left_out):
-                    unplaced.append((VisitGroup(group.table, group.uscc, left_out, group.days, next_id),
-                                     "left out of a joint visit whose mandatory checks found no crew, so that they "
-                                     "could be placed in their own, wider window; a visit of its own would disturb "
-                                     "the enterprise a second time and count against the yearly cap"))  # fmt: skip
+                    unplaced.append(
+                        (
+                            VisitGroup(group.table, group.uscc, left_out, group.days, next_id),
+                            "left out of a joint visit whose mandatory checks found no crew, so that they "
+                            "could be placed in their own, wider window; a visit of its own would disturb "
+                            "the enterprise a second time and count against the yearly cap",
+                        )
+                    )
                     next_id += 1
                 placed.add(group.group_id)
                 split.add(group.group_id)
@@ -251,8 +293,9 @@ def schedule_groups(groups: list[VisitGroup], workdays: tuple, dataset: Dataset,
     # departments, or a crew of free inspectors; what it displaces tries again on other days
     displaced: list[VisitGroup] = []
     for group in [g for g in groups if g.mandatory and g.group_id not in placed and g.group_id not in split]:
-        made = _make_room(group, workdays, crews_by_day, crews_formed, roster, township_of, onsite, travel, seed,
-                          pinned)  # fmt: skip
+        made = _make_room(
+            group, workdays, crews_by_day, crews_formed, roster, township_of, onsite, travel, seed, pinned
+        )
         if made is not None:
             ejected, day_members = made
             placed.add(group.group_id)
@@ -286,8 +329,10 @@ def _days_leaving_room(firms) -> dict[int, np.ndarray]:
             if not distinct_days(others):
                 continue  # they cannot all be placed whatever this group does
             needed = set().union(*(map(int, days) for days in others))
-            keep = np.array([d for d in group.days
-                             if d not in needed or distinct_days([days[days != d] for days in others])], dtype=int)
+            keep = np.array(
+                [d for d in group.days if d not in needed or distinct_days([days[days != d] for days in others])],
+                dtype=int,
+            )
             if 0 < len(keep) < len(group.days):
                 preferred[group.group_id] = keep
     return preferred
@@ -328,7 +373,9 @@ def _days_left(roster: Roster) -> dict[str, int]:
     return left
 
 
-def _paced_budget(roster: Roster, free: dict[str, int], days_left: int, share: dict[str, float] | None = None) -> dict[str, int]:
+def _paced_budget(
+    roster: Roster, free: dict[str, int], days_left: int, share: dict[str, float] | None = None
+) -> dict[str, int]:
     """Persons a department may send today so its planned days last to the end of the horizon:
     spread evenly over the days left, or (``share``: today's part of the department's remaining
     need, from the capacity model) in proportion to when its work is due."""
@@ -337,12 +384,15 @@ def _paced_budget(roster: Roster, free: dict[str, int], days_left: int, share: d
         left[dept] += max(0, roster.max_days[person] - roster.days_used[person])
     if share is None:
         return {dept: min(free.get(dept, 0), -(-left[dept] // max(days_left, 1))) for dept in left}
-    return {dept: min(free.get(dept, 0), math.ceil(left[dept] * share.get(dept, 1 / max(days_left, 1)) - 1e-9))
-            for dept in left}  # fmt: skip
+    return {
+        dept: min(free.get(dept, 0), math.ceil(left[dept] * share.get(dept, 1 / max(days_left, 1)) - 1e-9))
+        for dept in left
+    }
 
 
-def _join_staffed(crews: list[Crew], candidates: list[VisitGroup], roster: Roster, township_of, onsite,
-                  travel) -> set[int]:  # fmt: skip
+def _join_staffed(
+    crews: list[Crew], candidates: list[VisitGroup], roster: Roster, township_of, onsite, travel
+) -> set[int]:
     """Add groups to crews already staffed that day: departments covered, no member in conflict,
     the longer day still within every member's hours. Returns the groups placed."""
     joined: set[int] = set()
@@ -388,8 +438,13 @@ def _in_conflict(roster: Roster) -> dict[str, list[str]]:
     return in_conflict
 
 
-def _free_without_conflict(roster: Roster, date, candidates: list[VisitGroup], available: set[str] | None = None,
-                           in_conflict: dict[str, list[str]] | None = None) -> dict[tuple[str, str], int]:  # fmt: skip
+def _free_without_conflict(
+    roster: Roster,
+    date,
+    candidates: list[VisitGroup],
+    available: set[str] | None = None,
+    in_conflict: dict[str, list[str]] | None = None,
+) -> dict[tuple[str, str], int]:
     """Per (department, enterprise) of today's candidates: free inspectors with no conflict there
     (``available`` and ``in_conflict``: the day's free persons and ``_in_conflict``, when at hand)."""
     in_conflict = _in_conflict(roster) if in_conflict is None else in_conflict
@@ -408,8 +463,23 @@ def _free_without_conflict(roster: Roster, date, candidates: list[VisitGroup], a
     return clear
 
 
-def _form_crews(day, date, candidates, urgency, free, budget, clear, township_of, onsite, travel, visited,
-                first_number, delegates, must_delegate=lambda group: (), slack: dict[str, float] | None = None) -> list[Crew]:  # fmt: skip
+def _form_crews(
+    day,
+    date,
+    candidates,
+    urgency,
+    free,
+    budget,
+    clear,
+    township_of,
+    onsite,
+    travel,
+    visited,
+    first_number,
+    delegates,
+    must_delegate=lambda group: (),
+    slack: dict[str, float] | None = None,
+) -> list[Crew]:
     crews: dict[str, list[Crew]] = defaultdict(list)
     used: dict[str, int] = defaultdict(int)
     delegates_used: dict[tuple[str, str], int] = defaultdict(int)
@@ -443,19 +513,31 @@ def _form_crews(day, date, candidates, urgency, free, budget, clear, township_of
             # whose own inspectors cannot take this visit (``must``). With the horizon's capacity
             # model: from the department with most planned days beyond its own work (``slack``),
             # among those with someone free, so a short department's days go to its own checks
-            spare_of = [clear.get((d, group.uscc), 0) - used[d] - seats.get(d, 0) if d not in must else -math.inf
-                        for d in budget_depts]  # fmt: skip
+            spare_of = [
+                clear.get((d, group.uscc), 0) - used[d] - seats.get(d, 0) if d not in must else -math.inf
+                for d in budget_depts
+            ]
             if slack is not None and any(n > 0 for n in spare_of):
-                spare_of = [slack.get(d, 0.0) if n > 0 and used[d] + seats.get(d, 0) < allowance.get(d, 0) else -math.inf
-                            for d, n in zip(budget_depts, spare_of)]  # fmt: skip
+                spare_of = [
+                    slack.get(d, 0.0) if n > 0 and used[d] + seats.get(d, 0) < allowance.get(d, 0) else -math.inf
+                    for d, n in zip(budget_depts, spare_of)
+                ]
             spare = budget_depts[spare_of.index(max(spare_of))]  # the first best, as max(key=...)
             seats[spare] = seats.get(spare, 0) + 1
         if any(used[d] + n > allowance.get(d, 0) for d, n in seats.items()):
             continue
         length = route_minutes(station, [group], onsite, travel)
         number = sum(len(c) for c in crews.values()) + first_number
-        crew = Crew(f"{date:%Y%m%d}-{number:03d}", township, day, seats, [group], max(PLANNED_DAY_MIN, length), length,
-                    delegated=delegated)  # fmt: skip
+        crew = Crew(
+            f"{date:%Y%m%d}-{number:03d}",
+            township,
+            day,
+            seats,
+            [group],
+            max(PLANNED_DAY_MIN, length),
+            length,
+            delegated=delegated,
+        )
         crews[township].append(crew)
         for d, n in seats.items():
             used[d] += n
@@ -465,9 +547,14 @@ def _form_crews(day, date, candidates, urgency, free, budget, clear, township_of
     return [c for township in sorted(crews) for c in crews[township]]
 
 
-def _delegate(group: VisitGroup, allowance: dict[str, int], used: dict[str, int],
-              delegates: dict[tuple[str, str], int], delegates_used: dict[tuple[str, str], int],
-              must: tuple[str, ...] = ()):  # fmt: skip
+def _delegate(
+    group: VisitGroup,
+    allowance: dict[str, int],
+    used: dict[str, int],
+    delegates: dict[tuple[str, str], int],
+    delegates_used: dict[tuple[str, str], int],
+    must: tuple[str, ...] = (),
+):
     """Seats for a new crew: one per department, except that a department whose tasks here are
     all delegable is covered by another department's inspector holding its delegation (委托查)
     when it has nobody to send today or the crew would otherwise be larger than it must be.
@@ -485,8 +572,12 @@ def _delegate(group: VisitGroup, allowance: dict[str, int], used: dict[str, int]
         if dept in must:
             vias += sorted({via for via, d in delegates if d == dept} - set(seats))
         for via in vias:
-            if via != dept and via not in delegated and delegates.get((via, dept), 0) > delegates_used[(via, dept)] \
-                    and via not in delegated.values():
+            if (
+                via != dept
+                and via not in delegated
+                and delegates.get((via, dept), 0) > delegates_used[(via, dept)]
+                and via not in delegated.values()
+            ):
                 delegated[dept] = via
                 del seats[dept]
                 seats.setdefault(via, 1)
@@ -498,8 +589,9 @@ def _free_delegates(roster: Roster, date, available: set[str] | None = None) -> 
     """Free inspectors per (own department, department they hold a delegation for)."""
     count: dict[tuple[str, str], int] = defaultdict(int)
     for person, dept in roster.dept_of.items():
-        if roster.delegations.get(person) and (person in available if available is not None
-                                               else roster.available(person, date)):  # fmt: skip
+        if roster.delegations.get(person) and (
+            person in available if available is not None else roster.available(person, date)
+        ):
             for other in roster.delegations[person]:
                 count[(dept, other)] += 1
     return count
@@ -510,8 +602,12 @@ def _cheapest_insertion(station: str, order: list[VisitGroup], group: VisitGroup
     stops = [station] + [g.uscc for g in order] + [station]
     best_at, best_added = 0, None
     for at in range(len(stops) - 1):
-        added = (travel.minutes(stops[at], group.uscc) + travel.minutes(group.uscc, stops[at + 1])
-                 - travel.minutes(stops[at], stops[at + 1]) + onsite[group.group_id])  # fmt: skip
+        added = (
+            travel.minutes(stops[at], group.uscc)
+            + travel.minutes(group.uscc, stops[at + 1])
+            - travel.minutes(stops[at], stops[at + 1])
+            + onsite[group.group_id]
+        )
         if best_added is None or added < best_added:
             best_at, best_added = at, added
     return best_at, best_added
@@ -580,9 +676,18 @@ def _mandatory_parts(group: VisitGroup, quiet: np.ndarray, years: np.ndarray) ->
     return parts, np.array(left_out, dtype=np.int64)
 
 
-def _make_room(group: VisitGroup, workdays: tuple, crews_by_day: dict[int, list[Crew]], crews_formed: dict[int, int],
-               roster: Roster, township_of, onsite, travel, seed: int,
-               pinned: set[int] = frozenset()) -> tuple[list[VisitGroup], pd.DataFrame] | None:  # fmt: skip
+def _make_room(
+    group: VisitGroup,
+    workdays: tuple,
+    crews_by_day: dict[int, list[Crew]],
+    crews_formed: dict[int, int],
+    roster: Roster,
+    township_of,
+    onsite,
+    travel,
+    seed: int,
+    pinned: set[int] = frozenset(),
+) -> tuple[list[VisitGroup], pd.DataFrame] | None:
     """Place a mandatory group that found no crew, at the least cost to optional work.
 
     On each day of its window, in order of preference: a new crew of inspectors still free that
@@ -605,8 +710,15 @@ def _make_room(group: VisitGroup, workdays: tuple, crews_by_day: dict[int, list[
             seats[spare] = seats.get(spare, 0) + 1
         if sum(seats.values()) >= group.min_crew and all(free.get(d, 0) >= n for d, n in seats.items()):
             length = route_minutes(station, [group], onsite, travel)
-            crew = Crew(f"{date:%Y%m%d}-{crews_formed[day] + 1:03d}", township, day, seats, [group],
-                        max(PLANNED_DAY_MIN, length), length)  # fmt: skip
+            crew = Crew(
+                f"{date:%Y%m%d}-{crews_formed[day] + 1:03d}",
+                township,
+                day,
+                seats,
+                [group],
+                max(PLANNED_DAY_MIN, length),
+                length,
+            )
             crews_formed[day] += 1
             staffed, day_members = _staff([crew], date, roster, seed)
             if staffed:
@@ -623,8 +735,11 @@ def _make_room(group: VisitGroup, workdays: tuple, crews_by_day: dict[int, list[
             keep = [g for g in crew.groups if g.mandatory or g.group_id in pinned] + [group]
             if route_minutes(station, best_order(station, keep, onsite, travel), onsite, travel) > limit:
                 continue
-            optional = sorted((g for g in crew.groups if not g.mandatory and g.group_id not in pinned),
-                              key=lambda g: (g.value(), -g.group_id), reverse=True)  # fmt: skip
+            optional = sorted(
+                (g for g in crew.groups if not g.mandatory and g.group_id not in pinned),
+                key=lambda g: (g.value(), -g.group_id),
+                reverse=True,
+            )
             for g in optional:  # the most valuable optional visits stay while the day allows
                 trial = best_order(station, keep + [g], onsite, travel)
                 if route_minutes(station, trial, onsite, travel) <= limit:
@@ -641,8 +756,9 @@ def _make_room(group: VisitGroup, workdays: tuple, crews_by_day: dict[int, list[
     return dropped, pd.DataFrame()
 
 
-def _why_unplaced(group: VisitGroup, workdays: tuple, dataset: Dataset, roster: Roster, onsite, travel,
-                  township_of) -> str:  # fmt: skip
+def _why_unplaced(
+    group: VisitGroup, workdays: tuple, dataset: Dataset, roster: Roster, onsite, travel, township_of
+) -> str:
     """Why no crew took the group: per department, what kept its inspectors over the window's days."""
     names = dataset.departments.set_index("dept_id")["name"]
     depts = "、".join(f"{names.get(d, d)} ({d})" for d in group.depts)
@@ -669,8 +785,10 @@ def _why_unplaced(group: VisitGroup, workdays: tuple, dataset: Dataset, roster: 
                     obstacles["free, but no crew had the other departments"] += 1
         spread = ", ".join(f"{n} {why}" for why, n in sorted(obstacles.items(), key=lambda kv: (-kv[1], kv[0])))
         details.append(f"{dept}: {len(people)} inspectors × {len(dates)} days — {spread}")
-    return (f"no crew with inspectors of {depts} could take it on any of the {len(dates)} working days of the "
-            f"window {window}; inspector-days: {'; '.join(details)}")  # fmt: skip
+    return (
+        f"no crew with inspectors of {depts} could take it on any of the {len(dates)} working days of the "
+        f"window {window}; inspector-days: {'; '.join(details)}"
+    )
 
 
 def placed_value(schedule: Schedule) -> tuple[int, int, int, int]:

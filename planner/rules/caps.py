@@ -119,9 +119,14 @@ class YearlyCaps:
     @classmethod
     def of(cls, dataset: Dataset, positive_list_per_year: int, per_dept_per_year: int) -> YearlyCaps:
         """The caps (the scenario's ``[caps]``) with what the dataset's history used of them."""
-        return cls(positive_list_per_year, per_dept_per_year, positive_list(dataset.enterprises),
-                   positive_list_used(dataset.history).to_dict(), per_dept_used(dataset.history).to_dict(),
-                   dataset.history)  # fmt: skip
+        return cls(
+            positive_list_per_year,
+            per_dept_per_year,
+            positive_list(dataset.enterprises),
+            positive_list_used(dataset.history).to_dict(),
+            per_dept_used(dataset.history).to_dict(),
+            dataset.history,
+        )
 
     @classmethod
     def of_scenario(cls, dataset: Dataset, scenario: Scenario) -> YearlyCaps:
@@ -169,9 +174,16 @@ def link_capped_stays(model, assign, capped, checks, stays, task_capped: bool) -
         model.add(stays >= 1 + capped - checks).only_enforce_if(assign)
 
 
-
-def add_yearly_caps(model, uscc: str, days: list[int], years: np.ndarray, capped: dict, checks: dict,
-                    caps: YearlyCaps, relax: tuple[str, ...] = ()) -> None:  # fmt: skip
+def add_yearly_caps(
+    model,
+    uscc: str,
+    days: list[int],
+    years: np.ndarray,
+    capped: dict,
+    checks: dict,
+    caps: YearlyCaps,
+    relax: tuple[str, ...] = (),
+) -> None:
     """一年最多查一次 in a CP-SAT model of one enterprise, per calendar year and counting history:
     Σ capped[d] within the positive-list cap left (positive-list firms), Σ checks[k, d] within each
     department's cap left. ``relax`` leaves out "positive_list" or "per_dept"."""
@@ -193,28 +205,36 @@ def positive_list_reason(caps: YearlyCaps, uscc: str, year: int) -> str:
     """A capped task that cannot join the one capped visit its positive-list firm may have."""
     dates = used_dates(caps.history, uscc, year)
     earlier = f"already used on {', '.join(dates)}" if dates else "taken by another visit of this plan"
-    return (f"合规正面清单一年最多查一次: the positive-list cap ({caps.positive_list_per_year} capped visit in "
-            f"{year}) is {earlier}, and this task's window cannot share that visit")  # fmt: skip
+    return (
+        f"合规正面清单一年最多查一次: the positive-list cap ({caps.positive_list_per_year} capped visit in "
+        f"{year}) is {earlier}, and this task's window cannot share that visit"
+    )
 
 
 def per_dept_reason(caps: YearlyCaps, uscc: str, dept: str, year: int) -> str:
     """A capped task of ``dept`` beyond the department's yearly cap at the enterprise."""
     dates = used_dates(caps.history, uscc, year, dept)
     earlier = f" (history: {', '.join(dates)})" if dates else ""
-    return (f"{dept} may make {caps.per_dept_per_year} capped visits a year to this enterprise{earlier}; "
-            "this task's window cannot share one of them")  # fmt: skip
+    return (
+        f"{dept} may make {caps.per_dept_per_year} capped visits a year to this enterprise{earlier}; "
+        "this task's window cannot share one of them"
+    )
 
 
 def positive_list_yields_reason(caps: YearlyCaps, year: int) -> str:
     """The exact merge gave the positive-list visit to tasks worth more."""
-    return (f"合规正面清单一年最多查一次: the positive-list cap ({caps.positive_list_per_year} capped "
-            f"visit in {year}) goes to visits with more mandatory tasks, and this task's window cannot share them")  # fmt: skip
+    return (
+        f"合规正面清单一年最多查一次: the positive-list cap ({caps.positive_list_per_year} capped "
+        f"visit in {year}) goes to visits with more mandatory tasks, and this task's window cannot share them"
+    )
 
 
 def per_dept_yields_reason(caps: YearlyCaps, dept: str) -> str:
     """The exact merge gave the department's capped visits to tasks worth more."""
-    return (f"{dept} may make {caps.per_dept_per_year} capped visits a year to this enterprise; "
-            "they go to visits with more mandatory tasks, and this task's window cannot share them")  # fmt: skip
+    return (
+        f"{dept} may make {caps.per_dept_per_year} capped visits a year to this enterprise; "
+        "they go to visits with more mandatory tasks, and this task's window cannot share them"
+    )
 
 
 def drawn_beyond_cap_reason(caps: YearlyCaps, uscc: str, dept: str, year: int) -> str:
@@ -251,8 +271,10 @@ def check_cap_per_dept(plan, inputs) -> list[str]:
     mine = np.array([key in planned_dept for key in zip(visits["uscc"], visits["dept_id"], visits["year"])], dtype=bool)
     counts = visits.loc[mine].groupby(["uscc", "dept_id", "year"]).size()
     cap = inputs.scenario.caps.per_dept_per_year
-    return [f"{dept} has {n} capped visits at {uscc} in {year} (cap {cap})"
-            for (uscc, dept, year), n in counts[counts > cap].items()]  # fmt: skip
+    return [
+        f"{dept} has {n} capped visits at {uscc} in {year} (cap {cap})"
+        for (uscc, dept, year), n in counts[counts > cap].items()
+    ]
 
 
 def check_cap_positive_list(plan, inputs) -> list[str]:
@@ -264,5 +286,7 @@ def check_cap_positive_list(plan, inputs) -> list[str]:
     positive = positive_list(inputs.dataset.enterprises)
     dates = visits[visits["uscc"].isin(positive)].drop_duplicates(["uscc", "date"]).groupby(["uscc", "year"]).size()
     cap = inputs.scenario.caps.positive_list_per_year
-    return [f"positive-list {uscc} has {n} capped visits in {year} (cap {cap})"
-            for (uscc, year), n in dates[dates > cap].items()]  # fmt: skip
+    return [
+        f"positive-list {uscc} has {n} capped visits in {year} (cap {cap})"
+        for (uscc, year), n in dates[dates > cap].items()
+    ]

@@ -17,14 +17,17 @@ def by_inspector(conflicts: pd.DataFrame) -> dict[str, frozenset[str]]:
     """inspector → the enterprises they must not inspect."""
     return conflicts.groupby("inspector_id")["uscc"].agg(frozenset).to_dict()
 
+
 def by_enterprise(conflicts: pd.DataFrame) -> dict[str, frozenset[str]]:
     """enterprise → the inspectors who must not inspect it."""
     return conflicts.groupby("uscc")["inspector_id"].agg(frozenset).to_dict()
+
 
 def all_conflicted_reason(dept: str) -> str:
     """A drawn enterprise every inspector of the department must stay away from (the draw takes
     a substitute)."""
     return f"{dept} 所有持证执法人员均需回避 / every certified inspector of {dept} has a conflict with it"
+
 
 def check_conflict(plan, inputs) -> list[str]:
     """Hard rule: no member of a crew-day has a conflict (回避) with an enterprise of its route."""
@@ -55,20 +58,29 @@ def explain_conflict(task: dict, county) -> Verdict | None:
     dept = county.name(task["dept_id"])
     if not facts.clear[fit].any():
         others = sorted({county.dept[i] for i in np.flatnonzero(facts.clear) if county.dept[i] != task["dept_id"]})
-        delegation = (f"，或（该事项可委托）由 {'、'.join(others[:4])} 等部门无回避关系的人员持委托检查"
-                      if task["delegable"] and others else "")  # fmt: skip
-        return Verdict("conflict", BLOCKED,
-                       f"{dept} 可派的 {len(fit)} 名持证人员均与该企业存在回避关系",
-                       f"all {len(fit)} inspectors who could check it have a conflict (回避) with the enterprise",
-                       f"增派与该企业无回避关系的 {dept} 持证人员{delegation}",
-                       f"add a certified inspector of {task['dept_id']} without a conflict there"
-                       + (", or a delegation to one of another department" if delegation else ""))  # fmt: skip
+        delegation = (
+            f"，或（该事项可委托）由 {'、'.join(others[:4])} 等部门无回避关系的人员持委托检查"
+            if task["delegable"] and others
+            else ""
+        )
+        return Verdict(
+            "conflict",
+            BLOCKED,
+            f"{dept} 可派的 {len(fit)} 名持证人员均与该企业存在回避关系",
+            f"all {len(fit)} inspectors who could check it have a conflict (回避) with the enterprise",
+            f"增派与该企业无回避关系的 {dept} 持证人员{delegation}",
+            f"add a certified inspector of {task['dept_id']} without a conflict there"
+            + (", or a delegation to one of another department" if delegation else ""),
+        )
     county_clear = int((facts.long_enough & facts.clear).sum())
     if county_clear < facts.min_crew:
-        return Verdict("conflict", BLOCKED,
-                       f"全县无回避关系且工作时长足够的持证人员只有 {county_clear} 人，不足检查组所需 {facts.min_crew} 人",
-                       f"only {county_clear} certified inspectors without a conflict there have a long enough day; "
-                       f"the crew needs {facts.min_crew}",
-                       "增派无回避关系的持证人员",
-                       "add certified inspectors without a conflict at this enterprise")  # fmt: skip
+        return Verdict(
+            "conflict",
+            BLOCKED,
+            f"全县无回避关系且工作时长足够的持证人员只有 {county_clear} 人，不足检查组所需 {facts.min_crew} 人",
+            f"only {county_clear} certified inspectors without a conflict there have a long enough day; "
+            f"the crew needs {facts.min_crew}",
+            "增派无回避关系的持证人员",
+            "add certified inspectors without a conflict at this enterprise",
+        )
     return None

@@ -33,7 +33,9 @@ def certified(inspectors: pd.DataFrame) -> pd.DataFrame:
     return inspectors[inspectors["cert_no"].notna()]
 
 
-def covers(own: Container[str], delegated: Container[str], depts: Iterable[str], delegable: Callable[[str], bool]) -> bool:
+def covers(
+    own: Container[str], delegated: Container[str], depts: Iterable[str], delegable: Callable[[str], bool]
+) -> bool:
     """Inspectors of departments ``own`` holding delegations ``delegated`` may check tasks of
     ``depts``: an own inspector per department, or a delegation where ``delegable(dept)``."""
     return all(d in own or (d in delegated and delegable(d)) for d in depts)
@@ -45,15 +47,19 @@ def check_certified(plan, inputs) -> list[str]:
     holders = set(certified(staff)["inspector_id"])
     members = plan.crews.drop_duplicates(["crew_id", "date", "inspector_id"])
     broken = members[~members["inspector_id"].isin(holders)]
-    return [f"crew {c} on {pd.Timestamp(d).date()}: {who} is not a certified inspector"
-            for c, d, who in broken[["crew_id", "date", "inspector_id"]].itertuples(index=False)]  # fmt: skip
+    return [
+        f"crew {c} on {pd.Timestamp(d).date()}: {who} is not a certified inspector"
+        for c, d, who in broken[["crew_id", "date", "inspector_id"]].itertuples(index=False)
+    ]
 
 
 def check_crew_size(plan, inputs) -> list[str]:
     """Hard rule: 执法人员不得少于两人 — and no fewer than a task's min_inspectors."""
     out = []
     size = plan.crews.groupby(["crew_id", "date"])["inspector_id"].nunique().to_dict()
-    need = plan.visit_tasks[["visit_id", "task_id"]].join(plan.tasks.set_index("task_id")["min_inspectors"], on="task_id")
+    need = plan.visit_tasks[["visit_id", "task_id"]].join(
+        plan.tasks.set_index("task_id")["min_inspectors"], on="task_id"
+    )
     need = need.groupby("visit_id")["min_inspectors"].max().to_dict()
     for visit_id, crew_id, date in plan.visits[["visit_id", "crew_id", "date"]].itertuples(index=False):
         people = size.get((crew_id, date))
@@ -72,7 +78,8 @@ def check_department_cover(plan, inputs) -> list[str]:
     dept_of, delegations = staff["dept_id"].to_dict(), staff["delegated_depts"].to_dict()
     members = plan.crews.groupby(["crew_id", "date"])["inspector_id"].agg(set).to_dict()
     tasks = plan.visit_tasks[["visit_id", "task_id", "dept_id"]].join(
-        plan.tasks.set_index("task_id")["delegable"], on="task_id")  # fmt: skip
+        plan.tasks.set_index("task_id")["delegable"], on="task_id"
+    )
     tasks_of: dict[str, list] = defaultdict(list)
     for record in tasks.itertuples(index=False):
         tasks_of[record.visit_id].append(record)
@@ -84,7 +91,7 @@ def check_department_cover(plan, inputs) -> list[str]:
         own = {dept_of.get(p) for p in people}
         delegated = set().union(*(set(delegations.get(p, ())) for p in people))
         for t in tasks_of.get(visit_id, ()):
-            if not covers(own, delegated, [t.dept_id], lambda _: bool(t.delegable)):
+            if not covers(own, delegated, [t.dept_id], lambda _, t=t: bool(t.delegable)):
                 out.append(f"visit {visit_id}: no inspector of {t.dept_id} (or delegated for it) for task {t.task_id}")
     return out
 
@@ -101,16 +108,25 @@ def explain_certified(task: dict, county) -> Verdict | None:
     dept = county.name(task["dept_id"])
     if task["delegable"]:
         fix_zh = f"为 {dept} 的检查人员登记执法证号，或为其他部门的持证人员增加对 {task['dept_id']} 的委托（delegated_depts）"
-        fix_en = (f"register a certificate for an inspector of {task['dept_id']}, or give another department's "
-                  f"certified inspector a delegation for {task['dept_id']} (delegated_depts)")
+        fix_en = (
+            f"register a certificate for an inspector of {task['dept_id']}, or give another department's "
+            f"certified inspector a delegation for {task['dept_id']} (delegated_depts)"
+        )
     else:
         fix_zh = f"为 {dept} 的检查人员登记执法证号；若该事项可委托，标为 delegable 并安排其他部门人员持委托检查"
-        fix_en = (f"register a certificate for an inspector of {task['dept_id']}; if the item is simple, mark it "
-                  "delegable and give another department's inspector the delegation")
-    return Verdict("certified", BLOCKED,
-                   f"{dept} 名下没有持执法证的检查人员" + ("，也没有其他部门人员持有其委托" if task["delegable"] else ""),
-                   f"{task['dept_id']} has no certified inspector (执法证)"
-                   + (" and nobody holds its delegation" if task["delegable"] else ""), fix_zh, fix_en)  # fmt: skip
+        fix_en = (
+            f"register a certificate for an inspector of {task['dept_id']}; if the item is simple, mark it "
+            "delegable and give another department's inspector the delegation"
+        )
+    return Verdict(
+        "certified",
+        BLOCKED,
+        f"{dept} 名下没有持执法证的检查人员" + ("，也没有其他部门人员持有其委托" if task["delegable"] else ""),
+        f"{task['dept_id']} has no certified inspector (执法证)"
+        + (" and nobody holds its delegation" if task["delegable"] else ""),
+        fix_zh,
+        fix_en,
+    )
 
 
 def explain_crew_size(task: dict, county) -> Verdict | None:
@@ -126,8 +142,11 @@ def explain_crew_size(task: dict, county) -> Verdict | None:
     if not own_free.any() or (own_free & (free >= facts.min_crew)).any():
         return None
     best = int(free[own_free].max())
-    return Verdict("crew_size", BLOCKED,
-                   f"时间窗内没有一天能凑齐 {facts.min_crew} 名可出勤的持证人员（最多 {best} 人）",
-                   f"on no day of the window are {facts.min_crew} certified inspectors free for it (at most {best})",
-                   "增派人员或调整休假；min_inspectors 可降至法定最少 2 人时可降低",
-                   "add inspectors or move leave; or lower min_inspectors (at least 2 by law)")  # fmt: skip
+    return Verdict(
+        "crew_size",
+        BLOCKED,
+        f"时间窗内没有一天能凑齐 {facts.min_crew} 名可出勤的持证人员（最多 {best} 人）",
+        f"on no day of the window are {facts.min_crew} certified inspectors free for it (at most {best})",
+        "增派人员或调整休假；min_inspectors 可降至法定最少 2 人时可降低",
+        "add inspectors or move leave; or lower min_inspectors (at least 2 by law)",
+    )

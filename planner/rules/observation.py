@@ -46,16 +46,21 @@ def check_observation_period(plan, inputs) -> list[str]:
     until = joined["uscc"].map(inputs.dataset.enterprises.set_index("uscc")["observation_until"])
     day = pd.to_datetime(joined["date"]).dt.normalize()
     broken = joined[joined["kind"].isin(OBSERVED_KINDS) & until.notna() & (day <= until)]
-    return [f"{r.kind} task {r.task_id} on {pd.Timestamp(r.date).date()} is inside the observation period "
-            f"(until {until[i].date()})" for i, r in zip(broken.index, broken.itertuples())]  # fmt: skip
+    return [
+        f"{r.kind} task {r.task_id} on {pd.Timestamp(r.date).date()} is inside the observation period "
+        f"(until {until[i].date()})"
+        for i, r in zip(broken.index, broken.itertuples())
+    ]
 
 
 def check_sandbox(plan, inputs) -> list[str]:
     """Hard rule: a firm in the 优信豁免沙盒 is never drawn for a random check."""
     sandbox = set(inputs.dataset.enterprises.loc[inputs.dataset.enterprises["sandbox"], "uscc"])
     tasks = plan.tasks[(plan.tasks["kind"] == "random") & plan.tasks["uscc"].isin(sandbox)]
-    return [f"random task {t} is at {u}, which is in the sandbox (优信豁免) and never drawn"
-            for t, u in zip(tasks["task_id"], tasks["uscc"])]  # fmt: skip
+    return [
+        f"random task {t} is at {u}, which is in the sandbox (优信豁免) and never drawn"
+        for t, u in zip(tasks["task_id"], tasks["uscc"])
+    ]
 
 
 # --- explain: why a task cannot keep the rule (planner diagnose) -----------------------------
@@ -70,8 +75,11 @@ def explain_observation_period(task: dict, county) -> Verdict | None:
     if until < end:
         return None
     after = (until + pd.Timedelta(days=1)).date().isoformat()
-    return Verdict("observation_period", BLOCKED,
-                   f"企业处于新业态观察期（至 {until:%Y-%m-%d}），覆盖整个时间窗 {window_text(task)}",
-                   f"the enterprise is in its observation period until {until:%Y-%m-%d}, through the whole window",
-                   f"观察期结束后再安排：时间窗延至 {after} 之后",
-                   f"plan it after the observation period: extend the window past {after}")  # fmt: skip
+    return Verdict(
+        "observation_period",
+        BLOCKED,
+        f"企业处于新业态观察期（至 {until:%Y-%m-%d}），覆盖整个时间窗 {window_text(task)}",
+        f"the enterprise is in its observation period until {until:%Y-%m-%d}, through the whole window",
+        f"观察期结束后再安排：时间窗延至 {after} 之后",
+        f"plan it after the observation period: extend the window past {after}",
+    )

@@ -45,8 +45,10 @@ def check_quiet_days(plan, inputs) -> list[str]:
     visits = plan.visits[plan.visits["visit_id"].isin(capped_visit_ids(plan.visit_tasks))]
     dates = pd.to_datetime(visits["date"]).dt.date
     broken = visits[[is_quiet(d, quiet_days) for d in dates]]
-    return [f"capped visit {v} on {pd.Timestamp(d).date()} falls on a quiet day"
-            for v, d in zip(broken["visit_id"], broken["date"])]  # fmt: skip
+    return [
+        f"capped visit {v} on {pd.Timestamp(d).date()} falls on a quiet day"
+        for v, d in zip(broken["visit_id"], broken["date"])
+    ]
 
 
 # --- explain: why a task cannot keep the rule (planner diagnose) -----------------------------
@@ -63,10 +65,13 @@ def explain_quiet_days(task: dict, county) -> Verdict | None:
     open_days = np.flatnonzero(~county.instance.quiet)
     before, after = open_days[open_days < first], open_days[open_days > last]
     nearest = [county.date(d) for d in (before[-1:].tolist() + after[:1].tolist())]
-    return Verdict("quiet_days", BLOCKED,
-                   f"时间窗 {window_text(task)} 内的工作日均为静默日（每月 {a}–{b} 日不安排常规检查）",
-                   f"every working day of its window {window_text(task)} is a quiet day (days {a}–{b} of the month)",
-                   f"把时间窗延伸到最近的非静默工作日 {' 或 '.join(nearest) or '（无）'}，或调整情景的 quiet_days；"
-                   "投诉举报核查应登记为 triggered（不受静默日限制）",
-                   f"extend the window to the nearest working day outside the quiet days ({' or '.join(nearest) or 'none'}), "
-                   "or change quiet_days; a complaint check should be kind triggered (exempt)")  # fmt: skip
+    return Verdict(
+        "quiet_days",
+        BLOCKED,
+        f"时间窗 {window_text(task)} 内的工作日均为静默日（每月 {a}–{b} 日不安排常规检查）",
+        f"every working day of its window {window_text(task)} is a quiet day (days {a}–{b} of the month)",
+        f"把时间窗延伸到最近的非静默工作日 {' 或 '.join(nearest) or '（无）'}，或调整情景的 quiet_days；"
+        "投诉举报核查应登记为 triggered（不受静默日限制）",
+        f"extend the window to the nearest working day outside the quiet days ({' or '.join(nearest) or 'none'}), "
+        "or change quiet_days; a complaint check should be kind triggered (exempt)",
+    )

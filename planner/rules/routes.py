@@ -67,8 +67,10 @@ def check_route_times(plan, inputs) -> list[str]:
             if leg.arrive_min < clock + travel:
                 out.append(f"{where}: arrives at {leg.visit_id} before it can get there")
             if leg.depart_min - leg.arrive_min < onsite.get(leg.visit_id, 0):
-                out.append(f"{where}: stays {leg.depart_min - leg.arrive_min} min at {leg.visit_id}, "
-                           f"its tasks need {onsite.get(leg.visit_id, 0)}")  # fmt: skip
+                out.append(
+                    f"{where}: stays {leg.depart_min - leg.arrive_min} min at {leg.visit_id}, "
+                    f"its tasks need {onsite.get(leg.visit_id, 0)}"
+                )
             if (visit["start_min"], visit["end_min"]) != (leg.arrive_min, leg.depart_min):
                 out.append(f"{where}: visit {leg.visit_id} times differ from its route")
             if visit["crew_id"] != crew_id or pd.Timestamp(visit["date"]).normalize() != pd.Timestamp(date).normalize():
@@ -84,12 +86,15 @@ def check_day_length(plan, inputs) -> list[str]:
     """Hard rule: a crew-day fits every member's hours_per_day."""
     hours_of = inputs.dataset.inspectors.set_index("inspector_id")["hours_per_day"].to_dict()
     crews = plan.crews.assign(limit=plan.crews["inspector_id"].map(hours_of).map(day_minutes, na_action="ignore"))
-    days = crews.groupby(["crew_id", "date"]).agg(start=("day_start_min", "first"), end=("day_end_min", "first"),
-                                                  limit=("limit", "min"))  # fmt: skip
+    days = crews.groupby(["crew_id", "date"]).agg(
+        start=("day_start_min", "first"), end=("day_end_min", "first"), limit=("limit", "min")
+    )
     length = days["end"] - days["start"]
     broken = days[length > days["limit"]]
-    return [f"crew {c} on {pd.Timestamp(d).date()}: a {int(n)}-minute day exceeds a member's hours_per_day"
-            for (c, d), n in zip(broken.index, (broken["end"] - broken["start"]).tolist())]  # fmt: skip
+    return [
+        f"crew {c} on {pd.Timestamp(d).date()}: a {int(n)}-minute day exceeds a member's hours_per_day"
+        for (c, d), n in zip(broken.index, (broken["end"] - broken["start"]).tolist())
+    ]
 
 
 # --- explain: why a task cannot keep the rule (planner diagnose) -----------------------------
@@ -108,18 +113,26 @@ def explain_day_length(task: dict, county) -> Verdict | None:
     split_en = f"split the item into parts of at most {max(longest - facts.travel_min, 0)} on-site minutes"
     hours = math.ceil(facts.length_min / 60)
     need = f"现场 {task['duration_min']} 分钟加往返路程 {facts.travel_min} 分钟，共 {facts.length_min} 分钟"
-    need_en = f"{task['duration_min']} min on site plus {facts.travel_min} min travel there and back, {facts.length_min} min"
+    need_en = (
+        f"{task['duration_min']} min on site plus {facts.travel_min} min travel there and back, {facts.length_min} min"
+    )
     if not facts.long_enough[candidates].any():
-        return Verdict("day_length", BLOCKED,
-                       f"{need}，超过 {county.name(task['dept_id'])} 所有可派人员的单日工作时长（最长 {longest / 60:g} 小时）",
-                       f"{need_en}: longer than the day of any inspector who may check it (longest {longest / 60:g} h)",
-                       f"{split}，或安排单日工作时长不少于 {hours} 小时（hours_per_day）的持证人员",
-                       f"{split_en}, or give an inspector of {task['dept_id']} a day of {hours} h (hours_per_day)")  # fmt: skip
+        return Verdict(
+            "day_length",
+            BLOCKED,
+            f"{need}，超过 {county.name(task['dept_id'])} 所有可派人员的单日工作时长（最长 {longest / 60:g} 小时）",
+            f"{need_en}: longer than the day of any inspector who may check it (longest {longest / 60:g} h)",
+            f"{split}，或安排单日工作时长不少于 {hours} 小时（hours_per_day）的持证人员",
+            f"{split_en}, or give an inspector of {task['dept_id']} a day of {hours} h (hours_per_day)",
+        )
     if crew < facts.min_crew:
-        return Verdict("day_length", BLOCKED,
-                       f"{need}；全县单日工作时长足够的持证人员只有 {crew} 人，不足检查组所需 {facts.min_crew} 人",
-                       f"{need_en}: only {crew} certified inspectors in the county have that long a day, "
-                       f"the crew needs {facts.min_crew}",
-                       f"{split}，或增加单日工作时长不少于 {hours} 小时的人员",
-                       f"{split_en}, or give more inspectors a day of {hours} h")  # fmt: skip
+        return Verdict(
+            "day_length",
+            BLOCKED,
+            f"{need}；全县单日工作时长足够的持证人员只有 {crew} 人，不足检查组所需 {facts.min_crew} 人",
+            f"{need_en}: only {crew} certified inspectors in the county have that long a day, "
+            f"the crew needs {facts.min_crew}",
+            f"{split}，或增加单日工作时长不少于 {hours} 小时的人员",
+            f"{split_en}, or give more inspectors a day of {hours} h",
+        )
     return None

@@ -49,9 +49,11 @@ def check_leave(plan, inputs) -> list[str]:
     """Hard rule: nobody is on a crew on a day of leave."""
     leave = leave_days(inputs.dataset.leave)
     members = plan.crews.drop_duplicates(["crew_id", "date", "inspector_id"])
-    return [f"crew {c} on {pd.Timestamp(d).date()}: {who} is on leave"
-            for c, d, who in members[["crew_id", "date", "inspector_id"]].itertuples(index=False)
-            if pd.Timestamp(d).date() in leave.get(who, ())]  # fmt: skip
+    return [
+        f"crew {c} on {pd.Timestamp(d).date()}: {who} is on leave"
+        for c, d, who in members[["crew_id", "date", "inspector_id"]].itertuples(index=False)
+        if pd.Timestamp(d).date() in leave.get(who, ())
+    ]
 
 
 def check_one_crew_a_day(plan, inputs) -> list[str]:
@@ -65,8 +67,11 @@ def check_max_days(plan, inputs) -> list[str]:
     limits = max_days(inputs.dataset.inspectors, inputs.scenario.planned_share, len(inputs.workdays))
     days = plan.crews.drop_duplicates(["inspector_id", "date"]).groupby("inspector_id").size()
     default = default_max_days(inputs.scenario.planned_share, len(inputs.workdays))
-    return [f"{who} works {n} planned days, more than max_days {limits.get(who, default)}"
-            for who, n in days.items() if n > limits.get(who, default)]  # fmt: skip
+    return [
+        f"{who} works {n} planned days, more than max_days {limits.get(who, default)}"
+        for who, n in days.items()
+        if n > limits.get(who, default)
+    ]
 
 
 # --- explain: why a task cannot keep the rule (planner diagnose) -----------------------------
@@ -85,12 +90,15 @@ def explain_leave(task: dict, county) -> Verdict | None:
     nearest = [county.date(d) for d in (before[-1:].tolist() + after[:1].tolist())]
     dept = county.name(task["dept_id"])
     detail = f"（{no_days} 人计划天数为 0）" if no_days else ""
-    return Verdict("leave", BLOCKED,
-                   f"{dept} 可派的 {len(able)} 名持证人员在时间窗内全部 {len(facts.days)} 个工作日均不在岗"
-                   f"（{on_leave} 人全程休假）{detail}",
-                   f"all {len(able)} inspectors who could check it are away on every one of the {len(facts.days)} "
-                   f"working days of the window ({on_leave} on leave throughout, {no_days} with max_days 0)",
-                   f"调整休假安排，或把时间窗延伸到有人在岗的最近工作日 {' 或 '.join(nearest) or '（无）'}"
-                   + ("，或由其他部门人员持委托检查" if task["delegable"] else ""),
-                   f"move the leave, or extend the window to the nearest working day someone is in "
-                   f"({' or '.join(nearest) or 'none'})" + (", or delegate it" if task["delegable"] else ""))  # fmt: skip
+    return Verdict(
+        "leave",
+        BLOCKED,
+        f"{dept} 可派的 {len(able)} 名持证人员在时间窗内全部 {len(facts.days)} 个工作日均不在岗"
+        f"（{on_leave} 人全程休假）{detail}",
+        f"all {len(able)} inspectors who could check it are away on every one of the {len(facts.days)} "
+        f"working days of the window ({on_leave} on leave throughout, {no_days} with max_days 0)",
+        f"调整休假安排，或把时间窗延伸到有人在岗的最近工作日 {' 或 '.join(nearest) or '（无）'}"
+        + ("，或由其他部门人员持委托检查" if task["delegable"] else ""),
+        f"move the leave, or extend the window to the nearest working day someone is in "
+        f"({' or '.join(nearest) or 'none'})" + (", or delegate it" if task["delegable"] else ""),
+    )

@@ -48,7 +48,9 @@ def long_stay_limits(dataset: Dataset, scenario: Scenario) -> Callable[[str, Ite
     less the road from the township's station and back — never below MAX_VISIT_ONSITE_MIN.
     The scheduler still needs inspectors with such a day free; a stay of 6 hours stays the rule."""
     staff = certified(dataset.inspectors)  # as the roster
-    longest = staff.assign(minutes=(staff["hours_per_day"] * 60).astype(int)).groupby("dept_id")["minutes"].max().to_dict()
+    longest = (
+        staff.assign(minutes=(staff["hours_per_day"] * 60).astype(int)).groupby("dept_id")["minutes"].max().to_dict()
+    )
     township = dict(zip(dataset.enterprises["uscc"], dataset.enterprises["township"]))
     travel = TravelTimes(dataset, scenario)
 
@@ -92,15 +94,18 @@ def add_stays_relaxed(model, on_day: list[tuple[int, object]], stays, stay_limit
 
 def full_stay_reason(window: str) -> str:
     """Every day a task could go already holds a full visit to its enterprise."""
-    return (f"the working days of its window {window} each already hold a visit to this enterprise with a full "
-            f"stay (at most {MAX_VISIT_ONSITE_MIN // 60} hours on site, one visit a day)")  # fmt: skip
+    return (
+        f"the working days of its window {window} each already hold a visit to this enterprise with a full "
+        f"stay (at most {MAX_VISIT_ONSITE_MIN // 60} hours on site, one visit a day)"
+    )
 
 
 def check_stay(plan, inputs) -> list[str]:
     """Practice: a visit stays at most MAX_VISIT_ONSITE_MIN on site (one longer task alone), or
     longer — up to the long-stay limit — only when it holds a mandatory task."""
-    durations = plan.visit_tasks.join(plan.tasks.set_index("task_id")[["duration_min", "kind"]].rename(
-        columns={"kind": "task_kind"}), on="task_id")  # fmt: skip
+    durations = plan.visit_tasks.join(
+        plan.tasks.set_index("task_id")[["duration_min", "kind"]].rename(columns={"kind": "task_kind"}), on="task_id"
+    )
     mode = inputs.scenario.onsite
     per_visit = durations.groupby(["visit_id", "dept_id"] if mode == "parallel" else ["visit_id"])["duration_min"].sum()
     onsite = per_visit.groupby("visit_id").max() if mode == "parallel" else per_visit
@@ -117,8 +122,10 @@ def check_stay(plan, inputs) -> list[str]:
             continue  # one longer task is a stay of its own
         longest = limit(uscc_of[visit_id], set(mine["dept_id"]))
         if not mine["task_kind"].isin(["key", "triggered", "followup"]).any() or minutes > longest:
-            out.append(f"visit {visit_id} stays {minutes} min on site (at most {MAX_VISIT_ONSITE_MIN}, "
-                       f"or {longest} to keep a mandatory task)")  # fmt: skip
+            out.append(
+                f"visit {visit_id} stays {minutes} min on site (at most {MAX_VISIT_ONSITE_MIN}, "
+                f"or {longest} to keep a mandatory task)"
+            )
     return out
 
 

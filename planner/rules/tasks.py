@@ -32,12 +32,18 @@ def check_plan_integrity(plan, inputs) -> list[str]:
         table = getattr(plan, name)
         out += [f"{name}.parquet lists {key} {k} twice" for k in sorted(set(table[key][table[key].duplicated()]))]
     seqs = plan.routes[["crew_id", "date", "seq"]]
-    out += [f"routes.parquet has crew {c} on {pd.Timestamp(d).date()} stop {q} twice"
-            for c, d, q in seqs[seqs.duplicated()].itertuples(index=False)]  # fmt: skip
-    out += [f"routes.parquet names visit {v}, which is not in visits.parquet"
-            for v in sorted(set(plan.routes["visit_id"]) - set(plan.visits["visit_id"]))]  # fmt: skip
-    out += [f"visit_tasks.parquet names visit {v}, which is not in visits.parquet"
-            for v in sorted(set(plan.visit_tasks["visit_id"]) - set(plan.visits["visit_id"]))]  # fmt: skip
+    out += [
+        f"routes.parquet has crew {c} on {pd.Timestamp(d).date()} stop {q} twice"
+        for c, d, q in seqs[seqs.duplicated()].itertuples(index=False)
+    ]
+    out += [
+        f"routes.parquet names visit {v}, which is not in visits.parquet"
+        for v in sorted(set(plan.routes["visit_id"]) - set(plan.visits["visit_id"]))
+    ]
+    out += [
+        f"visit_tasks.parquet names visit {v}, which is not in visits.parquet"
+        for v in sorted(set(plan.visit_tasks["visit_id"]) - set(plan.visits["visit_id"]))
+    ]
     columns = ["dept_id", "uscc", "kind", "window_start", "window_end", "duration_min", "min_inspectors", "delegable"]
     demands = inputs.dataset.demands.set_index("task_id")[columns]
     tasks = plan.tasks.drop_duplicates("task_id").set_index("task_id")
@@ -50,8 +56,11 @@ def check_plan_integrity(plan, inputs) -> list[str]:
             if w != g:
                 out.append(f"task {task_id}: {column} is {g!r} in the plan but {w!r} in the demands")
     kinds = plan.visit_tasks.join(tasks["kind"].rename("task_kind"), on="task_id")
-    out += [f"visit_tasks gives task {t} kind {k}, the task list {tk}"
-            for t, k, tk in zip(kinds["task_id"], kinds["kind"], kinds["task_kind"]) if k != tk]  # fmt: skip
+    out += [
+        f"visit_tasks gives task {t} kind {k}, the task list {tk}"
+        for t, k, tk in zip(kinds["task_id"], kinds["kind"], kinds["task_kind"])
+        if k != tk
+    ]
     return out
 
 
@@ -88,8 +97,11 @@ def check_every_task_accounted(plan, inputs) -> list[str]:
     out += [f"task {t} is neither placed nor unscheduled (dropped silently)" for t in sorted(missing)]
     unknown = (set(placed) | set(unscheduled)) - set(plan.tasks["task_id"])
     out += [f"task {t} is not in tasks.parquet" for t in sorted(unknown)]
-    out += [f"unscheduled task {t} has no reason" for t, reason in zip(plan.unscheduled["task_id"], plan.unscheduled["reason"])
-            if not isinstance(reason, str) or not reason.strip()]  # fmt: skip
+    out += [
+        f"unscheduled task {t} has no reason"
+        for t, reason in zip(plan.unscheduled["task_id"], plan.unscheduled["reason"])
+        if not isinstance(reason, str) or not reason.strip()
+    ]
     demands = set(inputs.dataset.demands["task_id"])
     out += [f"demand {t} is missing from tasks.parquet" for t in sorted(demands - set(plan.tasks["task_id"]))]
     return out
@@ -102,5 +114,7 @@ def check_random_draw(plan, inputs) -> list[str]:
         return []
     chosen = draws[draws["selected"].astype(bool)]
     expected = set(chosen["plan_id"] + ":" + chosen["uscc"])
-    return [f"random task {t} was drawn but is missing from tasks.parquet"
-            for t in sorted(expected - set(plan.tasks["task_id"]))]  # fmt: skip
+    return [
+        f"random task {t} was drawn but is missing from tasks.parquet"
+        for t in sorted(expected - set(plan.tasks["task_id"]))
+    ]

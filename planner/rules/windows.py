@@ -27,8 +27,9 @@ def feasible_days(first: int, last: int, capped: bool, quiet: np.ndarray) -> np.
     return days[~quiet[days]] if capped else days
 
 
-def day_ranges(start: pd.Series, end: pd.Series, horizon_start: pd.Timestamp, horizon_end: pd.Timestamp,
-               workdays: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+def day_ranges(
+    start: pd.Series, end: pd.Series, horizon_start: pd.Timestamp, horizon_end: pd.Timestamp, workdays: pd.DatetimeIndex
+) -> tuple[np.ndarray, np.ndarray]:
     """First and last working-day index of each [start, end] ∩ the horizon (first > last: none).
     ``start`` may already be later than the window's (the observation period)."""
     start = start.where(start > horizon_start, horizon_start)
@@ -38,16 +39,23 @@ def day_ranges(start: pd.Series, end: pd.Series, horizon_start: pd.Timestamp, ho
     return first, last
 
 
-def no_day_reason(window_start: pd.Timestamp, window_end: pd.Timestamp, horizon_start: pd.Timestamp,
-                  horizon_end: pd.Timestamp, observation_until: pd.Timestamp) -> str:  # fmt: skip
+def no_day_reason(
+    window_start: pd.Timestamp,
+    window_end: pd.Timestamp,
+    horizon_start: pd.Timestamp,
+    horizon_end: pd.Timestamp,
+    observation_until: pd.Timestamp,
+) -> str:
     """Why a task's window holds no working day, in an official's words (``observation_until``:
     NaT unless the task waits for its enterprise's observation period)."""
     window = f"{window_start.date().isoformat()}…{window_end.date().isoformat()}"
     if window_end < horizon_start or window_start > horizon_end:
         return f"outside the horizon: its window {window} does not meet the planning period"
     if pd.notna(observation_until) and observation_until >= min(window_end, horizon_end):
-        return (f"the enterprise is in its observation period (观察期) until {observation_until.date().isoformat()}, "
-                f"through the whole window {window}")  # fmt: skip
+        return (
+            f"the enterprise is in its observation period (观察期) until {observation_until.date().isoformat()}, "
+            f"through the whole window {window}"
+        )
     return f"no official working day in its window {window} (holidays)"
 
 
@@ -55,8 +63,10 @@ def check_working_day(plan, inputs) -> list[str]:
     """Hard rule: visits only on official working days."""
     dates = pd.to_datetime(plan.visits["date"]).dt.normalize()
     broken = plan.visits[~dates.dt.date.isin(inputs.workdays)]
-    return [f"visit {v} on {pd.Timestamp(d).date()} is not an official working day"
-            for v, d in zip(broken["visit_id"], broken["date"])]  # fmt: skip
+    return [
+        f"visit {v} on {pd.Timestamp(d).date()} is not an official working day"
+        for v, d in zip(broken["visit_id"], broken["date"])
+    ]
 
 
 def check_window(plan, inputs) -> list[str]:
@@ -69,8 +79,10 @@ def check_window(plan, inputs) -> list[str]:
     last = pd.to_datetime(joined["window_end"]).dt.normalize()
     first, last = first.where(~(start > first), start), last.where(~(end < last), end)  # NaT stays, as max/min
     broken = joined[~((first <= day) & (day <= last))]
-    return [f"task {t} on {pd.Timestamp(d).date()} is outside its window ∩ horizon"
-            for t, d in zip(broken["task_id"], broken["date"])]  # fmt: skip
+    return [
+        f"task {t} on {pd.Timestamp(d).date()} is outside its window ∩ horizon"
+        for t, d in zip(broken["task_id"], broken["date"])
+    ]
 
 
 # --- explain: why a task cannot keep the rule (planner diagnose) -----------------------------
@@ -82,11 +94,14 @@ def explain_window(task: dict, county) -> Verdict | None:
     if task["window_end"].date() >= horizon.start and task["window_start"].date() <= horizon.end:
         return None
     span = f"{horizon.start}…{horizon.end}"
-    return Verdict("window", BLOCKED,
-                   f"时间窗 {window_text(task)} 不在计划期 {span} 内",
-                   f"its window {window_text(task)} does not meet the planning horizon {span}",
-                   "列入其所属年度的计划，或调整情景的计划期 [horizon]",
-                   "plan it in the horizon it belongs to, or change the scenario's [horizon]")  # fmt: skip
+    return Verdict(
+        "window",
+        BLOCKED,
+        f"时间窗 {window_text(task)} 不在计划期 {span} 内",
+        f"its window {window_text(task)} does not meet the planning horizon {span}",
+        "列入其所属年度的计划，或调整情景的计划期 [horizon]",
+        "plan it in the horizon it belongs to, or change the scenario's [horizon]",
+    )
 
 
 def explain_working_day(task: dict, county) -> Verdict | None:
@@ -98,11 +113,14 @@ def explain_working_day(task: dict, county) -> Verdict | None:
     after = county.date(last + 1) if last + 1 < len(county.workdays) else None
     nearest = " 或 ".join(d for d in (before, after) if d) or "（计划期内没有）"
     nearest_en = " or ".join(d for d in (before, after) if d) or "(none in the horizon)"
-    return Verdict("working_day", BLOCKED,
-                   f"时间窗 {window_text(task)} 内全是法定节假日或休息日，没有一个工作日",
-                   f"no official working day in its window {window_text(task)} (holidays)",
-                   f"把时间窗延伸到最近的工作日 {nearest}",
-                   f"extend the window to the nearest working day, {nearest_en}")  # fmt: skip
+    return Verdict(
+        "working_day",
+        BLOCKED,
+        f"时间窗 {window_text(task)} 内全是法定节假日或休息日，没有一个工作日",
+        f"no official working day in its window {window_text(task)} (holidays)",
+        f"把时间窗延伸到最近的工作日 {nearest}",
+        f"extend the window to the nearest working day, {nearest_en}",
+    )
 
 
 def working_day_range(task: dict, county) -> tuple[int, int]:
