@@ -33,7 +33,7 @@ from planner.plan import Plan, PlanTables
 from planner.sampling import Draw, draw_sampling_plan
 from planner.scenario import Scenario
 from planner.stopwatch import Stopwatch
-from planner.travel import TravelTimes
+from planner.travel import TravelTimes, township_of
 from planner.whatif import apply_staff_scaling
 from planner.workdays import WorkCalendar
 
@@ -134,11 +134,6 @@ def make_plan(
         "timings": watch.timings,
     }
     return Plan(tables, draw, kpis, watch.timings, broken)
-
-
-def township_of(dataset: Dataset) -> dict[str, str]:
-    """uscc → its township."""
-    return dict(zip(dataset.enterprises["uscc"], dataset.enterprises["township"]))
 
 
 def visit_code(uscc: str, date: dt.date, task_ids: list[str]) -> str:

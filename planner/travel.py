@@ -113,3 +113,8 @@ class TravelTimes:
             np.fill_diagonal(legs, np.iinfo(np.int64).max)
             inward.update(zip(members, legs.min(axis=0)[1:].tolist()))
         return inward
+
+
+def township_of(dataset: Dataset) -> dict[str, str]:
+    """uscc → its township (crews keep to their township's station)."""
+    return dict(zip(dataset.enterprises["uscc"], dataset.enterprises["township"]))

@@ -248,7 +248,13 @@ def test_capacity_shortfall(tmp_path):
     assert [(s.dept_id, s.first_week, s.last_week, s.tasks, s.demand_min, s.supply_min) for s in proven] == [
         ("XF", "2026-W11", "2026-W11", 10, 3000, 2400)
     ]
+    # the shortest tasks first: 8 × 300 min fill the one inspector's 5 days × 8 h
+    assert (proven[0].at_most, proven[0].supply_days) == (8, 5.0)
     assert {f.rule for f in diagnosis.findings} == {"staff_capacity"} and len(diagnosis.findings) == 10
+    assert "no plan can place more than 8 of them" in diagnosis.findings[0].why_en
+    # the whole county's bound (7-hour crew-days, the road to each firm) is tighter still
+    bound = diagnosis.capacity_bound_mandatory
+    assert bound is not None and bound <= 7 and diagnosis.short_of_staff == 10 - bound
     assert all(f.severity == AT_RISK for f in diagnosis.findings) and not diagnosis.ok
     week = diagnosis.capacity.set_index(["dept_id", "week"]).loc[("XF", "2026-W11")]
     assert week["due_min"] == 3000 and week["supply_min"] == 2400 and week["inspectors"] == 1
@@ -259,6 +265,7 @@ def test_capacity_pressure_is_only_at_risk(tmp_path):
     pressure, no finding, still ok."""
     diagnosis = diagnosed(tmp_path, capacity_tables(4))
     assert diagnosis.ok and diagnosis.findings == ()
+    assert diagnosis.short_of_staff == 0
     assert [(s.dept_id, s.paced) for s in diagnosis.shortfalls if s.dept_id == "XF"] == [("XF", True)]
 
 

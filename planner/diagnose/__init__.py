@@ -32,13 +32,16 @@ from planner.diagnose.caps import cap_verdict
 from planner.diagnose.facts import County
 from planner.diagnose.findings import Diagnosis, Finding, Shortfall
 from planner.diagnose.render import DIAGNOSED, render, to_json
+from planner.model.capacity import capacity_bound
 from planner.model.instance import build_instance
-from planner.model.merge import merge_tasks
+from planner.model.matching import Roster
+from planner.model.merge import MergeStats, merge_tasks
 from planner.rules import conflicts, crews, observation, quiet_days, routes, staff_days, windows
 from planner.rules.explain import AT_RISK, BLOCKED
 from planner.sampling import draw_sampling_plan
 from planner.scenario import Scenario
 from planner.stopwatch import Stopwatch
+from planner.travel import TravelTimes, township_of
 from planner.whatif import apply_staff_scaling
 from planner.workdays import WorkCalendar
 
@@ -84,7 +87,8 @@ def diagnose(dataset: Dataset, scenario: Scenario, calendar: WorkCalendar, *, op
     dataset = apply_staff_scaling(dataset, scenario)  # as make_plan: after the draw
     instance = build_instance(dataset, draw.tasks, scenario, calendar)
     lap("instance")
-    groups, capped_out = merge_tasks(instance, dataset, scenario)
+    stats = MergeStats()
+    groups, capped_out = merge_tasks(instance, dataset, scenario, stats)
     lap("merge")
     facts = County(dataset, scenario, instance, groups)
     records = [t for t in instance.tasks.to_dict("records") if optional or t["mandatory"]]
@@ -114,6 +118,18 @@ def diagnose(dataset: Dataset, scenario: Scenario, calendar: WorkCalendar, *, op
         if task["task_id"] in at_risk and task["task_id"] not in findings:
             findings[task["task_id"]] = facts.finding(task, at_risk[task["task_id"]])
     lap("capacity")
+    # the whole county's staff at once (the planner's own bound): how many legal duties any plan
+    # can place, so an omission for want of staff is proven, not only suspected
+    bound = capacity_bound(
+        instance,
+        Roster.from_dataset(dataset, len(calendar), scenario.planned_share),
+        TravelTimes(dataset, scenario),
+        township_of(dataset),
+        scenario.onsite,
+        stats.mandatory_limits,
+        0,
+    )
+    lap("capacity_bound")
     order = {code: n for n, code in enumerate(DIAGNOSED)}
     ranked = sorted(findings.values(), key=lambda f: (not f.mandatory, f.severity != BLOCKED, order[f.rule], f.task_id))
     return Diagnosis(
@@ -124,4 +140,5 @@ def diagnose(dataset: Dataset, scenario: Scenario, calendar: WorkCalendar, *, op
         tuple(shortfalls),
         capacity,
         watch.timings,
+        bound.mandatory,
     )

@@ -57,8 +57,10 @@ def capacity_check(tasks: list[dict], county: County) -> tuple[pd.DataFrame, lis
         share = np.minimum(1.0, max_days / max(len(county.workdays), 1))
         cum = np.concatenate([np.zeros((len(people), 1), np.int64), free.cumsum(axis=1)], axis=1)
         in_range = cum[:, None, 1:] - cum[:, :-1, None]  # [person, a, b]: free days in weeks a..b
-        supply = (np.minimum(in_range, max_days[:, None, None]) * day_min[:, None, None]).sum(axis=0)
+        days = np.minimum(in_range, max_days[:, None, None])
+        supply = (days * day_min[:, None, None]).sum(axis=0)
         paced = (in_range * (day_min * share)[:, None, None]).sum(axis=0)
+        supply_days, paced_days = days.sum(axis=0), (in_range * share[:, None, None]).sum(axis=0)
         due = np.zeros((n_weeks, n_weeks), dtype=np.int64)
         count = np.zeros((n_weeks, n_weeks), dtype=np.int64)
         spread = np.zeros(n_weeks)
@@ -69,12 +71,14 @@ def capacity_check(tasks: list[dict], county: County) -> tuple[pd.DataFrame, lis
             due[a, b] += minutes
             count[a, b] += 1
             spread += np.bincount(week_of[days], minlength=n_weeks) * (minutes / len(days))
-            spans.append((task, a, b))
+            spans.append((task, a, b, minutes))
         inside = np.flip(np.flip(due, 0).cumsum(0), 0).cumsum(1)  # [a, b]: tasks with a ≤ wa, wb ≤ b
         n_inside = np.flip(np.flip(count, 0).cumsum(0), 0).cumsum(1)
         name = "全县（所有部门）" if dept_id == COUNTY else county.dept_name.get(dept_id, dept_id)
-        for is_paced, limit in ((False, supply), (True, paced)):
+        for is_paced, limit, limit_days in ((False, supply, supply_days), (True, paced, paced_days)):
             for a, b in _worst_ranges(inside - limit):
+                within = [m for _, wa, wb, m in spans if a <= wa and wb <= b]
+                at_most = _most_that_fit(within, int(limit[a, b]))
                 shortfalls.append(
                     Shortfall(
                         dept_id,
@@ -87,13 +91,20 @@ def capacity_check(tasks: list[dict], county: County) -> tuple[pd.DataFrame, lis
                         int(inside[a, b]),
                         int(limit[a, b]),
                         is_paced,
+                        round(float(limit_days[a, b]), 1),
+                        at_most,
                     )
                 )
                 if not is_paced:
-                    for task, wa, wb in spans:
+                    for task, wa, wb, _ in spans:
                         if a <= wa and wb <= b and task["task_id"] not in at_risk:
                             at_risk[task["task_id"]] = _capacity_verdict(
-                                dept_id, county, labels[a], labels[b], inside[a, b], limit[a, b]
+                                dept_id,
+                                county,
+                                labels[a],
+                                labels[b],
+                                (int(n_inside[a, b]), at_most),
+                                (int(inside[a, b]), int(limit[a, b]), float(limit_days[a, b])),
                             )
         for w in range(n_weeks):
             rows.append(
@@ -142,17 +153,31 @@ def _worst_ranges(excess: np.ndarray) -> list[tuple[int, int]]:
     return sorted(chosen)
 
 
-def _capacity_verdict(dept_id: str, county: County, first: str, last: str, demand: int, supply: int) -> Verdict:
+def _most_that_fit(minutes: list[int], supply: int) -> int:
+    """The most tasks of ``minutes`` whose minutes together fit ``supply``: the shortest first (no
+    other choice of as many fits when these do not)."""
+    return int(np.searchsorted(np.cumsum(np.sort(np.asarray(minutes, dtype=np.int64))), supply, side="right"))
+
+
+def _capacity_verdict(
+    dept_id: str, county: County, first: str, last: str, count: tuple[int, int], time: tuple[int, int, float]
+) -> Verdict:
+    """``count``: the range's tasks and the most of them any plan can place; ``time``: their
+    person-minutes, the inspectors' minutes and the inspector-days those are."""
+    (tasks, at_most), (demand, supply, days) = count, time
     weeks = first if first == last else f"{first}–{last}"
     who = "全县持证人员" if dept_id == COUNTY else f"{county.name(dept_id)} 的持证人员"
     who_en = "the county's inspectors" if dept_id == COUNTY else f"{dept_id}'s inspectors"
     return Verdict(
         "staff_capacity",
         AT_RISK,
-        f"{weeks} 周内必查任务至少需现场 {demand / 60:,.1f} 人·小时，{who}最多只能提供 {supply / 60:,.1f} 人·小时，"
-        "其中至少有一项无法安排",
-        f"in {weeks} the mandatory tasks need at least {demand / 60:,.1f} inspector-hours on site and "
-        f"{who_en} have at most {supply / 60:,.1f}: at least one of them cannot be placed",
-        "增派持证人员或为其他部门人员增加委托、调整休假、放宽时间窗",
-        "add certified inspectors or delegations from other departments, move leave, or widen windows",
+        f"{weeks} 周内的 {tasks} 项必查任务至少需现场 {demand / 60:,.1f} 人·小时，{who}在这些周最多只有 "
+        f"{days:,.1f} 个人·日（{supply / 60:,.1f} 人·小时）：任何方案至多安排其中 {at_most} 项",
+        f"in {weeks} its {tasks} mandatory tasks need at least {demand / 60:,.1f} inspector-hours on site and "
+        f"{who_en} have at most {days:,.1f} inspector-days ({supply / 60:,.1f} h) in those weeks: no plan can "
+        f"place more than {at_most} of them",
+        f"增派持证人员、调整休假（这些周需再增加约 {(demand - supply) / 60:,.1f} 人·小时）、"
+        "为其他部门人员增加委托，或把专项任务的时间窗移出这些周",
+        f"add certified inspectors or move leave (about {(demand - supply) / 60:,.1f} more inspector-hours in "
+        "those weeks), add delegations from other departments, or move a campaign's window out of those weeks",
     )

@@ -45,6 +45,8 @@ class Shortfall:
     demand_min: int  # person-minutes on site they need at the least
     supply_min: int  # person-minutes the inspectors can give at most (paced: as paced)
     paced: bool  # False: proven shortfall; True: only beyond the paced supply (pressure)
+    supply_days: float = 0.0  # inspector-days those minutes are (paced: as paced)
+    at_most: int = 0  # the most of the ``tasks`` any plan can place: the shortest that fit the supply
 
     @property
     def short_min(self) -> int:
@@ -62,6 +64,8 @@ class Diagnosis:
     shortfalls: tuple[Shortfall, ...]
     capacity: pd.DataFrame  # CAPACITY_COLUMNS: one row per department (and COUNTY) and ISO week
     timings: dict[str, float] = field(default_factory=dict)
+    #: the most mandatory tasks any plan can place under the staff (``model.capacity.capacity_bound``)
+    capacity_bound_mandatory: int | None = None
 
     @property
     def blocked(self) -> tuple[Finding, ...]:
@@ -69,6 +73,14 @@ class Diagnosis:
         return tuple(f for f in self.findings if f.mandatory and f.severity == BLOCKED)
 
     @property
+    def short_of_staff(self) -> int:
+        """Mandatory tasks that no plan can place for want of staff, beyond those blocked by a
+        rule: the capacity bound leaves out at least ``mandatory − bound`` (0 without a bound)."""
+        if self.capacity_bound_mandatory is None:
+            return 0
+        return max(0, self.mandatory - self.capacity_bound_mandatory - len(self.blocked))
+
+    @property
     def ok(self) -> bool:
         """No mandatory task is blocked and no department is proven short of time."""
-        return not self.blocked and not any(not s.paced for s in self.shortfalls)
+        return not self.blocked and not self.short_of_staff and not any(not s.paced for s in self.shortfalls)

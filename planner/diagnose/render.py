@@ -42,6 +42,8 @@ def to_json(diagnosis: Diagnosis) -> dict:
         "tasks": diagnosis.tasks,
         "mandatory": diagnosis.mandatory,
         "blocked": len(diagnosis.blocked),
+        "capacity_bound_mandatory": diagnosis.capacity_bound_mandatory,
+        "short_of_staff": diagnosis.short_of_staff,
         "rules": {
             code: {
                 "zh": BY_CODE[code].label,
@@ -76,6 +78,18 @@ def render(diagnosis: Diagnosis, console, limit: int = 20) -> None:
         f" in {seconds:.1f}s; [bold {'red' if diagnosis.blocked else 'green'}]{len(diagnosis.blocked):,} cannot be "
         f"placed[/], {sum(f.severity == AT_RISK for f in mandatory):,} at risk"
     )
+    if diagnosis.capacity_bound_mandatory is not None:
+        console.print(
+            f"人力容量上界 Capacity bound: under the staff no plan can place more than "
+            f"{diagnosis.capacity_bound_mandatory:,} of the {diagnosis.mandatory:,} mandatory tasks"
+            + (
+                f"; [bold red]at least {diagnosis.short_of_staff:,} stay out for want of staff[/], beyond the "
+                f"{len(diagnosis.blocked):,} blocked by a rule (任何方案至多安排 {diagnosis.capacity_bound_mandatory:,} 项"
+                f"必查任务，除规则所限的 {len(diagnosis.blocked):,} 项外，至少还有 {diagnosis.short_of_staff:,} 项因人力不足无法安排)"
+                if diagnosis.short_of_staff
+                else f" (任何方案至多安排 {diagnosis.capacity_bound_mandatory:,} 项必查任务)"
+            )
+        )
     proven = sum(not s.paced for s in diagnosis.shortfalls)
     if proven:
         console.print(
@@ -106,8 +120,8 @@ def render(diagnosis: Diagnosis, console, limit: int = 20) -> None:
     short = Table(
         title="人力缺口 Capacity shortfalls (person-hours on site; paced = at risk only)", title_justify="left"
     )
-    for column in ("部门 dept", "weeks", "dates", "tasks", "need h", "have h", "short h", "kind"):
-        short.add_column(column, justify="right" if column.endswith(("h", "tasks")) else "left")
+    for column in ("部门 dept", "weeks", "dates", "tasks", "at most", "need h", "have h", "days", "short h", "kind"):
+        short.add_column(column, justify="right" if column.endswith(("h", "tasks", "most", "days")) else "left")
     for s in diagnosis.shortfalls[:limit]:
         weeks = s.first_week if s.first_week == s.last_week else f"{s.first_week}–{s.last_week}"
         short.add_row(
@@ -115,8 +129,10 @@ def render(diagnosis: Diagnosis, console, limit: int = 20) -> None:
             weeks,
             f"{s.start}…{s.end}",
             str(s.tasks),
+            str(s.at_most),
             f"{s.demand_min / 60:,.1f}",
             f"{s.supply_min / 60:,.1f}",
+            f"{s.supply_days:,.1f}",
             f"{s.short_min / 60:,.1f}",
             "paced (at risk)" if s.paced else "[red]proven[/]",
         )
