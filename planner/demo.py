@@ -27,7 +27,9 @@ Column conventions: text is Python ``str`` in ``object`` columns (blank optional
 dates are ``datetime.date`` in ``object`` columns (they write to Parquet as date32), booleans
 ``bool``, integers ``int64`` (``max_days`` nullable ``Int64``), reals ``float64``. Rows are sorted
 by each table's key. All randomness comes from ``numpy.random.default_rng`` streams derived
-from the seed, so the same (profile, seed) gives identical frames.
+from the seed, so the same (profile, seed) gives identical frames. The tables the generator draws
+from (departments, 检查事项, campaigns, sampling templates, industries, name parts) are data files,
+planner/demo_tables/*.toml; this module keeps the generator's logic and the profiles' parameters.
 """
 
 from __future__ import annotations
@@ -41,6 +43,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from stdnum.cn import uscc as stdnum_uscc
+
+from planner import demo_tables
+from planner.demo_tables import Campaign, Industry, InspectionItem, SamplingTemplate
 
 __all__ = [
     "PROFILES",
@@ -79,37 +84,17 @@ DEMAND_LOAD_TARGET = 0.45
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
-#: GB/T 4754-2017 section letter of each two-digit division.
-_SECTION_DIVISIONS = (
-    ("A", 1, 5),
-    ("B", 6, 12),
-    ("C", 13, 43),
-    ("D", 44, 46),
-    ("E", 47, 50),
-    ("F", 51, 52),
-    ("G", 53, 60),
-    ("H", 61, 62),
-    ("I", 63, 65),
-    ("J", 66, 69),
-    ("K", 70, 70),
-    ("L", 71, 72),
-    ("M", 73, 75),
-    ("N", 76, 79),
-    ("O", 80, 82),
-    ("P", 83, 83),
-    ("Q", 84, 85),
-    ("R", 86, 90),
-    ("S", 91, 97),
-    ("T", 98, 98),
-)
+#: The tables the sample county is drawn from, read once from planner/demo_tables/*.toml (GB/T 4754
+#: sections, departments, items, campaigns, sampling templates, industries, name parts).
+_TABLES = demo_tables.load()
 
 
 def _section_of(industry_code: str) -> str:
     """GB/T 4754-2017 section letter of a 2–4 digit industry code."""
     division = int(industry_code[:2])
-    for letter, first, last in _SECTION_DIVISIONS:
-        if first <= division <= last:
-            return letter
+    for section in _TABLES.sections:
+        if section.first_division <= division <= section.last_division:
+            return section.letter
     raise ValueError(f"division {industry_code[:2]} is not in GB/T 4754-2017")
 
 
@@ -444,514 +429,47 @@ PROFILES: dict[str, DemoProfile] = {
 }
 
 # --------------------------------------------------------------------------------------------
-# Departments and their 检查事项
+# The tables: departments and their 检查事项, campaigns, sampling templates, industries, names
+# (planner/demo_tables/*.toml; what is below derives the generator's lookups from them)
 # --------------------------------------------------------------------------------------------
 
 DEPARTMENT_NAMES: dict[str, str] = {
-    "SJ": f"{COUNTY_NAME}市场监督管理局",
-    "YJ": f"{COUNTY_NAME}应急管理局",
-    "HB": f"{CITY_NAME}生态环境局{COUNTY_SHORT}分局",
-    "XF": f"{COUNTY_NAME}消防救援大队",
-    "WJ": f"{COUNTY_NAME}卫生健康局",
-    "JT": f"{COUNTY_NAME}交通运输局",
-    "JS": f"{COUNTY_NAME}住房和城乡建设局",
-    "ZF": f"{COUNTY_NAME}综合行政执法局",
-    "NY": f"{COUNTY_NAME}农业农村局",
-    "WL": f"{COUNTY_NAME}文化广电旅游体育局",
-    "SW": f"{COUNTY_NAME}商务局",
-    "RS": f"{COUNTY_NAME}人力资源和社会保障局",
-    "ZR": f"{COUNTY_NAME}自然资源和规划局",
-    "SL": f"{COUNTY_NAME}水利局",
-    "JY": f"{COUNTY_NAME}教育局",
+    department.dept_id: department.name.format(county=COUNTY_NAME, county_short=COUNTY_SHORT, city=CITY_NAME)
+    for department in _TABLES.departments
 }
-
+_DELEGATIONS = {department.dept_id: department.delegations for department in _TABLES.departments}
 #: Departments whose simple items comprehensive-enforcement (ZF) inspectors are delegated for.
-ZF_DELEGATIONS = ("SJ;XF", "SJ", "XF", "SJ;WJ;XF")
+ZF_DELEGATIONS = _DELEGATIONS["ZF"]
 #: Other departments an inspector may hold a delegation for (委托查 of simple items).
-OTHER_DELEGATIONS = {
-    "SJ": ("ZF", "WJ"),
-    "XF": ("ZF",),
-    "WJ": ("SJ",),
-    "WL": ("SW", "WJ"),
-    "SW": ("WL", "SJ"),
-    "JS": ("ZF",),
-    "NY": ("SJ",),
-    "JT": ("ZF",),
-    "HB": ("ZF",),
-    "YJ": ("XF",),
-    "RS": ("ZF",),
-    "ZR": ("SL",),
-    "SL": ("ZR",),
-    "JY": ("WJ",),
-}
+OTHER_DELEGATIONS = {dept_id: delegations for dept_id, delegations in _DELEGATIONS.items() if dept_id != "ZF"}
 
-
-@dataclasses.dataclass(frozen=True)
-class InspectionItem:
-    """One department's 检查事项 and the industries (GB/T 4754 digit prefixes) it applies to."""
-
-    dept_id: str
-    name: str
-    industries: tuple[str, ...]
-    duration_min: tuple[int, int]  # typical on-site minutes, multiples of 15
-    simple: bool = False  # may be delegated (委托查)
-    key_sectors: tuple[str, ...] = ()  # key_sector values that make it a key (重点监管) task
-    key_per_year: int = 0  # key visits a year; 0 means two for tiers C/D and one for A/B
-    complaint_weight: float = 1.0  # how often complaints (投诉举报) concern this item
-    heavy: bool = False  # often needs a crew of three
-
-    def applies_to(self, industry_code: str | None) -> bool:
-        """Whether an enterprise of this industry code (digits) falls under the item."""
-        return industry_code is not None and industry_code.startswith(self.industries)
-
-
-ITEMS: tuple[InspectionItem, ...] = (
-    # 市场监管
-    InspectionItem(
-        "SJ",
-        "食品经营安全检查",
-        ("62", "5212", "5213", "5219", "522", "5432"),
-        (30, 75),
-        simple=True,
-        key_sectors=("食品",),
-        complaint_weight=6.0,
-    ),
-    InspectionItem(
-        "SJ",
-        "食品生产监督检查",
-        ("13", "14", "15"),
-        (90, 150),
-        key_sectors=("食品",),
-        key_per_year=2,
-        complaint_weight=2.0,
-    ),
-    InspectionItem(
-        "SJ", "药品质量管理检查", ("5251", "5252", "27"), (45, 90), key_sectors=("药品",), complaint_weight=1.0
-    ),
-    InspectionItem("SJ", "医疗器械质量管理检查", ("5254", "358"), (45, 90), key_sectors=("医疗器械",)),
-    InspectionItem(
-        "SJ",
-        "特种设备安全检查",
-        ("61", "7020", "5211", "5212", "4511", "2221", "3011", "9011"),
-        (45, 120),
-        key_sectors=("特种设备",),
-        key_per_year=1,
-    ),
-    InspectionItem("SJ", "产品质量监督检查", ("17", "18", "19", "21", "29", "33", "38"), (60, 120)),
-    InspectionItem("SJ", "化妆品经营检查", ("5234", "8040"), (30, 45), simple=True, complaint_weight=2.0),
-    # 应急管理
-    InspectionItem(
-        "YJ",
-        "危险化学品安全生产检查",
-        ("26", "5942", "5162", "5169", "5265", "5266"),
-        (120, 210),
-        key_sectors=("危险化学品", "燃气"),
-        key_per_year=2,
-        heavy=True,
-    ),
-    InspectionItem(
-        "YJ",
-        "工贸企业安全生产检查",
-        ("13", "14", "15", "17", "18", "19", "21", "22", "29", "30", "33", "34", "38"),
-        (60, 150),
-    ),
-    InspectionItem("YJ", "非煤矿山安全检查", ("10",), (120, 240), heavy=True),
-    # 生态环境
-    InspectionItem(
-        "HB",
-        "排污许可执行情况检查",
-        ("1351", "1514", "17", "22", "26", "27", "29", "30", "3360", "0313"),
-        (60, 150),
-        key_sectors=("危险化学品", "药品"),
-        key_per_year=1,
-        complaint_weight=3.0,
-    ),
-    InspectionItem("HB", "危险废物规范化管理检查", ("26", "27", "33", "38", "3982", "8111", "84"), (60, 90)),
-    # 消防
-    InspectionItem(
-        "XF",
-        "消防安全检查",
-        ("62", "61", "5211", "5212", "90", "805", "83", "84", "17", "21", "26", "5942", "7020", "5265", "8930", "6130"),
-        (30, 90),
-        simple=True,
-        key_sectors=("危险化学品", "燃气"),
-        key_per_year=1,
-        complaint_weight=1.5,
-    ),
-    # 卫生健康
-    InspectionItem(
-        "WJ",
-        "公共场所卫生检查",
-        ("61", "804", "805", "8930", "9011", "9013"),
-        (30, 60),
-        simple=True,
-        complaint_weight=2.0,
-    ),
-    InspectionItem("WJ", "职业卫生检查", ("17", "21", "26", "30", "33", "10"), (60, 120)),
-    InspectionItem("WJ", "医疗机构依法执业检查", ("84",), (60, 90), complaint_weight=2.0),
-    InspectionItem("WJ", "生活饮用水卫生检查", ("4610",), (60, 90)),
-    # 交通运输
-    InspectionItem("JT", "道路运输安全检查", ("543",), (60, 120), key_sectors=("危险化学品",), key_per_year=2),
-    InspectionItem("JT", "机动车维修经营检查", ("8111",), (45, 90), complaint_weight=1.5),
-    # 住房和城乡建设
-    InspectionItem(
-        "JS",
-        "建筑施工安全检查",
-        ("47", "48", "50"),
-        (90, 180),
-        key_sectors=("建设工程",),
-        key_per_year=2,
-        heavy=True,
-        complaint_weight=1.5,
-    ),
-    InspectionItem("JS", "燃气经营安全检查", ("4511", "5266"), (60, 120), key_sectors=("燃气",), key_per_year=2),
-    InspectionItem("JS", "燃气使用安全检查", ("62",), (30, 45), simple=True),
-    InspectionItem("JS", "物业服务检查", ("7020",), (45, 90), complaint_weight=2.0),
-    # 综合行政执法
-    InspectionItem("ZF", "市容环境卫生检查", ("52", "62"), (30, 45), simple=True, complaint_weight=3.0),
-    InspectionItem("ZF", "餐饮油烟污染检查", ("62",), (30, 45), simple=True, complaint_weight=3.0),
-    InspectionItem(
-        "ZF",
-        "建筑垃圾处置检查",
-        ("47", "48", "50"),
-        (45, 90),
-        key_sectors=("建设工程",),
-        key_per_year=1,
-        complaint_weight=2.0,
-    ),
-    # 农业农村
-    InspectionItem("NY", "农产品质量安全检查", ("01", "03", "04"), (60, 120)),
-    InspectionItem("NY", "农资经营检查", ("5166", "5167"), (60, 90), complaint_weight=1.5),
-    InspectionItem("NY", "生猪屠宰检查", ("1351",), (90, 150), key_sectors=("食品",), key_per_year=2),
-    InspectionItem("NY", "兽药经营检查", ("5253",), (45, 90)),
-    # 文化广电旅游体育
-    InspectionItem("WL", "文化市场经营检查", ("9011", "9012", "9013"), (45, 90), complaint_weight=1.5),
-    InspectionItem("WL", "旅游市场检查", ("611", "612", "6130"), (45, 90), complaint_weight=1.5),
-    InspectionItem("WL", "高危险性体育项目检查", ("8930",), (60, 90)),
-    # 商务
-    InspectionItem("SW", "成品油流通检查", ("5265", "5162"), (60, 90)),
-    InspectionItem("SW", "单用途预付卡检查", ("804", "8930", "839"), (30, 60), simple=True, complaint_weight=2.5),
-    # 人力资源和社会保障
-    InspectionItem(
-        "RS",
-        "劳动保障监察",
-        ("47", "48", "50", "17", "18", "19", "13", "62"),
-        (45, 90),
-        key_sectors=("建设工程",),
-        key_per_year=1,
-        complaint_weight=3.0,
-    ),
-    # 自然资源和规划
-    InspectionItem("ZR", "矿产资源开发利用检查", ("10",), (120, 240), heavy=True),
-    InspectionItem("ZR", "土地利用检查", ("0313", "0321", "3031"), (60, 120)),
-    # 水利
-    InspectionItem("SL", "取水许可检查", ("4610", "15", "1713", "1752", "2221"), (60, 120)),
-    InspectionItem("SL", "河道采砂检查", ("1019",), (90, 180), heavy=True),
-    InspectionItem("SL", "水土保持检查", ("1011", "1019", "4813"), (60, 120)),
-    # 教育
-    InspectionItem("JY", "校外培训机构检查", ("839",), (45, 90), complaint_weight=2.0),
-    InspectionItem("JY", "民办幼儿园检查", ("8310",), (60, 90)),
-)
-
+ITEMS: tuple[InspectionItem, ...] = _TABLES.items
 _ITEM_BY_NAME = {(item.dept_id, item.name): item for item in ITEMS}
 
 
-@dataclasses.dataclass(frozen=True)
-class Campaign:
-    """A department's 专项整治 over a window, aimed at enterprises of some industries."""
-
-    dept_id: str
-    item: str
-    window: tuple[dt.date, dt.date]
-    industries: tuple[str, ...]
-    intensity: float  # relative chance that an enterprise of the pool is included
-
-
 def _d(month: int, day: int) -> dt.date:
-    """A day of the planned year 2026 (short, to keep the campaign calendar readable)."""
+    """A day of the planned year 2026 (short, to keep the calendar readable)."""
     return dt.date(2026, month, day)
 
 
-CAMPAIGNS: tuple[Campaign, ...] = (
-    Campaign("SJ", "食品经营安全检查", (_d(4, 1), _d(6, 30)), ("62", "522", "5212", "5213"), 1.0),
-    Campaign("SJ", "食品经营安全检查", (_d(8, 20), _d(9, 30)), ("5213", "6291", "5229"), 0.7),
-    Campaign("SJ", "特种设备安全检查", (_d(10, 1), _d(11, 30)), ("61", "7020", "5211", "5212", "4511"), 0.8),
-    Campaign("SJ", "产品质量监督检查", (_d(7, 1), _d(8, 31)), ("17", "18", "29", "38"), 0.5),
-    Campaign("SJ", "化妆品经营检查", (_d(5, 1), _d(6, 30)), ("5234", "8040"), 0.4),
-    Campaign(
-        "YJ", "工贸企业安全生产检查", (_d(6, 1), _d(7, 15)), ("17", "21", "22", "29", "30", "33", "34", "38"), 0.6
-    ),
-    Campaign("YJ", "危险化学品安全生产检查", (_d(1, 5), _d(2, 13)), ("26", "5942", "5169"), 0.8),
-    Campaign("HB", "排污许可执行情况检查", (_d(5, 1), _d(8, 31)), ("26", "29", "3360"), 0.7),
-    Campaign("HB", "危险废物规范化管理检查", (_d(10, 1), _d(11, 30)), ("33", "38", "3982", "8111", "84"), 0.5),
-    Campaign("XF", "消防安全检查", (_d(1, 5), _d(2, 28)), ("62", "61", "5211", "5212", "90", "805", "6130"), 0.35),
-    Campaign("XF", "消防安全检查", (_d(11, 1), _d(12, 31)), ("17", "21", "83", "84", "7020", "62"), 0.35),
-    Campaign("WJ", "公共场所卫生检查", (_d(6, 15), _d(8, 31)), ("61", "805", "8930"), 0.8),
-    Campaign("WJ", "职业卫生检查", (_d(4, 15), _d(5, 31)), ("17", "21", "26", "30", "33"), 0.5),
-    Campaign("WJ", "医疗机构依法执业检查", (_d(3, 1), _d(5, 31)), ("84",), 0.6),
-    Campaign("JT", "道路运输安全检查", (_d(1, 5), _d(2, 13)), ("543",), 0.7),
-    Campaign("JT", "机动车维修经营检查", (_d(7, 1), _d(9, 30)), ("8111",), 0.5),
-    Campaign("JS", "燃气使用安全检查", (_d(9, 15), _d(11, 15)), ("62",), 0.6),
-    Campaign("JS", "建筑施工安全检查", (_d(5, 15), _d(8, 31)), ("50",), 0.6),
-    Campaign("ZF", "餐饮油烟污染检查", (_d(6, 1), _d(8, 31)), ("62",), 0.7),
-    Campaign("ZF", "市容环境卫生检查", (_d(3, 1), _d(4, 30)), ("52", "62"), 0.4),
-    Campaign("ZF", "建筑垃圾处置检查", (_d(7, 1), _d(9, 30)), ("47", "50"), 0.6),
-    Campaign("NY", "农资经营检查", (_d(2, 25), _d(4, 30)), ("5166", "5167"), 1.0),
-    Campaign("NY", "农产品质量安全检查", (_d(7, 1), _d(9, 30)), ("01", "03", "04"), 0.6),
-    Campaign("WL", "文化市场经营检查", (_d(7, 1), _d(8, 31)), ("90",), 0.9),
-    Campaign("WL", "旅游市场检查", (_d(9, 1), _d(10, 31)), ("61", "6130"), 0.7),
-    Campaign("SW", "成品油流通检查", (_d(4, 1), _d(6, 30)), ("5265",), 0.8),
-    Campaign("SW", "单用途预付卡检查", (_d(7, 1), _d(9, 30)), ("804", "8930", "839"), 0.5),
-    Campaign("RS", "劳动保障监察", (_d(11, 1), _d(12, 31)), ("47", "48", "50", "17", "18"), 0.8),
-    Campaign("ZR", "矿产资源开发利用检查", (_d(4, 1), _d(6, 30)), ("10",), 1.0),
-    Campaign("SL", "河道采砂检查", (_d(3, 1), _d(5, 31)), ("1019",), 1.0),
-    Campaign("SL", "取水许可检查", (_d(7, 1), _d(9, 30)), ("4610", "15", "17", "22"), 0.6),
-    Campaign("JY", "校外培训机构检查", (_d(7, 1), _d(8, 31)), ("839",), 0.9),
-    Campaign("JY", "民办幼儿园检查", (_d(9, 1), _d(10, 31)), ("8310",), 0.8),
-)
-
-#: Spring and summer 专项 of the hard profiles, besides the calendar's March–September ones:
-#: 春季火灾防控, 夏季消防检查, 汛期危化品安全, 春季燃气.
-SPRING_SUMMER_EXTRA: tuple[Campaign, ...] = (
-    Campaign("XF", "消防安全检查", (_d(3, 1), _d(4, 30)), ("62", "61", "5211", "5212", "90", "805", "17", "21"), 0.6),
-    Campaign("XF", "消防安全检查", (_d(6, 1), _d(8, 31)), ("17", "21", "26", "5942", "83", "84"), 0.6),
-    Campaign("YJ", "危险化学品安全生产检查", (_d(5, 1), _d(7, 31)), ("26", "5942", "5169", "5265"), 0.8),
-    Campaign("JS", "燃气使用安全检查", (_d(3, 15), _d(5, 15)), ("62",), 0.5),
-)
+CAMPAIGNS: tuple[Campaign, ...] = _TABLES.campaigns
 #: The hard profiles' campaign calendar: spring and summer only (the year's end is for the
-#: safety departments' year-end checks).
+#: safety departments' year-end checks), with their spring and summer extras.
 SPRING_SUMMER_CAMPAIGNS = (
-    tuple(c for c in CAMPAIGNS if c.window[0] >= _d(2, 25) and c.window[1] <= _d(9, 30)) + SPRING_SUMMER_EXTRA
+    tuple(c for c in CAMPAIGNS if c.window[0] >= _d(2, 25) and c.window[1] <= _d(9, 30)) + _TABLES.spring_summer_extra
 )
 
 QUARTERS = ((_d(1, 1), _d(3, 31)), (_d(4, 1), _d(6, 30)), (_d(7, 1), _d(9, 30)), (_d(10, 1), _d(12, 31)))
 HALVES = ((_d(1, 1), _d(6, 30)), (_d(7, 1), _d(12, 31)))
+H1 = HALVES[0]
 #: The 2026 Spring Festival holiday: no working day inside (used for a deliberately hard task).
 SPRING_FESTIVAL_2026 = (_d(2, 15), _d(2, 23))
 
-
-@dataclasses.dataclass(frozen=True)
-class SamplingTemplate:
-    """A 双随机 plan row (or one row per credit tier) of one department."""
-
-    dept_id: str
-    item: str
-    industries: str  # ';'-separated digit prefixes, or '*'
-    per_tier: bool  # one row per tier A–D with the standard ratios, else one '*' row
-    ratio_all_tiers: float
-    window: tuple[dt.date, dt.date]
-    duration_min: int
-    delegable: bool
-    joint_group: str | None
-    in_tiny: bool = False
-
-
 #: 信用风险分级分类: random-check ratio per credit tier.
 TIER_RATIOS = {"A": 0.03, "B": 0.10, "C": 0.30, "D": 0.80}
-Q2, Q3, Q4 = QUARTERS[1:]
-H1, H2 = HALVES
+SAMPLING_TEMPLATES: tuple[SamplingTemplate, ...] = _TABLES.sampling_templates
 
-SAMPLING_TEMPLATES: tuple[SamplingTemplate, ...] = (
-    # 跨部门联合双随机: catering (SJ + XF + ZF on 62)
-    SamplingTemplate("SJ", "食品经营安全检查", "62", True, 0.0, Q2, 45, False, "catering", True),
-    SamplingTemplate("XF", "消防安全检查", "62", True, 0.0, (Q2[0], Q3[1]), 45, True, "catering", True),
-    SamplingTemplate("ZF", "餐饮油烟污染检查", "62", True, 0.0, Q2, 30, True, "catering", True),
-    # hazardous chemicals (YJ + HB + XF on 26;5942)
-    SamplingTemplate("YJ", "危险化学品安全生产检查", "26;5942", True, 0.0, Q3, 120, False, "chem"),
-    SamplingTemplate("HB", "危险废物规范化管理检查", "26;5942", True, 0.0, H2, 90, False, "chem"),
-    SamplingTemplate("XF", "消防安全检查", "26;5942", True, 0.0, Q3, 90, False, "chem"),
-    # hotels (SJ + XF + WJ + WL on 61)
-    SamplingTemplate("SJ", "特种设备安全检查", "61", False, 0.15, (Q2[0], Q3[1]), 60, False, "hotel", True),
-    SamplingTemplate("XF", "消防安全检查", "61", False, 0.15, Q2, 60, True, "hotel", True),
-    SamplingTemplate("WJ", "公共场所卫生检查", "61", False, 0.15, Q2, 45, True, "hotel", True),
-    SamplingTemplate("WL", "旅游市场检查", "61", False, 0.15, (Q2[0], Q3[1]), 45, False, "hotel"),
-    # building sites (JS + RS + ZF on 47;50)
-    SamplingTemplate("JS", "建筑施工安全检查", "47;50", False, 0.10, H2, 120, False, "site"),
-    SamplingTemplate("RS", "劳动保障监察", "47;50", False, 0.10, H2, 90, False, "site"),
-    SamplingTemplate("ZF", "建筑垃圾处置检查", "47;50", False, 0.10, Q3, 60, False, "site"),
-    # entertainment venues (WL + XF + WJ on 9011;9013)
-    SamplingTemplate("WL", "文化市场经营检查", "9011;9013", False, 0.20, Q3, 45, False, "venue"),
-    SamplingTemplate("XF", "消防安全检查", "9011;9013", False, 0.20, Q3, 45, True, "venue"),
-    SamplingTemplate("WJ", "公共场所卫生检查", "9011;9013", False, 0.20, Q3, 30, True, "venue"),
-    # single-department plans
-    SamplingTemplate("SJ", "食品经营安全检查", "5212;5213;522", True, 0.0, Q3, 45, True, None),
-    SamplingTemplate("SJ", "产品质量监督检查", "17;18;29;38", False, 0.05, H2, 90, False, None),
-    SamplingTemplate("SJ", "药品质量管理检查", "5251;5252", False, 0.20, Q4, 60, False, None),
-    SamplingTemplate("YJ", "工贸企业安全生产检查", "17;21;22;29;30;33", False, 0.08, H1, 90, False, None),
-    SamplingTemplate("HB", "排污许可执行情况检查", "1713;1752;22;30;3360", False, 0.15, Q2, 120, False, None),
-    SamplingTemplate("WJ", "公共场所卫生检查", "804;805;8930", False, 0.05, Q3, 30, True, None),
-    SamplingTemplate("WJ", "职业卫生检查", "17;26;30;33", False, 0.05, H2, 90, False, None),
-    SamplingTemplate("XF", "消防安全检查", "5211;5212;83;84", False, 0.05, Q4, 45, True, None),
-    SamplingTemplate("ZF", "市容环境卫生检查", "52", False, 0.03, Q2, 30, True, None, True),
-    SamplingTemplate("JT", "道路运输安全检查", "543", False, 0.10, Q2, 60, False, None),
-    SamplingTemplate("JT", "机动车维修经营检查", "8111", False, 0.10, Q3, 45, False, None),
-    SamplingTemplate("NY", "农产品质量安全检查", "01;03;04", False, 0.10, Q2, 60, False, None),
-    SamplingTemplate("SW", "单用途预付卡检查", "804;8930;839", False, 0.05, Q3, 30, True, None),
-    SamplingTemplate("RS", "劳动保障监察", "17;18", False, 0.03, Q2, 60, False, None),
-    SamplingTemplate("ZR", "矿产资源开发利用检查", "10", False, 0.30, Q3, 120, False, None),
-    SamplingTemplate("SL", "取水许可检查", "4610;15;1713;1752", False, 0.10, Q3, 60, False, None),
-    SamplingTemplate("JY", "校外培训机构检查", "839", False, 0.15, Q3, 45, False, None),
-)
-
-# --------------------------------------------------------------------------------------------
-# Industries: GB/T 4754-2017 codes with their share of a county's register and naming words
-# --------------------------------------------------------------------------------------------
-
-SHOP = (("92", 0.7), ("91", 0.3))
-SHOP_OR_FIRM = (("92", 0.4), ("91", 0.6))
-FIRM = (("91", 1.0),)
-FARM = (("93", 0.45), ("92", 0.25), ("91", 0.30))
-CLINIC = (("92", 0.45), ("52", 0.25), ("91", 0.30))
-SCHOOL = (("52", 0.45), ("91", 0.55))
-KINDERGARTEN = (("52", 0.75), ("12", 0.25))
-PUBLIC = (("12", 1.0),)
-
-
-@dataclasses.dataclass(frozen=True)
-class Industry:
-    """One GB/T 4754-2017 class as it appears in the register of a Zhejiang county."""
-
-    code: str
-    share_pct: float
-    setting: str  # town | park | rural | site: where such businesses sit
-    firm_words: tuple[str, ...]  # 字号 + word + 有限公司
-    shop_words: tuple[str, ...] = ()  # 个体 / 民办 / 事业 names end with one of these
-    entity_mix: tuple[tuple[str, float], ...] = FIRM  # USCC registrar+type → probability
-    key_sector: str | None = None
-    key_share: float = 0.0  # share of these enterprises under 重点监管
-    new_economy: bool = False  # 三新经济: often in an observation period
-
-
-INDUSTRIES: tuple[Industry, ...] = (
-    # 餐饮
-    Industry(
-        "6210",
-        9.0,
-        "town",
-        ("餐饮", "酒店管理", "餐饮管理"),
-        ("饭店", "餐馆", "酒家", "菜馆", "农家乐"),
-        SHOP,
-        "食品",
-        0.30,
-    ),
-    Industry("6220", 2.5, "town", ("餐饮管理", "快餐"), ("快餐店",), SHOP, "食品", 0.30),
-    Industry("6291", 4.0, "town", ("餐饮",), ("小吃店", "面馆", "早餐店", "馄饨店"), SHOP, "食品", 0.15),
-    Industry("6231", 0.8, "town", ("茶文化", "茶业"), ("茶馆", "茶楼"), SHOP),
-    Industry("6232", 0.6, "town", ("咖啡",), ("咖啡馆",), SHOP),
-    Industry("6241", 0.4, "town", ("团膳管理", "餐饮配送"), (), FIRM, "食品", 0.8),
-    # 零售
-    Industry("5211", 0.4, "town", ("百货", "商贸"), (), FIRM, "特种设备", 0.4),
-    Industry("5212", 1.8, "town", ("超市", "商贸"), ("超市",), SHOP_OR_FIRM, "食品", 0.5),
-    Industry("5213", 3.5, "town", ("便利店", "商贸"), ("便利店", "小卖部"), SHOP, "食品", 0.10),
-    Industry("5222", 1.0, "town", ("食品", "烘焙"), ("面包房", "糕点店"), SHOP, "食品", 0.15),
-    Industry("5223", 2.0, "town", ("果业", "农产品"), ("水果店", "蔬菜店"), SHOP, "食品", 0.10),
-    Industry("5224", 1.8, "town", ("生鲜", "农产品"), ("肉铺", "生鲜店", "水产店"), SHOP, "食品", 0.20),
-    Industry("5226", 1.0, "town", ("茶业", "酒业"), ("烟酒店", "茶叶店"), SHOP),
-    Industry("5232", 3.0, "town", ("服饰",), ("服装店",), SHOP),
-    Industry("5234", 1.0, "town", ("化妆品",), ("化妆品店",), SHOP),
-    Industry("5251", 1.6, "town", ("大药房", "医药连锁"), ("药店",), SHOP_OR_FIRM, "药品", 1.0),
-    Industry("5252", 0.3, "town", ("国药堂", "中药"), ("中药店",), SHOP, "药品", 1.0),
-    Industry("5253", 0.2, "rural", ("动物保健", "兽药"), ("兽药店",), SHOP),
-    Industry("5254", 0.4, "town", ("医疗器械",), ("医疗器械店",), SHOP_OR_FIRM, "医疗器械", 1.0),
-    Industry("5265", 0.5, "site", ("石油", "能源"), (), FIRM, "危险化学品", 1.0),
-    Industry("5266", 0.15, "site", ("燃气", "液化气"), ("液化气供应站",), SHOP_OR_FIRM, "燃气", 1.0),
-    Industry("5267", 0.3, "site", ("新能源科技", "充电科技"), (), FIRM, new_economy=True),
-    # 批发
-    Industry("5162", 0.2, "park", ("石化", "能源"), (), FIRM, "危险化学品", 0.9),
-    Industry("5166", 0.3, "rural", ("农资",), ("农资店",), SHOP_OR_FIRM),
-    Industry("5167", 0.2, "rural", ("农资", "植保"), ("农药店",), SHOP_OR_FIRM),
-    Industry("5169", 0.3, "park", ("化工贸易", "化工"), (), FIRM, "危险化学品", 0.6),
-    # 住宿
-    Industry("6110", 0.3, "town", ("大酒店", "酒店"), (), FIRM, "特种设备", 0.6),
-    Industry("6121", 0.6, "town", ("酒店管理", "宾馆"), ("宾馆", "旅馆"), SHOP_OR_FIRM, "特种设备", 0.2),
-    Industry("6129", 0.8, "town", ("旅馆",), ("旅馆", "招待所"), SHOP),
-    Industry("6130", 1.2, "rural", ("民宿", "旅游开发"), ("民宿",), SHOP, new_economy=True),
-    # 文体娱乐
-    Industry("9011", 0.5, "town", ("娱乐", "文化娱乐"), ("KTV", "歌舞厅"), SHOP_OR_FIRM),
-    Industry("9012", 0.2, "town", ("电子游艺", "娱乐"), (), FIRM),
-    Industry("9013", 0.5, "town", ("网络", "网咖"), ("网吧",), SHOP),
-    Industry("8930", 0.8, "town", ("健身", "体育发展"), ("健身房", "游泳馆"), SHOP_OR_FIRM),
-    # 居民服务、修理
-    Industry("8040", 4.0, "town", ("美容", "美发"), ("理发店", "美发店", "美容院"), SHOP),
-    Industry("8051", 0.4, "town", ("沐浴", "休闲"), ("浴室",), SHOP),
-    Industry("8052", 0.8, "town", ("足浴", "养生"), ("足浴店", "足道"), SHOP),
-    Industry("8111", 2.5, "town", ("汽车服务", "汽车维修"), ("汽车修理厂", "汽修店"), SHOP_OR_FIRM),
-    # 教育、卫生
-    Industry("8310", 0.5, "town", ("幼儿园",), ("幼儿园",), KINDERGARTEN),
-    Industry("8391", 0.6, "town", ("职业技能培训", "教育科技"), ("培训学校",), SCHOOL),
-    Industry("8393", 1.0, "town", ("文化艺术", "教育科技"), ("艺术培训学校",), SCHOOL),
-    Industry("8394", 0.6, "town", ("教育咨询", "教育科技"), ("学习中心",), SCHOOL),
-    Industry("8423", 0.2, "town", ("卫生院",), ("卫生院",), PUBLIC),
-    Industry("8425", 1.2, "town", ("医疗管理",), ("诊所", "门诊部"), CLINIC),
-    # 房地产、建筑
-    Industry("7020", 1.2, "town", ("物业管理", "物业服务"), (), FIRM, "特种设备", 0.5),
-    Industry("4710", 2.2, "site", ("建设", "建筑工程"), (), FIRM, "建设工程", 1.0),
-    Industry("4813", 0.6, "site", ("市政工程", "路桥工程"), (), FIRM, "建设工程", 1.0),
-    Industry("5011", 0.8, "site", ("装饰工程", "建筑装饰"), (), FIRM, "建设工程", 0.5),
-    Industry("5012", 1.2, "town", ("装饰", "家装"), ("装潢",), SHOP_OR_FIRM),
-    # 交通运输、仓储
-    Industry("5431", 1.8, "park", ("物流", "运输"), ("货运部",), SHOP_OR_FIRM),
-    Industry("5432", 0.3, "park", ("冷链物流",), (), FIRM),
-    Industry("5435", 0.2, "park", ("危险品运输", "化工物流"), (), FIRM, "危险化学品", 1.0),
-    Industry("5942", 0.3, "park", ("仓储", "化工仓储"), (), FIRM, "危险化学品", 1.0),
-    # 电力燃气水
-    Industry("4511", 0.08, "site", ("燃气", "天然气"), (), FIRM, "燃气", 1.0),
-    Industry("4610", 0.06, "site", ("水务", "自来水"), (), FIRM),
-    # 制造
-    Industry("1351", 0.1, "rural", ("肉类加工", "食品"), (), FIRM, "食品", 1.0),
-    Industry("1391", 0.15, "park", ("食品",), (), FIRM, "食品", 1.0),
-    Industry("1411", 0.4, "park", ("食品", "烘焙"), ("糕点坊",), SHOP_OR_FIRM, "食品", 1.0),
-    Industry("1431", 0.3, "park", ("食品",), ("面坊",), SHOP_OR_FIRM, "食品", 1.0),
-    Industry("1462", 0.15, "park", ("酿造", "调味品"), (), FIRM, "食品", 1.0),
-    Industry("1514", 0.25, "park", ("酒业", "黄酒"), (), FIRM, "食品", 1.0),
-    Industry("1530", 0.5, "rural", ("茶业",), ("茶厂",), SHOP_OR_FIRM, "食品", 1.0),
-    Industry("1713", 0.4, "park", ("印染", "纺织"), (), FIRM),
-    Industry("1752", 0.8, "park", ("印染", "纺织"), (), FIRM),
-    Industry("1761", 0.9, "park", ("针织", "纺织"), (), FIRM),
-    Industry("1810", 1.0, "park", ("服饰", "服装"), ("制衣厂",), SHOP_OR_FIRM),
-    Industry("1820", 0.6, "park", ("针织服饰",), (), FIRM),
-    Industry("1952", 0.4, "park", ("鞋业",), (), FIRM),
-    Industry("2110", 0.8, "park", ("家具",), ("家具厂",), SHOP_OR_FIRM),
-    Industry("2120", 0.4, "rural", ("竹木制品", "竹业"), (), FIRM),
-    Industry("2221", 0.2, "park", ("纸业",), (), FIRM, "特种设备", 0.3),
-    Industry("2231", 0.5, "park", ("包装", "纸品包装"), (), FIRM),
-    Industry("2614", 0.35, "park", ("化工", "化学"), (), FIRM, "危险化学品", 0.85),
-    Industry("2641", 0.25, "park", ("涂料", "化工"), (), FIRM, "危险化学品", 0.85),
-    Industry("2661", 0.3, "park", ("新材料", "化学科技"), (), FIRM, "危险化学品", 0.7),
-    Industry("2710", 0.1, "park", ("药业",), (), FIRM, "药品", 1.0),
-    Industry("2720", 0.15, "park", ("制药",), (), FIRM, "药品", 1.0),
-    Industry("2740", 0.1, "park", ("药业", "中药饮片"), (), FIRM, "药品", 1.0),
-    Industry("2922", 0.5, "park", ("塑业",), (), FIRM),
-    Industry("2927", 0.5, "park", ("塑料制品",), (), FIRM),
-    Industry("3011", 0.05, "park", ("水泥",), (), FIRM, "特种设备", 0.3),
-    Industry("3021", 0.3, "park", ("建材", "水泥制品"), (), FIRM),
-    Industry("3031", 0.2, "rural", ("新型建材",), (), FIRM),
-    Industry("3311", 0.5, "park", ("钢结构",), (), FIRM),
-    Industry("3360", 0.3, "park", ("表面处理", "电镀"), (), FIRM),
-    Industry("3381", 0.4, "park", ("厨具", "五金"), (), FIRM),
-    Industry("3441", 0.3, "park", ("泵业",), (), FIRM),
-    Industry("3444", 0.4, "park", ("阀门",), (), FIRM),
-    Industry("3584", 0.15, "park", ("医疗器械",), (), FIRM, "医疗器械", 1.0),
-    Industry("3831", 0.3, "park", ("电缆", "线缆"), (), FIRM),
-    Industry("3841", 0.2, "park", ("新能源", "锂电科技"), (), FIRM, new_economy=True),
-    Industry("3872", 0.4, "park", ("照明", "光电"), (), FIRM),
-    Industry("3982", 0.3, "park", ("电子", "电路科技"), (), FIRM),
-    # 采矿
-    Industry("1011", 0.05, "rural", ("矿业",), (), FIRM),
-    Industry("1019", 0.15, "rural", ("石料", "砂石"), (), FIRM),
-    # 农业
-    Industry("0111", 0.8, "rural", ("粮油", "农业"), ("家庭农场",), FARM),
-    Industry("0141", 1.0, "rural", ("蔬菜", "农业"), ("家庭农场",), FARM),
-    Industry("0152", 0.4, "rural", ("葡萄", "果业"), ("葡萄园",), FARM),
-    Industry("0161", 0.8, "rural", ("茶叶", "茶业"), ("茶场",), FARM),
-    Industry("0313", 0.4, "rural", ("生猪", "牧业"), ("养殖场",), FARM),
-    Industry("0321", 0.3, "rural", ("家禽", "禽业"), ("养殖场",), FARM),
-    Industry("0412", 0.4, "rural", ("水产", "渔业"), ("养殖场",), FARM),
-    # 三新经济
-    Industry("6513", 0.8, "town", ("信息科技", "网络科技"), (), FIRM, new_economy=True),
-    Industry("6432", 0.5, "town", ("电子商务", "网络科技"), (), FIRM, new_economy=True),
-)
-
+INDUSTRIES: tuple[Industry, ...] = _TABLES.industries
 _INDUSTRY_BY_CODE = {industry.code: industry for industry in INDUSTRIES}
 #: Placed first in every profile so that even the tiny one gives each department some work.
 ANCHOR_INDUSTRIES = (
@@ -976,132 +494,7 @@ ANCHOR_INDUSTRIES = (
 #: Industries a 农村集体经济组织 (N2…) is registered under; None = left blank.
 COLLECTIVE_INDUSTRIES = ("0111", "0141", "0161", None)
 
-# --------------------------------------------------------------------------------------------
-# Name parts
-# --------------------------------------------------------------------------------------------
-
-TOWNSHIP_BASES = (
-    "城关",
-    "临江",
-    "青石",
-    "白鹭",
-    "长安",
-    "新塘",
-    "梅溪",
-    "双林",
-    "桐桥",
-    "凤鸣",
-    "云山",
-    "石门",
-    "花溪",
-    "南湖",
-    "北港",
-)
-_TOWN_FIRST = "东西南北新长青白金石梅桃柳竹松兰云龙凤鹤安永平太仁义礼崇福寿丰乐和泉"
-_TOWN_SECOND = "溪湖塘桥港山林泉坝浦湾岭渡口墩埠圩洲阳源川里庄亭"
-_VILLAGE_FIRST = "上下前后东西南北大小新老高低桃李杨柳马牛荷茶"
-_VILLAGE_SECOND = "家庄塘湾岙坞山桥埠浜港头溪田园村岭"
-_BRAND_FIRST = "恒宏鑫华永金瑞众天锦佳明新博嘉汇兴盛荣德信安康和泰隆昌丰源达通利富祥润宇中东海"
-_BRAND_SECOND = "通达源丰盛泰华昌隆顺兴发利成美辉鼎祥和安宇润康诚信远越嘉豪邦业威"
-SURNAMES = (
-    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁"
-    "任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦方邹孟熊邱江俞钱严戴顾毛邵章楼金应郑"
-)
-#: Zhejiang surnames are more common than the national list suggests.
-_SURNAME_BOOST = "沈陆钱俞章楼应"
-#: Given names as people are actually called (one or two characters).
-GIVEN_NAMES = (
-    "伟",
-    "芳",
-    "敏",
-    "静",
-    "丽",
-    "强",
-    "磊",
-    "军",
-    "洋",
-    "勇",
-    "艳",
-    "杰",
-    "娟",
-    "涛",
-    "明",
-    "超",
-    "霞",
-    "平",
-    "刚",
-    "辉",
-    "鹏",
-    "斌",
-    "宁",
-    "峰",
-    "婷",
-    "燕",
-    "玲",
-    "萍",
-    "建国",
-    "建华",
-    "志强",
-    "志刚",
-    "海燕",
-    "丽华",
-    "晓明",
-    "晓燕",
-    "俊杰",
-    "佳怡",
-    "子涵",
-    "雨婷",
-    "浩然",
-    "文静",
-    "文杰",
-    "国强",
-    "国平",
-    "红梅",
-    "秀英",
-    "桂芳",
-    "玉兰",
-    "建军",
-    "建平",
-    "卫东",
-    "海峰",
-    "海波",
-    "立新",
-    "永明",
-    "晓东",
-    "晓峰",
-    "晓红",
-    "雪梅",
-    "丹丹",
-    "婷婷",
-    "鑫",
-    "宇航",
-    "一凡",
-    "思远",
-    "嘉怡",
-    "欣怡",
-    "梦琪",
-    "天宇",
-    "振华",
-    "凯",
-    "健",
-    "琳",
-    "慧敏",
-    "春燕",
-    "秋云",
-    "家豪",
-    "伟强",
-    "利民",
-    "新华",
-    "德明",
-    "少华",
-    "亚楠",
-    "俊",
-    "帆",
-    "璐",
-    "倩",
-)
-#: Characters for 阿X shop names.
-_NICKNAME_CHARS = "芳明华英娟强军平红林勇梅"
+_NAMES = _TABLES.names
 _CHINESE_NUMERALS = "零一二三四五六七八九"
 
 
@@ -1147,20 +540,20 @@ def _random_date(rng: np.random.Generator, first: dt.date, last: dt.date) -> dt.
 
 
 def _brand(rng: np.random.Generator) -> str:
-    first = _pick(rng, _BRAND_FIRST)
-    second = _pick(rng, _BRAND_SECOND)
+    first = _pick(rng, _NAMES.brand_first)
+    second = _pick(rng, _NAMES.brand_second)
     while second == first:
-        second = _pick(rng, _BRAND_SECOND)
+        second = _pick(rng, _NAMES.brand_second)
     return first + second
 
 
 def _surname(rng: np.random.Generator) -> str:
-    return _pick(rng, _SURNAME_BOOST) if rng.random() < 0.12 else _pick(rng, SURNAMES)
+    return _pick(rng, _NAMES.surname_boost) if rng.random() < 0.12 else _pick(rng, _NAMES.surnames)
 
 
 def _person_name(rng: np.random.Generator) -> str:
     """A realistic Chinese name: surname plus one or two given characters."""
-    return _surname(rng) + _pick(rng, GIVEN_NAMES)
+    return _surname(rng) + _pick(rng, _NAMES.given_names)
 
 
 def _uscc(rng: np.random.Generator, registrar_and_type: str) -> str:
@@ -1222,10 +615,10 @@ def _to_lat_lon(x_km: np.ndarray, y_km: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 
 def _township_bases(rng: np.random.Generator, count: int) -> list[str]:
-    bases = list(TOWNSHIP_BASES[:count])
+    bases = list(_NAMES.township_bases[:count])
     known = set(bases)
     while len(bases) < count:
-        base = _pick(rng, _TOWN_FIRST) + _pick(rng, _TOWN_SECOND)
+        base = _pick(rng, _NAMES.town_first) + _pick(rng, _NAMES.town_second)
         if base not in known:
             known.add(base)
             bases.append(base)
@@ -1342,7 +735,7 @@ def _registered_name(
 ) -> str:
     """A registered business name: place/字号 + industry word + form."""
     if entity_type == "N2":
-        village = _pick(rng, _VILLAGE_FIRST) + _pick(rng, _VILLAGE_SECOND)
+        village = _pick(rng, _NAMES.village_first) + _pick(rng, _NAMES.village_second)
         return f"{COUNTY_NAME}{township}{village}村股份经济合作社"
     if entity_type == "12":
         return f"{COUNTY_NAME}{township}{'中心' if industry.code == '8310' else ''}{industry.shop_words[0]}"
@@ -1358,7 +751,7 @@ def _registered_name(
         elif roll < 0.45:
             trade_name = "老" + _surname(rng)
         elif roll < 0.55:
-            trade_name = "阿" + _pick(rng, _NICKNAME_CHARS)
+            trade_name = "阿" + _pick(rng, _NAMES.nickname_chars)
         else:
             trade_name = _brand(rng)
         shop_word = (

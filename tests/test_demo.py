@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
+from importlib import resources
 
 import chinese_calendar
 import numpy as np
@@ -14,9 +15,10 @@ import pytest
 from stdnum.cn import uscc as stdnum_uscc
 from typer.testing import CliRunner
 
+from planner import demo_tables
 from planner.cli import app
 from planner.dataset import load_dataset
-from planner.demo import ITEMS, PROFILES, generate_dataset, write_profile_scenario
+from planner.demo import ALL_DEPT_IDS, ANCHOR_INDUSTRIES, ITEMS, PROFILES, generate_dataset, write_profile_scenario
 from planner.outputs import write_tables
 from planner.scenario import load_scenario
 
@@ -691,3 +693,55 @@ def test_demo_data_writes_a_ready_to_plan_scenario(tmp_path):
     assert scenario.dataset == tmp_path / "d" and scenario.seed == 3
     assert scenario.planned_share == 0.1 and scenario.quiet_days == (1, 10) and scenario.staff.scale == 0.6
     assert len(load_dataset(tmp_path / "d").enterprises) == 1500
+
+
+def test_demo_tables_load_and_agree_with_each_other():
+    """The shipped tables (planner/demo_tables/*.toml) load and refer only to each other: every item's
+    department is a department, every campaign's and sampling template's item is its department's,
+    every item and campaign reaches some industry of the register, and the sections are GB/T 4754's."""
+    tables = demo_tables.load()
+    assert {s.letter: (s.first_division, s.last_division) for s in tables.sections} == SECTIONS
+    assert tuple(d.dept_id for d in tables.departments) == ALL_DEPT_IDS
+    assert all(d.name.format(county="县", county_short="", city="市") for d in tables.departments)
+    for department in tables.departments:
+        assert {d for delegation in department.delegations for d in delegation.split(";")} <= set(ALL_DEPT_IDS)
+    assert {item.dept_id for item in tables.items} <= set(ALL_DEPT_IDS)
+    codes = [industry.code for industry in tables.industries]
+    assert len(set(codes)) == len(codes) and set(ANCHOR_INDUSTRIES) <= set(codes)
+    assert all(any(item.applies_to(code) for code in codes) for item in tables.items)
+    items = {(item.dept_id, item.name): item for item in tables.items}
+    assert len(items) == len(tables.items)
+    for campaign in tables.campaigns + tables.spring_summer_extra:
+        pool = [code for code in codes if code.startswith(campaign.industries)]
+        assert any(items[(campaign.dept_id, campaign.item)].applies_to(code) for code in pool), campaign
+        assert YEAR_2026[0] <= campaign.window[0] <= campaign.window[1] <= YEAR_2026[1]
+    for template in tables.sampling_templates:
+        assert (template.dept_id, template.item) in items and template.per_tier == (template.ratio_all_tiers == 0)
+    for industry in tables.industries:
+        assert math.isclose(sum(p for _, p in industry.entity_mix), 1.0) and industry.share_pct > 0
+        assert industry.setting in ("town", "park", "rural", "site") and isinstance(industry.share_pct, float)
+    assert len(tables.names.township_bases) == len(set(tables.names.township_bases))
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "message"),
+    [
+        ("campaigns.toml", '"化妆品经营检查", window', '"化妆品检查", window', r"campaign 5: \(dept_id, item\)"),
+        ("items.toml", "key_per_year = 2", 'key_per_year = "2"', "item 2, key_per_year: expected int"),
+        ("items.toml", "heavy = true", "heavvy = true", "items.toml, item 8: unknown key 'heavvy'"),
+        ("departments.toml", '"SJ;WJ;XF"', '"SJ;WJ;XX"', "ZF: delegation 'XX' is unknown"),
+        ("industries.toml", 'entity_mix = "farm"', 'entity_mix = "farms"', "entity_mix 'farms'"),
+        ("names.toml", "surname_boost =", "surname_bost =", "names.toml: unknown keys"),
+    ],
+)
+def test_demo_tables_reject_a_broken_row(tmp_path, file, old, new, message):
+    """A copy of the tables reads as the shipped ones; one broken row is an error naming its file, row and key."""
+    for path in resources.files(demo_tables.__name__).iterdir():
+        if path.name.endswith(".toml"):
+            (tmp_path / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    assert demo_tables.read(tmp_path) == demo_tables.load()
+    text = (tmp_path / file).read_text(encoding="utf-8")
+    assert old in text
+    (tmp_path / file).write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(ValueError, match=message):
+        demo_tables.read(tmp_path)
