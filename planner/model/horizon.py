@@ -11,7 +11,8 @@ fewest visits:
 1. the capacity LP (``capacity.plan_weeks``: weeks × departments × townships) sets the pace: a
    department spends its planned days in proportion to when its work is due, and a crew's
    second inspector comes from the department with most planned days beyond its own work (if
-   the LP has no answer, the even pace of before);
+   the LP has no answer, the even pace of before); when that schedule leaves out legal duties
+   the LP finds room for, the evenly paced schedule is tried too;
 2. a county small enough is also scheduled by one exact CP-SAT model of every crew-day
    (``exact.exact_schedule``), hinted with the schedule of 1;
 3. when mandatory groups are still left out for want of a crew, and a department of theirs has
@@ -127,6 +128,13 @@ def plan_horizon(
     candidates = {base: run(groups, pace)}
     tried = {base: placed_value(candidates[base])}
     chosen = base
+    if pace is not None and tried[base][0] < decision.lp[0] - 0.5:
+        # the paced schedule left out legal duties the LP finds room for: the even pace may place
+        # them (a schedule, not the LP, decides; keep whichever places more, in the objective's order)
+        candidates["day-by-day"] = run(groups, None)
+        tried["day-by-day"] = placed_value(candidates["day-by-day"])
+        if tried["day-by-day"] > tried[chosen]:
+            chosen = "day-by-day"
     known = dict((g.group_id, reason) for g, reason in candidates[base].unplaced)
 
     def why(group: VisitGroup, left: Roster) -> str:
