@@ -8,6 +8,7 @@ scheduled tasks can make fewer visits under the caps and the stay limits.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -30,6 +31,7 @@ from planner.model.merge import MergeStats, merge_tasks
 from planner.model.schedule import DAY_START_MIN, Schedule
 from planner.outputs import sha256_file, write_folder, write_table
 from planner.plan import Plan, PlanTables
+from planner.rules import BY_CODE, reason_category
 from planner.sampling import Draw, draw_sampling_plan
 from planner.scenario import Scenario
 from planner.stopwatch import Stopwatch
@@ -98,6 +100,9 @@ def make_plan(
         stats.mandatory_limits,
         placed_mandatory,
     )
+    tables = dataclasses.replace(
+        tables, unscheduled=with_capacity_statement(tables.unscheduled, capacity.mandatory, placed_mandatory)
+    )
     lap(
         "capacity",
         f"under the staff no plan can place more than {capacity.mandatory:,} mandatory tasks "
@@ -134,6 +139,22 @@ def make_plan(
         "timings": watch.timings,
     }
     return Plan(tables, draw, kpis, watch.timings, broken)
+
+
+def with_capacity_statement(unscheduled: pd.DataFrame, bound: int, placed: int) -> pd.DataFrame:
+    """The capacity bound's statement after the reason of every mandatory task left out for want
+    of staff: proven unavoidable in number when the plan places as many as the bound allows."""
+    capacity = BY_CODE["staff_capacity"].label
+    short = unscheduled["mandatory"] & unscheduled["reason"].map(reason_category).eq(capacity)
+    if not short.any():
+        return unscheduled
+    statement = (
+        f" — under the staff no plan can place more than {bound:,} mandatory tasks (capacity bound), and this "
+        f"plan places {placed:,}"
+        + (": no plan leaves out fewer" if placed >= bound else f": up to {bound - placed:,} more might fit")
+    )
+    reason = unscheduled["reason"].where(~short, unscheduled["reason"] + statement)
+    return unscheduled.assign(reason=reason)
 
 
 def visit_code(uscc: str, date: dt.date, task_ids: list[str]) -> str:

@@ -17,6 +17,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -25,6 +26,7 @@ from planner.codes import uscc_with_check_digit
 from planner.dataset import load_dataset
 from planner.model.capacity import Weeks
 from planner.pipeline import make_plan
+from planner.rules import BY_CODE, reason_category
 from planner.scenario import load_scenario
 from planner.workdays import work_calendar
 from tests.conftest import valid_tables, write_dataset
@@ -186,3 +188,24 @@ def test_any_staff_cut_plans_without_a_traceback(scale, share, seed):
         assert k["capacity_bound_mandatory"] >= mandatory - k["unscheduled_mandatory"]
         assert k["capacity_bound_tasks"] >= k["scheduled"]
         assert plan.tables.unscheduled["reason"].str.len().min() > 20 if len(plan.tables.unscheduled) else True
+        # a legal duty left out for want of staff carries the capacity bound's statement
+        out = plan.tables.unscheduled
+        short = out[out["mandatory"] & out["reason"].map(reason_category).eq(BY_CODE["staff_capacity"].label)]
+        assert short["reason"].str.contains(f"no plan can place more than {k['capacity_bound_mandatory']:,}").all()
+
+
+def test_capacity_statement_says_whether_the_bound_is_reached():
+    """Only a mandatory task left out for want of staff gets the statement; it says the plan
+    leaves out no more than it must when it places as many as the bound allows."""
+    from planner.pipeline import with_capacity_statement
+
+    staff = "no crew with inspectors of 消防 (XF) could take it on any of the 3 working days of the window"
+    out = pd.DataFrame(
+        {"task_id": ["a", "b", "c"], "reason": [staff, staff, "outside the horizon"], "mandatory": [True, False, True]}
+    )
+    reached = with_capacity_statement(out, 7, 7)["reason"].tolist()
+    assert (
+        reached[0].endswith("this plan places 7: no plan leaves out fewer")
+        and reached[1:] == out["reason"][1:].tolist()
+    )
+    assert with_capacity_statement(out, 9, 7)["reason"][0].endswith("up to 2 more might fit")
