@@ -358,7 +358,13 @@ def write_plan(
             },
             "scenario": scenario.model_dump(mode="json"),
             "seed": scenario.seed,
-            "versions": {"planner": __version__, **{n: version(n) for n in ("ortools", "pandas", "pyarrow", "numpy")}},
+            # the writers' versions and the language decide plan.xlsx's and report.html's bytes,
+            # which `planner verify` writes again and compares (planner.verify)
+            "versions": {
+                "planner": __version__,
+                **{n: version(n) for n in ("ortools", "pandas", "pyarrow", "numpy", "xlsxwriter", "plotly")},
+            },
+            "language": "zh-CN",
             "started": started.isoformat(timespec="seconds"),
             "finished": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
             "parent": parent,
