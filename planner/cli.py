@@ -908,15 +908,23 @@ def verify(
         Path | None,
         typer.Argument(metavar="[DATASET]", help="The dataset it was made from (default: the recorded one)."),
     ] = None,
+    pubkey: Annotated[
+        Path | None,
+        typer.Option("--pubkey", help="Public key (PEM): the plan must carry a valid manifest.sig by it."),
+    ] = None,
+    replan: Annotated[
+        bool,
+        typer.Option(help="Plan again from the inputs and seed and compare every table (as long as the plan took)."),
+    ] = True,
 ) -> None:
-    """Re-check a plan: every file's hash, the inputs' hashes, every hard rule, and the draw; exit 0 if verified, 1 if not.
+    """Re-check a plan: hashes, signature, hard rules, draw, and every table and figure recomputed; exit 0 if verified, 1 if not.
 
-    Example: planner verify plans/2026 data/sample-county
+    Example: planner verify plans/2026 data/sample-county --pubkey keys/plan-signing.pub
     """
     from planner.verify import verify_plan
 
     with _reported():
-        result = verify_plan(plan_dir, dataset_dir)
+        result = verify_plan(plan_dir, dataset_dir, pubkey=pubkey, replan=replan)
     for finding in result.findings:
         colour = "red" if finding.severity == "error" else "yellow"
         err.print(f"[{colour}]{finding.severity}[/]: {_shown(finding)}", highlight=False)
@@ -925,6 +933,46 @@ def verify(
         return
     err.print(f"[bold red]NOT verified[/]: {len(result.errors)} error(s)")
     raise typer.Exit(1)
+
+
+@app.command()
+def sign(
+    plan_dir: Annotated[Path, typer.Argument(metavar="PLAN_DIR", help="A plan folder.", exists=True, file_okay=False)],
+    key: Annotated[Path, typer.Option("--key", help="Private key (PEM, from planner keygen).")],
+    force: Annotated[bool, typer.Option(help="Replace an existing manifest.sig.")] = False,
+) -> None:
+    """Sign a plan: write manifest.sig, an Ed25519 signature of its manifest.json (which hashes every file).
+
+    Every file is first checked against its hash in the manifest; run planner verify before
+    signing to check the rest.
+
+    Example: planner sign plans/2026 --key keys/plan-signing.key
+    """
+    from planner.signing import sign_plan
+    from planner.verify import outputs_as_recorded
+
+    with _reported():
+        outputs_as_recorded(plan_dir)  # never sign a folder whose files are not those the manifest hashes
+        path = sign_plan(plan_dir, key, replace=force)
+    _echo(f"signed: {path}")
+
+
+@app.command()
+def keygen(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for plan-signing.key and plan-signing.pub.")],
+) -> None:
+    """Make an Ed25519 key pair for signing plans: plan-signing.key (private, mode 0600) and plan-signing.pub.
+
+    Keep the private key with the official who approves plans; give auditors the public key.
+
+    Example: planner keygen --out keys
+    """
+    from planner.signing import generate_keys
+
+    with _reported():
+        pair = generate_keys(out_dir)
+    _echo(f"private key: {pair.private_key}")
+    _echo(f"public key: {pair.public_key} (fingerprint sha256 {pair.fingerprint})")
 
 
 @app.command("verify-draw")

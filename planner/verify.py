@@ -1,40 +1,116 @@
 """Re-checking a plan folder: is it the plan that was made, and is it a valid plan?
 
-``verify_plan`` runs four independent checks and reports every finding; it never stops at the first:
+``verify_plan`` runs independent checks and reports every finding, each under the name of the
+check that found it; it never stops at the first:
 
 1. **outputs** — every file listed in ``manifest.json`` is there with the SHA-256 recorded for it;
    a file that was edited (one byte is enough), is missing, or was added is an error;
-2. **inputs** — the dataset files and the scenario file still have the bytes the plan read; a
+2. **signature** (with a public key) — ``manifest.sig`` is a valid Ed25519 signature of
+   manifest.json by that key (``planner.signing``);
+3. **inputs** — the dataset files and the scenario file still have the bytes the plan read; a
    changed input is a warning (the plan was made from the old one, and the checks below use the
    new one, so they may then report differences that are not tampering);
-3. **rules** — the plan tables, read back from Parquet, are checked against every hard rule by the
+4. **rules** — the plan tables, read back from Parquet, are checked against every hard rule by the
    independent checker (``planner.checker.check_plan``), with the scenario recorded in the manifest;
-4. **draws** — the 双随机 draw is recomputed from its seed and the dataset
-   (``planner.audit.verify_draw``) and compared row by row with ``draws.parquet``.
+5. **draws** — the 双随机 draw is recomputed from its seed and the dataset
+   (``planner.audit.verify_draw``) and compared row by row with ``draws.parquet``;
+6. **tasks** — the task list is recomputed from the demands and the recomputed draw
+   (``model.instance.build_instance``) and compared cell by cell with ``tasks.parquet``; each
+   unscheduled task's kind, department, enterprise and ``mandatory`` (from its kind:
+   ``rules.tasks.is_mandatory``) must be its task's;
+7. **reasons** — every unscheduled task is a task of the plan and is not placed; its reason names
+   a category of the rulebook (``rules.reason_category``); a reason saying that the task has no
+   possible day (outside the horizon, 观察期, holidays, quiet days) is recomputed and must be the
+   same sentence, and every task without a possible day must say so; "has no certified
+   inspector" is checked against the roster. Capacity, cap and day-length reasons are accepted as
+   stated: only a re-plan recomputes them;
+8. **kpis** — the figures of kpis.json recomputed from the tables by the planner's own functions
+   (``pipeline.compute_kpis``, ``model.bounds.rule_bound``); the capacity bounds and the facts of
+   the search (status, exact models, which schedule was kept) need the solve and are not;
+9. **workbook**, **report** — plan.xlsx and report.html written again from the tables on disk,
+   kpis.json, draw.json and the dataset's names, and compared byte for byte; only under the
+   planner version, writer versions and output language the manifest records (else a warning);
+10. **seats** — 随机选派: every member's lottery number recomputed (``model.matching.lottery``);
+    every member on the certified roster, of the department recorded, not on leave, without a
+    conflict (回避) with the crew's enterprises; and no member drew a larger number than an
+    eligible inspector of their department who was free all horizon (see ``_check_seats``);
+11. **replan** (``replan=True``) — the plan made again from the dataset, the scenario and the seed
+    (``pipeline.make_plan``: same inputs and versions give the same plan bit for bit) and compared
+    table by table and figure by figure; the members of every crew-day are compared under
+    **seats**. Only for plans that are not re-optimisations and whose search was not stopped.
 
-The manifest cannot vouch for itself: someone who edits a table and the manifest's hash of it
-together is caught by the rules and draws checks, not by the hashes. Publishing the manifest's own
-SHA-256 (``VerifyResult.manifest_sha256``) when the plan is approved closes that gap.
+Without a signature the manifest cannot vouch for itself: someone who edits a table and the
+manifest's hash of it together passes the hash check, and is caught only where a recomputation
+differs. A valid signature by the approving office's key closes that gap (docs/security.md).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 import json
+import math
+import tempfile
+import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
+import numpy as np
+import pandas as pd
+
+from planner import __version__
 from planner.checker import check_plan
 from planner.dataset import Dataset, load_dataset
 from planner.export import PLAN_TABLES, PlanFolder, read_plan_folder, recorded_dataset
-from planner.outputs import sha256_file
+from planner.outputs import sha256_file, write_table
 from planner.plan import PlanTables
 from planner.problems import InputError, Problem
 from planner.scenario import Scenario
+from planner.signing import SIGNATURE, check_signature, load_public_key
 
-Check = Literal["outputs", "inputs", "rules", "draws"]
+Check = Literal[
+    "outputs",
+    "signature",
+    "inputs",
+    "rules",
+    "draws",
+    "tasks",
+    "reasons",
+    "kpis",
+    "workbook",
+    "report",
+    "seats",
+    "replan",
+]
 Severity = Literal["error", "warning"]
 MANIFEST = "manifest.json"
+#: the language of the workbook's and report's texts (manifest.json ``language``); the only one so far
+OUTPUT_LANGUAGE = "zh-CN"
+#: libraries whose versions decide the bytes of plan.xlsx and report.html (manifest.json ``versions``)
+WRITER_VERSIONS = ("xlsxwriter", "plotly")
+#: libraries whose versions decide the plan itself (a re-plan under others may differ)
+PLANNING_VERSIONS = ("ortools", "pandas", "pyarrow", "numpy")
+#: kpis.json keys that describe the search or need the solve: compared only by a re-plan
+KPIS_NOT_RECOMPUTED = (
+    "status",
+    "method",
+    "capacity_bound_mandatory",
+    "capacity_bound_tasks",
+    "schedule_kept",
+    "split_visits",
+    "exact_models",
+    "exact_models_proven",
+    "exact_models_skipped",
+    "timings",
+    "reoptimisation",
+)
+#: reason categories (rule codes) whose claim "no possible day" build_instance recomputes exactly
+_NO_DAY_CATEGORIES = ("window", "observation_period", "working_day", "quiet_days")
+#: at most this many findings of one kind are listed; the rest are counted
+_LISTED = 20
 #: files an operating system or Excel puts beside an open workbook: reported, but not as tampering
 _HARMLESS_EXTRAS = (".DS_Store", "Thumbs.db", "desktop.ini")
 
@@ -58,7 +134,7 @@ class VerifyResult:
 
     ``ok`` is true when no check found an error (changed inputs are warnings). ``checked`` names the
     checks that ran to the end; a check that could not run (no dataset, an unreadable table) leaves
-    an error finding saying why.
+    a finding saying why.
     """
 
     plan_dir: Path
@@ -94,21 +170,38 @@ class VerifyResult:
         return lines
 
 
-def verify_plan(plan_dir: Path | str, dataset_dir: Path | str | None = None) -> VerifyResult:
-    """Re-check a plan folder: output hashes, input hashes, every hard rule, and the draw.
+def verify_plan(
+    plan_dir: Path | str,
+    dataset_dir: Path | str | None = None,
+    *,
+    pubkey: Path | str | None = None,
+    replan: bool = False,
+) -> VerifyResult:
+    """Re-check a plan folder: its hashes, its signature, and everything the tables allow to recompute.
 
     ``dataset_dir`` is the dataset the plan was made from; by default the one recorded in the plan
-    (draw.json's absolute path, else the manifest's scenario). Raises ``InputError`` only when
-    ``plan_dir`` is not a plan folder at all (no readable manifest.json); everything else is a finding.
+    (draw.json's absolute path, else the manifest's scenario). ``pubkey``: a PEM Ed25519 public key
+    file; the plan must then carry a valid ``manifest.sig`` by that key. ``replan``: plan again and
+    compare (as long as the plan took). Raises ``InputError`` only when ``plan_dir`` is not a plan
+    folder at all (no readable manifest.json) or ``pubkey`` is not a public key; everything else is
+    a finding.
     """
     root = Path(plan_dir)
     manifest_path = root / MANIFEST
     manifest = _read_manifest(root, manifest_path)
+    public_key = load_public_key(pubkey) if pubkey is not None else None
     findings: list[Finding] = []
     checked: list[Check] = []
 
     findings += _check_outputs(root, manifest)
     checked.append("outputs")
+    if public_key is not None:
+        findings += [Finding("signature", SIGNATURE, line) for line in check_signature(root, public_key)]
+        checked.append("signature")
+    elif (root / SIGNATURE).is_file():
+        findings.append(
+            Finding("signature", SIGNATURE, "the plan is signed; pass the public key (--pubkey) to check it", "warning")
+        )
 
     draw_record = _read_json(root / "draw.json")
     folder = (
@@ -133,18 +226,62 @@ def verify_plan(plan_dir: Path | str, dataset_dir: Path | str | None = None) -> 
             findings += [
                 Finding("inputs", p.file, f"the dataset cannot be loaded: {p.describe()}") for p in error.errors
             ]
-    if dataset is not None:
-        findings += _check_inputs(root, manifest, dataset)
-        checked.append("inputs")
-        rule_findings = _check_rules(root, manifest, dataset)
+    if dataset is None:
+        return VerifyResult(root, folder, sha256_file(manifest_path), tuple(findings), tuple(checked))
+    findings += _check_inputs(root, manifest, dataset)
+    checked.append("inputs")
+    context = _prepare(root, manifest, dataset)
+    if isinstance(context, Finding):
+        findings.append(context)
+        later: tuple[Check, ...] = ("tasks", "reasons", "kpis", "workbook", "report", "seats")
+        findings += [
+            Finding(check, "not re-checked", "the plan could not be prepared for it (see rules)", context.severity)
+            for check in later
+        ]
+    else:
+        rule_findings = _check_rules(context)
         findings += rule_findings
         if not any(f.subject == "cannot re-check" for f in rule_findings):
             checked.append("rules")
-        draw_findings = _check_draws(root, folder)
-        findings += draw_findings
-        if not any(f.subject == "cannot re-check" for f in draw_findings):
-            checked.append("draws")
+    draw_findings = _check_draws(root, folder)
+    findings += draw_findings
+    if not any(f.subject == "cannot re-check" for f in draw_findings):
+        checked.append("draws")
+    if isinstance(context, Finding):
+        return VerifyResult(root, folder, sha256_file(manifest_path), tuple(findings), tuple(checked))
+    again = _replan(context) if replan else None
+    for check, run in (
+        ("tasks", _check_tasks),
+        ("reasons", _check_reasons),
+        ("kpis", _check_kpis),
+        ("workbook", _check_workbook),
+        ("report", _check_report),
+        ("seats", lambda c: _check_seats(c, again)),
+    ):
+        try:
+            found = run(context)
+        except Exception as error:  # a table edited into a shape the recomputation cannot read
+            found = [
+                Finding(check, "cannot re-check", f"the plan tables cannot be read: {type(error).__name__}: {error}")
+            ]
+        findings += found
+        if not any(f.subject == "cannot re-check" for f in found):
+            checked.append(check)
+    if replan:
+        replan_findings = _compare_replan(context, again)
+        findings += replan_findings
+        if not any(f.subject == "cannot re-check" for f in replan_findings):
+            checked.append("replan")
     return VerifyResult(root, folder, sha256_file(manifest_path), tuple(findings), tuple(checked))
+
+
+def outputs_as_recorded(plan_dir: Path | str) -> None:
+    """Raise ``InputError`` naming every file of the plan folder that is not as the manifest hashes
+    it (edited, missing or added): what ``planner sign`` checks before it signs."""
+    root = Path(plan_dir)
+    wrong = [f for f in _check_outputs(root, _read_manifest(root, root / MANIFEST)) if f.severity == "error"]
+    if wrong:
+        raise InputError([Problem(str(root / f.subject), None, None, None, f.message) for f in wrong])
 
 
 def _read_manifest(root: Path, path: Path) -> dict[str, Any]:
@@ -189,7 +326,8 @@ def _check_outputs(root: Path, manifest: dict[str, Any]) -> list[Finding]:
         elif sha256_file(path) != digest:
             findings.append(Finding("outputs", name, "edited: its SHA-256 differs from the one in the manifest"))
     present = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
-    for name in sorted(present - set(recorded) - {MANIFEST}):
+    # the manifest and its signature are not outputs: the signature is made after the manifest
+    for name in sorted(present - set(recorded) - {MANIFEST, SIGNATURE}):
         harmless = Path(name).name in _HARMLESS_EXTRAS or Path(name).name.startswith("~$")
         findings.append(
             Finding(
@@ -203,7 +341,7 @@ def _check_outputs(root: Path, manifest: dict[str, Any]) -> list[Finding]:
     return findings
 
 
-# ---------------------------------------------------------------- 2. inputs
+# ---------------------------------------------------------------- 3. inputs
 
 
 def _check_inputs(root: Path, manifest: dict[str, Any], dataset: Dataset) -> list[Finding]:
@@ -242,48 +380,79 @@ def _check_inputs(root: Path, manifest: dict[str, Any], dataset: Dataset) -> lis
     return findings
 
 
-# ---------------------------------------------------------------- 3. rules
+# ---------------------------------------------------------------- what the recomputations share
 
 
-def _check_rules(root: Path, manifest: dict[str, Any], dataset: Dataset) -> list[Finding]:
-    """Every hard rule, by the independent checker, on the tables as they are on disk."""
+@dataclass(frozen=True)
+class _Context:
+    """A plan folder read back, with what its recomputations need, prepared once.
+
+    ``inputs`` is the dataset with the scenario's extra inputs (what ``planner plan`` reads);
+    ``facts`` what the plan was checked against (staff scaled; for a re-optimisation, the actuals
+    applied); ``names`` the dataset ``write_plan`` took the workbook's and report's names from;
+    ``instance`` every task with its possible days (``model.instance.build_instance``)."""
+
+    root: Path
+    manifest: dict[str, Any]
+    plan: PlanFolder
+    scenario: Scenario
+    calendar: Any  # planner.workdays.WorkCalendar
+    inputs: Dataset
+    facts: Dataset
+    names: Dataset
+    instance: Any  # planner.model.instance.Instance
+    reoptimised: bool
+
+    @property
+    def tables(self) -> PlanTables:
+        return PlanTables(**{name: self.plan.tables[name] for name in PLAN_TABLES if name != "draws"})
+
+
+def _prepare(root: Path, manifest: dict[str, Any], dataset: Dataset) -> _Context | Finding:
+    """The plan tables, the recorded scenario, the calendar, the facts and the instance; or the
+    finding (check "rules", subject "cannot re-check") that says why they cannot be had."""
+    from planner.model.instance import build_instance
+    from planner.sampling import draw_sampling_plan
     from planner.whatif import apply_inputs, apply_staff_scaling
     from planner.workdays import work_calendar
 
     try:
         plan = read_plan_folder(root)
     except InputError as error:
-        return [Finding("rules", "cannot re-check", f"{Path(p.file).name}: {p.describe()}") for p in error.errors]
+        lines = "; ".join(f"{Path(p.file).name}: {p.describe()}" for p in error.errors)
+        return Finding("rules", "cannot re-check", lines)
     try:
         scenario = Scenario.model_validate({**manifest["scenario"], "source": root / MANIFEST}, strict=False)
     except Exception as error:  # any shape the manifest's scenario may have been edited into
-        return [Finding("rules", "cannot re-check", f"the manifest's scenario is not a valid scenario: {error}")]
+        return Finding("rules", "cannot re-check", f"the manifest's scenario is not a valid scenario: {error}")
     try:
         calendar = work_calendar(scenario.horizon.start, scenario.horizon.end, dataset.calendar_overrides())
+        inputs = apply_inputs(dataset, scenario)
         if manifest.get("parent"):
-            facts = _reoptimised_facts(root, manifest["parent"], apply_inputs(dataset, scenario), scenario, calendar)
-            if isinstance(facts, Finding):
-                return [facts]
+            prepared = _reoptimised_facts(root, manifest["parent"], inputs, scenario, calendar)
+            if isinstance(prepared, Finding):
+                return prepared
+            facts, instance = prepared
+            names = facts  # reoptimize writes its plan with the facts' names
         else:
-            facts = apply_staff_scaling(apply_inputs(dataset, scenario), scenario)  # as `planner plan` checks it
+            draw = draw_sampling_plan(
+                inputs, scenario.seed, scenario.caps.positive_list_per_year, scenario.caps.per_dept_per_year
+            )
+            facts = apply_staff_scaling(inputs, scenario)  # as `planner plan` checks it: after the draw
+            instance = build_instance(facts, draw.tasks, scenario, calendar)
+            names = inputs
     except InputError as error:
-        return [Finding("rules", "cannot re-check", str(p)) for p in error.errors]
-    tables = PlanTables(**{name: plan.tables[name] for name in PLAN_TABLES if name != "draws"})
-    try:
-        broken = check_plan(tables, facts, scenario, set(calendar.workdays), plan.tables["draws"])
-    except Exception as error:  # a table edited into a shape the checker cannot even read is broken too
-        return [
-            Finding("rules", "cannot re-check", f"the plan tables are not plan tables: {type(error).__name__}: {error}")
-        ]
-    return [Finding("rules", "hard rule", line) for line in broken]
+        return Finding("rules", "cannot re-check", "; ".join(str(p) for p in error.errors))
+    return _Context(
+        root, manifest, plan, scenario, calendar, inputs, facts, names, instance, bool(manifest.get("parent"))
+    )
 
 
-def _reoptimised_facts(root: Path, parent: Any, dataset: Dataset, scenario: Scenario, calendar) -> Dataset | Finding:
-    """The facts ``planner reoptimize`` checked the plan against: the dataset with the actuals the
-    plan folder holds (``actuals/``) applied at the recorded as-of date, over the parent plan."""
-    import datetime as dt
-
-    from planner.actuals import ACTUALS_FOLDER, load_actuals, reoptimised_facts
+def _reoptimised_facts(root: Path, parent: Any, dataset: Dataset, scenario: Scenario, calendar):
+    """The facts ``planner reoptimize`` checked the plan against, and its instance: the dataset with
+    the actuals the plan folder holds (``actuals/``) applied at the recorded as-of date, over the
+    parent plan. A Finding when they cannot be had."""
+    from planner.actuals import ACTUALS_FOLDER, checked_facts, load_actuals, state_at
 
     try:
         as_of = dt.date.fromisoformat(str(parent["as_of"]))
@@ -314,10 +483,34 @@ def _reoptimised_facts(root: Path, parent: Any, dataset: Dataset, scenario: Scen
             f"the parent plan {parent_dir} has changed since this plan was made (its manifest's SHA-256 differs)",
         )
     previous = read_plan_folder(parent_dir)
-    return reoptimised_facts(dataset, scenario, calendar, previous.tables, load_actuals(root / ACTUALS_FOLDER), as_of)
+    actuals = load_actuals(root / ACTUALS_FOLDER)
+    facts, instance, _, _, (_, _, done_elsewhere) = state_at(
+        dataset, scenario, calendar, previous.tables, actuals, as_of
+    )
+    return checked_facts(facts, done_elsewhere, instance.workdays), instance
 
 
-# ---------------------------------------------------------------- 4. draws
+# ---------------------------------------------------------------- 4. rules
+
+
+def _check_rules(context: _Context) -> list[Finding]:
+    """Every hard rule, by the independent checker, on the tables as they are on disk."""
+    try:
+        broken = check_plan(
+            context.tables,
+            context.facts,
+            context.scenario,
+            set(context.calendar.workdays),
+            context.plan.tables["draws"],
+        )
+    except Exception as error:  # a table edited into a shape the checker cannot even read is broken too
+        return [
+            Finding("rules", "cannot re-check", f"the plan tables are not plan tables: {type(error).__name__}: {error}")
+        ]
+    return [Finding("rules", "hard rule", line) for line in broken]
+
+
+# ---------------------------------------------------------------- 5. draws
 
 
 def _check_draws(root: Path, dataset_dir: Path) -> list[Finding]:
@@ -333,4 +526,576 @@ def _check_draws(root: Path, dataset_dir: Path) -> list[Finding]:
     return [Finding("draws", "draws.parquet", line) for line in result.differences]
 
 
-__all__ = ["Finding", "VerifyResult", "verify_plan"]
+# ---------------------------------------------------------------- 6. tasks
+
+
+def _recomputed_tasks(context: _Context) -> pd.DataFrame:
+    """tasks.parquet as the planner writes it (``pipeline.plan_tables``), from the instance."""
+    from planner.model.instance import TASK_COLUMNS
+
+    tasks = context.instance.tasks[TASK_COLUMNS].copy()
+    for column in ("window_start", "window_end"):
+        tasks[column] = tasks[column].dt.date
+    return tasks
+
+
+def _check_tasks(context: _Context) -> list[Finding]:
+    """tasks.parquet is the demands plus the drawn random tasks, cell for cell; unscheduled.parquet
+    repeats each task's kind, department and enterprise, and ``mandatory`` follows from the kind."""
+    from planner.rules.tasks import MANDATORY_KINDS
+
+    want = _recomputed_tasks(context)
+    disk = context.plan.tables["tasks"]
+    columns = [c for c in want.columns if c != "task_id"]
+    found = _differences("tasks", "tasks.parquet", disk, want, ["task_id"], columns, "the inputs give")
+    kinds = dict(zip(want["task_id"], want["kind"]))
+    unscheduled = context.plan.tables["unscheduled"]
+    lines = []
+    columns = [c for c in ("kind", "dept_id", "uscc") if c in unscheduled]
+    if columns:
+        found += _differences(
+            "tasks",
+            "unscheduled.parquet",
+            unscheduled[unscheduled["task_id"].isin(kinds)],
+            want[want["task_id"].isin(unscheduled["task_id"])],
+            ["task_id"],
+            columns,
+            "its task has",
+            missing=False,
+        )
+    if "mandatory" in unscheduled:
+        for task_id, flag in zip(unscheduled["task_id"], unscheduled["mandatory"]):
+            kind = kinds.get(task_id)
+            if kind is None:
+                continue  # not a task at all: the reasons check says so
+            should = kind in MANDATORY_KINDS
+            if _cell(flag) is not should:
+                duty = "a legal duty (必查)" if should else "not a legal duty"
+                lines.append(f"task {task_id}: mandatory is {_cell(flag)!r}, but its kind {kind} is {duty}")
+    else:
+        lines.append("the column mandatory is missing")
+    return found + _listed("tasks", "unscheduled.parquet", lines)
+
+
+# ---------------------------------------------------------------- 7. reasons
+
+
+def _check_reasons(context: _Context) -> list[Finding]:
+    """Every unscheduled task exists and is not placed, with a reason the rulebook knows; reasons
+    that can be recomputed without planning are (module doc, point 7)."""
+    from planner.model.matching import Roster
+    from planner.rules import OTHER_REASON, REASON_CATEGORIES, REASON_FRAGMENTS, reason_category
+    from planner.rules.tasks import MANDATORY_KINDS
+
+    want = _recomputed_tasks(context)
+    kinds = dict(zip(want["task_id"], want["kind"]))
+    mandatory = {t for t, k in kinds.items() if k in MANDATORY_KINDS}
+    unscheduled = context.plan.tables["unscheduled"]
+    placed = set(context.plan.tables["visit_tasks"]["task_id"])
+    no_day = dict(zip(context.instance.unplaceable["task_id"], context.instance.unplaceable["reason"]))
+    code_of = {label: code for (_, code), (_, label) in zip(REASON_FRAGMENTS, REASON_CATEGORIES)}
+    no_day_labels = {label for label, code in code_of.items() if code in _NO_DAY_CATEGORIES}
+    roster = Roster.from_dataset(context.facts, len(context.calendar), context.scenario.planned_share)
+    certified_depts = set(roster.dept_of.values())
+    errors, warnings = [], []
+    listed = set()
+    for task_id, reason in zip(unscheduled["task_id"], unscheduled["reason"]):
+        listed.add(task_id)
+        if task_id not in kinds:
+            errors.append(f"task {task_id} is unscheduled, but it is neither a demand nor a drawn random task")
+            continue
+        if task_id in placed:
+            errors.append(f"task {task_id} is unscheduled, but a visit holds it")
+        text = reason if isinstance(reason, str) else ""
+        category = reason_category(text) if text.strip() else OTHER_REASON
+        code = code_of.get(category)
+        duty = "mandatory " if task_id in mandatory else ""
+        if category == OTHER_REASON:
+            line = f"{duty}task {task_id}: the reason {text[:80]!r} is not one the rulebook knows"
+            (errors if task_id in mandatory else warnings).append(line)
+        elif code in _NO_DAY_CATEGORIES and no_day.get(task_id) != text:
+            truth = f"the inputs give {no_day[task_id]!r}" if task_id in no_day else "it has possible working days"
+            errors.append(f"{duty}task {task_id}: the reason says it has no possible day ({text[:60]!r}…), but {truth}")
+        elif code == "certified":
+            named = [d.strip() for d in text.split(" has no certified inspector")[0].split("、")]
+            staffed = sorted(d for d in named if d in certified_depts)
+            if staffed:
+                errors.append(
+                    f"{duty}task {task_id}: the reason says {'、'.join(staffed)} has no certified inspector, "
+                    "but the roster has one"
+                )
+    for task_id, reason in sorted(no_day.items()):
+        if task_id not in listed:
+            errors.append(f"task {task_id} has no possible working day ({reason}) but is not listed as unscheduled")
+        elif not context.reoptimised:  # a re-optimisation may give an outcome instead (cancelled, closed …)
+            recorded = unscheduled.loc[unscheduled["task_id"] == task_id, "reason"].iloc[0]
+            if recorded != reason and reason_category(str(recorded)) not in no_day_labels:  # else said above
+                errors.append(f"task {task_id}: the reason should be {reason!r}, not {str(recorded)[:60]!r}")
+    return _listed("reasons", "unscheduled.parquet", errors) + _listed(
+        "reasons", "unscheduled.parquet", warnings, "warning"
+    )
+
+
+# ---------------------------------------------------------------- 8. kpis
+
+
+def _recomputed_kpis(context: _Context) -> dict[str, Any]:
+    """The KPIs the tables give, by the planner's own functions."""
+    from planner.model.bounds import rule_bound
+    from planner.pipeline import compute_kpis
+
+    tables = context.tables
+    kpis = compute_kpis(tables, context.instance)
+    bound = rule_bound(tables.visits, tables.visit_tasks, context.instance, context.facts, context.scenario)
+    return kpis | {"objective": kpis["visits"], "best_bound": bound.visits, "rule_bound_visits": bound.visits}
+
+
+def _check_kpis(context: _Context) -> list[Finding]:
+    """Every figure of kpis.json that the tables determine is the figure they give."""
+    recorded = context.plan.kpis
+    if not isinstance(recorded, dict):
+        return [Finding("kpis", "kpis.json", "not a JSON object of figures")]
+    want = _recomputed_kpis(context)
+    lines = []
+    for key, value in want.items():
+        if key not in recorded:
+            lines.append(f"{key} is missing; the tables give {value}")
+        elif not _same(recorded[key], value):
+            lines.append(f"{key} is {recorded[key]!r}; the tables give {value!r}")
+    found = _listed("kpis", "kpis.json", lines)
+    unknown = sorted(set(recorded) - set(want) - set(KPIS_NOT_RECOMPUTED))
+    found += [
+        Finding("kpis", "kpis.json", f"{key} is not a figure the planner writes: not checked", "warning")
+        for key in unknown
+    ]
+    return found
+
+
+# ---------------------------------------------------------------- 9. workbook and report
+
+
+def _writers_differ(manifest: dict[str, Any]) -> str | None:
+    """Why plan.xlsx and report.html cannot be expected to have the same bytes today (None: they can)."""
+    versions = manifest.get("versions") if isinstance(manifest.get("versions"), dict) else {}
+    language = manifest.get("language", OUTPUT_LANGUAGE)  # plans before it was recorded: the only language
+    if language != OUTPUT_LANGUAGE:
+        return f"the plan's output language is {language!r}; this planner writes {OUTPUT_LANGUAGE!r}"
+    if versions.get("planner") != __version__:
+        return f"the plan was written by planner {versions.get('planner')}; this is {__version__}"
+    for name in WRITER_VERSIONS:
+        if name in versions and versions[name] != _installed(name):
+            return f"the plan was written with {name} {versions[name]}; this is {_installed(name)}"
+    return None
+
+
+def _installed(name: str) -> str | None:
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return None
+
+
+def _stable_kpis(kpis: dict[str, Any]) -> dict[str, Any]:
+    """kpis.json without the stage timings, as the workbook and the report show it (``write_plan``)."""
+    return {k: v for k, v in kpis.items() if k != "timings"}
+
+
+def _check_workbook(context: _Context) -> list[Finding]:
+    """plan.xlsx is the workbook ``write_plan`` makes of the tables, byte for byte."""
+    from planner.workbook import Names, write_workbook
+
+    path = context.root / "plan.xlsx"
+    if not path.is_file():
+        return [Finding("workbook", "plan.xlsx", "missing")]
+    differ = _writers_differ(context.manifest)
+    if differ:
+        return [Finding("workbook", "plan.xlsx", f"not compared byte for byte: {differ}", "warning")]
+    with tempfile.TemporaryDirectory(prefix="planner-verify-") as scratch:
+        again = Path(scratch) / "plan.xlsx"
+        write_workbook(
+            again,
+            context.plan.tables,
+            _stable_kpis(context.plan.kpis),
+            Names.from_dataset(context.names),
+            scenario=context.manifest.get("scenario"),
+            draw_record=context.plan.draw_record,
+        )
+        expected = again.read_bytes()
+    actual = path.read_bytes()
+    if actual == expected:
+        return []
+    return [Finding("workbook", "plan.xlsx", f"not the workbook of the plan's tables: {_where_xlsx(actual, expected)}")]
+
+
+def _where_xlsx(actual: bytes, expected: bytes) -> str:
+    """Where two workbooks differ: the first sheet and cell whose value differs, as far as they can be read."""
+    from openpyxl import load_workbook
+    from openpyxl.utils import get_column_letter
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(actual)) as a, zipfile.ZipFile(io.BytesIO(expected)) as b:
+            parts = sorted(set(a.namelist()) | set(b.namelist()))
+            changed = [p for p in parts if p not in a.namelist() or p not in b.namelist() or a.read(p) != b.read(p)]
+        mine, theirs = (
+            load_workbook(io.BytesIO(actual), read_only=True),
+            load_workbook(io.BytesIO(expected), read_only=True),
+        )
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError):
+        return "it is not a workbook any more"
+    try:
+        for sheet in theirs.sheetnames:
+            if sheet not in mine.sheetnames:
+                return f"sheet {sheet} is missing"
+            rows_a = mine[sheet].iter_rows(values_only=True)
+            rows_b = theirs[sheet].iter_rows(values_only=True)
+            for r, (row_a, row_b) in enumerate(zip(rows_a, rows_b, strict=False), start=1):
+                for c in range(max(len(row_a), len(row_b))):
+                    va = row_a[c] if c < len(row_a) and row_a[c] != "" else None  # an empty text cell is a blank
+                    vb = row_b[c] if c < len(row_b) and row_b[c] != "" else None
+                    if va != vb:
+                        return f"sheet {sheet}, cell {get_column_letter(c + 1)}{r} is {va!r}; the tables give {vb!r}"
+    except Exception:  # a damaged sheet: the parts that differ are all we can say
+        pass
+    return f"the same values, other bytes ({', '.join(changed[:3])} differ)"
+
+
+def _check_report(context: _Context) -> list[Finding]:
+    """report.html is the report ``write_plan`` makes of the tables, byte for byte."""
+    from planner.report import render_report
+
+    path = context.root / "report.html"
+    if not path.is_file():
+        return [Finding("report", "report.html", "missing")]
+    differ = _writers_differ(context.manifest)
+    if differ:
+        return [Finding("report", "report.html", f"not compared byte for byte: {differ}", "warning")]
+    t, names = context.plan.tables, context.names
+    page = render_report(
+        kpis=_stable_kpis(context.plan.kpis),
+        visits=t["visits"],
+        routes=t["routes"],
+        crews=t["crews"],
+        unscheduled=t["unscheduled"],
+        tasks=t["tasks"],
+        enterprises=names.enterprises,
+        townships=names.townships,
+        departments=names.departments,
+        title=context.scenario.name,
+    ).encode("utf-8")
+    actual = path.read_bytes()
+    if actual == page:
+        return []
+    at = next((i for i, (x, y) in enumerate(zip(actual, page)) if x != y), min(len(actual), len(page)))
+    line = actual[:at].count(b"\n") + 1
+    return [Finding("report", "report.html", f"not the report of the plan's tables: it differs from line {line} on")]
+
+
+# ---------------------------------------------------------------- 10. seats
+
+
+def _check_seats(context: _Context, again: Any) -> list[Finding]:
+    """随机选派, as far as the tables and the inputs determine it.
+
+    Each crews row is one member. Recomputed exactly: the lottery number (a keyed hash of the seed,
+    the date and the inspector id). Checked: the member is on the certified roster, of the
+    department recorded, not on leave that day, and has no conflict (回避) with an enterprise the
+    crew visits that day.
+
+    Which eligible inspector took a seat depends, besides the lottery, on rotation and on how many
+    days each had been planned *when the seat was filled*; the scheduler fills seats in an order
+    (legal duties over the whole horizon first, then the rest) that the tables do not record. So
+    from the tables alone one ranking can be proven: a member who drew a larger number than an
+    inspector of the same department who has no planned day at all, was free that day, may work
+    at least as long, holds every delegation the member holds, has no conflict the member lacks
+    and inspected none of the county's enterprises last, should not have had the seat (the seat
+    matching is a min-cost flow: giving the seat to that inspector costs less). A swap for an
+    inspector who is planned on other days is found only by a re-plan (``again``), which
+    recomputes every member, their candidate counts and rotation flags."""
+    from planner.model.matching import Roster, lottery
+    from planner.rules.staff_days import day_minutes
+
+    crews = context.plan.tables["crews"]
+    visits = context.plan.tables["visits"]
+    seed = context.scenario.seed
+    roster = Roster.from_dataset(context.facts, len(context.calendar), context.scenario.planned_share)
+    enterprises: dict[tuple[str, dt.date], set[str]] = {}
+    for crew_id, date, uscc in visits[["crew_id", "date", "uscc"]].itertuples(index=False):
+        enterprises.setdefault((str(crew_id), _date(date)), set()).add(uscc)
+    members = list(
+        crews[["crew_id", "date", "inspector_id", "dept_id", "candidates", "lottery"]].itertuples(index=False)
+    )
+    lines = []
+    for crew_id, date, who, dept, _, ticket in members:
+        day = _date(date)
+        where = f"crew {crew_id} on {day}: {who}"
+        expected = lottery(seed, day, str(who))
+        if _cell(ticket) != expected:
+            lines.append(f"{where} has lottery number {_cell(ticket)!r}; the seed, the date and the id give {expected}")
+        if who not in roster.dept_of:
+            lines.append(f"{where} is not a certified inspector of the roster (执法证)")
+            continue
+        if roster.dept_of[who] != dept:
+            lines.append(f"{where} is an inspector of {roster.dept_of[who]}, not of {dept} as recorded")
+        if day in roster.leave.get(who, ()):
+            lines.append(f"{where} is on leave that day")
+        clash = sorted(roster.conflicts.get(who, frozenset()) & enterprises.get((str(crew_id), day), set()))
+        if clash:
+            lines.append(f"{where} must not inspect {', '.join(clash)} (回避)")
+    if not context.reoptimised:  # a re-optimisation keeps its parent's members, filled under that plan's state
+        lines += _better_idle_inspector(context, members, roster, seed, lottery, day_minutes)
+    if again is not None and not isinstance(again, Finding):
+        lines += _members_replanned(crews, again.tables.crews)
+    return _listed("seats", "crews.parquet", lines)
+
+
+def _better_idle_inspector(context: _Context, members, roster, seed: int, lottery, day_minutes) -> list[str]:
+    """Members who drew a larger number than an inspector free all horizon who could have had the seat."""
+    busy = {who for _, _, who, _, _, _ in members}
+    last = set().union(*roster.last_inspectors.values()) if roster.last_inspectors else set()
+    idle: dict[str, list[str]] = {}
+    for person, dept in sorted(roster.dept_of.items()):
+        if person not in busy and person not in last and roster.max_days[person] >= 1:
+            idle.setdefault(dept, []).append(person)
+    exact = context.plan.kpis.get("schedule_kept") == "exact" if isinstance(context.plan.kpis, dict) else False
+    lines = []
+    for crew_id, date, who, dept, candidates, _ in members:
+        if who not in roster.dept_of or roster.dept_of[who] != dept or not idle.get(dept):
+            continue
+        if exact and _cell(candidates) == 1:
+            continue  # the exact schedule may keep the model's own choice, recorded with one candidate
+        day = _date(date)
+        drawn = lottery(seed, day, str(who))
+        for person in idle[dept]:
+            if (
+                day not in roster.leave.get(person, ())
+                and day_minutes(roster.hours_per_day[person]) >= day_minutes(roster.hours_per_day[who])
+                and roster.delegations[who] <= roster.delegations[person]
+                and roster.conflicts.get(person, frozenset()) <= roster.conflicts.get(who, frozenset())
+                and lottery(seed, day, person) < drawn
+            ):
+                lines.append(
+                    f"crew {crew_id} on {day}: {who} (lottery {drawn:,}) has a seat of {dept} while {person}, "
+                    f"eligible, free that day and planned on no day at all, drew {lottery(seed, day, person):,}: "
+                    "the seat lottery gives the seat to the smaller number"
+                )
+                break
+    return lines
+
+
+def _members_replanned(crews: pd.DataFrame, again: pd.DataFrame) -> list[str]:
+    """Per crew-day in both plans: the members, their candidate counts and rotation flags, as re-planned."""
+
+    def by_crew_day(frame: pd.DataFrame) -> dict[tuple[str, dt.date], dict[str, tuple]]:
+        out: dict[tuple[str, dt.date], dict[str, tuple]] = {}
+        for crew_id, date, who, candidates, repeat in frame[
+            ["crew_id", "date", "inspector_id", "candidates", "repeat_visit"]
+        ].itertuples(index=False):
+            out.setdefault((str(crew_id), _date(date)), {})[str(who)] = (_cell(candidates), _cell(repeat))
+        return out
+
+    mine, theirs = by_crew_day(crews), by_crew_day(again)
+    lines = []
+    for key in sorted(set(mine) & set(theirs)):
+        have, want = mine[key], theirs[key]
+        where = f"crew {key[0]} on {key[1]}"
+        if set(have) != set(want):
+            lines.append(
+                f"{where} has {', '.join(sorted(have))}; the 随机选派 recomputed by re-planning gives "
+                f"{', '.join(sorted(want))}"
+            )
+            continue
+        for who in sorted(have):
+            if have[who] != want[who]:
+                lines.append(
+                    f"{where}: {who} is recorded with (candidates, repeat_visit) {have[who]}; re-planned {want[who]}"
+                )
+    return lines
+
+
+# ---------------------------------------------------------------- 11. replan
+
+
+def _replan(context: _Context) -> Any:
+    """The plan made again, or the Finding (check "replan") that says why it is not."""
+    from planner.pipeline import make_plan
+
+    if context.reoptimised:
+        return Finding(
+            "replan",
+            "cannot re-check",
+            "a re-optimised plan is not planned again (its rules are re-checked over its parent and actuals)",
+            "warning",
+        )
+    kpis = context.plan.kpis if isinstance(context.plan.kpis, dict) else {}
+    if kpis.get("status") != "FEASIBLE":
+        return Finding(
+            "replan",
+            "cannot re-check",
+            f"the plan's search ended {kpis.get('status')!r}, not FEASIBLE: which enterprises were solved "
+            "exactly depended on the clock, so a re-plan need not give the same plan",
+            "warning",
+        )
+    versions = context.manifest.get("versions") if isinstance(context.manifest.get("versions"), dict) else {}
+    running = {"planner": __version__, **{n: _installed(n) for n in PLANNING_VERSIONS}}
+    other = [f"{n} {versions.get(n)} (this is {v})" for n, v in running.items() if versions.get(n) != v]
+    if other:
+        return Finding(
+            "replan",
+            "cannot re-check",
+            f"the plan was made with {', '.join(other)}: a re-plan need not give the same plan",
+            "warning",
+        )
+    try:
+        plan = make_plan(context.inputs, context.scenario, context.calendar)
+    except Exception as error:  # inputs changed since (a warning above) into something the planner refuses
+        return Finding("replan", "cannot re-check", f"the re-plan failed: {type(error).__name__}: {error}")
+    if plan.kpis.get("status") != "FEASIBLE":
+        return Finding(
+            "replan",
+            "cannot re-check",
+            f"the re-plan's search ended {plan.kpis.get('status')}: its time limit is too short on this "
+            "machine to compare; raise [solver] time_limit_s",
+            "warning",
+        )
+    return plan
+
+
+#: the keys that name one row of each plan table (the crews' members are compared under seats)
+_ROW_KEYS = {
+    "tasks": ["task_id"],
+    "visits": ["visit_id"],
+    "visit_tasks": ["task_id", "visit_id"],
+    "crews": ["crew_id", "date"],
+    "routes": ["crew_id", "date", "seq"],
+    "unscheduled": ["task_id"],
+    "draws": ["plan_id", "uscc"],
+}
+
+
+def _compare_replan(context: _Context, again: Any) -> list[Finding]:
+    """Every table and figure of the plan against the re-plan's (members: under seats)."""
+    if isinstance(again, Finding):
+        return [again]
+    frames = {name: getattr(again.tables, name) for name in PLAN_TABLES if name != "draws"} | {
+        "draws": again.draw.draws
+    }
+    found = []
+    with tempfile.TemporaryDirectory(prefix="planner-verify-") as scratch:
+        for name, frame in frames.items():
+            path = Path(scratch) / f"{name}.parquet"
+            write_table(frame, path)  # as write_plan does: the same frame gives the same bytes
+            if (context.root / f"{name}.parquet").read_bytes() == path.read_bytes():
+                continue
+            want, disk = pd.read_parquet(path), context.plan.tables[name]
+            if name == "crews":  # one row per crew-day here; who sat in it is the seats check's
+                want = want.drop_duplicates(_ROW_KEYS[name])
+                disk = disk.drop_duplicates(_ROW_KEYS[name])
+                columns = ["township", "day_start_min", "day_end_min"]
+            else:
+                columns = [c for c in want.columns if c not in _ROW_KEYS[name]]
+            found += _differences(
+                "replan", f"{name}.parquet", disk, want, _ROW_KEYS[name], columns, "the re-plan gives"
+            )
+    recorded = context.plan.kpis if isinstance(context.plan.kpis, dict) else {}
+    lines = [
+        f"{key} is {recorded.get(key)!r}; the re-plan gives {value!r}"
+        for key, value in _stable_kpis(again.kpis).items()
+        if not _same(recorded.get(key), value)
+    ]
+    return found + _listed("replan", "kpis.json", lines)
+
+
+# ---------------------------------------------------------------- comparing values and tables
+
+
+def _date(value: Any) -> dt.date:
+    return pd.Timestamp(value).date()
+
+
+def _cell(value: Any) -> Any:
+    """A table cell as a plain Python value: blanks as None, dates as ISO text, lists as tuples."""
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return tuple(_cell(v) for v in value)
+    if value is None or value is pd.NaT or value is pd.NA:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+        if isinstance(value, float) and math.isnan(value):
+            return None
+    if isinstance(value, (pd.Timestamp, dt.datetime)):
+        stamp = pd.Timestamp(value)
+        return stamp.date().isoformat() if stamp == stamp.normalize() else stamp.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal as figures: numbers by value (an int is not a bool), the rest by their plain value."""
+    a, b = _cell(a), _cell(b)
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return a == b
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    return a == b
+
+
+def _differences(
+    check: Check,
+    subject: str,
+    disk: pd.DataFrame,
+    want: pd.DataFrame,
+    key: list[str],
+    columns: Iterable[str],
+    source: str,
+    missing: bool = True,
+) -> list[Finding]:
+    """Rows of ``disk`` that ``want`` lacks, rows it lacks (``missing``), and differing cells."""
+    absent = [c for c in key if c not in disk]
+    if absent:
+        return [Finding(check, subject, f"the column {absent[0]} is missing")]
+    lines = []
+
+    def keyed(frame: pd.DataFrame) -> dict[tuple, dict[str, Any]]:
+        rows = {}
+        for record in frame.to_dict("records"):
+            rows.setdefault(tuple(_cell(record[c]) for c in key), record)  # a doubled key: the rules say so
+        return rows
+
+    have, should = keyed(disk), keyed(want)
+    name = "/".join(key)
+
+    def label(k: tuple) -> str:
+        return "/".join(str(v) for v in k)
+
+    for k in sorted(set(have) - set(should), key=str):
+        lines.append(f"{name} {label(k)} is in the plan, but {source} no such row")
+    if missing:
+        for k in sorted(set(should) - set(have), key=str):
+            lines.append(f"{name} {label(k)}: {source} it, the plan lacks it")
+    columns = list(columns)
+    lost = [c for c in columns if c not in disk]
+    lines += [f"the column {c} is missing" for c in lost]
+    for k in sorted(set(have) & set(should), key=str):
+        for column in columns:
+            if column in lost:
+                continue
+            mine, theirs = _cell(have[k].get(column)), _cell(should[k].get(column))
+            if mine != theirs or isinstance(mine, bool) != isinstance(theirs, bool):
+                lines.append(f"{name} {label(k)}: {column} is {mine!r}; {source} {theirs!r}")
+    return _listed(check, subject, lines)
+
+
+def _listed(check: Check, subject: str, lines: list[str], severity: Severity = "error") -> list[Finding]:
+    """The first few lines as findings, and one more counting the rest."""
+    found = [Finding(check, subject, line, severity) for line in lines[:_LISTED]]
+    if len(lines) > _LISTED:
+        found.append(Finding(check, subject, f"… and {len(lines) - _LISTED:,} more", severity))
+    return found
+
+
+__all__ = ["Finding", "VerifyResult", "outputs_as_recorded", "verify_plan"]
