@@ -124,13 +124,43 @@ def state_at(
 ):
     """The facts at ``as_of`` (actuals applied, staff scaled), the instance of every task, its
     records, the previous placement and each task's outcome."""
-    facts = apply_staff_scaling(apply_actuals(dataset, actuals, as_of), scenario)
+    facts = _past_staff_kept(
+        apply_staff_scaling(apply_actuals(dataset, actuals, as_of), scenario),
+        dataset,
+        prev,
+        as_of,
+        scenario.horizon.end,
+    )
     random_tasks = prev["tasks"][prev["tasks"]["kind"] == "random"]
     instance = build_instance(facts, random_tasks, scenario, calendar)
     rows = instance.tasks.assign(row=np.arange(len(instance.tasks)))  # row: in instance.table
     records = {t["task_id"]: t for t in rows.to_dict("records")}
     planned = _previous_placement(prev)
     return facts, instance, records, planned, _outcomes(actuals, records, planned, as_of)
+
+
+def _past_staff_kept(
+    facts: Dataset, dataset: Dataset, prev: dict[str, pd.DataFrame], as_of: dt.date, end: dt.date
+) -> Dataset:
+    """An inspector who went on a crew before ``as_of`` and is gone now (retired, off the roster by
+    ``[staff]``, no longer certified) keeps the row they had, on leave from ``as_of`` to the end:
+    the past stays valid as it was, and nobody plans them from ``as_of`` on."""
+    crews = prev["crews"]
+    past = set(crews.loc[pd.to_datetime(crews["date"]) < pd.Timestamp(as_of), "inspector_id"])
+    active = set(facts.inspectors.loc[facts.inspectors["cert_no"].notna(), "inspector_id"])
+    original = dataset.inspectors[dataset.inspectors["cert_no"].notna()]
+    gone = original[original["inspector_id"].isin(past - active)]
+    if not len(gone):
+        return facts
+    leave = pd.DataFrame({"inspector_id": gone["inspector_id"], "start": pd.Timestamp(as_of), "end": pd.Timestamp(end)})
+    others = facts.inspectors[~facts.inspectors["inspector_id"].isin(gone["inspector_id"])]
+    return dataclasses.replace(
+        facts,
+        inspectors=pd.concat([others, gone]).sort_values("inspector_id", kind="stable"),
+        leave=pd.concat(
+            [facts.leave, leave.astype({"start": facts.leave["start"].dtype, "end": facts.leave["end"].dtype})]
+        ),
+    )
 
 
 def checked_facts(facts: Dataset, done_elsewhere, workdays) -> Dataset:
@@ -179,6 +209,23 @@ def _outcomes(actuals: Actuals, records: dict, planned: pd.DataFrame, as_of: dt.
         Problem(where, int(row), "date", None, "a task done outside the plan needs the date it was done")
         for row in undated.index
     ]
+    twice = outcomes[outcomes["task_id"].duplicated()]
+    problems += [
+        Problem(where, int(row), "task_id", t, "a second outcome for this task; give each task one outcome row")
+        for row, t in zip(twice.index, twice["task_id"])
+    ]
+    late = outcomes[outcomes["status"].isin(["done", "failed"]) & (outcomes["date"] >= pd.Timestamp(as_of))]
+    problems += [
+        Problem(
+            where,
+            int(row),
+            "date",
+            pd.Timestamp(day).date().isoformat(),
+            f"a task {state} on or after --as-of {as_of.isoformat()} has not happened yet at that date "
+            "(only a cancellation or a closure may concern later tasks)",
+        )
+        for row, state, day in zip(late.index, late["status"], late["date"])
+    ]
     if problems:
         raise InputError(problems)
     status: dict[str, str] = {}
@@ -189,25 +236,26 @@ def _outcomes(actuals: Actuals, records: dict, planned: pd.DataFrame, as_of: dt.
         for row, t in zip(outcomes.index, outcomes["task_id"])
         if outcomes.at[row, "status"] == "closed"
     }
-    by_task = outcomes.set_index("task_id")
+    planned_on = dict(zip(planned.index, planned["date"]))
+    said_of = {t: (s, d) for t, s, d in zip(outcomes["task_id"], outcomes["status"], outcomes["date"])}
     for task_id, task in records.items():
-        was = planned.loc[task_id] if task_id in planned.index else None
-        said = by_task.loc[task_id] if task_id in by_task.index else None
-        if said is not None and said["status"] == "done":
-            when = said["date"].date() if pd.notna(said["date"]) else was["date"]
+        was = planned_on.get(task_id)  # the planned date, None when the previous plan did not place it
+        said, said_date = said_of.get(task_id, (None, None))
+        if said == "done":
+            when = said_date.date() if pd.notna(said_date) else was
             status[task_id] = "done"
-            if was is None or when != was["date"] or when >= as_of:
+            if was is None or when != was or when >= as_of:
                 reasons[task_id] = f"done on {when.isoformat()} outside a planned visit (actuals)"
                 done_elsewhere.append((task["uscc"], task["dept_id"], when, task["kind"]))
-        elif said is not None and said["status"] == "cancelled":
+        elif said == "cancelled":
             status[task_id] = "cancelled"
             reasons[task_id] = "cancelled by the department (actuals)"
-        elif task["uscc"] in closed and not (was is not None and was["date"] < as_of and said is None):
+        elif task["uscc"] in closed and not (was is not None and was < as_of and said is None):
             status[task_id] = "closed"
             reasons[task_id] = "the enterprise has closed (actuals: 注销/歇业); its open tasks are dropped"
-        elif said is not None and said["status"] == "failed":
+        elif said == "failed":
             status[task_id] = "failed"
-        elif was is not None and was["date"] < as_of:
+        elif was is not None and was < as_of:
             status[task_id] = "done"  # no outcome row: done on its planned date
     return status, reasons, done_elsewhere
 
@@ -224,3 +272,94 @@ def history_with(history: pd.DataFrame, kept: list[Crew], done_elsewhere, workda
         return history
     extra = pd.DataFrame(rows, columns=["uscc", "dept_id", "date", "inspector_id", "kind"])
     return pd.concat([history, extra.astype({"date": "datetime64[ns]"})], ignore_index=True)
+
+
+def lineage_findings(
+    parent: dict[str, pd.DataFrame],
+    child: dict[str, pd.DataFrame],
+    as_of: dt.date,
+    freeze_days: int,
+    changes: pd.DataFrame | None = None,
+) -> list[str]:
+    """What a re-optimised plan (``child``) must keep of its ``parent``, checked from the two
+    plans' tables alone (docs/reoptimize.md); one sentence per breach, [] when it keeps them all.
+
+    1. Before ``as_of`` nothing changes: every visit there is a parent visit with the same
+       visit_id, code, enterprise, date and crew, its tasks among the parent visit's, its crew's
+       members the same.
+    2. A visit code is issued once: codes are unique; a visit the parent had (same crew, date and
+       enterprise) keeps its code; a parent's code appears only at the parent visit's enterprise
+       and date.
+    3. The freeze window gains no work: a visit there is a parent visit with no task it did not
+       have, or a new visit holding only new complaint or follow-up tasks (not on the as-of day)
+       and tasks of a parent visit at the same enterprise on the same date (a released visit
+       back on its date).
+    4. With ``changes``: every task has one row, and every row a reason.
+    """
+    out: list[str] = []
+    freeze_end = as_of + dt.timedelta(days=freeze_days)
+
+    def visits_of(plan):
+        visits = plan["visits"].assign(date=pd.to_datetime(plan["visits"]["date"]).dt.date)
+        tasks = plan["visit_tasks"].groupby("visit_id")["task_id"].agg(frozenset)
+        return visits.assign(tasks=visits["visit_id"].map(tasks).map(lambda t: t if isinstance(t, frozenset) else ()))
+
+    old, new = visits_of(parent), visits_of(child)
+    by_place = {
+        (c, d, u): row for row, c, d, u in zip(old.itertuples(index=False), old["crew_id"], old["date"], old["uscc"])
+    }
+    at_place = {(d, u): row for row, d, u in zip(old.itertuples(index=False), old["date"], old["uscc"])}
+    members = {
+        key: frozenset(group["inspector_id"])
+        for key, group in parent["crews"]
+        .assign(date=pd.to_datetime(parent["crews"]["date"]).dt.date)
+        .groupby(["crew_id", "date"])
+    }
+    new_members = {
+        key: frozenset(group["inspector_id"])
+        for key, group in child["crews"]
+        .assign(date=pd.to_datetime(child["crews"]["date"]).dt.date)
+        .groupby(["crew_id", "date"])
+    }
+    old_tasks = set(parent["tasks"]["task_id"])
+    kind = dict(zip(child["tasks"]["task_id"], child["tasks"]["kind"]))
+    twice = new["visit_code"][new["visit_code"].duplicated()]
+    out += [f"visit code {c} is given to two visits" for c in sorted(set(twice))]
+    old_code_place = {c: (d, u) for c, d, u in zip(old["visit_code"], old["date"], old["uscc"])}
+    for visit in new.itertuples(index=False):
+        where = f"visit {visit.visit_id} ({visit.uscc} on {visit.date.isoformat()}, crew {visit.crew_id})"
+        was = by_place.get((visit.crew_id, visit.date, visit.uscc))
+        if was is not None and was.visit_code != visit.visit_code:
+            out.append(f"{where}: its code changed from {was.visit_code} to {visit.visit_code}")
+        if visit.visit_code in old_code_place and old_code_place[visit.visit_code] != (visit.date, visit.uscc):
+            out.append(f"{where}: code {visit.visit_code} belonged to another visit of the previous plan")
+        if visit.date < as_of:
+            if was is None:
+                out.append(f"{where}: a visit before as-of {as_of.isoformat()} that the previous plan did not have")
+                continue
+            if was.visit_id != visit.visit_id:
+                out.append(f"{where}: before as-of, its visit_id changed from {was.visit_id}")
+            if not set(visit.tasks) <= set(was.tasks):
+                out.append(f"{where}: before as-of, it gained tasks {sorted(set(visit.tasks) - set(was.tasks))}")
+            if new_members.get((visit.crew_id, visit.date)) != members.get((visit.crew_id, visit.date)):
+                out.append(f"{where}: before as-of, its crew's members changed")
+        elif visit.date < freeze_end:
+            if was is not None:
+                gained = set(visit.tasks) - set(was.tasks)
+                if gained:
+                    out.append(f"{where}: a visit of the freeze window gained tasks {sorted(gained)}")
+                continue
+            same_day = at_place.get((visit.date, visit.uscc))
+            allowed = set(same_day.tasks) if same_day is not None else set()
+            urgent = {t for t in visit.tasks if t not in old_tasks and kind.get(t) in ("triggered", "followup")}
+            moved_in = set(visit.tasks) - allowed - urgent
+            if moved_in:
+                out.append(f"{where}: work moved into the freeze window: {sorted(moved_in)}")
+            if urgent and visit.date == as_of:
+                out.append(f"{where}: urgent tasks placed on the as-of day itself")
+    if changes is not None:
+        missing = set(child["tasks"]["task_id"]) - set(changes["task_id"])
+        out += [f"task {t} has no row in changes.parquet" for t in sorted(missing)]
+        blank = changes[~changes["reason"].map(lambda r: isinstance(r, str) and bool(r.strip()))]
+        out += [f"changes.parquet: task {t} ({c}) has no reason" for t, c in zip(blank["task_id"], blank["change"])]
+    return out

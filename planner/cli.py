@@ -675,7 +675,10 @@ def reoptimize(
     ],
     out_dir: Annotated[Path, typer.Option("--out", help="New plan folder (the previous one is never touched).")],
     freeze_days: Annotated[
-        int, typer.Option(help="Visits this many days after --as-of keep date and crew (the notice period).", min=0)
+        int,
+        typer.Option(
+            help="Visits this many days after --as-of keep date and crew (the notice period, 0-90).", min=0, max=90
+        ),
     ] = 14,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary; only errors and warnings.")] = False,
 ) -> None:
@@ -688,10 +691,12 @@ def reoptimize(
     Example: planner reoptimize scenarios/baseline.toml --plan plans/2026 --actuals actuals/2026-02 --as-of 2026-02-01 --out plans/2026-02
     """
     from planner.actuals import ACTUALS_FOLDER, load_actuals
+    from planner.agenda import agenda_markdown
     from planner.export import read_plan_folder
     from planner.outputs import sha256_file
     from planner.pipeline import write_plan
     from planner.reoptimize import reoptimize as replan
+    from planner.reoptimize import reoptimized_agenda
 
     started = dt.datetime.now().astimezone()
     with _reported():
@@ -723,17 +728,22 @@ def reoptimize(
             "freeze_days": freeze_days,
             "actuals": {str(p): sha256_file(p) for p in sorted(actuals.files.values())},
         }
-        write_plan(
-            result.plan,
-            out_dir,
-            result.dataset,
-            scenario,
-            started,
-            parent=parent,
-            extra_tables={"changes": result.changes},
-            record=prior.draw_record,
-            attachments={f"{ACTUALS_FOLDER}/{p.name}": p for p in actuals.files.values()},
-        )
+        agenda = reoptimized_agenda(result, scenario, calendar, as_of.date(), freeze_days)
+        with tempfile.TemporaryDirectory() as scratch:
+            agenda_file = Path(scratch) / "agenda.md"
+            agenda_file.write_text(agenda_markdown(agenda), encoding="utf-8")
+            write_plan(
+                result.plan,
+                out_dir,
+                result.dataset,
+                scenario,
+                started,
+                parent=parent,
+                extra_tables={"changes": result.changes},
+                record=prior.draw_record,
+                attachments={f"{ACTUALS_FOLDER}/{p.name}": p for p in actuals.files.values()}
+                | {"agenda.md": agenda_file},
+            )
     if not quiet:
         _print_plan_summary(result.plan.kpis, out_dir)
         err.print(_rich(result.summary, "Changes per department (tasks)"))
@@ -742,7 +752,36 @@ def reoptimize(
             f"visits changed after {info['as_of']}: {info['visits_changed']:,}; "
             f"in the {freeze_days}-day freeze window: {info['frozen_visits_changed']:,}"
         )
+        err.print(
+            f"agenda.md (月会商议程): {len(agenda.released)} frozen visits released, "
+            f"{len(agenda.at_risk)} mandatory tasks at risk next month, {len(agenda.merges)} merge suggestions "
+            f"saving {agenda.disturbances_saved} visits (planner agenda {_shown(out_dir)})"
+        )
     _accept(scenario.acceptance, result.plan.kpis, scenario_file)
+
+
+@app.command()
+def agenda(
+    plan_dir: Annotated[Path, typer.Argument(metavar="PLAN_DIR", help="A plan folder.", exists=True, file_okay=False)],
+    dataset_dir: Annotated[
+        Path | None, typer.Option("--dataset", help="Dataset for names (default: the recorded one).")
+    ] = None,
+    shift_days: Annotated[
+        int, typer.Option(help="Merge suggestions move a window by at most this many days.", min=0, max=90)
+    ] = 14,
+) -> None:
+    """月会商议程: frozen visits released and why, mandatory tasks at risk next month, and merge suggestions (Markdown).
+
+    Merge suggestions: two visits at one enterprise that would be one if one side's windows moved
+    by at most --shift-days days, ranked by the visits they save (减少扰企户次).
+
+    Example: planner agenda plans/2026-03 --shift-days 14 > agenda.md
+    """
+    from planner.agenda import agenda_markdown, plan_agenda
+
+    with _reported():
+        found = plan_agenda(plan_dir, dataset_dir, shift_days)
+    _echo(agenda_markdown(found))
 
 
 @app.command()

@@ -3,47 +3,71 @@
 The rhythm is 年计划、季优化、月会商: an annual plan, then each month the actuals come back —
 tasks done, cancelled, failed, enterprises closed, new complaint tasks, new leave — and what
 is left is planned again. A plan that reshuffles everything is useless, because enterprises and
-inspectors were told. So stability comes first (a lexicographic "change penalty"):
+inspectors were told. So stability comes first (docs/reoptimize.md has the rules in full):
 
-1. **Before ``as_of``** nothing changes: a visit keeps its date, crew and the tasks done there.
-   A planned task dated before ``as_of`` with no outcome row counts as done on its planned date;
-   a task done on another date becomes history (it counts against the yearly caps).
+1. **Before ``as_of``** nothing changes: a visit keeps its date, crew, members, visit id and
+   code (亮码: a code, once issued, belongs to its visit for ever); only the tasks that did not
+   happen leave it (a visit none of whose tasks happened disappears).
 2. **Every planned visit on or after ``as_of``** keeps its date, crew and code while it stays
-   possible: its tasks still open, every member available that day. A member newly on leave (or
-   gone from the roster) is replaced by another inspector of the same department drawn by the
-   seat lottery; only when nobody can replace them is the crew-day released and its tasks planned
-   again — each such change explained. Visits inside the freeze window (default 14 days, the
-   notice period) are never given new tasks either; later ones may be.
-3. **Open work** — new demands, failed tasks, tasks released in step 2 and tasks the previous
-   plan could not place — first joins a kept visit at the same enterprise when its window, the
-   crew's departments, the caps and the day allow (综合查一次 even for late arrivals), then is
-   merged and scheduled like a new plan from ``as_of`` on, around the kept crews (which it may
+   possible. A member who can no longer go — new leave, off the roster, a conflict (回避), a day
+   too long for their ``hours_per_day``, their ``max_days`` spent — is replaced by an inspector
+   of the same department who can (the seat lottery decides among them, and the crew must still
+   cover every visit, 委托查 included); with nobody, the member leaves the crew, and only the
+   visits the smaller crew cannot carry are released, each with its reason.
+3. **The freeze window** (``freeze_days`` from ``as_of``, the notice period) gets no new work:
+   no kept visit gains a task, a released visit may go back to its original date with another
+   crew or else after the window, and every other open task goes after the window — except a
+   new complaint or follow-up task (投诉举报、整改复查), which may be placed urgently from the
+   day after ``as_of`` (``change = urgent``).
+4. **Open work** — new demands, failed tasks, released tasks and the tasks the previous plan
+   could not place — first joins a kept visit at the same enterprise after the freeze window
+   when its window, the crew's departments, the caps and the day allow (综合查一次 even for late
+   arrivals), then is merged and scheduled like a new plan around the kept crews (which it may
    join, never displace).
 
+Every task gets one row in ``changes`` with a reason in Chinese; ``lineage_findings``
+(``planner.actuals``) checks the rules above from the two plans' tables alone.
 The previous draw is kept as it was: re-optimising never re-draws the random sample.
 """
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import datetime as dt
+import hashlib
+from collections import defaultdict
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from planner.actuals import Actuals, checked_facts, history_with, state_at
+from planner.actuals import (
+    ACTUALS_FOLDER,
+    Actuals,
+    checked_facts,
+    history_with,
+    load_actuals,
+    reoptimised_facts,
+    state_at,
+)
+from planner.agenda import SHIFT_DAYS, Agenda, make_agenda
 from planner.checker import check_plan
 from planner.dataset import Dataset
+from planner.export import PLAN_TABLES, read_plan_folder
 from planner.model.bounds import rule_bound
 from planner.model.groups import VisitGroup
 from planner.model.horizon import plan_horizon
 from planner.model.instance import Instance, TaskTable
 from planner.model.matching import MEMBER_COLUMNS, Roster, lottery
 from planner.model.merge import merge_tasks
-from planner.model.schedule import PLANNED_DAY_MIN, Crew, members_cover, route_minutes
-from planner.pipeline import compute_kpis, plan_tables
-from planner.plan import Plan
+from planner.model.schedule import PLANNED_DAY_MIN, Crew, Schedule, members_cover, route_minutes
+from planner.outputs import sha256_file
+from planner.pipeline import compute_kpis, plan_tables, visit_code
+from planner.plan import Plan, PlanTables
+from planner.problems import InputError, Problem
+from planner.rules import reason_category
 from planner.rules.caps import leaves_caps_alone
 from planner.rules.crews import min_crew
 from planner.rules.staff_days import day_minutes
@@ -51,11 +75,16 @@ from planner.rules.stays import MAX_VISIT_ONSITE_MIN
 from planner.rules.windows import feasible_days
 from planner.sampling import Draw
 from planner.scenario import Scenario
+from planner.stopwatch import Stopwatch
 from planner.travel import TravelTimes
-from planner.workdays import WorkCalendar
+from planner.whatif import apply_staff_scaling, load_scenario_dataset
+from planner.workdays import WorkCalendar, work_calendar
 
 FREEZE_DAYS = 14  # the notice period: visits this close keep date and crew unless impossible
+MAX_FREEZE_DAYS = 90  # a quarter: a longer notice period would freeze the re-optimisation itself
 FIXED_GROUP_IDS = 10**7  # kept visits' group ids start here, far above the merge's
+RELEASED_GROUP_IDS = 2 * 10**7  # released visits tried on their original date
+URGENT_KINDS = ("triggered", "followup")  # new tasks of these kinds may enter the freeze window
 CHANGE_COLUMNS = [
     "task_id",
     "dept_id",
@@ -70,6 +99,7 @@ CHANGE_COLUMNS = [
     "new_visit_code",
     "reason",
 ]
+RELEASE_COLUMNS = ["visit_id", "visit_code", "uscc", "date", "crew_id", "frozen", "n_tasks", "reason"]
 
 
 @dataclass(frozen=True)
@@ -81,6 +111,126 @@ class Reoptimized:
     changes: pd.DataFrame  # CHANGE_COLUMNS, one row per task
     summary: pd.DataFrame  # per department: counts of each change
     broken: list[str]  # hard rules the new plan breaks (empty: valid)
+    released: pd.DataFrame  # RELEASE_COLUMNS: the previous plan's visits on or after as_of let go, and why
+
+
+@dataclass
+class _Release:
+    """A planned visit on or after ``as_of`` that its crew can no longer make."""
+
+    visit_id: str
+    visit_code: str
+    crew_id: str
+    uscc: str
+    day: int
+    date: dt.date
+    task_ids: list[str]
+    reason: str  # Chinese: why it was let go
+    frozen: bool
+
+
+@dataclass
+class _Kept:
+    """The crew-days that stay, their member rows, what was let go, and what happened to crews."""
+
+    crews: list[Crew]
+    members: pd.DataFrame
+    releases: list[_Release]
+    notes: dict[str, str]  # crew_id → a member replaced or gone (Chinese)
+    visits: dict[int, tuple[str, str]]  # kept group id → the previous visit_id and visit_code
+
+
+def check_request(scenario: Scenario, as_of: dt.date, freeze_days: int) -> None:
+    """Refuse a re-optimisation date outside the horizon and a freeze window that is negative
+    or longer than ``MAX_FREEZE_DAYS`` (``InputError``, exit 2)."""
+    problems = []
+    start, end = scenario.horizon.start, scenario.horizon.end
+    if not start <= as_of <= end:
+        problems.append(
+            Problem(
+                "command line",
+                None,
+                "--as-of",
+                as_of.isoformat(),
+                f"must lie in the plan's horizon {start.isoformat()}…{end.isoformat()} "
+                "(before it nothing has happened yet; after it nothing is left to re-plan)",
+                label="option",
+            )
+        )
+    if not 0 <= freeze_days <= MAX_FREEZE_DAYS:
+        problems.append(
+            Problem(
+                "command line",
+                None,
+                "--freeze-days",
+                str(freeze_days),
+                f"must be 0 to {MAX_FREEZE_DAYS} days (the notice period; a quarter at most)",
+                label="option",
+            )
+        )
+    if problems:
+        raise InputError(problems)
+
+
+def check_previous(previous, dataset: Dataset, scenario: Scenario, calendar: WorkCalendar) -> None:
+    """Refuse (``InputError``, exit 2) a previous plan (``planner.export.PlanFolder``) whose files
+    are not those its manifest hashes, or whose tables break a hard rule: a re-optimisation keeps
+    its past as it is, so it must be the plan that was made.
+
+    The rules are checked as the plan was made: under the scenario its manifest records (the
+    current one's dataset and inputs when they are the same), and for a re-optimised plan over its
+    own parent and the actuals it keeps; when that parent is not there any more, only the hashes."""
+    root = Path(previous.root)
+    wrong = [
+        Problem(str(root / name), None, None, None, why)
+        for name, why in _files_not_as_hashed(root, previous.manifest.get("outputs") or {})
+    ]
+    if wrong:
+        raise InputError(wrong)
+    recorded = previous.manifest.get("scenario")
+    where = str(root / "manifest.json")
+    if recorded == scenario.model_dump(mode="json"):
+        made_with, inputs, days = scenario, dataset, calendar
+    else:  # a quarter's new scenario: the previous plan's own one
+        try:
+            made_with = Scenario.model_validate({**recorded, "source": root / "manifest.json"}, strict=False)
+        except Exception as error:  # whatever shape the manifest's scenario was edited into
+            raise InputError([Problem(where, None, "scenario", None, f"not a valid scenario: {error}")]) from None
+        inputs = load_scenario_dataset(made_with)
+        days = work_calendar(made_with.horizon.start, made_with.horizon.end, inputs.calendar_overrides(), where=where)
+    parent = previous.manifest.get("parent")
+    if parent:
+        grandparent = Path(str(parent.get("plan", "")))
+        if not (grandparent / "manifest.json").is_file() or not (root / ACTUALS_FOLDER).is_dir():
+            return
+        as_of = dt.date.fromisoformat(str(parent["as_of"]))
+        facts = reoptimised_facts(
+            inputs, made_with, days, read_plan_folder(grandparent).tables, load_actuals(root / ACTUALS_FOLDER), as_of
+        )
+    else:
+        facts = apply_staff_scaling(inputs, made_with)
+    tables = PlanTables(**{name: previous.tables[name] for name in PLAN_TABLES if name != "draws"})
+    broken = check_plan(tables, facts, made_with, set(days.workdays), previous.tables["draws"])
+    if broken:
+        raise InputError(
+            [Problem(where, None, None, None, f"the previous plan breaks a hard rule: {line}") for line in broken[:20]]
+        )
+
+
+def _files_not_as_hashed(root: Path, outputs: dict) -> list[tuple[str, str]]:
+    """(file, why) for each output the manifest hashes that is missing or has other bytes."""
+    out = []
+    for name, digest in sorted(outputs.items()):
+        path = root / str(name)
+        if ".." in Path(str(name)).parts or Path(str(name)).is_absolute():
+            out.append((str(name), "the manifest names a file outside the plan folder"))
+        elif not path.is_file():
+            out.append((str(name), "missing: the previous plan's manifest lists it"))
+        elif sha256_file(path) != digest:
+            out.append(
+                (str(name), "edited since the previous plan was written: its SHA-256 differs from the manifest's")
+            )
+    return out
 
 
 def reoptimize(
@@ -92,8 +242,15 @@ def reoptimize(
     as_of: dt.date,
     freeze_days: int = FREEZE_DAYS,
     progress=None,
+    check: bool = True,
 ) -> Reoptimized:
-    """Re-plan ``previous`` (a ``planner.export.PlanFolder``) from ``as_of`` with the actuals (module doc)."""
+    """Re-plan ``previous`` (a ``planner.export.PlanFolder``) from ``as_of`` with the actuals (module
+    doc); ``check``: first refuse a previous plan that is not as it was made (``check_previous``)."""
+    check_request(scenario, as_of, freeze_days)
+    watch = Stopwatch()
+    if check:
+        check_previous(previous, dataset, scenario, calendar)
+    watch.lap("previous")
     say = progress or (lambda line: None)
     prev = previous.tables
     facts, instance, records, planned, (status, reasons, done_elsewhere) = state_at(
@@ -101,50 +258,82 @@ def reoptimize(
     )
     workdays = instance.workdays
     day_of = {d: i for i, d in enumerate(workdays)}
-    start = int(np.searchsorted(np.array(workdays), as_of))  # first working day on or after as_of
+    days = np.array(workdays)
     freeze_end = as_of + dt.timedelta(days=freeze_days)
+    start = int(np.searchsorted(days, as_of))  # first working day on or after as_of
+    urgent_start = int(np.searchsorted(days, as_of, side="right"))  # never on the as-of day itself
+    # first working day after the freeze window, and never the as-of day itself
+    after_start = max(int(np.searchsorted(days, freeze_end)), urgent_start)
     roster = Roster.from_dataset(facts, len(calendar), scenario.planned_share)
-    kept, members, released = _kept_crews(
-        prev, planned, status, reasons, roster, facts, scenario, day_of, as_of, records, instance.table
-    )
-    say(
-        f"kept {sum(len(c.groups) for c in kept):,} visits on {len(kept):,} crew-days; "
-        f"{len(released):,} crew-days released"
-    )
-    in_kept = {t for c in kept for g in c.groups for t in g.task_ids}
-    open_ids = sorted(t for t in records if t not in in_kept and t not in reasons and status.get(t) != "done")
     travel = TravelTimes(facts, scenario)
-    joined = _join_kept_visits(open_ids, records, kept, roster, instance, scenario, travel, start, freeze_end)
+    before_ids = frozenset(prev["tasks"]["task_id"])
+    kept = _kept_crews(
+        prev, planned, status, reasons, roster, scenario, travel, day_of, as_of, freeze_end, records, instance.table
+    )
+    watch.lap("keep")
+    say(
+        f"kept {sum(len(c.groups) for c in kept.crews):,} visits on {len(kept.crews):,} crew-days; "
+        f"{len(kept.releases):,} visits released"
+    )
+
+    # a released visit of the freeze window goes back to its original date with another crew if it can
+    frozen = [r for r in kept.releases if r.frozen]
+    fixed, fixed_members = kept.crews, kept.members
+    back_on_date: set[str] = set()
+    if frozen:
+        fixed, fixed_members, back_on_date = _back_on_date(
+            frozen, kept, instance, facts, scenario, calendar, roster, done_elsewhere
+        )
+        say(f"{len(back_on_date):,} tasks of released visits stay on their date with another crew")
+    watch.lap("released")
+
+    in_plan = {t for c in fixed for g in c.groups for t in g.task_ids}
+    open_ids = sorted(t for t in records if t not in in_plan and t not in reasons and status.get(t) != "done")
+    joined = _join_kept_visits(open_ids, records, fixed, roster, instance, scenario, travel, after_start)
     open_ids = [t for t in open_ids if t not in joined]
     say(f"{len(joined):,} open tasks joined kept visits; {len(open_ids):,} to plan from {as_of}")
 
-    history = history_with(facts.history, kept, done_elsewhere, workdays)
-    open_tasks = instance.tasks[instance.tasks["task_id"].isin(open_ids)].copy()
-    ended = open_tasks["last_day"] < max(start, 0)
-    for task_id in open_tasks.loc[ended & (open_tasks["first_day"] >= 0), "task_id"]:
-        reasons[task_id] = f"its window ended before the re-optimisation date {as_of.isoformat()} and it was not done"
-    open_tasks["first_day"] = open_tasks["first_day"].where(
-        open_tasks["first_day"] < 0, open_tasks["first_day"].clip(lower=start)
-    )
-    open_tasks.loc[open_tasks["first_day"] > open_tasks["last_day"], ["first_day", "last_day"]] = -1
-    sub = Instance(workdays, instance.quiet, open_tasks.reset_index(drop=True), instance.unplaceable.iloc[0:0])
+    # a new complaint or follow-up task may enter the freeze window; all other open work waits for its end
+    earliest = {
+        t: urgent_start if records[t]["kind"] in URGENT_KINDS and t not in before_ids else after_start for t in open_ids
+    }
+    sub, late = _open_instance(instance, open_ids, earliest, start)
+    for task_id, (window_end, within_freeze) in late.items():
+        # the English fragment "window ended before the re-optimisation" is the reason's category (planner.rules)
+        reasons[task_id] = (
+            f"its window ends on {window_end}, inside the {freeze_days}-day freeze window from {as_of.isoformat()}: "
+            "for a new visit its window ended before the re-optimisation may place one (冻结期内不新增检查，"
+            "只有新的投诉举报、整改复查任务可以急办)"
+            if within_freeze
+            else f"its window ended before the re-optimisation date {as_of.isoformat()} and it was not done"
+        )
+    history = history_with(facts.history, fixed, done_elsewhere, workdays)
     groups, capped_out = merge_tasks(sub, dataclasses.replace(facts, history=history), scenario)
-    schedule = plan_horizon(groups, sub, facts, scenario, calendar, fixed=kept, fixed_members=members).schedule
+    result = plan_horizon(groups, sub, facts, scenario, calendar, fixed=fixed, fixed_members=fixed_members)
+    schedule = result.schedule
+    watch.lap("schedule")
+    _keep_routes(schedule, kept.visits)
     placed_ids = {t for c in schedule.crews for g in c.groups for t in g.task_ids}
     reasons = {k: v for k, v in (reasons | capped_out).items() if k not in placed_ids}
     draw = Draw(scenario.seed, prev["draws"], prev["tasks"][prev["tasks"]["kind"] == "random"], pd.DataFrame(), ())
     tables = plan_tables(instance, schedule, reasons, draw, facts, scenario)
     tables = dataclasses.replace(
-        tables, unscheduled=tables.unscheduled[~tables.unscheduled["task_id"].isin(placed_ids)]
+        tables, unscheduled=tables.unscheduled[~tables.unscheduled["task_id"].isin(placed_ids)].reset_index(drop=True)
     )
+    tables = _carry_identities(tables, prev, schedule, kept.visits, as_of)
+    watch.lap("tables")
     checked = checked_facts(facts, done_elsewhere, workdays)
     broken = check_plan(tables, checked, scenario, set(calendar.workdays), prev["draws"])
-    changes = _changes(prev, planned, tables, status, reasons, as_of)
+    watch.lap("check")
+    released = _released_frame(kept.releases)
+    urgent = {t for t in placed_ids if t in earliest and earliest[t] < after_start}
+    changes = _changes(planned, tables, status, reasons, as_of, freeze_end, kept, joined, urgent, back_on_date, prev)
     summary = _summary(changes)
     kpis = compute_kpis(tables, instance)
     bound = rule_bound(tables.visits, tables.visit_tasks, instance, checked, scenario)
+    watch.lap("kpis")
     future = changes[pd.to_datetime(changes["old_date"]) >= pd.Timestamp(as_of)]
-    frozen = future[pd.to_datetime(future["old_date"]) < pd.Timestamp(freeze_end)]
+    in_window = future[pd.to_datetime(future["old_date"]) < pd.Timestamp(freeze_end)]
     moved = future["change"].isin(["moved", "dropped"])
     kpis |= {
         "status": "FEASIBLE" if not broken else "BROKEN",
@@ -152,64 +341,152 @@ def reoptimize(
         "objective": kpis["visits"],
         "best_bound": bound.visits,
         "rule_bound_visits": bound.visits,
-        "timings": {},
+        "timings": watch.timings,
         "reoptimisation": {
             "as_of": as_of.isoformat(),
             "freeze_days": freeze_days,
             "visits_changed": int(future.loc[moved, "old_visit_code"].nunique()),
             "frozen_visits_changed": int(
-                frozen.loc[frozen["change"].isin(["moved", "dropped"]), "old_visit_code"].nunique()
+                in_window.loc[in_window["change"].isin(["moved", "dropped"]), "old_visit_code"].nunique()
             ),
+            "visits_released": len(released),
+            "frozen_visits_released": int(released["frozen"].sum()),
+            "members_replaced": sum(1 for note in kept.notes.values() if "替补" in note),
+            "urgent_tasks": int((changes["change"] == "urgent").sum()),
             "tasks": {k: int(v) for k, v in changes["change"].value_counts().sort_index().items()},
         },
     }
-    return Reoptimized(Plan(tables, draw, kpis, {}, broken), checked, changes, summary, broken)
+    return Reoptimized(Plan(tables, draw, kpis, watch.timings, broken), checked, changes, summary, broken, released)
+
+
+def _open_instance(
+    instance: Instance, open_ids: list[str], earliest: dict[str, int], start: int
+) -> tuple[Instance, dict[str, tuple[str, bool]]]:
+    """The open tasks with their windows cut to their earliest day (after the freeze window, or
+    the day after as_of for urgent ones); and the tasks whose window ends before it (task → the
+    window's end and whether it ends inside the freeze window rather than before as_of)."""
+    tasks = instance.tasks[instance.tasks["task_id"].isin(open_ids)].copy()
+    first = tasks["first_day"].to_numpy().copy()
+    last = tasks["last_day"].to_numpy()
+    cut = tasks["task_id"].map(earliest).to_numpy(dtype=np.int64)
+    placeable = first >= 0
+    first[placeable] = np.maximum(first[placeable], cut[placeable])
+    ended = placeable & (first > last)
+    late = {
+        t: (pd.Timestamp(w).date().isoformat(), bool(e >= start))
+        for t, w, e in zip(tasks["task_id"][ended], tasks["window_end"][ended], last[ended])
+    }
+    first[ended] = -1
+    tasks["first_day"] = first
+    tasks.loc[ended, "last_day"] = -1
+    return Instance(
+        instance.workdays, instance.quiet, tasks.reset_index(drop=True), instance.unplaceable.iloc[0:0]
+    ), late
+
+
+def _back_on_date(
+    frozen: list[_Release],
+    kept: _Kept,
+    instance: Instance,
+    facts: Dataset,
+    scenario: Scenario,
+    calendar: WorkCalendar,
+    roster: Roster,
+    done_elsewhere,
+) -> tuple[list[Crew], pd.DataFrame, set[str]]:
+    """The released visits of the freeze window planned on their original dates only (joining a
+    kept crew of that day, or a new crew of inspectors free then); returns the fixed crews and
+    members for the open work, and the tasks placed.
+
+    Only the crew-days of those dates are handed to the scheduler, so it does not route the
+    whole year again; each inspector's ``max_days`` is lowered by their kept days on other dates,
+    so the day budget is the same as with every crew-day in view."""
+    dates = {r.day for r in frozen}
+    near = [c for c in kept.crews if c.day in dates]
+    elsewhere: dict[str, int] = defaultdict(int)
+    for crew in kept.crews:
+        if crew.day not in dates:
+            for person in crew.members:
+                elsewhere[person] += 1
+    inspectors = facts.inspectors.assign(
+        max_days=[
+            max(0, roster.max_days[p] - elsewhere[p]) if p in roster.max_days else m
+            for p, m in zip(facts.inspectors["inspector_id"], facts.inspectors["max_days"])
+        ]
+    )
+    near_facts = dataclasses.replace(
+        facts, inspectors=inspectors, history=history_with(facts.history, kept.crews, done_elsewhere, instance.workdays)
+    )
+    first = _on_original_date(frozen, instance)
+    groups, _ = merge_tasks(first, near_facts, scenario)
+    for n, group in enumerate(groups):  # ids apart from the kept visits' and the open work's
+        group.group_id = RELEASED_GROUP_IDS + n
+    near_ids = {c.crew_id for c in near}
+    members = kept.members[kept.members["crew_id"].isin(near_ids)]
+    result = plan_horizon(groups, first, near_facts, scenario, calendar, fixed=near, fixed_members=members)
+    crews = sorted(
+        [c for c in kept.crews if c.crew_id not in near_ids] + result.schedule.crews, key=lambda c: (c.day, c.crew_id)
+    )
+    members = pd.concat([kept.members[~kept.members["crew_id"].isin(near_ids)], result.schedule.members])
+    placed = {
+        t for c in result.schedule.crews for g in c.groups if g.group_id >= RELEASED_GROUP_IDS for t in g.task_ids
+    }
+    return crews, members.reset_index(drop=True), placed
+
+
+def _on_original_date(frozen: list[_Release], instance: Instance) -> Instance:
+    """The open tasks of released freeze-window visits, each allowed only its visit's original day."""
+    day_of_task = {t: r.day for r in frozen for t in r.task_ids}
+    tasks = instance.tasks[instance.tasks["task_id"].isin(day_of_task)].copy()
+    day = tasks["task_id"].map(day_of_task).to_numpy(dtype=np.int64)
+    tasks["first_day"], tasks["last_day"] = day, day
+    return Instance(instance.workdays, instance.quiet, tasks.reset_index(drop=True), instance.unplaceable.iloc[0:0])
 
 
 def _kept_crews(
-    prev,
-    planned,
-    status,
-    reasons,
+    prev: dict[str, pd.DataFrame],
+    planned: pd.DataFrame,
+    status: dict,
+    reasons: dict,
     roster: Roster,
-    facts: Dataset,
     scenario: Scenario,
+    travel: TravelTimes,
     day_of: dict,
     as_of: dt.date,
+    freeze_end: dt.date,
     records: dict,
     table: TaskTable,
-):
+) -> _Kept:
     """The previous crew-days that stay: past ones with the tasks done there, later ones with
-    their open tasks, members replaced where a member can no longer go. Returns the fixed crews,
-    their member rows and the crew-days released (crew_id → why)."""
-    travel = TravelTimes(facts, scenario)
+    their open tasks and members who can go (replaced, or left out, where one cannot: module doc)."""
     crews = prev["crews"].assign(date=pd.to_datetime(prev["crews"]["date"]).dt.date)
     visits = prev["visits"].assign(date=pd.to_datetime(prev["visits"]["date"]).dt.date)
-    order = prev["routes"].sort_values(["crew_id", "seq"])["visit_id"].tolist()
+    order = prev["routes"].sort_values(["crew_id", "date", "seq"])["visit_id"].tolist()
     rank = {v: i for i, v in enumerate(order)}
-    uscc_of = dict(zip(visits["visit_id"], visits["uscc"]))
+    visit_rows = visits.set_index("visit_id")[["visit_code", "uscc"]].to_dict("index")
     visits_of = visits.groupby("crew_id")["visit_id"].agg(list).to_dict()
     tasks_of = planned.reset_index().groupby("visit_id")["task_id"].agg(list).to_dict()
-    busy: dict[dt.date, set[str]] = {}
+    busy: dict[dt.date, set[str]] = defaultdict(set)
     for date, person in crews[["date", "inspector_id"]].itertuples(index=False):
-        busy.setdefault(date, set()).add(person)
-    days_used = crews.drop_duplicates(["crew_id", "inspector_id"])["inspector_id"].value_counts().to_dict()
-    kept: list[Crew] = []
+        busy[date].add(person)
+    # a candidate's planned days: every day the previous plan gives them, plus replacements made
+    planned_days = crews.drop_duplicates(["date", "inspector_id"])["inspector_id"].value_counts().to_dict()
+    worked: dict[str, int] = defaultdict(int)  # days on kept crews so far, in date order
+    out = _Kept([], pd.DataFrame(columns=MEMBER_COLUMNS), [], {}, {})
     member_rows: list[tuple] = []
-    released: dict[str, str] = {}
     next_id = FIXED_GROUP_IDS
-    by_crew: dict[str, list[dict]] = {}
+    by_crew: dict[str, list[dict]] = defaultdict(list)
     for row in crews[[*MEMBER_COLUMNS, "township"]].to_dict("records"):
-        by_crew.setdefault(row["crew_id"], []).append(row)
-    for crew_id in sorted(by_crew):
+        by_crew[row["crew_id"]].append(row)
+    for crew_id in sorted(by_crew, key=lambda c: (by_crew[c][0]["date"], c)):
         rows = by_crew[crew_id]
         date = rows[0]["date"]
         if date not in day_of:
             continue
         past = date < as_of
-        groups = []
+        groups: list[VisitGroup] = []
+        codes: dict[int, tuple[str, str]] = {}
         for visit in sorted(visits_of.get(crew_id, []), key=rank.get):
-            uscc = uscc_of[visit]
             # past: the tasks done there; later: the tasks still open (no outcome, still in the demands)
             stay = [
                 t
@@ -218,69 +495,134 @@ def _kept_crews(
             ]
             if stay:
                 at = np.array([records[t]["row"] for t in stay], dtype=np.int64)
-                groups.append(VisitGroup(table, uscc, at, np.array([day_of[date]]), next_id))
+                groups.append(VisitGroup(table, visit_rows[visit]["uscc"], at, np.array([day_of[date]]), next_id))
+                codes[next_id] = (visit, visit_rows[visit]["visit_code"])
                 next_id += 1
         if not groups:
             continue
         members = [r["inspector_id"] for r in rows]
         member_rows_crew = [tuple(r[c] for c in MEMBER_COLUMNS) for r in rows]
+        station = f"station:{rows[0]['township']}"
+        onsite = {g.group_id: g.onsite_min(scenario.onsite) for g in groups}
+        length = route_minutes(station, groups, onsite, travel)
         if not past:
             usccs = {g.uscc for g in groups}
+            notes, gone = [], []
             for n, person in enumerate(list(members)):
-                why = _cannot_go(person, date, usccs, roster)
+                why = _cannot_go(person, date, usccs, length, roster, worked)
                 if why is None:
                     continue
                 dept = rows[n]["dept_id"]
-                other = _replacement(dept, date, usccs, roster, busy, days_used, scenario.seed)
+                others = [m for i, m in enumerate(members) if i != n and m not in gone]
+                other = _replacement(
+                    dept, date, usccs, length, others, groups, roster, busy, planned_days, scenario.seed
+                )
                 if other is None:
-                    released[crew_id] = f"{person} {why} on {date.isoformat()} and no other inspector of {dept} can go"
-                    break
+                    notes.append(f"{person}（{dept}）{why}，无同部门人员可替补")
+                    gone.append(person)
+                    continue
+                notes.append(f"{person}（{dept}）{why}，由同部门 {other} 替补")
                 busy[date].add(other)
-                days_used[other] = days_used.get(other, 0) + 1
+                planned_days[other] = planned_days.get(other, 0) + 1
                 members[n] = other
                 member_rows_crew[n] = (crew_id, date, other, dept, 1, lottery(scenario.seed, date, other), False)
-            if crew_id in released:
+            if gone:
+                member_rows_crew = [r for r, m in zip(member_rows_crew, members) if m not in gone]
+                members = [m for m in members if m not in gone]
+            lost = [g for g in groups if len(members) < g.min_crew or not members_cover(members, g, roster)]
+            for group in lost:
+                visit, code = codes[group.group_id]
+                why = "；".join(notes) if notes else "检查组成员已不能覆盖该次检查的部门（委托已撤销或人员变动）"
+                cover = "人数不足两人" if len(members) < group.min_crew else "不再覆盖该次检查涉及的部门"
+                out.releases.append(
+                    _Release(
+                        visit,
+                        code,
+                        crew_id,
+                        group.uscc,
+                        day_of[date],
+                        date,
+                        group.task_ids,
+                        f"{why}；检查组{cover}",
+                        date < freeze_end,
+                    )
+                )
+            groups = [g for g in groups if g not in lost]
+            if notes:
+                out.notes[crew_id] = "；".join(notes)
+            if not groups:
                 continue
-        township = rows[0]["township"]
-        station = f"station:{township}"
-        onsite = {g.group_id: g.onsite_min(scenario.onsite) for g in groups}
-        length = route_minutes(station, groups, onsite, travel)
-        seats: dict[str, int] = {}
+            onsite = {g.group_id: onsite[g.group_id] for g in groups}
+            length = route_minutes(station, groups, onsite, travel)
         for person in members:
-            seats[roster.dept_of.get(person, "?")] = seats.get(roster.dept_of.get(person, "?"), 0) + 1
-        kept.append(
-            Crew(crew_id, township, day_of[date], seats, groups, max(PLANNED_DAY_MIN, length), length, tuple(members))
+            worked[person] += 1
+        seats: dict[str, int] = defaultdict(int)
+        for person in members:
+            seats[roster.dept_of.get(person, "?")] += 1
+        out.crews.append(
+            Crew(
+                crew_id,
+                rows[0]["township"],
+                day_of[date],
+                dict(seats),
+                groups,
+                max(PLANNED_DAY_MIN, length),
+                length,
+                tuple(members),
+            )
         )
+        out.visits |= {g.group_id: codes[g.group_id] for g in groups}
         member_rows += member_rows_crew
     frame = pd.DataFrame(member_rows, columns=MEMBER_COLUMNS)
     frame["date"] = pd.to_datetime(frame["date"])
-    return kept, frame, released
+    out.members = frame
+    return out
 
 
-def _cannot_go(person: str, date: dt.date, usccs: set[str], roster: Roster) -> str | None:
-    """Why a kept crew's member can no longer go that day (None: they can)."""
+def _cannot_go(person: str, date: dt.date, usccs: set[str], length: int, roster: Roster, worked: dict) -> str | None:
+    """Why a kept crew's member can no longer go that day (None: they can), in Chinese."""
     if person not in roster.dept_of:
-        return "is no longer a certified inspector on the roster"
+        return "已不在执法人员名录或无执法证"
     if date in roster.leave.get(person, ()):
-        return "is on leave"
+        return f"{date.isoformat()} 不在岗（请假、退休或调离）"
     if roster.conflicts.get(person, frozenset()) & usccs:
-        return "has a conflict of interest (回避) there"
+        return "与当日检查的企业须回避"
+    if day_minutes(roster.hours_per_day[person]) < length:
+        return f"每日可工作 {roster.hours_per_day[person]:g} 小时，不足当日行程 {length} 分钟"
+    if worked.get(person, 0) >= roster.max_days[person]:
+        return f"年度计划检查天数（{roster.max_days[person]} 天）已用完"
     return None
 
 
 def _replacement(
-    dept: str, date: dt.date, usccs: set[str], roster: Roster, busy: dict, days_used: dict, seed: int
+    dept: str,
+    date: dt.date,
+    usccs: set[str],
+    length: int,
+    others: list[str],
+    groups: list[VisitGroup],
+    roster: Roster,
+    busy: dict,
+    planned_days: dict,
+    seed: int,
 ) -> str | None:
-    """Another inspector of ``dept`` free that day, no conflict, days left: the lowest lottery number."""
-    candidates = [
-        p
-        for p, d in roster.dept_of.items()
-        if d == dept
-        and p not in busy.get(date, set())
-        and _cannot_go(p, date, usccs, roster) is None
-        and days_used.get(p, 0) < roster.max_days[p]
-    ]
-    return min(candidates, key=lambda p: (lottery(seed, date, p), p), default=None)
+    """An inspector of ``dept`` who can take the seat: free that day, not on leave, no conflict,
+    a day long enough, planned days left, and with whom the crew still covers every visit
+    (委托查 included); the lowest seat-lottery number among them."""
+    candidates = sorted(
+        (
+            p
+            for p, d in roster.dept_of.items()
+            if d == dept
+            and p not in busy.get(date, set())
+            and date not in roster.leave.get(p, ())
+            and not roster.conflicts.get(p, frozenset()) & usccs
+            and day_minutes(roster.hours_per_day[p]) >= length
+            and planned_days.get(p, 0) < roster.max_days[p]
+        ),
+        key=lambda p: (lottery(seed, date, p), p),
+    )
+    return next((p for p in candidates if all(members_cover([*others, p], g, roster) for g in groups)), None)
 
 
 def _join_kept_visits(
@@ -291,15 +633,14 @@ def _join_kept_visits(
     instance: Instance,
     scenario: Scenario,
     travel: TravelTimes,
-    start: int,
-    freeze_end: dt.date,
+    after_start: int,
 ) -> set[str]:
     """Open tasks that join a kept visit at their enterprise after the freeze window: a day of
     their window, the crew covers their department, the stay and the day still fit, and the
     caps are untouched (an exempt task, or a capped visit the department already checks in)."""
     by_uscc: dict[str, list[tuple[Crew, int]]] = {}  # the crew and the group's place on its route
     for crew in kept:
-        if crew.day < start or instance.workdays[crew.day] < freeze_end:
+        if crew.day < after_start:
             continue
         for at, group in enumerate(crew.groups):
             by_uscc.setdefault(group.uscc, []).append((crew, at))
@@ -331,36 +672,180 @@ def _join_kept_visits(
     return joined
 
 
-def _changes(prev, planned: pd.DataFrame, tables, status: dict, reasons: dict, as_of: dt.date) -> pd.DataFrame:
-    """One row per task: what the re-optimisation did to it, with the reason where it left the plan."""
+def _keep_routes(schedule: Schedule, kept: dict[int, tuple[str, str]]) -> None:
+    """A kept crew-day that gained no visit keeps the previous plan's order (so its times too:
+    the scheduler leaves a fixed crew's groups in their order and only inserts new ones); one
+    that gained a visit takes the route engine's order."""
+    for crew in schedule.crews:
+        if crew.groups and all(g.group_id in kept for g in crew.groups):
+            schedule.routes[crew.crew_id] = list(crew.groups)
+
+
+def _carry_identities(
+    tables: PlanTables, prev: dict[str, pd.DataFrame], schedule: Schedule, kept: dict[int, tuple[str, str]], as_of
+) -> PlanTables:
+    """Visit ids and codes carried from the previous plan (a code is issued once, never recomputed):
+
+    - a kept visit keeps its visit_id and visit_code;
+    - a visit at the same enterprise on the same date as a previous visit whose code no kept
+      visit carries, holding one of its tasks (a released visit back on its date with another
+      crew), keeps that code;
+    - every other visit gets a new code, never one the previous plan issued; a new crew never
+      takes the id of a previous crew-day it is not, nor a visit the id of a previous visit.
+    """
+    visits, routes, crews = tables.visits.copy(), tables.routes.copy(), tables.crews.copy()
+    visit_tasks = tables.visit_tasks.copy()
+    dates = pd.to_datetime(visits["date"]).dt.date
+    # the schedule's groups → their visit rows: plan_tables numbers a crew's visits by route order
+    visit_of_group: dict[int, str] = {}
+    for crew in schedule.crews:
+        for seq, group in enumerate(schedule.routes[crew.crew_id], start=1):
+            visit_of_group[group.group_id] = f"{crew.crew_id}-{seq}"
+    old_ids = set(prev["visits"]["visit_id"])
+    old_codes = set(prev["visits"]["visit_code"])
+    old_crews = set(prev["crews"]["crew_id"])
+    kept_crews = {c.crew_id for c in schedule.crews if any(g.group_id in kept for g in c.groups)}
+    new_id: dict[str, str] = {}
+    new_code: dict[str, str] = {}
+    for group_id, (visit_id, code) in kept.items():
+        if group_id in visit_of_group:
+            new_id[visit_of_group[group_id]], new_code[visit_of_group[group_id]] = visit_id, code
+    # a new crew-day numbered like a previous crew-day that is gone: the next free number that day
+    crew_rename: dict[str, str] = {}
+    numbers: dict[str, int] = defaultdict(int)
+    for crew_id in [*old_crews, *crews["crew_id"]]:
+        day, number = crew_id.rsplit("-", 1)
+        numbers[day] = max(numbers[day], int(number))
+    for crew_id in sorted(set(crews["crew_id"]) - kept_crews):
+        if crew_id in old_crews:
+            day, number = crew_id.rsplit("-", 1)
+            numbers[day] += 1
+            crew_rename[crew_id] = f"{day}-{numbers[day]:0{len(number)}d}"
+    # new visits on kept crews: numbers after the crew's previous ones
+    last_seq: dict[str, int] = defaultdict(int)
+    for visit_id in old_ids:
+        crew_id, seq = visit_id.rsplit("-", 1)
+        last_seq[crew_id] = max(last_seq[crew_id], int(seq))
+    for visit_id, crew_id in zip(visits["visit_id"], visits["crew_id"]):
+        if visit_id in new_id:
+            continue
+        crew = crew_rename.get(crew_id, crew_id)
+        if crew in kept_crews or f"{crew}-1" in old_ids:
+            last_seq[crew] += 1
+            new_id[visit_id] = f"{crew}-{last_seq[crew]}"
+        else:
+            new_id[visit_id] = f"{crew}-{visit_id.rsplit('-', 1)[1]}"
+    # codes of released visits back on their date; then fresh codes
+    tasks_of = visit_tasks.groupby("visit_id")["task_id"].agg(list).to_dict()
+    old = prev["visits"].assign(date=pd.to_datetime(prev["visits"]["date"]).dt.date)
+    old_tasks = prev["visit_tasks"].groupby("visit_id")["task_id"].agg(set).to_dict()
+    at_place = {
+        (u, d): (c, old_tasks.get(v, set()))
+        for v, c, u, d in old[["visit_id", "visit_code", "uscc", "date"]].itertuples(index=False)
+    }
+    used = set(new_code.values())
+    for visit_id, uscc, date in zip(visits["visit_id"], visits["uscc"], dates):
+        if visit_id in new_code:
+            continue
+        code, had = at_place.get((uscc, date), (None, set()))
+        if code is not None and code not in used and had & set(tasks_of.get(visit_id, [])):
+            new_code[visit_id] = code
+            used.add(code)
+    for visit_id, uscc, date in zip(visits["visit_id"], visits["uscc"], dates):
+        if visit_id in new_code:
+            continue
+        tasks = tasks_of.get(visit_id, [])
+        code, salt = visit_code(uscc, date, tasks), 0
+        while code in old_codes or code in used:
+            salt += 1
+            code = _salted_code(uscc, date, tasks, as_of, salt)
+        new_code[visit_id] = code
+        used.add(code)
+    visits["visit_code"] = visits["visit_id"].map(new_code)
+    for frame in (visits, routes, crews):
+        frame["crew_id"] = frame["crew_id"].map(lambda c: crew_rename.get(c, c))
+    for frame in (visits, routes, visit_tasks):
+        frame["visit_id"] = frame["visit_id"].map(new_id)
+    return dataclasses.replace(tables, visits=visits, routes=routes, crews=crews, visit_tasks=visit_tasks)
+
+
+def _salted_code(uscc: str, date: dt.date, task_ids: list[str], as_of: dt.date, salt: int) -> str:
+    """A new visit's code when its content's code was issued before: the re-optimisation date and a counter added."""
+    text = f"{uscc}|{date.isoformat()}|{','.join(sorted(task_ids))}|{as_of.isoformat()}|{salt}"
+    return base64.b32encode(hashlib.sha256(text.encode()).digest()[:5]).decode()
+
+
+def _released_frame(releases: list[_Release]) -> pd.DataFrame:
+    rows = [
+        (r.visit_id, r.visit_code, r.uscc, r.date, r.crew_id, r.frozen, len(r.task_ids), r.reason) for r in releases
+    ]
+    return pd.DataFrame(rows, columns=RELEASE_COLUMNS)
+
+
+def _changes(
+    planned: pd.DataFrame,
+    tables: PlanTables,
+    status: dict,
+    reasons: dict,
+    as_of: dt.date,
+    freeze_end: dt.date,
+    kept: _Kept,
+    joined: set[str],
+    urgent: set[str],
+    back_on_date: set[str],
+    prev: dict[str, pd.DataFrame],
+) -> pd.DataFrame:
+    """One row per task: what the re-optimisation did to it, and why, in Chinese."""
     now = (
         tables.visit_tasks[["task_id", "visit_id"]]
         .merge(tables.visits[["visit_id", "visit_code", "date", "crew_id"]], on="visit_id")
         .set_index("task_id")
     )
     why = dict(zip(tables.unscheduled["task_id"], tables.unscheduled["reason"]))
+    let_go = {t: r for r in kept.releases for t in r.task_ids}
     before, after = planned.to_dict("index"), now.to_dict("index")
+    before_ids = set(prev["tasks"]["task_id"])
+    was_unscheduled = set(prev["unscheduled"]["task_id"])
     rows = []
     for task in tables.tasks.itertuples(index=False):
-        was, new = before.get(task.task_id), after.get(task.task_id)
+        t = task.task_id
+        was, new = before.get(t), after.get(t)
         old_date = was["date"] if was is not None else None
         new_date = pd.Timestamp(new["date"]).date() if new is not None else None
-        reason = why.get(task.task_id, "")
-        if status.get(task.task_id) in ("done", "cancelled", "closed"):
-            change = status[task.task_id]
+        state = status.get(t)
+        if state in ("done", "cancelled", "closed"):
+            change = state
+            reason = _closed_reason(state, t, reasons, old_date, as_of)
         elif was is None and new is None:
             change = "unscheduled"
+            reason = _unplaced("仍未能安排", why.get(t, ""))
         elif was is None:
-            change = "added"
+            change = "urgent" if t in urgent and new_date < freeze_end else "added"
+            if t not in before_ids:
+                kind = "投诉举报、整改复查任务在冻结期内急办，" if change == "urgent" else ""
+                reason = f"新增任务（据实绩），{kind}排入 {new_date.isoformat()}"
+            elif t in was_unscheduled:
+                reason = f"原计划未能安排，本次排入 {new_date.isoformat()}"
+            else:
+                reason = f"排入 {new_date.isoformat()}"
+            if t in joined:
+                reason += "，并入当日已排的检查（综合查一次）"
         elif new is None:
             change = "dropped"
+            reason = _left(t, state, let_go, was) + "；" + _unplaced("未能重新安排", why.get(t, ""))
         elif old_date == new_date and was["crew_id"] == new["crew_id"]:
             change = "kept"
+            note = kept.notes.get(was["crew_id"]) if old_date >= as_of else None
+            reason = "保持原计划" + (f"（检查组调整：{note}）" if note else "")
         else:
             change = "moved"
+            where = "原日期另派检查组" if t in back_on_date else f"改至 {new_date.isoformat()}"
+            reason = _left(t, state, let_go, was) + f"；{where}"
+            if t in joined:
+                reason += "，并入当日已排的检查（综合查一次）"
         rows.append(
             (
-                task.task_id,
+                t,
                 task.dept_id,
                 task.uscc,
                 task.kind,
@@ -377,7 +862,55 @@ def _changes(prev, planned: pd.DataFrame, tables, status: dict, reasons: dict, a
     return pd.DataFrame(rows, columns=CHANGE_COLUMNS)
 
 
+def _closed_reason(state: str, task_id: str, reasons: dict, old_date, as_of: dt.date) -> str:
+    """Why a task left the plan for good: done, cancelled or its enterprise closed."""
+    if state == "cancelled":
+        return "部门撤销该任务（据实绩）"
+    if state == "closed":
+        return "企业已注销或歇业（据实绩），未完成的任务撤销"
+    said = reasons.get(task_id, "")
+    if "outside a planned visit" in said:  # planner.actuals: "done on <date> outside a planned visit"
+        return f"已于 {said.split()[2]} 在计划外完成（据实绩），计入年度检查频次"
+    when = old_date.isoformat() if old_date is not None else ""
+    return f"已于 {when} 按计划完成" if old_date is not None and old_date < as_of else "已完成（据实绩）"
+
+
+def _left(task_id: str, state: str | None, let_go: dict, was: dict) -> str:
+    """Why a planned task left its visit (Chinese)."""
+    day = was["date"].isoformat()
+    if state == "failed":
+        return f"原定 {day} 的检查未能实施（据实绩）"
+    if task_id in let_go:
+        return f"原定 {day} 的检查放开重排：{let_go[task_id].reason}"
+    return f"原定 {day} 的检查重新安排"
+
+
+def _unplaced(lead: str, reason: str) -> str:
+    """A Chinese lead, the reason's category, and the planner's reason sentence."""
+    if not reason:
+        return lead
+    return f"{lead}（{reason_category(reason)}）：{reason}"
+
+
 def _summary(changes: pd.DataFrame) -> pd.DataFrame:
     """Per department: how many tasks were kept, moved, added, dropped, done, cancelled, closed."""
     table = changes.pivot_table(index="dept_id", columns="change", values="task_id", aggfunc="count", fill_value=0)
     return table.reset_index()
+
+
+def reoptimized_agenda(
+    result: Reoptimized, scenario: Scenario, calendar: WorkCalendar, as_of: dt.date, freeze_days: int
+) -> Agenda:
+    """The 月会商 agenda of a re-optimisation (``planner.agenda``), written beside it as agenda.md."""
+    tables = {name: getattr(result.plan.tables, name) for name in PLAN_TABLES if name != "draws"}
+    return make_agenda(
+        tables | {"changes": result.changes},
+        result.dataset.enterprises,
+        result.dataset.departments,
+        calendar.workdays,
+        scenario.quiet_days,
+        as_of,
+        freeze_days,
+        SHIFT_DAYS,
+        result.plan.kpis,
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import shutil
@@ -11,17 +12,19 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from planner.actuals import load_actuals
+from planner.actuals import lineage_findings, load_actuals
+from planner.agenda import make_agenda
 from planner.checker import check_plan
 from planner.cli import app
 from planner.demo import generate_actuals
 from planner.export import read_plan_folder
 from planner.outputs import sha256_file, write_tables
-from planner.pipeline import write_plan
+from planner.pipeline import make_plan, write_plan
 from planner.problems import InputError
-from planner.reoptimize import reoptimize
+from planner.reoptimize import MAX_FREEZE_DAYS, reoptimize
+from planner.scenario import load_scenario
 from planner.workdays import work_calendar
-from tests.conftest import valid_tables, write_csv, write_dataset
+from tests.conftest import ACME, valid_tables, write_csv, write_dataset
 from tests.test_plan import planned
 
 AS_OF = dt.date(2026, 2, 2)
@@ -41,6 +44,62 @@ def county_month(county_baseline, tmp_path_factory):
     previous = read_plan_folder(folder / "plan")
     result = reoptimize(dataset, scenario, calendar, previous, load_actuals(folder / "actuals"), AS_OF)
     return previous, result, folder, calendar, scenario
+
+
+@pytest.fixture(scope="module", params=["2026-04-01", "2026-07-01"])
+def county_later(request, county_month, county_baseline):
+    """The sample county re-optimised at the dates issue 17 found broken (a replacement's own
+    hours_per_day was ignored), with generated actuals: failed and cancelled tasks, a closed firm,
+    50 complaints, 5 inspectors on leave inside the freeze window."""
+    previous, _, folder, calendar, scenario = county_month
+    as_of = dt.date.fromisoformat(request.param)
+    t = previous.tables
+    actuals = folder / f"actuals-{as_of}"
+    actuals.mkdir()
+    write_tables(generate_actuals(t["tasks"], t["visits"], t["visit_tasks"], t["crews"], as_of, 2026), actuals, ".csv")
+    dataset = county_baseline[1]
+    result = reoptimize(dataset, scenario, calendar, previous, load_actuals(actuals), as_of, check=False)
+    return previous, result, as_of
+
+
+def _child(result) -> dict[str, pd.DataFrame]:
+    return {name: getattr(result.plan.tables, name) for name in ("visits", "visit_tasks", "crews", "tasks")}
+
+
+def test_reoptimisation_succeeds_at_later_months(county_later):
+    """At 2026-04-01 and 2026-07-01 the re-optimised plan breaks no hard rule (replacements keep
+    their own hours_per_day), nothing before as-of changes (codes included), the freeze window
+    gains no work, and every change has a reason."""
+    previous, result, as_of = county_later
+    assert result.broken == []
+    assert lineage_findings(previous.tables, _child(result), as_of, 14, result.changes) == []
+    assert result.plan.kpis["reoptimisation"]["members_replaced"] > 0
+
+
+def test_lineage_findings_catch_a_changed_past(county_later):
+    """The stability check can fail: a past visit whose code was recomputed, a task moved into
+    the freeze window and a change without a reason are each found."""
+    previous, result, as_of = county_later
+    child = _child(result)
+    visits = child["visits"].copy()
+    past = pd.to_datetime(visits["date"]).dt.date < as_of
+    visits.loc[visits.index[past][0], "visit_code"] = "RECOMPUTED"
+    frozen = (pd.to_datetime(visits["date"]).dt.date >= as_of + dt.timedelta(days=3)) & (
+        pd.to_datetime(visits["date"]).dt.date < as_of + dt.timedelta(days=14)
+    )
+    target = visits.loc[frozen, "visit_id"].iloc[0]
+    later = child["visit_tasks"]["visit_id"].map(dict(zip(visits["visit_id"], pd.to_datetime(visits["date"]).dt.date)))
+    moved_task = child["visit_tasks"].loc[later > as_of + dt.timedelta(days=30), "task_id"].iloc[0]
+    visit_tasks = child["visit_tasks"].copy()
+    visit_tasks.loc[visit_tasks["task_id"] == moved_task, "visit_id"] = target
+    changes = result.changes.copy()
+    changes.loc[changes.index[0], "reason"] = ""
+    found = lineage_findings(
+        previous.tables, child | {"visits": visits, "visit_tasks": visit_tasks}, as_of, 14, changes
+    )
+    assert any("code changed" in line for line in found)
+    assert any("gained tasks" in line and moved_task in line for line in found)
+    assert any("has no reason" in line for line in found)
 
 
 def _visits(tables) -> pd.DataFrame:
@@ -91,11 +150,13 @@ def test_freeze_window_is_kept(county_month):
 
 
 def test_new_complaints_are_placed_and_leave_is_respected(county_month):
-    """All 50 new complaint tasks are placed; members on leave were replaced, never kept."""
+    """All 50 new complaint tasks are placed, most urgently inside the freeze window; members on
+    leave were replaced, never kept."""
     _, result, folder, *_ = county_month
     changes = result.changes
     new = changes[changes["task_id"].str.contains("-202602-")]
-    assert len(new) == 50 and set(new["change"]) == {"added"}
+    assert len(new) == 50 and set(new["change"]) <= {"added", "urgent"}
+    assert (new["change"] == "urgent").sum() > 25
     leave = pd.read_csv(folder / "actuals/leave.csv")
     crews = result.plan.tables.crews.assign(date=pd.to_datetime(result.plan.tables.crews["date"]))
     for person, first, last in leave.itertuples(index=False):
@@ -144,6 +205,12 @@ def test_reoptimize_command_writes_a_child_plan(county_month, tmp_path):
     assert sorted(p.name for p in (tmp_path / "feb/actuals").iterdir()) == sorted(
         p.name for p in (folder / "actuals").iterdir()
     )
+    # the 月会商 agenda: written beside the plan, and again by planner agenda, with the merges it suggests
+    assert "agenda.md" in manifest["outputs"] and "## 三、合并机会" in (tmp_path / "feb/agenda.md").read_text()
+    agenda = runner.invoke(app, ["agenda", str(tmp_path / "feb"), "--dataset", "data/sample-county"])
+    assert agenda.exit_code == 0, agenda.output
+    saved = int(agenda.stdout.split("全部采纳可减少扰企 ")[1].split(" ")[0])
+    assert saved > 0 and "推后" in agenda.stdout
 
 
 def test_verify_rechecks_a_reoptimised_plan_against_its_actuals(county_month, tmp_path):
@@ -228,8 +295,11 @@ def test_a_frozen_visit_moves_only_when_impossible_and_says_why(tmp_path):
     )
     assert result.broken == []
     row = result.changes.set_index("task_id").loc["SJ-1"]
-    assert row["change"] == "moved" and row["new_date"] != day
+    # nobody of SJ can go that day: not back on its date, and never elsewhere inside the freeze window
+    assert row["change"] == "moved" and row["new_date"] >= as_of + dt.timedelta(days=14)
+    assert "不在岗" in row["reason"] and "无同部门人员可替补" in row["reason"]
     assert result.plan.kpis["reoptimisation"]["frozen_visits_changed"] == 1
+    assert list(result.released["visit_code"]) == [row["old_visit_code"]]
 
 
 def test_unknown_outcome_is_a_clear_error(tmp_path):
@@ -252,3 +322,290 @@ def test_unknown_outcome_is_a_clear_error(tmp_path):
         )
     problem = error.value.problems[0]
     assert problem.row == 2 and problem.column == "task_id" and problem.value == "NOPE-1"
+
+
+# --- the small hand-written county: replacements, the freeze window, refusals, a quarter, the agenda
+
+
+def _small_county(folder: Path, tables: dict | None = None):
+    """The hand-written county planned and written to folder/plan: (dataset, scenario, calendar, plan folder)."""
+    write_dataset(folder / "ds", tables or valid_tables())
+    plan, dataset, scenario, _ = planned(folder)
+    write_plan(plan, folder / "plan", dataset, scenario, dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    calendar = work_calendar(scenario.horizon.start, scenario.horizon.end, dataset.calendar_overrides())
+    return dataset, scenario, calendar, read_plan_folder(folder / "plan")
+
+
+def _actuals(folder: Path, outcomes=(), leave=(), inspectors=(), demands=()) -> Path:
+    """An actuals folder with these rows (header rows added)."""
+    folder.mkdir()
+    write_csv(folder, "outcomes", [["task_id", "status", "date"], *outcomes])
+    if leave:
+        write_csv(folder, "leave", [["inspector_id", "start", "end"], *leave])
+    if inspectors:
+        write_csv(folder, "inspectors", [valid_tables()["inspectors"][0], *inspectors])
+    if demands:
+        write_csv(folder, "demands", [valid_tables()["demands"][0], *demands])
+    return folder
+
+
+@pytest.mark.parametrize("hours, replaced", [("8", True), ("1", False)])
+def test_a_replacement_needs_a_day_long_enough(tmp_path, hours, replaced):
+    """A member newly on leave is replaced by an inspector of their department only when the
+    replacement's own hours_per_day hold the crew-day; else the visit is released, with the reason."""
+    tables = valid_tables()
+    tables["demands"] = tables["demands"][:2]  # SJ-1 at ACME, in Q1
+    dataset, scenario, calendar, previous = _small_county(tmp_path, tables)
+    visit = previous.tables["visits"].iloc[0]
+    day = pd.Timestamp(visit["date"]).date()
+    crew = previous.tables["crews"][previous.tables["crews"]["crew_id"] == visit["crew_id"]]
+    sj = sorted(crew.loc[crew["dept_id"] == "SJ", "inspector_id"])
+    away = [sj[0], *({"SJ001", "SJ002"} - set(sj))]  # the crew's SJ member, and any other SJ who could step in
+    newcomer = ["SJ003", "赵六", "SJ", "33048100103", "", hours, ""]
+    actuals = _actuals(
+        tmp_path / "actuals", leave=[[p, day.isoformat(), day.isoformat()] for p in away], inspectors=[newcomer]
+    )
+    as_of = day - dt.timedelta(days=3)
+    result = reoptimize(dataset, scenario, calendar, previous, load_actuals(actuals), as_of)
+    assert result.broken == []
+    row = result.changes.set_index("task_id").loc["SJ-1"]
+    crews = result.plan.tables.crews
+    if replaced:
+        assert row["change"] == "kept" and "由同部门 SJ003 替补" in row["reason"]
+        assert "SJ003" in set(crews.loc[crews["crew_id"] == visit["crew_id"], "inspector_id"])
+    else:
+        assert row["change"] == "moved" and "无同部门人员可替补" in row["reason"]
+        assert "SJ003" not in set(crews["inspector_id"])
+
+
+@pytest.fixture(scope="module")
+def small_month(tmp_path_factory):
+    """The hand-written county re-optimised at 2026-03-02 with three new tasks: a complaint and a
+    campaign check due inside the freeze window, and a key check due after it."""
+    folder = tmp_path_factory.mktemp("small-month")
+    dataset, scenario, calendar, previous = _small_county(folder)
+    coop = valid_tables()["enterprises"][2][0]
+    demands = [
+        ["XF-9", "XF", ACME, "投诉核查", "triggered", "2026-03-04", "2026-03-10", "60", "2", "false", "3"],
+        ["SJ-9", "SJ", coop, "专项检查", "campaign", "2026-03-04", "2026-03-10", "60", "2", "false", "1"],
+        ["SJ-8", "SJ", coop, "重点检查", "key", "2026-03-04", "2026-04-10", "60", "2", "false", "1"],
+    ]
+    actuals = _actuals(folder / "actuals", demands=demands)
+    as_of = dt.date(2026, 3, 2)
+    result = reoptimize(dataset, scenario, calendar, previous, load_actuals(actuals), as_of)
+    return result, as_of
+
+
+def test_a_new_complaint_may_enter_the_freeze_window(small_month):
+    """A new complaint task (投诉举报) is placed urgently inside the freeze window, after the as-of day."""
+    result, as_of = small_month
+    assert result.broken == []
+    row = result.changes.set_index("task_id").loc["XF-9"]
+    assert row["change"] == "urgent" and as_of < row["new_date"] < as_of + dt.timedelta(days=14)
+    assert "急办" in row["reason"]
+
+
+def test_other_new_work_waits_for_the_freeze_window(small_month):
+    """New routine work goes after the freeze window; a campaign check due inside it is left out, saying why."""
+    result, as_of = small_month
+    changes = result.changes.set_index("task_id")
+    assert changes.loc["SJ-8", "change"] == "added" and changes.loc["SJ-8", "new_date"] >= as_of + dt.timedelta(14)
+    assert changes.loc["SJ-9", "change"] == "unscheduled" and "冻结期" in changes.loc["SJ-9", "reason"]
+
+
+@pytest.fixture(scope="module")
+def small_folder(tmp_path_factory):
+    """The hand-written county's plan folder and its scenario file, for the command line."""
+    folder = tmp_path_factory.mktemp("small-cli")
+    _small_county(folder)
+    return folder
+
+
+def _reoptimize_cli(folder: Path, actuals: Path, as_of: str, out: Path, *extra: str, plan: Path | None = None):
+    return CliRunner().invoke(
+        app,
+        [
+            "reoptimize",
+            str(folder / "s.toml"),
+            "--plan",
+            str(plan or folder / "plan"),
+            "--actuals",
+            str(actuals),
+            "--as-of",
+            as_of,
+            "--out",
+            str(out),
+            "--quiet",
+            *extra,
+        ],
+    )
+
+
+REFUSED = {
+    "done after as-of": ([["SJ-1", "done", "2026-03-20"]], "2026-03-02", (), ["row 2", "column date", "not happened"]),
+    "failed on as-of": ([["SJ-1", "failed", "2026-03-02"]], "2026-03-02", (), ["row 2", "column date", "not happened"]),
+    "two outcomes": ([["SJ-1", "cancelled", ""], ["SJ-1", "failed", "2026-02-02"]], "2026-03-02", (), ["row 3"]),
+    "as-of before the horizon": ([], "2025-12-01", (), ["--as-of", "horizon"]),
+    "as-of after the horizon": ([], "2027-01-04", (), ["--as-of", "horizon"]),
+    "freeze too long": ([], "2026-03-02", ("--freeze-days", "99999999999"), ["--freeze-days"]),
+    "freeze negative": ([], "2026-03-02", ("--freeze-days", "-1"), ["--freeze-days"]),
+}
+
+
+@pytest.mark.parametrize("case", list(REFUSED))
+def test_the_impossible_is_refused(small_folder, tmp_path, case):
+    """Outcomes after as-of, an as-of outside the horizon, a freeze beyond 0-90 days: exit 2 with
+    the row or option, no traceback, nothing written."""
+    outcomes, as_of, extra, said = REFUSED[case]
+    actuals = _actuals(tmp_path / "actuals", outcomes=outcomes)
+    result = _reoptimize_cli(small_folder, actuals, as_of, tmp_path / "out", *extra)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and not (tmp_path / "out").exists()
+    assert all(word in result.output for word in said), result.output
+
+
+def test_the_library_refuses_a_freeze_beyond_a_quarter(small_folder):
+    """reoptimize itself refuses a freeze window longer than MAX_FREEZE_DAYS, naming the option."""
+    scenario = load_scenario(small_folder / "s.toml")
+    from planner.dataset import load_dataset
+
+    dataset = load_dataset(scenario.dataset)
+    calendar = work_calendar(scenario.horizon.start, scenario.horizon.end, dataset.calendar_overrides())
+    previous = read_plan_folder(small_folder / "plan")
+    actuals = load_actuals(_actuals(small_folder / "actuals-freeze"))
+    with pytest.raises(InputError) as error:
+        reoptimize(dataset, scenario, calendar, previous, actuals, dt.date(2026, 3, 2), MAX_FREEZE_DAYS + 1)
+    assert error.value.problems[0].column == "--freeze-days"
+
+
+@pytest.mark.parametrize("tamper", ["edited file", "broken rule"])
+def test_a_parent_plan_not_as_made_is_refused(small_folder, tmp_path, tamper):
+    """A parent plan with a file edited after it was written, or with a table that breaks a hard
+    rule and a manifest re-hashed to match, is refused with exit 2 naming it."""
+    parent = tmp_path / "plan"
+    shutil.copytree(small_folder / "plan", parent)
+    crews = pd.read_parquet(parent / "crews.parquet")
+    crews.loc[0, "inspector_id"] = "NOBODY"
+    crews.to_parquet(parent / "crews.parquet", index=False)
+    if tamper == "broken rule":
+        manifest = json.loads((parent / "manifest.json").read_text())
+        manifest["outputs"]["crews.parquet"] = sha256_file(parent / "crews.parquet")
+        (parent / "manifest.json").write_text(json.dumps(manifest))
+    actuals = _actuals(tmp_path / "actuals")
+    result = _reoptimize_cli(small_folder, actuals, "2026-03-02", tmp_path / "out", plan=parent)
+    assert result.exit_code == 2, result.output
+    assert "crews.parquet" in result.output if tamper == "edited file" else "breaks a hard rule" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_codes_are_carried_from_plan_to_plan(small_folder, tmp_path):
+    """Re-optimising a re-optimised plan: its parent is checked over its own parent, and every visit
+    the grandchild keeps has the code the annual plan issued."""
+    first = _reoptimize_cli(small_folder, _actuals(tmp_path / "a1"), "2026-02-02", tmp_path / "feb")
+    assert first.exit_code == 0, first.output
+    second = _reoptimize_cli(
+        small_folder, _actuals(tmp_path / "a2"), "2026-04-01", tmp_path / "apr", plan=tmp_path / "feb"
+    )
+    assert second.exit_code == 0, second.output
+    annual, grandchild = read_plan_folder(small_folder / "plan").tables, read_plan_folder(tmp_path / "apr").tables
+    old = annual["visits"].set_index(["crew_id", "uscc"])["visit_code"]
+    new = grandchild["visits"].set_index(["crew_id", "uscc"])["visit_code"]
+    both = old.index.intersection(new.index)
+    assert len(both) == len(old) and (old[both] == new[both]).all()
+    changes = pd.read_parquet(tmp_path / "apr/changes.parquet")
+    assert (
+        lineage_findings(read_plan_folder(tmp_path / "feb").tables, grandchild, dt.date(2026, 4, 1), 14, changes) == []
+    )
+
+
+def test_a_quarter_with_new_demands_and_changed_staff(small_folder, tmp_path):
+    """季优化, one command line: a scenario that extends the annual one with a demands file for the
+    next quarter and an inspector taken off the roster; the past keeps them, the future does not."""
+    previous = read_plan_folder(small_folder / "plan").tables
+    crews = previous["crews"].assign(date=pd.to_datetime(previous["crews"]["date"]).dt.date)
+    as_of = dt.date(2026, 4, 1)
+    retired = sorted(crews.loc[crews["date"] < as_of, "inspector_id"])[0]
+    write_csv(
+        small_folder,
+        "q2-demands",
+        [
+            valid_tables()["demands"][0],
+            ["SJ-Q2", "SJ", ACME, "第二季度重点检查", "key", "2026-04-20", "2026-06-30", "60", "2", "false", "2"],
+        ],
+    )
+    (small_folder / "q2.toml").write_text(
+        f'extends = "s.toml"\nname = "q2"\nextra_demands = ["q2-demands.csv"]\n[staff]\nremove = ["{retired}"]\n'
+    )
+    result = CliRunner().invoke(
+        app,
+        [
+            "reoptimize",
+            str(small_folder / "q2.toml"),
+            "--plan",
+            str(small_folder / "plan"),
+            "--actuals",
+            str(_actuals(tmp_path / "actuals")),
+            "--as-of",
+            as_of.isoformat(),
+            "--out",
+            str(tmp_path / "q2"),
+            "--quiet",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    quarter = read_plan_folder(tmp_path / "q2").tables
+    changes = pd.read_parquet(tmp_path / "q2/changes.parquet").set_index("task_id")
+    assert changes.loc["SJ-Q2", "change"] == "added"
+    new_crews = quarter["crews"].assign(date=pd.to_datetime(quarter["crews"]["date"]).dt.date)
+    assert retired not in set(new_crews.loc[new_crews["date"] >= as_of, "inspector_id"])
+    assert retired in set(new_crews.loc[new_crews["date"] < as_of, "inspector_id"])
+    assert lineage_findings(previous, quarter, as_of, 14, changes.reset_index()) == []
+
+
+def _gap_county() -> dict:
+    """ACME's key check due 5-16 January and its fire check due 26 January-6 February: ten days apart."""
+    tables = valid_tables()
+    tables["demands"] = [
+        tables["demands"][0],
+        ["SJ-1", "SJ", ACME, "危险化学品经营检查", "key", "2026-01-05", "2026-01-16", "90", "2", "false", "2"],
+        ["XF-1", "XF", ACME, "消防安全检查", "campaign", "2026-01-26", "2026-02-06", "60", "2", "false", "1"],
+    ]
+    return tables
+
+
+def _agenda_of(plan, dataset, scenario):
+    calendar = work_calendar(scenario.horizon.start, scenario.horizon.end, dataset.calendar_overrides())
+    tables = {name: getattr(plan.tables, name) for name in ("tasks", "visits", "visit_tasks", "unscheduled")}
+    return make_agenda(
+        tables, dataset.enterprises, dataset.departments, calendar.workdays, None, scenario.horizon.start
+    )
+
+
+def test_a_merge_suggestion_taken_saves_a_visit(tmp_path):
+    """The agenda suggests moving one window by ten days; the plan made with it moved has one visit fewer."""
+    write_dataset(tmp_path / "ds", _gap_county())
+    plan, dataset, scenario, workdays = planned(tmp_path)
+    agenda = _agenda_of(plan, dataset, scenario)
+    assert len(agenda.merges) == 1 and agenda.disturbances_saved == 1
+    pair = agenda.merge_pairs.iloc[0]
+    moved, days = pair["任务编号"].split(";"), int(pair["调整天数"])
+    assert abs(days) == 10
+    demands = dataset.demands.copy()
+    at = demands["task_id"].isin(moved)
+    for column in ("window_start", "window_end"):
+        demands.loc[at, column] = demands.loc[at, column] + pd.Timedelta(days=days)
+    calendar = work_calendar(scenario.horizon.start, scenario.horizon.end, dataset.calendar_overrides())
+    again = make_plan(dataclasses.replace(dataset, demands=demands), scenario, calendar)
+    assert again.broken == []
+    assert again.kpis["visits"] == plan.kpis["visits"] - 1
+
+
+def test_complaint_windows_are_not_suggested_to_move(tmp_path):
+    """Two visits ten days apart whose tasks are complaint checks: no suggestion (their dates are not the departments' to move)."""
+    tables = _gap_county()
+    for row in tables["demands"][1:]:
+        row[4] = "triggered"
+    write_dataset(tmp_path / "ds", tables)
+    plan, dataset, scenario, _ = planned(tmp_path)
+    assert plan.kpis["visits"] >= 2
+    assert len(_agenda_of(plan, dataset, scenario).merges) == 0
