@@ -22,7 +22,8 @@ fewest visits:
    visit more, and is made only for a mandatory task); the splits go in rounds, the visits that
    free most of the short department's time first, as many as its shortfall needs, then twice
    as many, until nothing more is gained (a round is kept only if it places more, in the
-   objective's order).
+   objective's order) — from the paced schedule and, when it was tried, from the evenly paced
+   one too (the better start does not always end better).
 
 Every schedule is deterministic, so the choice is too.
 """
@@ -163,23 +164,30 @@ def plan_horizon(
         candidates["exact"], tried["exact"] = exact, placed_value(exact)
         if tried["exact"] > tried[chosen]:
             chosen = "exact"
-    split: dict[str, int] = {}
-    current = groups
-    for round_ in range(1, SPLIT_ROUNDS + 1):
-        short = short_departments(candidates[chosen], current, roster())
-        if not short:
-            break
-        parts, made = split_out_for(
-            current, candidates[chosen], short, instance, travel, township_of, scenario, 2**round_, dataset
-        )
-        if not made:
-            break
-        name = f"split-{round_}"
-        candidates[name] = run(parts, pace)
-        tried[name] = placed_value(candidates[name])
-        if tried[name] <= tried[chosen]:
-            break
-        chosen, current, split = name, parts, made
+    # the split rounds from each paced schedule tried (the best start is not always the best end)
+    first = "exact" if chosen == "exact" else base
+    starts = [(first, pace)] + ([("day-by-day", None)] if "day-by-day" in candidates else [])
+    best, split = chosen, {}
+    for start, start_pace in starts:
+        last, current, made_so_far = start, groups, {}
+        for round_ in range(1, SPLIT_ROUNDS + 1):
+            short = short_departments(candidates[last], current, roster())
+            if not short:
+                break
+            parts, made = split_out_for(
+                current, candidates[last], short, instance, travel, township_of, scenario, 2**round_, dataset
+            )
+            if not made:
+                break
+            name = f"split-{round_}" if start == first else f"{start} split-{round_}"
+            candidates[name] = run(parts, start_pace)
+            tried[name] = placed_value(candidates[name])
+            if tried[name] <= tried[last]:
+                break
+            last, current, made_so_far = name, parts, made
+        if tried[last] > tried[best]:
+            best, split = last, made_so_far
+    chosen = best
     return HorizonResult(candidates[chosen], chosen, tried, split, decision)
 
 
