@@ -67,7 +67,7 @@ from planner.outputs import sha256_file
 from planner.pipeline import compute_kpis, plan_tables, visit_code
 from planner.plan import Plan, PlanTables
 from planner.problems import InputError, Problem
-from planner.rules import reason_category
+from planner.rules import reason_category, rule
 from planner.rules.caps import leaves_caps_alone
 from planner.rules.crews import min_crew
 from planner.rules.staff_days import day_minutes
@@ -84,7 +84,10 @@ FREEZE_DAYS = 14  # the notice period: visits this close keep date and crew unle
 MAX_FREEZE_DAYS = 90  # a quarter: a longer notice period would freeze the re-optimisation itself
 FIXED_GROUP_IDS = 10**7  # kept visits' group ids start here, far above the merge's
 RELEASED_GROUP_IDS = 2 * 10**7  # released visits tried on their original date
-URGENT_KINDS = ("triggered", "followup")  # new tasks of these kinds may enter the freeze window
+URGENT_KINDS = ("triggered", "followup")
+CAPACITY_REASON = rule(
+    "staff_capacity"
+).label  # the category of "no crew could take it" reasons  # new tasks of these kinds may enter the freeze window
 CHANGE_COLUMNS = [
     "task_id",
     "dept_id",
@@ -312,6 +315,29 @@ def reoptimize(
     result = plan_horizon(groups, sub, facts, scenario, calendar, fixed=fixed, fixed_members=fixed_members)
     schedule = result.schedule
     watch.lap("schedule")
+    gave_way = _give_way(schedule, kept, roster, facts, scenario, travel, instance.workdays, after_start)
+    if gave_way:
+        say(f"{len(gave_way):,} kept optional visits give way to mandatory tasks no crew could take")
+        ids = {t for r in gave_way for t in r.task_ids}
+        third, late = _open_instance(instance, sorted(ids), dict.fromkeys(ids, after_start), start)
+        for task_id, (window_end, _) in late.items():
+            reasons[task_id] = (
+                f"its window ended before the re-optimisation could place it again (window end {window_end})"
+            )
+        history = history_with(facts.history, schedule.crews, done_elsewhere, workdays)
+        groups, more_out = merge_tasks(third, dataclasses.replace(facts, history=history), scenario)
+        capped_out |= more_out
+        next_id = max((g.group_id for c in schedule.crews for g in c.groups if g.group_id < FIXED_GROUP_IDS), default=0)
+        for n, group in enumerate(groups):  # ids apart from those the schedule holds
+            group.group_id = next_id + 1 + n
+        placed_before = {g.group_id for c in schedule.crews for g in c.groups}
+        left = [(g, why) for g, why in schedule.unplaced if g.group_id not in placed_before]
+        result = plan_horizon(
+            groups, third, facts, scenario, calendar, fixed=schedule.crews, fixed_members=schedule.members
+        )
+        schedule = dataclasses.replace(result.schedule, unplaced=left + result.schedule.unplaced)
+        kept.releases.extend(gave_way)
+        watch.lap("give way")
     _keep_routes(schedule, kept.visits)
     placed_ids = {t for c in schedule.crews for g in c.groups for t in g.task_ids}
     reasons = {k: v for k, v in (reasons | capped_out).items() if k not in placed_ids}
@@ -320,7 +346,7 @@ def reoptimize(
     tables = dataclasses.replace(
         tables, unscheduled=tables.unscheduled[~tables.unscheduled["task_id"].isin(placed_ids)].reset_index(drop=True)
     )
-    tables = _carry_identities(tables, prev, schedule, kept.visits, as_of)
+    tables = _carry_identities(tables, prev, schedule, kept.visits, {c.crew_id for c in kept.crews}, as_of)
     watch.lap("tables")
     checked = checked_facts(facts, done_elsewhere, workdays)
     broken = check_plan(tables, checked, scenario, set(calendar.workdays), prev["draws"])
@@ -672,6 +698,95 @@ def _join_kept_visits(
     return joined
 
 
+def _give_way(
+    schedule: Schedule,
+    kept: _Kept,
+    roster: Roster,
+    facts: Dataset,
+    scenario: Scenario,
+    travel: TravelTimes,
+    workdays: tuple,
+    after_start: int,
+) -> list[_Release]:
+    """Kept optional visits after the freeze window that give way to a mandatory group the
+    scheduler (paced by the capacity model) found no crew for: on a day of its window, a kept
+    crew of its township whose members cover it takes it, dropping as few of its kept optional
+    visits (fewest tasks first) as the day needs. Returns the visits let go; the schedule's crews
+    are changed in place and the mandatory groups leave its unplaced list."""
+    township_of = dict(zip(facts.enterprises["uscc"], facts.enterprises["township"]))
+    wanting = [
+        (g, why)
+        for g, why in schedule.unplaced
+        if g.mandatory and reason_category(why) == CAPACITY_REASON and len(g.days) and g.days[-1] >= after_start
+    ]
+    if not wanting:
+        return []
+    by_day: dict[int, list[Crew]] = defaultdict(list)
+    for crew in schedule.crews:
+        by_day[crew.day].append(crew)
+    onsite = {g.group_id: g.onsite_min(scenario.onsite) for c in schedule.crews for g in c.groups}
+    gave: list[_Release] = []
+    taken: set[int] = set()
+    for group, _ in sorted(wanting, key=lambda gw: (len(gw[0].days), gw[0].group_id)):
+        onsite[group.group_id] = group.onsite_min(scenario.onsite)
+        station = f"station:{township_of[group.uscc]}"
+        done = False
+        for day in (int(d) for d in group.days if d >= after_start):
+            for crew in by_day[day]:
+                optional = [g for g in crew.groups if g.group_id in kept.visits and not g.mandatory]
+                if (
+                    crew.township != township_of[group.uscc]
+                    or not optional
+                    or len(crew.members) < group.min_crew
+                    or not members_cover(crew.members, group, roster)
+                    or any(group.uscc in roster.conflicts.get(m, frozenset()) for m in crew.members)
+                ):
+                    continue
+                limit = min([crew.limit_min] + [day_minutes(roster.hours_per_day[m]) for m in crew.members])
+                drop: list[VisitGroup] = []
+                for candidate in [None, *sorted(optional, key=lambda g: (g.n_tasks, g.group_id))]:
+                    if candidate is not None:
+                        drop.append(candidate)
+                    stays = [g for g in crew.groups if g not in drop]
+                    visited = {g.uscc for c in by_day[day] for g in c.groups if g not in drop}
+                    if group.uscc in visited:
+                        continue
+                    length = min(
+                        route_minutes(station, stays[:at] + [group] + stays[at:], onsite, travel)
+                        for at in range(len(stays) + 1)
+                    )
+                    if length <= limit:
+                        break
+                else:
+                    continue
+                if not drop:
+                    continue  # it would fit without giving way: the scheduler's own business
+                crew.groups = [g for g in crew.groups if g not in drop] + [group]
+                crew.length_min = length
+                for g in drop:
+                    visit_id, code = kept.visits.pop(g.group_id)
+                    gave.append(
+                        _Release(
+                            visit_id,
+                            code,
+                            crew.crew_id,
+                            g.uscc,
+                            day,
+                            workdays[day],
+                            g.task_ids,
+                            f"让位于法定任务 {'、'.join(group.task_ids)}：人力不足，容量模型和排班都找不到别的检查组",
+                            False,
+                        )
+                    )
+                taken.add(group.group_id)
+                done = True
+                break
+            if done:
+                break
+    schedule.unplaced[:] = [(g, why) for g, why in schedule.unplaced if g.group_id not in taken]
+    return gave
+
+
 def _keep_routes(schedule: Schedule, kept: dict[int, tuple[str, str]]) -> None:
     """A kept crew-day that gained no visit keeps the previous plan's order (so its times too:
     the scheduler leaves a fixed crew's groups in their order and only inserts new ones); one
@@ -682,7 +797,12 @@ def _keep_routes(schedule: Schedule, kept: dict[int, tuple[str, str]]) -> None:
 
 
 def _carry_identities(
-    tables: PlanTables, prev: dict[str, pd.DataFrame], schedule: Schedule, kept: dict[int, tuple[str, str]], as_of
+    tables: PlanTables,
+    prev: dict[str, pd.DataFrame],
+    schedule: Schedule,
+    kept: dict[int, tuple[str, str]],
+    kept_crews: set[str],
+    as_of: dt.date,
 ) -> PlanTables:
     """Visit ids and codes carried from the previous plan (a code is issued once, never recomputed):
 
@@ -704,7 +824,6 @@ def _carry_identities(
     old_ids = set(prev["visits"]["visit_id"])
     old_codes = set(prev["visits"]["visit_code"])
     old_crews = set(prev["crews"]["crew_id"])
-    kept_crews = {c.crew_id for c in schedule.crews if any(g.group_id in kept for g in c.groups)}
     new_id: dict[str, str] = {}
     new_code: dict[str, str] = {}
     for group_id, (visit_id, code) in kept.items():

@@ -609,3 +609,49 @@ def test_complaint_windows_are_not_suggested_to_move(tmp_path):
     plan, dataset, scenario, _ = planned(tmp_path)
     assert plan.kpis["visits"] >= 2
     assert len(_agenda_of(plan, dataset, scenario).merges) == 0
+
+
+def _give_way_county(folder: Path, pressed: bool):
+    """A fire check (campaign, optional) planned on a day D after the freeze window, and a new key
+    fire check at a neighbour due on D only; ``pressed``: the fire inspectors not on D's crew are on leave then."""
+    tables = valid_tables()
+    header = tables["demands"][0]
+    tables["demands"] = [
+        header,
+        ["XF-1", "XF", ACME, "消防安全检查", "campaign", "2026-05-06", "2026-05-29", "300", "2", "false", "1"],
+    ]
+    tables["sampling_plan"] = tables["sampling_plan"][:1]
+    tables["inspectors"].append(["XF003", "陈静", "XF", "33048100203", "", "", ""])
+    dataset, scenario, calendar, previous = _small_county(folder, tables)
+    visit = previous.tables["visits"].iloc[0]
+    day = pd.Timestamp(visit["date"]).date()
+    crew = previous.tables["crews"][previous.tables["crews"]["crew_id"] == visit["crew_id"]]
+    others = sorted({"XF001", "XF002", "XF003"} - set(crew["inspector_id"]))
+    shop = valid_tables()["enterprises"][3][0]
+    new = [["XF-K", "XF", shop, "重点消防检查", "key", day.isoformat(), day.isoformat(), "120", "2", "false", "3"]]
+    leave = [[p, day.isoformat(), day.isoformat()] for p in others] if pressed else []
+    actuals = _actuals(folder / "actuals", leave=leave, demands=new)
+    as_of = day - dt.timedelta(days=20)
+    result = reoptimize(dataset, scenario, calendar, previous, load_actuals(actuals), as_of)
+    return result, day
+
+
+def test_a_kept_optional_visit_gives_way_to_a_legal_duty(tmp_path):
+    """No fire inspector is free on D: the kept campaign visit of that day gives way to the new key
+    check, which takes its crew; the campaign check is planned again, saying why."""
+    result, day = _give_way_county(tmp_path, pressed=True)
+    assert result.broken == []
+    changes = result.changes.set_index("task_id")
+    assert changes.loc["XF-K", "change"] == "added" and changes.loc["XF-K", "new_date"] == day
+    assert (
+        changes.loc["XF-1", "change"] in ("moved", "dropped") and "让位于法定任务 XF-K" in changes.loc["XF-1", "reason"]
+    )
+
+
+def test_a_kept_visit_stays_when_a_free_crew_can_take_the_duty(tmp_path):
+    """With the other fire inspector free on D, the new key check gets a crew of its own and the campaign visit stays."""
+    result, day = _give_way_county(tmp_path, pressed=False)
+    assert result.broken == []
+    changes = result.changes.set_index("task_id")
+    assert changes.loc["XF-K", "change"] == "added" and changes.loc["XF-K", "new_date"] == day
+    assert changes.loc["XF-1", "change"] == "kept"
