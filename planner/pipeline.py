@@ -23,7 +23,7 @@ from planner import __version__
 from planner.checker import check_plan
 from planner.dataset import Dataset
 from planner.model.bounds import rule_bound
-from planner.model.capacity import capacity_bound
+from planner.model.capacity import capacity_bound_model
 from planner.model.horizon import plan_horizon
 from planner.model.instance import TASK_COLUMNS, Instance, baseline_visits, build_instance, lower_bound_visits
 from planner.model.matching import Roster
@@ -80,7 +80,16 @@ def make_plan(
         f"{lower_bound_visits(instance.tasks[instance.tasks['first_day'] >= 0]):,}), {len(capped_out):,} tasks "
         f"beyond a yearly cap; {stats.exact_models:,} exact models, {stats.proven:,} proven optimal{stopped}",
     )
-    horizon = plan_horizon(groups, instance, dataset, scenario, calendar)
+    legal_bound, tasks_bound = capacity_bound_model(
+        instance,
+        Roster.from_dataset(dataset, len(calendar), scenario.planned_share),
+        TravelTimes(dataset, scenario),
+        township_of(dataset),
+        scenario.onsite,
+        stats.mandatory_limits,
+    )
+    lap("capacity", f"under the staff no plan can place more than {legal_bound:,} mandatory tasks")
+    horizon = plan_horizon(groups, instance, dataset, scenario, calendar, legal_bound=legal_bound)
     schedule = horizon.schedule
     lap(
         "schedule",
@@ -91,28 +100,16 @@ def make_plan(
     lap("tables")
     kpis = compute_kpis(tables, instance)
     placed_mandatory = int(instance.tasks["mandatory"].sum()) - kpis["unscheduled_mandatory"]
-    capacity = capacity_bound(
-        instance,
-        Roster.from_dataset(dataset, len(calendar), scenario.planned_share),
-        TravelTimes(dataset, scenario),
-        township_of(dataset),
-        scenario.onsite,
-        stats.mandatory_limits,
-        placed_mandatory,
-    )
+    capacity = tasks_bound(placed_mandatory)
     tables = dataclasses.replace(
         tables, unscheduled=with_capacity_statement(tables.unscheduled, capacity.mandatory, placed_mandatory)
-    )
-    lap(
-        "capacity",
-        f"under the staff no plan can place more than {capacity.mandatory:,} mandatory tasks "
-        f"({placed_mandatory:,} placed), nor more than {capacity.tasks:,} tasks ({kpis['scheduled']:,})",
     )
     bound = rule_bound(tables.visits, tables.visit_tasks, instance, dataset, scenario)
     lap(
         "bound",
-        f"no plan of these tasks can make fewer than {bound.visits:,} visits under the rules "
-        f"({len(bound.enterprises):,} enterprises above their windows' bound)",
+        f"{placed_mandatory:,} mandatory tasks placed of at most {capacity.mandatory:,}, {kpis['scheduled']:,} "
+        f"tasks of at most {capacity.tasks:,} under the staff; no plan of these tasks can make fewer than "
+        f"{bound.visits:,} visits under the rules ({len(bound.enterprises):,} enterprises above their windows' bound)",
     )
     if progress is not None:
         progress(

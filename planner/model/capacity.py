@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -363,16 +364,17 @@ class CapacityBound:
     per_dept_minutes: dict[str, float] = field(default_factory=dict, repr=False)
 
 
-def capacity_bound(
+def capacity_bound_model(
     instance,
     roster: Roster,
     travel: TravelTimes,
     township_of: dict[str, str],
     onsite_mode: str,
     mandatory_limits: dict[str, int],
-    floor_mandatory: int,
-) -> CapacityBound:
-    """The capacity bound (``CapacityBound``), a valid relaxation of every plan under the rules:
+) -> tuple[int, Callable[[int], CapacityBound]]:
+    """The mandatory capacity bound at once, and the function that gives the tasks bound for a
+    mandatory floor (``CapacityBound``) — one model solved twice, so a schedule can use the first
+    before the plan exists. A valid relaxation of every plan under the rules:
 
     - each task is done at most once, in a week holding one of its feasible days;
     - the inspectors who may check a task (its department's certified inspectors, and for a
@@ -479,12 +481,32 @@ def capacity_bound(
         objective.SetCoefficient(var, 1.0 if mandatory_of[row] else 0.0)
     objective.SetMaximization()
     best_mandatory = solver.Objective().Value() if solver.Solve() == pywraplp.Solver.OPTIMAL else float("inf")
-    floor_row = solver.Constraint(float(floor_mandatory), solver.infinity())
-    for (row, _), var in z.items():
-        if mandatory_of[row]:
-            floor_row.SetCoefficient(var, 1)
-        objective.SetCoefficient(var, 1.0)
-    best_tasks = solver.Objective().Value() if solver.Solve() == pywraplp.Solver.OPTIMAL else float("inf")
     mandatory = int(math.floor(best_mandatory + 1e-6)) if math.isfinite(best_mandatory) else sum(mandatory_of.values())
-    tasks = int(math.floor(best_tasks + 1e-6)) if math.isfinite(best_tasks) else len(mandatory_of)
-    return CapacityBound(mandatory, tasks, floor_mandatory, tuple(sorted(impossible)))
+
+    def tasks_bound(floor_mandatory: int) -> CapacityBound:
+        """The tasks bound among plans placing at least ``floor_mandatory`` mandatory tasks."""
+        floor_row = solver.Constraint(float(floor_mandatory), solver.infinity())
+        for (row, _), var in z.items():
+            if mandatory_of[row]:
+                floor_row.SetCoefficient(var, 1)
+            objective.SetCoefficient(var, 1.0)
+        best_tasks = solver.Objective().Value() if solver.Solve() == pywraplp.Solver.OPTIMAL else float("inf")
+        tasks = int(math.floor(best_tasks + 1e-6)) if math.isfinite(best_tasks) else len(mandatory_of)
+        return CapacityBound(mandatory, tasks, floor_mandatory, tuple(sorted(impossible)))
+
+    return mandatory, tasks_bound
+
+
+def capacity_bound(
+    instance,
+    roster: Roster,
+    travel: TravelTimes,
+    township_of: dict[str, str],
+    onsite_mode: str,
+    mandatory_limits: dict[str, int],
+    floor_mandatory: int,
+) -> CapacityBound:
+    """Both bounds of ``capacity_bound_model``, the tasks bound among plans placing at least
+    ``floor_mandatory`` mandatory tasks."""
+    _, tasks_bound = capacity_bound_model(instance, roster, travel, township_of, onsite_mode, mandatory_limits)
+    return tasks_bound(floor_mandatory)

@@ -25,7 +25,9 @@ fewest visits:
    objective's order) — from the paced schedule and, when it was tried, from the evenly paced
    one too (the better start does not always end better).
 
-Every schedule is deterministic, so the choice is too.
+A schedule that places as many mandatory tasks as the capacity bound allows (``legal_bound``)
+ends the tries for legal duties: no plan places more. Every schedule is deterministic, so the
+choice is too.
 """
 
 from __future__ import annotations
@@ -89,8 +91,11 @@ def plan_horizon(
     calendar: WorkCalendar,
     fixed: list[Crew] = (),
     fixed_members: pd.DataFrame | None = None,
+    legal_bound: int | None = None,
 ) -> HorizonResult:
-    """The best of the module doc's schedules for ``groups`` (``fixed`` crews kept in each)."""
+    """The best of the module doc's schedules for ``groups`` (``fixed`` crews kept in each).
+    ``legal_bound``: the most mandatory tasks any plan can place (``capacity.capacity_bound_model``);
+    a schedule that places as many needs no other try for legal duties."""
     travel = TravelTimes(dataset, scenario)
     township_of = dict(zip(dataset.enterprises["uscc"], dataset.enterprises["township"]))
 
@@ -129,7 +134,11 @@ def plan_horizon(
     candidates = {base: run(groups, pace)}
     tried = {base: placed_value(candidates[base])}
     chosen = base
-    if pace is not None and tried[base][0] < decision.lp[0] - 0.5:
+
+    def reached(name: str) -> bool:
+        return legal_bound is not None and tried[name][0] >= legal_bound
+
+    if pace is not None and tried[base][0] < decision.lp[0] - 0.5 and not reached(base):
         # the paced schedule left out legal duties the LP finds room for: the even pace may place
         # them (a schedule, not the LP, decides; keep whichever places more, in the objective's order)
         candidates["day-by-day"] = run(groups, None)
@@ -171,6 +180,8 @@ def plan_horizon(
     for start, start_pace in starts:
         last, current, made_so_far = start, groups, {}
         for round_ in range(1, SPLIT_ROUNDS + 1):
+            if reached(best) or reached(last):
+                break  # splits serve legal duties only, and no plan places more of them
             short = short_departments(candidates[last], current, roster())
             if not short:
                 break
