@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
+import tempfile
 
 import pandas as pd
 import pytest
@@ -256,7 +258,11 @@ def chromium(*args: str) -> subprocess.CompletedProcess:
         "--virtual-time-budget=10000",
         *args,
     ]
-    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=True)
+    # Chromium keeps sockets under TMPDIR, and a socket path longer than ~107 bytes aborts it: a
+    # clone in a deep folder (pytest's temp path under a long TMPDIR) gets a short one of its own
+    with tempfile.TemporaryDirectory(dir="/tmp" if os.path.isdir("/tmp") else None) as short:
+        env = os.environ | {"TMPDIR": short}
+        return subprocess.run(command, capture_output=True, text=True, timeout=120, check=True, env=env)
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on PATH (apt-get install chromium) to render the report")
