@@ -70,10 +70,17 @@ def compare_plans(items: list[Path], progress: Callable[[str], None] | None = No
             cell = _show(name, value)
             if figures is not kpis[0] and isinstance(value, int | float) and isinstance(first, int | float):
                 delta = value - first
-                cell += f" ({'+' if delta >= 0 else '−'}{_show(name, abs(delta))})"
+                cell += f" ({'+' if delta >= 0 else '−'}{_show_delta(name, abs(delta))})"
             cells.append(cell)
         columns[label] = cells
     return Comparison(labels, kpis, pd.DataFrame(columns, index=list(COMPARED)), verdicts)
+
+
+def _show_delta(name: str, delta: float) -> str:
+    """A difference: a rate's in percentage points (个百分点), not in percent of itself."""
+    if name.endswith("_rate"):
+        return f"{delta * 100:.1f} 个百分点"
+    return _show(name, delta)
 
 
 def _show(name: str, value: Any) -> str:

@@ -47,6 +47,14 @@ def test_compare_two_plans_with_deltas(tmp_path):
     assert '<script src="http' not in (tmp_path / "c.html").read_text(encoding="utf-8")
 
 
+def test_a_rate_difference_is_in_percentage_points():
+    """30.7 % → 27.5 %: 3.2 percentage points less, not "−3.2 %" (which would mean of 30.7 %)."""
+    from planner.compare import _show_delta
+
+    assert _show_delta("joint_visit_rate", abs(0.275 - 0.307)) == "3.2 个百分点"
+    assert _show_delta("visits", 12) == "12"
+
+
 def test_failed_acceptance_rule_exits_4_but_keeps_the_plan(tmp_path):
     """A rule the plan cannot meet: plan exits 4, says FAIL, and the plan folder is still written for review."""
     _tiny(tmp_path, extra='acceptance = ["visits <= 1", "scheduled >= 1"]\n')
