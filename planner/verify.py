@@ -83,6 +83,7 @@ Check = Literal[
     "workbook",
     "report",
     "seats",
+    "lineage",
     "replan",
 ]
 Severity = Literal["error", "warning"]
@@ -257,6 +258,7 @@ def verify_plan(
         ("workbook", _check_workbook),
         ("report", _check_report),
         ("seats", lambda c: _check_seats(c, again)),
+        *((("lineage", _check_lineage),) if context.reoptimised else ()),
     ):
         try:
             found = run(context)
@@ -508,6 +510,29 @@ def _check_rules(context: _Context) -> list[Finding]:
             Finding("rules", "cannot re-check", f"the plan tables are not plan tables: {type(error).__name__}: {error}")
         ]
     return [Finding("rules", "hard rule", line) for line in broken]
+
+
+def _check_lineage(context: _Context) -> list[Finding]:
+    """A re-optimised plan against its parent (``planner.actuals.lineage_findings``): nothing before
+    as-of changed, visit codes carried and never reissued, no work moved into the freeze window,
+    every change with its reason. A first plan has no parent: nothing to check."""
+    if not context.reoptimised:
+        return []
+    from planner.actuals import lineage_findings
+
+    record = context.plan.kpis.get("reoptimisation") or {}
+    try:
+        parent = read_plan_folder(Path(str(context.manifest["parent"]["plan"])))
+        as_of = dt.date.fromisoformat(str(record["as_of"]))
+        freeze_days = int(record["freeze_days"])
+    except (KeyError, TypeError, ValueError, OSError, InputError) as error:
+        return [
+            Finding("lineage", "cannot re-check", f"no parent plan or re-optimisation record to check against: {error}")
+        ]
+    changes_path = context.root / "changes.parquet"
+    changes = pd.read_parquet(changes_path) if changes_path.is_file() else None
+    found = lineage_findings(parent.tables, context.plan.tables, as_of, freeze_days, changes)
+    return [Finding("lineage", "parent plan", line) for line in found]
 
 
 # ---------------------------------------------------------------- 5. draws

@@ -238,7 +238,17 @@ def test_verify_rechecks_a_reoptimised_plan_against_its_actuals(county_month, tm
         attachments={f"actuals/{p.name}": p for p in actuals.files.values()},
     )
     verified = verify_plan(tmp_path / "feb", "data/sample-county")
-    assert verified.ok and "rules" in verified.checked, verified.summary()
+    assert verified.ok and "rules" in verified.checked and "lineage" in verified.checked, verified.summary()
+
+    # a visit code before as-of reissued by hand: the parent holds the code, the lineage check sees it
+    recoded = tmp_path / "recoded"
+    shutil.copytree(tmp_path / "feb", recoded)
+    visits = pd.read_parquet(recoded / "visits.parquet")
+    before = pd.to_datetime(visits["date"]).dt.date < AS_OF
+    visits.loc[visits.index[before][0], "visit_code"] = "FORGED01"
+    visits.to_parquet(recoded / "visits.parquet", index=False)
+    found = verify_plan(recoded, "data/sample-county")
+    assert any(f.check == "lineage" for f in found.findings), found.summary()
 
     # a crew-day put on a day one of its members is newly on leave (the leave comes from the actuals)
     leave = actuals.leave.iloc[0]
