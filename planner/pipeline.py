@@ -145,10 +145,8 @@ def with_capacity_statement(unscheduled: pd.DataFrame, bound: int, placed: int) 
     short = unscheduled["mandatory"] & unscheduled["reason"].map(reason_category).eq(capacity)
     if not short.any():
         return unscheduled
-    statement = (
-        f" — under the staff no plan can place more than {bound:,} mandatory tasks (capacity bound), and this "
-        f"plan places {placed:,}"
-        + (": no plan leaves out fewer" if placed >= bound else f": up to {bound - placed:,} more might fit")
+    statement = f"（人力容量上界：现有人力下任何方案至多安排 {bound:,} 项必查任务，本方案已安排 {placed:,} 项" + (
+        "，任何方案都无法少遗漏）" if placed >= bound else f"，或许还能再安排 {bound - placed:,} 项）"
     )
     reason = unscheduled["reason"].where(~short, unscheduled["reason"] + statement)
     return unscheduled.assign(reason=reason)
