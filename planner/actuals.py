@@ -19,6 +19,7 @@ import pandas as pd
 
 from planner.dataset import Dataset, table_file
 from planner.dataset import _empty as empty_table
+from planner.messages import Reason, reason
 from planner.model.instance import build_instance
 from planner.problems import InputError, Problem
 from planner.scenario import Scenario
@@ -229,7 +230,7 @@ def _outcomes(actuals: Actuals, records: dict, planned: pd.DataFrame, as_of: dt.
     if problems:
         raise InputError(problems)
     status: dict[str, str] = {}
-    reasons: dict[str, str] = {}
+    reasons: dict[str, Reason] = {}
     done_elsewhere: list[tuple[str, str, dt.date, str]] = []
     closed = {
         records[t]["uscc"]: row
@@ -245,14 +246,14 @@ def _outcomes(actuals: Actuals, records: dict, planned: pd.DataFrame, as_of: dt.
             when = said_date.date() if pd.notna(said_date) else was
             status[task_id] = "done"
             if was is None or when != was or when >= as_of:
-                reasons[task_id] = f"done on {when.isoformat()} outside a planned visit (actuals)"
+                reasons[task_id] = reason("done_elsewhere", "reason.done_elsewhere", date=when)
                 done_elsewhere.append((task["uscc"], task["dept_id"], when, task["kind"]))
         elif said == "cancelled":
             status[task_id] = "cancelled"
-            reasons[task_id] = "cancelled by the department (actuals)"
+            reasons[task_id] = reason("cancelled", "reason.cancelled")
         elif task["uscc"] in closed and not (was is not None and was < as_of and said is None):
             status[task_id] = "closed"
-            reasons[task_id] = "the enterprise has closed (actuals: 注销/歇业); its open tasks are dropped"
+            reasons[task_id] = reason("closed", "reason.closed")
         elif said == "failed":
             status[task_id] = "failed"
         elif was is not None and was < as_of:

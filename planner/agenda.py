@@ -29,7 +29,7 @@ import pandas as pd
 from planner.dataset import load_dataset
 from planner.export import read_plan_folder, recorded_dataset
 from planner.problems import InputError, Problem
-from planner.rules import OUTCOMES, reason_category
+from planner.rules import OUTCOMES, reason_codes
 from planner.rules.caps import is_capped
 from planner.rules.quiet_days import quiet_mask
 from planner.rules.stays import MAX_VISIT_ONSITE_MIN
@@ -136,13 +136,13 @@ def _at_risk(tables: dict[str, pd.DataFrame], start: dt.date, name_of: dict, dep
     """Mandatory tasks left unplaced whose window reaches into the coming month, with the reason."""
     unscheduled, tasks = tables["unscheduled"], tables["tasks"]
     end = start + dt.timedelta(days=COMING_DAYS)
-    merged = unscheduled[["task_id", "reason"]].merge(tasks, on="task_id")
+    merged = unscheduled[["task_id", "reason"]].assign(code=reason_codes(unscheduled)).merge(tasks, on="task_id")
     first = pd.to_datetime(merged["window_start"]).dt.date
     last = pd.to_datetime(merged["window_end"]).dt.date
     risky = merged[merged["kind"].isin(MANDATORY_KINDS) & (last >= start) & (first < end)]
     # a task that left the plan because it is finished (done, cancelled, its firm closed) is not at risk
-    finished = {o.label for o in OUTCOMES if o.code != "expired"}
-    risky = risky[~risky["reason"].astype(str).map(reason_category).isin(finished)]
+    finished = {o.code for o in OUTCOMES if o.code != "expired"}
+    risky = risky[~risky["code"].isin(finished)]
     rows = [
         (
             r.task_id,

@@ -18,6 +18,7 @@ import pandas as pd
 
 from planner import __version__
 from planner.dataset import Dataset, load_dataset
+from planner.messages import DEFAULT_LANG, LANGUAGE_TAGS, language_of
 from planner.outputs import sha256_file
 from planner.problems import InputError, Problem
 from planner.sampling import ALGORITHM, YEAR_SHIFT, Draw, compare_draws, draw_sampling_plan, seed_commitment
@@ -28,8 +29,11 @@ DRAW_RECORD = "draw.json"
 DRAW_INPUTS = ("enterprises", "sampling_plan", "history", "inspectors", "departments", "conflicts")
 
 
-def draw_record(draw: Draw, scenario: Scenario, dataset: Dataset, redraw_reason: str | None) -> dict[str, Any]:
-    """The JSON record of a draw: everything needed to recompute and check it."""
+def draw_record(
+    draw: Draw, scenario: Scenario, dataset: Dataset, redraw_reason: str | None, lang: str = DEFAULT_LANG
+) -> dict[str, Any]:
+    """The JSON record of a draw: everything needed to recompute and check it (``lang``: the
+    language its reasons are said in)."""
     return {
         "algorithm": ALGORITHM,
         "year_shift": YEAR_SHIFT,
@@ -50,6 +54,7 @@ def draw_record(draw: Draw, scenario: Scenario, dataset: Dataset, redraw_reason:
         "overlap": draw.overlap.to_dict(orient="records"),
         "shortfalls": list(draw.shortfalls),
         "versions": {"planner": __version__, "numpy": version("numpy"), "pandas": version("pandas")},
+        "language": LANGUAGE_TAGS[lang],
     }
 
 
@@ -97,7 +102,8 @@ def verify_draw(folder: Path, dataset_dir: Path | None = None) -> DrawCheck:
             changes.append(
                 f"{path}: its bytes differ from the file the draw read" if recorded else f"{path}: not recorded"
             )
-    recomputed = draw_sampling_plan(dataset, seed, positive_cap, dept_cap)
+    lang = language_of(record.get("language"))
+    recomputed = draw_sampling_plan(dataset, seed, positive_cap, dept_cap, lang)
     return DrawCheck(tuple(changes), tuple(compare_draws(recorded_draws, recomputed.draws)))
 
 

@@ -103,6 +103,17 @@ class Profile(StrEnum):
     province = "province"  # --counties generated counties on --engine (planner.engine)
 
 
+class Lang(StrEnum):
+    """The language of the sentences officials read (planner.messages)."""
+
+    zh = "zh"
+    en = "en"
+
+
+#: ``--lang``: the plan's sentences (reasons, changes); recorded in manifest.json
+LangOption = Annotated[Lang, typer.Option("--lang", help="Language of the plan's reasons: zh (default) or en.")]
+
+
 class Engine(StrEnum):
     local = "local"
     dask = "dask"
@@ -340,6 +351,7 @@ def plan(
     force: Annotated[bool, typer.Option(help="Replace an existing folder (it is moved aside, not deleted).")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary; only errors and warnings.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print kpis.json to stdout (for scripts).")] = False,
+    lang: LangOption = Lang.zh,
 ) -> None:
     """综合查一次: draw, merge tasks into joint visits, staff crews, route their days; write the plan folder.
 
@@ -367,7 +379,7 @@ def plan(
 
             try:
                 with _first_interrupt_stops_search() as stop:
-                    result = make_plan(dataset, scenario, calendar, report, stop)  # checked: result.broken
+                    result = make_plan(dataset, scenario, calendar, report, stop, lang.value)  # checked: result.broken
                     broken = result.broken
             except KeyboardInterrupt:
                 signal.signal(signal.SIGINT, signal.SIG_IGN)  # more Ctrl-C while exiting change nothing
@@ -681,6 +693,7 @@ def reoptimize(
         ),
     ] = 14,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary; only errors and warnings.")] = False,
+    lang: LangOption = Lang.zh,
 ) -> None:
     """月会商: re-plan what is left from --as-of, keeping what is done and what was announced.
 
@@ -713,6 +726,7 @@ def reoptimize(
             as_of.date(),
             freeze_days,
             None if quiet else (lambda line: err.print(f"[dim]{_shown(line)}[/]", highlight=False)),
+            lang=lang.value,
         )
         if result.broken:
             for line in result.broken[:50]:

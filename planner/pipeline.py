@@ -22,6 +22,7 @@ import pandas as pd
 from planner import __version__
 from planner.checker import check_plan
 from planner.dataset import Dataset
+from planner.messages import DEFAULT_LANG, LANGUAGE_TAGS, Reason, msg
 from planner.model.bounds import rule_bound
 from planner.model.capacity import capacity_bound_model
 from planner.model.horizon import plan_horizon
@@ -30,8 +31,8 @@ from planner.model.matching import Roster
 from planner.model.merge import MergeStats, merge_tasks
 from planner.model.schedule import DAY_START_MIN, Schedule
 from planner.outputs import sha256_file, write_folder, write_table
-from planner.plan import Plan, PlanTables
-from planner.rules import BY_CODE, reason_category
+from planner.plan import PLAN_METHOD, Plan, PlanTables
+from planner.rules.tasks import is_mandatory
 from planner.sampling import Draw, draw_sampling_plan
 from planner.scenario import Scenario
 from planner.stopwatch import Stopwatch
@@ -48,13 +49,15 @@ def make_plan(
     calendar: WorkCalendar,
     progress: Callable[[str], None] | None = None,
     stop: Callable[[], bool] | None = None,
+    lang: str = DEFAULT_LANG,
 ) -> Plan:
     """Plan the scenario: every stage in order, timed, and the plan checked against every hard
     rule (``Plan.broken``); ``progress`` hears a line after each stage.
 
     Only the merge's exact models search; they stop at ``[solver] time_limit_s`` or when
     ``stop()`` turns true (Ctrl-C), and the rest of the plan is still built in full, so a stopped
-    run gives a complete, valid plan with ``status`` TIME_LIMIT or INTERRUPTED."""
+    run gives a complete, valid plan with ``status`` TIME_LIMIT or INTERRUPTED. Its sentences
+    (reasons) are said in ``lang`` (planner.messages); nothing else depends on it."""
     watch = Stopwatch()
 
     def lap(stage: str, said: str = "") -> None:
@@ -63,7 +66,7 @@ def make_plan(
             progress(f"{stage} {seconds:.1f}s" + (f": {said}" if said else ""))
 
     draw = draw_sampling_plan(
-        dataset, scenario.seed, scenario.caps.positive_list_per_year, scenario.caps.per_dept_per_year
+        dataset, scenario.seed, scenario.caps.positive_list_per_year, scenario.caps.per_dept_per_year, lang
     )
     lap("sample", f"{len(draw.tasks):,} random tasks drawn")
     dataset = apply_staff_scaling(dataset, scenario)  # after the draw: a what-if staff cut must not change it
@@ -96,13 +99,13 @@ def make_plan(
         f"{len(schedule.routes):,} crew-days, {len(schedule.unplaced):,} groups not placed "
         f"(kept: {horizon.chosen} of {len(horizon.tried)} schedules)",
     )
-    tables = plan_tables(instance, schedule, capped_out, draw, dataset, scenario)
+    tables = plan_tables(instance, schedule, capped_out, draw, dataset, scenario, lang)
     lap("tables")
     kpis = compute_kpis(tables, instance)
     placed_mandatory = int(instance.tasks["mandatory"].sum()) - kpis["unscheduled_mandatory"]
     capacity = tasks_bound(placed_mandatory)
     tables = dataclasses.replace(
-        tables, unscheduled=with_capacity_statement(tables.unscheduled, capacity.mandatory, placed_mandatory)
+        tables, unscheduled=with_capacity_statement(tables.unscheduled, capacity.mandatory, placed_mandatory, lang)
     )
     bound = rule_bound(tables.visits, tables.visit_tasks, instance, dataset, scenario)
     lap(
@@ -122,7 +125,7 @@ def make_plan(
     status = {None: "FEASIBLE", "time_limit": "TIME_LIMIT", "interrupt": "INTERRUPTED"}[stats.stopped_by]
     kpis |= {
         "status": status,
-        "method": "exact merge per enterprise + horizon capacity LP + paced scheduler",
+        "method": PLAN_METHOD,
         "objective": kpis["visits"],
         "best_bound": bound.visits,
         "rule_bound_visits": bound.visits,
@@ -135,21 +138,30 @@ def make_plan(
         "exact_models_skipped": stats.skipped,
         "timings": watch.timings,
     }
-    return Plan(tables, draw, kpis, watch.timings, broken)
+    return Plan(tables, draw, kpis, watch.timings, broken, lang)
 
 
-def with_capacity_statement(unscheduled: pd.DataFrame, bound: int, placed: int) -> pd.DataFrame:
+def with_capacity_statement(
+    unscheduled: pd.DataFrame, bound: int, placed: int, lang: str = DEFAULT_LANG
+) -> pd.DataFrame:
     """The capacity bound's statement after the reason of every mandatory task left out for want
     of staff: proven unavoidable in number when the plan places as many as the bound allows."""
-    capacity = BY_CODE["staff_capacity"].label
-    short = unscheduled["mandatory"] & unscheduled["reason"].map(reason_category).eq(capacity)
+    short = unscheduled["mandatory"] & unscheduled["reason_code"].eq("staff_capacity")
     if not short.any():
         return unscheduled
-    statement = f"（人力容量上界：现有人力下任何方案至多安排 {bound:,} 项必查任务，本方案已安排 {placed:,} 项" + (
-        "，任何方案都无法少遗漏）" if placed >= bound else f"，或许还能再安排 {bound - placed:,} 项）"
-    )
+    counts = {"bound": f"{bound:,}", "placed": f"{placed:,}"}
+    if placed >= bound:
+        statement = msg("reason.capacity_bound.proven", **counts).render(lang)
+    else:
+        statement = msg("reason.capacity_bound.gap", **counts, gap=f"{bound - placed:,}").render(lang)
     reason = unscheduled["reason"].where(~short, unscheduled["reason"] + statement)
     return unscheduled.assign(reason=reason)
+
+
+def message_names(dataset: Dataset) -> dict[str, str]:
+    """Department and inspector ids → their names, for the sentences (planner.messages)."""
+    departments = dict(zip(dataset.departments["dept_id"], dataset.departments["name"]))
+    return dict(zip(dataset.inspectors["inspector_id"], dataset.inspectors["name"])) | departments
 
 
 def visit_code(uscc: str, date: dt.date, task_ids: list[str]) -> str:
@@ -159,9 +171,16 @@ def visit_code(uscc: str, date: dt.date, task_ids: list[str]) -> str:
 
 
 def plan_tables(
-    instance: Instance, schedule: Schedule, capped_out: dict[str, str], draw: Draw, dataset: Dataset, scenario: Scenario
+    instance: Instance,
+    schedule: Schedule,
+    capped_out: dict[str, Reason],
+    draw: Draw,
+    dataset: Dataset,
+    scenario: Scenario,
+    lang: str = DEFAULT_LANG,
 ) -> PlanTables:
-    """The contract's tables from the schedule."""
+    """The contract's tables from the schedule; every unscheduled task's reason as its code
+    (``reason_code``) and its sentence in ``lang`` (``reason``)."""
     travel = TravelTimes(dataset, scenario)
     members: dict[str, list[tuple]] = {}
     if len(schedule.members):
@@ -214,8 +233,12 @@ def plan_tables(
     for column in ("window_start", "window_end"):
         tasks[column] = tasks[column].dt.date
     unscheduled = tasks[tasks["task_id"].isin(reasons)][["task_id", "kind", "dept_id", "uscc"]]
+    why = unscheduled["task_id"].map(reasons)
+    names = message_names(dataset)
     unscheduled = unscheduled.assign(
-        reason=unscheduled["task_id"].map(reasons), mandatory=unscheduled["kind"].isin(["key", "triggered", "followup"])
+        reason_code=why.map(lambda r: r.code).astype(object),
+        reason=why.map(lambda r: r.render(lang, names)).astype(object),
+        mandatory=is_mandatory(unscheduled["kind"]),
     )
     return PlanTables(
         tasks=tasks,
@@ -322,7 +345,7 @@ def write_plan(
         for name, frame in (frames | (extra_tables or {})).items():
             write_table(frame, folder / f"{name}.parquet")
         (folder / "kpis.json").write_text(json.dumps(plan.kpis, ensure_ascii=False, indent=2), encoding="utf-8")
-        draw = record if record is not None else draw_record(plan.draw, scenario, dataset, None)
+        draw = record if record is not None else draw_record(plan.draw, scenario, dataset, None, plan.lang)
         (folder / DRAW_RECORD).write_text(json.dumps(draw, ensure_ascii=False, indent=2), encoding="utf-8")
         write_workbook(
             folder / "plan.xlsx",
@@ -359,7 +382,7 @@ def write_plan(
                 "planner": __version__,
                 **{n: version(n) for n in ("ortools", "pandas", "pyarrow", "numpy", "xlsxwriter", "plotly")},
             },
-            "language": "zh-CN",
+            "language": LANGUAGE_TAGS[plan.lang],
             "started": started.isoformat(timespec="seconds"),
             "finished": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
             "parent": parent,

@@ -7,8 +7,17 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from planner.messages import DEFAULT_LANG
+
 if TYPE_CHECKING:
     from planner.sampling import Draw
+
+
+#: kpis.json ``method`` of a plan and of a re-optimisation (codes for machines; the workbook and
+#: report say them with the catalogue's ``method.*`` sentences)
+PLAN_METHOD = "exact merge per enterprise + horizon capacity LP + paced scheduler"
+REOPTIMIZE_METHOD = "re-optimisation: kept visits + " + PLAN_METHOD
+METHOD_MESSAGES = {PLAN_METHOD: "method.plan", REOPTIMIZE_METHOD: "method.reoptimize"}
 
 
 @dataclass(frozen=True)
@@ -34,6 +43,7 @@ class Plan:
     kpis: dict
     timings: dict[str, float] = field(default_factory=dict)
     broken: list = field(default_factory=list)
+    lang: str = DEFAULT_LANG  # the language of its sentences (reasons, changes): planner.messages
 
     @property
     def valid(self) -> bool:

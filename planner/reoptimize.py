@@ -56,6 +56,7 @@ from planner.agenda import SHIFT_DAYS, Agenda, make_agenda
 from planner.checker import check_plan
 from planner.dataset import Dataset
 from planner.export import PLAN_TABLES, read_plan_folder
+from planner.messages import DEFAULT_LANG, Dept, Message, Person, Reason, listing, msg, reason
 from planner.model.bounds import rule_bound
 from planner.model.groups import VisitGroup
 from planner.model.horizon import plan_horizon
@@ -64,10 +65,10 @@ from planner.model.matching import MEMBER_COLUMNS, Roster, lottery
 from planner.model.merge import merge_tasks
 from planner.model.schedule import PLANNED_DAY_MIN, Crew, Schedule, members_cover, route_minutes
 from planner.outputs import sha256_file
-from planner.pipeline import compute_kpis, plan_tables, visit_code
-from planner.plan import Plan, PlanTables
+from planner.pipeline import compute_kpis, message_names, plan_tables, visit_code
+from planner.plan import REOPTIMIZE_METHOD, Plan, PlanTables
 from planner.problems import InputError, Problem
-from planner.rules import reason_category, rule
+from planner.rules import reason_label
 from planner.rules.caps import leaves_caps_alone
 from planner.rules.crews import min_crew
 from planner.rules.staff_days import day_minutes
@@ -84,10 +85,8 @@ FREEZE_DAYS = 14  # the notice period: visits this close keep date and crew unle
 MAX_FREEZE_DAYS = 90  # a quarter: a longer notice period would freeze the re-optimisation itself
 FIXED_GROUP_IDS = 10**7  # kept visits' group ids start here, far above the merge's
 RELEASED_GROUP_IDS = 2 * 10**7  # released visits tried on their original date
-URGENT_KINDS = ("triggered", "followup")
-CAPACITY_REASON = rule(
-    "staff_capacity"
-).label  # the category of "no crew could take it" reasons  # new tasks of these kinds may enter the freeze window
+URGENT_KINDS = ("triggered", "followup")  # new tasks of these kinds may enter the freeze window
+CAPACITY, EXPIRED = "staff_capacity", "expired"  # the codes of "no crew could take it" and "window over"
 CHANGE_COLUMNS = [
     "task_id",
     "dept_id",
@@ -100,6 +99,7 @@ CHANGE_COLUMNS = [
     "new_date",
     "new_crew_id",
     "new_visit_code",
+    "reason_code",
     "reason",
 ]
 RELEASE_COLUMNS = ["visit_id", "visit_code", "uscc", "date", "crew_id", "frozen", "n_tasks", "reason"]
@@ -128,7 +128,7 @@ class _Release:
     day: int
     date: dt.date
     task_ids: list[str]
-    reason: str  # Chinese: why it was let go
+    reason: Message  # why it was let go
     frozen: bool
 
 
@@ -139,7 +139,7 @@ class _Kept:
     crews: list[Crew]
     members: pd.DataFrame
     releases: list[_Release]
-    notes: dict[str, str]  # crew_id → a member replaced or gone (Chinese)
+    notes: dict[str, tuple[Message, ...]]  # crew_id → members replaced or gone
     visits: dict[int, tuple[str, str]]  # kept group id → the previous visit_id and visit_code
 
 
@@ -246,9 +246,11 @@ def reoptimize(
     freeze_days: int = FREEZE_DAYS,
     progress=None,
     check: bool = True,
+    lang: str = DEFAULT_LANG,
 ) -> Reoptimized:
     """Re-plan ``previous`` (a ``planner.export.PlanFolder``) from ``as_of`` with the actuals (module
-    doc); ``check``: first refuse a previous plan that is not as it was made (``check_previous``)."""
+    doc); ``check``: first refuse a previous plan that is not as it was made (``check_previous``);
+    reasons and changes are said in ``lang``."""
     check_request(scenario, as_of, freeze_days)
     watch = Stopwatch()
     if check:
@@ -302,13 +304,10 @@ def reoptimize(
     }
     sub, late = _open_instance(instance, open_ids, earliest, start)
     for task_id, (window_end, within_freeze) in late.items():
-        # the English fragment "window ended before the re-optimisation" is the reason's category (planner.rules)
         reasons[task_id] = (
-            f"its window ends on {window_end}, inside the {freeze_days}-day freeze window from {as_of.isoformat()}: "
-            "for a new visit its window ended before the re-optimisation may place one (冻结期内不新增检查，"
-            "只有新的投诉举报、整改复查任务可以急办)"
+            reason(EXPIRED, "reason.expired.in_freeze", window_end=window_end, freeze_days=freeze_days, as_of=as_of)
             if within_freeze
-            else f"its window ended before the re-optimisation date {as_of.isoformat()} and it was not done"
+            else reason(EXPIRED, "reason.expired", window_end=window_end, as_of=as_of)
         )
     history = history_with(facts.history, fixed, done_elsewhere, workdays)
     groups, capped_out = merge_tasks(sub, dataclasses.replace(facts, history=history), scenario)
@@ -321,9 +320,7 @@ def reoptimize(
         ids = {t for r in gave_way for t in r.task_ids}
         third, late = _open_instance(instance, sorted(ids), dict.fromkeys(ids, after_start), start)
         for task_id, (window_end, _) in late.items():
-            reasons[task_id] = (
-                f"its window ended before the re-optimisation could place it again (window end {window_end})"
-            )
+            reasons[task_id] = reason(EXPIRED, "reason.expired.gave_way", window_end=window_end)
         history = history_with(facts.history, schedule.crews, done_elsewhere, workdays)
         groups, more_out = merge_tasks(third, dataclasses.replace(facts, history=history), scenario)
         capped_out |= more_out
@@ -342,7 +339,7 @@ def reoptimize(
     placed_ids = {t for c in schedule.crews for g in c.groups for t in g.task_ids}
     reasons = {k: v for k, v in (reasons | capped_out).items() if k not in placed_ids}
     draw = Draw(scenario.seed, prev["draws"], prev["tasks"][prev["tasks"]["kind"] == "random"], pd.DataFrame(), ())
-    tables = plan_tables(instance, schedule, reasons, draw, facts, scenario)
+    tables = plan_tables(instance, schedule, reasons, draw, facts, scenario, lang)
     tables = dataclasses.replace(
         tables, unscheduled=tables.unscheduled[~tables.unscheduled["task_id"].isin(placed_ids)].reset_index(drop=True)
     )
@@ -351,9 +348,11 @@ def reoptimize(
     checked = checked_facts(facts, done_elsewhere, workdays)
     broken = check_plan(tables, checked, scenario, set(calendar.workdays), prev["draws"])
     watch.lap("check")
-    released = _released_frame(kept.releases)
+    names = message_names(facts)
+    released = _released_frame(kept.releases, lang, names)
     urgent = {t for t in placed_ids if t in earliest and earliest[t] < after_start}
     changes = _changes(planned, tables, status, reasons, as_of, freeze_end, kept, joined, urgent, back_on_date, prev)
+    changes = changes.assign(reason=changes["reason"].map(lambda m: m.render(lang, names)).astype(object))
     summary = _summary(changes)
     kpis = compute_kpis(tables, instance)
     bound = rule_bound(tables.visits, tables.visit_tasks, instance, checked, scenario)
@@ -363,7 +362,7 @@ def reoptimize(
     moved = future["change"].isin(["moved", "dropped"])
     kpis |= {
         "status": "FEASIBLE" if not broken else "BROKEN",
-        "method": "re-optimisation: kept visits + exact merge per enterprise + horizon capacity LP + paced scheduler",
+        "method": REOPTIMIZE_METHOD,
         "objective": kpis["visits"],
         "best_bound": bound.visits,
         "rule_bound_visits": bound.visits,
@@ -377,12 +376,13 @@ def reoptimize(
             ),
             "visits_released": len(released),
             "frozen_visits_released": int(released["frozen"].sum()),
-            "members_replaced": sum(1 for note in kept.notes.values() if "替补" in note),
+            "members_replaced": sum(n.id == "release.stand_in" for notes in kept.notes.values() for n in notes),
             "urgent_tasks": int((changes["change"] == "urgent").sum()),
             "tasks": {k: int(v) for k, v in changes["change"].value_counts().sort_index().items()},
         },
     }
-    return Reoptimized(Plan(tables, draw, kpis, watch.timings, broken), checked, changes, summary, broken, released)
+    plan = Plan(tables, draw, kpis, watch.timings, broken, lang)
+    return Reoptimized(plan, checked, changes, summary, broken, released)
 
 
 def _open_instance(
@@ -544,10 +544,12 @@ def _kept_crews(
                     dept, date, usccs, length, others, groups, roster, busy, planned_days, scenario.seed
                 )
                 if other is None:
-                    notes.append(f"{person}（{dept}）{why}，无同部门人员可替补")
+                    notes.append(msg("release.no_stand_in", person=Person(person), dept=Dept(dept), why=why))
                     gone.append(person)
                     continue
-                notes.append(f"{person}（{dept}）{why}，由同部门 {other} 替补")
+                notes.append(
+                    msg("release.stand_in", person=Person(person), dept=Dept(dept), why=why, other=Person(other))
+                )
                 busy[date].add(other)
                 planned_days[other] = planned_days.get(other, 0) + 1
                 members[n] = other
@@ -558,8 +560,8 @@ def _kept_crews(
             lost = [g for g in groups if len(members) < g.min_crew or not members_cover(members, g, roster)]
             for group in lost:
                 visit, code = codes[group.group_id]
-                why = "；".join(notes) if notes else "检查组成员已不能覆盖该次检查的部门（委托已撤销或人员变动）"
-                cover = "人数不足两人" if len(members) < group.min_crew else "不再覆盖该次检查涉及的部门"
+                why = listing(notes, "clauses") if notes else msg("release.cover_lost")
+                cover = "release.crew_too_small" if len(members) < group.min_crew else "release.crew_uncovered"
                 out.releases.append(
                     _Release(
                         visit,
@@ -569,13 +571,13 @@ def _kept_crews(
                         day_of[date],
                         date,
                         group.task_ids,
-                        f"{why}；检查组{cover}",
+                        msg(cover, why=why),
                         date < freeze_end,
                     )
                 )
             groups = [g for g in groups if g not in lost]
             if notes:
-                out.notes[crew_id] = "；".join(notes)
+                out.notes[crew_id] = tuple(notes)
             if not groups:
                 continue
             onsite = {g.group_id: onsite[g.group_id] for g in groups}
@@ -605,18 +607,20 @@ def _kept_crews(
     return out
 
 
-def _cannot_go(person: str, date: dt.date, usccs: set[str], length: int, roster: Roster, worked: dict) -> str | None:
-    """Why a kept crew's member can no longer go that day (None: they can), in Chinese."""
+def _cannot_go(
+    person: str, date: dt.date, usccs: set[str], length: int, roster: Roster, worked: dict
+) -> Message | None:
+    """Why a kept crew's member can no longer go that day (None: they can)."""
     if person not in roster.dept_of:
-        return "已不在执法人员名录或无执法证"
+        return msg("release.not_on_roster")
     if date in roster.leave.get(person, ()):
-        return f"{date.isoformat()} 不在岗（请假、退休或调离）"
+        return msg("release.on_leave", date=date)
     if roster.conflicts.get(person, frozenset()) & usccs:
-        return "与当日检查的企业须回避"
+        return msg("release.conflict")
     if day_minutes(roster.hours_per_day[person]) < length:
-        return f"每日可工作 {roster.hours_per_day[person]:g} 小时，不足当日行程 {length} 分钟"
+        return msg("release.short_day", hours=f"{roster.hours_per_day[person]:g}", minutes=length)
     if worked.get(person, 0) >= roster.max_days[person]:
-        return f"年度计划检查天数（{roster.max_days[person]} 天）已用完"
+        return msg("release.max_days", days=roster.max_days[person])
     return None
 
 
@@ -717,7 +721,7 @@ def _give_way(
     wanting = [
         (g, why)
         for g, why in schedule.unplaced
-        if g.mandatory and reason_category(why) == CAPACITY_REASON and len(g.days) and g.days[-1] >= after_start
+        if g.mandatory and why.code == CAPACITY and len(g.days) and g.days[-1] >= after_start
     ]
     if not wanting:
         return []
@@ -774,7 +778,7 @@ def _give_way(
                             day,
                             workdays[day],
                             g.task_ids,
-                            f"让位于法定任务 {'、'.join(group.task_ids)}：人力不足，容量模型和排班都找不到别的检查组",
+                            msg("release.gave_way", tasks=listing(group.task_ids)),
                             False,
                         )
                     )
@@ -894,9 +898,10 @@ def _salted_code(uscc: str, date: dt.date, task_ids: list[str], as_of: dt.date, 
     return base64.b32encode(hashlib.sha256(text.encode()).digest()[:5]).decode()
 
 
-def _released_frame(releases: list[_Release]) -> pd.DataFrame:
+def _released_frame(releases: list[_Release], lang: str, names: dict[str, str]) -> pd.DataFrame:
     rows = [
-        (r.visit_id, r.visit_code, r.uscc, r.date, r.crew_id, r.frozen, len(r.task_ids), r.reason) for r in releases
+        (r.visit_id, r.visit_code, r.uscc, r.date, r.crew_id, r.frozen, len(r.task_ids), r.reason.render(lang, names))
+        for r in releases
     ]
     return pd.DataFrame(rows, columns=RELEASE_COLUMNS)
 
@@ -914,13 +919,14 @@ def _changes(
     back_on_date: set[str],
     prev: dict[str, pd.DataFrame],
 ) -> pd.DataFrame:
-    """One row per task: what the re-optimisation did to it, and why, in Chinese."""
+    """One row per task: what the re-optimisation did to it, and why: the code of its reason (the
+    rule or outcome behind it, else the change itself) and its message, rendered by the caller."""
     now = (
         tables.visit_tasks[["task_id", "visit_id"]]
         .merge(tables.visits[["visit_id", "visit_code", "date", "crew_id"]], on="visit_id")
         .set_index("task_id")
     )
-    why = dict(zip(tables.unscheduled["task_id"], tables.unscheduled["reason"]))
+    why = dict(zip(tables.unscheduled["task_id"], zip(tables.unscheduled["reason_code"], tables.unscheduled["reason"])))
     let_go = {t: r for r in kept.releases for t in r.task_ids}
     before, after = planned.to_dict("index"), now.to_dict("index")
     before_ids = set(prev["tasks"]["task_id"])
@@ -932,36 +938,35 @@ def _changes(
         old_date = was["date"] if was is not None else None
         new_date = pd.Timestamp(new["date"]).date() if new is not None else None
         state = status.get(t)
+        code = None
         if state in ("done", "cancelled", "closed"):
             change = state
-            reason = _closed_reason(state, t, reasons, old_date, as_of)
+            code, said = _closed_reason(state, t, reasons, old_date, as_of)
         elif was is None and new is None:
             change = "unscheduled"
-            reason = _unplaced("仍未能安排", why.get(t, ""))
+            code, said = _unplaced("change.still_unplaced", why.get(t))
         elif was is None:
             change = "urgent" if t in urgent and new_date < freeze_end else "added"
             if t not in before_ids:
-                kind = "投诉举报、整改复查任务在冻结期内急办，" if change == "urgent" else ""
-                reason = f"新增任务（据实绩），{kind}排入 {new_date.isoformat()}"
+                said = msg("change.added_urgent" if change == "urgent" else "change.added_new", date=new_date)
             elif t in was_unscheduled:
-                reason = f"原计划未能安排，本次排入 {new_date.isoformat()}"
+                said = msg("change.added_was_unplaced", date=new_date)
             else:
-                reason = f"排入 {new_date.isoformat()}"
-            if t in joined:
-                reason += "，并入当日已排的检查（综合查一次）"
+                said = msg("change.added", date=new_date)
+            said = _joined(said) if t in joined else said
         elif new is None:
             change = "dropped"
-            reason = _left(t, state, let_go, was) + "；" + _unplaced("未能重新安排", why.get(t, ""))
+            code, lost = _unplaced("change.not_replaced", why.get(t))
+            said = msg("change.left", why=_left(t, state, let_go, was), where=lost)
         elif old_date == new_date and was["crew_id"] == new["crew_id"]:
             change = "kept"
-            note = kept.notes.get(was["crew_id"]) if old_date >= as_of else None
-            reason = "保持原计划" + (f"（检查组调整：{note}）" if note else "")
+            notes = kept.notes.get(was["crew_id"]) if old_date >= as_of else None
+            said = msg("change.kept_crew", note=listing(notes, "clauses")) if notes else msg("change.kept")
         else:
             change = "moved"
-            where = "原日期另派检查组" if t in back_on_date else f"改至 {new_date.isoformat()}"
-            reason = _left(t, state, let_go, was) + f"；{where}"
-            if t in joined:
-                reason += "，并入当日已排的检查（综合查一次）"
+            where = msg("change.same_day_other_crew") if t in back_on_date else msg("change.moved_to", date=new_date)
+            said = msg("change.left", why=_left(t, state, let_go, was), where=where)
+            said = _joined(said) if t in joined else said
         rows.append(
             (
                 t,
@@ -975,40 +980,46 @@ def _changes(
                 new_date,
                 new["crew_id"] if new is not None else None,
                 new["visit_code"] if new is not None else None,
-                reason,
+                code or change,
+                said,
             )
         )
     return pd.DataFrame(rows, columns=CHANGE_COLUMNS)
 
 
-def _closed_reason(state: str, task_id: str, reasons: dict, old_date, as_of: dt.date) -> str:
-    """Why a task left the plan for good: done, cancelled or its enterprise closed."""
-    if state == "cancelled":
-        return "部门撤销该任务（据实绩）"
-    if state == "closed":
-        return "企业已注销或歇业（据实绩），未完成的任务撤销"
-    said = reasons.get(task_id, "")
-    if "outside a planned visit" in said:  # planner.actuals: "done on <date> outside a planned visit"
-        return f"已于 {said.split()[2]} 在计划外完成（据实绩），计入年度检查频次"
-    when = old_date.isoformat() if old_date is not None else ""
-    return f"已于 {when} 按计划完成" if old_date is not None and old_date < as_of else "已完成（据实绩）"
+def _closed_reason(state: str, task_id: str, reasons: dict, old_date, as_of: dt.date) -> tuple[str, Message]:
+    """Why a task left the plan for good: done, cancelled or its enterprise closed (code, message)."""
+    if state in ("cancelled", "closed"):
+        return state, msg(f"change.{state}")
+    said = reasons.get(task_id)
+    if isinstance(said, Reason) and said.code == "done_elsewhere":  # planner.actuals
+        return said.code, msg("change.done_elsewhere", **dict(said.message.fields))
+    if old_date is not None and old_date < as_of:
+        return "done", msg("change.done", date=old_date)
+    return "done", msg("change.done_reported")
 
 
-def _left(task_id: str, state: str | None, let_go: dict, was: dict) -> str:
-    """Why a planned task left its visit (Chinese)."""
-    day = was["date"].isoformat()
+def _left(task_id: str, state: str | None, let_go: dict, was: dict) -> Message:
+    """Why a planned task left its visit."""
+    day = was["date"]
     if state == "failed":
-        return f"原定 {day} 的检查未能实施（据实绩）"
+        return msg("change.failed", date=day)
     if task_id in let_go:
-        return f"原定 {day} 的检查放开重排：{let_go[task_id].reason}"
-    return f"原定 {day} 的检查重新安排"
+        return msg("change.released", date=day, why=let_go[task_id].reason)
+    return msg("change.replanned", date=day)
 
 
-def _unplaced(lead: str, reason: str) -> str:
-    """A Chinese lead, the reason's category, and the planner's reason sentence."""
-    if not reason:
-        return lead
-    return f"{lead}（{reason_category(reason)}）：{reason}"
+def _joined(said: Message) -> Reason:
+    """``said``, then that the task joins a visit already planned that day."""
+    return Reason("", said, (msg("change.joined"),))
+
+
+def _unplaced(lead: str, why: tuple[str, str] | None) -> tuple[str | None, Message]:
+    """The code of an unscheduled task's reason, and a lead with the reason's category and sentence."""
+    if why is None:
+        return None, msg(lead)
+    code, sentence = why
+    return code, msg("change.with_reason", lead=msg(lead), category=reason_label(code), reason=sentence)
 
 
 def _summary(changes: pd.DataFrame) -> pd.DataFrame:

@@ -29,7 +29,7 @@ import plotly.io as pio
 from plotly.colors import qualitative
 from plotly.offline import get_plotlyjs
 
-from planner.rules import OTHER_REASON, REASON_CATEGORIES, reason_category  # noqa: F401 (re-exported)
+from planner.rules import reason_codes, reason_label
 from planner.rules.tasks import MANDATORY_KINDS
 
 DEFAULT_TITLE = "综合查一次计划报告"
@@ -81,7 +81,7 @@ def unscheduled_by_category(unscheduled: pd.DataFrame) -> pd.DataFrame:
     """
     frame = _with_mandatory(unscheduled)
     counts = (
-        frame.assign(category=frame["reason"].astype(str).map(reason_category))
+        frame.assign(category=reason_codes(frame).map(reason_label))
         .groupby("category")
         .agg(tasks=("task_id", "size"), mandatory=("mandatory", "sum"))
         .reset_index()
@@ -637,7 +637,11 @@ def _unscheduled_html(unscheduled: pd.DataFrame, enterprises: pd.DataFrame, depa
         f"<td class=num>{counts['mandatory'].sum()}</td></tr></tfoot></table>"
     )
     detail = _with_mandatory(unscheduled)
-    detail = detail.sort_values(["mandatory", "task_id"], ascending=[False, True]).head(MAX_UNSCHEDULED_ROWS)
+    detail = (
+        detail.assign(reason_code=reason_codes(detail))
+        .sort_values(["mandatory", "task_id"], ascending=[False, True])
+        .head(MAX_UNSCHEDULED_ROWS)
+    )
     names = dict(zip(enterprises["uscc"], enterprises["name"]))
     dept_names = dict(zip(departments["dept_id"], departments["name"]))
 
@@ -650,7 +654,7 @@ def _unscheduled_html(unscheduled: pd.DataFrame, enterprises: pd.DataFrame, depa
     lines = "".join(
         f"<tr><td>{cell(r, 'task_id')}</td><td>{cell(r, 'dept_id', dept_names)}</td>"
         f"<td>{cell(r, 'uscc', names)}</td><td>{cell(r, 'kind', KIND_ZH)}</td>"
-        f"<td>{'是' if r['mandatory'] else '否'}</td><td>{html.escape(reason_category(str(r['reason'])))}</td>"
+        f"<td>{'是' if r['mandatory'] else '否'}</td><td>{html.escape(reason_label(r['reason_code']))}</td>"
         f"<td>{cell(r, 'reason')}</td></tr>"
         for _, r in detail.iterrows()
     )

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from planner.dataset import Dataset
+from planner.messages import DEFAULT_LANG, Message, msg
 from planner.rules.caps import YearlyCaps, drawn_beyond_cap_reason
 from planner.rules.conflicts import all_conflicted_reason, by_enterprise
 from planner.rules.crews import certified
@@ -191,8 +192,8 @@ def rank_pool(pool: np.ndarray, prn: np.ndarray, ctx: DrawContext) -> np.ndarray
     return pool[np.lexsort((ctx.enterprises["uscc"].to_numpy()[pool], prn[pool]))]
 
 
-def _blocked(row: pd.Series, uscc: str, ctx: DrawContext) -> str | None:
-    """Why a drawn enterprise cannot be visited for this row, in an official's words, or None."""
+def _blocked(row: pd.Series, uscc: str, ctx: DrawContext) -> Message | None:
+    """Why a drawn enterprise cannot be visited for this row, or None."""
     year, dept = row["window_start"].year, row["dept_id"]
     if ctx.caps.dept_full(uscc, dept, year):
         return drawn_beyond_cap_reason(ctx.caps, uscc, dept, year)
@@ -202,8 +203,11 @@ def _blocked(row: pd.Series, uscc: str, ctx: DrawContext) -> str | None:
     return None
 
 
-def draw_sampling_plan(dataset: Dataset, seed: int, positive_list_cap: int = 1, per_dept_cap: int = 2) -> Draw:
-    """Draw every row of the sampling plan; identical for the same inputs in any row order."""
+def draw_sampling_plan(
+    dataset: Dataset, seed: int, positive_list_cap: int = 1, per_dept_cap: int = 2, lang: str = DEFAULT_LANG
+) -> Draw:
+    """Draw every row of the sampling plan; identical for the same inputs in any row order (the
+    ``reason`` a drawn enterprise was passed over is said in ``lang``)."""
     ctx = prepare(dataset, positive_list_cap, per_dept_cap)
     plan = dataset.sampling_plan.sort_values("plan_id").reset_index(drop=True)
     prn_cache: dict[tuple[str, int], np.ndarray] = {}
@@ -226,6 +230,9 @@ def draw_sampling_plan(dataset: Dataset, seed: int, positive_list_cap: int = 1, 
             shortfalls.append(shortfall)
         tasks.append(_random_tasks(row, frame[frame["selected"]], ctx))
     draws_frame = pd.concat(draws, ignore_index=True) if draws else pd.DataFrame(columns=DRAW_COLUMNS)
+    names = dict(zip(dataset.departments["dept_id"], dataset.departments["name"]))
+    said = draws_frame["reason"].map(lambda why: why.render(lang, names) if isinstance(why, Message) else why)
+    draws_frame["reason"] = said.astype(object)
     tasks_frame = pd.concat(tasks, ignore_index=True) if tasks else pd.DataFrame(columns=TASK_COLUMNS)
     return Draw(
         seed, draws_frame[DRAW_COLUMNS], tasks_frame[TASK_COLUMNS], overlap_report(draws_frame, plan), tuple(shortfalls)
@@ -250,7 +257,7 @@ def _select(row, order, prn, quota, ctx) -> tuple[pd.DataFrame, str | None]:
             else:
                 selected[rank] = True
         elif why:
-            reason[rank] = "不作替补 / skipped as a substitute: " + why
+            reason[rank] = msg("sampling.skipped_substitute", why=why)
         else:
             selected[rank] = True
             substitute_for[rank] = waiting.pop(0)

@@ -19,10 +19,10 @@ check that found it; it never stops at the first:
    unscheduled task's kind, department, enterprise and ``mandatory`` (from its kind:
    ``rules.tasks.is_mandatory``) must be its task's;
 7. **reasons** — every unscheduled task is a task of the plan and is not placed; its reason names
-   a category of the rulebook (``rules.reason_category``); a reason saying that the task has no
-   possible day (outside the horizon, 观察期, holidays, quiet days) is recomputed and must be the
-   same sentence, and every task without a possible day must say so; "has no certified
-   inspector" is checked against the roster. Capacity, cap and day-length reasons are accepted as
+   a rule or outcome of the rulebook by its ``reason_code`` (``rules.reason_codes``); a reason
+   saying that the task has no possible day (outside the horizon, 观察期, holidays, quiet days) is
+   recomputed and must be the same sentence in the plan's language, and every task without a
+   possible day must say so; "no certified inspector" must name a department without one. Capacity, cap and day-length reasons are accepted as
    stated: only a re-plan recomputes them;
 8. **kpis** — the figures of kpis.json recomputed from the tables by the planner's own functions
    (``pipeline.compute_kpis``, ``model.bounds.rule_bound``); the capacity bounds and the facts of
@@ -65,6 +65,7 @@ from planner import __version__
 from planner.checker import check_plan
 from planner.dataset import Dataset, load_dataset
 from planner.export import PLAN_TABLES, PlanFolder, read_plan_folder, recorded_dataset
+from planner.messages import DEFAULT_LANG, LANGUAGE_TAGS, language_of
 from planner.outputs import sha256_file, write_table
 from planner.plan import PlanTables
 from planner.problems import InputError, Problem
@@ -88,8 +89,8 @@ Check = Literal[
 ]
 Severity = Literal["error", "warning"]
 MANIFEST = "manifest.json"
-#: the language of the workbook's and report's texts (manifest.json ``language``); the only one so far
-OUTPUT_LANGUAGE = "zh-CN"
+#: the language of plans written before manifest.json recorded it
+OUTPUT_LANGUAGE = LANGUAGE_TAGS[DEFAULT_LANG]
 #: libraries whose versions decide the bytes of plan.xlsx and report.html (manifest.json ``versions``)
 WRITER_VERSIONS = ("xlsxwriter", "plotly")
 #: libraries whose versions decide the plan itself (a re-plan under others may differ)
@@ -437,9 +438,9 @@ def _prepare(root: Path, manifest: dict[str, Any], dataset: Dataset) -> _Context
             facts, instance = prepared
             names = facts  # reoptimize writes its plan with the facts' names
         else:
-            draw = draw_sampling_plan(
-                inputs, scenario.seed, scenario.caps.positive_list_per_year, scenario.caps.per_dept_per_year
-            )
+            caps = scenario.caps
+            lang = language_of(manifest.get("language"))
+            draw = draw_sampling_plan(inputs, scenario.seed, caps.positive_list_per_year, caps.per_dept_per_year, lang)
             facts = apply_staff_scaling(inputs, scenario)  # as `planner plan` checks it: after the draw
             instance = build_instance(facts, draw.tasks, scenario, calendar)
             names = inputs
@@ -608,23 +609,32 @@ def _check_tasks(context: _Context) -> list[Finding]:
 def _check_reasons(context: _Context) -> list[Finding]:
     """Every unscheduled task exists and is not placed, with a reason the rulebook knows; reasons
     that can be recomputed without planning are (module doc, point 7)."""
+
     from planner.model.matching import Roster
-    from planner.rules import OTHER_REASON, REASON_CATEGORIES, REASON_FRAGMENTS, reason_category
+    from planner.pipeline import message_names
+    from planner.rules import OTHER, reason_codes
     from planner.rules.tasks import MANDATORY_KINDS
 
+    lang = language_of(context.manifest.get("language"))
+    names = message_names(context.facts)
     want = _recomputed_tasks(context)
     kinds = dict(zip(want["task_id"], want["kind"]))
     mandatory = {t for t, k in kinds.items() if k in MANDATORY_KINDS}
     unscheduled = context.plan.tables["unscheduled"]
     placed = set(context.plan.tables["visit_tasks"]["task_id"])
-    no_day = dict(zip(context.instance.unplaceable["task_id"], context.instance.unplaceable["reason"]))
-    code_of = {label: code for (_, code), (_, label) in zip(REASON_FRAGMENTS, REASON_CATEGORIES)}
-    no_day_labels = {label for label, code in code_of.items() if code in _NO_DAY_CATEGORIES}
+    unplaceable = context.instance.unplaceable
+    no_day = {t: r.render(lang, names) for t, r in zip(unplaceable["task_id"], unplaceable["reason"])}
     roster = Roster.from_dataset(context.facts, len(context.calendar), context.scenario.planned_share)
     certified_depts = set(roster.dept_of.values())
+    uncertified_names = {
+        name
+        for dept, name in zip(context.facts.departments["dept_id"], context.facts.departments["name"])
+        if dept not in certified_depts
+    }
     errors, warnings = [], []
     listed = set()
-    for task_id, reason in zip(unscheduled["task_id"], unscheduled["reason"]):
+    codes = reason_codes(unscheduled) if len(unscheduled) else pd.Series([], dtype=object)
+    for task_id, reason, code in zip(unscheduled["task_id"], unscheduled["reason"], codes):
         listed.add(task_id)
         if task_id not in kinds:
             errors.append(f"task {task_id} is unscheduled, but it is neither a demand nor a drawn random task")
@@ -632,29 +642,25 @@ def _check_reasons(context: _Context) -> list[Finding]:
         if task_id in placed:
             errors.append(f"task {task_id} is unscheduled, but a visit holds it")
         text = reason if isinstance(reason, str) else ""
-        category = reason_category(text) if text.strip() else OTHER_REASON
-        code = code_of.get(category)
         duty = "mandatory " if task_id in mandatory else ""
-        if category == OTHER_REASON:
-            line = f"{duty}task {task_id}: the reason {text[:80]!r} is not one the rulebook knows"
+        if code == OTHER or not text.strip():
+            line = f"{duty}task {task_id}: the reason {text[:80]!r} ({code}) is not one the rulebook knows"
             (errors if task_id in mandatory else warnings).append(line)
         elif code in _NO_DAY_CATEGORIES and no_day.get(task_id) != text:
             truth = f"the inputs give {no_day[task_id]!r}" if task_id in no_day else "it has possible working days"
             errors.append(f"{duty}task {task_id}: the reason says it has no possible day ({text[:60]!r}…), but {truth}")
-        elif code == "certified":
-            named = [d.strip() for d in text.split(" has no certified inspector")[0].split("、")]
-            staffed = sorted(d for d in named if d in certified_depts)
-            if staffed:
-                errors.append(
-                    f"{duty}task {task_id}: the reason says {'、'.join(staffed)} has no certified inspector, "
-                    "but the roster has one"
-                )
+        elif code == "certified" and not any(name in text for name in uncertified_names):
+            errors.append(
+                f"{duty}task {task_id}: the reason says a department has no certified inspector ({text[:60]!r}), "
+                "but every department it could name has one on the roster"
+            )
     for task_id, reason in sorted(no_day.items()):
         if task_id not in listed:
             errors.append(f"task {task_id} has no possible working day ({reason}) but is not listed as unscheduled")
         elif not context.reoptimised:  # a re-optimisation may give an outcome instead (cancelled, closed …)
-            recorded = unscheduled.loc[unscheduled["task_id"] == task_id, "reason"].iloc[0]
-            if recorded != reason and reason_category(str(recorded)) not in no_day_labels:  # else said above
+            row = unscheduled["task_id"] == task_id
+            recorded, code = unscheduled.loc[row, "reason"].iloc[0], codes[row.to_numpy()].iloc[0]
+            if recorded != reason and code not in _NO_DAY_CATEGORIES:  # else said above
                 errors.append(f"task {task_id}: the reason should be {reason!r}, not {str(recorded)[:60]!r}")
     return _listed("reasons", "unscheduled.parquet", errors) + _listed(
         "reasons", "unscheduled.parquet", warnings, "warning"
@@ -703,8 +709,8 @@ def _writers_differ(manifest: dict[str, Any]) -> str | None:
     """Why plan.xlsx and report.html cannot be expected to have the same bytes today (None: they can)."""
     versions = manifest.get("versions") if isinstance(manifest.get("versions"), dict) else {}
     language = manifest.get("language", OUTPUT_LANGUAGE)  # plans before it was recorded: the only language
-    if language != OUTPUT_LANGUAGE:
-        return f"the plan's output language is {language!r}; this planner writes {OUTPUT_LANGUAGE!r}"
+    if language not in LANGUAGE_TAGS.values():
+        return f"the plan's output language is {language!r}; this planner writes {', '.join(LANGUAGE_TAGS.values())}"
     if versions.get("planner") != __version__:
         return f"the plan was written by planner {versions.get('planner')}; this is {__version__}"
     for name in WRITER_VERSIONS:
@@ -971,7 +977,8 @@ def _replan(context: _Context) -> Any:
             "warning",
         )
     try:
-        plan = make_plan(context.inputs, context.scenario, context.calendar)
+        lang = language_of(context.manifest.get("language"))
+        plan = make_plan(context.inputs, context.scenario, context.calendar, lang=lang)
     except Exception as error:  # inputs changed since (a warning above) into something the planner refuses
         return Finding("replan", "cannot re-check", f"the re-plan failed: {type(error).__name__}: {error}")
     if plan.kpis.get("status") != "FEASIBLE":

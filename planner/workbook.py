@@ -29,7 +29,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from planner.rules import reason_category
+from planner.messages import DEFAULT_LANG, catalogue, text
+from planner.plan import METHOD_MESSAGES
+from planner.rules import reason_codes, reason_label
 from planner.rules.tasks import MANDATORY_KINDS
 from planner.xlsx import DATE, FLOAT, HOURS, INT, PERCENT, PRN, TEXT, TIME, Sheet, is_blank, write_sheets
 
@@ -88,8 +90,7 @@ KPI_LABELS: dict[str, tuple[str, str, str]] = {
     "max_crew_day_hours": ("检查组最长工作日（小时）", "单个检查组一天从出发到返回驻地的最长时长", HOURS),
     "status": (
         "求解状态",
-        "FEASIBLE：可行方案，所有硬性规则经独立检查通过；TIME_LIMIT：同上，但求解时限用完前"
-        "未能逐户精确求解；INTERRUPTED：同上，但求解被人为中断（Ctrl-C）",
+        "可行：所有硬性规则经独立检查通过；求解时限已到或求解被中断时，方案同样完整可行，只是部分企业未能逐户精确求解",
         TEXT,
     ),
     "method": ("求解方法", "生成本方案的方法", TEXT),
@@ -121,8 +122,8 @@ KPI_LABELS: dict[str, tuple[str, str, str]] = {
     ),
     "schedule_kept": (
         "采用的排班方案",
-        "capacity：按全年人力容量节奏逐日排班；day-by-day：容量模型无解时平均节奏逐日排班；"
-        "exact：小县整体精确模型；split-N：第 N 轮为法定任务拆分联合检查",
+        "按全年人力容量节奏逐日排班；容量模型无解时平均节奏逐日排班；小县整体精确模型；"
+        "或在其上第 N 轮为法定任务拆分联合检查",
         TEXT,
     ),
     "split_visits": ("为法定任务拆分的联合检查", "人手不足的部门从联合检查中拆出、单独安排其必查任务的次数", INT),
@@ -268,9 +269,16 @@ def overview_sheet(
                     FLOAT,
                 )
             continue
+        if key == "reoptimisation" and isinstance(value, Mapping):
+            for part, figure in value.items():
+                if isinstance(figure, Mapping):  # tasks by change
+                    figure = "，".join(f"{_said(f'change_kind.{k}', k)} {n:,}" for k, n in figure.items())
+                add(_said(f"reopt.{part}", part), figure, "本次重新优化", f"reoptimisation.{part}")
+            continue
         label, definition, kind = KPI_LABELS.get(key, (key, "", None))
         if isinstance(value, (Mapping, list, tuple)):
             value = str(value)
+        value = shown_value(key, value)
         add(
             label,
             value,
@@ -282,6 +290,31 @@ def overview_sheet(
     frame = pd.DataFrame([r[:4] for r in rows], columns=["项目", "数值", "说明", "键"])
     value_kinds = pd.Series([r[4] for r in rows], index=frame.index, dtype=object)
     return Sheet("总览", frame, {"项目": TEXT, "数值": value_kinds, "说明": TEXT, "键": TEXT})
+
+
+def shown_value(key: str, value: Any) -> Any:
+    """A KPI's value as an official reads it: ``status`` and ``method`` say what their codes mean."""
+    if key == "status":
+        return _said(f"status.{value}", value)
+    if key == "method":
+        return _said(METHOD_MESSAGES.get(str(value), ""), value)
+    if key == "schedule_kept" and isinstance(value, str):
+        return schedule_text(value)
+    return value
+
+
+def schedule_text(chosen: str) -> str:
+    """How the kept schedule was found (``model.horizon``'s name: "capacity", "day-by-day", "exact",
+    "split-N" or "<start> split-N"), in the catalogue's words."""
+    start, _, split = chosen.rpartition(" ") if " " in chosen else ("capacity", "", chosen)
+    if split.startswith("split-"):
+        return text("schedule.split").format(start=schedule_text(start), round=split.removeprefix("split-"))
+    return _said(f"schedule.{chosen.replace('-', '_')}", chosen)
+
+
+def _said(message_id: str, otherwise: Any) -> Any:
+    """The catalogue's Chinese sentence of ``message_id``, or ``otherwise`` where it has none."""
+    return text(message_id) if message_id in catalogue(DEFAULT_LANG) else otherwise
 
 
 def table_sheets(tables: Mapping[str, pd.DataFrame], names: Names, seed: int | None = None) -> list[Sheet]:
@@ -518,7 +551,7 @@ class _Joined:
                 "必查": _yes_no(pd.Series(kind).isin(MANDATORY_KINDS)),
                 "时间窗开始": _col(task, "window_start"),
                 "时间窗结束": _col(task, "window_end"),
-                "原因类别": [reason_category(str(r)) for r in _col(u, "reason")],
+                "原因类别": reason_codes(u).map(reason_label).to_numpy() if len(u) else [],
                 "原因": _col(u, "reason"),
             },
         )

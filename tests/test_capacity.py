@@ -26,7 +26,6 @@ from planner.codes import uscc_with_check_digit
 from planner.dataset import load_dataset
 from planner.model.capacity import Weeks
 from planner.pipeline import make_plan
-from planner.rules import BY_CODE, reason_category
 from planner.scenario import load_scenario
 from planner.workdays import work_calendar
 from tests.conftest import valid_tables, write_dataset
@@ -190,7 +189,7 @@ def test_any_staff_cut_plans_without_a_traceback(scale, share, seed):
         assert plan.tables.unscheduled["reason"].str.len().min() > 20 if len(plan.tables.unscheduled) else True
         # a legal duty left out for want of staff carries the capacity bound's statement
         out = plan.tables.unscheduled
-        short = out[out["mandatory"] & out["reason"].map(reason_category).eq(BY_CODE["staff_capacity"].label)]
+        short = out[out["mandatory"] & out["reason_code"].eq("staff_capacity")]
         assert all(f"任何方案至多安排 {k['capacity_bound_mandatory']:,} 项必查任务" in r for r in short["reason"])
 
 
@@ -199,12 +198,19 @@ def test_capacity_statement_says_whether_the_bound_is_reached():
     leaves out no more than it must when it places as many as the bound allows."""
     from planner.pipeline import with_capacity_statement
 
-    staff = "no crew with inspectors of 消防 (XF) could take it on any of the 3 working days of the window"
+    staff = "没有一个检查组能同时派出消防救援大队的检查人员"
     out = pd.DataFrame(
-        {"task_id": ["a", "b", "c"], "reason": [staff, staff, "outside the horizon"], "mandatory": [True, False, True]}
+        {
+            "task_id": ["a", "b", "c"],
+            "reason_code": ["staff_capacity", "staff_capacity", "window"],
+            "reason": [staff, staff, "时间窗不在计划期内"],
+            "mandatory": [True, False, True],
+        }
     )
     reached = with_capacity_statement(out, 7, 7)["reason"].tolist()
     assert (
         reached[0].endswith("本方案已安排 7 项，任何方案都无法少遗漏）") and reached[1:] == out["reason"][1:].tolist()
     )
     assert with_capacity_statement(out, 9, 7)["reason"][0].endswith("或许还能再安排 2 项）")
+    english = with_capacity_statement(out, 9, 7, "en")["reason"][0]
+    assert english.endswith("this plan places 7, perhaps 2 more could be placed)")

@@ -13,17 +13,16 @@ import pandas as pd
 import pytest
 
 from planner.report import (
-    OTHER_REASON,
     busiest_week,
     calendar_figure,
     map_figure,
     period_layers,
-    reason_category,
     render_report,
     unscheduled_by_category,
     workload_by_month,
     write_report,
 )
+from planner.rules import OTHER, reason_codes, reason_label
 
 TABLES = ("visits", "routes", "crews", "unscheduled", "tasks")
 DATASET_TABLES = ("enterprises", "townships", "departments")
@@ -147,19 +146,32 @@ def test_every_unscheduled_reason_has_a_category(county_report):
     """The sample county's reasons all fall into named categories, and the counts add up to the KPIs."""
     _, page, inputs = county_report
     counts = unscheduled_by_category(inputs["unscheduled"])
-    assert OTHER_REASON not in set(counts["category"])
+    assert reason_label(OTHER) not in set(counts["category"])
     assert counts["tasks"].sum() == inputs["kpis"]["unscheduled"]
     assert counts["mandatory"].sum() == inputs["kpis"]["unscheduled_mandatory"]
     assert all(category in page for category in counts["category"])
 
 
 def test_reason_categories():
-    """Each reason family maps to its category; an unknown sentence is "其他"."""
-    assert reason_category("outside the horizon: its window 2025-01-01…2025-02-01 does not meet") == "超出计划期"
-    assert reason_category("SJ may make 2 capped visits a year to this enterprise; …") == "部门年度检查次数上限"
-    assert reason_category("合规正面清单一年最多查一次: the positive-list cap …") == "合规正面清单一年最多查一次"
-    assert reason_category("XF has no certified inspector (执法证) on the roster") == "无持证执法人员"
-    assert reason_category("something new") == OTHER_REASON
+    """A reason's category is its code's label; an older plan's English sentence (no reason_code
+    column) still finds its code; an unknown one is "其他"."""
+    legacy = pd.DataFrame(
+        {
+            "task_id": list("abcde"),
+            "reason": [
+                "outside the horizon: its window 2025-01-01…2025-02-01 does not meet",
+                "SJ may make 2 capped visits a year to this enterprise; …",
+                "合规正面清单一年最多查一次: the positive-list cap …",
+                "XF has no certified inspector (执法证) on the roster",
+                "something new",
+            ],
+        }
+    )
+    labels = reason_codes(legacy).map(reason_label).tolist()
+    assert labels == ["超出计划期", "部门年度检查次数上限", "合规正面清单一年最多查一次", "无持证执法人员", "其他"]
+    coded = legacy.assign(reason_code=["window", "cap_per_dept", "cap_positive_list", "certified", "no_such_rule"])
+    assert reason_codes(coded).map(reason_label).tolist() == labels
+    assert reason_label("certified", "en") == "no certified inspector"
 
 
 def test_map_defaults_to_the_busiest_week(county_report):

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from ortools.sat.python import cp_model
 
 from planner.diagnose.facts import County
+from planner.messages import Reason
 from planner.model.enterprise import EnterpriseTask, EnterpriseVars, solve
-from planner.rules import reason_category
+from planner.rules import reason_label
 from planner.rules.caps import add_yearly_caps, link_capped, used_dates
 from planner.rules.explain import AT_RISK, BLOCKED, Verdict, window_text
 from planner.rules.stays import MAX_VISIT_ONSITE_MIN, add_one_stay
@@ -29,11 +30,11 @@ class CapCore:
     proven: bool
 
 
-def cap_verdict(task: dict, reason: str, county: County, blocked: set[str]) -> Verdict:
+def cap_verdict(task: dict, why: Reason, county: County, blocked: set[str]) -> Verdict:
     """A task the merge left out for a yearly cap (or a full stay): which tasks compete, which cap."""
-    category = reason_category(reason)
-    by_category = {"合规正面清单一年最多查一次": "cap_positive_list", "部门年度检查次数上限": "cap_per_dept"}
-    rule = by_category.get(category, "stay")
+    rule = why.code if why.code in ("cap_positive_list", "cap_per_dept") else "stay"
+    category = reason_label(rule)
+    reason = why.render("en", county.dept_name)
     year = int(county.instance.years[task["first_day"]])
     if not task["mandatory"]:  # an optional task yields to mandatory ones: the merge's sentence says enough
         return Verdict(

@@ -153,7 +153,7 @@ def plan_horizon(
         )
 
     # the exact model only where the schedule leaves out a group a crew could have taken
-    wanting = any("no crew" in reason for _, reason in candidates[base].unplaced)
+    wanting = any(reason.code == "staff_capacity" for _, reason in candidates[base].unplaced)
     exact = (
         exact_schedule(
             groups,
@@ -214,7 +214,12 @@ def short_departments(schedule: Schedule, groups: list[VisitGroup], roster: Rost
     for person, dept in roster.dept_of.items():
         used[dept] += len(days.get(person, ()))
         planned[dept] += roster.max_days[person]
-    wanting = {d for group, reason in schedule.unplaced if group.mandatory and "no crew" in reason for d in group.depts}
+    wanting = {
+        d
+        for group, reason in schedule.unplaced
+        if group.mandatory and reason.code == "staff_capacity"
+        for d in group.depts
+    }
     return {d for d in wanting if planned[d] and used[d] >= SHORT_USE * planned[d]}
 
 
@@ -244,7 +249,7 @@ def split_out_for(
 
     wanted: dict[str, int] = defaultdict(int)
     for group, reason in schedule.unplaced:
-        if group.mandatory and "no crew" in reason:
+        if group.mandatory and reason.code == "staff_capacity":
             for dept in set(group.depts) & short:
                 wanted[dept] += trip(group)
     table = instance.table

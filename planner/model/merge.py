@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from ortools.sat.python import cp_model
 
+from planner.messages import Reason
 from planner.model.enterprise import EnterpriseTask, EnterpriseVars, solve
 from planner.model.groups import VisitGroup, distinct_days
 from planner.model.instance import Instance
@@ -89,7 +90,7 @@ def merge_tasks(
     scenario: Scenario,
     stats: MergeStats | None = None,
     stop: Callable[[], bool] | None = None,
-) -> tuple[list[VisitGroup], dict[str, str]]:
+) -> tuple[list[VisitGroup], dict[str, Reason]]:
     """Visit groups of every enterprise within the caps, and the tasks the caps leave out (reasons).
 
     A department of ``[joint] solo_departments`` is merged on its own: its tasks at an enterprise
@@ -108,7 +109,7 @@ def merge_tasks(
     keys = pd.DataFrame({"uscc": table.uscc[placeable], "part": dept.where(dept.isin(solo), "")})
     by_enterprise = {key: placeable[at].tolist() for key, at in keys.groupby(["uscc", "part"]).indices.items()}
     groups: list[VisitGroup] = []
-    dropped: dict[str, str] = {}
+    dropped: dict[str, Reason] = {}
     counted: set[int] = set()  # capped groups already counted against the positive list
     kept_mandatory: dict[str, int] = defaultdict(int)
     limited: set[str] = set()  # enterprises where a mandatory task is left out, proven necessary
@@ -274,7 +275,7 @@ def best_capped_visits(
     return groups, status == cp_model.OPTIMAL
 
 
-def _exact_reason(row: int, kept: list[VisitGroup], caps: YearlyCaps, instance: Instance) -> str:
+def _exact_reason(row: int, kept: list[VisitGroup], caps: YearlyCaps, instance: Instance) -> Reason:
     """Why the exact model left a task (``row`` of ``instance.table``) out: the yearly cap that
     binds, or the days its window shares."""
     table = instance.table
@@ -330,7 +331,7 @@ def _apply_caps(groups, caps: YearlyCaps, year_of, dropped) -> list[VisitGroup]:
             continue
         table, rows = group.table, group.rows.tolist()
         year = int(year_of[group.days[0]])
-        losing: dict[int, str] = {}  # row → why its capped task leaves
+        losing: dict[int, Reason] = {}  # row → why its capped task leaves
         if caps.positive_full(group.uscc, year, pl_count.get(year, 0)):
             why = positive_list_reason(caps, group.uscc, year)
             losing |= {r: why for r in rows if table.capped[r]}

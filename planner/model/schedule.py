@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from planner.messages import Dept, Reason, listing, msg, reason
 from planner.model.groups import VisitGroup, distinct_days
 from planner.model.matching import REQUEST_COLUMNS, Roster, staff_crews
 from planner.routing import order_stops
@@ -83,7 +84,7 @@ class Schedule:
     crews: list[Crew]
     routes: dict[str, list[VisitGroup]]  # crew_id → groups in visiting order
     members: pd.DataFrame  # matching.MEMBER_COLUMNS
-    unplaced: list[tuple[VisitGroup, str]]
+    unplaced: list[tuple[VisitGroup, Reason]]
 
 
 def route_minutes(station: str, order: list[VisitGroup], onsite: dict[int, int], travel: TravelTimes) -> int:
@@ -150,29 +151,20 @@ def schedule_groups(
         return tuple(d for d in group.depts if longest.get(d, 0) < alone_min[group.group_id])
 
     placed: set[int] = set()
-    unplaced: list[tuple[VisitGroup, str]] = []
+    unplaced: list[tuple[VisitGroup, Reason]] = []
     for group in groups:
         station = f"station:{township_of[group.uscc]}"
         alone = alone_min[group.group_id] = route_minutes(station, [group], onsite, travel)
         nobody = [d for d in group.depts if reach(group, d) == 0]
         if nobody:
-            held = "、".join(d for d in nobody if group.delegable(d))
-            unplaced.append(
-                (
-                    group,
-                    f"{'、'.join(nobody)} has no certified inspector (执法证) on the roster"
-                    + (f", and nobody holds the delegation (委托) for {held}" if held else ""),
-                )
-            )
+            held = [Dept(d) for d in nobody if group.delegable(d)]
+            delegation = msg("reason.certified.delegation", depts=listing(held)) if held else ""
+            depts = listing(Dept(d) for d in nobody)
+            unplaced.append((group, reason("certified", "reason.certified", depts=depts, delegation=delegation)))
             placed.add(group.group_id)
         elif alone > min(reach(group, d) for d in group.depts):
-            unplaced.append(
-                (
-                    group,
-                    f"its on-site time ({onsite[group.group_id]} min) plus travel from the station "
-                    f"({alone} min in all) is longer than any available inspector's day",
-                )
-            )
+            why = reason("day_length", "reason.day_length", onsite=onsite[group.group_id], total=alone)
+            unplaced.append((group, why))
             placed.add(group.group_id)  # never try it
     crews_by_day: dict[int, list[Crew]] = defaultdict(list)
     members: list[pd.DataFrame] = []
@@ -279,9 +271,7 @@ def schedule_groups(
                     unplaced.append(
                         (
                             VisitGroup(group.table, group.uscc, left_out, group.days, next_id),
-                            "left out of a joint visit whose mandatory checks found no crew, so that they "
-                            "could be placed in their own, wider window; a visit of its own would disturb "
-                            "the enterprise a second time and count against the yearly cap",
+                            reason("mandatory_first", "reason.mandatory_first"),
                         )
                     )
                     next_id += 1
@@ -758,10 +748,8 @@ def _make_room(
 
 def _why_unplaced(
     group: VisitGroup, workdays: tuple, dataset: Dataset, roster: Roster, onsite, travel, township_of
-) -> str:
+) -> Reason:
     """Why no crew took the group: per department, what kept its inspectors over the window's days."""
-    names = dataset.departments.set_index("dept_id")["name"]
-    depts = "、".join(f"{names.get(d, d)} ({d})" for d in group.depts)
     dates = [workdays[int(d)] for d in group.days]
     window = f"{dates[0].isoformat()}…{dates[-1].isoformat()}"
     length = route_minutes(f"station:{township_of[group.uscc]}", [group], onsite, travel)
@@ -772,22 +760,34 @@ def _why_unplaced(
         for date in dates:
             for person in people:
                 if date in roster.leave.get(person, ()):
-                    obstacles["on leave"] += 1
+                    obstacles["leave"] += 1
                 elif group.uscc in roster.conflicts.get(person, ()):
-                    obstacles["barred by a conflict of interest (回避)"] += 1
+                    obstacles["conflict"] += 1
                 elif day_minutes(roster.hours_per_day[person]) < length:
-                    obstacles["with a day too short for this visit"] += 1
+                    obstacles["short_day"] += 1
                 elif person in roster.assigned[date]:
-                    obstacles["on crews already full or in another township"] += 1
+                    obstacles["busy"] += 1
                 elif roster.days_used[person] >= roster.max_days[person]:
-                    obstacles["past their planned days (max_days / planned_share)"] += 1
+                    obstacles["max_days"] += 1
                 else:
-                    obstacles["free, but no crew had the other departments"] += 1
-        spread = ", ".join(f"{n} {why}" for why, n in sorted(obstacles.items(), key=lambda kv: (-kv[1], kv[0])))
-        details.append(f"{dept}: {len(people)} inspectors × {len(dates)} days — {spread}")
-    return (
-        f"no crew with inspectors of {depts} could take it on any of the {len(dates)} working days of the "
-        f"window {window}; inspector-days: {'; '.join(details)}"
+                    obstacles["free"] += 1
+        spread = [msg(f"obstacle.{why}", n=n) for why, n in sorted(obstacles.items(), key=lambda kv: (-kv[1], kv[0]))]
+        details.append(
+            msg(
+                "reason.staff_capacity.dept",
+                dept=Dept(dept),
+                people=len(people),
+                days=len(dates),
+                obstacles=listing(spread),
+            )
+        )
+    return reason(
+        "staff_capacity",
+        "reason.staff_capacity",
+        depts=listing(Dept(d) for d in group.depts),
+        days=len(dates),
+        window=window,
+        details=listing(details, "clauses"),
     )
 
 

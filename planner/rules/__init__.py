@@ -32,6 +32,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import pandas as pd
+
+from planner.messages import DEFAULT_LANG, catalogue, text
 from planner.rules import caps, conflicts, crews, observation, quiet_days, routes, staff_days, stays, tasks, windows
 
 #: how binding a rule is: ``hard`` (law or county policy: a plan that breaks it is invalid),
@@ -55,25 +58,32 @@ class Rule:
     ``code`` names it everywhere (checker, diagnose, tests, docs); ``title`` is its Chinese name;
     ``wording`` the official text it rests on and ``source`` where that text is; ``severity``
     HARD, PRACTICE or GOAL; ``check(plan, inputs)`` the checker's test (None where the rule is
-    kept by construction or is a goal); ``label`` (``label_en``) what an official reads when the
-    rule keeps a task out of the plan (the 未排原因 category); ``message`` the id of its sentences."""
+    kept by construction or is a goal); ``message`` the id of its label in the message catalogue
+    (planner.messages): what an official reads when the rule keeps a task out of the plan (the
+    未排原因 category), ``label`` in Chinese and ``label_en`` in English."""
 
     code: str
     title: str
     wording: str
     source: str
     severity: str
-    label: str
-    label_en: str
     check: Callable | None = None
 
     @property
     def message(self) -> str:
         return f"rule.{self.code}"
 
+    @property
+    def label(self) -> str:
+        return reason_label(self.code)
 
-def _rule(code, title, wording, source, severity, label, label_en, check=None) -> Rule:
-    return Rule(code, title, wording, source, severity, label, label_en, check)
+    @property
+    def label_en(self) -> str:
+        return reason_label(self.code, "en")
+
+
+def _rule(code, title, wording, source, severity, check=None) -> Rule:
+    return Rule(code, title, wording, source, severity, check)
 
 
 RULEBOOK: tuple[Rule, ...] = (
@@ -84,8 +94,6 @@ RULEBOOK: tuple[Rule, ...] = (
         "计划所列任务与各部门检查计划一致，检查户次、检查组、路线相互对应",
         PLANNER,
         HARD,
-        "计划表不一致",
-        "the plan's tables disagree",
         tasks.check_plan_integrity,
     ),
     _rule(
@@ -94,8 +102,6 @@ RULEBOOK: tuple[Rule, ...] = (
         "每次检查在其任务所属企业进行，有检查组和检查任务，检查组成员不重复",
         PLANNER,
         HARD,
-        "检查户次不完整",
-        "a visit without crew or tasks",
         tasks.check_visit_integrity,
     ),
     _rule(
@@ -104,8 +110,6 @@ RULEBOOK: tuple[Rule, ...] = (
         "随机抽取检查对象，随机选派执法检查人员，抽查情况及查处结果及时向社会公开",
         STATE_COUNCIL_2015,
         HARD,
-        "抽中企业未列入计划",
-        "a drawn enterprise missing from the plan",
         tasks.check_random_draw,
     ),
     _rule(
@@ -114,8 +118,6 @@ RULEBOOK: tuple[Rule, ...] = (
         "做到“非必要不计划、无计划不检查”",
         ZHEJIANG_2024,
         HARD,
-        "任务重复或遗漏",
-        "a task lost or placed twice",
         tasks.check_every_task_accounted,
     ),
     # when
@@ -125,8 +127,6 @@ RULEBOOK: tuple[Rule, ...] = (
         "各部门年度检查计划确定的检查时段",
         PLANNER,
         HARD,
-        "超出计划期",
-        "window outside the planning horizon",
         windows.check_window,
     ),
     _rule(
@@ -135,8 +135,6 @@ RULEBOOK: tuple[Rule, ...] = (
         "法定节假日、休息日不安排检查（以国务院办公厅放假安排为准）",
         PLANNER,
         HARD,
-        "窗口内无工作日（节假日）",
-        "no working day in the window (holidays)",
         windows.check_working_day,
     ),
     _rule(
@@ -145,8 +143,6 @@ RULEBOOK: tuple[Rule, ...] = (
         "对“三新”经济活动设置“观察期”，避免执法“一刀切”",
         HUZHOU,
         HARD,
-        "新业态观察期内",
-        "observation period covers the window",
         observation.check_observation_period,
     ),
     _rule(
@@ -155,8 +151,6 @@ RULEBOOK: tuple[Rule, ...] = (
         "探索优信豁免沙盒监管；对实施“红线”清单内列明违法行为的企业，依法严肃查处，并移出“优信豁免沙盒监管”范围",
         TAIXING,
         HARD,
-        "优信豁免沙盒内",
-        "in the sandbox (never drawn)",
         observation.check_sandbox,
     ),
     _rule(
@@ -165,8 +159,6 @@ RULEBOOK: tuple[Rule, ...] = (
         "坚持“管住风险、无事不扰”",
         HUZHOU,
         HARD,
-        "窗口内均为静默日",
-        "every working day of the window is a quiet day",
         quiet_days.check_quiet_days,
     ),
     _rule(
@@ -175,8 +167,6 @@ RULEBOOK: tuple[Rule, ...] = (
         "建立企业合规“正面清单”，落实“一年最多查一次”等监管措施",
         HUZHOU,
         HARD,
-        "合规正面清单一年最多查一次",
-        "positive-list cap (one visit a year)",
         caps.check_cap_positive_list,
     ),
     _rule(
@@ -185,8 +175,6 @@ RULEBOOK: tuple[Rule, ...] = (
         "合理确定检查频次，减少重复和不必要检查",
         HUZHOU,
         HARD,
-        "部门年度检查次数上限",
-        "department's yearly cap at this enterprise",
         caps.check_cap_per_dept,
     ),
     # who
@@ -196,8 +184,6 @@ RULEBOOK: tuple[Rule, ...] = (
         "行政处罚应当由具有行政执法资格的执法人员实施（第四十二条）",
         PENALTY_LAW,
         HARD,
-        "无持证执法人员",
-        "no certified inspector (执法证)",
         crews.check_certified,
     ),
     _rule(
@@ -206,8 +192,6 @@ RULEBOOK: tuple[Rule, ...] = (
         "执法人员不得少于两人，法律另有规定的除外（第四十二条）",
         PENALTY_LAW,
         HARD,
-        "凑不齐检查组人数",
-        "not enough inspectors for the crew on any day",
         crews.check_crew_size,
     ),
     _rule(
@@ -216,8 +200,6 @@ RULEBOOK: tuple[Rule, ...] = (
         "探索简单事项采取委托检查方式，精简现场检查人员",
         HUZHOU,
         HARD,
-        "无本部门或受委托人员",
-        "no inspector of the department, nor one delegated for it",
         crews.check_department_cover,
     ),
     _rule(
@@ -226,8 +208,6 @@ RULEBOOK: tuple[Rule, ...] = (
         "执法人员与案件有直接利害关系或者有其他关系可能影响公正执法的，应当回避（第四十三条）",
         PENALTY_LAW,
         HARD,
-        "持证人员均需回避",
-        "every inspector who could go has a conflict (回避)",
         conflicts.check_conflict,
     ),
     _rule(
@@ -236,8 +216,6 @@ RULEBOOK: tuple[Rule, ...] = (
         "请休假期间不安排检查任务",
         PLANNER,
         HARD,
-        "窗口内人员全部休假",
-        "every inspector who could go is on leave all window",
         staff_days.check_leave,
     ),
     _rule(
@@ -246,8 +224,6 @@ RULEBOOK: tuple[Rule, ...] = (
         "同一执法人员同一天只参加一个检查组",
         PLANNER,
         HARD,
-        "人员当日已在其他检查组",
-        "the inspector is on another crew that day",
         staff_days.check_one_crew_a_day,
     ),
     _rule(
@@ -256,8 +232,6 @@ RULEBOOK: tuple[Rule, ...] = (
         "每名执法人员纳入联合检查计划的天数不超过其可用天数（max_days，或计划期工作日 × planned_share）",
         PLANNER,
         HARD,
-        "计划检查天数已用完",
-        "the inspectors' planned days are used up",
         staff_days.check_max_days,
     ),
     _rule(
@@ -266,8 +240,6 @@ RULEBOOK: tuple[Rule, ...] = (
         "各部门在岗持证人员的可用工时（扣除休假、计划天数上限）足以完成必查任务；由休假、计划天数和工作时长三条规则共同保证",
         PLANNER,
         HARD,
-        "执法力量不足（窗口内无空闲检查组）",
-        "short of inspector time (no crew free in the window)",
     ),
     _rule(
         "day_length",
@@ -275,8 +247,6 @@ RULEBOOK: tuple[Rule, ...] = (
         "检查组一天的路程和现场检查时间不超过每名成员的工作时长",
         PLANNER,
         HARD,
-        "单日时间不足（路程加现场超过工作日）",
-        "visit longer than any inspector's day",
         routes.check_day_length,
     ),
     _rule(
@@ -285,8 +255,6 @@ RULEBOOK: tuple[Rule, ...] = (
         "检查组从乡镇（街道）驻点出发并返回，路程、到达和停留时间前后一致",
         PLANNER,
         HARD,
-        "路线时间不符",
-        "route times do not add up",
         routes.check_route_times,
     ),
     # the planner's rules of practice
@@ -296,8 +264,6 @@ RULEBOOK: tuple[Rule, ...] = (
         "一次检查在企业停留不超过6小时；仅为保留必查任务可延长至工作时长减往返路程",
         PLANNER,
         PRACTICE,
-        "同一企业当日检查已满（单次现场不超过6小时）",
-        "stays at this enterprise full",
         stays.check_stay,
     ),
     _rule(
@@ -306,8 +272,6 @@ RULEBOOK: tuple[Rule, ...] = (
         "同一企业同一天只安排一次检查（无事不扰）",
         PLANNER,
         PRACTICE,
-        "同一企业当日已有检查",
-        "the enterprise already has a visit that day",
         stays.check_one_visit_a_day,
     ),
     # the goals, in order
@@ -317,8 +281,6 @@ RULEBOOK: tuple[Rule, ...] = (
         "重点监管、投诉举报核查、整改复查为法定职责，不为其他任务让路",
         PLANNER,
         GOAL,
-        "为保必查任务让出联合检查",
-        "left a joint visit so its mandatory checks could be placed",
     ),
     _rule(
         "tasks_placed",
@@ -326,8 +288,6 @@ RULEBOOK: tuple[Rule, ...] = (
         "在执法力量允许的范围内安排尽可能多的检查任务",
         PLANNER,
         GOAL,
-        "执法力量不足",
-        "short of inspector time",
     ),
     _rule(
         "fewest_visits",
@@ -335,10 +295,8 @@ RULEBOOK: tuple[Rule, ...] = (
         "更大力度落实“综合查一次”，减少重复或不必要的检查",
         ZHEJIANG_2024,
         GOAL,
-        "",
-        "",
     ),
-    _rule("inspector_hours", "节约执法力量", "同等检查户次下，路程和人员工时最少", PLANNER, GOAL, "", ""),
+    _rule("inspector_hours", "节约执法力量", "同等检查户次下，路程和人员工时最少", PLANNER, GOAL),
 )
 
 BY_CODE: dict[str, Rule] = {rule.code: rule for rule in RULEBOOK}
@@ -351,23 +309,26 @@ def rule(code: str) -> Rule:
 
 @dataclass(frozen=True)
 class Outcome:
-    """Why a re-optimisation takes a task out of the plan that is not a rule: what happened to it."""
+    """Why a re-optimisation takes a task out of the plan that is not a rule: what happened to it
+    (its label, like a rule's, is the catalogue's ``rule.<code>``)."""
 
     code: str
-    label: str
-    label_en: str
+
+    @property
+    def label(self) -> str:
+        return reason_label(self.code)
+
+    @property
+    def label_en(self) -> str:
+        return reason_label(self.code, "en")
 
 
-OUTCOMES: tuple[Outcome, ...] = (
-    Outcome("cancelled", "部门已取消", "cancelled by the department"),
-    Outcome("closed", "企业已注销或歇业", "the enterprise has closed"),
-    Outcome("done_elsewhere", "已在计划外完成", "done outside a planned visit"),
-    Outcome("expired", "时间窗已过且未完成", "the window ended before it was done"),
-)
+OUTCOMES: tuple[Outcome, ...] = tuple(Outcome(code) for code in ("cancelled", "closed", "done_elsewhere", "expired"))
 
-#: the reason sentences of unscheduled tasks → the rule or outcome that wrote them; the first
-#: fragment found in a reason names its category (order matters: a reason may quote another)
-REASON_FRAGMENTS: tuple[tuple[str, str], ...] = (
+#: the English reason sentences of plans written before reasons carried their code
+#: (``reason_code``) → that code: the first fragment found in a reason names it (order matters:
+#: a reason may quote another)
+LEGACY_REASON_FRAGMENTS: tuple[tuple[str, str], ...] = (
     ("outside the horizon", "window"),
     ("观察期", "observation_period"),
     ("quiet day", "quiet_days"),
@@ -385,18 +346,30 @@ REASON_FRAGMENTS: tuple[tuple[str, str], ...] = (
     ("outside a planned visit", "done_elsewhere"),
     ("window ended before the re-optimisation", "expired"),
 )
-OTHER_REASON = "其他"
-_LABELS = {r.code: r.label for r in RULEBOOK} | {o.code: o.label for o in OUTCOMES}
-#: (fragment, category) in order, for the report's legend
-REASON_CATEGORIES: tuple[tuple[str, str], ...] = tuple((f, _LABELS[code]) for f, code in REASON_FRAGMENTS)
+OTHER = "other"  # the code of a reason no rule or outcome wrote
 
 
-def reason_category(reason: str) -> str:
-    """The category (Chinese) of an unscheduled task's reason sentence; "其他" if none matches."""
-    for fragment, category in REASON_CATEGORIES:
+def reason_label(code: str | None, lang: str = DEFAULT_LANG) -> str:
+    """The category an official reads for a reason's ``code`` (the catalogue's ``rule.<code>``;
+    "其他" / "other" for a code no rule or outcome has)."""
+    known = code is not None and f"rule.{code}" in catalogue(lang)
+    return text(f"rule.{code if known else OTHER}", lang)
+
+
+def legacy_reason_code(reason: str) -> str:
+    """The code of a reason sentence of an older plan (``LEGACY_REASON_FRAGMENTS``; ``other``)."""
+    for fragment, code in LEGACY_REASON_FRAGMENTS:
         if fragment in reason:
-            return category
-    return OTHER_REASON
+            return code
+    return OTHER
+
+
+def reason_codes(unscheduled: pd.DataFrame) -> pd.Series:
+    """Each unscheduled task's reason code: its ``reason_code``, or, in a plan written before
+    that column, the code its English sentence names."""
+    if "reason_code" in unscheduled.columns:
+        return unscheduled["reason_code"].fillna(OTHER).astype(str)
+    return unscheduled["reason"].fillna("").astype(str).map(legacy_reason_code)
 
 
 def rulebook_markdown() -> str:

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from planner.messages import Dept, Message, Reason, listing, msg, reason
+
 if TYPE_CHECKING:
     from planner.dataset import Dataset
     from planner.scenario import Scenario
@@ -198,49 +200,42 @@ def add_yearly_caps(
                 model.add(sum(checks[(k, d)] for d in in_year) <= caps.dept_left(uscc, k, year))
 
 
+CAP_POSITIVE, CAP_PER_DEPT = "cap_positive_list", "cap_per_dept"  # the rules' codes (planner.rules)
+
+
 # --- explain: the reasons a task leaves, in an official's words -------------------------------------
 
 
-def positive_list_reason(caps: YearlyCaps, uscc: str, year: int) -> str:
+def positive_list_reason(caps: YearlyCaps, uscc: str, year: int) -> Reason:
     """A capped task that cannot join the one capped visit its positive-list firm may have."""
     dates = used_dates(caps.history, uscc, year)
-    earlier = f"already used on {', '.join(dates)}" if dates else "taken by another visit of this plan"
-    return (
-        f"合规正面清单一年最多查一次: the positive-list cap ({caps.positive_list_per_year} capped visit in "
-        f"{year}) is {earlier}, and this task's window cannot share that visit"
-    )
+    cap = caps.positive_list_per_year
+    if dates:
+        return reason(CAP_POSITIVE, "reason.cap_positive_list.used", year=year, cap=cap, dates=listing(dates))
+    return reason(CAP_POSITIVE, "reason.cap_positive_list.taken", year=year, cap=cap)
 
 
-def per_dept_reason(caps: YearlyCaps, uscc: str, dept: str, year: int) -> str:
+def per_dept_reason(caps: YearlyCaps, uscc: str, dept: str, year: int) -> Reason:
     """A capped task of ``dept`` beyond the department's yearly cap at the enterprise."""
     dates = used_dates(caps.history, uscc, year, dept)
-    earlier = f" (history: {', '.join(dates)})" if dates else ""
-    return (
-        f"{dept} may make {caps.per_dept_per_year} capped visits a year to this enterprise{earlier}; "
-        "this task's window cannot share one of them"
-    )
+    history = msg("reason.cap_per_dept.history", dates=listing(dates)) if dates else ""
+    return reason(CAP_PER_DEPT, "reason.cap_per_dept", dept=Dept(dept), cap=caps.per_dept_per_year, history=history)
 
 
-def positive_list_yields_reason(caps: YearlyCaps, year: int) -> str:
+def positive_list_yields_reason(caps: YearlyCaps, year: int) -> Reason:
     """The exact merge gave the positive-list visit to tasks worth more."""
-    return (
-        f"合规正面清单一年最多查一次: the positive-list cap ({caps.positive_list_per_year} capped "
-        f"visit in {year}) goes to visits with more mandatory tasks, and this task's window cannot share them"
-    )
+    return reason(CAP_POSITIVE, "reason.cap_positive_list.yields", year=year, cap=caps.positive_list_per_year)
 
 
-def per_dept_yields_reason(caps: YearlyCaps, dept: str) -> str:
+def per_dept_yields_reason(caps: YearlyCaps, dept: str) -> Reason:
     """The exact merge gave the department's capped visits to tasks worth more."""
-    return (
-        f"{dept} may make {caps.per_dept_per_year} capped visits a year to this enterprise; "
-        "they go to visits with more mandatory tasks, and this task's window cannot share them"
-    )
+    return reason(CAP_PER_DEPT, "reason.cap_per_dept.yields", dept=Dept(dept), cap=caps.per_dept_per_year)
 
 
-def drawn_beyond_cap_reason(caps: YearlyCaps, uscc: str, dept: str, year: int) -> str:
+def drawn_beyond_cap_reason(caps: YearlyCaps, uscc: str, dept: str, year: int) -> Message:
     """A drawn enterprise whose department cap history has used up (the draw takes a substitute)."""
-    dates = ", ".join(used_dates(caps.history, uscc, year, dept))
-    return f"{dept} 的年度检查次数上限 ({caps.per_dept_per_year}) 已用完 / yearly cap of {dept} already used on {dates}"
+    dates = listing(used_dates(caps.history, uscc, year, dept))
+    return msg("sampling.cap_used", dept=Dept(dept), cap=caps.per_dept_per_year, dates=dates)
 
 
 # --- check: the caps re-checked from the plan tables -------------------------------------------------

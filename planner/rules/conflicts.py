@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from planner.messages import Dept, Message, msg
 from planner.rules.explain import BLOCKED, Verdict
 
 
@@ -23,10 +24,10 @@ def by_enterprise(conflicts: pd.DataFrame) -> dict[str, frozenset[str]]:
     return conflicts.groupby("uscc")["inspector_id"].agg(frozenset).to_dict()
 
 
-def all_conflicted_reason(dept: str) -> str:
+def all_conflicted_reason(dept: str) -> Message:
     """A drawn enterprise every inspector of the department must stay away from (the draw takes
     a substitute)."""
-    return f"{dept} 所有持证执法人员均需回避 / every certified inspector of {dept} has a conflict with it"
+    return msg("sampling.all_conflicted", dept=Dept(dept))
 
 
 def check_conflict(plan, inputs) -> list[str]:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from planner.messages import reason
 from planner.rules.caps import capped_visit_ids
 from planner.rules.explain import BLOCKED, Verdict, window_text
 from planner.rules.windows import working_day_range
@@ -34,7 +35,7 @@ def quiet_mask(quiet_days: tuple[int, int] | None, workdays: Sequence[dt.date]) 
 
 
 #: why a capped task whose window holds only quiet days cannot be placed
-ALL_QUIET_REASON = "every working day of its window is a quiet day (no routine visits)"
+ALL_QUIET_REASON = reason("quiet_days", "reason.quiet_days")
 
 
 def check_quiet_days(plan, inputs) -> list[str]:

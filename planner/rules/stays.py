@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from planner.messages import Reason, reason
 from planner.rules.crews import certified
 from planner.travel import TravelTimes
 
@@ -92,12 +93,9 @@ def add_stays_relaxed(model, on_day: list[tuple[int, object]], stays, stay_limit
     model.add(stays >= sum(longer) + sum(var for m, var in short if 2 * m > stay_limit))
 
 
-def full_stay_reason(window: str) -> str:
+def full_stay_reason(window: str) -> Reason:
     """Every day a task could go already holds a full visit to its enterprise."""
-    return (
-        f"the working days of its window {window} each already hold a visit to this enterprise with a full "
-        f"stay (at most {MAX_VISIT_ONSITE_MIN // 60} hours on site, one visit a day)"
-    )
+    return reason("stay", "reason.stay", window=window, hours=MAX_VISIT_ONSITE_MIN // 60)
 
 
 def check_stay(plan, inputs) -> list[str]:

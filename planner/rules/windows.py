@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from planner.messages import Reason, reason
 from planner.rules.explain import BLOCKED, Verdict, window_text
 from planner.rules.observation import OBSERVED_KINDS
 
@@ -45,18 +46,15 @@ def no_day_reason(
     horizon_start: pd.Timestamp,
     horizon_end: pd.Timestamp,
     observation_until: pd.Timestamp,
-) -> str:
-    """Why a task's window holds no working day, in an official's words (``observation_until``:
-    NaT unless the task waits for its enterprise's observation period)."""
+) -> Reason:
+    """Why a task's window holds no working day (``observation_until``: NaT unless the task
+    waits for its enterprise's observation period)."""
     window = f"{window_start.date().isoformat()}…{window_end.date().isoformat()}"
     if window_end < horizon_start or window_start > horizon_end:
-        return f"outside the horizon: its window {window} does not meet the planning period"
+        return reason("window", "reason.window.outside_horizon", window=window)
     if pd.notna(observation_until) and observation_until >= min(window_end, horizon_end):
-        return (
-            f"the enterprise is in its observation period (观察期) until {observation_until.date().isoformat()}, "
-            f"through the whole window {window}"
-        )
-    return f"no official working day in its window {window} (holidays)"
+        return reason("observation_period", "reason.observation_period", until=observation_until.date(), window=window)
+    return reason("working_day", "reason.working_day", window=window)
 
 
 def check_working_day(plan, inputs) -> list[str]:

@@ -1,0 +1,137 @@
+"""Officials read Chinese: no English prose in what a plan shows them; ``--lang en`` for English.
+
+A generated county with staff cut to a third (so that every family of reason appears) is planned
+in each language and re-optimised; the words a person reads are scanned: plan.xlsx's cells,
+report.html's text (the inlined chart library aside), unscheduled.parquet's and changes.parquet's
+reasons. Codes (USCCs, ids, visit codes, file names, the key column of 总览) are not prose.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from datetime import date
+import html
+import re
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from planner.actuals import load_actuals
+from planner.demo import generate_actuals, generate_dataset
+from planner.export import read_plan_folder
+from planner.outputs import write_tables
+from planner.pipeline import make_plan, write_plan
+from planner.reoptimize import reoptimize
+from planner.rules import reason_codes
+from planner.workdays import work_calendar
+from tests.test_plan import planned
+
+#: an English word: 4+ letters with a lower-case one, not part of an id, a path or a file name
+WORD = re.compile(r"(?<![\w.:/\\-])[A-Za-z]*[a-z][A-Za-z]*(?![\w:/\\-])")
+CJK = re.compile(r"[\u4e00-\u9fff]+")
+#: columns of ids the inputs give (the KPIs' keys, the sampling plan's joint groups)
+ID_COLUMNS = ("键", "联合抽查组")
+STARTED = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+AS_OF = dt.date(2026, 6, 1)
+
+
+def with_hard_demands(demands: pd.DataFrame) -> pd.DataFrame:
+    """Three more demands that no plan can place: a window in the Spring Festival holidays, one
+    before the horizon, and a check longer than any inspector's day."""
+    first = demands.iloc[0]
+    rows = [
+        ("LANG-1", date(2026, 2, 16), date(2026, 2, 20), 60),
+        ("LANG-2", date(2025, 11, 3), date(2025, 11, 28), 60),
+        ("LANG-3", date(2026, 4, 1), date(2026, 4, 30), 480),
+    ]
+    extra = pd.DataFrame(
+        [
+            first.to_dict() | {"task_id": t, "window_start": a, "window_end": b, "duration_min": m, "kind": "key"}
+            for t, a, b, m in rows
+        ]
+    )
+    return pd.concat([demands, extra.astype(demands.dtypes.to_dict())], ignore_index=True)
+
+
+def english_words(text: str) -> list[str]:
+    return [w for w in WORD.findall(text) if len(w) >= 4]
+
+
+@pytest.fixture(scope="module")
+def county(tmp_path_factory):
+    """A generated county (demo-data tiny) with a third of its inspectors, planned in Chinese and
+    in English, and the Chinese plan re-optimised at AS_OF: (folder, zh plan, en plan, changes)."""
+    folder = tmp_path_factory.mktemp("language")
+    (folder / "ds").mkdir()
+    tables = generate_dataset("tiny", 5)
+    tables["demands"] = with_hard_demands(tables["demands"])
+    write_tables(tables, folder / "ds", ".parquet")
+    plan, dataset, scenario, _ = planned(folder, seed=5, extra="quiet_days = [1, 10]\n[staff]\nscale = 0.2\n")
+    write_plan(plan, folder / "zh", dataset, scenario, STARTED)
+    calendar = work_calendar(scenario.horizon.start, scenario.horizon.end, dataset.calendar_overrides())
+    english = make_plan(dataset, scenario, calendar, lang="en")
+    write_plan(english, folder / "en", dataset, scenario, STARTED)
+    t = plan.tables
+    (folder / "actuals").mkdir()
+    actuals = generate_actuals(t.tasks, t.visits, t.visit_tasks, t.crews, AS_OF, 5, 6, 2)
+    write_tables(actuals, folder / "actuals", ".csv")
+    result = reoptimize(
+        dataset, scenario, calendar, read_plan_folder(folder / "zh"), load_actuals(folder / "actuals"), AS_OF
+    )
+    return folder, plan, english, result, dataset
+
+
+def workbook_prose(path: Path) -> list[tuple[str, str]]:
+    """(sheet, word) of every English word in plan.xlsx's cells but 总览's key column."""
+    found = []
+    book = openpyxl.load_workbook(path, read_only=True)
+    for sheet in book.worksheets:
+        rows = sheet.iter_rows(values_only=True)
+        header = next(rows, ())
+        skip = {i for i, h in enumerate(header) if h in ID_COLUMNS}
+        for row in rows:
+            for i, cell in enumerate(row):
+                if isinstance(cell, str) and i not in skip:
+                    found += [(sheet.title, w) for w in english_words(cell)]
+    return found
+
+
+def report_prose(path: Path) -> list[str]:
+    page = path.read_text(encoding="utf-8")
+    page = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S)
+    return english_words(html.unescape(re.sub(r"<[^>]+>", " ", page)))
+
+
+def test_the_county_shows_many_kinds_of_reason(county):
+    """The case is hard enough to try the sentences: reasons of several rules, changes of several kinds."""
+    _, plan, _, result, _ = county
+    codes = set(reason_codes(plan.tables.unscheduled))
+    assert {"working_day", "window", "day_length", "staff_capacity", "cap_per_dept"} <= codes
+    assert result.changes["change"].nunique() >= 4
+
+
+def test_no_english_prose_in_a_chinese_plan(county):
+    """plan.xlsx, report.html, unscheduled.parquet and changes.parquet hold no English word."""
+    folder, plan, _, result, _ = county
+    assert workbook_prose(folder / "zh/plan.xlsx") == []
+    assert report_prose(folder / "zh/report.html") == []
+    for reason in pd.read_parquet(folder / "zh/unscheduled.parquet")["reason"]:
+        assert english_words(reason) == [], reason
+    for reason in result.changes["reason"]:
+        assert english_words(reason) == [], reason
+
+
+def test_an_english_plan_says_its_reasons_in_english(county):
+    """--lang en: the same reasons, codes equal, sentences with no Chinese but names."""
+    folder, plan, english, _, dataset = county
+    names = set(dataset.departments["name"]) | set(dataset.inspectors["name"])
+    zh, en = plan.tables.unscheduled, english.tables.unscheduled
+    assert zh["task_id"].tolist() == en["task_id"].tolist()
+    assert zh["reason_code"].tolist() == en["reason_code"].tolist()
+    for reason in en["reason"]:
+        assert set(CJK.findall(reason)) <= names, reason
+    # the language is recorded, and the plan is the same plan
+    assert '"language": "en"' in (folder / "en/manifest.json").read_text()
+    pd.testing.assert_frame_equal(plan.tables.visits, english.tables.visits)
