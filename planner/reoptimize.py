@@ -355,7 +355,7 @@ def reoptimize(
     urgent = {t for t in placed_ids if t in earliest and earliest[t] < after_start}
     changes = _changes(planned, tables, status, reasons, as_of, freeze_end, kept, joined, urgent, back_on_date, prev)
     summary = _summary(changes)
-    kpis = compute_kpis(tables, instance)
+    kpis = compute_kpis(tables, instance, prev["draws"])
     bound = rule_bound(tables.visits, tables.visit_tasks, instance, checked, scenario)
     watch.lap("kpis")
     future = changes[pd.to_datetime(changes["old_date"]) >= pd.Timestamp(as_of)]
