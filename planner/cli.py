@@ -102,7 +102,7 @@ def _progress(what: str, total: int | None) -> Iterator[Callable[[str], None]]:
     )
     with bar:
         task = bar.add_task(what, total=total)
-        yield lambda done: bar.update(task, advance=1, description=f"{what}: {printable(str(done))}")
+        yield lambda done: bar.update(task, advance=1, description=f"{what}: {_shown(done)}")
 
 
 def _echo(text: object) -> None:
