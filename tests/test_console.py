@@ -18,7 +18,7 @@ from planner.outputs import write_tables
 
 ROOT = Path(__file__).resolve().parents[1]
 # the first quarter of the generated tiny county: its optional findings name enterprises and dates
-QUARTER = 'name = "{name}"\ndataset = "ds"\nseed = 5\n{extra}[horizon]\nstart = 2026-01-01\nend = 2026-03-31\n'
+QUARTER = 'name = "{name}"\ndataset = "ds"\nseed = 5\n{extra}[horizon]\nstart = 2026-01-01\nend = {end}\n'
 VALUE = re.compile(r"\d{4}-\d{2}-\d{2}|\b[0-9A-Z]{18}\b")
 
 
@@ -45,12 +45,14 @@ def assert_fits(text: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def county(tmp_path_factory) -> Path:
-    """The tiny county and two quarter scenarios of it (the second with half the staff)."""
+    """The tiny county: its first quarter, and its January with all staff and with half."""
     root = tmp_path_factory.mktemp("console")
     (root / "ds").mkdir()
     write_tables(generate_dataset("tiny", 5), root / "ds", ".parquet")
-    (root / "q1.toml").write_text(QUARTER.format(name="q1", extra=""))
-    (root / "cut.toml").write_text(QUARTER.format(name="cut", extra="[staff]\nscale = 0.5\n"))
+    (root / "q1.toml").write_text(QUARTER.format(name="q1", extra="", end="2026-03-31"))
+    # a month each, for compare to plan quickly
+    (root / "jan.toml").write_text(QUARTER.format(name="jan", extra="", end="2026-01-31"))
+    (root / "cut.toml").write_text(QUARTER.format(name="cut", extra="[staff]\nscale = 0.5\n", end="2026-01-31"))
     return root
 
 
@@ -72,7 +74,7 @@ def test_compare_piped_at_80_columns(county):
     (too wide for a table) come one block per KPI."""
     from planner.compare import Comparison, comparison_lines
 
-    result = piped("compare", "q1.toml", "cut.toml", cwd=county)
+    result = piped("compare", "jan.toml", "cut.toml", cwd=county)
     assert result.returncode == 0, result.stderr
     lines = assert_fits(result.stdout)
     assert_fits(result.stderr)
