@@ -1,7 +1,8 @@
 """Acceptance rules: pass/fail thresholds on a plan's KPIs, stated in the scenario.
 
 A rule is ``"<kpi> <op> <number>"``, e.g. ``"unscheduled_mandatory == 0"``,
-``"joint_visit_rate >= 0.6"`` or, for a re-optimisation, ``"reoptimisation.frozen_visits_changed == 0"``.
+``"joint_inspection_rate >= 0.557"`` (Zhejiang's 2024 综合查一次实施率), ``"joint_random_rate_strict >= 0.4"``
+(Huzhou's target) or, for a re-optimisation, ``"reoptimisation.frozen_visits_changed == 0"``.
 ``planner plan``, ``reoptimize`` and ``compare`` exit with ``EXIT_REJECTED`` when one fails, so
 a coordinator can sign a plan off with a command.
 """
@@ -25,8 +26,12 @@ KPI_NAMES = frozenset(
         "lower_bound_visits",
         "rule_bound_visits",
         "disturbance_reduction",
+        "disturbance_saved_joint",
+        "joint_inspection_rate",
+        "joint_task_rate",
         "joint_visit_rate",
         "joint_random_rate",
+        "joint_random_rate_strict",
         "inspector_hours",
         "travel_hours",
         "max_crew_day_hours",

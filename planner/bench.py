@@ -156,8 +156,11 @@ def generated_scenario(profile: str, folder: Path, capacity: str = "normal") -> 
     )
 
 
-def run_bench(scenario: Scenario | Path, name: str | None = None) -> BenchResult:
-    """Load, plan, check and write the scenario once, timing every stage."""
+def run_bench(
+    scenario: Scenario | Path, name: str | None = None, progress: Callable[[str], None] | None = None
+) -> BenchResult:
+    """Load, plan, check and write the scenario once, timing every stage; ``progress`` hears a
+    line after each stage (those of ``make_plan`` included)."""
     figures: list[StageFigure] = []
     clock = time.perf_counter()
 
@@ -166,13 +169,15 @@ def run_bench(scenario: Scenario | Path, name: str | None = None) -> BenchResult
         now = time.perf_counter()
         figures.append(StageFigure(stage, round(now - clock, 3), peak_rss_mb()))
         clock = now
+        if progress is not None:
+            progress(stage)
 
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     dataset = load_scenario_dataset(scenario)  # with the scenario's extra inputs and ratios
     calendar = work_calendar(scenario.horizon.start, scenario.horizon.end, dataset.calendar_overrides())
     lap("load")
-    plan = make_plan(dataset, scenario, calendar)
+    plan = make_plan(dataset, scenario, calendar, progress)
     clock = time.perf_counter()
     figures += [StageFigure(stage, seconds, figures[-1].peak_mb) for stage, seconds in plan.timings.items()]
     figures[-1].peak_mb = peak_rss_mb()  # the planning stages share one reading: the peak after them
@@ -191,7 +196,9 @@ def run_bench(scenario: Scenario | Path, name: str | None = None) -> BenchResult
             "scheduled",
             "unscheduled",
             "unscheduled_mandatory",
+            "joint_inspection_rate",
             "joint_visit_rate",
+            "joint_random_rate_strict",
             "inspector_hours",
             "capacity_bound_mandatory",
             "capacity_bound_tasks",

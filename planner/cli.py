@@ -42,6 +42,12 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # click's own help layout: each docstring paragraph re-flowed to the width (not broken where the
+    # source wraps), flags without a `<bool>` type, no boxes to garble a pipe
+    rich_markup_mode=None,
+    # click measures characters, not terminal cells: the room left keeps a line with a few Chinese
+    # characters (two cells each) inside 80 columns
+    context_settings={"max_content_width": 74},
 )
 
 
@@ -75,6 +81,28 @@ def _json(value: object) -> str:
 
 
 _UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+@contextmanager
+def _progress(what: str, total: int | None) -> Iterator[Callable[[str], None]]:
+    """A progress bar on stderr for a stage of a second or more; yields ``step(done)``, called when
+    each of ``total`` steps is done. Off when stderr is not a terminal: a pipe or a log gets no
+    escape codes, and stdout stays data."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    bar = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )
+    with bar:
+        task = bar.add_task(what, total=total)
+        yield lambda done: bar.update(task, advance=1, description=f"{what}: {_shown(done)}")
 
 
 def _echo(text: object) -> None:
@@ -360,7 +388,7 @@ def plan(
 
     Example: planner plan scenarios/baseline.toml --out plans/2026
     """
-    from planner.pipeline import make_plan, write_plan
+    from planner.pipeline import WRITTEN, make_plan, write_plan
 
     started = dt.datetime.now().astimezone()
     with _reported():
@@ -391,7 +419,8 @@ def plan(
             err.print(f"[bold red]internal error[/]: the plan breaks {len(broken)} hard rule(s); nothing was written")
             raise typer.Exit(3)
         try:
-            moved = write_plan(result, out_dir, dataset, scenario, started, replace=force)
+            with _progress("writing the plan", len(WRITTEN)) as step:
+                moved = write_plan(result, out_dir, dataset, scenario, started, replace=force, progress=step)
         except KeyboardInterrupt:  # write_folder has removed its temporary folder
             signal.signal(signal.SIGINT, signal.SIG_IGN)
             err.print("[bold red]aborted while writing[/]: nothing was written")
@@ -430,7 +459,7 @@ def _print_plan_summary(kpis: dict, out_dir: Path) -> None:
     for key, value in kpis.items():
         if isinstance(value, dict):
             continue
-        shown = f"{value:,}" if isinstance(value, int) else f"{value:.1%}" if key.endswith("_rate") else str(value)
+        shown = f"{value:,}" if isinstance(value, int) else f"{value:.1%}" if "_rate" in key else str(value)
         style = "bold red" if key == "unscheduled_mandatory" and value else None
         table.add_row(KPI_LABELS.get(key, ("",))[0], key, shown, style=style)
     err.print(table)
@@ -466,13 +495,13 @@ def diagnose(
 
     Example: planner diagnose scenarios/staff-cut-40.toml
     """
+    from planner.diagnose import STAGES, render, to_json
     from planner.diagnose import diagnose as explain
-    from planner.diagnose import render, to_json
 
     with _reported():
         scenario, dataset, calendar = _scenario_inputs(scenario_file)
-        with err.status("checking every task against every rule…"):
-            result = explain(dataset, scenario, calendar, optional=every_task)
+        with _progress("checking every task against every rule", len(STAGES)) as step:
+            result = explain(dataset, scenario, calendar, optional=every_task, progress=step)
     if as_json:
         typer.echo(_json(to_json(result)))
     else:
@@ -592,9 +621,11 @@ def bench(
     with _reported(), tempfile.TemporaryDirectory() as folder:
         if scenario_file is None:
             err.print(f"generating the {profile.value} county…")
-            result = run_bench(generated_scenario(profile.value, Path(folder)), f"generated {profile.value}")
+            scenario_file, name = generated_scenario(profile.value, Path(folder)), f"generated {profile.value}"
         else:
-            result = run_bench(scenario_file)
+            name = None
+        with _progress("bench", None) as step:
+            result = run_bench(scenario_file, name, progress=lambda line: step(line.split(":")[0]))
     table = RichTable(
         title=f"{result.name}: {result.enterprises:,} enterprises, {result.tasks:,} tasks", title_justify="left"
     )
@@ -627,7 +658,14 @@ def _bench_routing(folder: Path, seconds: float, instances: str | None, engines:
             highlight=False,
         )
 
-    rows = bench_routing(folder, seconds, chosen, names, on_row=heard)
+    total = len(names) * len(chosen) if names else None
+    with _progress("routing", total) as step:
+
+        def measured(row: dict) -> None:
+            heard(row)
+            step(f"{row['name']} {row['engine']}")
+
+        rows = bench_routing(folder, seconds, chosen, names, on_row=measured)
     err.print(render_routing(rows))
     if as_json:
         typer.echo(
@@ -707,7 +745,7 @@ def reoptimize(
     from planner.agenda import agenda_markdown
     from planner.export import read_plan_folder
     from planner.outputs import sha256_file
-    from planner.pipeline import write_plan
+    from planner.pipeline import WRITTEN, write_plan
     from planner.reoptimize import reoptimize as replan
     from planner.reoptimize import reoptimized_agenda
 
@@ -746,18 +784,20 @@ def reoptimize(
         with tempfile.TemporaryDirectory() as scratch:
             agenda_file = Path(scratch) / "agenda.md"
             agenda_file.write_text(agenda_markdown(agenda), encoding="utf-8")
-            write_plan(
-                result.plan,
-                out_dir,
-                result.dataset,
-                scenario,
-                started,
-                parent=parent,
-                extra_tables={"changes": result.changes},
-                record=prior.draw_record,
-                attachments={f"{ACTUALS_FOLDER}/{p.name}": p for p in actuals.files.values()}
-                | {"agenda.md": agenda_file},
-            )
+            with _progress("writing the plan", len(WRITTEN)) as step:
+                write_plan(
+                    result.plan,
+                    out_dir,
+                    result.dataset,
+                    scenario,
+                    started,
+                    parent=parent,
+                    extra_tables={"changes": result.changes},
+                    record=prior.draw_record,
+                    attachments={f"{ACTUALS_FOLDER}/{p.name}": p for p in actuals.files.values()}
+                    | {"agenda.md": agenda_file},
+                    progress=step,
+                )
     if not quiet:
         _print_plan_summary(result.plan.kpis, out_dir)
         err.print(_rich(result.summary, "Changes per department (tasks)"))
@@ -855,20 +895,22 @@ def compare(
     Example: planner compare scenarios/baseline.toml scenarios/staff-cut-30.toml scenarios/campaign-food-q2.toml
     """
     from planner.acceptance import EXIT_REJECTED
-    from planner.compare import compare_plans, write_compare_html, write_compare_xlsx
+    from planner.compare import compare_plans, comparison_lines, write_compare_html, write_compare_xlsx
 
     with _reported():
         for path in (xlsx, html):
             if path is not None:
                 check_destination(path, advice="choose another file")
-        comparison = compare_plans(plans, progress=lambda line: err.print(f"[dim]{_shown(line)}[/]", highlight=False))
-    table = RichTable(title="Plans compared (Δ against the first)", title_justify="left")
-    table.add_column("kpi")
-    for label in comparison.labels:
-        table.add_column(Text(printable(str(label))), justify="right")
-    for kpi, row in comparison.table.iterrows():
-        table.add_row(Text(str(kpi)), *(Text(printable(str(v))) for v in row))
-    out.print(table)
+        with _progress("planning the scenarios", len(plans)) as step:
+
+            def heard(line: str) -> None:
+                if not err.is_terminal:  # the bar says it on a terminal
+                    err.print(f"[dim]{_shown(line)}[/]", highlight=False)
+                step(line)
+
+            comparison = compare_plans(plans, progress=heard)
+    for line in comparison_lines(comparison, out.width):
+        out.print(printable(line), markup=False, highlight=False, soft_wrap=True)
     for label, verdicts in comparison.verdicts.items():
         for v in verdicts:
             mark = "[green]pass[/]" if v.passed else "[bold red]FAIL[/]"

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from rich.cells import cell_len
 
 from planner.acceptance import Verdict, judge
 
@@ -27,8 +28,12 @@ COMPARED = (
     "rule_bound_visits",
     "baseline_visits",
     "disturbance_reduction",
+    "disturbance_saved_joint",
+    "joint_inspection_rate",
+    "joint_task_rate",
     "joint_visit_rate",
     "joint_random_rate",
+    "joint_random_rate_strict",
     "inspector_hours",
     "travel_hours",
     "max_crew_day_hours",
@@ -53,10 +58,13 @@ class Comparison:
 
 
 def compare_plans(items: list[Path], progress: Callable[[str], None] | None = None) -> Comparison:
-    """Read or plan each item and line their KPIs up against the first."""
+    """Read or plan each item and line their KPIs up against the first; ``progress`` hears a line
+    before a scenario is planned and one after each item."""
     labels, kpis, verdicts = [], [], {}
     for item in items:
         label, figures, rules = _kpis_of(Path(item), progress)
+        if progress:
+            progress(f"{Path(item).name}: {figures.get('visits', '—')} visits")
         while label in labels:
             label += "'"
         labels.append(label)
@@ -76,9 +84,36 @@ def compare_plans(items: list[Path], progress: Callable[[str], None] | None = No
     return Comparison(labels, kpis, pd.DataFrame(columns, index=list(COMPARED)), verdicts)
 
 
+def comparison_lines(comparison: Comparison, width: int) -> list[str]:
+    """The comparison for a terminal of ``width`` columns, KPIs by their Chinese names: a table of
+    KPI rows and plan columns when it fits, else one block per KPI with a line per plan (what a
+    pipe or an 80-column window gets for three plans or more). No value is ever cut or wrapped."""
+    from planner.terminal import columns, width_of
+    from planner.workbook import KPI_LABELS
+
+    title = "方案对比（括号内为与第一个方案之差；比率之差以百分点计）"
+    names = [KPI_LABELS.get(k, (k,))[0] for k in comparison.table.index]
+    rows = [["指标", *comparison.labels]]
+    rows += [[name, *cells] for name, cells in zip(names, comparison.table.itertuples(index=False))]
+    if width_of(rows) <= width:
+        return [title, *columns(rows, [False] + [True] * len(comparison.labels))]
+    lines = [title]
+    label_cells = max(cell_len(label) for label in comparison.labels)
+    for name, cells in zip(names, comparison.table.itertuples(index=False)):
+        lines.append(name)
+        for label, cell in zip(comparison.labels, cells):
+            lines.append(f"  {label}{' ' * (label_cells - cell_len(label))}  {cell}")
+    return lines
+
+
+def is_rate(name: str) -> bool:
+    """A KPI that is a share in [0, 1] (``joint_visit_rate``, ``joint_random_rate_strict`` …)."""
+    return "_rate" in name
+
+
 def _show_delta(name: str, delta: float) -> str:
     """A difference: a rate's in percentage points (个百分点), not in percent of itself."""
-    if name.endswith("_rate"):
+    if is_rate(name):
         return f"{delta * 100:.1f} 个百分点"
     return _show(name, delta)
 
@@ -86,7 +121,7 @@ def _show_delta(name: str, delta: float) -> str:
 def _show(name: str, value: Any) -> str:
     if value is None:
         return "—"
-    if name.endswith("_rate"):
+    if is_rate(name):
         return f"{value:.1%}"
     if isinstance(value, float):
         return f"{value:,.1f}"
@@ -114,7 +149,7 @@ def _kpis_of(item: Path, progress) -> tuple[str, dict[str, Any], tuple[str, ...]
         scenario.horizon.start, scenario.horizon.end, dataset.calendar_overrides(), where=str(item)
     )
     if progress:
-        progress(f"planning {item} …")
+        progress(f"planning {item.name} …")
     plan = make_plan(dataset, scenario, calendar)
     return item.stem, plan.kpis, scenario.acceptance
 

@@ -41,6 +41,8 @@ from planner.whatif import apply_staff_scaling
 from planner.workdays import WorkCalendar
 
 TABLES = ("tasks", "visits", "visit_tasks", "crews", "routes", "unscheduled", "draws")
+#: the steps of writing a plan folder, in order (``write_plan``'s ``progress`` hears each)
+WRITTEN = ("tables", "plan.xlsx", "report.html", "manifest.json")
 
 
 def make_plan(
@@ -101,7 +103,7 @@ def make_plan(
     )
     tables = plan_tables(instance, schedule, capped_out, draw, dataset, scenario, lang)
     lap("tables")
-    kpis = compute_kpis(tables, instance)
+    kpis = compute_kpis(tables, instance, draw.draws)
     placed_mandatory = int(instance.tasks["mandatory"].sum()) - kpis["unscheduled_mandatory"]
     capacity = tasks_bound(placed_mandatory)
     tables = dataclasses.replace(
@@ -279,14 +281,17 @@ def plan_tables(
     )
 
 
-def compute_kpis(tables: PlanTables, instance: Instance) -> dict:
-    """The contract's KPIs, from the plan tables (and the instance's feasible days for the bounds)."""
+def compute_kpis(tables: PlanTables, instance: Instance, draws: pd.DataFrame) -> dict:
+    """The contract's KPIs, from the plan tables and the draws (each random task's joint group),
+    and the instance's feasible days for the bounds. The official readings of 综合查一次 are
+    defined in docs/data-contract.md ("KPI definitions")."""
     tasks, visits, visit_tasks = tables.tasks, tables.visits, tables.visit_tasks
     scheduled = instance.tasks[instance.tasks["task_id"].isin(visit_tasks["task_id"])]
     mandatory = tasks["kind"].isin(["key", "triggered", "followup"])
     depts_per_visit = visit_tasks.groupby("visit_id")["dept_id"].nunique()
     random_tasks = visit_tasks[visit_tasks["kind"] == "random"]
     joint_random = random_tasks["visit_id"].map(depts_per_visit) >= 2
+    joint_task = visit_tasks["visit_id"].map(depts_per_visit) >= 2
     crew_days = tables.crews.drop_duplicates(["crew_id", "date"])
     travel_min = tables.routes["travel_min"].sum() + (
         crew_days["day_end_min"].sum() - tables.routes.groupby(["crew_id", "date"])["depart_min"].max().sum()
@@ -301,14 +306,45 @@ def compute_kpis(tables: PlanTables, instance: Instance) -> dict:
         "baseline_visits": baseline,
         "lower_bound_visits": lower,
         "disturbance_reduction": baseline - len(visits),
+        "disturbance_saved_joint": int((depts_per_visit - 1).sum()),
+        "joint_inspection_rate": joint_inspection_rate(visits, visit_tasks, depts_per_visit),
+        "joint_task_rate": round(float(joint_task.mean()), 6) if len(visit_tasks) else 0.0,
         "joint_visit_rate": round(float((depts_per_visit >= 2).mean()), 6) if len(visits) else 0.0,
         "joint_random_rate": round(float(joint_random.mean()), 6) if len(random_tasks) else 0.0,
+        "joint_random_rate_strict": joint_random_rate_strict(tables.tasks, visit_tasks, draws),
         "inspector_hours": round(float((tables.crews["day_end_min"] - tables.crews["day_start_min"]).sum() / 60), 3),
         "travel_hours": round(float(travel_min / 60), 3),
         "max_crew_day_hours": round(float((crew_days["day_end_min"] - crew_days["day_start_min"]).max() / 60), 3)
         if len(crew_days)
         else 0.0,
     }
+
+
+def joint_inspection_rate(visits: pd.DataFrame, visit_tasks: pd.DataFrame, depts_per_visit: pd.Series) -> float:
+    """综合查一次实施率: department-inspections (one department's checks of one enterprise on one
+    date) done in a visit of two or more departments ÷ all department-inspections."""
+    if visit_tasks.empty:
+        return 0.0
+    where = visits.set_index("visit_id")[["uscc", "date"]]
+    checks = visit_tasks[["visit_id", "dept_id"]].drop_duplicates().join(where, on="visit_id")
+    checks = checks.assign(joint=checks["visit_id"].map(depts_per_visit) >= 2)
+    # one enterprise has one visit a day, so an inspection is in one visit; were it in two, one joint visit makes it joint
+    joint = checks.groupby(["dept_id", "uscc", "date"])["joint"].any()
+    return round(float(joint.mean()), 6)
+
+
+def joint_random_rate_strict(tasks: pd.DataFrame, visit_tasks: pd.DataFrame, draws: pd.DataFrame) -> float:
+    """跨部门联合双随机 (strict): scheduled random tasks whose visit holds another department's
+    random task of the same joint group ÷ scheduled random tasks. A sampling-plan row without a
+    joint group is a group of its own, so its tasks are never joint in this reading."""
+    random_tasks = visit_tasks[visit_tasks["kind"] == "random"]
+    if random_tasks.empty:
+        return 0.0
+    groups = draws.dropna(subset=["joint_group"]).drop_duplicates("plan_id").set_index("plan_id")["joint_group"]
+    plan_of = tasks.set_index("task_id")["plan_id"]
+    drawn = random_tasks.assign(group=random_tasks["task_id"].map(plan_of).map(groups)).dropna(subset=["group"])
+    joint = drawn.groupby(["visit_id", "group"])["dept_id"].transform("nunique") >= 2
+    return round(float(joint.sum() / len(random_tasks)), 6)
 
 
 def write_plan(
@@ -323,12 +359,14 @@ def write_plan(
     extra_tables: dict[str, pd.DataFrame] | None = None,
     record: dict | None = None,
     attachments: dict[str, Path] | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> Path | None:
     """The plan folder, atomically: tables, kpis.json, draw.json, plan.xlsx, report.html and
     manifest.json with every hash. A re-optimisation passes its ``parent`` (the previous plan and
     the as-of date), its ``extra_tables`` (changes), the previous draw's ``record`` and the
     actuals it applied as ``attachments`` (relative name → file, copied byte for byte so that
-    ``planner verify`` can re-check the plan against them)."""
+    ``planner verify`` can re-check the plan against them). ``progress`` hears the name of each
+    of the ``WRITTEN`` steps when it is done (plan.xlsx and report.html take seconds)."""
     from planner.audit import DRAW_RECORD, draw_record
     from planner.report import write_report
     from planner.workbook import Names, write_workbook
@@ -337,6 +375,10 @@ def write_plan(
     # the stage timings are facts of the run, not of the plan: only kpis.json (and the manifest's
     # times) carry them, so every other file is the same bytes for the same inputs and seed
     stable_kpis = {k: v for k, v in plan.kpis.items() if k != "timings"}
+
+    def done(step: str) -> None:
+        if progress is not None:
+            progress(step)
 
     def fill(folder: Path) -> None:
         for name, source in (attachments or {}).items():
@@ -347,6 +389,7 @@ def write_plan(
         (folder / "kpis.json").write_text(json.dumps(plan.kpis, ensure_ascii=False, indent=2), encoding="utf-8")
         draw = record if record is not None else draw_record(plan.draw, scenario, dataset, None, plan.lang)
         (folder / DRAW_RECORD).write_text(json.dumps(draw, ensure_ascii=False, indent=2), encoding="utf-8")
+        done(WRITTEN[0])
         write_workbook(
             folder / "plan.xlsx",
             frames,
@@ -355,6 +398,7 @@ def write_plan(
             scenario=scenario.model_dump(mode="json"),
             draw_record=draw,
         )
+        done(WRITTEN[1])
         write_report(
             folder / "report.html",
             kpis=stable_kpis,
@@ -368,6 +412,7 @@ def write_plan(
             departments=dataset.departments,
             title=scenario.name,
         )
+        done(WRITTEN[2])
         manifest = {
             "inputs": {str(p): sha256_file(p) for p in sorted(dataset.files.values())}
             | {str(scenario.source): sha256_file(scenario.source)},
@@ -388,5 +433,6 @@ def write_plan(
             "parent": parent,
         }
         (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+        done(WRITTEN[3])
 
     return write_folder(out_dir, fill, replace=replace)

@@ -354,7 +354,7 @@ def reoptimize(
     changes = _changes(planned, tables, status, reasons, as_of, freeze_end, kept, joined, urgent, back_on_date, prev)
     changes = changes.assign(reason=changes["reason"].map(lambda m: m.render(lang, names)).astype(object))
     summary = _summary(changes)
-    kpis = compute_kpis(tables, instance)
+    kpis = compute_kpis(tables, instance, prev["draws"])
     bound = rule_bound(tables.visits, tables.visit_tasks, instance, checked, scenario)
     watch.lap("kpis")
     future = changes[pd.to_datetime(changes["old_date"]) >= pd.Timestamp(as_of)]

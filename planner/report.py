@@ -592,6 +592,11 @@ def _rate(value: Any) -> str:
     return "—" if value is None else f"{value:.1%}"
 
 
+def _saved_joint_note(saved_joint: Any) -> str:
+    """The other reading of disturbances saved: Σ over joint visits of (departments − 1)."""
+    return "" if saved_joint is None else f"联合检查减少入企 {saved_joint:,} 次（各次联合检查的部门数 − 1 之和）"
+
+
 def _cards(kpis: Mapping[str, Any]) -> str:
     """The KPI cards, as HTML."""
     visits, baseline, lower = kpis.get("visits"), kpis.get("baseline_visits"), kpis.get("lower_bound_visits")
@@ -600,9 +605,23 @@ def _cards(kpis: Mapping[str, Any]) -> str:
     gap = f"距理论下界 {visits - lower:,} 户次" if visits is not None and lower is not None else ""
     cards = [
         ("检查户次（扰企户次）", _number(visits), f"基线 {_number(baseline)} · 下界 {_number(lower)}<br>{gap}"),
-        ("减少扰企户次", _number(saved), saved_share),
-        ("综合查一次实施率", _rate(kpis.get("joint_visit_rate")), "两个及以上部门同时参与的检查占全部检查的比例"),
-        ("双随机联合抽查率", _rate(kpis.get("joint_random_rate")), "与其他部门任务同次完成的随机抽查任务占比"),
+        (
+            "减少扰企户次",
+            _number(saved),
+            "<br>".join(x for x in (saved_share, _saved_joint_note(kpis.get("disturbance_saved_joint"))) if x),
+        ),
+        (
+            "综合查一次实施率",
+            _rate(kpis.get("joint_inspection_rate")),
+            "部门检查（一个部门一天对一家企业的检查）中由两个及以上部门联合完成的比例"
+            f"<br>按任务计 {_rate(kpis.get('joint_task_rate'))} · 联合检查户次占比 {_rate(kpis.get('joint_visit_rate'))}",
+        ),
+        (
+            "跨部门联合“双随机”监管实施率",
+            _rate(kpis.get("joint_random_rate_strict")),
+            "双随机任务中与其他部门同一联合抽查组的双随机任务同次完成的比例"
+            f"<br>与其他部门任意任务同次完成 {_rate(kpis.get('joint_random_rate'))}",
+        ),
         ("已排入任务", _number(kpis.get("scheduled")), f"共 {_number(kpis.get('tasks'))} 项任务"),
         (
             "未排入任务",

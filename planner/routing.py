@@ -486,23 +486,30 @@ def summarise_routing(rows: Sequence[dict]) -> list[dict]:
 def render_routing(rows: Sequence[dict]):
     """A rich Table: per instance, cost, gap to dist_trunc1 and vehicles for each engine (``!``:
     routes that break a rule); then per family and overall, instances at the best-known value,
-    mean gap and mean vehicles over the best-known solution's."""
+    mean gap and mean vehicles over the best-known solution's. Two engines fit 80 columns, no cell
+    wraps (a pipe or a small window gets every value whole)."""
+    from rich import box
     from rich.table import Table
 
     engines = list(dict.fromkeys(r["engine"] for r in rows))
-    table = Table(title="Solomon VRPTW: gap to dist_trunc1 (distance only, ×10 truncated)", title_justify="left")
-    table.add_column("instance")
-    table.add_column("bks", justify="right")
+    table = Table(
+        title="Solomon VRPTW: gap to dist_trunc1 (×10 truncated distance)",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    table.add_column("instance", no_wrap=True)
+    table.add_column("bks/veh", justify="right", no_wrap=True)
     for engine in engines:
-        table.add_column(f"{engine} cost", justify="right")
-        table.add_column("gap %", justify="right")
-        table.add_column("veh", justify="right")
+        table.add_column(f"{engine}\ncost", justify="right", no_wrap=True)
+        table.add_column("gap %", justify="right", no_wrap=True)
+        table.add_column("veh", justify="right", no_wrap=True)
     by_name: dict[str, dict[str, dict]] = {}
     for r in rows:
         by_name.setdefault(r["name"], {})[r["engine"]] = r
     for name, cells in by_name.items():
         first = next(iter(cells.values()))
-        line = [name, f"{first['bks']:.1f} ({first['bks_vehicles']})"]
+        line = [name, f"{first['bks']:.1f}/{first['bks_vehicles']}"]
         for engine in engines:
             r = cells.get(engine)
             flag = " !" if r and r["problems"] else ""
@@ -513,11 +520,11 @@ def render_routing(rows: Sequence[dict]):
     for family in [*FAMILIES, "all"]:
         if not any((e, family) in summary for e in engines):
             continue
-        line = [f"{family} mean", ""]
+        line = [f"{family} mean", "at bks:"]
         for engine in engines:
             s = summary.get((engine, family))
             line += (
-                [f"{s['at_bks']}/{s['instances']} at bks", f"{s['mean_gap_pct']:+.2f}", f"{s['extra_vehicles']:+.1f}"]
+                [f"{s['at_bks']}/{s['instances']}", f"{s['mean_gap_pct']:+.2f}", f"{s['extra_vehicles']:+.1f}"]
                 if s
                 else ["", "", ""]
             )

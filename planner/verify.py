@@ -676,7 +676,7 @@ def _recomputed_kpis(context: _Context) -> dict[str, Any]:
     from planner.pipeline import compute_kpis
 
     tables = context.tables
-    kpis = compute_kpis(tables, context.instance)
+    kpis = compute_kpis(tables, context.instance, context.plan.tables["draws"])
     bound = rule_bound(tables.visits, tables.visit_tasks, context.instance, context.facts, context.scenario)
     return kpis | {"objective": kpis["visits"], "best_bound": bound.visits, "rule_bound_visits": bound.visits}
 

@@ -197,13 +197,16 @@ def test_mandatory_task_unscheduled_with_a_false_no_day_reason(copy):
 def test_kpis_figures_edited(copy):
     """kpis.json's visits and joint rate changed: the figures are recomputed from the tables."""
     kpis = json.loads((copy / "kpis.json").read_text())
-    kpis |= {"visits": 1, "joint_visit_rate": 0.99}
+    kpis |= {"visits": 1, "joint_visit_rate": 0.99, "joint_inspection_rate": 0.99, "joint_random_rate_strict": 0.01}
+    kpis |= {"joint_task_rate": 0.99, "disturbance_saved_joint": 9999}
     (copy / "kpis.json").write_text(json.dumps(kpis, ensure_ascii=False, indent=2))
     rehash(copy)
     result = verify_plan(copy)
     found = errors_of(result, "kpis")
     assert any(m.startswith("visits is 1;") for m in found), result.summary()
-    assert any(m.startswith("joint_visit_rate is 0.99;") for m in found)
+    for key in ("joint_visit_rate", "joint_inspection_rate", "joint_random_rate_strict", "joint_task_rate"):
+        assert any(m.startswith(f"{key} is 0.99;") or m.startswith(f"{key} is 0.01;") for m in found), key
+    assert any(m.startswith("disturbance_saved_joint is 9999;") for m in found)
     assert not result.of("rules") and not result.of("tasks")
 
 

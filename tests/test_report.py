@@ -133,13 +133,17 @@ def test_report_is_one_offline_file(county_report):
 
 
 def test_kpi_cards_show_the_plan(county_report):
-    """The cards show visits, baseline, lower bound, disturbances saved and both joint rates."""
+    """The cards show visits, baseline, lower bound, disturbances saved (both readings) and the joint
+    rates, the headline 综合查一次实施率 being the official reading (per department-inspection)."""
     _, page, inputs = county_report
     kpis = inputs["kpis"]
-    for key in ("visits", "baseline_visits", "lower_bound_visits", "disturbance_reduction"):
+    for key in ("visits", "baseline_visits", "lower_bound_visits", "disturbance_reduction", "disturbance_saved_joint"):
         assert f"{kpis[key]:,}" in page, key
-    assert f"{kpis['joint_visit_rate']:.1%}" in page and "综合查一次实施率" in page
-    assert f"{kpis['joint_random_rate']:.1%}" in page and "双随机联合抽查率" in page
+    rate = f"{kpis['joint_inspection_rate']:.1%}"
+    assert f'<div class="label">综合查一次实施率</div><div class="value">{rate}</div>' in page
+    assert f"联合检查户次占比 {kpis['joint_visit_rate']:.1%}" in page
+    assert f"{kpis['joint_random_rate_strict']:.1%}" in page and "跨部门联合“双随机”监管实施率" in page
+    assert f"{kpis['joint_random_rate']:.1%}" in page
 
 
 def test_every_unscheduled_reason_has_a_category(county_report):

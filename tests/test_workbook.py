@@ -234,7 +234,8 @@ def test_every_kpi_is_in_the_overview(workbook, plan_dir):
             assert all(f"timings.{stage}" in rows for stage in value)
             continue
         assert rows[key][1] == value, key
-    assert rows["visits"][0] == "检查户次（扰企户次）" and rows["joint_visit_rate"][0] == "综合查一次实施率"
+    assert rows["visits"][0] == "检查户次（扰企户次）" and rows["joint_visit_rate"][0] == "联合检查户次占比"
+    assert rows["joint_inspection_rate"][0] == "综合查一次实施率"
     assert all(rows[k][2] for k in ("baseline_visits", "lower_bound_visits", "disturbance_reduction"))
     assert rows["seed"][1] == 7
 

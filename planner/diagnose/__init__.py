@@ -26,6 +26,8 @@ at risk, not proven.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from planner.dataset import Dataset
 from planner.diagnose.capacity import CAPACITY_COLUMNS, COUNTY, capacity_check
 from planner.diagnose.caps import cap_verdict
@@ -74,11 +76,26 @@ TASK_RULES = (
 )
 
 
-def diagnose(dataset: Dataset, scenario: Scenario, calendar: WorkCalendar, *, optional: bool = False) -> Diagnosis:
+#: the stages of a diagnosis, in order (``progress`` hears each one's name when it is done)
+STAGES = ("sample", "instance", "merge", "tasks", "caps", "capacity", "capacity_bound")
+
+
+def diagnose(
+    dataset: Dataset,
+    scenario: Scenario,
+    calendar: WorkCalendar,
+    *,
+    optional: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> Diagnosis:
     """Check every mandatory task (and, with ``optional``, random and campaign tasks) against each
     rule, and each department's time week by week; writes nothing, schedules no crew."""
     watch = Stopwatch()
-    lap = watch.lap
+
+    def lap(stage: str) -> None:
+        watch.lap(stage)
+        if progress is not None:
+            progress(stage)
 
     draw = draw_sampling_plan(
         dataset, scenario.seed, scenario.caps.positive_list_per_year, scenario.caps.per_dept_per_year

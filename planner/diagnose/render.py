@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from planner.rules import BY_CODE
 from planner.rules.explain import AT_RISK, BLOCKED
+from planner.terminal import columns, record, width_of, wrap
 
 if TYPE_CHECKING:
     from planner.diagnose.findings import Diagnosis
@@ -66,104 +67,138 @@ def to_json(diagnosis: Diagnosis) -> dict:
 
 def render(diagnosis: Diagnosis, console, limit: int = 20) -> None:
     """Print the diagnosis on a rich ``console``: counts per rule, capacity shortfalls, then the
-    findings (mandatory first), each table cut at ``limit`` rows with a note of how many more."""
-    from rich.table import Table
+    findings (mandatory first), each list cut at ``limit`` with a note of how many more.
 
+    Laid out for the console's width (80 columns when piped): the counts as aligned columns, a
+    shortfall or a finding as one block of lines, wrapped between words and Chinese characters but
+    never inside a value (``planner.terminal``)."""
+    width = console.width
     mandatory = [f for f in diagnosis.findings if f.mandatory]
     optional = [f for f in diagnosis.findings if not f.mandatory]
     seconds = sum(diagnosis.timings.values())
-    console.print(
-        f"[bold]{diagnosis.scenario}[/]: {diagnosis.mandatory:,} mandatory tasks checked"
-        f"{f' ({diagnosis.tasks - diagnosis.mandatory:,} optional too)' if diagnosis.tasks > diagnosis.mandatory else ''}"
-        f" in {seconds:.1f}s; [bold {'red' if diagnosis.blocked else 'green'}]{len(diagnosis.blocked):,} cannot be "
-        f"placed[/], {sum(f.severity == AT_RISK for f in mandatory):,} at risk"
+    blocked = len(diagnosis.blocked)
+    _say(
+        console,
+        wrap(
+            f"{diagnosis.scenario}: {diagnosis.mandatory:,} mandatory tasks checked"
+            f"{f' ({diagnosis.tasks - diagnosis.mandatory:,} optional too)' if diagnosis.tasks > diagnosis.mandatory else ''}"
+            f" in {seconds:.1f}s; {blocked:,} cannot be placed, {sum(f.severity == AT_RISK for f in mandatory):,} at risk",
+            width,
+        ),
+        "bold red" if blocked else "bold",
     )
     if diagnosis.capacity_bound_mandatory is not None:
-        console.print(
-            f"人力容量上界 Capacity bound: under the staff no plan can place more than "
-            f"{diagnosis.capacity_bound_mandatory:,} of the {diagnosis.mandatory:,} mandatory tasks"
-            + (
-                f"; [bold red]at least {diagnosis.short_of_staff:,} stay out for want of staff[/], beyond the "
-                f"{len(diagnosis.blocked):,} blocked by a rule (任何方案至多安排 {diagnosis.capacity_bound_mandatory:,} 项"
-                f"必查任务，除规则所限的 {len(diagnosis.blocked):,} 项外，至少还有 {diagnosis.short_of_staff:,} 项因人力不足无法安排)"
-                if diagnosis.short_of_staff
-                else f" (任何方案至多安排 {diagnosis.capacity_bound_mandatory:,} 项必查任务)"
-            )
+        bound = diagnosis.capacity_bound_mandatory
+        _say(
+            console,
+            wrap(
+                f"人力容量上界 Capacity bound: under the staff no plan can place more than {bound:,} of the "
+                f"{diagnosis.mandatory:,} mandatory tasks"
+                + (
+                    f"; at least {diagnosis.short_of_staff:,} stay out for want of staff, beyond the {blocked:,} "
+                    f"blocked by a rule (任何方案至多安排 {bound:,} 项必查任务，除规则所限的 {blocked:,} 项外，"
+                    f"至少还有 {diagnosis.short_of_staff:,} 项因人力不足无法安排)"
+                    if diagnosis.short_of_staff
+                    else f" (任何方案至多安排 {bound:,} 项必查任务)"
+                ),
+                width,
+                indent="  ",
+            ),
+            "red" if diagnosis.short_of_staff else None,
         )
     proven = sum(not s.paced for s in diagnosis.shortfalls)
     if proven:
-        console.print(
-            f"[bold red]{proven:,} range(s) of weeks short of inspector time[/]: in each, at least one "
-            "mandatory task (listed as capacity, at risk) cannot be placed"
+        _say(
+            console,
+            wrap(
+                f"{proven:,} range(s) of weeks short of inspector time: in each, at least one mandatory task "
+                "(listed as capacity, at risk) cannot be placed",
+                width,
+                indent="  ",
+            ),
+            "bold red",
         )
-    counts = Table(title="按规则统计 Findings per rule", title_justify="left")
-    for column, justify in (
-        ("规则", "left"),
-        ("rule", "left"),
-        ("blocked", "right"),
-        ("at risk", "right"),
-        ("optional", "right"),
-    ):
-        counts.add_column(column, justify=justify)
+    rows = [["规则", "rule", "blocked", "at risk", "optional"]]
     for code in DIAGNOSED:
-        zh = BY_CODE[code].label
         mine = [f for f in diagnosis.findings if f.rule == code]
         if mine:
-            counts.add_row(
-                zh,
-                code,
-                str(sum(f.mandatory and f.severity == BLOCKED for f in mine)),
-                str(sum(f.mandatory and f.severity == AT_RISK for f in mine)),
-                str(sum(not f.mandatory for f in mine)),
+            rows.append(
+                [
+                    BY_CODE[code].label,
+                    code,
+                    str(sum(f.mandatory and f.severity == BLOCKED for f in mine)),
+                    str(sum(f.mandatory and f.severity == AT_RISK for f in mine)),
+                    str(sum(not f.mandatory for f in mine)),
+                ]
             )
-    console.print(counts)
-    short = Table(
-        title="人力缺口 Capacity shortfalls (person-hours on site; paced = at risk only)", title_justify="left"
-    )
-    for column in ("部门 dept", "weeks", "dates", "tasks", "at most", "need h", "have h", "days", "short h", "kind"):
-        short.add_column(column, justify="right" if column.endswith(("h", "tasks", "most", "days")) else "left")
+    _say(console, ["", "按规则统计 Findings per rule"], "bold")
+    if len(rows) > 1:
+        right = [False, False, True, True, True]
+        if width_of(rows) + 2 <= width:
+            _say(console, ["  " + line for line in columns(rows, right)])
+        else:  # the Chinese name above its code and figures
+            for label, code, *figures in rows[1:]:
+                _say(console, wrap(label, width, indent="  ", first="  ") + [f"    {code}: " + " / ".join(figures)])
+            _say(console, ["    (blocked / at risk / optional)"])
+    else:
+        _say(console, ["  none"])
+    _say(console, ["", "人力缺口 Capacity shortfalls (person-hours on site; paced = at risk only)"], "bold")
     for s in diagnosis.shortfalls[:limit]:
-        weeks = s.first_week if s.first_week == s.last_week else f"{s.first_week}–{s.last_week}"
-        short.add_row(
-            f"{s.dept_name} ({s.dept_id})",
-            weeks,
-            f"{s.start}…{s.end}",
-            str(s.tasks),
-            str(s.at_most),
-            f"{s.demand_min / 60:,.1f}",
-            f"{s.supply_min / 60:,.1f}",
-            f"{s.supply_days:,.1f}",
-            f"{s.short_min / 60:,.1f}",
-            "paced (at risk)" if s.paced else "[red]proven[/]",
+        weeks = f"week {s.first_week}" if s.first_week == s.last_week else f"weeks {s.first_week}–{s.last_week}"
+        kind = "paced (at risk)" if s.paced else "proven"
+        _say(
+            console,
+            record(
+                f"{s.dept_name} ({s.dept_id}): {kind}",
+                [
+                    ("when", f"{weeks}, {s.start}…{s.end}"),
+                    ("tasks", f"{s.tasks:,}, at most {s.at_most:,} placeable"),
+                    (
+                        "hours",
+                        f"need {s.demand_min / 60:,.1f} h, have {s.supply_min / 60:,.1f} h on {s.supply_days:,.1f} "
+                        f"days: short {s.short_min / 60:,.1f} h",
+                    ),
+                ],
+                width,
+            ),
         )
     if diagnosis.shortfalls:
-        console.print(short)
         _more(console, len(diagnosis.shortfalls), limit, "shortfalls")
     else:
-        console.print("人力缺口 Capacity: no department is short of inspector time in any range of weeks")
-    for title, rows in (("必查任务 Mandatory tasks", mandatory), ("其他任务 Optional tasks", optional)):
-        if not rows:
+        _say(console, ["  no department is short of inspector time in any range of weeks"])
+    for title, found in (("必查任务 Mandatory tasks", mandatory), ("其他任务 Optional tasks", optional)):
+        if not found:
             continue
-        table = Table(title=title, title_justify="left", show_lines=True)
-        for column in ("task", "部门", "企业", "window", "rule", "原因 why", "建议 fix"):
-            table.add_column(column, overflow="fold")
-        for f in rows[:limit]:
+        _say(console, ["", title], "bold")
+        for f in found[:limit]:
             rule = f.rule if f.severity == BLOCKED else f"{f.rule} (at risk)"
             if f.also:
                 rule += f" + {', '.join(f.also)}"
-            table.add_row(
-                f"{f.task_id}\n{f.kind}",
-                f"{f.dept_name}\n{f.dept_id}",
-                f"{f.enterprise}\n{f.uscc}",
-                f.window,
-                rule,
-                f.why_zh,
-                f.fix_zh,
+            _say(
+                console,
+                [""]
+                + record(
+                    f"{f.task_id} ({f.kind})",
+                    [
+                        ("部门", f"{f.dept_name} ({f.dept_id})"),
+                        ("企业", f"{f.enterprise} {f.uscc}"),
+                        ("时间窗", f.window),
+                        ("规则", rule),
+                        ("原因", f.why_zh),
+                        ("建议", f.fix_zh),
+                    ],
+                    width,
+                ),
             )
-        console.print(table)
-        _more(console, len(rows), limit, "findings")
+        _more(console, len(found), limit, "findings")
+
+
+def _say(console, lines: list[str], style: str | None = None) -> None:
+    """Lines already fitted to the width: printed as they are (no markup, no re-wrapping)."""
+    for line in lines:
+        console.print(line, style=style, markup=False, highlight=False, soft_wrap=True)
 
 
 def _more(console, total: int, limit: int, what: str) -> None:
     if total > limit:
-        console.print(f"… and {total - limit:,} more {what} (--limit, or --json for all)")
+        _say(console, wrap(f"… and {total - limit:,} more {what} (--limit, or --json for all)", console.width))
