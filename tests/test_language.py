@@ -9,9 +9,9 @@ reasons. Codes (USCCs, ids, visit codes, file names, the key column of 总览) a
 from __future__ import annotations
 
 import datetime as dt
-from datetime import date
 import html
 import re
+from datetime import date
 from pathlib import Path
 
 import openpyxl
