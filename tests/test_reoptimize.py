@@ -381,7 +381,7 @@ def test_a_replacement_needs_a_day_long_enough(tmp_path, hours, replaced):
     row = result.changes.set_index("task_id").loc["SJ-1"]
     crews = result.plan.tables.crews
     if replaced:
-        assert row["change"] == "kept" and "由同部门 SJ003 替补" in row["reason"]
+        assert row["change"] == "kept" and "由同部门 赵六 替补" in row["reason"]
         assert "SJ003" in set(crews.loc[crews["crew_id"] == visit["crew_id"], "inspector_id"])
     else:
         assert row["change"] == "moved" and "无同部门人员可替补" in row["reason"]

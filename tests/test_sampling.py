@@ -191,7 +191,7 @@ def test_department_cap_used_by_history_is_substituted():
         if draw.draws.iloc[0]["uscc"] == ACME:
             break
     replaced, substitute = draw.draws.iloc[0], draw.draws.iloc[1]
-    assert not replaced["selected"] and replaced["drawn"] and "2026-01-05, 2026-02-05" in replaced["reason"]
+    assert not replaced["selected"] and replaced["drawn"] and "2026-01-05、2026-02-05" in replaced["reason"]
     assert substitute["selected"] and substitute["substitute_for"] == ACME
     assert list(draw.tasks["uscc"]) == [substitute["uscc"]]
 
