@@ -64,7 +64,7 @@ def compare_plans(items: list[Path], progress: Callable[[str], None] | None = No
     for item in items:
         label, figures, rules = _kpis_of(Path(item), progress)
         if progress:
-            progress(f"{Path(item).name}: {figures.get('visits', '—')} visits")
+            progress(f"{Path(item).name}：检查户次 {figures.get('visits', '—')}")
         while label in labels:
             label += "'"
         labels.append(label)
@@ -149,22 +149,27 @@ def _kpis_of(item: Path, progress) -> tuple[str, dict[str, Any], tuple[str, ...]
         scenario.horizon.start, scenario.horizon.end, dataset.calendar_overrides(), where=str(item)
     )
     if progress:
-        progress(f"planning {item.name} …")
+        progress(f"正在编制 {item.name} …")
     plan = make_plan(dataset, scenario, calendar)
     return item.stem, plan.kpis, scenario.acceptance
 
 
 def write_compare_xlsx(comparison: Comparison, path: Path) -> None:
-    """The numbers, one sheet, KPIs as rows (text never becomes a formula)."""
-    frame = comparison.values().reset_index(names="kpi")
+    """The numbers, one sheet, KPIs as rows by their Chinese names, then their kpis.json keys
+    (text never becomes a formula)."""
+    from planner.workbook import KPI_LABELS
+
+    frame = comparison.values().reset_index(names="键")
+    frame.insert(0, "指标", [KPI_LABELS.get(k, (k,))[0] for k in frame["键"]])
     with pd.ExcelWriter(
         path, engine="xlsxwriter", engine_kwargs={"options": {"strings_to_formulas": False, "strings_to_urls": False}}
     ) as writer:
         frame.to_excel(writer, sheet_name="方案对比", index=False)
         sheet = writer.sheets["方案对比"]
         sheet.freeze_panes(1, 1)
-        sheet.set_column(0, 0, 24)
-        sheet.set_column(1, len(comparison.labels), 16)
+        sheet.set_column(0, 0, 28)
+        sheet.set_column(1, 1, 24)
+        sheet.set_column(2, 1 + len(comparison.labels), 16)
 
 
 def write_compare_html(comparison: Comparison, path: Path) -> None:
@@ -173,10 +178,10 @@ def write_compare_html(comparison: Comparison, path: Path) -> None:
     from plotly.subplots import make_subplots
 
     values = comparison.values()
-    figure = make_subplots(rows=1, cols=2, subplot_titles=("检查户次 visits", "未安排任务 unscheduled"))
+    figure = make_subplots(rows=1, cols=2, subplot_titles=("检查户次", "未安排任务"))
     for name, label in (("visits", "方案户次"), ("lower_bound_visits", "下限"), ("baseline_visits", "各部门单独")):
         figure.add_trace(go.Bar(name=label, x=comparison.labels, y=values.loc[name].tolist()), row=1, col=1)
     for name, label in (("unscheduled", "未安排"), ("unscheduled_mandatory", "未安排必查")):
         figure.add_trace(go.Bar(name=label, x=comparison.labels, y=values.loc[name].tolist()), row=1, col=2)
-    figure.update_layout(barmode="group", title="方案对比 — plans compared")
+    figure.update_layout(barmode="group", title="方案对比")
     path.write_text(figure.to_html(include_plotlyjs=True, full_html=True), encoding="utf-8")

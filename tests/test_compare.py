@@ -44,7 +44,7 @@ def test_compare_two_plans_with_deltas(tmp_path):
     from openpyxl import load_workbook
 
     sheet = load_workbook(tmp_path / "c.xlsx").active
-    assert [c.value for c in sheet[1]] == ["kpi", "full", "cut"] and sheet.max_row == 1 + len(COMPARED)
+    assert [c.value for c in sheet[1]] == ["指标", "键", "full", "cut"] and sheet.max_row == 1 + len(COMPARED)
     assert '<script src="http' not in (tmp_path / "c.html").read_text(encoding="utf-8")
 
 
