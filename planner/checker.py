@@ -42,7 +42,18 @@ class CheckInputs:
     scenario: Scenario
     workdays: set[dt.date]
     draws: pd.DataFrame | None = None
+    as_of: dt.date | None = None  # a re-optimised plan's date: the days before it are history
     _shared: dict = field(default_factory=dict, repr=False)
+
+    def current(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The rows of ``frame`` (crews or visits, with ``date``) that today's roster judges: all of
+        them, or in a re-optimised plan those on or after ``as_of``. The days before are history,
+        checked against the roster of their time when they were planned (lineage proves them
+        unchanged since): an inspector's hours, certificate or delegation changed in the actuals
+        applies from ``as_of``, not to the past."""
+        if self.as_of is None:
+            return frame
+        return frame[pd.to_datetime(frame["date"]) >= pd.Timestamp(self.as_of)]
 
     def shared(self, key: str, make):
         """A fact several rules' checks read, made once (``make()``) on first use."""
@@ -66,13 +77,20 @@ _FIRST = ("plan_integrity", "random_draw")
 
 
 def check_plan(
-    plan: PlanTables, dataset: Dataset, scenario: Scenario, workdays: set, draws: pd.DataFrame | None = None
+    plan: PlanTables,
+    dataset: Dataset,
+    scenario: Scenario,
+    workdays: set,
+    draws: pd.DataFrame | None = None,
+    as_of: dt.date | None = None,
 ) -> list[Violation]:
     """Every broken hard rule, one sentence each with its rule's code; [] for a valid plan.
 
-    With ``draws`` (draws.parquet), every selected enterprise's random task must be in the plan.
+    With ``draws`` (draws.parquet), every selected enterprise's random task must be in the plan;
+    with ``as_of`` (a re-optimised plan), the staff rules judge the days from ``as_of`` by
+    ``dataset``'s roster (``CheckInputs.current``).
     """
-    return _check(HARD, CheckInputs(plan, dataset, scenario, workdays, draws))
+    return _check(HARD, CheckInputs(plan, dataset, scenario, workdays, draws, as_of))
 
 
 def check_practice(plan: PlanTables, dataset: Dataset, scenario: Scenario, workdays: set) -> list[Violation]:

@@ -346,7 +346,7 @@ def reoptimize(
     tables = _carry_identities(tables, prev, schedule, kept.visits, {c.crew_id for c in kept.crews}, as_of)
     watch.lap("tables")
     checked = checked_facts(facts, done_elsewhere, workdays)
-    broken = check_plan(tables, checked, scenario, set(calendar.workdays), prev["draws"])
+    broken = check_plan(tables, checked, scenario, set(calendar.workdays), prev["draws"], as_of)
     watch.lap("check")
     names = message_names(facts)
     released = _released_frame(kept.releases, lang, names)

@@ -496,6 +496,12 @@ def _reoptimised_facts(root: Path, parent: Any, dataset: Dataset, scenario: Scen
 # ---------------------------------------------------------------- 4. rules
 
 
+def _as_of(context: _Context) -> dt.date | None:
+    """A re-optimised plan's date (its parent record's ``as_of``); None for a first plan."""
+    parent = context.manifest.get("parent") if context.reoptimised else None
+    return dt.date.fromisoformat(str(parent["as_of"])) if isinstance(parent, dict) else None
+
+
 def _check_rules(context: _Context) -> list[Finding]:
     """Every hard rule, by the independent checker, on the tables as they are on disk."""
     try:
@@ -505,6 +511,7 @@ def _check_rules(context: _Context) -> list[Finding]:
             context.scenario,
             set(context.calendar.workdays),
             context.plan.tables["draws"],
+            _as_of(context),
         )
     except Exception as error:  # a table edited into a shape the checker cannot even read is broken too
         return [

@@ -570,6 +570,35 @@ def test_a_quarter_with_new_demands_and_changed_staff(small_folder, tmp_path):
     assert retired not in set(new_crews.loc[new_crews["date"] >= as_of, "inspector_id"])
     assert retired in set(new_crews.loc[new_crews["date"] < as_of, "inspector_id"])
     assert lineage_findings(previous, quarter, as_of, 14, changes.reset_index()) == []
+    from planner.verify import verify_plan
+
+    verified = verify_plan(tmp_path / "q2", small_folder / "ds", replan=False)
+    assert verified.ok and "lineage" in verified.checked, verified.summary()
+
+
+def test_a_roster_change_applies_from_as_of_not_to_the_past(tmp_path):
+    """An inspector's hours cut below a day they already worked, their delegation withdrawn and
+    their max_days lowered below the days worked: the re-optimisation stands (the past is history,
+    judged by the roster of its time), the inspector works no day from as-of that the new roster
+    forbids, and verify agrees."""
+    dataset, scenario, calendar, previous = _small_county(tmp_path)
+    crews = previous.tables["crews"].assign(date=lambda f: pd.to_datetime(f["date"]).dt.date)
+    as_of = dt.date(2026, 4, 1)
+    worked = crews[(crews["inspector_id"] == "SJ002") & (crews["date"] < as_of)]
+    longest = int((worked["day_end_min"] - worked["day_start_min"]).max())
+    assert longest > 120  # the cut to 2 hours is below a day already worked
+    cut = ["SJ002", "王芳", "SJ", "33048100102", "", "2", str(worked["date"].nunique() - 1 or 1)]
+    actuals = _actuals(tmp_path / "actuals", inspectors=[cut])
+    result = reoptimize(dataset, scenario, calendar, previous, load_actuals(actuals), as_of)
+    assert result.broken == []
+    later = result.plan.tables.crews
+    assert "SJ002" not in set(later.loc[pd.to_datetime(later["date"]).dt.date >= as_of, "inspector_id"])
+    made = _reoptimize_cli(tmp_path, actuals, as_of.isoformat(), tmp_path / "april")
+    assert made.exit_code == 0, made.output
+    from planner.verify import verify_plan
+
+    verified = verify_plan(tmp_path / "april", tmp_path / "ds", replan=False)
+    assert verified.ok and "rules" in verified.checked, verified.summary()
 
 
 def _gap_county() -> dict:

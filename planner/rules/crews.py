@@ -45,7 +45,7 @@ def check_certified(plan, inputs) -> list[str]:
     """Hard rule: every member of a crew holds a 执法证."""
     staff = inputs.dataset.inspectors
     holders = set(certified(staff)["inspector_id"])
-    members = plan.crews.drop_duplicates(["crew_id", "date", "inspector_id"])
+    members = inputs.current(plan.crews).drop_duplicates(["crew_id", "date", "inspector_id"])
     broken = members[~members["inspector_id"].isin(holders)]
     return [
         f"crew {c} on {pd.Timestamp(d).date()}: {who} is not a certified inspector"
@@ -84,7 +84,7 @@ def check_department_cover(plan, inputs) -> list[str]:
     for record in tasks.itertuples(index=False):
         tasks_of[record.visit_id].append(record)
     out = []
-    for visit_id, crew_id, date in plan.visits[["visit_id", "crew_id", "date"]].itertuples(index=False):
+    for visit_id, crew_id, date in inputs.current(plan.visits)[["visit_id", "crew_id", "date"]].itertuples(index=False):
         people = members.get((crew_id, date))
         if people is None:
             continue

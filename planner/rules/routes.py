@@ -85,7 +85,8 @@ def check_route_times(plan, inputs) -> list[str]:
 def check_day_length(plan, inputs) -> list[str]:
     """Hard rule: a crew-day fits every member's hours_per_day."""
     hours_of = inputs.dataset.inspectors.set_index("inspector_id")["hours_per_day"].to_dict()
-    crews = plan.crews.assign(limit=plan.crews["inspector_id"].map(hours_of).map(day_minutes, na_action="ignore"))
+    current = inputs.current(plan.crews)
+    crews = current.assign(limit=current["inspector_id"].map(hours_of).map(day_minutes, na_action="ignore"))
     days = crews.groupby(["crew_id", "date"]).agg(
         start=("day_start_min", "first"), end=("day_end_min", "first"), limit=("limit", "min")
     )

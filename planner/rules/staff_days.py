@@ -63,14 +63,18 @@ def check_one_crew_a_day(plan, inputs) -> list[str]:
 
 
 def check_max_days(plan, inputs) -> list[str]:
-    """Hard rule: nobody works more planned days than ``max_days`` (or ``planned_share`` of the horizon)."""
+    """Hard rule: nobody works more planned days than ``max_days`` (or ``planned_share`` of the
+    horizon). In a re-optimised plan the days before ``as_of`` are worked: a ``max_days`` lowered
+    below them forbids any day more, and does not undo the past."""
     limits = max_days(inputs.dataset.inspectors, inputs.scenario.planned_share, len(inputs.workdays))
-    days = plan.crews.drop_duplicates(["inspector_id", "date"]).groupby("inspector_id").size()
+    worked = plan.crews.drop_duplicates(["inspector_id", "date"])
+    days = worked.groupby("inspector_id").size()
+    past = days.sub(inputs.current(worked).groupby("inspector_id").size(), fill_value=0).astype(int)
     default = default_max_days(inputs.scenario.planned_share, len(inputs.workdays))
     return [
         f"{who} works {n} planned days, more than max_days {limits.get(who, default)}"
         for who, n in days.items()
-        if n > limits.get(who, default)
+        if n > max(limits.get(who, default), past.get(who, 0))
     ]
 
 
