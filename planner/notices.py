@@ -589,7 +589,7 @@ def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with every text a spreadsheet would run as a formula given a leading ``'`` (OWASP)."""
     safe = frame.copy()
     for column in safe.columns:
-        if safe[column].dtype == object:
+        if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
             safe[column] = [neutralise_csv_text(v) if isinstance(v, str) else v for v in safe[column]]
     return safe
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 import shutil
@@ -175,3 +176,19 @@ def test_a_notice_opens_in_libreoffice(county, tmp_path):
     )
     pdf = tmp_path / "pdf" / (Path(result.files[0]).stem + ".pdf")
     assert done.returncode == 0 and pdf.read_bytes().startswith(b"%PDF"), done.stderr
+
+
+def test_markup_and_control_characters_in_names_stay_text(county, tmp_path):
+    """A name with <, & and an escape character gives a valid notice showing the name's text; the index quotes '='."""
+    plan_dir, dataset = county
+    visits = _visits(plan_dir)
+    first = visits.sort_values(["date", "start_min"]).iloc[0]
+    hostile = "=HYPERLINK(1)<b>&\x1b甲公司"
+    firms = dataset.enterprises.assign(
+        name=dataset.enterprises["name"].where(dataset.enterprises["uscc"] != first["uscc"], hostile)
+    )
+    result = write_notices(plan_dir, tmp_path / "n", dataclasses.replace(dataset, enterprises=firms), end=first["date"])
+    document = docx.Document(str(result.out / result.files[0]))
+    assert "=HYPERLINK(1)<b>&甲公司：" in [p.text for p in document.paragraphs]
+    index = pd.read_csv(result.out / "notices.csv", dtype=str, encoding="utf-8-sig")
+    assert "'=HYPERLINK(1)<b>&\x1b甲公司" in set(index["企业名称"])
