@@ -21,6 +21,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -62,7 +63,7 @@ class _Point:
     depts: dict[str, None] = field(default_factory=dict)  # ordered sets
     items: dict[str, None] = field(default_factory=dict)
     bases: dict[str, None] = field(default_factory=dict)
-    catalogued: bool = True
+    catalogue: bool = True  # named by a catalogued item (not only an item's own name)
 
 
 def point_key(text: str) -> str:
@@ -84,6 +85,70 @@ def catalogue_index(items: pd.DataFrame) -> dict[tuple[str, str], tuple[tuple[st
     }
 
 
+class ChecklistRow(NamedTuple):
+    """One row of a visit's checklist (the columns of ``CHECKLIST_COLUMNS``)."""
+
+    visit_id: str
+    point_no: int
+    check_point: str
+    dept_ids: str
+    departments: str
+    items: str
+    legal_basis: str | None
+    n_depts: int
+    catalogued: bool
+
+
+def checklist_rows(
+    visit_tasks: pd.DataFrame,
+    items: pd.DataFrame,
+    dept_names: Mapping[str, str] | pd.Series | None = None,
+    visit_ids: Iterable[str] | None = None,
+) -> list[ChecklistRow]:
+    """The rows of ``visit_checklists``, as tuples (for callers that make many documents)."""
+    names = dict(dept_names.items()) if dept_names is not None else {}
+    catalogue = catalogue_index(items)
+    tasks = visit_tasks[["visit_id", "dept_id", "item"]].astype(str)
+    if visit_ids is not None:
+        tasks = tasks[tasks["visit_id"].isin(set(map(str, visit_ids)))]
+    tasks = tasks.drop_duplicates().sort_values(["visit_id", "dept_id", "item"], kind="stable")
+    rows: list[ChecklistRow] = []
+    points: dict[str, _Point] = {}
+    visit = None
+    for visit_id, dept, item in zip(tasks["visit_id"], tasks["dept_id"], tasks["item"]):
+        if visit_id != visit:
+            rows += _ordered(visit, points, names)
+            visit, points = visit_id, {}
+        listed = catalogue.get((dept, item))
+        texts, basis = (listed[0], listed[1]) if listed else ((item,), None)
+        for text in texts:
+            point = points.setdefault(point_key(text), _Point(text, len(points), catalogue=listed is not None))
+            point.depts[dept] = None
+            point.items[item] = None
+            if basis:
+                point.bases[basis] = None
+    return rows + _ordered(visit, points, names)
+
+
+def _ordered(visit_id: str | None, points: dict[str, _Point], names: Mapping[str, str]) -> list[ChecklistRow]:
+    """One visit's points as rows: shared by more departments first, then in the items' order."""
+    ordered = sorted(points.values(), key=lambda p: (-len(p.depts), p.order))
+    return [
+        ChecklistRow(
+            str(visit_id),
+            number,
+            point.text,
+            ";".join(point.depts),
+            "、".join(str(names.get(d) or d) for d in point.depts),
+            "；".join(point.items),
+            "；".join(point.bases) or None,
+            len(point.depts),
+            point.catalogue,
+        )
+        for number, point in enumerate(ordered, start=1)
+    ]
+
+
 def visit_checklists(
     visit_tasks: pd.DataFrame,
     items: pd.DataFrame,
@@ -99,41 +164,22 @@ def visit_checklists(
     ``dept_ids`` ';'-joined, ``departments`` joined with 、, ``items`` and ``legal_basis``
     joined with ；, ``n_depts`` the departments relying on the point.
     """
-    names = dict(dept_names.items()) if dept_names is not None else {}
-    catalogue = catalogue_index(items)
-    tasks = visit_tasks[["visit_id", "dept_id", "item"]].astype(str)
-    if visit_ids is not None:
-        tasks = tasks[tasks["visit_id"].isin(set(map(str, visit_ids)))]
-    tasks = tasks.drop_duplicates().sort_values(["visit_id", "dept_id", "item"], kind="stable")
-    rows: list[tuple] = []
-    for visit_id, group in tasks.groupby("visit_id", sort=True):
-        points: dict[str, _Point] = {}
-        for dept, item in zip(group["dept_id"], group["item"]):
-            listed = catalogue.get((dept, item))
-            texts, basis = (listed[0], listed[1]) if listed else ((item,), None)
-            for text in texts:
-                point = points.setdefault(point_key(text), _Point(text, len(points), catalogued=listed is not None))
-                point.depts[dept] = None
-                point.items[item] = None
-                if basis:
-                    point.bases[basis] = None
-        ordered = sorted(points.values(), key=lambda p: (-len(p.depts), p.order))
-        for number, point in enumerate(ordered, start=1):
-            rows.append(
-                (
-                    visit_id,
-                    number,
-                    point.text,
-                    ";".join(point.depts),
-                    "、".join(str(names.get(d) or d) for d in point.depts),
-                    "；".join(point.items),
-                    "；".join(point.bases) or None,
-                    len(point.depts),
-                    point.catalogued,
-                )
-            )
-    frame = pd.DataFrame(rows, columns=list(CHECKLIST_COLUMNS))
+    return checklist_frame(checklist_rows(visit_tasks, items, dept_names, visit_ids))
+
+
+def checklist_frame(rows: Iterable[ChecklistRow]) -> pd.DataFrame:
+    """Checklist rows as a frame with ``CHECKLIST_COLUMNS``."""
+    frame = pd.DataFrame(list(rows), columns=list(CHECKLIST_COLUMNS))
     return frame.astype({"point_no": "int64", "n_depts": "int64", "catalogued": bool})
 
 
-__all__ = ["CHECKLIST_COLUMNS", "CHECKLIST_HEADERS", "catalogue_index", "point_key", "visit_checklists"]
+__all__ = [
+    "CHECKLIST_COLUMNS",
+    "CHECKLIST_HEADERS",
+    "ChecklistRow",
+    "catalogue_index",
+    "checklist_frame",
+    "checklist_rows",
+    "point_key",
+    "visit_checklists",
+]

@@ -42,7 +42,7 @@ from xml.sax.saxutils import escape as xml_escape
 
 import pandas as pd
 
-from planner.checklist import CHECKLIST_HEADERS, catalogue_index, visit_checklists
+from planner.checklist import CHECKLIST_HEADERS, ChecklistRow, catalogue_index, checklist_frame, checklist_rows
 from planner.dataset import Dataset, load_dataset
 from planner.export import neutralise_csv_text, plan_names, read_plan_folder, recorded_dataset, slice_file_names
 from planner.outputs import Moved, sha256_file, write_folder
@@ -98,7 +98,7 @@ class Notice:
     materials: tuple[str, ...]
     inspection_no: int  # this visit is the enterprise's n-th inspection date of the year
     inspections_in_year: int  # history and the plan together
-    checklist: pd.DataFrame  # this visit's rows of ``visit_checklists``
+    checklist: tuple[ChecklistRow, ...]  # this visit's merged checklist (一表通查)
 
 
 @dataclass(frozen=True)
@@ -130,53 +130,59 @@ def plan_notices(
     visits = tables["visits"].copy()
     visits["date"] = pd.to_datetime(visits["date"]).dt.date
     visits = visits.sort_values(["date", "start_min", "visit_id"], kind="stable")
-    visit_tasks = tables["visit_tasks"].astype({"visit_id": str, "task_id": str})
-    chosen = visits[[(start is None or d >= start) and (end is None or d <= end) for d in visits["date"]]].reset_index(
-        drop=True
-    )
-    dept_name = {str(d): str(n) for d, n in zip(dataset.departments["dept_id"], dataset.departments["name"])}
-    enterprises = dataset.enterprises.drop_duplicates("uscc").set_index("uscc")
-    roster = dataset.inspectors.drop_duplicates("inspector_id").set_index("inspector_id")
+    visit_tasks = tables["visit_tasks"].astype({"visit_id": str, "task_id": str, "dept_id": str, "item": str})
+    chosen = visits[[(start is None or d >= start) and (end is None or d <= end) for d in visits["date"]]]
+    dept_name = _lookup(dataset.departments, "dept_id", "name")
+    firms = dataset.enterprises
+    firm_name, township = _lookup(firms, "uscc", "name"), _lookup(firms, "uscc", "township")
+    address = _lookup(firms, "uscc", "address") if "address" in firms else {}
+    person, certificate = (_lookup(dataset.inspectors, "inspector_id", c) for c in ("name", "cert_no"))
     catalogue = catalogue_index(dataset.items)
-    checklists = visit_checklists(visit_tasks, dataset.items, dept_name, chosen["visit_id"].astype(str))
-    checklist_of = {v: rows.reset_index(drop=True) for v, rows in checklists.groupby("visit_id", sort=False)}
+    checklist_of: dict[str, list[ChecklistRow]] = {}
+    for row in checklist_rows(visit_tasks, dataset.items, dept_name, chosen["visit_id"].astype(str)):
+        checklist_of.setdefault(row.visit_id, []).append(row)
     minutes = _dept_minutes(tables.get("tasks"), visit_tasks)
-    tasks_of = {v: rows for v, rows in visit_tasks.groupby("visit_id", sort=False)}
+    tasks_of: dict[str, set[tuple[str, str]]] = {}
+    for visit_id, dept, item in zip(visit_tasks["visit_id"], visit_tasks["dept_id"], visit_tasks["item"]):
+        tasks_of.setdefault(visit_id, set()).add((dept, item))
     crews = tables["crews"]
-    members_of = {c: rows for c, rows in crews.groupby("crew_id", sort=False)}
+    members_of: dict[tuple[str, dt.date], list[tuple[str, str]]] = {}
+    for crew_id, day, inspector_id, own_dept in zip(
+        crews["crew_id"].astype(str),
+        pd.to_datetime(crews["date"]).dt.date,
+        crews["inspector_id"].astype(str),
+        crews["dept_id"].astype(str),
+    ):
+        members_of.setdefault((crew_id, day), []).append((inspector_id, own_dept))
     counts = _year_counts(visits, dataset.history)
-    lead_recorded = visits.set_index("visit_id")["lead_dept_id"] if "lead_dept_id" in visits else None
+    recorded_lead = (
+        dict(zip(visits["visit_id"].astype(str), visits["lead_dept_id"])) if "lead_dept_id" in visits else {}
+    )
 
     notices = []
     for visit in chosen.itertuples(index=False):
-        visit_id = str(visit.visit_id)
+        visit_id, uscc = str(visit.visit_id), str(visit.uscc)
         dept_ids = tuple(str(d) for d in _listed(visit.dept_ids))
-        lead = None if lead_recorded is None else lead_recorded.get(visit.visit_id)
-        if not isinstance(lead, str) or not lead:
+        lead = recorded_lead.get(visit_id)
+        if not _text(lead):
             spent = minutes.get(visit_id, {})
             lead = max(dept_ids, key=lambda d: (spent.get(d, 0), -dept_ids.index(d))) if dept_ids else ""
         items = []
         materials: dict[str, None] = {}
-        task_rows = tasks_of.get(visit_id, pd.DataFrame(columns=["dept_id", "item"]))
-        for dept, item in sorted(set(zip(task_rows["dept_id"].astype(str), task_rows["item"].astype(str)))):
-            points, basis, stuff = catalogue.get((dept, item), ((), None, ()))
+        for dept, item in sorted(tasks_of.get(visit_id, ())):
+            _, basis, stuff = catalogue.get((dept, item), ((), None, ()))
             items.append((dept_name.get(dept, dept), item, basis))
             materials.update(dict.fromkeys(stuff))
-        crew = []
-        members = members_of.get(visit.crew_id, pd.DataFrame(columns=["inspector_id", "dept_id", "date"]))
-        if "date" in members:
-            members = members[pd.to_datetime(members["date"]).dt.date == visit.date]
-        for inspector_id, own_dept in zip(members["inspector_id"].astype(str), members["dept_id"].astype(str)):
-            person = roster.loc[inspector_id] if inspector_id in roster.index else None
-            name = str(person["name"]) if person is not None else inspector_id
-            cert = person["cert_no"] if person is not None else None
-            crew.append(
-                CrewMember(inspector_id, name, dept_name.get(own_dept, own_dept), cert if _text(cert) else None)
+        crew = tuple(
+            CrewMember(
+                inspector_id,
+                str(person.get(inspector_id) or inspector_id),
+                dept_name.get(own_dept, own_dept),
+                certificate.get(inspector_id) if _text(certificate.get(inspector_id)) else None,
             )
-        firm = enterprises.loc[visit.uscc] if visit.uscc in enterprises.index else None
-        address = firm.get("address") if firm is not None else None
-        if not _text(address):
-            address = str(firm["township"]) if firm is not None else ""
+            for inspector_id, own_dept in members_of.get((str(visit.crew_id), visit.date), ())
+        )
+        where = address.get(uscc)
         number, total = counts[visit_id]
         notices.append(
             Notice(
@@ -185,22 +191,29 @@ def plan_notices(
                 date=visit.date,
                 start_min=int(visit.start_min),
                 end_min=int(visit.end_min),
-                uscc=str(visit.uscc),
-                enterprise=str(firm["name"]) if firm is not None else str(visit.uscc),
-                address=str(address),
+                uscc=uscc,
+                enterprise=str(firm_name.get(uscc) or uscc),
+                address=str(where if _text(where) else township.get(uscc) or ""),
                 dept_ids=dept_ids,
                 departments=tuple(dept_name.get(d, d) for d in dept_ids),
-                lead_dept_id=lead,
+                lead_dept_id=str(lead),
                 lead=dept_name.get(lead, lead),
-                crew=tuple(crew),
+                crew=crew,
                 items=tuple(items),
                 materials=tuple(materials),
                 inspection_no=number,
                 inspections_in_year=total,
-                checklist=checklist_of.get(visit_id, checklists.iloc[:0]),
+                checklist=tuple(checklist_of.get(visit_id, ())),
             )
         )
     return notices
+
+
+def _lookup(frame: pd.DataFrame, key: str, value: str) -> dict[str, Any]:
+    """{key: value} of a dataset table, the first row of each key; blanks as None."""
+    frame = frame.drop_duplicates(key)
+    values = frame[value].astype(object).where(frame[value].notna(), None)
+    return dict(zip(frame[key].astype(str), values))
 
 
 def _listed(value: Any) -> list:
@@ -422,10 +435,7 @@ def notice_body(notice: Notice) -> str:
         ),
         _table(
             ("序号", "检查要点", "涉及部门", "对应检查事项", "检查依据", "检查情况"),
-            [
-                (r.point_no, r.check_point, r.departments, r.items, r.legal_basis, "")
-                for r in notice.checklist.itertuples(index=False)
-            ],
+            [(r.point_no, r.check_point, r.departments, r.items, r.legal_basis, "") for r in notice.checklist],
             (1.1, 3.4, 3.4, 3.4, 3.6, 1.7),
             size_pt=9,
         ),
@@ -571,18 +581,15 @@ def _index_row(notice: Notice, name: str, digest: str) -> dict[str, Any]:
 
 
 def _checklist_rows(notices: list[Notice]) -> pd.DataFrame:
-    frames = [
-        n.checklist.assign(visit_code=n.visit_code, date=n.date.isoformat(), enterprise=n.enterprise) for n in notices
-    ]
-    rows = (
-        pd.concat(frames, ignore_index=True)
-        if frames
-        else pd.DataFrame(columns=[*CHECKLIST_HEADERS, "visit_code", "date", "enterprise"])
-    )
-    columns = ["visit_id", "visit_code", "date", "enterprise", *[c for c in CHECKLIST_HEADERS if c != "visit_id"]]
+    """Every notice's checklist rows with the visit's code, date and enterprise, Chinese headers."""
+    rows = checklist_frame(row for notice in notices for row in notice.checklist)
+    of_visit = {n.visit_id: n for n in notices}
+    rows.insert(1, "visit_code", [of_visit[v].visit_code for v in rows["visit_id"]])
+    rows.insert(2, "date", [of_visit[v].date.isoformat() for v in rows["visit_id"]])
+    rows.insert(3, "enterprise", [of_visit[v].enterprise for v in rows["visit_id"]])
     headers = CHECKLIST_HEADERS | {"visit_code": "检查码", "date": "日期", "enterprise": "企业名称"}
-    rows = rows[columns].rename(columns=headers)
-    return rows.assign(**{headers["catalogued"]: rows[headers["catalogued"]].map({True: "是", False: "否"})})
+    rows["catalogued"] = rows["catalogued"].map({True: "是", False: "否"})
+    return rows.rename(columns=headers)
 
 
 def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
