@@ -417,6 +417,11 @@ def notice_body(notice: Notice) -> str:
             [(i, m.name, m.department, m.cert_no or "（未登记）") for i, m in enumerate(notice.crew, 1)],
             (1.2, 3, 7.4, 5),
         ),
+        *[
+            _paragraph(f"{'、'.join(delegated)}的检查事项由检查组中受其委托的执法人员一并检查（委托查）。")
+            for delegated in [[d for d in notice.departments if d not in {m.department for m in notice.crew}]]
+            if delegated and notice.crew
+        ],
         _paragraph(CERTIFICATE_SENTENCE),
         _heading("三、请准备的材料"),
         *(

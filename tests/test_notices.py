@@ -111,6 +111,8 @@ def test_a_notice_reads_back_with_enterprise_date_crew_and_items(county, tmp_pat
     assert visit["visit_code"] in text and "申请回避" in text and "执法证件" in text
     names = dict(zip(dataset.departments["dept_id"], dataset.departments["name"]))
     assert all(names[d] in text for d in visit["dept_ids"])
+    own = set(crews[crews["crew_id"] == visit["crew_id"]]["dept_id"])
+    assert ("委托查" in text) == bool(set(visit["dept_ids"]) - own)  # a department without its own officer
 
 
 def test_notices_are_the_same_bytes_and_declare_a_chinese_font(county, tmp_path):
