@@ -545,6 +545,79 @@ def export(
 
 
 @app.command()
+def notices(
+    plan_dir: Annotated[Path, typer.Argument(metavar="PLAN_DIR", help="A plan folder.", exists=True, file_okay=False)],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to create (never overwritten without --force).")],
+    start: Annotated[
+        dt.datetime | None, typer.Option("--from", formats=["%Y-%m-%d"], help="First visit date (YYYY-MM-DD).")
+    ] = None,
+    end: Annotated[
+        dt.datetime | None, typer.Option("--to", formats=["%Y-%m-%d"], help="Last visit date, inclusive.")
+    ] = None,
+    dataset_dir: Annotated[
+        Path | None,
+        typer.Option("--dataset", help="Dataset with names and the items catalogue (default: the recorded one)."),
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Replace an existing folder (it is moved aside, not deleted).")] = False,
+) -> None:
+    """检查通知书: one .docx notice per visit, with the crew's merged checklist (一表通查).
+
+    Each notice names the enterprise, date and time, departments and lead department, the crew
+    with their 执法证号, the items with their legal basis, the materials to prepare, the visit code,
+    the inspections of the enterprise this year and its right to ask for 回避. Beside them:
+    notices.csv (the index), checklist.csv (every visit's checklist) and notices.json.
+
+    Example: planner notices plans/2026 --from 2026-03-01 --to 2026-03-31 --out notices/2026-03
+    """
+    from planner.notices import write_notices
+
+    with _reported():
+        check_destination(out_dir, replace=force)
+        result = write_notices(
+            plan_dir, out_dir, dataset_dir, start.date() if start else None, end.date() if end else None, force
+        )
+    for line in result.warnings:
+        err.print(f"[yellow]warning[/]: {_shown(line)}", highlight=False)
+    for aside in result.moved or ():
+        err.print(f"the previous {_shown(out_dir)} was moved to {_shown(aside)}")
+    for name in result.files:
+        _echo(result.out / name)
+    err.print(f"wrote {len(result.files)} notice(s) to {_shown(result.out)}")
+
+
+@app.command()
+def checklist(
+    plan_dir: Annotated[Path, typer.Argument(metavar="PLAN_DIR", help="A plan folder.", exists=True, file_okay=False)],
+    start: Annotated[
+        dt.datetime | None, typer.Option("--from", formats=["%Y-%m-%d"], help="First visit date (YYYY-MM-DD).")
+    ] = None,
+    end: Annotated[
+        dt.datetime | None, typer.Option("--to", formats=["%Y-%m-%d"], help="Last visit date, inclusive.")
+    ] = None,
+    dataset_dir: Annotated[
+        Path | None,
+        typer.Option("--dataset", help="Dataset with names and the items catalogue (default: the recorded one)."),
+    ] = None,
+) -> None:
+    """一表通查: every visit's merged checklist as CSV on stdout, each check point once per visit.
+
+    A point several departments' items name (消防通道, 安全出口 …) is one row listing every
+    department that relies on it, every item it serves and every legal basis.
+
+    Example: planner checklist plans/2026 --from 2026-03-02 --to 2026-03-02 > checklist.csv
+    """
+    from planner.notices import csv_safe, plan_checklist
+
+    with _reported():
+        rows, warnings = plan_checklist(
+            plan_dir, dataset_dir, start.date() if start else None, end.date() if end else None
+        )
+    for line in warnings:
+        err.print(f"[yellow]warning[/]: {_shown(line)}", highlight=False)
+    typer.echo(csv_safe(rows).to_csv(index=False), nl=False)
+
+
+@app.command()
 def bench(
     target: Annotated[
         str | None,

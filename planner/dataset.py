@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from planner.problems import InputError, Problem
-from planner.schema import REFERENCES, TABLES, Kind, Reference, Table
+from planner.schema import REFERENCES, TABLES, Kind, Reference, Table, split_list
 from planner.tables import MAX_ERRORS, SUFFIXES, absent_column, load_table
 
 
@@ -31,6 +31,7 @@ class Dataset:
     leave: pd.DataFrame
     demands: pd.DataFrame
     sampling_plan: pd.DataFrame
+    items: pd.DataFrame
     conflicts: pd.DataFrame
     history: pd.DataFrame
     calendar: pd.DataFrame
@@ -110,6 +111,8 @@ def load_dataset(folder: Path | str) -> Dataset:
     if present.get("inspectors"):  # not for a roster read part-way: its rows are not all there
         problems += _roster_warnings(frames["inspectors"], files.get("inspectors"))
     problems += shared_certificates(frames["inspectors"], files.get("inspectors"))
+    if present.get("items"):  # a catalogue read part-way would call every item missing
+        problems += catalogue_problems(frames, {name: path for name, path in files.items() if present.get(name)})
     frames["history"] = _drop_unknown_enterprises(frames["history"], frames["enterprises"])
     if any(p.severity == "error" for p in problems):
         raise InputError(sorted(problems, key=lambda p: p.severity != "error"))
@@ -207,6 +210,45 @@ def shared_certificates(
     return problems
 
 
+def catalogue_problems(frames: dict[str, pd.DataFrame], files: dict[str, Path]) -> list[Problem]:
+    """检查事项清单: each row lists at least one check point (an error if not); an item that demands
+    or the sampling plan name but the catalogue lacks is a warning, once per (department, item) at
+    its first row: its visits' notices and checklists show the item without check points, legal
+    basis or materials. ``files``: the tables read whole (only they are compared)."""
+    items, path = frames["items"], files["items"]
+    problems = [
+        Problem(str(path), int(row), "check_points", str(text), "no check point: list them separated by ';'")
+        for row, text in items["check_points"].items()
+        if not split_list(text)
+    ]
+    listed = set(zip(items["dept_id"], items["item"]))
+    for table in ("demands", "sampling_plan"):
+        if table not in files:
+            continue
+        frame = frames[table]
+        missing = [
+            (row, key) for row, key in zip(frame.index, zip(frame["dept_id"], frame["item"])) if key not in listed
+        ]
+        first: dict[tuple[str, str], tuple[int, int]] = {}
+        for row, key in missing:
+            at, count = first.get(key, (int(row), 0))
+            first[key] = (at, count + 1)
+        problems += [
+            Problem(
+                str(files[table]),
+                at,
+                "item",
+                item,
+                f"department {dept}'s item is not in the items catalogue (检查事项清单, {path.name}); "
+                f"{count} row{'s' * (count != 1)} name{'s' * (count == 1)} it: its notices and checklists show it "
+                "without check points, legal basis or materials",
+                "warning",
+            )
+            for (dept, item), (at, count) in first.items()
+        ]
+    return problems
+
+
 def _drop_unknown_enterprises(history: pd.DataFrame, enterprises: pd.DataFrame) -> pd.DataFrame:
     return history[history["uscc"].isin(set(enterprises["uscc"]))]
 
@@ -231,4 +273,4 @@ def horizon_warnings(dataset: Dataset, start: dt.date, end: dt.date) -> list[Pro
     ]
 
 
-__all__ = ["Dataset", "load_dataset", "horizon_warnings", "shared_certificates"]
+__all__ = ["Dataset", "load_dataset", "horizon_warnings", "shared_certificates", "catalogue_problems"]

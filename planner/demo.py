@@ -1585,7 +1585,7 @@ def generate_dataset(profile: str, seed: int) -> dict[str, pd.DataFrame]:
     ``profile`` is a key of ``PROFILES`` ("tiny", "county", "city", the benchmark sizes, the hard
     profiles). The frames are keyed by
     table name (townships, departments, enterprises, inspectors, leave, demands, sampling_plan,
-    conflicts, history) with the data-contract columns in contract order; durations are in
+    items, conflicts, history) with the data-contract columns in contract order; durations are in
     minutes, hours per day in hours, coordinates in WGS-84 degrees.
     """
     if profile not in PROFILES:
@@ -1657,6 +1657,7 @@ def generate_dataset(profile: str, seed: int) -> dict[str, pd.DataFrame]:
         ),
         "demands": _demand_frame(demands, enterprises),
         "sampling_plan": _sampling_frame(sampling_rows),
+        "items": _catalogue_frame(sizes.dept_ids),
         "conflicts": _frame(
             {"inspector_id": _text(r[0] for r in conflict_rows), "uscc": _text(r[1] for r in conflict_rows)},
             ["inspector_id", "uscc"],
@@ -1753,6 +1754,22 @@ def _sampling_frame(rows: list[dict]) -> pd.DataFrame:
             "joint_group": _text(r["joint_group"] for r in rows),
         },
         ["plan_id"],
+    )
+
+
+def _catalogue_frame(dept_ids) -> pd.DataFrame:
+    """The items catalogue (检查事项清单) of the profile's departments, from item_catalogue.toml: drawn
+    from no random stream, so the other tables of every profile and seed are what they were."""
+    entries = [entry for entry in _TABLES.catalogue if entry.dept_id in set(dept_ids)]
+    return _frame(
+        {
+            "dept_id": _text(e.dept_id for e in entries),
+            "item": _text(e.item for e in entries),
+            "check_points": _text(";".join(e.check_points) for e in entries),
+            "legal_basis": _text(e.legal_basis for e in entries),
+            "materials": _text(";".join(e.materials) or None for e in entries),
+        },
+        ["dept_id", "item"],
     )
 
 

@@ -7,6 +7,7 @@ English names; ``aliases`` are the Chinese headers that departmental systems exp
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
@@ -178,6 +179,14 @@ TABLES: tuple[Table, ...] = (
                 doc="新业态观察期, inclusive: random and campaign tasks only after it",
             ),
             Column("key_sector", Kind.TEXT, ("重点领域",), required=False, nullable=True),
+            Column(
+                "address",
+                Kind.TEXT,
+                ("地址", "住所", "经营场所"),
+                required=False,
+                nullable=True,
+                doc="shown on the visit's notice (检查通知书); blank: the township",
+            ),
         ),
     ),
     Table(
@@ -313,6 +322,39 @@ TABLES: tuple[Table, ...] = (
         ),
     ),
     Table(
+        "items",
+        "检查事项清单",
+        required=False,
+        key=("dept_id", "item"),
+        doc="what each item of a department checks, on what legal basis, and what the enterprise prepares: "
+        "the checklist (一表通查) and the notice (检查通知书) of every visit are built from it",
+        columns=(
+            Column("dept_id", Kind.ID, ("部门编号", "检查部门")),
+            Column("item", Kind.TEXT, ("检查事项", "事项名称"), doc="as demands and sampling_plan name it"),
+            Column(
+                "check_points",
+                Kind.TEXT,
+                ("检查要点", "检查内容"),
+                doc="';'-separated (also '；' or a line break); a point several items name (消防通道 …) is "
+                "listed once in a visit's checklist",
+            ),
+            Column(
+                "legal_basis",
+                Kind.TEXT,
+                ("检查依据", "法律依据", "执法依据"),
+                doc="the laws and rules the item rests on, shown on the notice (法无授权不可为: never blank)",
+            ),
+            Column(
+                "materials",
+                Kind.TEXT,
+                ("需准备材料", "准备材料", "企业准备材料"),
+                required=False,
+                nullable=True,
+                doc="what the enterprise prepares, ';'-separated",
+            ),
+        ),
+    ),
+    Table(
         "conflicts",
         "回避",
         required=False,
@@ -424,12 +466,25 @@ REFERENCES: tuple[Reference, ...] = (
     Reference("demands", "dept_id", "departments", "dept_id"),
     Reference("demands", "uscc", "enterprises", "uscc"),
     Reference("sampling_plan", "dept_id", "departments", "dept_id"),
+    Reference("items", "dept_id", "departments", "dept_id"),
     Reference("conflicts", "inspector_id", "inspectors", "inspector_id"),
     Reference("conflicts", "uscc", "enterprises", "uscc"),
     Reference("history", "uscc", "enterprises", "uscc", on_unknown="skip_row"),
     Reference("history", "dept_id", "departments", "dept_id"),
     Reference("history", "inspector_id", "inspectors", "inspector_id", on_unknown="warn"),
 )
+
+
+#: what separates the check points (and the materials) of one item in a cell of ``items``
+LIST_SEPARATORS = re.compile(r"[;；\n\r]")
+
+
+def split_list(text: object) -> tuple[str, ...]:
+    """The parts of a ';'-separated cell of ``items`` (``；`` and line breaks too), trimmed, blanks
+    and repeats dropped, in order. A check point may hold a comma: '安全出口畅通，标志完好' is one point."""
+    if not isinstance(text, str):
+        return ()
+    return tuple(dict.fromkeys(part.strip() for part in LIST_SEPARATORS.split(text) if part.strip()))
 
 
 def _rule_text(column: Column) -> str:

@@ -66,6 +66,7 @@ CONTRACT_COLUMNS = {
         "delegable",
         "joint_group",
     ],
+    "items": ["dept_id", "item", "check_points", "legal_basis", "materials"],
     "conflicts": ["inspector_id", "uscc"],
     "history": ["uscc", "dept_id", "date", "inspector_id", "kind"],
 }
@@ -77,6 +78,7 @@ TABLE_KEYS = {
     "leave": ["inspector_id", "start"],
     "demands": ["task_id"],
     "sampling_plan": ["plan_id"],
+    "items": ["dept_id", "item"],
     "conflicts": ["inspector_id", "uscc"],
     "history": ["uscc", "dept_id", "date", "inspector_id"],
 }

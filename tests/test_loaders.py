@@ -289,12 +289,21 @@ REFERENCE_CASES = {
     ("conflicts", "inspector_id"): "ZZ999",
     ("conflicts", "uscc"): CLOSED,
     ("history", "dept_id"): "GA",
+    ("items", "dept_id"): "GA",
+}
+#: tables of REFERENCE_CASES that the valid tables lack: one valid row each
+EXTRA_TABLES = {
+    "items": [
+        ["dept_id", "item", "check_points", "legal_basis", "materials"],
+        ["XF", "消防安全检查", "消防通道;安全出口", "《中华人民共和国消防法》", ""],
+    ]
 }
 
 
 @pytest.mark.parametrize(("table", "column"), sorted(REFERENCE_CASES))
 def test_unknown_reference(tmp_path, tables, table, column):
     """A reference to a row that does not exist is an error naming the target table."""
+    tables |= {name: [list(row) for row in rows] for name, rows in EXTRA_TABLES.items() if name == table}
     set_cell(tables, table, 2, column, REFERENCE_CASES[(table, column)])
     error = the_error(tmp_path, tables, f"{table}.csv")
     assert (error.row, error.column) == (2, column)

@@ -22,6 +22,7 @@ from pathlib import Path
 
 __all__ = [
     "Campaign",
+    "CatalogueEntry",
     "DemoTables",
     "Department",
     "Industry",
@@ -70,6 +71,17 @@ class InspectionItem:
     def applies_to(self, industry_code: str | None) -> bool:
         """Whether an enterprise of this industry code (digits) falls under the item."""
         return industry_code is not None and industry_code.startswith(self.industries)
+
+
+@dataclasses.dataclass(frozen=True)
+class CatalogueEntry:
+    """An item's row of the items catalogue (检查事项清单): check points, legal basis, materials."""
+
+    dept_id: str
+    item: str
+    check_points: tuple[str, ...]
+    legal_basis: str
+    materials: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -138,6 +150,7 @@ class DemoTables:
     sections: tuple[Section, ...]
     departments: tuple[Department, ...]
     items: tuple[InspectionItem, ...]
+    catalogue: tuple[CatalogueEntry, ...]  # one entry per item, in the order of items
     campaigns: tuple[Campaign, ...]
     spring_summer_extra: tuple[Campaign, ...]
     sampling_templates: tuple[SamplingTemplate, ...]
@@ -178,6 +191,9 @@ def read(folder: Path | Traversable) -> DemoTables:
             Department, document("departments.toml", "department")["department"], "departments.toml, department"
         ),
         items=_records(InspectionItem, document("items.toml", "item")["item"], "items.toml, item"),
+        catalogue=_records(
+            CatalogueEntry, document("item_catalogue.toml", "entry")["entry"], "item_catalogue.toml, entry"
+        ),
         campaigns=_records(Campaign, campaigns["campaign"], "campaigns.toml, campaign"),
         spring_summer_extra=_records(Campaign, campaigns["spring_summer_extra"], "campaigns.toml, spring_summer_extra"),
         sampling_templates=_records(
@@ -206,6 +222,12 @@ def check(tables: DemoTables) -> None:
     for item in tables.items:
         _known(item.dept_id, dept_ids, f"items.toml, {item.name}: dept_id")
     items = {(i.dept_id, i.name) for i in tables.items}
+    listed = [(entry.dept_id, entry.item) for entry in tables.catalogue]
+    _unique(listed, "item_catalogue.toml: (dept_id, item)")
+    for n, key in enumerate(listed, start=1):
+        _known(key, items, f"item_catalogue.toml, entry {n}: (dept_id, item)")
+    for key in sorted(items - set(listed)):
+        raise ValueError(f"item_catalogue.toml: item {key!r} of items.toml has no entry")
     for where, rows in (
         ("campaigns.toml, campaign", tables.campaigns),
         ("campaigns.toml, spring_summer_extra", tables.spring_summer_extra),
