@@ -443,7 +443,8 @@ def rewrite_sheet(path: Path, change) -> None:
 
     with zipfile.ZipFile(path) as source:
         members = {name: source.read(name) for name in source.namelist()}
-    members["xl/worksheets/sheet1.xml"] = change(members["xl/worksheets/sheet1.xml"])
+    # openpyxl writes an empty value as <v /> with the standard library, <v></v> with lxml
+    members["xl/worksheets/sheet1.xml"] = change(members["xl/worksheets/sheet1.xml"].replace(b"<v></v>", b"<v />"))
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
         for name, data in members.items():
             target.writestr(name, data)
