@@ -544,20 +544,24 @@ def export(
     err.print(f"wrote {len(result.files)} file(s) to {_shown(result.out)}")
 
 
+#: the visits of a plan a command reads, and the dataset with their names and the items catalogue
+VisitsFrom = Annotated[
+    dt.datetime | None, typer.Option("--from", formats=["%Y-%m-%d"], help="First visit date (YYYY-MM-DD).")
+]
+VisitsTo = Annotated[dt.datetime | None, typer.Option("--to", formats=["%Y-%m-%d"], help="Last visit date, inclusive.")]
+CatalogueDataset = Annotated[
+    Path | None,
+    typer.Option("--dataset", help="Dataset with names and the items catalogue (default: the recorded one)."),
+]
+
+
 @app.command()
 def notices(
     plan_dir: Annotated[Path, typer.Argument(metavar="PLAN_DIR", help="A plan folder.", exists=True, file_okay=False)],
     out_dir: Annotated[Path, typer.Option("--out", help="Folder to create (never overwritten without --force).")],
-    start: Annotated[
-        dt.datetime | None, typer.Option("--from", formats=["%Y-%m-%d"], help="First visit date (YYYY-MM-DD).")
-    ] = None,
-    end: Annotated[
-        dt.datetime | None, typer.Option("--to", formats=["%Y-%m-%d"], help="Last visit date, inclusive.")
-    ] = None,
-    dataset_dir: Annotated[
-        Path | None,
-        typer.Option("--dataset", help="Dataset with names and the items catalogue (default: the recorded one)."),
-    ] = None,
+    start: VisitsFrom = None,
+    end: VisitsTo = None,
+    dataset_dir: CatalogueDataset = None,
     force: Annotated[bool, typer.Option(help="Replace an existing folder (it is moved aside, not deleted).")] = False,
 ) -> None:
     """检查通知书: one .docx notice per visit, with the crew's merged checklist (一表通查).
@@ -588,16 +592,9 @@ def notices(
 @app.command()
 def checklist(
     plan_dir: Annotated[Path, typer.Argument(metavar="PLAN_DIR", help="A plan folder.", exists=True, file_okay=False)],
-    start: Annotated[
-        dt.datetime | None, typer.Option("--from", formats=["%Y-%m-%d"], help="First visit date (YYYY-MM-DD).")
-    ] = None,
-    end: Annotated[
-        dt.datetime | None, typer.Option("--to", formats=["%Y-%m-%d"], help="Last visit date, inclusive.")
-    ] = None,
-    dataset_dir: Annotated[
-        Path | None,
-        typer.Option("--dataset", help="Dataset with names and the items catalogue (default: the recorded one)."),
-    ] = None,
+    start: VisitsFrom = None,
+    end: VisitsTo = None,
+    dataset_dir: CatalogueDataset = None,
 ) -> None:
     """一表通查: every visit's merged checklist as CSV on stdout, each check point once per visit.
 

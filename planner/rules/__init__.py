@@ -73,13 +73,8 @@ class Rule:
     def message(self) -> str:
         return f"rule.{self.code}"
 
-    @property
-    def label(self) -> str:
-        return reason_label(self.code)
-
-    @property
-    def label_en(self) -> str:
-        return reason_label(self.code, "en")
+    label = property(lambda self: reason_label(self.code))
+    label_en = property(lambda self: reason_label(self.code, "en"))
 
 
 def _rule(code, title, wording, source, severity, check=None) -> Rule:
@@ -313,14 +308,8 @@ class Outcome:
     (its label, like a rule's, is the catalogue's ``rule.<code>``)."""
 
     code: str
-
-    @property
-    def label(self) -> str:
-        return reason_label(self.code)
-
-    @property
-    def label_en(self) -> str:
-        return reason_label(self.code, "en")
+    label = Rule.label
+    label_en = Rule.label_en
 
 
 OUTCOMES: tuple[Outcome, ...] = tuple(Outcome(code) for code in ("cancelled", "closed", "done_elsewhere", "expired"))
