@@ -38,7 +38,7 @@ ACTUALS_FOLDER = "actuals"  # in a re-optimised plan folder: the actuals it appl
 class Actuals:
     """What happened since the plan was made (the contract's actuals folder)."""
 
-    outcomes: pd.DataFrame  # task_id, status, date
+    outcomes: pd.DataFrame  # task_id, status, date, and the result: result, rectify_by, findings, points
     demands: pd.DataFrame
     leave: pd.DataFrame
     enterprises: pd.DataFrame
@@ -68,10 +68,73 @@ def load_actuals(folder: Path | str) -> Actuals:
         files[table.name] = path
         frame, found = coerce_table(raw, table)
         problems += found
+        if table.name == "outcomes":
+            problems += result_problems(frame, str(path))
         frames[table.name] = frame
     if any(p.severity == "error" for p in problems):
         raise InputError(problems)
     return Actuals(files=files, **frames)
+
+
+#: the columns of an outcome that describe its result (结果), all optional
+RESULT_COLUMNS = ("result", "rectify_by", "findings", "points")
+
+
+def result_problems(outcomes: pd.DataFrame, where: str) -> list[Problem]:
+    """The rules of an outcome's result, each broken one named by row and column: a result only
+    for a task done; findings, points and a deadline only with a result; a rectify result
+    (责令整改) with its deadline (整改期限), and a deadline only for it, after the date inspected
+    (a blank date is checked against the planned date in ``_outcomes``)."""
+    problems = []
+    for row, record in zip(outcomes.index, outcomes.to_dict("records")):
+        status, result = record.get("status"), record.get("result")
+        has = {c: _given(record.get(c)) for c in RESULT_COLUMNS}
+        if has["result"] and status != "done":
+            problems.append(
+                Problem(
+                    where, int(row), "result", str(result), f"a result belongs to a task done; this one is {status}"
+                )
+            )
+        for column in ("findings", "points"):
+            if has[column] and not has["result"]:
+                problems.append(
+                    Problem(where, int(row), column, str(record[column]), "given without a result (结果) to go with")
+                )
+        if result == "rectify" and not has["rectify_by"]:
+            problems.append(
+                Problem(
+                    where, int(row), "rectify_by", None, "a rectify result (责令整改) needs its deadline (整改期限)"
+                )
+            )
+        if has["rectify_by"] and result != "rectify":
+            problems.append(
+                Problem(
+                    where,
+                    int(row),
+                    "rectify_by",
+                    _iso(record["rectify_by"]),
+                    "a deadline (整改期限) belongs only to a rectify result (责令整改)",
+                )
+            )
+        elif has["rectify_by"] and _given(record.get("date")) and record["rectify_by"] <= record["date"]:
+            problems.append(
+                Problem(
+                    where,
+                    int(row),
+                    "rectify_by",
+                    _iso(record["rectify_by"]),
+                    f"the deadline must come after the date inspected ({_iso(record['date'])})",
+                )
+            )
+    return problems
+
+
+def _given(value) -> bool:
+    return value is not None and not (isinstance(value, float) and np.isnan(value)) and not pd.isna(value)
+
+
+def _iso(value) -> str:
+    return pd.Timestamp(value).date().isoformat()
 
 
 def apply_actuals(dataset: Dataset, actuals: Actuals, as_of: dt.date) -> Dataset:
@@ -227,6 +290,24 @@ def _outcomes(actuals: Actuals, records: dict, planned: pd.DataFrame, as_of: dt.
         )
         for row, state, day in zip(late.index, late["status"], late["date"])
     ]
+    if "rectify_by" in outcomes:
+        undated_rectify = outcomes[outcomes["rectify_by"].notna() & outcomes["date"].isna()]
+        for row, task_id, deadline in zip(
+            undated_rectify.index, undated_rectify["task_id"], undated_rectify["rectify_by"]
+        ):
+            was = planned["date"].get(task_id) if task_id in planned.index else None
+            if was is not None and not isinstance(was, dt.date):
+                was = None  # a task placed twice cannot happen; leave the date check to the rows that say one
+            if was is not None and pd.Timestamp(deadline).date() <= was:
+                problems.append(
+                    Problem(
+                        where,
+                        int(row),
+                        "rectify_by",
+                        _iso(deadline),
+                        f"the deadline must come after the date inspected (the planned date {was.isoformat()})",
+                    )
+                )
     if problems:
         raise InputError(problems)
     status: dict[str, str] = {}

@@ -814,6 +814,7 @@ def reoptimize(
     from planner.actuals import ACTUALS_FOLDER, load_actuals
     from planner.agenda import agenda_markdown
     from planner.export import read_plan_folder
+    from planner.ledger import plan_ledger
     from planner.outputs import sha256_file
     from planner.pipeline import WRITTEN, write_plan
     from planner.reoptimize import reoptimize as replan
@@ -851,6 +852,15 @@ def reoptimize(
             "actuals": {str(p): sha256_file(p) for p in sorted(actuals.files.values())},
         }
         agenda = reoptimized_agenda(result, scenario, calendar, as_of.date(), freeze_days)
+        ledger = plan_ledger(
+            {name: getattr(result.plan.tables, name) for name in ("tasks", "visits", "visit_tasks")},
+            dataset.history,
+            result.dataset.enterprises,
+            (scenario.horizon.start, scenario.horizon.end),
+            as_of=as_of.date(),
+            outcomes=actuals.outcomes,
+            parent_dir=previous,
+        )
         with tempfile.TemporaryDirectory() as scratch:
             agenda_file = Path(scratch) / "agenda.md"
             agenda_file.write_text(agenda_markdown(agenda), encoding="utf-8")
@@ -866,6 +876,7 @@ def reoptimize(
                     record=prior.draw_record,
                     attachments={f"{ACTUALS_FOLDER}/{p.name}": p for p in actuals.files.values()}
                     | {"agenda.md": agenda_file},
+                    ledger=ledger,
                     progress=step,
                 )
     if not quiet:
@@ -881,7 +892,17 @@ def reoptimize(
             f"{len(agenda.at_risk)} mandatory tasks at risk next month, {len(agenda.merges)} merge suggestions "
             f"saving {agenda.disturbances_saved} visits (planner agenda {_shown(out_dir)})"
         )
+        _print_alerts(ledger, scenario, out_dir)
     _accept(scenario.acceptance, result.plan.kpis, scenario_file)
+
+
+def _print_alerts(ledger, scenario, out_dir: Path) -> None:
+    """One line of the ledger's alerts (预警) per kind, for the summary of a plan."""
+    from planner.ledger import ALERT_LABELS, alerts_counts, ledger_alerts
+
+    counts = alerts_counts(ledger_alerts(ledger, scenario.model_dump(mode="json")))
+    shown = "; ".join(f"{ALERT_LABELS[code]} {n:,}" for code, n in counts.items())
+    err.print(f"预警 (planner ledger {_shown(out_dir)}): {shown}", highlight=False)
 
 
 @app.command()
@@ -1138,6 +1159,69 @@ def keygen(
         pair = generate_keys(out_dir)
     _echo(f"private key: {pair.private_key}")
     _echo(f"public key: {pair.public_key} (fingerprint sha256 {pair.fingerprint})")
+
+
+@app.command()
+def ledger(
+    plan_dir: Annotated[Path, typer.Argument(metavar="PLAN", help="A plan folder.", exists=True, file_okay=False)],
+    uscc: Annotated[str | None, typer.Option("--uscc", help="Only this enterprise (统一社会信用代码).")] = None,
+    dataset_dir: Annotated[
+        Path | None, typer.Option("--dataset", help="Dataset for names (default: the recorded one).")
+    ] = None,
+) -> None:
+    """一企一档: each enterprise's checks per year and department (history, done, planned), caps used, next date, results, and alerts (预警).
+
+    Example: planner ledger plans/2026-03 --uscc 91330481MA2B3C4D5X
+    """
+    from planner.export import read_plan_folder, recorded_dataset
+    from planner.ledger import LEDGER_FILE, ledger_lines
+
+    with _reported():
+        plan = read_plan_folder(plan_dir)
+        path = plan_dir / LEDGER_FILE
+        if not path.is_file():
+            raise InputError([Problem(str(path), None, None, None, "not found: a plan made before plans had a ledger")])
+        rows = pd.read_parquet(path)
+        folder = dataset_dir or recorded_dataset(plan)
+        names, depts = {}, {}
+        if folder is not None:
+            data = load_dataset(folder)
+            names = dict(zip(data.enterprises["uscc"], data.enterprises["name"]))
+            depts = dict(zip(data.departments["dept_id"], data.departments["name"]))
+        key = uscc.strip().upper() if uscc else None
+        lines = ledger_lines(rows, plan.manifest.get("scenario") or {}, names, depts, key)
+    if key is not None and not lines:
+        _echo(f"{names.get(key, key)} {key}: 本计划年度内没有检查记录")
+        return
+    for line in lines:
+        _echo(line)
+
+
+@app.command()
+def publish(
+    plan_dir: Annotated[Path, typer.Argument(metavar="PLAN", help="A plan folder.", exists=True, file_okay=False)],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to create for publication (never overwritten).")],
+    dataset_dir: Annotated[
+        Path | None, typer.Option("--dataset", help="The plan's dataset (default: the recorded one).")
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Replace an existing folder (it is moved aside, not deleted).")] = False,
+) -> None:
+    """一公开: write what may be made public — the draw record, the plan at item level, and the checks done with their results (CSV, xlsx, publish.json).
+
+    An enterprise is named only once its check is done; no inspector, crew or internal reason is written.
+
+    Example: planner publish plans/2026-03 --out public/2026-03
+    """
+    from planner.publish import publish_plan
+
+    with _reported():
+        check_destination(out_dir, replace=force)
+        result = publish_plan(plan_dir, out_dir, dataset_dir, replace=force)
+    for line in result.warnings:
+        err.print(f"[yellow]warning[/]: {_shown(line)}", highlight=False)
+    err.print(
+        f"wrote {_shown(out_dir)}: {', '.join(result.files)}; {result.enterprises_named:,} enterprises named with results"
+    )
 
 
 @app.command("verify-draw")

@@ -360,14 +360,18 @@ def write_plan(
     record: dict | None = None,
     attachments: dict[str, Path] | None = None,
     progress: Callable[[str], None] | None = None,
+    ledger: pd.DataFrame | None = None,
 ) -> Path | None:
     """The plan folder, atomically: tables, kpis.json, draw.json, plan.xlsx, report.html and
     manifest.json with every hash. A re-optimisation passes its ``parent`` (the previous plan and
     the as-of date), its ``extra_tables`` (changes), the previous draw's ``record`` and the
     actuals it applied as ``attachments`` (relative name → file, copied byte for byte so that
     ``planner verify`` can re-check the plan against them). ``progress`` hears the name of each
-    of the ``WRITTEN`` steps when it is done (plan.xlsx and report.html take seconds)."""
+    of the ``WRITTEN`` steps when it is done (plan.xlsx and report.html take seconds).
+    ``ledger``: the plan's ledger (``planner.ledger.plan_ledger``), which a re-optimisation must
+    pass; by default a first plan's, from the tables and the dataset's history."""
     from planner.audit import DRAW_RECORD, draw_record
+    from planner.ledger import LEDGER_FILE, ledger_alerts, plan_ledger
     from planner.report import write_report
     from planner.workbook import Names, write_workbook
 
@@ -375,6 +379,10 @@ def write_plan(
     # the stage timings are facts of the run, not of the plan: only kpis.json (and the manifest's
     # times) carry them, so every other file is the same bytes for the same inputs and seed
     stable_kpis = {k: v for k, v in plan.kpis.items() if k != "timings"}
+    if ledger is None:
+        horizon = (scenario.horizon.start, scenario.horizon.end)
+        ledger = plan_ledger(frames, dataset.history, dataset.enterprises, horizon)
+    scenario_keys = scenario.model_dump(mode="json")
 
     def done(step: str) -> None:
         if progress is not None:
@@ -386,16 +394,17 @@ def write_plan(
             shutil.copyfile(source, folder / name)
         for name, frame in (frames | (extra_tables or {})).items():
             write_table(frame, folder / f"{name}.parquet")
+        write_table(ledger, folder / LEDGER_FILE)
         (folder / "kpis.json").write_text(json.dumps(plan.kpis, ensure_ascii=False, indent=2), encoding="utf-8")
         draw = record if record is not None else draw_record(plan.draw, scenario, dataset, None, plan.lang)
         (folder / DRAW_RECORD).write_text(json.dumps(draw, ensure_ascii=False, indent=2), encoding="utf-8")
         done(WRITTEN[0])
         write_workbook(
             folder / "plan.xlsx",
-            frames,
+            frames | {"ledger": ledger},
             stable_kpis,
             Names.from_dataset(dataset),
-            scenario=scenario.model_dump(mode="json"),
+            scenario=scenario_keys,
             draw_record=draw,
         )
         done(WRITTEN[1])
@@ -411,6 +420,9 @@ def write_plan(
             townships=dataset.townships,
             departments=dataset.departments,
             title=scenario.name,
+            alerts=ledger_alerts(
+                ledger, scenario_keys, dict(zip(dataset.departments["dept_id"], dataset.departments["name"]))
+            ),
         )
         done(WRITTEN[2])
         manifest = {
@@ -419,7 +431,7 @@ def write_plan(
             "outputs": {
                 p.relative_to(folder).as_posix(): sha256_file(p) for p in sorted(folder.rglob("*")) if p.is_file()
             },
-            "scenario": scenario.model_dump(mode="json"),
+            "scenario": scenario_keys,
             "seed": scenario.seed,
             # the writers' versions and the language decide plan.xlsx's and report.html's bytes,
             # which `planner verify` writes again and compares (planner.verify)

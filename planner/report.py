@@ -334,6 +334,7 @@ def render_report(
     departments: pd.DataFrame,
     tasks: pd.DataFrame | None = None,
     title: str = DEFAULT_TITLE,
+    alerts: pd.DataFrame | None = None,
 ) -> str:
     """The report as one HTML string (UTF-8 text, every script inline); arguments as for ``write_report``."""
     missing = [c for c in ("kind", "dept_id", "uscc") if c not in unscheduled.columns]
@@ -350,6 +351,7 @@ def render_report(
         cards=_cards(kpis),
         visits_chart=_figure_html(visits_figure(kpis), "chart-visits", modebar=False),
         unscheduled=_unscheduled_html(unscheduled, enterprises, departments),
+        alerts="" if alerts is None else _alerts_html(alerts, enterprises, departments),
         options=_options(route_map.periods, route_map.default),
         period_note=html.escape(_period_note(route_map.default)),
         map=_figure_html(route_map.figure, "chart-map"),
@@ -372,6 +374,7 @@ def write_report(
     departments: pd.DataFrame,
     tasks: pd.DataFrame | None = None,
     title: str = DEFAULT_TITLE,
+    alerts: pd.DataFrame | None = None,
 ) -> Path:
     """Write report.html (one self-contained, offline file, a few MB) and return its path.
 
@@ -394,6 +397,7 @@ def write_report(
         departments=departments,
         tasks=tasks,
         title=title,
+        alerts=alerts,
     )
     partial = path.with_name(f".{path.name}.partial")
     partial.write_text(page, encoding="utf-8")
@@ -687,6 +691,43 @@ def _unscheduled_html(unscheduled: pd.DataFrame, enterprises: pd.DataFrame, depa
     )
 
 
+def _alerts_html(alerts: pd.DataFrame, enterprises: pd.DataFrame, departments: pd.DataFrame) -> str:
+    """检查预警 (``planner.ledger.ledger_alerts``): counts per kind and a collapsible list, as a section."""
+    from planner.ledger import ALERT_LABELS, alerts_counts
+
+    counts = alerts_counts(alerts)
+    rows = "".join(
+        f"<tr><td>{html.escape(ALERT_LABELS[code])}</td><td class=num>{n}</td></tr>" for code, n in counts.items()
+    )
+    names = dict(zip(enterprises["uscc"], enterprises["name"]))
+    dept_names = dict(zip(departments["dept_id"], departments["name"]))
+    shown = alerts.head(MAX_UNSCHEDULED_ROWS)
+    lines = "".join(
+        f"<tr><td>{html.escape(str(names.get(u, u)))}</td><td>{html.escape(str(u))}</td><td>{y}</td>"
+        f"<td>{html.escape(ALERT_LABELS[a])}</td>"
+        f"<td>{'' if d is None or pd.isna(d) else html.escape(str(dept_names.get(d, d)))}</td>"
+        f"<td>{html.escape(str(m))}</td></tr>"
+        for u, y, a, d, m in zip(shown["uscc"], shown["year"], shown["alert"], shown["dept_id"], shown["message"])
+    )
+    more = (
+        f"<p class=note>仅列出前 {MAX_UNSCHEDULED_ROWS} 条（共 {len(alerts)} 条），完整清单见 plan.xlsx 的“检查预警”。</p>"
+        if len(alerts) > MAX_UNSCHEDULED_ROWS
+        else ""
+    )
+    detail = (
+        f"<details><summary>预警明细（{len(alerts)} 条）</summary>{more}"
+        f'<table class="grid detail"><thead><tr><th>企业</th><th>统一社会信用代码</th><th>年度</th><th>预警</th>'
+        f"<th>部门</th><th>说明</th></tr></thead><tbody>{lines}</tbody></table></details>"
+        if len(alerts)
+        else '<p class="ok">没有预警。</p>'
+    )
+    return (
+        '<section id="alerts"><h2>检查预警（一企一档）</h2>'
+        f'<table class="grid"><thead><tr><th>预警</th><th>条数</th></tr></thead><tbody>{rows}</tbody></table>'
+        f"{detail}<p class=note>历史记录、已检查和计划检查合并计算；阈值见情景文件 [alerts]。</p></section>\n"
+    )
+
+
 def _options(periods: list[Period], default: Period | None) -> str:
     """The selector's <option>s: weeks, then days; the default one selected."""
     groups = []
@@ -752,7 +793,7 @@ $visits_chart
 <section id="unscheduled"><h2>未排入任务（按原因类别）</h2>
 $unscheduled
 </section>
-<section id="map"><h2>检查对象与检查组路线</h2>
+$alerts<section id="map"><h2>检查对象与检查组路线</h2>
 <div class="controls"><label for="period">选择周或日：</label>
 <select id="period">$options</select>
 <span id="period-note" class="note">$period_note</span></div>

@@ -133,6 +133,21 @@ class Joint(_Section):
     solo_departments: tuple[str, ...] = Field((), strict=False)
 
 
+class Alerts(_Section):
+    """预警 in the ledger (planner.ledger): two visits of one enterprise within ``repeat_days``
+    (重复检查) or ``frequent_days`` (高频检查), and more departments in a year than ``max_departments``."""
+
+    repeat_days: int = Field(7, ge=0, le=366)
+    frequent_days: int = Field(30, ge=0, le=366)
+    max_departments: int = Field(3, ge=1, le=1000)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Alerts:
+        if self.frequent_days < self.repeat_days:
+            raise ValueError(f"frequent_days {self.frequent_days} is below repeat_days {self.repeat_days}")
+        return self
+
+
 class Scenario(_Section):
     """A validated scenario; ``dataset`` is resolved against the file that states it."""
 
@@ -147,6 +162,7 @@ class Scenario(_Section):
     staff: Staff = Staff()
     sampling: Sampling = Sampling()
     joint: Joint = Joint()
+    alerts: Alerts = Alerts()
     #: demand files added to the dataset's (a special campaign), relative to the file that states them
     extra_demands: tuple[Path, ...] = Field((), strict=False)
     #: pass/fail rules on the KPIs, e.g. "unscheduled_mandatory == 0", "joint_visit_rate >= 0.6"

@@ -412,6 +412,24 @@ OUTCOME_STATUSES = {
     "歇业": "closed",
 }
 
+#: the result of a check done (结果), read from ``outcomes.result``
+OUTCOME_RESULTS = {
+    "clear": "clear",
+    "未发现问题": "clear",
+    "合格": "clear",
+    "无问题": "clear",
+    "rectify": "rectify",
+    "责令整改": "rectify",
+    "限期整改": "rectify",
+    "整改": "rectify",
+    "case": "case",
+    "立案查处": "case",
+    "立案": "case",
+    "redline": "redline",
+    "触及红线": "redline",
+    "红线": "redline",
+}
+
 #: the actuals folder of ``planner reoptimize``: outcomes, plus optional demands, leave,
 #: enterprises and inspectors with the columns of the dataset tables of those names
 OUTCOMES = Table(
@@ -436,6 +454,41 @@ OUTCOMES = Table(
             required=False,
             nullable=True,
             doc="done: the date inspected (blank: the planned date)",
+        ),
+        Column(
+            "result",
+            Kind.CHOICE,
+            ("结果", "检查结果"),
+            required=False,
+            nullable=True,
+            choices=OUTCOME_RESULTS,
+            doc="only with status done: clear 未发现问题 / rectify 责令整改 / case 立案查处 / redline 触及红线",
+        ),
+        Column(
+            "rectify_by",
+            Kind.DATE,
+            ("整改期限",),
+            required=False,
+            nullable=True,
+            doc="required with result rectify, and only with it; after the date inspected",
+        ),
+        Column(
+            "findings",
+            Kind.TEXT,
+            ("检查发现", "发现问题", "问题描述"),
+            required=False,
+            nullable=True,
+            doc="what the check found; only with a result",
+        ),
+        Column(
+            "points",
+            Kind.INT,
+            ("记分", "信用记分"),
+            required=False,
+            nullable=True,
+            minimum=-1000,
+            maximum=1000,
+            doc="credit points of this result, overriding the scoring table; only with a result",
         ),
     ),
 )

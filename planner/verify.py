@@ -34,7 +34,12 @@ check that found it; it never stops at the first:
     every member on the certified roster, of the department recorded, not on leave, without a
     conflict (回避) with the crew's enterprises; and no member drew a larger number than an
     eligible inspector of their department who was free all horizon (see ``_check_seats``);
-11. **replan** (``replan=True``) — the plan made again from the dataset, the scenario and the seed
+11. **lineage** (a re-optimised plan) — the plan against its parent (``actuals.lineage_findings``);
+12. **ledger** — ledger.parquet (一企一档) recomputed from the tables, the dataset's history and,
+    for a re-optimised plan, its actuals and its parent's ledger (``ledger.plan_ledger``), and
+    compared row for row; the workbook's ledger sheets and the report's alerts are rebuilt from
+    the recomputed ledger. Not run for a plan whose manifest lists no ledger.parquet;
+13. **replan** (``replan=True``) — the plan made again from the dataset, the scenario and the seed
     (``pipeline.make_plan``: same inputs and versions give the same plan bit for bit) and compared
     table by table and figure by figure; the members of every crew-day are compared under
     **seats**. Only for plans that are not re-optimisations and whose search was not stopped.
@@ -46,6 +51,7 @@ differs. A valid signature by the approving office's key closes that gap (docs/s
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 import json
@@ -85,6 +91,7 @@ Check = Literal[
     "report",
     "seats",
     "lineage",
+    "ledger",
     "replan",
 ]
 Severity = Literal["error", "warning"]
@@ -251,6 +258,11 @@ def verify_plan(
         checked.append("draws")
     if isinstance(context, Finding):
         return VerifyResult(root, folder, sha256_file(manifest_path), tuple(findings), tuple(checked))
+    if "ledger.parquet" in manifest["outputs"]:
+        try:
+            context = dataclasses.replace(context, ledger=_recomputed_ledger(context))
+        except Exception as error:  # tables or actuals edited into a shape the ledger cannot be made of
+            findings.append(Finding("ledger", "cannot re-check", f"{type(error).__name__}: {error}"))
     again = _replan(context) if replan else None
     for check, run in (
         ("tasks", _check_tasks),
@@ -260,6 +272,7 @@ def verify_plan(
         ("report", _check_report),
         ("seats", lambda c: _check_seats(c, again)),
         *((("lineage", _check_lineage),) if context.reoptimised else ()),
+        *((("ledger", _check_ledger),) if context.ledger is not None else ()),
     ):
         try:
             found = run(context)
@@ -405,6 +418,9 @@ class _Context:
     names: Dataset
     instance: Any  # planner.model.instance.Instance
     reoptimised: bool
+    #: the ledger recomputed from the tables and inputs (``planner.ledger``); None for a plan
+    #: written before plans had one (no ledger.parquet in its manifest)
+    ledger: pd.DataFrame | None = None
 
     @property
     def tables(self) -> PlanTables:
@@ -541,6 +557,38 @@ def _check_lineage(context: _Context) -> list[Finding]:
     changes = pd.read_parquet(changes_path) if changes_path.is_file() else None
     found = lineage_findings(parent.tables, context.plan.tables, as_of, freeze_days, changes)
     return [Finding("lineage", "parent plan", line) for line in found]
+
+
+def _recomputed_ledger(context: _Context) -> pd.DataFrame:
+    """The plan's ledger (一企一档) as ``write_plan`` makes it: from the tables, the dataset's
+    history and, for a re-optimised plan, its as-of date, the actuals it keeps and its parent."""
+    from planner.actuals import ACTUALS_FOLDER, load_actuals
+    from planner.ledger import plan_ledger
+
+    horizon = (context.scenario.horizon.start, context.scenario.horizon.end)
+    tables = context.plan.tables
+    if not context.reoptimised:
+        return plan_ledger(tables, context.inputs.history, context.facts.enterprises, horizon)
+    parent = context.manifest["parent"]
+    return plan_ledger(
+        tables,
+        context.inputs.history,
+        context.facts.enterprises,
+        horizon,
+        as_of=dt.date.fromisoformat(str(parent["as_of"])),
+        outcomes=load_actuals(context.root / ACTUALS_FOLDER).outcomes,
+        parent_dir=Path(str(parent["plan"])),
+    )
+
+
+def _check_ledger(context: _Context) -> list[Finding]:
+    """ledger.parquet is the ledger the tables and inputs give (``planner.ledger``), row for row."""
+    from planner.ledger import LEDGER_FILE, same_ledger
+
+    path = context.root / LEDGER_FILE
+    if not path.is_file():
+        return [Finding("ledger", LEDGER_FILE, "missing")]
+    return _listed("ledger", LEDGER_FILE, same_ledger(pd.read_parquet(path), context.ledger))
 
 
 # ---------------------------------------------------------------- 5. draws
@@ -752,7 +800,7 @@ def _check_workbook(context: _Context) -> list[Finding]:
         again = Path(scratch) / "plan.xlsx"
         write_workbook(
             again,
-            context.plan.tables,
+            context.plan.tables | ({"ledger": context.ledger} if context.ledger is not None else {}),
             _stable_kpis(context.plan.kpis),
             Names.from_dataset(context.names),
             scenario=context.manifest.get("scenario"),
@@ -797,6 +845,14 @@ def _where_xlsx(actual: bytes, expected: bytes) -> str:
     return f"the same values, other bytes ({', '.join(changed[:3])} differ)"
 
 
+def _alerts(context: _Context) -> pd.DataFrame:
+    from planner.ledger import ledger_alerts
+
+    departments = context.names.departments
+    names = dict(zip(departments["dept_id"], departments["name"]))
+    return ledger_alerts(context.ledger, context.manifest.get("scenario") or {}, names)
+
+
 def _check_report(context: _Context) -> list[Finding]:
     """report.html is the report ``write_plan`` makes of the tables, byte for byte."""
     from planner.report import render_report
@@ -819,6 +875,7 @@ def _check_report(context: _Context) -> list[Finding]:
         townships=names.townships,
         departments=names.departments,
         title=context.scenario.name,
+        alerts=None if context.ledger is None else _alerts(context),
     ).encode("utf-8")
     actual = path.read_bytes()
     if actual == page:

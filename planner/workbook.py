@@ -12,7 +12,9 @@ Sheets, one row per thing:
 - 人员安排: one row per inspector-day (crew, hours, enterprises in route order);
 - 路线: one row per stop of each crew-day's route, in order;
 - 未排任务: one row per unscheduled task, with its reason;
-- 抽查记录: one row per enterprise of each sampling plan's pool (双随机 draw), with the seed.
+- 抽查记录: one row per enterprise of each sampling plan's pool (双随机 draw), with the seed;
+- 企业检查台账, 检查预警: with the plan's ``ledger`` (一企一档, ``planner.ledger``): one row per
+  enterprise, year and department, and one per alert (预警).
 
 Every cell is text or a number, never a formula: the sheets are written by ``planner.xlsx``.
 """
@@ -218,7 +220,21 @@ def write_workbook(
     seed = plan_seed(scenario, draw_record, manifest)
     overview = overview_sheet(kpis, scenario=scenario, draw_record=draw_record, manifest=manifest)
     # one sheet made at a time, written, then let go: a county-sized plan never holds them all
-    write_sheets(path, itertools.chain([overview], iter_table_sheets(tables, names, seed=seed)), created=created)
+    sheets = itertools.chain(
+        [overview], iter_table_sheets(tables, names, seed=seed), _ledger_sheets(tables, names, scenario)
+    )
+    write_sheets(path, sheets, created=created)
+
+
+def _ledger_sheets(tables: Mapping[str, pd.DataFrame], names: Names, scenario: Mapping | None) -> Iterator[Sheet]:
+    """企业检查台账 and 检查预警 (``planner.ledger``), when ``tables`` holds the plan's ``ledger``."""
+    if tables.get("ledger") is None:
+        return
+    from planner.ledger import ledger_sheets
+
+    yield from ledger_sheets(
+        tables["ledger"], scenario or {}, names.enterprise_name().to_dict(), names.department_name().to_dict()
+    )
 
 
 def plan_seed(scenario: Mapping | None, draw_record: Mapping | None, manifest: Mapping | None) -> int | None:

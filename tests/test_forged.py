@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from planner.cli import app
 from planner.dataset import load_dataset
 from planner.demo import generate_dataset
+from planner.ledger import ledger_alerts, plan_ledger
 from planner.model.matching import Roster, lottery
 from planner.outputs import write_tables
 from planner.pipeline import make_plan, write_plan
@@ -85,16 +86,24 @@ def rehash(folder: Path) -> None:
 
 
 def rewrite_readables(folder: Path) -> None:
-    """A thorough forger also writes plan.xlsx and report.html again from the forged tables, with the
-    planner's own writers, so that they agree with the tables byte for byte."""
+    """A thorough forger also writes the ledger, plan.xlsx and report.html again from the forged
+    tables, with the planner's own writers, so that they agree with the tables byte for byte."""
     dataset = load_dataset(origin(folder) / "ds")
     frames = {n: table(folder, n) for n in ("tasks", "visits", "visit_tasks", "crews", "routes", "unscheduled")}
     frames["draws"] = table(folder, "draws")
     kpis = {k: v for k, v in json.loads((folder / "kpis.json").read_text()).items() if k != "timings"}
     manifest = json.loads((folder / "manifest.json").read_text())
     draw = json.loads((folder / "draw.json").read_text())
+    horizon = tuple(dt.date.fromisoformat(manifest["scenario"]["horizon"][k]) for k in ("start", "end"))
+    ledger = plan_ledger(frames, dataset.history, dataset.enterprises, horizon)  # the forged tables' ledger
+    ledger.to_parquet(folder / "ledger.parquet", index=False)
     write_workbook(
-        folder / "plan.xlsx", frames, kpis, Names.from_dataset(dataset), scenario=manifest["scenario"], draw_record=draw
+        folder / "plan.xlsx",
+        frames | {"ledger": ledger},
+        kpis,
+        Names.from_dataset(dataset),
+        scenario=manifest["scenario"],
+        draw_record=draw,
     )
     write_report(
         folder / "report.html",
@@ -108,6 +117,9 @@ def rewrite_readables(folder: Path) -> None:
         townships=dataset.townships,
         departments=dataset.departments,
         title=manifest["scenario"]["name"],
+        alerts=ledger_alerts(
+            ledger, manifest["scenario"], dict(zip(dataset.departments["dept_id"], dataset.departments["name"]))
+        ),
     )
 
 
@@ -130,6 +142,7 @@ def test_untouched_plan_verifies_every_check_and_the_replan(plan_folder):
         "workbook",
         "report",
         "seats",
+        "ledger",
         "replan",
     )
     manifest = json.loads((plan_folder / "manifest.json").read_text())

@@ -216,6 +216,8 @@ def test_reoptimize_command_writes_a_child_plan(county_month, tmp_path):
 def test_verify_rechecks_a_reoptimised_plan_against_its_actuals(county_month, tmp_path):
     """verify re-checks every hard rule of a re-optimised plan over its parent and the actuals it
     keeps; a visit moved by hand onto a day its inspector is on leave is caught."""
+    from planner.dataset import load_dataset
+    from planner.ledger import plan_ledger
     from planner.verify import verify_plan
 
     previous, result, folder, _, scenario = county_month
@@ -226,6 +228,16 @@ def test_verify_rechecks_a_reoptimised_plan_against_its_actuals(county_month, tm
         "manifest_sha256": sha256_file(folder / "plan/manifest.json"),
     }
     actuals = load_actuals(folder / "actuals")
+    tables = {name: getattr(result.plan.tables, name) for name in ("tasks", "visits", "visit_tasks")}
+    ledger = plan_ledger(
+        tables,
+        load_dataset(scenario.dataset).history,
+        result.dataset.enterprises,
+        (scenario.horizon.start, scenario.horizon.end),
+        as_of=AS_OF,
+        outcomes=actuals.outcomes,
+        parent_dir=folder / "plan",
+    )
     write_plan(
         result.plan,
         tmp_path / "feb",
@@ -236,6 +248,7 @@ def test_verify_rechecks_a_reoptimised_plan_against_its_actuals(county_month, tm
         extra_tables={"changes": result.changes},
         record=previous.draw_record,
         attachments={f"actuals/{p.name}": p for p in actuals.files.values()},
+        ledger=ledger,
     )
     verified = verify_plan(tmp_path / "feb", "data/sample-county")
     assert verified.ok and "rules" in verified.checked and "lineage" in verified.checked, verified.summary()

@@ -102,6 +102,7 @@ def test_untouched_plan_verifies(plan_folder):
         "workbook",
         "report",
         "seats",
+        "ledger",
     )
     assert result.manifest_sha256 == hashlib.sha256((plan_folder / "manifest.json").read_bytes()).hexdigest()
 
