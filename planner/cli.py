@@ -28,7 +28,7 @@ from rich.text import Text
 from planner import __version__
 from planner.audit import DRAW_RECORD, draw_record, verify_draw
 from planner.dataset import Dataset, horizon_warnings, load_dataset
-from planner.messages import console_lang
+from planner.messages import console_lang, msg
 from planner.messages import text as catalogue_text
 from planner.outputs import OutputError, check_destination, write_folder, write_table, write_tables
 from planner.problems import InputError, Problem, printable, report_lines
@@ -977,14 +977,14 @@ def sample(
                         None,
                         "seed",
                         str(chosen_seed),
-                        "a re-draw with another seed than the scenario's needs --reason",
+                        msg("input.option.redraw_reason", option="--reason"),
                         label="key",
                     )
                 ]
             )
         if out_dir is None:
             raise InputError(
-                [Problem("command line", None, "--out", None, "a folder for the draw is required", label="option")]
+                [Problem("command line", None, "--out", None, msg("input.option.draw_out"), label="option")]
             )
         check_destination(out_dir, advice="choose another --out")
         dataset = load_scenario_dataset(scenario)
