@@ -19,7 +19,7 @@ import pandas as pd
 
 from planner.dataset import Dataset, table_file
 from planner.dataset import _empty as empty_table
-from planner.messages import Reason, reason
+from planner.messages import Reason, msg, reason
 from planner.model.instance import build_instance
 from planner.problems import InputError, Problem
 from planner.scenario import Scenario
@@ -51,7 +51,7 @@ def load_actuals(folder: Path | str) -> Actuals:
     and inspectors with the dataset's columns. Raises ``InputError`` with every problem."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise InputError([Problem(str(folder), None, None, None, "is not an actuals folder")])
+        raise InputError([Problem(str(folder), None, None, None, msg("input.folder.not_actuals"))])
     frames: dict[str, pd.DataFrame] = {}
     files: dict[str, Path] = {}
     problems: list[Problem] = []
@@ -146,7 +146,7 @@ def apply_actuals(dataset: Dataset, actuals: Actuals, as_of: dt.date) -> Dataset
     where = str(actuals.files.get("demands", "demands"))
     clash = actuals.demands[actuals.demands["task_id"].isin(dataset.demands["task_id"])]
     problems += [
-        Problem(where, int(row), "task_id", task_id, "already a demand of the dataset; give new tasks new ids")
+        Problem(where, int(row), "task_id", task_id, msg("input.actuals.demand_exists"))
         for row, task_id in zip(clash.index, clash["task_id"])
     ]
     enterprises = _upsert(dataset.enterprises, actuals.enterprises, "uscc")
@@ -263,19 +263,16 @@ def _outcomes(actuals: Actuals, records: dict, planned: pd.DataFrame, as_of: dt.
     where = str(actuals.files.get("outcomes", "outcomes"))
     unknown = outcomes[~outcomes["task_id"].isin(records)]
     problems = [
-        Problem(where, int(row), "task_id", t, "not a task of the previous plan or of the new demands")
+        Problem(where, int(row), "task_id", t, msg("input.actuals.unknown_task"))
         for row, t in zip(unknown.index, unknown["task_id"])
     ]
     undated = outcomes[
         (outcomes["status"] == "done") & outcomes["date"].isna() & ~outcomes["task_id"].isin(planned.index)
     ]
-    problems += [
-        Problem(where, int(row), "date", None, "a task done outside the plan needs the date it was done")
-        for row in undated.index
-    ]
+    problems += [Problem(where, int(row), "date", None, msg("input.actuals.undated")) for row in undated.index]
     twice = outcomes[outcomes["task_id"].duplicated()]
     problems += [
-        Problem(where, int(row), "task_id", t, "a second outcome for this task; give each task one outcome row")
+        Problem(where, int(row), "task_id", t, msg("input.actuals.twice"))
         for row, t in zip(twice.index, twice["task_id"])
     ]
     late = outcomes[outcomes["status"].isin(["done", "failed"]) & (outcomes["date"] >= pd.Timestamp(as_of))]
@@ -285,8 +282,7 @@ def _outcomes(actuals: Actuals, records: dict, planned: pd.DataFrame, as_of: dt.
             int(row),
             "date",
             pd.Timestamp(day).date().isoformat(),
-            f"a task {state} on or after --as-of {as_of.isoformat()} has not happened yet at that date "
-            "(only a cancellation or a closure may concern later tasks)",
+            msg(f"input.actuals.too_late.{state}", as_of=as_of.isoformat()),
         )
         for row, state, day in zip(late.index, late["status"], late["date"])
     ]

@@ -28,6 +28,7 @@ import pandas as pd
 
 from planner.dataset import load_dataset
 from planner.export import read_plan_folder, recorded_dataset
+from planner.messages import msg
 from planner.problems import InputError, Problem
 from planner.rules import OUTCOMES, reason_codes
 from planner.rules.caps import is_capped
@@ -359,13 +360,23 @@ def plan_agenda(plan_dir: Path | str, dataset_dir: Path | str | None = None, shi
     plan = read_plan_folder(plan_dir)
     folder = Path(dataset_dir) if dataset_dir is not None else recorded_dataset(plan)
     if folder is None:
-        raise InputError([Problem(str(plan_dir), None, None, None, "its dataset is not there; pass --dataset")])
+        raise InputError([Problem(str(plan_dir), None, None, None, msg("input.agenda.no_dataset", option="--dataset"))])
     dataset = load_dataset(folder)
     recorded = plan.manifest.get("scenario") or {}
     try:
         scenario = Scenario.model_validate({**recorded, "source": Path(plan_dir) / "manifest.json"}, strict=False)
     except Exception as error:  # whatever shape the manifest's scenario was edited into
-        raise InputError([Problem(str(Path(plan_dir) / "manifest.json"), None, "scenario", None, str(error))]) from None
+        raise InputError(
+            [
+                Problem(
+                    str(Path(plan_dir) / "manifest.json"),
+                    None,
+                    "scenario",
+                    None,
+                    msg("input.scenario.invalid", error=str(error)),
+                )
+            ]
+        ) from None
     calendar = work_calendar(scenario.horizon.start, scenario.horizon.end, dataset.calendar_overrides())
     parent = plan.manifest.get("parent") or {}
     start = dt.date.fromisoformat(str(parent["as_of"])) if parent.get("as_of") else scenario.horizon.start

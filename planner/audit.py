@@ -18,7 +18,7 @@ import pandas as pd
 
 from planner import __version__
 from planner.dataset import Dataset, load_dataset
-from planner.messages import DEFAULT_LANG, LANGUAGE_TAGS, language_of
+from planner.messages import DEFAULT_LANG, LANGUAGE_TAGS, language_of, msg
 from planner.outputs import sha256_file
 from planner.problems import InputError, Problem
 from planner.sampling import ALGORITHM, YEAR_SHIFT, Draw, compare_draws, draw_sampling_plan, seed_commitment
@@ -75,23 +75,25 @@ def verify_draw(folder: Path, dataset_dir: Path | None = None) -> DrawCheck:
     record_path, draws_path = folder / DRAW_RECORD, folder / "draws.parquet"
     missing = [p for p in (record_path, draws_path) if not p.is_file()]
     if missing:
-        raise InputError(
-            [Problem(str(p), None, None, None, "not found: is this a draw or plan folder?") for p in missing]
-        )
+        raise InputError([Problem(str(p), None, None, None, msg("input.folder.not_draw")) for p in missing])
     try:
         record = json.loads(record_path.read_text(encoding="utf-8"))
         seed, caps, inputs = int(record["seed"]), record["caps"], dict(record["inputs"])
         positive_cap, dept_cap = int(caps["positive_list_per_year"]), int(caps["per_dept_per_year"])
         dataset_path = dataset_dir or Path(record["dataset"])
     except (ValueError, KeyError, TypeError) as error:
-        raise InputError([Problem(str(record_path), None, None, None, f"not a valid draw record: {error!r}")]) from None
+        raise InputError(
+            [Problem(str(record_path), None, None, None, msg("input.audit.bad_record", error=repr(error)))]
+        ) from None
     try:
         recorded_draws = pd.read_parquet(draws_path)
     except Exception as error:  # any reader failure means the file is damaged
-        raise InputError([Problem(str(draws_path), None, None, None, f"cannot be read: {error}")]) from None
+        raise InputError(
+            [Problem(str(draws_path), None, None, None, msg("input.file.unreadable", error=str(error)))]
+        ) from None
     missing_columns = [c for c in ("plan_id", "uscc") if c not in recorded_draws.columns]
     if missing_columns:
-        raise InputError([Problem(str(draws_path), 1, c, None, "required column is missing") for c in missing_columns])
+        raise InputError([Problem(str(draws_path), 1, c, None, msg("input.header.missing")) for c in missing_columns])
     dataset = load_dataset(dataset_path)
     dataset = _with_draw_inputs(dataset, record, record_path)
     changes = []

@@ -28,8 +28,10 @@ from rich.text import Text
 from planner import __version__
 from planner.audit import DRAW_RECORD, draw_record, verify_draw
 from planner.dataset import Dataset, horizon_warnings, load_dataset
+from planner.messages import console_lang, msg
+from planner.messages import text as catalogue_text
 from planner.outputs import OutputError, check_destination, write_folder, write_table, write_tables
-from planner.problems import InputError, Problem, format_report, printable
+from planner.problems import InputError, Problem, printable, report_lines
 from planner.sampling import draw_sampling_plan, seed_commitment
 from planner.scenario import load_scenario
 from planner.summary import summarise
@@ -176,21 +178,32 @@ def _reported() -> Iterator[None]:
         yield
     except InputError as error:
         _print_problems(error.problems)
-        n = len(error.errors)
-        err.print(f"[bold red]{n} error{'s' * (n != 1)}[/]: nothing was written.")
+        n, lang = len(error.errors), console_lang()
+        counts = catalogue_text(f"input.count.errors.{'one' if n == 1 else 'many'}", lang).format(n=n)
+        err.print(catalogue_text("input.nothing_written", lang).format(errors=f"[bold red]{counts}[/]"))
         raise typer.Exit(EXIT_BAD_INPUT) from None
     except OutputError as error:
-        err.print(f"[bold red]error[/]: {_shown(error)}")
+        err.print(_error_line(_shown(error)))
         raise typer.Exit(EXIT_BAD_INPUT) from None
     except OSError as error:  # a full disk, a file-size limit, a folder that may not be read …
-        err.print(f"[bold red]error[/]: {_shown(_os_error(error))}; nothing was written")
+        err.print(_error_line(_shown(_os_error(error)), written=False))
         raise typer.Exit(EXIT_BAD_INPUT) from None
     except Exception as error:
         cause = _write_failure(error)
         if cause is None:
             raise
-        err.print(f"[bold red]error[/]: {_shown(_os_error(cause))}; nothing was written")
+        err.print(_error_line(_shown(_os_error(cause)), written=False))
         raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+def _error_line(what: str, written: bool = True) -> str:
+    """'error: …' (错误：…) in the console's language, saying nothing was written unless ``written``."""
+    lang = console_lang()
+    if not written:
+        what = catalogue_text("input.nothing_written_after", lang).format(error=what)
+    return catalogue_text("input.place.rule", lang).format(
+        where=f"[bold red]{catalogue_text('input.severity.error', lang)}[/]", rule=what
+    )
 
 
 def _os_error(error: OSError) -> str:
@@ -247,9 +260,9 @@ def _scenario_inputs(scenario_file: Path):
 
 
 def _print_problems(problems: tuple[Problem, ...] | list[Problem]) -> None:
-    for line in format_report(problems):
-        style = "bold" if not line.startswith(" ") else ("red" if "error:" in line[:10] else "yellow")
-        err.print(line, style=style, markup=False, highlight=False, soft_wrap=True)
+    styles = {"file": "bold", "error": "red", "warning": "yellow", "more": "yellow"}
+    for kind, line in report_lines(problems):
+        err.print(line, style=styles[kind], markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -1055,14 +1068,14 @@ def sample(
                         None,
                         "seed",
                         str(chosen_seed),
-                        "a re-draw with another seed than the scenario's needs --reason",
+                        msg("input.option.redraw_reason", option="--reason"),
                         label="key",
                     )
                 ]
             )
         if out_dir is None:
             raise InputError(
-                [Problem("command line", None, "--out", None, "a folder for the draw is required", label="option")]
+                [Problem("command line", None, "--out", None, msg("input.option.draw_out"), label="option")]
             )
         check_destination(out_dir, advice="choose another --out")
         dataset = load_scenario_dataset(scenario)

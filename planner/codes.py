@@ -6,12 +6,14 @@ import re
 
 from stdnum.cn import uscc as stdnum_uscc
 
+from planner.messages import Message, msg
+
 #: GB 32100-2015 character set (digits and capitals without I, O, S, V, Z).
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_SHAPE = re.compile(rf"[{USCC_ALPHABET}]{{2}}[0-9]{{6}}[{USCC_ALPHABET}]{{10}}")
 
 
-def uscc_problem(code: str) -> str | None:
+def uscc_problem(code: str) -> Message | None:
     """Why ``code`` (already trimmed and upper-cased) is not a valid USCC, or None if it is.
 
     The check digit is computed by python-stdnum. Its ``validate`` also demands that the first
@@ -21,15 +23,12 @@ def uscc_problem(code: str) -> str | None:
     six-digit administrative division, then nine organisation characters and the check digit.
     """
     if len(code) != 18:
-        return f"must have 18 characters (GB 32100-2015), has {len(code)}"
+        return msg("input.uscc.length", n=len(code))
     if not _USCC_SHAPE.fullmatch(code):
-        return (
-            "characters 1–2 and 9–18 must be digits or capitals other than I, O, S, V, Z, "
-            "and characters 3–8 (the division code) digits (GB 32100-2015)"
-        )
+        return msg("input.uscc.shape")
     expected = stdnum_uscc.calc_check_digit(code[:17])
     if code[17] != expected:
-        return f"check digit should be {expected!r} (GB 32100-2015)"
+        return msg("input.uscc.check_digit", expected=repr(expected))
     return None
 
 
@@ -64,7 +63,7 @@ INDUSTRY_SECTIONS: dict[str, range] = {
 _INDUSTRY_SHAPE = re.compile(r"([A-T]?)([0-9]{2,4})")
 
 
-def normalise_industry(code: str) -> tuple[str | None, str | None]:
+def normalise_industry(code: str) -> tuple[str | None, Message | None]:
     """(digits, None) for a valid GB/T 4754 code, else (None, reason).
 
     The section letter is optional (``C3011`` ≡ ``3011``); when given it must be the section
@@ -72,12 +71,12 @@ def normalise_industry(code: str) -> tuple[str | None, str | None]:
     """
     match = _INDUSTRY_SHAPE.fullmatch(code.upper())
     if not match:
-        return None, "must be a GB/T 4754 code: 2–4 digits, optionally after the section letter"
+        return None, msg("input.industry.shape")
     letter, digits = match.groups()
     division = int(digits[:2])
     section = next((s for s, divisions in INDUSTRY_SECTIONS.items() if division in divisions), None)
     if section is None:
-        return None, f"division {digits[:2]} does not exist in GB/T 4754-2017"
+        return None, msg("input.industry.no_division", division=digits[:2])
     if letter and letter != section:
-        return None, f"division {digits[:2]} belongs to section {section}, not {letter} (GB/T 4754-2017)"
+        return None, msg("input.industry.wrong_section", division=digits[:2], section=section, letter=letter)
     return digits, None

@@ -14,9 +14,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from planner.messages import Message, listing, msg
 from planner.problems import InputError, Problem
 from planner.schema import REFERENCES, TABLES, Kind, Reference, Table, split_list
 from planner.tables import MAX_ERRORS, SUFFIXES, absent_column, load_table
+
+#: the certificate an inspector needs (执法证号), named as the roster names it in either language
+CERTIFICATE = "执法证号"
 
 
 @dataclass(frozen=True)
@@ -55,7 +59,7 @@ def table_file(folder: Path, table: Table, files: list[Path] | None = None) -> t
     if len(matches) > 1:
         names = ", ".join(p.name for p in matches)
         return None, Problem(
-            str(folder), None, None, None, f"table {table.name} is given twice ({names}); keep one file"
+            str(folder), None, None, None, msg("input.dataset.table_twice", table=table.name, files=names)
         )
     if not matches:
         if not table.required:
@@ -65,7 +69,12 @@ def table_file(folder: Path, table: Table, files: list[Path] | None = None) -> t
             None,
             None,
             None,
-            f"required table {table.name} ({table.title_zh}) is missing: expected {table.name}.csv, .parquet or .xlsx",
+            msg(
+                "input.dataset.table_missing",
+                table=table.name,
+                title=table.title_zh,
+                files=listing(f"{table.name}{suffix}" for suffix in SUFFIXES),
+            ),
         )
     return matches[0], None
 
@@ -79,11 +88,15 @@ def load_dataset(folder: Path | str) -> Dataset:
     folder = Path(folder)
     try:
         if not folder.is_dir():
-            raise InputError([Problem(str(folder), None, None, None, "is not a dataset folder")])
+            raise InputError([Problem(str(folder), None, None, None, msg("input.dataset.not_a_folder"))])
         folder_files = sorted(p for p in folder.iterdir() if p.is_file())
     except OSError as error:  # a folder that may not be read, a name too long …
         raise InputError(
-            [Problem(str(folder), None, None, None, f"the dataset folder cannot be read: {error.strerror or error}")]
+            [
+                Problem(
+                    str(folder), None, None, None, msg("input.dataset.unreadable", error=error.strerror or str(error))
+                )
+            ]
         ) from None
     problems: list[Problem] = []
     frames: dict[str, pd.DataFrame] = {}
@@ -156,12 +169,10 @@ def _check_references(
 def _unknown_reference(ref: Reference, path: Path, row: int, value: str) -> Problem:
     target = f"{ref.target}.{ref.target_column}"
     if ref.on_unknown == "skip_row":
-        return Problem(
-            str(path), row, ref.column, value, f"not in {target} (closed business?); the row is skipped", "warning"
-        )
+        return Problem(str(path), row, ref.column, value, msg("input.ref.skip_row", target=target), "warning")
     if ref.on_unknown == "warn":
-        return Problem(str(path), row, ref.column, value, f"not in {target}; kept without it", "warning")
-    return Problem(str(path), row, ref.column, value, f"must name a row of {target}")
+        return Problem(str(path), row, ref.column, value, msg("input.ref.warn", target=target), "warning")
+    return Problem(str(path), row, ref.column, value, msg("input.ref.error", target=target))
 
 
 def _roster_warnings(inspectors: pd.DataFrame, path: Path | None) -> Iterable[Problem]:
@@ -170,7 +181,7 @@ def _roster_warnings(inspectors: pd.DataFrame, path: Path | None) -> Iterable[Pr
         return []
     blank = inspectors.index[inspectors["cert_no"].isna()]
     return [
-        Problem(str(path), int(row), "cert_no", "", "no 执法证号: this inspector is never assigned", "warning")
+        Problem(str(path), int(row), "cert_no", "", msg("input.roster.no_certificate", term=CERTIFICATE), "warning")
         for row in blank
     ]
 
@@ -183,16 +194,16 @@ def shared_certificates(
     is an error naming the row (of ``inspectors``, or of ``others`` in ``others_path``) it repeats."""
     if path is None:
         return []
-    first: dict[str, tuple[str, str]] = {}  # certificate → (the row that has it first, its inspector_id)
+    first: dict[str, tuple[Message, str]] = {}  # certificate → (the row that has it first, its inspector_id)
     if others is not None:
         for row, cert, person in zip(others.index, others["cert_no"], others["inspector_id"]):
             if isinstance(cert, str):
-                first.setdefault(cert, (f"row {int(row)} of {others_path}", person))
+                first.setdefault(cert, (msg("input.place.row_of", row=int(row), file=str(others_path)), person))
     problems = []
     for row, cert, person in zip(inspectors.index, inspectors["cert_no"], inspectors["inspector_id"]):
         if not isinstance(cert, str):
             continue
-        where, holder = first.setdefault(cert, (f"row {int(row)}", person))
+        where, holder = first.setdefault(cert, (msg("input.place.row", row=int(row)), person))
         if holder == person:  # its own row, or the same id twice: a duplicate key, reported as such
             continue
         problems.append(
@@ -201,8 +212,7 @@ def shared_certificates(
                 int(row),
                 "cert_no",
                 cert,
-                f"the same 执法证号 as inspector {holder} on {where}: one certificate is one person, "
-                "who could be sent to two places on one day; list each inspector once",
+                msg("input.roster.shared_certificate", term=CERTIFICATE, holder=holder, where=where),
             )
         )
         if len(problems) >= MAX_ERRORS:
@@ -266,7 +276,7 @@ def horizon_warnings(dataset: Dataset, start: dt.date, end: dt.date) -> list[Pro
             int(row),
             "date",
             d.date().isoformat(),
-            "inside the planning horizon: history should be before it",
+            msg("input.history.in_horizon"),
             "warning",
         )
         for row, d in inside.items()

@@ -51,6 +51,7 @@ import numpy as np
 import pandas as pd
 
 from planner.dataset import Dataset, load_dataset
+from planner.messages import msg
 from planner.outputs import sha256_file, write_folder, write_table
 from planner.problems import InputError, Problem
 from planner.workbook import Names, overview_sheet, plan_seed, table_sheets
@@ -93,27 +94,29 @@ def read_plan_folder(plan_dir: Path | str) -> PlanFolder:
     problems: list[Problem] = []
     tables: dict[str, pd.DataFrame] = {}
     if not root.is_dir():
-        raise InputError([Problem(str(root), None, None, None, "is not a plan folder")])
+        raise InputError([Problem(str(root), None, None, None, msg("input.folder.not_a_plan"))])
     for name in PLAN_TABLES:
         path = root / f"{name}.parquet"
         if not path.is_file():
-            problems.append(Problem(str(path), None, None, None, "not found: is this a plan folder?"))
+            problems.append(Problem(str(path), None, None, None, msg("input.folder.not_plan")))
             continue
         try:
             tables[name] = pd.read_parquet(path)
         except Exception as error:  # any reader failure means the file is damaged
-            problems.append(Problem(str(path), None, None, None, f"cannot be read: {error}"))
+            problems.append(Problem(str(path), None, None, None, msg("input.file.unreadable", error=str(error))))
     documents: dict[str, Any] = {}
     for name, required in (("kpis.json", True), ("manifest.json", True), ("draw.json", False)):
         path = root / name
         if not path.is_file():
             if required:
-                problems.append(Problem(str(path), None, None, None, "not found: is this a plan folder?"))
+                problems.append(Problem(str(path), None, None, None, msg("input.folder.not_plan")))
             continue
         try:
             documents[name] = json.loads(path.read_text(encoding="utf-8"))
         except ValueError as error:
-            problems.append(Problem(str(path), None, None, None, f"not valid JSON: {error}"))
+            problems.append(
+                Problem(str(path), None, None, None, msg("input.file.bad_json", format="JSON", error=str(error)))
+            )
     if problems:
         raise InputError(problems)
     return PlanFolder(root, tables, documents["kpis.json"], documents["manifest.json"], documents.get("draw.json"))
@@ -153,10 +156,7 @@ def plan_names(plan: PlanFolder, dataset: Dataset | Names | Path | str | None = 
                         None,
                         "dataset",
                         str(recorded),
-                        (
-                            "the plan's dataset folder is not there any more; pass the dataset folder "
-                            "(enterprise, department and inspector names come from it)"
-                        ),
+                        msg("input.plan.dataset_gone"),
                     )
                 ]
             )

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,17 @@ DEFAULT_LANG = "zh"
 #: the language tag manifest.json records for a plan's files (BCP 47)
 LANGUAGE_TAGS = {"zh": "zh-CN", "en": "en"}
 LOCALE_DIR = Path(__file__).with_name("locale")
+
+
+def console_lang() -> str:
+    """The language of the console (errors, warnings): ``en`` when the first of ``LC_ALL``,
+    ``LC_MESSAGES`` and ``LANG`` that is set starts with ``en``, else Chinese (unset, ``C``,
+    ``POSIX``, ``zh_CN`` …). Only the console: a plan's files take ``--lang``, never the locale."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name)
+        if value:
+            return "en" if value.lower().startswith("en") else DEFAULT_LANG
+    return DEFAULT_LANG
 
 
 def language_of(tag: object) -> str:

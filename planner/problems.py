@@ -7,47 +7,85 @@ give up, so one run shows everything that needs fixing.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from planner.messages import Message, console_lang, msg, text
+
 Severity = Literal["error", "warning"]
 
 #: Problems shown per file before "… and N more" (a wall of 10,000 lines helps nobody).
 SHOWN_PER_FILE = 20
+#: the "file" of a problem with a command-line option (shown in the console's language)
+COMMAND_LINE = "command line"
 
 
-@dataclass(frozen=True, order=True)
+def as_is(sentence: str) -> Message:
+    """A sentence that is not the planner's own (a library's or a check's message), shown as it is."""
+    return msg("input.as_is", text=sentence)
+
+
+@functools.total_ordering
+@dataclass(frozen=True)
 class Problem:
-    """One broken rule at one place of one input file."""
+    """One broken rule at one place of one input file.
+
+    ``message`` is the rule broken, a sentence of the catalogue (planner/messages.py) rendered in
+    the console's language (``console_lang``); a plain ``str`` is taken as it is (``as_is``)."""
 
     file: str
     row: int | None
     column: str | None
     value: str | None
-    rule: str
+    message: Message
     severity: Severity = "error"
-    label: str = "column"  # what ``column`` names: a table column, or a scenario "key"
+    label: str = "column"  # what ``column`` names: a table "column", a scenario "key", an "option"
 
-    def where(self) -> str:
-        """'row 7, column uscc' (or 'key solver.workers') — the place inside the file."""
+    def __post_init__(self) -> None:
+        if isinstance(self.message, str):
+            object.__setattr__(self, "message", as_is(self.message))
+
+    @property
+    def rule(self) -> str:
+        """The rule broken, in the console's language."""
+        return self.message.render(console_lang())
+
+    def where(self, lang: str | None = None) -> str:
+        """'row 7, column uscc' (or 'key solver.workers'; '第 7 行，列 uscc') — the place inside the file."""
+        lang = lang or console_lang()
         parts = []
         if self.row is not None:
-            parts.append(f"row {self.row}")
+            parts.append(text("input.place.row", lang).format(row=self.row))
         if self.column is not None:
-            parts.append(f"{self.label} {self.column}")
-        return ", ".join(parts)
+            parts.append(text(f"input.place.{self.label}", lang).format(name=self.column))
+        return text("input.place.sep", lang).join(parts)
 
-    def describe(self) -> str:
-        """The problem without its file name: place, value and rule."""
-        text = self.where()
+    def describe(self, lang: str | None = None) -> str:
+        """The problem without its file name: place, value and rule, in ``lang`` (the console's)."""
+        lang = lang or console_lang()
+        where = self.where(lang)
         if self.value is not None:
-            text += f"{', ' if text else ''}value {shown_value(self.value)}"
-        return f"{text}: {self.rule}" if text else self.rule
+            shown = text("input.place.value", lang).format(value=shown_value(self.value))
+            where = text("input.place.sep", lang).join([where, shown]) if where else shown
+        rule = self.message.render(lang)
+        return text("input.place.rule", lang).format(where=where, rule=rule) if where else rule
+
+    def file_name(self, lang: str | None = None) -> str:
+        """The file, or the command line in ``lang``."""
+        return text("input.command_line", lang or console_lang()) if self.file == COMMAND_LINE else self.file
+
+    def sort_key(self) -> tuple:
+        return (self.file, self.row or 0, self.column or "", self.message.render("en"), self.severity)
+
+    def __lt__(self, other: Problem) -> bool:
+        return self.sort_key() < other.sort_key()
 
     def __str__(self) -> str:
-        return f"{self.file}: {self.describe()}"
+        lang = console_lang()
+        return text("input.place.rule", lang).format(where=self.file_name(lang), rule=self.describe(lang))
 
 
 #: characters that must not reach a terminal raw: C0 controls but tab and line feed, DEL, C1
@@ -90,18 +128,36 @@ def by_file(problems: Iterable[Problem]) -> dict[str, list[Problem]]:
     return {file: sorted(group, key=lambda p: (p.row or 0, p.column or "", p.rule)) for file, group in groups.items()}
 
 
-def format_report(problems: Iterable[Problem], shown_per_file: int = SHOWN_PER_FILE) -> list[str]:
-    """Plain-text lines: a heading per file, its first problems, and a count of the rest."""
-    lines: list[str] = []
-    for file, group in by_file(problems).items():
+def report_lines(
+    problems: Iterable[Problem], shown_per_file: int = SHOWN_PER_FILE, lang: str | None = None
+) -> list[tuple[str, str]]:
+    """(kind, line) in ``lang`` (the console's): kind ``file`` for a file's heading with its counts,
+    ``error`` or ``warning`` for a problem, ``more`` for the count of those not shown."""
+    lang = lang or console_lang()
+    lines: list[tuple[str, str]] = []
+    for group in by_file(problems).values():
         n_errors = sum(p.severity == "error" for p in group)
         n_warnings = len(group) - n_errors
-        counts = [f"{n} error{'s' * (n != 1)}" for n in [n_errors] if n]
-        counts += [f"{n} warning{'s' * (n != 1)}" for n in [n_warnings] if n]
-        lines.append(printable(f"{file}: {', '.join(counts)}"))
+        counts = [text(f"input.count.errors.{'one' if n == 1 else 'many'}", lang).format(n=n) for n in [n_errors] if n]
+        counts += [
+            text(f"input.count.warnings.{'one' if n == 1 else 'many'}", lang).format(n=n) for n in [n_warnings] if n
+        ]
+        heading = text("input.place.rule", lang).format(
+            where=group[0].file_name(lang), rule=text("input.place.sep", lang).join(counts)
+        )
+        lines.append(("file", printable(heading)))
         for problem in group[:shown_per_file]:
-            marker = "error" if problem.severity == "error" else "warning"
-            lines.append(printable(f"  {marker}: {problem.describe()}"))
+            marker = text(f"input.severity.{problem.severity}", lang)
+            line = text("input.place.rule", lang).format(where=marker, rule=problem.describe(lang))
+            lines.append((problem.severity, printable(f"  {line}")))
         if len(group) > shown_per_file:
-            lines.append(f"  … and {len(group) - shown_per_file} more in this file")
+            more = text("input.more_in_file", lang).format(n=len(group) - shown_per_file)
+            lines.append(("more", f"  {more}"))
     return lines
+
+
+def format_report(
+    problems: Iterable[Problem], shown_per_file: int = SHOWN_PER_FILE, lang: str | None = None
+) -> list[str]:
+    """Plain-text lines: a heading per file, its first problems, and a count of the rest."""
+    return [line for _, line in report_lines(problems, shown_per_file, lang)]

@@ -67,7 +67,7 @@ from planner.model.schedule import PLANNED_DAY_MIN, Crew, Schedule, members_cove
 from planner.outputs import sha256_file
 from planner.pipeline import compute_kpis, message_names, plan_tables, visit_code
 from planner.plan import REOPTIMIZE_METHOD, Plan, PlanTables
-from planner.problems import InputError, Problem
+from planner.problems import COMMAND_LINE, InputError, Problem
 from planner.rules import reason_label
 from planner.rules.caps import leaves_caps_alone
 from planner.rules.crews import min_crew
@@ -151,23 +151,22 @@ def check_request(scenario: Scenario, as_of: dt.date, freeze_days: int) -> None:
     if not start <= as_of <= end:
         problems.append(
             Problem(
-                "command line",
+                COMMAND_LINE,
                 None,
                 "--as-of",
                 as_of.isoformat(),
-                f"must lie in the plan's horizon {start.isoformat()}…{end.isoformat()} "
-                "(before it nothing has happened yet; after it nothing is left to re-plan)",
+                msg("input.option.as_of", start=start, end=end),
                 label="option",
             )
         )
     if not 0 <= freeze_days <= MAX_FREEZE_DAYS:
         problems.append(
             Problem(
-                "command line",
+                COMMAND_LINE,
                 None,
                 "--freeze-days",
                 str(freeze_days),
-                f"must be 0 to {MAX_FREEZE_DAYS} days (the notice period; a quarter at most)",
+                msg("input.option.freeze_days", most=MAX_FREEZE_DAYS),
                 label="option",
             )
         )
@@ -198,7 +197,9 @@ def check_previous(previous, dataset: Dataset, scenario: Scenario, calendar: Wor
         try:
             made_with = Scenario.model_validate({**recorded, "source": root / "manifest.json"}, strict=False)
         except Exception as error:  # whatever shape the manifest's scenario was edited into
-            raise InputError([Problem(where, None, "scenario", None, f"not a valid scenario: {error}")]) from None
+            raise InputError(
+                [Problem(where, None, "scenario", None, msg("input.scenario.invalid", error=str(error)))]
+            ) from None
         inputs = load_scenario_dataset(made_with)
         days = work_calendar(made_with.horizon.start, made_with.horizon.end, inputs.calendar_overrides(), where=where)
     parent = previous.manifest.get("parent")
@@ -216,23 +217,21 @@ def check_previous(previous, dataset: Dataset, scenario: Scenario, calendar: Wor
     broken = check_plan(tables, facts, made_with, set(days.workdays), previous.tables["draws"])
     if broken:
         raise InputError(
-            [Problem(where, None, None, None, f"the previous plan breaks a hard rule: {line}") for line in broken[:20]]
+            [Problem(where, None, None, None, msg("input.previous.breaks_rule", rule=line)) for line in broken[:20]]
         )
 
 
-def _files_not_as_hashed(root: Path, outputs: dict) -> list[tuple[str, str]]:
+def _files_not_as_hashed(root: Path, outputs: dict) -> list[tuple[str, Message]]:
     """(file, why) for each output the manifest hashes that is missing or has other bytes."""
     out = []
     for name, digest in sorted(outputs.items()):
         path = root / str(name)
         if ".." in Path(str(name)).parts or Path(str(name)).is_absolute():
-            out.append((str(name), "the manifest names a file outside the plan folder"))
+            out.append((str(name), msg("input.previous.outside")))
         elif not path.is_file():
-            out.append((str(name), "missing: the previous plan's manifest lists it"))
+            out.append((str(name), msg("input.previous.missing")))
         elif sha256_file(path) != digest:
-            out.append(
-                (str(name), "edited since the previous plan was written: its SHA-256 differs from the manifest's")
-            )
+            out.append((str(name), msg("input.previous.edited")))
     return out
 
 

@@ -25,7 +25,17 @@ from pydantic import (
 )
 
 from planner.acceptance import parse_rule
-from planner.problems import InputError, Problem
+from planner.messages import Message, msg
+from planner.problems import InputError, Problem, as_is
+
+
+class RuleError(ValueError):
+    """A validator's broken rule, said by a sentence of the catalogue (pydantic keeps the error in
+    its context, where ``_key_problem`` finds it)."""
+
+    def __init__(self, message: Message):
+        super().__init__(message.render("en"))
+        self.message = message
 
 
 def _iso_date(value: Any) -> Any:
@@ -68,7 +78,7 @@ class Horizon(_Section):
     @model_validator(mode="after")
     def _ordered(self) -> Horizon:
         if self.end < self.start:
-            raise ValueError(f"end {self.end} is before start {self.start}")
+            raise RuleError(msg("input.scenario.horizon_reversed", end=self.end, start=self.start))
         return self
 
     @field_validator("end")
@@ -76,9 +86,13 @@ class Horizon(_Section):
     def _not_too_long(cls, end: dt.date, info: ValidationInfo) -> dt.date:
         start = info.data.get("start")
         if start is not None and (end - start).days + 1 > MAX_HORIZON_DAYS:
-            raise ValueError(
-                f"the horizon spans {(end - start).days + 1:,} days from {start}; it may span at most "
-                f"{MAX_HORIZON_DAYS:,} days (three years)"
+            raise RuleError(
+                msg(
+                    "input.scenario.horizon_too_long",
+                    days=f"{(end - start).days + 1:,}",
+                    start=start,
+                    most=f"{MAX_HORIZON_DAYS:,}",
+                )
             )
         return end
 
@@ -199,17 +213,21 @@ def _read_chain(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
     try:
         found, size = path.is_file(), path.stat().st_size if path.is_file() else 0
     except OSError as error:  # a name too long, a folder that may not be read …
-        raise InputError([Problem(where, None, None, None, f"cannot be read: {error.strerror or error}")]) from None
+        raise InputError(
+            [Problem(where, None, None, None, msg("input.file.unreadable", error=error.strerror or str(error)))]
+        ) from None
     if not found:
-        raise InputError([Problem(where, None, None, None, "scenario file not found")])
+        raise InputError([Problem(where, None, None, None, msg("input.scenario.not_found"))])
     if path.resolve() in seen:
         chain = " → ".join(str(p) for p in (*seen, path.resolve()))
-        raise InputError([Problem(where, None, "extends", None, f"extends itself in a loop: {chain}", label="key")])
+        raise InputError(
+            [Problem(where, None, "extends", None, msg("input.scenario.extends_loop", chain=chain), label="key")]
+        )
     if len(seen) >= MAX_EXTENDS:
         raise InputError(
             [
                 Problem(
-                    where, None, "extends", None, f"the extends chain is longer than {MAX_EXTENDS} files", label="key"
+                    where, None, "extends", None, msg("input.scenario.extends_too_long", most=MAX_EXTENDS), label="key"
                 )
             ]
         )
@@ -217,22 +235,28 @@ def _read_chain(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
         raise InputError(
             [
                 Problem(
-                    where, None, None, None, f"has {size:,} bytes; a scenario file has at most {MAX_SCENARIO_BYTES:,}"
+                    where,
+                    None,
+                    None,
+                    None,
+                    msg("input.scenario.too_large", size=f"{size:,}", most=f"{MAX_SCENARIO_BYTES:,}"),
                 )
             ]
         )
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise InputError([Problem(where, None, None, None, f"is not valid TOML: {error}")]) from None
+        raise InputError(
+            [Problem(where, None, None, None, msg("input.scenario.bad_toml", format="TOML", error=str(error)))]
+        ) from None
     except RecursionError:
         data = None
     except OSError as error:
-        raise InputError([Problem(where, None, None, None, f"cannot be read: {error.strerror or error}")]) from None
-    if data is None or _depth(data) > MAX_NESTING:
         raise InputError(
-            [Problem(where, None, None, None, f"nests tables or arrays more than {MAX_NESTING} levels deep")]
-        )
+            [Problem(where, None, None, None, msg("input.file.unreadable", error=error.strerror or str(error)))]
+        ) from None
+    if data is None or _depth(data) > MAX_NESTING:
+        raise InputError([Problem(where, None, None, None, msg("input.scenario.too_deep", most=MAX_NESTING))])
     if "dataset" in data and isinstance(data["dataset"], str):
         data["dataset"] = Path(os.path.normpath(path.parent / data["dataset"]))
     if isinstance(data.get("extra_demands"), list):  # paths are relative to the file that states them
@@ -246,7 +270,9 @@ def _read_chain(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
     if parent is None:
         return data
     if not isinstance(parent, str):
-        raise InputError([Problem(where, None, "extends", repr(parent), "must be a file name", label="key")])
+        raise InputError(
+            [Problem(where, None, "extends", repr(parent), msg("input.scenario.extends_not_file"), label="key")]
+        )
     base = _read_chain(Path(os.path.normpath(path.parent / parent)), (*seen, path.resolve()))
     return _merge(base, data)
 
@@ -293,14 +319,65 @@ def _key_problem(path: Path, error: dict[str, Any]) -> Problem:
     """One pydantic error as a Problem naming the dotted key, the value and the rule."""
     loc = [str(part) for part in error["loc"]]
     key = ".".join(loc) if loc else None
-    value = None if error["type"] in ("missing", "extra_forbidden") else str(error.get("input"))
-    rule = error["msg"]
-    if error["type"] == "extra_forbidden":
+    kind = error["type"]
+    value = None if kind in ("missing", "extra_forbidden") else str(error.get("input"))
+    context = error.get("ctx") or {}
+    cause = context.get("error")
+    if kind == "extra_forbidden":
         section = _SECTIONS.get(".".join(loc[:-1]))
         known = [k for k in section.model_fields if k != "source"] if section else []
-        rule = "unknown key" + (f"; known keys here: {', '.join(known)}" if known else "")
-    elif error["type"] == "missing":
-        rule = "required key is missing"
-    elif rule.startswith("Value error, "):
-        rule = rule.removeprefix("Value error, ")
+        rule = (
+            msg("input.scenario.unknown_key_known", known=", ".join(known))
+            if known
+            else msg("input.scenario.unknown_key")
+        )
+    elif isinstance(cause, RuleError):
+        rule = cause.message
+    elif kind in _PYDANTIC:
+        message_id, fields = _PYDANTIC[kind]
+        rule = msg(message_id, **{name: _shown_limit(context.get(name, _CONTEXT.get(name))) for name in fields})
+    else:  # a rare type (or an acceptance rule's own sentence): pydantic's English words
+        rule = as_is(error["msg"].removeprefix("Value error, "))
     return Problem(str(path), None, key, value, rule, label="key")
+
+
+#: pydantic's error types a scenario commonly meets → (message id, the fields of its ``ctx``)
+_PYDANTIC: dict[str, tuple[str, tuple[str, ...]]] = {
+    "missing": ("input.scenario.missing", ()),
+    "int_type": ("input.scenario.int", ()),
+    "int_parsing": ("input.scenario.int", ()),
+    "int_from_float": ("input.scenario.int_from_float", ()),
+    "float_type": ("input.scenario.number", ()),
+    "float_parsing": ("input.scenario.number", ()),
+    "string_type": ("input.scenario.string", ()),
+    "bool_type": ("input.scenario.bool", ("values",)),
+    "bool_parsing": ("input.scenario.bool", ("values",)),
+    "date_type": ("input.scenario.date", ()),
+    "date_parsing": ("input.scenario.date", ()),
+    "date_from_datetime_parsing": ("input.scenario.date", ()),
+    "date_from_datetime_inexact": ("input.scenario.date", ()),
+    "path_type": ("input.scenario.path", ()),
+    "dict_type": ("input.scenario.table", ()),
+    "model_type": ("input.scenario.table", ()),
+    "model_attributes_type": ("input.scenario.table", ()),
+    "tuple_type": ("input.scenario.array", ()),
+    "list_type": ("input.scenario.array", ()),
+    "greater_than": ("input.scenario.gt", ("gt",)),
+    "greater_than_equal": ("input.scenario.ge", ("ge",)),
+    "less_than": ("input.scenario.lt", ("lt",)),
+    "less_than_equal": ("input.scenario.le", ("le",)),
+    "string_too_short": ("input.scenario.string_too_short", ("min_length",)),
+    "too_short": ("input.scenario.too_short", ("min_length",)),
+    "too_long": ("input.scenario.too_long", ("max_length",)),
+    "literal_error": ("input.scenario.literal", ("expected",)),
+}
+
+#: what a message says where pydantic gives no context
+_CONTEXT = {"values": "true/false"}
+
+
+def _shown_limit(value: Any) -> str:
+    """A limit of pydantic's context as the scenario writes it (7 * 86_400 → 604800, 1.0 → 1)."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)

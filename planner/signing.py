@@ -34,6 +34,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from planner.messages import Message, msg
 from planner.outputs import OutputError
 from planner.problems import InputError, Problem
 
@@ -99,13 +100,14 @@ def load_private_key(path: Path | str) -> Ed25519PrivateKey:
     try:
         key = serialization.load_pem_private_key(data, password=None)
     except TypeError:
-        raise _key_error(path, "the key is protected by a passphrase; sign with an unencrypted key file") from None
+        raise _key_error(path, msg("input.key.passphrase")) from None
     except (ValueError, UnsupportedAlgorithm):
-        hint = " (this is a public key: signing needs the private key)" if b"PUBLIC KEY" in data else ""
-        raise _key_error(path, f"not a PEM private key{hint}") from None
+        public = b"PUBLIC KEY" in data
+        raise _key_error(path, msg("input.key.public_not_private" if public else "input.key.not_private")) from None
     if not isinstance(key, Ed25519PrivateKey):
         raise _key_error(
-            path, f"a {type(key).__name__.removeprefix('_')} key, not Ed25519: make one with planner keygen"
+            path,
+            msg("input.key.not_ed25519_keygen", kind=type(key).__name__.removeprefix("_"), command="planner keygen"),
         )
     return key
 
@@ -116,25 +118,28 @@ def load_public_key(path: Path | str) -> Ed25519PublicKey:
     try:
         key = serialization.load_pem_public_key(data)
     except (ValueError, UnsupportedAlgorithm):
-        hint = " (this is a private key: pass the public one, plan-signing.pub)" if b"PRIVATE KEY" in data else ""
-        raise _key_error(path, f"not a PEM public key{hint}") from None
+        private = b"PRIVATE KEY" in data
+        raise _key_error(
+            path,
+            msg("input.key.private_not_public", pub="plan-signing.pub") if private else msg("input.key.not_public"),
+        ) from None
     if not isinstance(key, Ed25519PublicKey):
-        raise _key_error(path, f"a {type(key).__name__.removeprefix('_')} key, not Ed25519")
+        raise _key_error(path, msg("input.key.not_ed25519", kind=type(key).__name__.removeprefix("_")))
     return key
 
 
 def _read_key_file(path: Path) -> bytes:
     if not path.is_file():
-        raise _key_error(path, "not found")
+        raise _key_error(path, msg("input.file.not_found"))
     if path.stat().st_size > _MAX_KEY_BYTES:
-        raise _key_error(path, f"{path.stat().st_size:,} bytes: too large for a key file")
+        raise _key_error(path, msg("input.key.too_large", size=f"{path.stat().st_size:,}"))
     try:
         return path.read_bytes()
     except OSError as error:
-        raise _key_error(path, f"cannot be read: {error.strerror}") from None
+        raise _key_error(path, msg("input.file.unreadable", error=error.strerror or str(error))) from None
 
 
-def _key_error(path: Path | str, rule: str) -> InputError:
+def _key_error(path: Path | str, rule: Message) -> InputError:
     return InputError([Problem(str(path), None, None, None, rule)])
 
 
@@ -145,7 +150,7 @@ def sign_plan(plan_dir: Path | str, key_file: Path | str, replace: bool = False)
     root = Path(plan_dir)
     manifest = root / MANIFEST
     if not manifest.is_file():
-        raise InputError([Problem(str(manifest), None, None, None, "not found: is this a plan folder?")])
+        raise InputError([Problem(str(manifest), None, None, None, msg("input.folder.not_plan"))])
     target = root / SIGNATURE
     if os.path.lexists(target) and not replace:
         raise OutputError(f"{target} already exists: the plan is signed; pass --force to sign it again")

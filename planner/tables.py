@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from planner.codes import normalise_industry, uscc_problem
+from planner.messages import Message, listing, msg
 from planner.problems import Problem
 from planner.schema import Column, Kind, Table
 
@@ -105,7 +106,13 @@ def iter_raw(path: Path, file: str) -> Iterator[RawTable]:
     readers = {".csv": _csv_chunks, ".xlsx": _xlsx_chunks, ".parquet": _parquet_chunks}
     if suffix not in readers:
         raise _Unreadable(
-            Problem(file, None, None, None, f"unknown file type {suffix!r}; use one of {', '.join(SUFFIXES)}")
+            Problem(
+                file,
+                None,
+                None,
+                None,
+                msg("input.file.unknown_type", suffix=repr(suffix), suffixes=", ".join(SUFFIXES)),
+            )
         )
     chunks = readers[suffix](path, file)
     while True:
@@ -116,10 +123,12 @@ def iter_raw(path: Path, file: str) -> Iterator[RawTable]:
         except _Unreadable:
             raise
         except MemoryError:  # a last resort: the limits below should make it unreachable
-            raise _Unreadable(Problem(file, None, None, None, "is too large to read in the memory available")) from None
+            raise _Unreadable(Problem(file, None, None, None, msg("input.file.too_large"))) from None
         except Exception as error:  # any reader failure is the file's fault, reported as such
             raise _Unreadable(
-                Problem(file, None, None, None, f"cannot be read as a {suffix[1:].upper()} table: {error}")
+                Problem(
+                    file, None, None, None, msg("input.file.unreadable_as", kind=suffix[1:].upper(), error=str(error))
+                )
             ) from None
         yield chunk
 
@@ -168,8 +177,7 @@ def _csv_chunks(path: Path, file: str) -> Iterator[RawTable]:
                         1,
                         None,
                         None,
-                        f"the header has {len(header):,} cells; a table has at most {MAX_COLUMNS} "
-                        "columns (is this the right file?)",
+                        msg("input.csv.header_too_wide", cells=f"{len(header):,}", limit=MAX_COLUMNS),
                     )
                 )
             header = header[:MAX_COLUMNS]  # empty cells right of the table
@@ -198,9 +206,7 @@ def _csv_chunks(path: Path, file: str) -> Iterator[RawTable]:
                                 number,
                                 None,
                                 ",".join(extra[:20])[:200],
-                                f"has {len(record)} cells but the header has {header_width}: "
-                                "a value with a comma may lack its quotes, shifting the columns "
-                                "after it",
+                                msg("input.csv.row_too_wide", cells=len(record), header=header_width),
                             )
                         )
                 if len(record) != width:
@@ -251,7 +257,7 @@ def _csv_records(text: io.TextIOBase, file: str) -> Iterator[tuple[int, list[str
                     number + 1,
                     None,
                     None,
-                    f"cannot be read from line {reader.line_num:,} on: {error} (a quote that is not closed?)",
+                    msg("input.csv.broken", line=f"{reader.line_num:,}", error=str(error)),
                 )
             ) from None
         number += 1
@@ -267,8 +273,12 @@ def _bounded_lines(text: io.TextIOBase, file: str) -> Iterator[str]:
                     None,
                     None,
                     None,
-                    f"line {number:,} has {len(line):,} characters, more than the "
-                    f"{MAX_LINE_CHARS:,} a table row may have: not a table (or a line break is missing)",
+                    msg(
+                        "input.csv.line_too_long",
+                        line=f"{number:,}",
+                        chars=f"{len(line):,}",
+                        limit=f"{MAX_LINE_CHARS:,}",
+                    ),
                 )
             )
         yield line
@@ -280,18 +290,16 @@ def _csv_encoding(path: Path, file: str) -> tuple[str, list[Problem]]:
     with open(path, "rb") as handle:
         start = handle.read(2)
     if start.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise _Unreadable(
-            Problem(file, None, None, None, 'is UTF-16 text (Excel\'s "Unicode Text"); save it as CSV UTF-8')
-        )
+        raise _Unreadable(Problem(file, None, None, None, msg("input.csv.utf16")))
     utf8, blank = _undecodable(path, "utf-8", file)
     if blank:
-        raise _Unreadable(Problem(file, None, None, None, "the file is empty: expected a header row"))
+        raise _Unreadable(Problem(file, None, None, None, msg("input.file.empty")))
     if utf8 is None:
         return "utf-8-sig", []
     # Windows exports from departmental systems are often GBK; GB18030 is its superset.
     gbk, _ = _undecodable(path, "gb18030", file)
     if gbk is None:
-        return "gb18030", [Problem(file, None, None, None, "read as GBK/GB18030, not UTF-8", "warning")]
+        return "gb18030", [Problem(file, None, None, None, msg("input.csv.gbk"), "warning")]
     line, offset, byte = max(
         utf8, gbk, key=lambda found: found[1]
     )  # the later one: the text's own encoding reads up to it
@@ -301,7 +309,7 @@ def _csv_encoding(path: Path, file: str) -> tuple[str, list[Problem]]:
             None,
             None,
             f"0x{byte:02X}",
-            f"line {line:,}, byte {offset:,}: neither UTF-8 nor GBK/GB18030 text; save the file as CSV UTF-8",
+            msg("input.csv.undecodable", line=f"{line:,}", offset=f"{offset:,}"),
         )
     )
 
@@ -325,8 +333,7 @@ def _undecodable(path: Path, encoding: str, file: str) -> tuple[tuple[int, int, 
                                 None,
                                 None,
                                 None,
-                                f"line {line:,} is longer than {limit:,} bytes: not a table "
-                                "(or its line breaks are missing)",
+                                msg("input.csv.line_too_long_bytes", line=f"{line:,}", limit=f"{limit:,}"),
                             )
                         )
                     carry = piece
@@ -361,9 +368,7 @@ def _xlsx_chunks(path: Path, file: str) -> Iterator[RawTable]:
         header = next(records, None)
         header_flags = {c: rule for (r, c), rule in flagged.items() if r == 1}
         if header is None or (all(cell is None for cell in header) and not header_flags):
-            raise _Unreadable(
-                Problem(file, None, None, None, "the first sheet is empty: expected a header row in row 1")
-            )
+            raise _Unreadable(Problem(file, None, None, None, msg("input.xlsx.empty")))
         header = _without_trailing_blanks(header, max(header_flags, default=-1) + 1)
         if len(header) > MAX_COLUMNS:
             raise _Unreadable(
@@ -372,9 +377,12 @@ def _xlsx_chunks(path: Path, file: str) -> Iterator[RawTable]:
                     1,
                     _column_letter(len(header) - 1),
                     None,
-                    f"the header reaches column {_column_letter(len(header) - 1)} "
-                    f"({len(header):,} columns); a table has at most {MAX_COLUMNS}: delete "
-                    "what is right of the table",
+                    msg(
+                        "input.xlsx.header_too_wide",
+                        letter=_column_letter(len(header) - 1),
+                        columns=f"{len(header):,}",
+                        limit=MAX_COLUMNS,
+                    ),
                 )
             )
         rows_of = _xlsx_records(records, {r for r, _ in flagged}, file)
@@ -396,9 +404,7 @@ def _xlsx_chunks(path: Path, file: str) -> Iterator[RawTable]:
             cell_rules = {(r, c): rule for (r, c), rule in flagged.items() if r in row_set and c < width}
             notes: tuple[Problem, ...] = ()
             if first:
-                by_rule: dict[
-                    str, list[str]
-                ] = {}  # one problem per rule: a merged title row is one range, not ten cells
+                by_rule: dict[Message, list[str]] = {}  # one problem per rule: a merged title row is one range
                 for column, rule in sorted(header_flags.items()):
                     by_rule.setdefault(rule, []).append(_column_letter(column))
                 notes = tuple(
@@ -407,7 +413,7 @@ def _xlsx_chunks(path: Path, file: str) -> Iterator[RawTable]:
                         1,
                         ", ".join(letters) if len(letters) <= 3 else f"{letters[0]}…{letters[-1]}",
                         None,
-                        f"header cell: {rule}",
+                        msg("input.xlsx.header_cell", rule=rule),
                     )
                     for rule, letters in by_rule.items()
                 )
@@ -431,7 +437,7 @@ def _xlsx_records(records: Iterator[tuple], flagged_rows: set[int], file: str) -
                     None,
                     None,
                     None,
-                    f"has rows beyond row {EXCEL_ROWS:,}, Excel's last: not a table this planner can read",
+                    msg("input.xlsx.too_many_rows", limit=f"{EXCEL_ROWS:,}"),
                 )
             )
         blank = all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in record)
@@ -462,15 +468,18 @@ def _check_xlsx_parts(path: Path, file: str) -> None:
                         None,
                         None,
                         None,
-                        f"its part {info.filename} unpacks to {info.file_size / 2**20:,.0f} MB, more "
-                        f"than the {limit >> 20:,} MB an XLSX {'sheet' if sheet else 'part'} may "
-                        "hold here; save the table as CSV UTF-8",
+                        msg(
+                            f"input.xlsx.{'sheet' if sheet else 'part'}_too_large",
+                            part=info.filename,
+                            size=f"{info.file_size / 2**20:,.0f}",
+                            limit=f"{limit >> 20:,}",
+                        ),
                     )
                 )
 
 
 #: a formula cell with no saved result: openpyxl (and the planner) never evaluates formulas
-FORMULA_WITHOUT_VALUE = "formula without a value; save the file in Excel or paste values"
+FORMULA_WITHOUT_VALUE = msg("input.xlsx.formula_without_value")
 _CELL_REF = re.compile(r"([A-Z]+)([0-9]+)")
 _SHEET_HINT = re.compile(rb"<(?:\w+:)?(?:f[\s>/]|mergeCell[\s>/])|\st=\"e\"")
 #: merged ranges are expanded only this far: no table of the contract is wider, and a sheet with
@@ -479,7 +488,7 @@ _MERGE_COLUMNS = 256
 _MERGE_CELLS = 100_000
 
 
-def _untrusted_cells(path: Path, member: str | None, file: str = "") -> dict[tuple[int, int], str]:
+def _untrusted_cells(path: Path, member: str | None, file: str = "") -> dict[tuple[int, int], Message]:
     """{(sheet row, 0-based column): rule} for cells whose value a reader cannot take as shown.
 
     - A formula cell carries the value Excel computed when it last saved the file; one written by
@@ -504,7 +513,7 @@ def _untrusted_cells(path: Path, member: str | None, file: str = "") -> dict[tup
                 tail = chunk[-16:]
         if not hinted:
             return {}
-        flagged: dict[tuple[int, int], str] = {}
+        flagged: dict[tuple[int, int], Message] = {}
         merges: list[str] = []
         row_number, column, sheet_data = 0, 0, None
         with archive.open(name) as source:
@@ -528,7 +537,7 @@ def _untrusted_cells(path: Path, member: str | None, file: str = "") -> dict[tup
                         pass
                     elif element.get("t") == "e":
                         shown = (saved.text or "").strip() if saved is not None else ""
-                        rule = f"an Excel error value {shown} (a formula failed); correct the cell and save again"
+                        rule = msg("input.xlsx.error_value", shown=shown)
                     elif "f" in children and not has_value:
                         rule = FORMULA_WITHOUT_VALUE
                     if rule is not None:
@@ -539,8 +548,7 @@ def _untrusted_cells(path: Path, member: str | None, file: str = "") -> dict[tup
                                     row_number,
                                     None,
                                     None,
-                                    f"more than {_MERGE_CELLS:,} formulas without a value or "
-                                    "error values: save the file in Excel or paste values",
+                                    msg("input.xlsx.too_many_flagged", limit=f"{_MERGE_CELLS:,}"),
                                 )
                             )
                         flagged[(row_number, column - 1)] = rule
@@ -554,13 +562,13 @@ def _untrusted_cells(path: Path, member: str | None, file: str = "") -> dict[tup
     return flagged
 
 
-def _flag_merged(ref: str, last_row: int, flagged: dict[tuple[int, int], str]) -> None:
+def _flag_merged(ref: str, last_row: int, flagged: dict[tuple[int, int], Message]) -> None:
     """Every cell of merged range ``ref`` but its first, up to the sheet's last row."""
     corners = [_CELL_REF.fullmatch(part.strip().upper()) for part in ref.split(":")]
     if len(corners) != 2 or not all(corners):
         return
     (c1, r1), (c2, r2) = ((_column_index(m.group(1)), int(m.group(2))) for m in corners)
-    rule = f"part of merged cells {ref}: only its first cell holds the value; unmerge the cells and fill in every row"
+    rule = msg("input.xlsx.merged", ref=ref)
     for row in range(min(r1, r2), min(max(r1, r2), last_row) + 1):
         for column in range(min(c1, c2), min(max(c1, c2), _MERGE_COLUMNS) + 1):
             if len(flagged) >= _MERGE_CELLS:
@@ -592,7 +600,7 @@ def _parquet_chunks(path: Path, file: str) -> Iterator[RawTable]:
     columns = len(pq.read_schema(path).names)
     if columns > MAX_COLUMNS:
         raise _Unreadable(
-            Problem(file, None, None, None, f"has {columns:,} columns; a table has at most {MAX_COLUMNS}")
+            Problem(file, None, None, None, msg("input.parquet.too_wide", columns=f"{columns:,}", limit=MAX_COLUMNS))
         )
     frame = pq.read_table(path).to_pandas().reset_index(drop=True)
     headers = tuple(str(c) for c in frame.columns)
@@ -626,9 +634,7 @@ def match_headers(raw: RawTable, table: Table) -> tuple[dict[str, int], list[Pro
         name = accepted.get(_header_key(header))
         if name is None:
             if _header_key(header) and not _header_key(header).startswith("unnamed:"):
-                problems.append(
-                    Problem(raw.file, 1, str(header), None, "not a column of this table; it is ignored", "warning")
-                )
+                problems.append(Problem(raw.file, 1, str(header), None, msg("input.header.unknown"), "warning"))
         elif name in found:
             problems.append(
                 Problem(
@@ -636,15 +642,19 @@ def match_headers(raw: RawTable, table: Table) -> tuple[dict[str, int], list[Pro
                     1,
                     str(header),
                     None,
-                    f"a second header for column {name} (first: {raw.headers[found[name]]!r})",
+                    msg("input.header.twice", column=name, first=repr(raw.headers[found[name]])),
                 )
             )
         else:
             found[name] = position
     missing = [c for c in table.columns if c.required and c.name not in found]
     for column in missing:
-        also = f" (or {' / '.join(column.aliases)})" if column.aliases else ""
-        problems.append(Problem(raw.file, 1, column.name, None, f"required column{also} is missing"))
+        missing_rule = (
+            msg("input.header.missing_aliases", aliases=" / ".join(column.aliases))
+            if column.aliases
+            else msg("input.header.missing")
+        )
+        problems.append(Problem(raw.file, 1, column.name, None, missing_rule))
     if missing:
         problems += _header_further_down(raw, accepted, missing)
     return found, problems
@@ -663,8 +673,7 @@ def _header_further_down(raw: RawTable, accepted: dict[str, str], missing: list[
                     row,
                     None,
                     None,
-                    f"this row looks like the header: the header must be row 1; "
-                    f"delete the {row - 1} row(s) above it (titles, notes, blank lines)",
+                    msg("input.header.further_down", above=row - 1),
                 )
             ]
     return []
@@ -711,7 +720,7 @@ class _Checked:
     """A coerced column and, per bad row, the rule it broke."""
 
     values: pd.Series
-    broken: dict[int, str]  # position → rule
+    broken: dict[int, Message]  # position → rule
 
 
 def coerce_table(raw: RawTable, table: Table) -> tuple[pd.DataFrame, list[Problem]]:
@@ -766,7 +775,7 @@ def load_table(path: Path, file: str, table: Table) -> LoadedTable | Problem:
     finally:
         chunks.close()
     if typed.found is None:  # no chunk at all: cannot happen for a readable file, kept for safety
-        return Problem(file, None, None, None, "cannot be read as a table")
+        return Problem(file, None, None, None, msg("input.file.not_a_table"))
     frame, problems = typed.result()
     return LoadedTable(frame, frozenset(typed.found), problems, not typed.stopped)
 
@@ -795,15 +804,18 @@ class _Typed:
         self.parts.append(frame)
         self._note(cell_problems)
         if left_out or self.overflow or self.errors >= MAX_ERRORS:
-            last = f", at row {int(raw.rows[-1]):,}" if len(raw.rows) else ""
+            stopped = (
+                msg("input.stopped_at", limit=f"{MAX_ERRORS:,}", row=f"{int(raw.rows[-1]):,}")
+                if len(raw.rows)
+                else msg("input.stopped", limit=f"{MAX_ERRORS:,}")
+            )
             self.problems.append(
                 Problem(
                     self.file,
                     None,
                     None,
                     None,
-                    f"reading stopped after {MAX_ERRORS:,} errors{last}: the rest of the "
-                    "file was not checked; fix these first",
+                    stopped,
                 )
             )
             self.stopped = True
@@ -895,7 +907,7 @@ def _coerce_column(cells: pd.Series, column: Column, file: str, problems: list[P
     broken: dict[int, str] = {}
     if not column.optional_value:
         for position in np.flatnonzero(blank):
-            broken[int(position)] = "a value is required"
+            broken[int(position)] = msg("input.cell.required")
     coerce = _COERCERS[column.kind]
     values = coerce(cells, text, blank, column, broken, file, problems)
     broken.update(shapes)
@@ -906,7 +918,7 @@ _BINARY = (bytes, bytearray, memoryview)
 _CONTAINERS = (list, tuple, set, frozenset, dict, np.ndarray)
 
 
-def _not_one_value(cells: pd.Series) -> dict[int, str]:
+def _not_one_value(cells: pd.Series) -> dict[int, Message]:
     """{position: rule} for cells that are not one scalar value (Parquet lists, structs, binary):
     their text would be Python's spelling of the object (``['a' 'b']``, ``b'\\xe9'``), not data."""
     if cells.dtype != object:
@@ -914,9 +926,9 @@ def _not_one_value(cells: pd.Series) -> dict[int, str]:
     rules = {}
     for position, cell in enumerate(cells.tolist()):
         if isinstance(cell, _BINARY):
-            rules[position] = "holds binary data (bytes), not text: store the column as text (UTF-8 strings)"
+            rules[position] = msg("input.cell.binary")
         elif isinstance(cell, _CONTAINERS):
-            rules[position] = "holds a list or a structure, not one value: store one value per cell"
+            rules[position] = msg("input.cell.container")
     return rules
 
 
@@ -926,10 +938,7 @@ def _coerce_id(cells, text, blank, column, broken, file, problems):
     for position in np.flatnonzero(numeric):
         digits = len(text.iloc[position].lstrip("-").replace(".", "").split("e")[0])
         if column.kind is Kind.USCC or digits > _EXCEL_DIGITS or "." in text.iloc[position]:
-            broken[int(position)] = (
-                "stored as a number, so digits are lost (Excel keeps 15); "
-                "format the column as text and enter the codes again"
-            )
+            broken[int(position)] = msg("input.cell.number_digits")
     if numeric.any() and column.kind is not Kind.USCC:
         problems.append(
             Problem(
@@ -937,16 +946,13 @@ def _coerce_id(cells, text, blank, column, broken, file, problems):
                 None,
                 column.name,
                 None,
-                "holds numbers, not text: leading zeros, if any, are already lost; format identifier columns as text",
+                msg("input.column.numbers"),
                 "warning",
             )
         )
     for position in np.flatnonzero(~blank & ~numeric):
         if _SCIENTIFIC.fullmatch(text.iloc[position]):
-            broken[int(position)] = (
-                "looks like a number in scientific notation: a spreadsheet turned "
-                "the code into a number and lost digits; format it as text"
-            )
+            broken[int(position)] = msg("input.cell.scientific")
     return text
 
 
@@ -992,7 +998,7 @@ def _coerce_float(cells, text, blank, column, broken, file, problems):
     numbers = _numbers(text).astype(float)
     bad = ~blank & (numbers.isna().to_numpy() | ~np.isfinite(numbers.fillna(0).to_numpy()))
     for position in np.flatnonzero(bad):
-        broken[int(position)] = "must be a number"
+        broken[int(position)] = msg("input.cell.number")
     _check_range(numbers, column, broken)
     if column.default is not None:
         numbers = numbers.where(~pd.Series(blank, index=numbers.index), float(column.default))
@@ -1004,7 +1010,7 @@ def _coerce_int(cells, text, blank, column, broken, file, problems):
     integral = numbers.isna() | ((numbers % 1 == 0) & (numbers.abs() < 2**53))
     bad = ~blank & (numbers.isna() | ~integral).to_numpy()
     for position in np.flatnonzero(bad):
-        broken[int(position)] = "must be a whole number"
+        broken[int(position)] = msg("input.cell.whole_number")
     _check_range(numbers, column, broken)
     numbers = numbers.where(integral.to_numpy() & ~bad, np.nan)
     if column.default is not None:
@@ -1012,7 +1018,7 @@ def _coerce_int(cells, text, blank, column, broken, file, problems):
     return numbers.round().astype("Int64")
 
 
-def _check_range(numbers: pd.Series, column: Column, broken: dict[int, str]) -> None:
+def _check_range(numbers: pd.Series, column: Column, broken: dict[int, Message]) -> None:
     low, high = column.minimum, column.maximum
     if low is None and high is None:
         return
@@ -1023,13 +1029,13 @@ def _check_range(numbers: pd.Series, column: Column, broken: dict[int, str]) -> 
             outside |= (values <= low) if column.exclusive_minimum else (values < low)
         if high is not None:
             outside |= values > high
+    above = "above" if column.exclusive_minimum else "from"
     if low is not None and high is not None:
-        opening = "above" if column.exclusive_minimum else "from"
-        rule = f"must be {opening} {low:g} to {high:g}"
+        rule = msg(f"input.cell.range.{above}_to", low=f"{low:g}", high=f"{high:g}")
     elif low is not None:
-        rule = f"must be {'above' if column.exclusive_minimum else 'at least'} {low:g}"
+        rule = msg(f"input.cell.range.{'above' if column.exclusive_minimum else 'at_least'}", low=f"{low:g}")
     else:
-        rule = f"must be at most {high:g}"
+        rule = msg("input.cell.range.at_most", high=f"{high:g}")
     for position in np.flatnonzero(outside):
         broken.setdefault(int(position), rule)
 
@@ -1054,12 +1060,12 @@ def _coerce_date(cells, text, blank, column, broken, file, problems):
             parsed[serial] = _EXCEL_EPOCH + pd.to_timedelta(days, unit="D")
         values[remaining] = parsed.astype("datetime64[s]")
         for position in np.flatnonzero(remaining & values.isna().to_numpy()):
-            broken[int(position)] = "must be a date written YYYY-MM-DD"
+            broken[int(position)] = msg("input.cell.date")
     years = values.dt.year.to_numpy()
     with np.errstate(invalid="ignore"):
         odd = ~np.isnan(years.astype(float)) & ((years < 1950) | (years > 2100))
     for position in np.flatnonzero(odd):
-        broken.setdefault(int(position), "must be a date between 1950 and 2100")
+        broken.setdefault(int(position), msg("input.cell.date_years", first=1950, last=2100))
     return values
 
 
@@ -1068,7 +1074,7 @@ def _coerce_bool(cells, text, blank, column, broken, file, problems):
     truthy = lowered.isin(_TRUE).to_numpy()
     falsy = lowered.isin(_FALSE).to_numpy()
     for position in np.flatnonzero(~blank & ~truthy & ~falsy):
-        broken[int(position)] = "must be true/false, 1/0, yes/no or 是/否"
+        broken[int(position)] = msg("input.cell.bool", values=listing(["true/false", "1/0", "yes/no", "是/否"]))
     default = bool(column.default) if column.default is not None else False
     return pd.Series(np.where(blank, default, truthy), index=cells.index, dtype=bool)
 
@@ -1078,7 +1084,7 @@ def _coerce_choice(cells, text, blank, column, broken, file, problems):
     canonical = text.map(lambda v: None if v is None else choices.get(v, choices.get(v.lower())))
     allowed = ", ".join(sorted(set(choices.values())))
     for position in np.flatnonzero(~blank & canonical.isna().to_numpy()):
-        broken[int(position)] = f"must be one of {allowed}"
+        broken[int(position)] = msg("input.cell.choice", allowed=allowed)
     return canonical.astype(object)
 
 
@@ -1110,10 +1116,9 @@ def _coerce_prefix_list(cells, text, blank, column, broken, file, problems):
                 continue
             digits, reason = normalise_industry(part)
             if reason:
-                reason = reason.replace(
-                    "2–4 digits, optionally after the section letter", "1–4 digits, or 2–4 after the section letter"
-                )  # a prefix may be one digit
-                broken[position] = f"{part!r}: {reason}; or '*' for every industry"
+                if reason.id == "input.industry.shape":  # a prefix may be one digit
+                    reason = msg("input.industry.prefix_shape")
+                broken[position] = msg("input.cell.prefix", part=repr(part), reason=reason)
                 break
             prefixes.append(digits)
         out.append(tuple(prefixes))
@@ -1163,7 +1168,7 @@ def _check_keys(
                     int(row),
                     "+".join(table.key),
                     str(shown),
-                    f"duplicate: the same {' + '.join(table.key)} is already on row {first_row[key]}",
+                    msg("input.duplicate", key=" + ".join(table.key), row=first_row[key]),
                 )
             )
         else:
@@ -1186,7 +1191,7 @@ def _check_ordered_dates(
                     int(row),
                     end,
                     frame.at[row, end].date().isoformat(),
-                    f"{end} is before {start} ({frame.at[row, start].date().isoformat()})",
+                    msg("input.dates_reversed", end=end, start=start, date=frame.at[row, start].date().isoformat()),
                 )
             )
     return problems

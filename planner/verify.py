@@ -71,10 +71,10 @@ from planner import __version__
 from planner.checker import check_plan
 from planner.dataset import Dataset, load_dataset
 from planner.export import PLAN_TABLES, PlanFolder, read_plan_folder, recorded_dataset
-from planner.messages import DEFAULT_LANG, LANGUAGE_TAGS, language_of
+from planner.messages import DEFAULT_LANG, LANGUAGE_TAGS, language_of, msg
 from planner.outputs import sha256_file, write_table
 from planner.plan import PlanTables
-from planner.problems import InputError, Problem
+from planner.problems import InputError, Problem, as_is
 from planner.scenario import Scenario
 from planner.signing import SIGNATURE, check_signature, load_public_key
 
@@ -297,20 +297,22 @@ def outputs_as_recorded(plan_dir: Path | str) -> None:
     root = Path(plan_dir)
     wrong = [f for f in _check_outputs(root, _read_manifest(root, root / MANIFEST)) if f.severity == "error"]
     if wrong:
-        raise InputError([Problem(str(root / f.subject), None, None, None, f.message) for f in wrong])
+        raise InputError([Problem(str(root / f.subject), None, None, None, as_is(f.message)) for f in wrong])
 
 
 def _read_manifest(root: Path, path: Path) -> dict[str, Any]:
     if not root.is_dir():
-        raise InputError([Problem(str(root), None, None, None, "is not a plan folder")])
+        raise InputError([Problem(str(root), None, None, None, msg("input.folder.not_a_plan"))])
     if not path.is_file():
-        raise InputError([Problem(str(path), None, None, None, "not found: is this a plan folder?")])
+        raise InputError([Problem(str(path), None, None, None, msg("input.folder.not_plan"))])
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as error:
-        raise InputError([Problem(str(path), None, None, None, f"not valid JSON: {error}")]) from None
+        raise InputError(
+            [Problem(str(path), None, None, None, msg("input.file.bad_json", format="JSON", error=str(error)))]
+        ) from None
     if not isinstance(manifest, dict) or not isinstance(manifest.get("outputs"), dict):
-        raise InputError([Problem(str(path), None, "outputs", None, "the manifest has no outputs to check")])
+        raise InputError([Problem(str(path), None, "outputs", None, msg("input.manifest.no_outputs"))])
     return manifest
 
 

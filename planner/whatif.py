@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from planner.dataset import Dataset, shared_certificates
+from planner.messages import Message, msg
 from planner.problems import InputError, Problem
 from planner.scenario import Scenario
 from planner.schema import TABLES_BY_NAME
@@ -31,7 +32,7 @@ def _rank_key(seed: int, inspector_id: str) -> bytes:
     return hashlib.blake2b(f"planner-staff-v1|{seed}|{inspector_id}".encode(), digest_size=8).digest()
 
 
-def _key_problem(scenario: Scenario, key: str, value: str, rule: str) -> Problem:
+def _key_problem(scenario: Scenario, key: str, value: str | None, rule: Message) -> Problem:
     return Problem(str(scenario.source), None, key, value, rule, label="key")
 
 
@@ -47,7 +48,7 @@ def apply_inputs(dataset: Dataset, scenario: Scenario) -> Dataset:
         if extra is not None:
             clash = extra[extra["task_id"].isin(frames["demands"]["task_id"])]
             problems += [
-                Problem(str(path), int(row), "task_id", t, "already a demand; give extra tasks their own ids")
+                Problem(str(path), int(row), "task_id", t, msg("input.whatif.demand_exists"))
                 for row, t in zip(clash.index, clash["task_id"])
             ]
             frames["demands"] = pd.concat([frames["demands"], extra])
@@ -57,7 +58,9 @@ def apply_inputs(dataset: Dataset, scenario: Scenario) -> Dataset:
         if extra is not None:
             clash = extra[extra["inspector_id"].isin(frames["inspectors"]["inspector_id"])]
             problems += [
-                Problem(str(scenario.staff.extra_inspectors), int(row), "inspector_id", i, "already on the roster")
+                Problem(
+                    str(scenario.staff.extra_inspectors), int(row), "inspector_id", i, msg("input.whatif.on_roster")
+                )
                 for row, i in zip(clash.index, clash["inspector_id"])
             ]
             problems += shared_certificates(
@@ -68,10 +71,14 @@ def apply_inputs(dataset: Dataset, scenario: Scenario) -> Dataset:
     sampling = frames["sampling_plan"]
     unknown = sorted(set(scenario.sampling.plan_ratio) - set(sampling["plan_id"]))
     problems += [
-        _key_problem(scenario, f"sampling.plan_ratio.{p}", None, "not a plan_id of the sampling plan") for p in unknown
+        _key_problem(scenario, f"sampling.plan_ratio.{p}", None, msg("input.whatif.unknown_plan", column="plan_id"))
+        for p in unknown
     ]
     unknown = sorted(set(scenario.joint.solo_departments) - set(dataset.departments["dept_id"]))
-    problems += [_key_problem(scenario, "joint.solo_departments", d, "not a dept_id of the dataset") for d in unknown]
+    problems += [
+        _key_problem(scenario, "joint.solo_departments", d, msg("input.whatif.unknown_dept", column="dept_id"))
+        for d in unknown
+    ]
     if scenario.sampling.tier_scale or scenario.sampling.plan_ratio:
         frames["sampling_plan"] = with_ratios(sampling, scenario.sampling.tier_scale, scenario.sampling.plan_ratio)
     if not problems:
@@ -106,7 +113,7 @@ def load_scenario_dataset(scenario: Scenario) -> Dataset:
 def _read(path: Path, table: str, problems: list[Problem]) -> pd.DataFrame | None:
     """One extra table file, checked by the dataset table's rules."""
     if not Path(path).is_file():
-        problems.append(Problem(str(path), None, None, None, f"extra {table} file not found"))
+        problems.append(Problem(str(path), None, None, None, msg("input.whatif.extra_missing", table=table)))
         return None
     loaded = load_table(Path(path), str(path), TABLES_BY_NAME[table])
     if isinstance(loaded, Problem):
@@ -121,9 +128,15 @@ def staff_problems(dataset: Dataset, scenario: Scenario) -> list[Problem]:
     validate`` reports them as ``planner plan`` would)."""
     staff = scenario.staff
     unknown = sorted(set(staff.departments) - set(dataset.departments["dept_id"]))
-    problems = [_key_problem(scenario, f"staff.departments.{d}", None, "not a dept_id of the dataset") for d in unknown]
+    problems = [
+        _key_problem(scenario, f"staff.departments.{d}", None, msg("input.whatif.unknown_dept", column="dept_id"))
+        for d in unknown
+    ]
     gone = sorted(set(staff.remove) - set(dataset.inspectors["inspector_id"]))
-    problems += [_key_problem(scenario, "staff.remove", i, "not an inspector_id of the dataset") for i in gone]
+    problems += [
+        _key_problem(scenario, "staff.remove", i, msg("input.whatif.unknown_inspector", column="inspector_id"))
+        for i in gone
+    ]
     return problems
 
 

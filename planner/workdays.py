@@ -15,6 +15,7 @@ from importlib.metadata import version
 
 import chinese_calendar
 
+from planner.messages import listing, msg
 from planner.problems import InputError, Problem
 
 
@@ -70,9 +71,14 @@ def _uncovered(days: list[dt.date], where: str) -> Problem:
         None,
         None,
         spans,
-        f"the official calendar (chinesecalendar {version('chinesecalendar')}) has no holiday data for "
-        f"{', '.join(map(str, years))}: add a calendar table (date, workday) to the dataset from the "
-        "State Council's holiday notice — see docs/data-contract.md, 'calendar'",
+        msg(
+            "input.calendar.no_holidays",
+            library=f"chinesecalendar {version('chinesecalendar')}",
+            years=listing(years),
+            table="calendar",
+            columns=listing(["date", "workday"]),
+            doc="docs/data-contract.md",
+        ),
     )
 
 

@@ -13,6 +13,11 @@ from planner.codes import uscc_with_check_digit
 # Every run sees the console an 80-column terminal or a pipe gives, whatever the developer's window:
 # a test that passes only on a wide terminal is a test CI fails at random.
 os.environ["COLUMNS"] = "80"
+# Errors and warnings speak the console's language (Chinese unless the locale is English): the
+# tests read them in English; tests/test_errors_zh.py sets the locale it tries. Subprocesses inherit it.
+os.environ["LANG"] = "en_US.UTF-8"
+for _name in ("LC_ALL", "LC_MESSAGES"):
+    os.environ.pop(_name, None)
 
 ACME = uscc_with_check_digit("91330481MA2B3C4D5")
 COOP = uscc_with_check_digit("N2330481MA2B3C4D6")  # letter-first: a collective economic organisation

@@ -24,9 +24,16 @@ DYNAMIC_PREFIXES = (
     "reopt.",
     "change_kind.",
     "change.",
+    "input.place.",
+    "input.count.",
+    "input.severity.",
+    "input.xlsx.",
+    "input.cell.range.",
+    "input.actuals.too_late.",
+    "input.scenario.",
 )
 ID = re.compile(
-    r"""["']((?:reason|change|release|sampling|obstacle|rule|sep|status|method|reopt|change_kind|schedule)\.[a-z_.]+)["']"""
+    r"""["']((?:reason|change|release|sampling|obstacle|rule|sep|status|method|reopt|change_kind|schedule|input)\.[a-z0-9_.]+)["']"""
 )
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
