@@ -91,21 +91,15 @@ def result_problems(outcomes: pd.DataFrame, where: str) -> list[Problem]:
         has = {c: _given(record.get(c)) for c in RESULT_COLUMNS}
         if has["result"] and status != "done":
             problems.append(
-                Problem(
-                    where, int(row), "result", str(result), f"a result belongs to a task done; this one is {status}"
-                )
+                Problem(where, int(row), "result", str(result), msg("input.actuals.result_not_done", status=status))
             )
         for column in ("findings", "points"):
             if has[column] and not has["result"]:
                 problems.append(
-                    Problem(where, int(row), column, str(record[column]), "given without a result (结果) to go with")
+                    Problem(where, int(row), column, str(record[column]), msg("input.actuals.without_result"))
                 )
         if result == "rectify" and not has["rectify_by"]:
-            problems.append(
-                Problem(
-                    where, int(row), "rectify_by", None, "a rectify result (责令整改) needs its deadline (整改期限)"
-                )
-            )
+            problems.append(Problem(where, int(row), "rectify_by", None, msg("input.actuals.rectify_needs_deadline")))
         if has["rectify_by"] and result != "rectify":
             problems.append(
                 Problem(
@@ -113,7 +107,7 @@ def result_problems(outcomes: pd.DataFrame, where: str) -> list[Problem]:
                     int(row),
                     "rectify_by",
                     _iso(record["rectify_by"]),
-                    "a deadline (整改期限) belongs only to a rectify result (责令整改)",
+                    msg("input.actuals.deadline_only_rectify"),
                 )
             )
         elif has["rectify_by"] and _given(record.get("date")) and record["rectify_by"] <= record["date"]:
@@ -123,7 +117,7 @@ def result_problems(outcomes: pd.DataFrame, where: str) -> list[Problem]:
                     int(row),
                     "rectify_by",
                     _iso(record["rectify_by"]),
-                    f"the deadline must come after the date inspected ({_iso(record['date'])})",
+                    msg("input.actuals.deadline_after_date", date=_iso(record["date"])),
                 )
             )
     return problems

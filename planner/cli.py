@@ -1193,7 +1193,7 @@ def ledger(
         plan = read_plan_folder(plan_dir)
         path = plan_dir / LEDGER_FILE
         if not path.is_file():
-            raise InputError([Problem(str(path), None, None, None, "not found: a plan made before plans had a ledger")])
+            raise InputError([Problem(str(path), None, None, None, msg("input.plan.no_ledger"))])
         rows = pd.read_parquet(path)
         folder = dataset_dir or recorded_dataset(plan)
         names, depts = {}, {}

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from planner.messages import Message, listing, msg
+from planner.messages import Dept, Message, listing, msg
 from planner.problems import InputError, Problem
 from planner.schema import REFERENCES, TABLES, Kind, Reference, Table, split_list
 from planner.tables import MAX_ERRORS, SUFFIXES, absent_column, load_table
@@ -227,7 +227,7 @@ def catalogue_problems(frames: dict[str, pd.DataFrame], files: dict[str, Path]) 
     basis or materials. ``files``: the tables read whole (only they are compared)."""
     items, path = frames["items"], files["items"]
     problems = [
-        Problem(str(path), int(row), "check_points", str(text), "no check point: list them separated by ';'")
+        Problem(str(path), int(row), "check_points", str(text), msg("input.items.no_check_point"))
         for row, text in items["check_points"].items()
         if not split_list(text)
     ]
@@ -249,9 +249,7 @@ def catalogue_problems(frames: dict[str, pd.DataFrame], files: dict[str, Path]) 
                 at,
                 "item",
                 item,
-                f"department {dept}'s item is not in the items catalogue (检查事项清单, {path.name}); "
-                f"{count} row{'s' * (count != 1)} name{'s' * (count == 1)} it: its notices and checklists show it "
-                "without check points, legal basis or materials",
+                msg("input.items.not_catalogued", dept=Dept(dept), file=path.name, count=count),
                 "warning",
             )
             for (dept, item), (at, count) in first.items()

@@ -45,6 +45,7 @@ import pandas as pd
 from planner.checklist import CHECKLIST_HEADERS, ChecklistRow, catalogue_index, checklist_frame, checklist_rows
 from planner.dataset import Dataset, load_dataset
 from planner.export import neutralise_csv_text, plan_names, read_plan_folder, recorded_dataset, slice_file_names
+from planner.messages import msg
 from planner.outputs import Moved, sha256_file, write_folder
 from planner.problems import InputError, Problem
 
@@ -512,13 +513,23 @@ def write_notices(
     no visit falls between them; ``OutputExistsError`` when ``out`` exists and not ``replace``.
     """
     if start is not None and end is not None and end < start:
-        raise InputError([Problem("--to", None, None, end.isoformat(), f"is before --from {start.isoformat()}")])
+        raise InputError(
+            [
+                Problem(
+                    "--to",
+                    None,
+                    None,
+                    end.isoformat(),
+                    msg("input.option.to_before_from", option="--from", start=start),
+                )
+            ]
+        )
     plan = read_plan_folder(plan_dir)
     dataset, warnings = load_plan_dataset(plan, dataset)
     notices = plan_notices(plan.tables, dataset, start, end)
     if not notices:
-        between = f"between {start or 'the first'} and {end or 'the last'} day"
-        raise InputError([Problem(str(plan.root / "visits.parquet"), None, None, None, f"no visit {between}")])
+        between = msg("input.plan.no_visit_between", start=start or "…", end=end or "…")
+        raise InputError([Problem(str(plan.root / "visits.parquet"), None, None, None, between)])
     stems = slice_file_names([f"{n.date.isoformat()}-{n.visit_code}" for n in notices])
     files = [f"{stem}.docx" for stem in stems]
 
@@ -557,7 +568,17 @@ def plan_checklist(
     """The merged checklist rows of every visit dated ``start``…``end`` of the plan folder, with
     Chinese headers (as checklist.csv), and the warnings of ``load_plan_dataset``."""
     if start is not None and end is not None and end < start:
-        raise InputError([Problem("--to", None, None, end.isoformat(), f"is before --from {start.isoformat()}")])
+        raise InputError(
+            [
+                Problem(
+                    "--to",
+                    None,
+                    None,
+                    end.isoformat(),
+                    msg("input.option.to_before_from", option="--from", start=start),
+                )
+            ]
+        )
     plan = read_plan_folder(plan_dir)
     dataset, warnings = load_plan_dataset(plan, dataset)
     return _checklist_rows(plan_notices(plan.tables, dataset, start, end)), warnings

@@ -31,6 +31,7 @@ import pandas as pd
 from planner.dataset import Dataset, load_dataset
 from planner.export import read_plan_folder, recorded_dataset, write_sheets_csv
 from planner.ledger import KIND_LABELS, LEDGER_FILE, RESULT_LABELS
+from planner.messages import msg
 from planner.outputs import sha256_file, write_folder
 from planner.problems import InputError, Problem
 from planner.whatif import with_ratios
@@ -66,7 +67,7 @@ def publish_plan(
                     None,
                     "dataset",
                     None,
-                    "the plan's dataset folder is not there any more; pass the dataset folder",
+                    msg("input.plan.dataset_gone"),
                 )
             ]
         )

@@ -158,7 +158,15 @@ class Alerts(_Section):
     @model_validator(mode="after")
     def _ordered(self) -> Alerts:
         if self.frequent_days < self.repeat_days:
-            raise ValueError(f"frequent_days {self.frequent_days} is below repeat_days {self.repeat_days}")
+            raise RuleError(
+                msg(
+                    "input.scenario.frequent_below_repeat",
+                    frequent_key="frequent_days",
+                    frequent=self.frequent_days,
+                    repeat_key="repeat_days",
+                    repeat=self.repeat_days,
+                )
+            )
         return self
 
 

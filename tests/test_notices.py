@@ -132,7 +132,7 @@ def test_reversed_dates_an_empty_range_or_an_existing_folder_exit_2(county, tmp_
     plan_dir, _ = county
     for args, said in (
         (["--from", "2026-04-01", "--to", "2026-03-01"], "is before --from"),
-        (["--from", "2026-12-01"], "no visit between"),
+        (["--from", "2026-12-01"], "no visit from 2026-12-01"),
     ):
         result = runner.invoke(app, ["notices", str(plan_dir), "--out", str(tmp_path / "x"), *args])
         assert result.exit_code == 2 and said in result.stderr, result.output
