@@ -24,9 +24,10 @@ DYNAMIC_PREFIXES = (
     "reopt.",
     "change_kind.",
     "change.",
+    "kind.",
 )
 ID = re.compile(
-    r"""["']((?:reason|change|release|sampling|obstacle|rule|sep|status|method|reopt|change_kind|schedule)\.[a-z_.]+)["']"""
+    r"""["']((?:reason|change|release|sampling|obstacle|rule|sep|status|method|reopt|change_kind|schedule|diagnose|fix|kind)\.[a-z_.]+)["']"""
 )
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
