@@ -387,10 +387,11 @@ def printed(diagnosis, monkeypatch, **env: str) -> str:
 
 def test_diagnose_speaks_the_console_language(tmp_path, monkeypatch):
     """LANG=en_US.UTF-8: no Chinese but the names of departments and enterprises; LANG unset (or
-    a Chinese locale): no English word of four letters or more but codes."""
+    a Chinese locale): no English word of four letters or more but codes. Over findings of six
+    rules and a capacity shortfall."""
     from tests.test_language import CJK, english_words
 
-    diagnosis = many_rules(tmp_path)
+    diagnosis = many_rules(tmp_path / "rules")
     assert {f.rule for f in diagnosis.findings} >= {
         "working_day",
         "window",
@@ -399,6 +400,8 @@ def test_diagnose_speaks_the_console_language(tmp_path, monkeypatch):
         "conflict",
         "quiet_days",
     }
+    short = diagnosed(tmp_path / "short", capacity_tables(10))
+    assert {f.rule for f in short.findings} == {"staff_capacity"} and short.shortfalls
     names = [
         "示范县市场监督管理局",
         "示范县消防救援大队",
@@ -406,19 +409,19 @@ def test_diagnose_speaks_the_console_language(tmp_path, monkeypatch):
         "临江镇乙村股份经济合作社",
         "丙便利店",
     ]
-
-    english = printed(diagnosis, monkeypatch, LANG="en_US.UTF-8")
-    english_sentences = [f.why_en + f.fix_en for f in diagnosis.findings]
-    for text in (english, *english_sentences):
-        for name in names:
-            text = text.replace(name, "")
-        assert not CJK.findall(text), text
+    for found in (diagnosis, short):
+        english = printed(found, monkeypatch, LANG="en_US.UTF-8")
+        for text in (english, *(f.why_en + f.fix_en for f in found.findings)):
+            for name in names:
+                text = text.replace(name, "")
+            assert not CJK.findall(text), text
+        assert printed(found, monkeypatch, LC_ALL="en_GB.UTF-8", LANG="zh_CN.UTF-8") == english
+        chinese = printed(found, monkeypatch)
+        for text in (chinese, *(f.why_zh + f.fix_zh for f in found.findings)):
+            assert set(english_words(text)) <= CODES, text
+        assert printed(found, monkeypatch, LANG="zh_CN.UTF-8") == chinese
+        assert printed(found, monkeypatch, LC_MESSAGES="C.UTF-8", LANG="en_US.UTF-8") == chinese
+    english, chinese = printed(diagnosis, monkeypatch, LANG="en_US.UTF-8"), printed(diagnosis, monkeypatch)
     assert "Findings per rule" in english and "working_day: no working day in the window" in english
-    assert printed(diagnosis, monkeypatch, LC_ALL="en_GB.UTF-8", LANG="zh_CN.UTF-8") == english
-
-    chinese = printed(diagnosis, monkeypatch)
-    for text in (chinese, *(f.why_zh + f.fix_zh for f in diagnosis.findings)):
-        assert set(english_words(text)) <= CODES, text
     assert "按规则统计" in chinese and "示范县消防救援大队可派的 2 名持证人员均与该企业存在回避关系" in chinese
-    assert printed(diagnosis, monkeypatch, LANG="zh_CN.UTF-8") == chinese
-    assert printed(diagnosis, monkeypatch, LC_MESSAGES="C.UTF-8", LANG="en_US.UTF-8") == chinese
+    assert "人力缺口" in printed(short, monkeypatch) and "Capacity shortfalls" in printed(short, monkeypatch, LANG="en")
