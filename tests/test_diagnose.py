@@ -299,9 +299,12 @@ def test_json_and_render(tmp_path):
     )
     assert set(data["rules"]) == set(DIAGNOSED) and len(data["capacity"]) == len(diagnosis.capacity)
     console = Console(file=io.StringIO(), width=160)
-    render(diagnosis, console, limit=2)
+    render(diagnosis, console, limit=2, lang="en")
     text = console.file.getvalue()
     assert "H0" in text and "H1" in text and "H4" not in text and "3 more findings" in text
+    console = Console(file=io.StringIO(), width=160)
+    render(diagnosis, console, limit=2, lang="zh")
+    assert "另有 3 项未列出" in console.file.getvalue()
 
 
 @pytest.mark.parametrize("seed", [3, 4])
@@ -331,3 +334,94 @@ def test_sample_county_explains_every_mandatory_task_left_out(county_baseline):
         "cap_per_dept": 5,
     }
     assert not any(not s.paced for s in diagnosis.shortfalls)
+
+
+def test_diagnose_and_the_plan_say_the_same_sentence(tmp_path):
+    """A window of holidays only: diagnose's 原因 is the plan's unscheduled reason, word for word,
+    in Chinese and in English (one message of the catalogue, ``reason.working_day``)."""
+    tables = with_demands(
+        key("A", "SJ", ACME, "2026-02-15", "2026-02-23"), key("B", "SJ", SHOP, "2026-03-02", "2026-03-31")
+    )
+    dataset, scenario, calendar = inputs(tmp_path, tables)
+    (finding,) = diagnose(dataset, scenario, calendar).findings
+    for lang, why in (("zh", finding.why_zh), ("en", finding.why_en)):
+        unscheduled = make_plan(dataset, scenario, calendar, lang=lang).tables.unscheduled.set_index("task_id")
+        assert unscheduled.loc["A", "reason"] == why and unscheduled.loc["A", "reason_code"] == finding.rule
+    console = Console(file=io.StringIO(), width=160)
+    render(diagnose(dataset, scenario, calendar), console, lang="zh")
+    (said,) = [line for line in console.file.getvalue().splitlines() if line.lstrip().startswith("原因")]
+    assert said.split(maxsplit=1)[1] == finding.why_zh == "时间窗 2026-02-15…2026-02-23 内没有法定工作日（节假日）"
+
+
+#: codes an output may show in either language: rule codes, task kinds, the inputs' column and
+#: scenario keys a fix names
+CODES = {*DIAGNOSED, "key", "triggered", "random", "campaign", "followup", "delegable", "horizon"}
+
+
+def many_rules(folder: Path):
+    """The hand-written county with a finding of several rules, each in its own words."""
+    tables = with_demands(
+        key("A", "SJ", ACME, "2026-02-15", "2026-02-23"),  # working_day
+        key("B", "SJ", ACME, "2027-03-01", "2027-03-31"),  # window
+        key("C", "SJ", ACME, "2026-03-02", "2026-03-31", minutes="480"),  # day_length
+        key("D", "SJ", SHOP, "2026-01-05", "2026-03-31"),  # three windows, two capped visits a year
+        key("E", "SJ", SHOP, "2026-04-01", "2026-06-30"),
+        key("F", "SJ", SHOP, "2026-07-06", "2026-09-30"),
+        key("G", "XF", COOP, "2026-05-04", "2026-05-15", kind="triggered"),  # conflict
+        key("H", "SJ", COOP, "2026-08-03", "2026-08-14"),  # quiet_days
+    )
+    tables["conflicts"] += [["XF001", COOP], ["XF002", COOP]]
+    return diagnose(*inputs(folder, tables, extra="quiet_days = [1, 20]\n"), optional=True)
+
+
+def printed(diagnosis, monkeypatch, **env: str) -> str:
+    """What ``render`` prints at 80 columns with the locale variables ``env`` (the others unset)."""
+    for variable in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(variable, raising=False)
+    for variable, value in env.items():
+        monkeypatch.setenv(variable, value)
+    console = Console(file=io.StringIO(), width=80)
+    render(diagnosis, console)
+    return console.file.getvalue()
+
+
+def test_diagnose_speaks_the_console_language(tmp_path, monkeypatch):
+    """LANG=en_US.UTF-8: no Chinese but the names of departments and enterprises; LANG unset (or
+    a Chinese locale): no English word of four letters or more but codes. Over findings of six
+    rules and a capacity shortfall."""
+    from tests.test_language import CJK, english_words
+
+    diagnosis = many_rules(tmp_path / "rules")
+    assert {f.rule for f in diagnosis.findings} >= {
+        "working_day",
+        "window",
+        "day_length",
+        "cap_per_dept",
+        "conflict",
+        "quiet_days",
+    }
+    short = diagnosed(tmp_path / "short", capacity_tables(10))
+    assert {f.rule for f in short.findings} == {"staff_capacity"} and short.shortfalls
+    names = [
+        "示范县市场监督管理局",
+        "示范县消防救援大队",
+        "示范县甲化工有限公司",
+        "临江镇乙村股份经济合作社",
+        "丙便利店",
+    ]
+    for found in (diagnosis, short):
+        english = printed(found, monkeypatch, LANG="en_US.UTF-8")
+        for text in (english, *(f.why_en + f.fix_en for f in found.findings)):
+            for name in names:
+                text = text.replace(name, "")
+            assert not CJK.findall(text), text
+        assert printed(found, monkeypatch, LC_ALL="en_GB.UTF-8", LANG="zh_CN.UTF-8") == english
+        chinese = printed(found, monkeypatch)
+        for text in (chinese, *(f.why_zh + f.fix_zh for f in found.findings)):
+            assert set(english_words(text)) <= CODES, text
+        assert printed(found, monkeypatch, LANG="zh_CN.UTF-8") == chinese
+        assert printed(found, monkeypatch, LC_MESSAGES="C.UTF-8", LANG="en_US.UTF-8") == chinese
+    english, chinese = printed(diagnosis, monkeypatch, LANG="en_US.UTF-8"), printed(diagnosis, monkeypatch)
+    assert "Findings per rule" in english and "working_day: no working day in the window" in english
+    assert "按规则统计" in chinese and "示范县消防救援大队可派的 2 名持证人员均与该企业存在回避关系" in chinese
+    assert "人力缺口" in printed(short, monkeypatch) and "Capacity shortfalls" in printed(short, monkeypatch, LANG="en")

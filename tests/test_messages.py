@@ -31,9 +31,10 @@ DYNAMIC_PREFIXES = (
     "input.cell.range.",
     "input.actuals.too_late.",
     "input.scenario.",
+    "kind.",
 )
 ID = re.compile(
-    r"""["']((?:reason|change|release|sampling|obstacle|rule|sep|status|method|reopt|change_kind|schedule|input)\.[a-z0-9_.]+)["']"""
+    r"""["']((?:reason|change|release|sampling|obstacle|rule|sep|status|method|reopt|change_kind|schedule|input|diagnose|fix|kind)\.[a-z0-9_.]+)["']"""
 )
 CJK = re.compile(r"[\u4e00-\u9fff]")
 

@@ -3,9 +3,11 @@
 ``diagnose`` runs the stages before the crew scheduler — the 双随机 draw, the instance and the
 merge with its yearly caps — and checks every mandatory task (key, triggered, followup; random
 and campaign tasks too on request) against each rule of the rulebook (``planner.rules``) that can keep it out, in the rulebook's order (``DIAGNOSED``). A task that
-breaks a rule gets a ``Finding``: the rule's code, the reason in Chinese and English in an
-official's terms (which department, which days, which cap, which certificate or delegation
-is missing) and what would fix it. Then a capacity check per department and ISO week.
+breaks a rule gets a ``Finding``: the rule's code, the reason in an official's terms (which
+department, which days, which cap, which certificate or delegation is missing) and what would
+fix it, in Chinese and English from the message catalogue — the plan's own sentence where the
+plan says the same of an unscheduled task (``planner.rules.explain``). Then a capacity check
+per department and ISO week.
 
 Every check is a *necessary* condition: a blocked finding proves that no plan can place the
 task under the rules (or, for the caps, that no plan can keep all the listed tasks); a task

@@ -15,6 +15,7 @@ import pandas as pd
 
 from planner.diagnose.facts import County
 from planner.diagnose.findings import Shortfall
+from planner.messages import Dept, msg, text
 from planner.rules.explain import AT_RISK, Verdict
 
 #: the whole county in the capacity table (every department's inspectors together)
@@ -74,7 +75,7 @@ def capacity_check(tasks: list[dict], county: County) -> tuple[pd.DataFrame, lis
             spans.append((task, a, b, minutes))
         inside = np.flip(np.flip(due, 0).cumsum(0), 0).cumsum(1)  # [a, b]: tasks with a ≤ wa, wb ≤ b
         n_inside = np.flip(np.flip(count, 0).cumsum(0), 0).cumsum(1)
-        name = "全县（所有部门）" if dept_id == COUNTY else county.dept_name.get(dept_id, dept_id)
+        name = text("diagnose.county") if dept_id == COUNTY else county.dept_name.get(dept_id, dept_id)
         for is_paced, limit, limit_days in ((False, supply, supply_days), (True, paced, paced_days)):
             for a, b in _worst_ranges(inside - limit):
                 within = [m for _, wa, wb, m in spans if a <= wa and wb <= b]
@@ -166,18 +167,19 @@ def _capacity_verdict(
     person-minutes, the inspectors' minutes and the inspector-days those are."""
     (tasks, at_most), (demand, supply, days) = count, time
     weeks = first if first == last else f"{first}–{last}"
-    who = "全县持证人员" if dept_id == COUNTY else f"{county.name(dept_id)} 的持证人员"
-    who_en = "the county's inspectors" if dept_id == COUNTY else f"{dept_id}'s inspectors"
+    who = msg("diagnose.who.county") if dept_id == COUNTY else msg("diagnose.who.dept", dept=Dept(dept_id))
     return Verdict(
         "staff_capacity",
         AT_RISK,
-        f"{weeks} 周内的 {tasks} 项必查任务至少需现场 {demand / 60:,.1f} 人·小时，{who}在这些周最多只有 "
-        f"{days:,.1f} 个人·日（{supply / 60:,.1f} 人·小时）：任何方案至多安排其中 {at_most} 项",
-        f"in {weeks} its {tasks} mandatory tasks need at least {demand / 60:,.1f} inspector-hours on site and "
-        f"{who_en} have at most {days:,.1f} inspector-days ({supply / 60:,.1f} h) in those weeks: no plan can "
-        f"place more than {at_most} of them",
-        f"增派持证人员、调整休假（这些周需再增加约 {(demand - supply) / 60:,.1f} 人·小时）、"
-        "为其他部门人员增加委托，或把专项任务的时间窗移出这些周",
-        f"add certified inspectors or move leave (about {(demand - supply) / 60:,.1f} more inspector-hours in "
-        "those weeks), add delegations from other departments, or move a campaign's window out of those weeks",
+        msg(
+            "diagnose.staff_capacity",
+            weeks=weeks,
+            tasks=tasks,
+            need=f"{demand / 60:,.1f}",
+            who=who,
+            days=f"{days:,.1f}",
+            have=f"{supply / 60:,.1f}",
+            at_most=at_most,
+        ),
+        msg("fix.staff_capacity", hours=f"{(demand - supply) / 60:,.1f}"),
     )

@@ -12,12 +12,11 @@ from dataclasses import dataclass
 from ortools.sat.python import cp_model
 
 from planner.diagnose.facts import County
-from planner.messages import Reason
+from planner.messages import Dept, Message, Reason, listing, msg
 from planner.model.enterprise import EnterpriseTask, EnterpriseVars, solve
-from planner.rules import reason_label
-from planner.rules.caps import add_yearly_caps, link_capped, used_dates
-from planner.rules.explain import AT_RISK, BLOCKED, Verdict, window_text
-from planner.rules.stays import MAX_VISIT_ONSITE_MIN, add_one_stay
+from planner.rules.caps import add_yearly_caps, link_capped, per_dept_reason, positive_list_reason
+from planner.rules.explain import AT_RISK, BLOCKED, Verdict, options, window_text
+from planner.rules.stays import add_one_stay, full_stay_reason
 from planner.rules.windows import feasible_days
 
 
@@ -31,83 +30,42 @@ class CapCore:
 
 
 def cap_verdict(task: dict, why: Reason, county: County, blocked: set[str]) -> Verdict:
-    """A task the merge left out for a yearly cap (or a full stay): which tasks compete, which cap."""
+    """A task the merge left out for a yearly cap (or a full stay): which tasks compete, which cap.
+    ``why`` is the merge's reason, the plan's sentence for the task; the finding says it too."""
     rule = why.code if why.code in ("cap_positive_list", "cap_per_dept") else "stay"
-    category = reason_label(rule)
-    reason = why.render("en", county.dept_name)
-    year = int(county.instance.years[task["first_day"]])
     if not task["mandatory"]:  # an optional task yields to mandatory ones: the merge's sentence says enough
-        return Verdict(
-            rule,
-            BLOCKED,
-            f"{category}：{_limit_words(rule, task, county, year)[0]}",
-            reason,
-            *_cap_fix(task, county, rule),
-        )
+        return Verdict(rule, BLOCKED, why, _cap_fix(task, county, rule))
     core = _task_core(task, county, blocked)
     if core is None or not core.task_ids:
-        return Verdict(
-            rule,
-            AT_RISK,
-            f"{category}：计划程序未能把它与本企业其他检查合并，但另有安排可以保留本企业全部必查任务",
-            f"{reason}; yet a choice of visits keeping every mandatory task of this enterprise exists",
-            *_cap_fix(task, county, rule),
-        )
+        return Verdict(rule, AT_RISK, why.noted(msg("diagnose.cap.other_choice")), _cap_fix(task, county, rule))
     rule = (
         {"positive_list": "cap_positive_list", "per_dept": "cap_per_dept", "stay": "stay"}.get(core.binding[0], rule)
         if core.binding
         else rule
     )
-    listed = "；".join(_task_line(county, t) for t in core.task_ids)
-    listed_en = "; ".join(_task_line(county, t, en=True) for t in core.task_ids)
-    limit_zh, limit_en = _limit_words(rule, task, county, year)
+    said = why if why.code == rule else _limit_reason(rule, task, county)
     stay = "stay" in core.binding and rule != "stay"
     longest = county.long_stay(task["uscc"], {county.task_by_id[t]["dept_id"] for t in core.task_ids})
-    fix_zh, fix_en = _cap_fix(task, county, rule, longest if stay else 0)
     if stay:  # the longest stay is the planner's rule (the inspectors' day less the road), not the contract's
         total = sum(int(county.task_by_id[t]["duration_min"]) for t in core.task_ids)
-        limit_zh += (
-            f"；这些任务合计现场 {total} 分钟，超过一次检查最长可停留的 {longest} 分钟"
-            "（检查人员一天的工作时间减去往返路程），放不进同一次检查"
-        )
-        limit_en += (
-            f"; together they need {total} min on site, more than the {longest} min one visit may stay "
-            "(the inspectors' working day less the road there and back)"
-        )
-    severity = BLOCKED if core.proven else AT_RISK
+        said = said.noted(msg("diagnose.cap.stay", total=total, longest=longest))
+    listed = listing((_task_line(county, t) for t in core.task_ids), "clauses")
     return Verdict(
         rule,
-        severity,
-        f"{limit_zh}；以下必查任务无法同时安排：{listed}。计划保留其他任务，本任务被排除",
-        f"{limit_en}; these mandatory tasks cannot all be kept: {listed_en}. The plan keeps the others",
-        fix_zh,
-        fix_en,
+        BLOCKED if core.proven else AT_RISK,
+        said.noted(msg("diagnose.cap.core", tasks=listed)),
+        _cap_fix(task, county, rule, longest if stay else 0),
     )
 
 
-def _limit_words(rule: str, task: dict, county: County, year: int) -> tuple[str, str]:
-    caps, uscc, dept = county.scenario.caps, task["uscc"], task["dept_id"]
+def _limit_reason(rule: str, task: dict, county: County) -> Reason:
+    """The plan's reason for the limit that binds, when it is not the one the merge named."""
+    year = int(county.instance.years[task["first_day"]])
     if rule == "cap_positive_list":
-        dates = used_dates(county.dataset.history, uscc, year)
-        used = f"（已用：{', '.join(dates)}）" if dates else ""
-        return (
-            f"该企业在合规正面清单上，{year} 年最多安排 {caps.positive_list_per_year} 次常规检查{used}",
-            f"the enterprise is on the positive list: {caps.positive_list_per_year} capped visit(s) in {year}"
-            + (f" (used: {', '.join(dates)})" if dates else ""),
-        )
+        return positive_list_reason(county.caps, task["uscc"], year)
     if rule == "cap_per_dept":
-        dates = used_dates(county.dataset.history, uscc, year, dept)
-        used = f"（已用：{', '.join(dates)}）" if dates else ""
-        return (
-            f"{county.name(dept)} {year} 年对该企业最多安排 {caps.per_dept_per_year} 次常规检查{used}",
-            f"{dept} may make {caps.per_dept_per_year} capped visit(s) to this enterprise in {year}"
-            + (f" (used: {', '.join(dates)})" if dates else ""),
-        )
-    hours = MAX_VISIT_ONSITE_MIN // 60
-    return (
-        f"同一企业一天只安排一次检查，单次现场不超过 {hours} 小时",
-        f"one visit a day at an enterprise, at most {hours} hours on site",
-    )
+        return per_dept_reason(county.caps, task["uscc"], task["dept_id"], year)
+    return full_stay_reason(window_text(task))
 
 
 def _kept_visits(task: dict, county: County, rule: str) -> list[str]:
@@ -127,37 +85,25 @@ def _kept_visits(task: dict, county: County, rule: str) -> list[str]:
     return sorted(set(spans))[:3]
 
 
-def _cap_fix(task: dict, county: County, rule: str, stay: int = 0) -> tuple[str, str]:
+def _cap_fix(task: dict, county: County, rule: str, stay: int = 0) -> Message | Reason:
     """What would let the task in: a window reaching a kept visit, a shorter stay (``stay``: the
     longest one visit may take, when the stay limit takes part), next year."""
     spans = [] if stay else _kept_visits(task, county, rule)
-    zh, en = [], []
+    fixes = []
     if spans:
-        zh.append(f"调整时间窗使其与已安排的检查（{'、'.join(spans)}）重叠，并入同一次检查")
-        en.append(f"move its window to overlap a kept visit ({', '.join(spans)}) and join it")
+        fixes.append(msg("fix.cap.join_visit", visits=listing(spans)))
     if stay:
-        zh.append(
-            f"压缩检查时长使这些任务合计现场不超过 {stay} 分钟，并入同一次检查"
-            "（一次检查最长停留时间由检查人员的工作时间和路程决定，为本计划的规则，非法定）"
-        )
-        en.append(
-            f"shorten the checks to {stay} min on site in all so they share one visit "
-            "(the longest stay follows from the inspectors' hours and the road; the planner's rule, not the law's)"
-        )
+        fixes.append(msg("fix.cap.shorten", minutes=stay))
     if rule == "stay":
-        zh.append("放宽时间窗，分到不同的日子")
-        en.append("widen the windows so the checks can go on different days")
+        fixes.append(msg("fix.cap.widen"))
     else:
-        zh += ["移至下一年度", "投诉举报核查应登记为 triggered（不占用年度次数）"]
-        en += ["plan it next year", "a complaint check should be kind triggered (not capped)"]
-    return "；或".join(zh), "; or ".join(en)
+        fixes += [msg("fix.cap.next_year"), msg("fix.cap.triggered", kind="triggered")]
+    return options(*fixes)
 
 
-def _task_line(county: County, task_id: str, en: bool = False) -> str:
+def _task_line(county: County, task_id: str) -> Message:
     task = county.task_by_id[task_id]
-    if en:
-        return f"{task_id} ({task['dept_id']}, {window_text(task)})"
-    return f"{task_id}（{task['dept_id']}，{window_text(task)}）"
+    return msg("diagnose.cap.task", task=task_id, dept=Dept(task["dept_id"]), window=window_text(task))
 
 
 def _core_scope(uscc: str, county: County, blocked: set[str]) -> list[dict]:

@@ -82,9 +82,6 @@ class County:
     def date(self, day: int) -> str:
         return self.workdays[int(day)].isoformat()
 
-    def name(self, dept_id: str) -> str:
-        return f"{self.dept_name.get(dept_id, dept_id)}（{dept_id}）"
-
     def finding(self, task: dict, verdict: Verdict, also: tuple[str, ...] = ()) -> Finding:
         return Finding(
             task_id=task["task_id"],
@@ -97,10 +94,10 @@ class County:
             window=window_text(task),
             rule=verdict.rule,
             severity=verdict.severity,
-            why_zh=verdict.why_zh,
-            why_en=verdict.why_en,
-            fix_zh=verdict.fix_zh,
-            fix_en=verdict.fix_en,
+            why_zh=verdict.why_in("zh", self.dept_name),
+            why_en=verdict.why_in("en", self.dept_name),
+            fix_zh=verdict.fix_in("zh", self.dept_name),
+            fix_en=verdict.fix_in("en", self.dept_name),
             also=also,
         )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from planner.messages import Dept, Message, msg
+from planner.messages import Dept, Message, listing, msg
 from planner.rules.explain import BLOCKED, Verdict
 
 
@@ -56,32 +56,26 @@ def explain_conflict(task: dict, county) -> Verdict | None:
     fit = candidates[facts.long_enough[candidates]]
     if not len(fit):
         return None
-    dept = county.name(task["dept_id"])
+    dept = Dept(task["dept_id"])
     if not facts.clear[fit].any():
         others = sorted({county.dept[i] for i in np.flatnonzero(facts.clear) if county.dept[i] != task["dept_id"]})
         delegation = (
-            f"，或（该事项可委托）由 {'、'.join(others[:4])} 等部门无回避关系的人员持委托检查"
+            msg("fix.conflict.delegation", depts=listing(Dept(d) for d in others[:4]))
             if task["delegable"] and others
             else ""
         )
         return Verdict(
             "conflict",
             BLOCKED,
-            f"{dept} 可派的 {len(fit)} 名持证人员均与该企业存在回避关系",
-            f"all {len(fit)} inspectors who could check it have a conflict (回避) with the enterprise",
-            f"增派与该企业无回避关系的 {dept} 持证人员{delegation}",
-            f"add a certified inspector of {task['dept_id']} without a conflict there"
-            + (", or a delegation to one of another department" if delegation else ""),
+            msg("diagnose.conflict.all", dept=dept, n=len(fit)),
+            msg("fix.conflict", dept=dept, delegation=delegation),
         )
     county_clear = int((facts.long_enough & facts.clear).sum())
     if county_clear < facts.min_crew:
         return Verdict(
             "conflict",
             BLOCKED,
-            f"全县无回避关系且工作时长足够的持证人员只有 {county_clear} 人，不足检查组所需 {facts.min_crew} 人",
-            f"only {county_clear} certified inspectors without a conflict there have a long enough day; "
-            f"the crew needs {facts.min_crew}",
-            "增派无回避关系的持证人员",
-            "add certified inspectors without a conflict at this enterprise",
+            msg("diagnose.conflict.crew", n=county_clear, min_crew=facts.min_crew),
+            msg("fix.conflict.crew"),
         )
     return None

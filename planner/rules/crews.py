@@ -17,6 +17,7 @@ from collections.abc import Callable, Container, Iterable
 import numpy as np
 import pandas as pd
 
+from planner.messages import Dept, listing, msg, reason
 from planner.rules.explain import BLOCKED, Verdict
 
 #: 执法人员不得少于两人
@@ -105,27 +106,17 @@ def explain_certified(task: dict, county) -> Verdict | None:
     facts = county.facts(task)
     if len(facts.own) or len(facts.delegates):
         return None  # its own inspectors, or a delegate of another department (the scheduler sends one)
-    dept = county.name(task["dept_id"])
+    dept = Dept(task["dept_id"])
+    delegation = msg("reason.certified.delegation", depts=listing([dept])) if task["delegable"] else ""
     if task["delegable"]:
-        fix_zh = f"为 {dept} 的检查人员登记执法证号，或为其他部门的持证人员增加对 {task['dept_id']} 的委托（delegated_depts）"
-        fix_en = (
-            f"register a certificate for an inspector of {task['dept_id']}, or give another department's "
-            f"certified inspector a delegation for {task['dept_id']} (delegated_depts)"
-        )
+        fix = msg("fix.certified.delegable", dept=dept, column="delegated_depts")
     else:
-        fix_zh = f"为 {dept} 的检查人员登记执法证号；若该事项可委托，标为 delegable 并安排其他部门人员持委托检查"
-        fix_en = (
-            f"register a certificate for an inspector of {task['dept_id']}; if the item is simple, mark it "
-            "delegable and give another department's inspector the delegation"
-        )
+        fix = msg("fix.certified", dept=dept, column="delegable")
     return Verdict(
         "certified",
         BLOCKED,
-        f"{dept} 名下没有持执法证的检查人员" + ("，也没有其他部门人员持有其委托" if task["delegable"] else ""),
-        f"{task['dept_id']} has no certified inspector (执法证)"
-        + (" and nobody holds its delegation" if task["delegable"] else ""),
-        fix_zh,
-        fix_en,
+        reason("certified", "reason.certified", depts=listing([dept]), delegation=delegation),
+        fix,
     )
 
 
@@ -145,8 +136,6 @@ def explain_crew_size(task: dict, county) -> Verdict | None:
     return Verdict(
         "crew_size",
         BLOCKED,
-        f"时间窗内没有一天能凑齐 {facts.min_crew} 名可出勤的持证人员（最多 {best} 人）",
-        f"on no day of the window are {facts.min_crew} certified inspectors free for it (at most {best})",
-        "增派人员或调整休假；min_inspectors 可降至法定最少 2 人时可降低",
-        "add inspectors or move leave; or lower min_inspectors (at least 2 by law)",
+        msg("diagnose.crew_size", min_crew=facts.min_crew, best=best),
+        msg("fix.crew_size", column="min_inspectors"),
     )

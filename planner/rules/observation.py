@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from planner.messages import msg, reason
 from planner.rules.explain import BLOCKED, Verdict, window_text
 
 #: kinds that wait for the end of the observation period (routine checks)
@@ -74,12 +75,10 @@ def explain_observation_period(task: dict, county) -> Verdict | None:
     end = min(task["window_end"], pd.Timestamp(county.scenario.horizon.end))
     if until < end:
         return None
-    after = (until + pd.Timedelta(days=1)).date().isoformat()
+    after = (until + pd.Timedelta(days=1)).date()
     return Verdict(
         "observation_period",
         BLOCKED,
-        f"企业处于新业态观察期（至 {until:%Y-%m-%d}），覆盖整个时间窗 {window_text(task)}",
-        f"the enterprise is in its observation period until {until:%Y-%m-%d}, through the whole window",
-        f"观察期结束后再安排：时间窗延至 {after} 之后",
-        f"plan it after the observation period: extend the window past {after}",
+        reason("observation_period", "reason.observation_period", until=until.date(), window=window_text(task)),
+        msg("fix.observation_period", after=after),
     )

@@ -13,9 +13,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from planner.messages import reason
+from planner.messages import msg, reason
 from planner.rules.caps import capped_visit_ids
-from planner.rules.explain import BLOCKED, Verdict, window_text
+from planner.rules.explain import BLOCKED, Verdict, nearest, window_text
 from planner.rules.windows import working_day_range
 
 
@@ -65,14 +65,10 @@ def explain_quiet_days(task: dict, county) -> Verdict | None:
     a, b = county.scenario.quiet_days
     open_days = np.flatnonzero(~county.instance.quiet)
     before, after = open_days[open_days < first], open_days[open_days > last]
-    nearest = [county.date(d) for d in (before[-1:].tolist() + after[:1].tolist())]
+    days = [county.date(d) for d in (before[-1:].tolist() + after[:1].tolist())]
     return Verdict(
         "quiet_days",
         BLOCKED,
-        f"时间窗 {window_text(task)} 内的工作日均为静默日（每月 {a}–{b} 日不安排常规检查）",
-        f"every working day of its window {window_text(task)} is a quiet day (days {a}–{b} of the month)",
-        f"把时间窗延伸到最近的非静默工作日 {' 或 '.join(nearest) or '（无）'}，或调整情景的 quiet_days；"
-        "投诉举报核查应登记为 triggered（不受静默日限制）",
-        f"extend the window to the nearest working day outside the quiet days ({' or '.join(nearest) or 'none'}), "
-        "or change quiet_days; a complaint check should be kind triggered (exempt)",
+        ALL_QUIET_REASON.noted(msg("diagnose.quiet_days.window", window=window_text(task), first=a, last=b)),
+        msg("fix.quiet_days", nearest=nearest(days), key="quiet_days", kind="triggered"),
     )

@@ -15,6 +15,7 @@ from collections import defaultdict
 import numpy as np
 import pandas as pd
 
+from planner.messages import Dept, msg, reason
 from planner.rules.explain import BLOCKED, Verdict
 from planner.rules.staff_days import day_minutes
 from planner.travel import great_circle_km
@@ -110,30 +111,23 @@ def explain_day_length(task: dict, county) -> Verdict | None:
         return None
     longest = int(county.day_min[candidates].max())
     crew = int(facts.long_enough.sum())
-    split = f"拆分为现场不超过 {max(longest - facts.travel_min, 0)} 分钟的几项"
-    split_en = f"split the item into parts of at most {max(longest - facts.travel_min, 0)} on-site minutes"
+    split = max(longest - facts.travel_min, 0)  # the longest part one inspector's day can take
     hours = math.ceil(facts.length_min / 60)
-    need = f"现场 {task['duration_min']} 分钟加往返路程 {facts.travel_min} 分钟，共 {facts.length_min} 分钟"
-    need_en = (
-        f"{task['duration_min']} min on site plus {facts.travel_min} min travel there and back, {facts.length_min} min"
-    )
+    onsite = int(task["duration_min"])
     if not facts.long_enough[candidates].any():
         return Verdict(
             "day_length",
             BLOCKED,
-            f"{need}，超过 {county.name(task['dept_id'])} 所有可派人员的单日工作时长（最长 {longest / 60:g} 小时）",
-            f"{need_en}: longer than the day of any inspector who may check it (longest {longest / 60:g} h)",
-            f"{split}，或安排单日工作时长不少于 {hours} 小时（hours_per_day）的持证人员",
-            f"{split_en}, or give an inspector of {task['dept_id']} a day of {hours} h (hours_per_day)",
+            reason("day_length", "reason.day_length", onsite=onsite, total=facts.length_min).noted(
+                msg("diagnose.day_length.longest", hours=f"{longest / 60:g}")
+            ),
+            msg("fix.day_length", minutes=split, dept=Dept(task["dept_id"]), hours=hours, column="hours_per_day"),
         )
     if crew < facts.min_crew:
         return Verdict(
             "day_length",
             BLOCKED,
-            f"{need}；全县单日工作时长足够的持证人员只有 {crew} 人，不足检查组所需 {facts.min_crew} 人",
-            f"{need_en}: only {crew} certified inspectors in the county have that long a day, "
-            f"the crew needs {facts.min_crew}",
-            f"{split}，或增加单日工作时长不少于 {hours} 小时的人员",
-            f"{split_en}, or give more inspectors a day of {hours} h",
+            msg("diagnose.day_length.crew", onsite=onsite, total=facts.length_min, crew=crew, min_crew=facts.min_crew),
+            msg("fix.day_length.crew", minutes=split, hours=hours),
         )
     return None

@@ -18,7 +18,8 @@ from collections import defaultdict
 import numpy as np
 import pandas as pd
 
-from planner.rules.explain import BLOCKED, Verdict
+from planner.messages import Dept, msg
+from planner.rules.explain import BLOCKED, Verdict, nearest
 
 
 def default_max_days(planned_share: float, working_days: int) -> int:
@@ -91,18 +92,17 @@ def explain_leave(task: dict, county) -> Verdict | None:
     no_days = int((county.max_days[able] <= 0).sum())
     around = np.flatnonzero(county.avail[able].any(axis=0))
     before, after = around[around < facts.days[0]], around[around > facts.days[-1]]
-    nearest = [county.date(d) for d in (before[-1:].tolist() + after[:1].tolist())]
-    dept = county.name(task["dept_id"])
-    detail = f"（{no_days} 人计划天数为 0）" if no_days else ""
+    days = [county.date(d) for d in (before[-1:].tolist() + after[:1].tolist())]
     return Verdict(
         "leave",
         BLOCKED,
-        f"{dept} 可派的 {len(able)} 名持证人员在时间窗内全部 {len(facts.days)} 个工作日均不在岗"
-        f"（{on_leave} 人全程休假）{detail}",
-        f"all {len(able)} inspectors who could check it are away on every one of the {len(facts.days)} "
-        f"working days of the window ({on_leave} on leave throughout, {no_days} with max_days 0)",
-        f"调整休假安排，或把时间窗延伸到有人在岗的最近工作日 {' 或 '.join(nearest) or '（无）'}"
-        + ("，或由其他部门人员持委托检查" if task["delegable"] else ""),
-        f"move the leave, or extend the window to the nearest working day someone is in "
-        f"({' or '.join(nearest) or 'none'})" + (", or delegate it" if task["delegable"] else ""),
+        msg(
+            "diagnose.leave",
+            dept=Dept(task["dept_id"]),
+            n=len(able),
+            days=len(facts.days),
+            on_leave=on_leave,
+            no_days=msg("diagnose.leave.no_days", n=no_days) if no_days else "",
+        ),
+        msg("fix.leave", nearest=nearest(days), delegation=msg("fix.leave.delegation") if task["delegable"] else ""),
     )

@@ -15,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from planner.messages import Reason, reason
-from planner.rules.explain import BLOCKED, Verdict, window_text
+from planner.messages import Reason, msg, reason
+from planner.rules.explain import BLOCKED, Verdict, nearest, window_text
 from planner.rules.observation import OBSERVED_KINDS
 
 
@@ -91,14 +91,11 @@ def explain_window(task: dict, county) -> Verdict | None:
     horizon = county.scenario.horizon
     if task["window_end"].date() >= horizon.start and task["window_start"].date() <= horizon.end:
         return None
-    span = f"{horizon.start}…{horizon.end}"
     return Verdict(
         "window",
         BLOCKED,
-        f"时间窗 {window_text(task)} 不在计划期 {span} 内",
-        f"its window {window_text(task)} does not meet the planning horizon {span}",
-        "列入其所属年度的计划，或调整情景的计划期 [horizon]",
-        "plan it in the horizon it belongs to, or change the scenario's [horizon]",
+        reason("window", "reason.window.outside_horizon", window=window_text(task)),
+        msg("fix.window", key="[horizon]", horizon=f"{horizon.start}…{horizon.end}"),
     )
 
 
@@ -109,15 +106,11 @@ def explain_working_day(task: dict, county) -> Verdict | None:
         return None
     before = county.date(first - 1) if first > 0 else None
     after = county.date(last + 1) if last + 1 < len(county.workdays) else None
-    nearest = " 或 ".join(d for d in (before, after) if d) or "（计划期内没有）"
-    nearest_en = " or ".join(d for d in (before, after) if d) or "(none in the horizon)"
     return Verdict(
         "working_day",
         BLOCKED,
-        f"时间窗 {window_text(task)} 内全是法定节假日或休息日，没有一个工作日",
-        f"no official working day in its window {window_text(task)} (holidays)",
-        f"把时间窗延伸到最近的工作日 {nearest}",
-        f"extend the window to the nearest working day, {nearest_en}",
+        reason("working_day", "reason.working_day", window=window_text(task)),
+        msg("fix.working_day", nearest=nearest((d for d in (before, after) if d), "fix.none_in_horizon")),
     )
 
 
