@@ -28,11 +28,12 @@ from planner.rules import reason_codes
 from planner.workdays import work_calendar
 from tests.test_plan import planned
 
-#: an English word: 4+ letters with a lower-case one, not part of an id, a path or a file name
-WORD = re.compile(r"(?<![\w.:/\\-])[A-Za-z]*[a-z][A-Za-z]*(?![\w:/\\-])")
+#: an English word: 4+ letters with a lower-case one, not part of an id, a path, a file name
+#: (plan.xlsx) or a scenario section ([alerts])
+WORD = re.compile(r"(?<![\w.:/\\\[-])[A-Za-z]*[a-z][A-Za-z]*(?![\w.:/\\\]-])")
 CJK = re.compile(r"[\u4e00-\u9fff]+")
 #: columns of ids the inputs give (the KPIs' keys, the sampling plan's joint groups)
-ID_COLUMNS = ("键", "联合抽查组")
+ID_COLUMNS = ("键", "代码", "联合抽查组")
 STARTED = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 AS_OF = dt.date(2026, 6, 1)
 
