@@ -28,7 +28,7 @@ from rich.text import Text
 from planner import __version__
 from planner.audit import DRAW_RECORD, draw_record, verify_draw
 from planner.dataset import Dataset, horizon_warnings, load_dataset
-from planner.messages import console_lang, msg
+from planner.messages import catalogue, console_lang, msg
 from planner.messages import text as catalogue_text
 from planner.outputs import OutputError, check_destination, write_folder, write_table, write_tables
 from planner.problems import InputError, Problem, printable, report_lines
@@ -105,6 +105,12 @@ def _progress(what: str, total: int | None) -> Iterator[Callable[[str], None]]:
     with bar:
         task = bar.add_task(what, total=total)
         yield lambda done: bar.update(task, advance=1, description=f"{what}: {_shown(done)}")
+
+
+def _say(message_id: str, **fields: object) -> str:
+    """The catalogue's sentence ``message_id`` in the console's language, with ``fields`` (already
+    made safe for the console: ``_shown``)."""
+    return catalogue_text(message_id, console_lang()).format(**fields)
 
 
 def _echo(text: object) -> None:
@@ -286,14 +292,16 @@ def validate(
                 scenario.horizon.start, scenario.horizon.end, dataset.calendar_overrides(), where=str(path)
             )
             warnings = [*dataset.warnings, *horizon_warnings(dataset, calendar.start, calendar.end)]
-            heading = f"Scenario {_shown(scenario.name)} ({_shown(path)})"
-            horizon = f"Horizon {calendar.start} … {calendar.end}: {len(calendar)} working days ({calendar.source})"
+            heading = _say("cli.heading.scenario", name=_shown(scenario.name), path=_shown(path))
+            horizon = _say(
+                "cli.horizon", start=calendar.start, end=calendar.end, days=len(calendar), source=calendar.source
+            )
         else:
             dataset = load_dataset(path)
-            warnings, heading, horizon = list(dataset.warnings), f"Dataset {_shown(path)}", None
+            warnings, heading, horizon = list(dataset.warnings), _say("cli.heading.dataset", path=_shown(path)), None
     _print_problems(warnings)
     _print_summary(dataset, heading, horizon)
-    err.print(f"[green]valid[/]: {len(warnings)} warning{'s' * (len(warnings) != 1)}")
+    err.print(_say("cli.valid", n=len(warnings)))
 
 
 def _print_summary(dataset: Dataset, heading: str, horizon: str | None) -> None:
@@ -301,10 +309,10 @@ def _print_summary(dataset: Dataset, heading: str, horizon: str | None) -> None:
     out.print(f"[bold]{heading}[/]")
     if horizon:
         out.print(horizon)
-    out.print(_rich(summary.tables, "Tables"))
-    out.print(_rich(summary.tiers, "Enterprises by credit tier (A best … D worst)"))
-    out.print(_rich(summary.departments, "Departments"))
-    out.print(_rich(summary.tasks_by_month.reset_index(), "Demand tasks by kind and month of window start"))
+    out.print(_rich(summary.tables, _say("cli.summary.tables")))
+    out.print(_rich(summary.tiers, _say("cli.summary.tiers")))
+    out.print(_rich(summary.departments, _say("cli.summary.departments")))
+    out.print(_rich(summary.tasks_by_month.reset_index(), _say("cli.summary.tasks_by_month")))
 
 
 def _rich(frame: pd.DataFrame, title: str) -> RichTable:
@@ -351,8 +359,8 @@ def demo_data(
         moved = write_folder(out_dir, fill, replace=force)
     if moved:
         for aside in moved:
-            err.print(f"the previous {_shown(out_dir)} was moved to {_shown(aside)}")
-    err.print(f"wrote {_shown(out_dir)}: " + ", ".join(f"{name} {n:,}" for name, n in rows.items()))
+            err.print(_say("cli.moved_aside", path=_shown(out_dir), aside=_shown(aside)))
+    err.print(_say("cli.wrote_rows", path=_shown(out_dir), rows=", ".join(f"{name} {n:,}" for name, n in rows.items())))
 
 
 @app.command("demo-actuals")
@@ -382,7 +390,8 @@ def demo_actuals(
             t["tasks"], t["visits"], t["visit_tasks"], t["crews"], as_of.date(), seed, new_tasks, on_leave
         )
         write_folder(out_dir, lambda folder: write_tables(tables, folder, ".csv"))
-    err.print(f"wrote {_shown(out_dir)}: " + ", ".join(f"{name} {len(frame):,}" for name, frame in tables.items()))
+    counts = ", ".join(f"{name} {len(frame):,}" for name, frame in tables.items())
+    err.print(_say("cli.wrote_rows", path=_shown(out_dir), rows=counts))
 
 
 @app.command()
@@ -411,12 +420,12 @@ def plan(
         if problems:
             raise InputError(problems)
         warnings = [*dataset.warnings, *horizon_warnings(dataset, calendar.start, calendar.end)]
-        with err.status("planning…") as status:
+        with err.status(_say("cli.planning")) as status:
 
             def report(line: str) -> None:
                 if not quiet:
                     err.print(f"[dim]{_shown(line)}[/]", highlight=False)
-                status.update(f"planning… {line}")
+                status.update(f"{_say('cli.planning')} {_shown(line)}")
 
             try:
                 with _first_interrupt_stops_search() as stop:
@@ -424,24 +433,24 @@ def plan(
                     broken = result.broken
             except KeyboardInterrupt:
                 signal.signal(signal.SIGINT, signal.SIG_IGN)  # more Ctrl-C while exiting change nothing
-                err.print("[bold red]aborted[/]: nothing was written")
+                err.print(_say("cli.aborted"))
                 raise typer.Exit(EXIT_INTERRUPTED) from None
         if broken:
             for line in broken[:50]:
-                err.print(f"[red]rule broken[/]: {_shown(line)}", highlight=False)
-            err.print(f"[bold red]internal error[/]: the plan breaks {len(broken)} hard rule(s); nothing was written")
+                err.print(_say("cli.rule_broken", line=_shown(line)), highlight=False)
+            err.print(_say("cli.internal_error", n=len(broken)))
             raise typer.Exit(3)
         try:
-            with _progress("writing the plan", len(WRITTEN)) as step:
+            with _progress(_say("cli.writing_plan"), len(WRITTEN)) as step:
                 moved = write_plan(result, out_dir, dataset, scenario, started, replace=force, progress=step)
         except KeyboardInterrupt:  # write_folder has removed its temporary folder
             signal.signal(signal.SIGINT, signal.SIG_IGN)
-            err.print("[bold red]aborted while writing[/]: nothing was written")
+            err.print(_say("cli.aborted_writing"))
             raise typer.Exit(EXIT_INTERRUPTED) from None
     _print_problems(warnings)
     if moved:
         for aside in moved:
-            err.print(f"the previous {_shown(out_dir)} was moved to {_shown(aside)}")
+            err.print(_say("cli.moved_aside", path=_shown(out_dir), aside=_shown(aside)))
     if as_json:
         out.print_json(json.dumps(result.kpis, ensure_ascii=False))
     if not quiet:
@@ -455,33 +464,49 @@ def _accept(rules: tuple[str, ...], kpis: dict, where: Path) -> None:
 
     verdicts = judge(rules, kpis)
     for v in verdicts:
-        mark = "[green]pass[/]" if v.passed else "[bold red]FAIL[/]"
-        err.print(f"{mark} {_shown(v.rule)} (value {_shown(v.value)})", highlight=False)
+        err.print(_verdict(v), highlight=False)
     if any(not v.passed for v in verdicts):
-        err.print(f"[bold red]rejected[/]: the plan fails the acceptance rules of {_shown(where)}")
+        err.print(_say("cli.accept.rejected", path=_shown(where)))
         raise typer.Exit(EXIT_REJECTED)
 
 
-def _print_plan_summary(kpis: dict, out_dir: Path) -> None:
-    """The KPIs with their Chinese labels, the stage timings and where the files are (stderr)."""
-    from planner.workbook import KPI_LABELS
+def _verdict(v) -> str:
+    """An acceptance rule's verdict line: pass or fail, the rule and the plan's value."""
+    mark = _say("cli.accept.pass" if v.passed else "cli.accept.fail")
+    return _say("cli.accept.verdict", mark=mark, rule=_shown(v.rule), value=_shown(v.value))
 
-    table = RichTable(title="计划指标 Plan KPIs", title_justify="left")
-    for name, justify in (("指标", "left"), ("kpi", "left"), ("value", "right")):
-        table.add_column(name, justify=justify)
+
+def _print_plan_summary(kpis: dict, out_dir: Path) -> None:
+    """The KPIs (with their Chinese labels and values in a Chinese console), the stage timings and
+    where the files are (stderr)."""
+    from planner.workbook import KPI_LABELS, shown_value
+
+    chinese = console_lang() == "zh"
+    table = RichTable(title=_say("cli.kpis.title"), title_justify="left")
+    columns = ("cli.kpis.label", "cli.kpis.key", "cli.kpis.value") if chinese else ("cli.kpis.key", "cli.kpis.value")
+    for name in columns:
+        table.add_column(_say(name), justify="right" if name.endswith("value") else "left")
     for key, value in kpis.items():
         if isinstance(value, dict):
             continue
+        value = shown_value(key, value) if chinese else value
         shown = f"{value:,}" if isinstance(value, int) else f"{value:.1%}" if "_rate" in key else str(value)
         style = "bold red" if key == "unscheduled_mandatory" and value else None
-        table.add_row(KPI_LABELS.get(key, ("",))[0], key, shown, style=style)
+        label = (KPI_LABELS.get(key, ("",))[0],) if chinese else ()
+        table.add_row(*label, key, shown, style=style)
     err.print(table)
-    timings = ", ".join(f"{stage} {seconds:.1f}s" for stage, seconds in kpis.get("timings", {}).items())
-    err.print(f"stages: {timings}")
-    err.print(
-        f"wrote {_shown(out_dir)}/: plan.xlsx (for officials), report.html (open offline in a browser), "
-        "unscheduled.parquet (what was not placed and why), the plan tables and manifest.json"
+    lang = console_lang()
+    names = {
+        s: catalogue_text(f"stage.name.{s}", lang)
+        for s in kpis.get("timings", {})
+        if f"stage.name.{s}" in catalogue(lang)
+    }
+    timings = catalogue_text("sep.list", lang).join(
+        catalogue_text("stage.line", lang).format(stage=names.get(stage, stage), seconds=f"{seconds:.1f}")
+        for stage, seconds in kpis.get("timings", {}).items()
     )
+    err.print(_say("cli.stages", timings=timings))
+    err.print(_say("cli.wrote_plan", path=_shown(out_dir)))
 
 
 class SliceBy(StrEnum):
@@ -551,10 +576,10 @@ def export(
         check_destination(out_dir, advice="choose another --out")
         result = export_plan(plan_dir, out_dir, fmt.value, by.value if by else None, dataset_dir, redact)
     for line in result.warnings:
-        err.print(f"[yellow]warning[/]: {_shown(line)}", highlight=False)
+        err.print(_say("cli.warning", line=_shown(line)), highlight=False)
     for name in result.files:
         _echo(result.out / name)  # one path a line, never wrapped: stdout is for scripts
-    err.print(f"wrote {len(result.files)} file(s) to {_shown(result.out)}")
+    err.print(_say("cli.wrote_files", n=len(result.files), path=_shown(result.out)))
 
 
 #: the visits of a plan a command reads, and the dataset with their names and the items catalogue
@@ -594,12 +619,12 @@ def notices(
             plan_dir, out_dir, dataset_dir, start.date() if start else None, end.date() if end else None, force
         )
     for line in result.warnings:
-        err.print(f"[yellow]warning[/]: {_shown(line)}", highlight=False)
+        err.print(_say("cli.warning", line=_shown(line)), highlight=False)
     for aside in result.moved or ():
-        err.print(f"the previous {_shown(out_dir)} was moved to {_shown(aside)}")
+        err.print(_say("cli.moved_aside", path=_shown(out_dir), aside=_shown(aside)))
     for name in result.files:
         _echo(result.out / name)
-    err.print(f"wrote {len(result.files)} notice(s) to {_shown(result.out)}")
+    err.print(_say("cli.wrote_notices", n=len(result.files), path=_shown(result.out)))
 
 
 @app.command()
@@ -623,7 +648,7 @@ def checklist(
             plan_dir, dataset_dir, start.date() if start else None, end.date() if end else None
         )
     for line in warnings:
-        err.print(f"[yellow]warning[/]: {_shown(line)}", highlight=False)
+        err.print(_say("cli.warning", line=_shown(line)), highlight=False)
     typer.echo(csv_safe(rows).to_csv(index=False), nl=False)
 
 
@@ -894,19 +919,38 @@ def reoptimize(
                 )
     if not quiet:
         _print_plan_summary(result.plan.kpis, out_dir)
-        err.print(_rich(result.summary, "Changes per department (tasks)"))
+        err.print(_rich(_change_summary(result.summary), _say("cli.reopt.changes_title")))
         info = result.plan.kpis["reoptimisation"]
         err.print(
-            f"visits changed after {info['as_of']}: {info['visits_changed']:,}; "
-            f"in the {freeze_days}-day freeze window: {info['frozen_visits_changed']:,}"
+            _say(
+                "cli.reopt.visits_changed",
+                as_of=info["as_of"],
+                changed=f"{info['visits_changed']:,}",
+                freeze_days=freeze_days,
+                frozen=f"{info['frozen_visits_changed']:,}",
+            )
         )
         err.print(
-            f"agenda.md (月会商议程): {len(agenda.released)} frozen visits released, "
-            f"{len(agenda.at_risk)} mandatory tasks at risk next month, {len(agenda.merges)} merge suggestions "
-            f"saving {agenda.disturbances_saved} visits (planner agenda {_shown(out_dir)})"
+            _say(
+                "cli.reopt.agenda",
+                released=len(agenda.released),
+                at_risk=len(agenda.at_risk),
+                merges=len(agenda.merges),
+                saved=agenda.disturbances_saved,
+                path=_shown(out_dir),
+            )
         )
         _print_alerts(ledger, scenario, out_dir)
     _accept(scenario.acceptance, result.plan.kpis, scenario_file)
+
+
+def _change_summary(summary: pd.DataFrame) -> pd.DataFrame:
+    """The re-optimisation's changes per department, its columns named in the console's language."""
+    lang = console_lang()
+    said = {
+        c: catalogue_text(f"change_kind.{c}", lang) for c in summary.columns if f"change_kind.{c}" in catalogue(lang)
+    }
+    return summary.rename(columns=said | {"dept_id": _say("cli.summary.departments")})
 
 
 def _print_alerts(ledger, scenario, out_dir: Path) -> None:
@@ -915,7 +959,7 @@ def _print_alerts(ledger, scenario, out_dir: Path) -> None:
 
     counts = alerts_counts(ledger_alerts(ledger, scenario.model_dump(mode="json")))
     shown = "; ".join(f"{ALERT_LABELS[code]} {n:,}" for code, n in counts.items())
-    err.print(f"预警 (planner ledger {_shown(out_dir)}): {shown}", highlight=False)
+    err.print(_say("cli.alerts", path=_shown(out_dir), counts=shown), highlight=False)
 
 
 @app.command()
@@ -1017,15 +1061,14 @@ def compare(
         out.print(printable(line), markup=False, highlight=False, soft_wrap=True)
     for label, verdicts in comparison.verdicts.items():
         for v in verdicts:
-            mark = "[green]pass[/]" if v.passed else "[bold red]FAIL[/]"
-            err.print(f"{_shown(label)}: {mark} {_shown(v.rule)} (value {_shown(v.value)})", highlight=False)
+            err.print(f"{_shown(label)}: {_verdict(v)}", highlight=False)
     with _reported():
         if xlsx is not None:
             write_compare_xlsx(comparison, xlsx)
-            err.print(f"wrote {_shown(xlsx)}")
+            err.print(_say("cli.wrote", path=_shown(xlsx)))
         if html is not None:
             write_compare_html(comparison, html)
-            err.print(f"wrote {_shown(html)}")
+            err.print(_say("cli.wrote", path=_shown(html)))
     if any(not v.passed for verdicts in comparison.verdicts.values() for v in verdicts):
         raise typer.Exit(EXIT_REJECTED)
 
@@ -1126,11 +1169,16 @@ def verify(
         result = verify_plan(plan_dir, dataset_dir, pubkey=pubkey, replan=replan)
     for finding in result.findings:
         colour = "red" if finding.severity == "error" else "yellow"
-        err.print(f"[{colour}]{finding.severity}[/]: {_shown(finding)}", highlight=False)
+        severity = _say("cli.severity.error" if finding.severity == "error" else "cli.severity.warning")
+        err.print(f"[{colour}]{severity}[/]: {_shown(finding)}", highlight=False)
     if result.ok:
-        _echo(f"verified: {plan_dir} (checks: {', '.join(result.checked)}; manifest sha256 {result.manifest_sha256})")
+        _echo(
+            catalogue_text("cli.verified", console_lang()).format(
+                path=plan_dir, checks=", ".join(result.checked), sha=result.manifest_sha256
+            )
+        )
         return
-    err.print(f"[bold red]NOT verified[/]: {len(result.errors)} error(s)")
+    err.print(_say("cli.not_verified", n=len(result.errors)))
     raise typer.Exit(1)
 
 
@@ -1231,7 +1279,7 @@ def publish(
         check_destination(out_dir, replace=force)
         result = publish_plan(plan_dir, out_dir, dataset_dir, replace=force)
     for line in result.warnings:
-        err.print(f"[yellow]warning[/]: {_shown(line)}", highlight=False)
+        err.print(_say("cli.warning", line=_shown(line)), highlight=False)
     err.print(
         f"wrote {_shown(out_dir)}: {', '.join(result.files)}; {result.enterprises_named:,} enterprises named with results"
     )

@@ -22,7 +22,7 @@ import pandas as pd
 from planner import __version__
 from planner.checker import check_plan
 from planner.dataset import Dataset
-from planner.messages import DEFAULT_LANG, LANGUAGE_TAGS, Reason, msg
+from planner.messages import DEFAULT_LANG, LANGUAGE_TAGS, Message, Reason, console_lang, msg
 from planner.model.bounds import rule_bound
 from planner.model.capacity import capacity_bound_model
 from planner.model.horizon import plan_horizon
@@ -31,7 +31,7 @@ from planner.model.matching import Roster
 from planner.model.merge import MergeStats, merge_tasks
 from planner.model.schedule import DAY_START_MIN, Schedule
 from planner.outputs import sha256_file, write_folder, write_table
-from planner.plan import PLAN_METHOD, Plan, PlanTables
+from planner.plan import PLAN_METHOD, Plan, PlanTables, schedule_text
 from planner.rules.tasks import is_mandatory
 from planner.sampling import Draw, draw_sampling_plan
 from planner.scenario import Scenario
@@ -62,28 +62,35 @@ def make_plan(
     (reasons) are said in ``lang`` (planner.messages); nothing else depends on it."""
     watch = Stopwatch()
 
-    def lap(stage: str, said: str = "") -> None:
+    def lap(stage: str, said: Message | None = None) -> None:
         seconds = watch.lap(stage)
         if progress is not None:
-            progress(f"{stage} {seconds:.1f}s" + (f": {said}" if said else ""))
+            fields = {"stage": msg(f"stage.name.{stage}"), "seconds": f"{seconds:.1f}"}
+            line = msg("stage.said", **fields, said=said) if said else msg("stage.line", **fields)
+            progress(line.render(console_lang()))
 
     draw = draw_sampling_plan(
         dataset, scenario.seed, scenario.caps.positive_list_per_year, scenario.caps.per_dept_per_year, lang
     )
-    lap("sample", f"{len(draw.tasks):,} random tasks drawn")
+    lap("sample", msg("stage.sample", n=f"{len(draw.tasks):,}"))
     dataset = apply_staff_scaling(dataset, scenario)  # after the draw: a what-if staff cut must not change it
     instance = build_instance(dataset, draw.tasks, scenario, calendar)
-    lap("instance", f"{len(instance.tasks):,} tasks, {len(instance.unplaceable):,} with no feasible day")
+    lap("instance", msg("stage.instance", tasks=f"{len(instance.tasks):,}", none=f"{len(instance.unplaceable):,}"))
     stats = MergeStats()
     groups, capped_out = merge_tasks(instance, dataset, scenario, stats, stop)
-    stopped = (
-        f"; stopped ({stats.stopped_by}): {stats.skipped:,} enterprises not solved exactly" if stats.stopped_by else ""
-    )
+    stopped = msg("stage.merge.stopped", why=stats.stopped_by, skipped=f"{stats.skipped:,}") if stats.stopped_by else ""
+    windows_bound = lower_bound_visits(instance.tasks[instance.tasks["first_day"] >= 0])
     lap(
         "merge",
-        f"{len(groups):,} visit groups (the windows alone allow no fewer than "
-        f"{lower_bound_visits(instance.tasks[instance.tasks['first_day'] >= 0]):,}), {len(capped_out):,} tasks "
-        f"beyond a yearly cap; {stats.exact_models:,} exact models, {stats.proven:,} proven optimal{stopped}",
+        msg(
+            "stage.merge",
+            groups=f"{len(groups):,}",
+            bound=f"{windows_bound:,}",
+            capped=f"{len(capped_out):,}",
+            exact=f"{stats.exact_models:,}",
+            proven=f"{stats.proven:,}",
+            stopped=stopped,
+        ),
     )
     legal_bound, tasks_bound = capacity_bound_model(
         instance,
@@ -93,13 +100,18 @@ def make_plan(
         scenario.onsite,
         stats.mandatory_limits,
     )
-    lap("capacity", f"under the staff no plan can place more than {legal_bound:,} mandatory tasks")
+    lap("capacity", msg("stage.capacity", n=f"{legal_bound:,}"))
     horizon = plan_horizon(groups, instance, dataset, scenario, calendar, legal_bound=legal_bound)
     schedule = horizon.schedule
     lap(
         "schedule",
-        f"{len(schedule.routes):,} crew-days, {len(schedule.unplaced):,} groups not placed "
-        f"(kept: {horizon.chosen} of {len(horizon.tried)} schedules)",
+        msg(
+            "stage.schedule",
+            days=f"{len(schedule.routes):,}",
+            unplaced=f"{len(schedule.unplaced):,}",
+            chosen=schedule_text(horizon.chosen, console_lang()),
+            tried=len(horizon.tried),
+        ),
     )
     tables = plan_tables(instance, schedule, capped_out, draw, dataset, scenario, lang)
     lap("tables")
@@ -112,18 +124,27 @@ def make_plan(
     bound = rule_bound(tables.visits, tables.visit_tasks, instance, dataset, scenario)
     lap(
         "bound",
-        f"{placed_mandatory:,} mandatory tasks placed of at most {capacity.mandatory:,}, {kpis['scheduled']:,} "
-        f"tasks of at most {capacity.tasks:,} under the staff; no plan of these tasks can make fewer than "
-        f"{bound.visits:,} visits under the rules ({len(bound.enterprises):,} enterprises above their windows' bound)",
+        msg(
+            "stage.bound",
+            placed=f"{placed_mandatory:,}",
+            most=f"{capacity.mandatory:,}",
+            tasks=f"{kpis['scheduled']:,}",
+            most_tasks=f"{capacity.tasks:,}",
+            visits=f"{bound.visits:,}",
+            above=f"{len(bound.enterprises):,}",
+        ),
     )
     if progress is not None:
-        progress(
-            f"plan: {kpis['visits']:,} visits, lower bound {kpis['lower_bound_visits']:,} "
-            f"({bound.visits:,} under the rules), "
-            f"{kpis['unscheduled_mandatory']:,} mandatory tasks not placed"
+        said = msg(
+            "stage.plan",
+            visits=f"{kpis['visits']:,}",
+            lower=f"{kpis['lower_bound_visits']:,}",
+            rule_bound=f"{bound.visits:,}",
+            unplaced=f"{kpis['unscheduled_mandatory']:,}",
         )
+        progress(said.render(console_lang()))
     broken = check_plan(tables, dataset, scenario, set(calendar.workdays), draw.draws)
-    lap("check", f"{len(broken):,} hard rules broken" if broken else "every hard rule kept")
+    lap("check", msg("stage.check.broken", n=f"{len(broken):,}") if broken else msg("stage.check.kept"))
     status = {None: "FEASIBLE", "time_limit": "TIME_LIMIT", "interrupt": "INTERRUPTED"}[stats.stopped_by]
     kpis |= {
         "status": status,

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from planner.messages import DEFAULT_LANG
+from planner.messages import DEFAULT_LANG, catalogue, text
 
 if TYPE_CHECKING:
     from planner.sampling import Draw
@@ -18,6 +18,16 @@ if TYPE_CHECKING:
 PLAN_METHOD = "exact merge per enterprise + horizon capacity LP + paced scheduler"
 REOPTIMIZE_METHOD = "re-optimisation: kept visits + " + PLAN_METHOD
 METHOD_MESSAGES = {PLAN_METHOD: "method.plan", REOPTIMIZE_METHOD: "method.reoptimize"}
+
+
+def schedule_text(chosen: str, lang: str = DEFAULT_LANG) -> str:
+    """How the kept schedule was found (``model.horizon``'s name: "capacity", "day-by-day", "exact",
+    "split-N" or "<start> split-N"), in the catalogue's words."""
+    start, _, split = chosen.rpartition(" ") if " " in chosen else ("capacity", "", chosen)
+    if split.startswith("split-"):
+        return text("schedule.split", lang).format(start=schedule_text(start, lang), round=split.removeprefix("split-"))
+    message_id = f"schedule.{chosen.replace('-', '_')}"
+    return text(message_id, lang) if message_id in catalogue(lang) else chosen
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from planner.messages import DEFAULT_LANG, catalogue, text
-from planner.plan import METHOD_MESSAGES
+from planner.plan import METHOD_MESSAGES, schedule_text
 from planner.rules import reason_codes, reason_label
 from planner.rules.tasks import MANDATORY_KINDS
 from planner.xlsx import DATE, FLOAT, HOURS, INT, PERCENT, PRN, TEXT, TIME, Sheet, is_blank, write_sheets
@@ -334,15 +334,6 @@ def shown_value(key: str, value: Any) -> Any:
     if key == "schedule_kept" and isinstance(value, str):
         return schedule_text(value)
     return value
-
-
-def schedule_text(chosen: str) -> str:
-    """How the kept schedule was found (``model.horizon``'s name: "capacity", "day-by-day", "exact",
-    "split-N" or "<start> split-N"), in the catalogue's words."""
-    start, _, split = chosen.rpartition(" ") if " " in chosen else ("capacity", "", chosen)
-    if split.startswith("split-"):
-        return text("schedule.split").format(start=schedule_text(start), round=split.removeprefix("split-"))
-    return _said(f"schedule.{chosen.replace('-', '_')}", chosen)
 
 
 def _said(message_id: str, otherwise: Any) -> Any:
