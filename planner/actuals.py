@@ -149,7 +149,7 @@ def apply_actuals(dataset: Dataset, actuals: Actuals, as_of: dt.date) -> Dataset
     leave = leave.assign(start=leave["start"].where(leave["start"] >= pd.Timestamp(as_of), pd.Timestamp(as_of)))
     frames = {
         name: dataset.table(name)
-        for name in ("townships", "departments", "sampling_plan", "conflicts", "history", "calendar")
+        for name in ("townships", "departments", "sampling_plan", "conflicts", "history", "calendar", "items")
     }
     frames |= {
         "enterprises": enterprises,

@@ -136,3 +136,28 @@ def test_an_english_plan_says_its_reasons_in_english(county):
     # the language is recorded, and the plan is the same plan
     assert '"language": "en"' in (folder / "en/manifest.json").read_text()
     pd.testing.assert_frame_equal(plan.tables.visits, english.tables.visits)
+
+
+def test_the_console_speaks_chinese_by_default(county, tmp_path):
+    """planner plan and validate, with no English locale: every line the coordinator reads is Chinese
+    (KPI keys, stage keys, paths and codes aside); with LANG=en_US the same lines are English."""
+    from typer.testing import CliRunner
+
+    from planner.cli import app
+
+    folder = county[0]
+    runner = CliRunner()
+    chinese = runner.invoke(
+        app,
+        ["plan", str(folder / "s.toml"), "--out", str(tmp_path / "p")],
+        env={"LANG": "zh_CN.UTF-8", "COLUMNS": "200"},
+    )
+    assert chinese.exit_code == 0, chinese.output
+    from planner.schema import TABLES
+
+    columns = {c.name for t in TABLES for c in t.columns}  # a warning names its column by its contract name
+    keys = set(pd.read_json(tmp_path / "p/kpis.json", typ="series").index) | columns
+    words = [w for line in chinese.stderr.splitlines() for w in english_words(line.replace(str(tmp_path), ""))]
+    assert [w for w in words if w not in keys] == [], chinese.stderr
+    english = runner.invoke(app, ["validate", str(folder / "s.toml")], env={"LANG": "en_US.UTF-8", "COLUMNS": "200"})
+    assert english.exit_code == 0 and "valid" in english.stderr and not CJK.search(english.stderr.split("\n")[-2])
