@@ -168,9 +168,10 @@ def _drop_lone_mandatory_visit(folder: Path) -> tuple[str, pd.Series]:
     return task_id, tasks[tasks["task_id"] == task_id].iloc[0]
 
 
-def _unschedule(folder: Path, task: pd.Series, reason: str, mandatory: bool) -> None:
+def _unschedule(folder: Path, task: pd.Series, reason: str, mandatory: bool, code: str | None = None) -> None:
     unscheduled = table(folder, "unscheduled")
     row = {"task_id": task["task_id"], "kind": task["kind"], "dept_id": task["dept_id"], "uscc": task["uscc"]}
+    row |= {"reason_code": code} if code else {}
     save(
         folder,
         "unscheduled",
@@ -196,7 +197,7 @@ def test_mandatory_task_unscheduled_with_a_false_no_day_reason(copy):
     days are recomputed, and it has some; kpis.json and the readables rewritten to match do not help."""
     task_id, task = _drop_lone_mandatory_visit(copy)
     window = f"{task['window_start']}…{task['window_end']}"
-    _unschedule(copy, task, f"no official working day in its window {window} (holidays)", mandatory=True)
+    _unschedule(copy, task, f"时间窗 {window} 内没有法定工作日（节假日）", mandatory=True, code="working_day")
     kpis = json.loads((copy / "kpis.json").read_text())
     kpis |= {"visits": kpis["visits"] - 1, "objective": kpis["visits"] - 1}
     (copy / "kpis.json").write_text(json.dumps(kpis))

@@ -65,7 +65,9 @@ def test_unplaceable_tasks_have_reasons(tmp_path):
         ["T-holiday", *base[:4], "2026-10-01", "2026-10-07", *base[6:]],
     ]
     tables["demands"].append(["T-obs", "SJ", SHOP, "检查", "campaign", "2026-05-01", "2026-06-30", "30", "", "", ""])
-    reasons = instance_of(tmp_path, tables).unplaceable.set_index("task_id")["reason"]
+    said = instance_of(tmp_path, tables).unplaceable.set_index("task_id")["reason"]
+    assert [said[t].code for t in ("T-out", "T-holiday", "T-obs")] == ["window", "working_day", "observation_period"]
+    reasons = said.map(lambda r: r.render("en"))
     assert reasons["T-out"].startswith("outside the horizon")
     assert "no official working day" in reasons["T-holiday"]
     assert "observation period" in reasons["T-obs"] and "2026-06-30" in reasons["T-obs"]

@@ -49,7 +49,9 @@ def test_positive_list_keeps_the_best_day(tmp_path):
     instance, groups, dropped = merged(tmp_path, tables)
     coop = [g for g in groups if g.uscc == COOP]
     assert [sorted(g.task_ids) for g in coop] == [["B", "C"]]
-    assert set(dropped) == {"A"} and "一年最多查一次" in dropped["A"]
+    assert (
+        set(dropped) == {"A"} and "一年最多查一次" in dropped["A"].render() and dropped["A"].code == "cap_positive_list"
+    )
 
 
 def test_department_cap_moves_complaints_out(tmp_path):
@@ -61,7 +63,11 @@ def test_department_cap_moves_complaints_out(tmp_path):
         demand("S", "SJ", SHOP, "key", "2026-05-11", "2026-05-29"),
     ]
     instance, groups, dropped = merged(tmp_path, tables)
-    assert "K" in dropped and "XF may make 2 capped visits" in dropped["K"]
+    assert (
+        "K" in dropped
+        and "XF may make 2 capped visits" in dropped["K"].render("en")
+        and dropped["K"].code == "cap_per_dept"
+    )
     complaint = next(g for g in groups if "XF-2" in g.task_ids)
     assert set(complaint.task_ids) == {"XF-2"} and not complaint.capped
 

@@ -176,7 +176,7 @@ def test_plan_command_writes_the_folder(tmp_path):
     } <= names
     manifest = json.loads((tmp_path / "plan/manifest.json").read_text())
     assert manifest["seed"] == 5 and {"visits.parquet", "plan.xlsx", "report.html"} <= set(manifest["outputs"])
-    assert "检查户次" in result.stderr and result.stdout == ""  # the summary is for people: stderr
+    assert "lower_bound_visits" in result.stderr and result.stdout == ""  # the summary is for people: stderr
     again = runner.invoke(app, ["plan", str(tmp_path / "s.toml"), "--out", str(tmp_path / "plan")])
     assert again.exit_code == 2 and "already exists" in again.stderr
     scripted = runner.invoke(
@@ -255,8 +255,9 @@ def test_delegation_covers_a_department_with_nobody_free(tmp_path, delegable):
         assert "SJ002" in members and not members & {"XF001", "XF002"}
     else:
         assert "XF-1" not in placed
-        reason = plan.tables.unscheduled.set_index("task_id").loc["XF-1", "reason"]
-        assert "XF" in reason and "on leave" in reason
+        row = plan.tables.unscheduled.set_index("task_id").loc["XF-1"]
+        assert row["reason_code"] == "staff_capacity"
+        assert "示范县消防救援大队" in row["reason"] and "请假" in row["reason"] and "XF" not in row["reason"]
 
 
 @pytest.mark.parametrize("why", ["uncertified", "short_days"])
@@ -284,8 +285,8 @@ def test_a_delegate_goes_alone_for_a_department_that_cannot(tmp_path, why):
     members = plan.tables.crews.loc[plan.tables.crews["crew_id"] == visit["crew_id"]]
     assert "SJ002" in set(members["inspector_id"]) and set(members["dept_id"]) == {"SJ"}
     if why == "uncertified":
-        reason = plan.tables.unscheduled.set_index("task_id").loc["XF-2", "reason"]
-        assert "XF has no certified inspector" in reason
+        row = plan.tables.unscheduled.set_index("task_id").loc["XF-2"]
+        assert row["reason_code"] == "certified" and "示范县消防救援大队在名册中没有持执法证的检查人员" in row["reason"]
 
 
 @pytest.mark.parametrize("how", ["time_limit", "stop"])
@@ -309,7 +310,7 @@ def test_a_stopped_search_still_gives_a_complete_valid_plan(tmp_path, how):
     assert cut.kpis["exact_models"] == 0 and cut.kpis["exact_models_skipped"] == full.kpis["exact_models"]
     assert cut.kpis["scheduled"] + cut.kpis["unscheduled"] == cut.kpis["tasks"]
     assert not check_plan(cut.tables, dataset, scenario, set(calendar.workdays), cut.draw.draws)
-    assert cut.tables.unscheduled["reason"].str.contains("not chosen exactly").any()
+    assert cut.tables.unscheduled["reason"].str.contains("未逐户精确选择检查").any()
 
 
 def test_rule_bound_counts_what_the_windows_cannot():

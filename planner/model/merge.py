@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from ortools.sat.python import cp_model
 
-from planner.messages import Reason
+from planner.messages import Reason, msg
 from planner.model.enterprise import EnterpriseTask, EnterpriseVars, solve
 from planner.model.groups import VisitGroup, distinct_days
 from planner.model.instance import Instance
@@ -127,7 +127,7 @@ def merge_tasks(
             for rows, days in stabbed
             for part in _split_long(VisitGroup(table, uscc, rows, days), scenario.onsite, instance)
         ]
-        lost: dict[str, str] = {}
+        lost: dict[str, Reason] = {}
         exact_proven = False
         kept = _apply_caps(enterprise_groups, caps, instance.years, lost)
         needs_exact = lost or len(enterprise_groups) > len(stabbed) or not distinct_days([g.days for g in kept])
@@ -139,14 +139,11 @@ def merge_tasks(
         if needs_exact and stats.stopped_by is not None:
             stats.skipped += 1
             why = (
-                "the run was interrupted"
+                msg("reason.note.interrupted")
                 if stats.stopped_by == "interrupt"
-                else f"the solver's time limit of {scenario.solver.time_limit_s:g} s was spent"
+                else msg("reason.note.time_limit", seconds=f"{scenario.solver.time_limit_s:g}")
             )
-            lost = {
-                task_id: f"{reason} (visits not chosen exactly: {why} before this enterprise)"
-                for task_id, reason in lost.items()
-            }
+            lost = {task_id: reason.noted(why) for task_id, reason in lost.items()}
         elif needs_exact:
             # a cap binds or a stay is split: the stabbing is no longer exact, so choose the visits
             # exactly (CP-SAT) and keep the better of the two
@@ -158,7 +155,7 @@ def merge_tasks(
             stats.exact_models += 1
             stats.proven += bool(proven)
             if exact is not None:
-                exact_lost: dict[str, str] = {}
+                exact_lost: dict[str, Reason] = {}
                 kept_long = longest if scenario.onsite == "sum" else MAX_VISIT_ONSITE_MIN  # the model's own stay rule
                 candidate = _apply_caps(
                     [p for g in exact for p in _split_long(g, scenario.onsite, instance, kept_long)],
@@ -174,10 +171,7 @@ def merge_tasks(
                         if r not in kept_rows and task_id not in lost:
                             lost[task_id] = _exact_reason(r, kept, caps, instance)
                 if not proven:
-                    lost = {
-                        task_id: f"{why} (best choice found within the solver's limit, not proven optimal)"
-                        for task_id, why in lost.items()
-                    }
+                    lost = {task_id: why.noted(msg("reason.note.not_proven")) for task_id, why in lost.items()}
         dropped |= lost
         groups += kept
         kept_mandatory[uscc] += sum(g.value()[0] for g in kept)
