@@ -46,6 +46,17 @@ def test_compare_two_plans_with_deltas(tmp_path):
     sheet = load_workbook(tmp_path / "c.xlsx").active
     assert [c.value for c in sheet[1]] == ["指标", "键", "full", "cut"] and sheet.max_row == 1 + len(COMPARED)
     assert '<script src="http' not in (tmp_path / "c.html").read_text(encoding="utf-8")
+    # in the officials' language (no English locale): no English word but the plans' labels
+    from tests.test_language import english_words
+
+    chinese = runner.invoke(
+        app, ["compare", str(tmp_path / "full"), str(tmp_path / "full")], env={"LANG": "zh_CN.UTF-8", "COLUMNS": "80"}
+    )
+    assert chinese.exit_code == 0, chinese.output
+    printed = (chinese.stdout + chinese.stderr).replace(str(tmp_path), "")
+    assert set(english_words(printed)) <= {"full"}, printed
+    cells = [c.value for row in sheet.iter_rows(min_row=2) for c in row[:1] + row[2:] if isinstance(c.value, str)]
+    assert not [w for cell in cells for w in english_words(cell)], cells
 
 
 def test_a_rate_difference_is_in_percentage_points():
