@@ -189,12 +189,66 @@ def state_at(
         as_of,
         scenario.horizon.end,
     )
+    followups = followup_tasks(actuals.outcomes, prev["tasks"], scenario.results.followup_days)
+    carried = _carried_tasks(prev["tasks"], facts.demands)
+    demands = pd.concat([facts.demands, carried[facts.demands.columns], followups[facts.demands.columns]])
+    facts = dataclasses.replace(facts, demands=demands)
     random_tasks = prev["tasks"][prev["tasks"]["kind"] == "random"]
     instance = build_instance(facts, random_tasks, scenario, calendar)
     rows = instance.tasks.assign(row=np.arange(len(instance.tasks)))  # row: in instance.table
     records = {t["task_id"]: t for t in rows.to_dict("records")}
     planned = _previous_placement(prev)
     return facts, instance, records, planned, _outcomes(actuals, records, planned, as_of)
+
+
+#: a follow-up's id: its origin's, then this suffix (so the link reads from the id as well)
+FOLLOWUP_SUFFIX = ":整改复查"
+FOLLOWUP_COLUMNS = ["task_id", "origin_task_id", "dept_id", "uscc", "item", "rectify_by", "window_start", "window_end"]
+
+
+def followup_tasks(outcomes: pd.DataFrame, tasks: pd.DataFrame, days: int) -> pd.DataFrame:
+    """整改复查: a follow-up task for every 责令整改 (rectify) result of the outcomes whose follow-up
+    the previous plan does not hold yet — the same department, enterprise and item as the check that
+    found the problem (``origin_task_id``), kind ``followup`` (a legal duty), its window from the
+    deadline ``rectify_by`` to ``days`` days after. Demands' columns, plus ``origin_task_id`` and
+    ``rectify_by``; sorted by task_id."""
+    columns = [*FOLLOWUP_COLUMNS, "kind", "duration_min", "min_inspectors", "delegable", "priority"]
+    if "result" not in outcomes or not len(outcomes):
+        return pd.DataFrame(columns=columns)
+    rectify = outcomes[(outcomes["result"] == "rectify") & outcomes["rectify_by"].notna()]
+    origin = tasks.set_index("task_id")
+    rectify = rectify[rectify["task_id"].isin(origin.index)]
+    ids = rectify["task_id"] + FOLLOWUP_SUFFIX
+    rectify = rectify[~ids.isin(origin.index)]
+    if not len(rectify):
+        return pd.DataFrame(columns=columns)
+    found = origin.loc[rectify["task_id"]]
+    deadline = pd.to_datetime(rectify["rectify_by"]).to_numpy()
+    frame = pd.DataFrame(
+        {
+            "task_id": (rectify["task_id"] + FOLLOWUP_SUFFIX).to_numpy(),
+            "origin_task_id": rectify["task_id"].to_numpy(),
+            "dept_id": found["dept_id"].to_numpy(),
+            "uscc": found["uscc"].to_numpy(),
+            "item": found["item"].to_numpy(),
+            "rectify_by": deadline,
+            "window_start": deadline,
+            "window_end": deadline + pd.Timedelta(days=days).to_timedelta64(),
+            "kind": "followup",
+            "duration_min": found["duration_min"].astype(int).to_numpy(),
+            "min_inspectors": found["min_inspectors"].astype(int).to_numpy(),
+            "delegable": found["delegable"].astype(bool).to_numpy(),
+            "priority": found["priority"].astype(int).clip(lower=2).to_numpy(),
+        }
+    )
+    return frame.sort_values("task_id", ignore_index=True)
+
+
+def _carried_tasks(tasks: pd.DataFrame, demands: pd.DataFrame) -> pd.DataFrame:
+    """Tasks of the previous plan that neither the dataset's demands nor the draw give: the new
+    demands and follow-ups of earlier re-optimisations. They stay tasks in every later plan."""
+    carried = tasks[(tasks["kind"] != "random") & ~tasks["task_id"].isin(demands["task_id"])]
+    return carried.astype({c: demands[c].dtype for c in demands.columns if c in carried.columns}, errors="ignore")
 
 
 def _past_staff_kept(
@@ -367,9 +421,13 @@ def lineage_findings(
        and tasks of a parent visit at the same enterprise on the same date (a released visit
        back on its date).
     4. With ``changes``: every task has one row, and every row a reason.
+    5. No task is lost: every task of the parent is a task of the child (done, cancelled or not,
+       it stays on the record; a legal duty never leaves silently).
     """
     out: list[str] = []
     freeze_end = as_of + dt.timedelta(days=freeze_days)
+    lost = sorted(set(parent["tasks"]["task_id"]) - set(child["tasks"]["task_id"]))
+    out += [f"task {t} of the previous plan is not a task of this plan" for t in lost[:20]]
 
     def visits_of(plan):
         visits = plan["visits"].assign(date=pd.to_datetime(plan["visits"]["date"]).dt.date)

@@ -910,7 +910,7 @@ def reoptimize(
                     scenario,
                     started,
                     parent=parent,
-                    extra_tables={"changes": result.changes},
+                    extra_tables={"changes": result.changes, "followups": result.followups},
                     record=prior.draw_record,
                     attachments={f"{ACTUALS_FOLDER}/{p.name}": p for p in actuals.files.values()}
                     | {"agenda.md": agenda_file},
@@ -941,6 +941,9 @@ def reoptimize(
             )
         )
         _print_alerts(ledger, scenario, out_dir)
+        if len(result.followups):
+            placed = int(result.followups["scheduled"].sum())
+            err.print(_say("cli.reopt.followups", n=len(result.followups), placed=placed))
     _accept(scenario.acceptance, result.plan.kpis, scenario_file)
 
 

@@ -45,8 +45,10 @@ import pandas as pd
 
 from planner.actuals import (
     ACTUALS_FOLDER,
+    FOLLOWUP_COLUMNS,
     Actuals,
     checked_facts,
+    followup_tasks,
     history_with,
     load_actuals,
     reoptimised_facts,
@@ -115,6 +117,7 @@ class Reoptimized:
     summary: pd.DataFrame  # per department: counts of each change
     broken: list[str]  # hard rules the new plan breaks (empty: valid)
     released: pd.DataFrame  # RELEASE_COLUMNS: the previous plan's visits on or after as_of let go, and why
+    followups: pd.DataFrame  # actuals.FOLLOWUP_COLUMNS + scheduled: the 整改复查 this re-optimisation added
 
 
 @dataclass
@@ -260,6 +263,7 @@ def reoptimize(
     facts, instance, records, planned, (status, reasons, done_elsewhere) = state_at(
         dataset, scenario, calendar, prev, actuals, as_of
     )
+    followups = followup_tasks(actuals.outcomes, prev["tasks"], scenario.results.followup_days)
     workdays = instance.workdays
     day_of = {d: i for i, d in enumerate(workdays)}
     days = np.array(workdays)
@@ -350,7 +354,10 @@ def reoptimize(
     names = message_names(facts)
     released = _released_frame(kept.releases, lang, names)
     urgent = {t for t in placed_ids if t in earliest and earliest[t] < after_start}
-    changes = _changes(planned, tables, status, reasons, as_of, freeze_end, kept, joined, urgent, back_on_date, prev)
+    origins = {t: (o, d) for t, o, d in zip(followups["task_id"], followups["origin_task_id"], followups["rectify_by"])}
+    changes = _changes(
+        planned, tables, status, reasons, as_of, freeze_end, kept, joined, urgent, back_on_date, prev, origins
+    )
     changes = changes.assign(reason=changes["reason"].map(lambda m: m.render(lang, names)).astype(object))
     summary = _summary(changes)
     kpis = compute_kpis(tables, instance, prev["draws"])
@@ -381,7 +388,8 @@ def reoptimize(
         },
     }
     plan = Plan(tables, draw, kpis, watch.timings, broken, lang)
-    return Reoptimized(plan, checked, changes, summary, broken, released)
+    followups = followups[FOLLOWUP_COLUMNS].assign(scheduled=followups["task_id"].isin(placed_ids))
+    return Reoptimized(plan, checked, changes, summary, broken, released, followups)
 
 
 def _open_instance(
@@ -917,9 +925,11 @@ def _changes(
     urgent: set[str],
     back_on_date: set[str],
     prev: dict[str, pd.DataFrame],
+    origins: dict[str, tuple[str, object]],
 ) -> pd.DataFrame:
     """One row per task: what the re-optimisation did to it, and why: the code of its reason (the
-    rule or outcome behind it, else the change itself) and its message, rendered by the caller."""
+    rule or outcome behind it, else the change itself) and its message, rendered by the caller.
+    ``origins``: a new follow-up task → the task whose rectify result made it, and the deadline."""
     now = (
         tables.visit_tasks[["task_id", "visit_id"]]
         .merge(tables.visits[["visit_id", "visit_code", "date", "crew_id"]], on="visit_id")
@@ -944,9 +954,18 @@ def _changes(
         elif was is None and new is None:
             change = "unscheduled"
             code, said = _unplaced("change.still_unplaced", why.get(t))
+            if t in origins and t in why:
+                origin, deadline = origins[t]
+                category, sentence = reason_label(why[t][0]), why[t][1]
+                said = msg(
+                    "change.followup_unplaced", origin=origin, deadline=deadline, category=category, reason=sentence
+                )
         elif was is None:
             change = "urgent" if t in urgent and new_date < freeze_end else "added"
-            if t not in before_ids:
+            if t in origins:
+                code, (origin, deadline) = "followup", origins[t]
+                said = msg("change.followup", origin=origin, deadline=deadline, date=new_date)
+            elif t not in before_ids:
                 said = msg("change.added_urgent" if change == "urgent" else "change.added_new", date=new_date)
             elif t in was_unscheduled:
                 said = msg("change.added_was_unplaced", date=new_date)

@@ -170,6 +170,13 @@ class Alerts(_Section):
         return self
 
 
+class Results(_Section):
+    """What a check's result sets in motion: a 责令整改 (rectify) result gets its 整改复查 (a
+    follow-up task) from its ``rectify_by`` to ``followup_days`` days after (planner.actuals)."""
+
+    followup_days: int = Field(30, ge=0, le=366)
+
+
 class Scenario(_Section):
     """A validated scenario; ``dataset`` is resolved against the file that states it."""
 
@@ -185,6 +192,7 @@ class Scenario(_Section):
     sampling: Sampling = Sampling()
     joint: Joint = Joint()
     alerts: Alerts = Alerts()
+    results: Results = Results()
     #: demand files added to the dataset's (a special campaign), relative to the file that states them
     extra_demands: tuple[Path, ...] = Field((), strict=False)
     #: pass/fail rules on the KPIs, e.g. "unscheduled_mandatory == 0", "joint_visit_rate >= 0.6"

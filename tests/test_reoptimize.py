@@ -614,6 +614,46 @@ def test_a_roster_change_applies_from_as_of_not_to_the_past(tmp_path):
     assert verified.ok and "rules" in verified.checked, verified.summary()
 
 
+def test_a_rectify_result_gets_its_follow_up(tmp_path):
+    """整改复查: a check done with 责令整改 and a deadline gets a follow-up task of its department at its
+    enterprise, a legal duty from the deadline to followup_days after, linked to its origin; it is
+    planned, said in changes, listed in followups.parquet, and the child plan verifies."""
+    _small_county(tmp_path)
+    previous = read_plan_folder(tmp_path / "plan").tables
+    visits = previous["visits"].assign(date=lambda f: pd.to_datetime(f["date"]).dt.date)
+    as_of = dt.date(2026, 4, 1)
+    first = visits[visits["date"] < as_of].iloc[0]
+    origin = previous["visit_tasks"].loc[previous["visit_tasks"]["visit_id"] == first["visit_id"], "task_id"].iloc[0]
+    folder = tmp_path / "actuals"
+    folder.mkdir()
+    write_csv(
+        folder,
+        "outcomes",
+        [
+            ["task_id", "status", "date", "result", "rectify_by"],
+            [origin, "done", first["date"].isoformat(), "rectify", "2026-04-20"],
+        ],
+    )
+    made = _reoptimize_cli(tmp_path, folder, as_of.isoformat(), tmp_path / "april")
+    assert made.exit_code == 0, made.output
+    follow_id = f"{origin}:整改复查"
+    tasks = pd.read_parquet(tmp_path / "april/tasks.parquet").set_index("task_id")
+    task, source = tasks.loc[follow_id], tasks.loc[origin]
+    assert task["kind"] == "followup" and (task["dept_id"], task["uscc"]) == (source["dept_id"], source["uscc"])
+    assert (str(task["window_start"])[:10], str(task["window_end"])[:10]) == ("2026-04-20", "2026-05-20")
+    followups = pd.read_parquet(tmp_path / "april/followups.parquet")
+    assert followups[["task_id", "origin_task_id"]].values.tolist() == [[follow_id, origin]]
+    assert bool(followups["scheduled"].iloc[0]) and follow_id in set(
+        pd.read_parquet(tmp_path / "april/visit_tasks.parquet")["task_id"]
+    )
+    change = pd.read_parquet(tmp_path / "april/changes.parquet").set_index("task_id").loc[follow_id]
+    assert change["reason_code"] == "followup" and origin in change["reason"] and "整改复查" in change["reason"]
+    from planner.verify import verify_plan
+
+    verified = verify_plan(tmp_path / "april", tmp_path / "ds", replan=False)
+    assert verified.ok, verified.summary()
+
+
 def _gap_county() -> dict:
     """ACME's key check due 5-16 January and its fire check due 26 January-6 February: ten days apart."""
     tables = valid_tables()
