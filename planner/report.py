@@ -64,10 +64,10 @@ class Period:
     """One entry of the map's selector: a week or a day with visits."""
 
     key: str  # "w2026-03" (ISO week) or "d2026-01-12"
-    title: str  # in Chinese: "2026年第3周（1月12日–1月18日）" or "2026-01-12 周一"
+    title: str  # in the report's language: "2026年第3周（1月12日–1月18日）" or "2026-01-12 周一"
     days: tuple[str, ...]  # ISO dates with visits
     visits: int
-    lang: str = DEFAULT_LANG
+    lang: str = DEFAULT_LANG  # the language of ``label``
 
     @property
     def label(self) -> str:

@@ -1,5 +1,10 @@
 """plan.xlsx, the workbook officials read: the plan's tables with names, in Chinese.
 
+Every word of it — sheet names, headers, KPI labels and definitions, yes/no, kinds — comes from
+the message catalogue (``sheet.*``, ``col.*``, ``kpi.*`` …) in the plan's language: Chinese by
+default, English with ``lang="en"`` (a plan made with ``--lang en``); names stay as they are.
+The sheets are named below by their Chinese names.
+
 The writer takes plain DataFrames — the plan tables (contract names and columns) and the
 enterprise, department and inspector tables for names — and reads no files, so ``planner
 plan`` can write the workbook from the plan in memory and ``planner export`` from a plan folder.
