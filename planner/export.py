@@ -51,10 +51,10 @@ import numpy as np
 import pandas as pd
 
 from planner.dataset import Dataset, load_dataset
-from planner.messages import msg
+from planner.messages import DEFAULT_LANG, language_of, msg, text
 from planner.outputs import sha256_file, write_folder, write_table
 from planner.problems import InputError, Problem
-from planner.workbook import Names, overview_sheet, plan_seed, table_sheets
+from planner.workbook import Names, overview_sheet, plan_seed, sheet_name, table_sheets
 from planner.xlsx import DATE, HOURS, INT, TEXT, TIME, Sheet, cell_numbers, write_sheets
 
 Format = Literal["xlsx", "parquet", "csv"]
@@ -300,10 +300,11 @@ def export_plan(
         names = redacted(names)
     out = Path(out)
     info = dict(scenario=plan.manifest.get("scenario"), draw_record=plan.draw_record, manifest=plan.manifest)
-    source_row = ("来源方案", str(plan.root.resolve()), "本文件导出自该方案文件夹")
+    lang = language_of(plan.manifest.get("language"))  # the plan's own language, as plan.xlsx speaks it
+    source_row = (text("export.source", lang), str(plan.root.resolve()), text("export.source.note", lang))
     if redact:
-        source_row = (*source_row[:2], source_row[2] + "；执法人员姓名已隐去，以人员编号代替（供公开）")
-    sheets = table_sheets(plan.tables, names, seed=plan_seed(**info)) if fmt != "parquet" else []
+        source_row = (*source_row[:2], source_row[2] + text("export.source.redacted", lang))
+    sheets = table_sheets(plan.tables, names, seed=plan_seed(**info), lang=lang) if fmt != "parquet" else []
     if by is None:
         parts = [(None, None, {name: None for name in plan.tables})]
     else:
@@ -318,17 +319,18 @@ def export_plan(
     def fill(folder: Path) -> None:
         for (value, label, keep), stem in zip(parts, stems):
             rows = {name: int(len(plan.tables[name]) if mask is None else mask.sum()) for name, mask in keep.items()}
-            scope = [source_row] if value is None else [source_row, *_scope_rows(by, value, label, rows)]
+            scope = [source_row] if value is None else [source_row, *_scope_rows(by, value, label, rows, lang)]
             if fmt == "xlsx":
                 path = folder / f"{stem}.xlsx"
-                overview = overview_sheet(plan.kpis, scope=scope, **info)
-                write_sheets(path, [overview, *(s.rows(keep.get(s.source)) for s in sheets)])
+                overview = overview_sheet(plan.kpis, scope=scope, lang=lang, **info)
+                sliced = [overview, *(s.rows(keep.get(s.source)) for s in sheets)]
+                write_sheets(path, sliced, title=text("workbook.title", lang))
                 files = [path]
             else:
                 target = folder if value is None else folder / stem
                 target.mkdir(exist_ok=True)
                 if fmt == "csv":
-                    overview = overview_sheet(plan.kpis, scope=scope, **info)
+                    overview = overview_sheet(plan.kpis, scope=scope, lang=lang, **info)
                     files = write_sheets_csv([overview, *(s.rows(keep.get(s.source)) for s in sheets)], target)
                 else:
                     files = []
@@ -373,15 +375,27 @@ def redacted(names: Names) -> Names:
     return dataclasses.replace(names, inspectors=inspectors)
 
 
-def _scope_rows(by: SliceBy | None, value: str, label: str, rows: Mapping[str, int]) -> list[tuple[str, Any, str]]:
-    """总览's rows saying what a slice holds (its KPIs stay the whole plan's)."""
-    what = f"部门：{label}" if by == "dept" else f"乡镇：{label}"
+def _scope_rows(
+    by: SliceBy | None, value: str, label: str, rows: Mapping[str, int], lang: str = DEFAULT_LANG
+) -> list[tuple[str, Any, str]]:
+    """总览's rows saying what a slice holds (its KPIs stay the whole plan's), in ``lang``."""
+    what = text("export.scope.dept" if by == "dept" else "export.scope.township", lang).format(label=label)
+    counted = (
+        ("tasks", "export.rows.tasks", "tasks"),
+        ("unscheduled", "export.rows.unscheduled", "unscheduled"),
+        ("visits", "export.rows.visits", "visits"),
+        ("crews", "export.rows.crews", "inspector_days"),
+    )
     return [
-        ("范围", what, "本文件只含与此范围有关的行；下列指标为全县方案的数值"),
-        ("本范围任务数", rows.get("tasks", 0), "任务明细的行数"),
-        ("本范围未安排任务数", rows.get("unscheduled", 0), "未排任务的行数"),
-        ("本范围检查户次", rows.get("visits", 0), "检查计划的行数"),
-        ("本范围人员人日", rows.get("crews", 0), "人员安排的行数"),
+        (text("export.scope", lang), what, text("export.scope.note", lang)),
+        *(
+            (
+                text(message_id, lang),
+                rows.get(table, 0),
+                text("export.rows.note", lang).format(sheet=sheet_name(sheet, lang)),
+            )
+            for table, message_id, sheet in counted
+        ),
     ]
 
 

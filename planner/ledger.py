@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from planner.messages import DEFAULT_LANG, text
 from planner.rules.caps import UNCAPPED_KINDS, capped_visit_ids
 from planner.xlsx import DATE, INT, TEXT, Sheet
 
@@ -82,13 +83,15 @@ SUMMARY_COLUMNS = [
 ]
 ALERT_COLUMNS = ["uscc", "year", "alert", "dept_id", "dates", "message"]
 #: alert code → its name for officials, in the order the ledger lists them
-ALERT_LABELS = {
-    "repeat": "重复检查",
-    "frequent": "高频检查",
-    "positive_list_repeat": "正面清单企业多次检查",
-    "dept_at_cap": "部门已达年度检查上限",
-    "many_departments": "多部门检查",
-}
+ALERT_CODES = ("repeat", "frequent", "positive_list_repeat", "dept_at_cap", "many_departments")
+
+
+def alert_label(code: str, lang: str = DEFAULT_LANG) -> str:
+    """The name of alert ``code`` in ``lang`` (the catalogue's ``alert.<code>``)."""
+    return text(f"alert.{code}", lang)
+
+
+ALERT_LABELS = {code: alert_label(code) for code in ALERT_CODES}
 
 
 def build_ledger(
@@ -334,11 +337,11 @@ def _checks(ledger: pd.DataFrame) -> list[dict[str, Any]]:
     return [dict(zip(columns, row)) for row in zip(*values)]
 
 
-def ledger_summary(ledger: pd.DataFrame, scenario: Mapping[str, Any]) -> pd.DataFrame:
+def ledger_summary(ledger: pd.DataFrame, scenario: Mapping[str, Any], lang: str = DEFAULT_LANG) -> pd.DataFrame:
     """Per enterprise, year and department (``SUMMARY_COLUMNS``): its visits (distinct dates) of
     each source, the task kinds, capped visits used against the department's cap and, for a
     positive-list enterprise, the firm's capped visits against 一年最多查一次, the next planned
-    date, and the results of its checks done."""
+    date, and the results of its checks done (kinds and results in ``lang``)."""
     dept_cap, firm_cap = _caps(scenario)
     lines: dict[tuple, dict[str, Any]] = {}
     firm_capped: dict[tuple, set] = {}
@@ -355,36 +358,44 @@ def ledger_summary(ledger: pd.DataFrame, scenario: Mapping[str, Any]) -> pd.Data
             firm_capped.setdefault((r["uscc"], r["year"]), set()).add(r["date"])
         line["positive"] |= bool(r["positive_list"])
         if r["result"] is not None:
-            text = f"{r['date'].isoformat()} {RESULT_LABELS.get(r['result'], r['result'])}"
+            result = f"result.{r['result']}"
+            said = text("ledger.result", lang).format(
+                date=r["date"].isoformat(), result=text(result, lang) if r["result"] in RESULT_LABELS else r["result"]
+            )
             if r["rectify_by"] is not None:
-                text += f"（整改期限 {pd.Timestamp(r['rectify_by']).date().isoformat()}）"
-            line["results"].append(text)
+                said += text("ledger.rectify_by", lang).format(date=pd.Timestamp(r["rectify_by"]).date().isoformat())
+            line["results"].append(said)
     out = [
         {
             "uscc": uscc,
             "year": year,
             "dept_id": dept,
             **{s: len(line[s]) for s in SOURCES},
-            "kinds": "、".join(KIND_LABELS.get(k, k) for k in sorted(line["kinds"])),
+            "kinds": text("sep.list", lang).join(
+                text(f"kind.{k}", lang) if k in KIND_LABELS else k for k in sorted(line["kinds"])
+            ),
             "capped": len(line["capped"]),
             "dept_cap": dept_cap,
             "positive_list": line["positive"],
             "firm_capped": len(firm_capped.get((uscc, year), ())),
             "firm_cap": firm_cap if line["positive"] else pd.NA,
             "next_date": min(line["planned"]) if line["planned"] else None,
-            "results": "；".join(line["results"]),
+            "results": text("sep.clauses", lang).join(line["results"]),
         }
         for (uscc, year, dept), line in sorted(lines.items())
     ]
     return pd.DataFrame(out, columns=SUMMARY_COLUMNS).astype({"firm_cap": "Int64"})
 
 
-def ledger_alerts(ledger: pd.DataFrame, scenario: Mapping[str, Any], dept_name: Mapping | None = None) -> pd.DataFrame:
+def ledger_alerts(
+    ledger: pd.DataFrame, scenario: Mapping[str, Any], dept_name: Mapping | None = None, lang: str = DEFAULT_LANG
+) -> pd.DataFrame:
     """预警 (``ALERT_COLUMNS``): one row per alert, by enterprise and year — the close pairs of
     visits in date order, then the positive list, the departments at their cap, the departments'
-    count; ``message`` says it in Chinese with the dates concerned (and departments by their
+    count; ``message`` says it in ``lang`` (Chinese by default) with the dates concerned (and departments by their
     names in ``dept_name``, where given)."""
     dept_name = dept_name or {}
+    comma = text("sep.list", lang)
     repeat_days, frequent_days, max_departments = _thresholds(scenario)
     dept_cap, _ = _caps(scenario)
     firms: dict[tuple, dict[str, Any]] = {}
@@ -406,20 +417,25 @@ def ledger_alerts(ledger: pd.DataFrame, scenario: Mapping[str, Any], dept_name: 
                 code, limit = "frequent", frequent_days
             else:
                 continue
-            span = f"{first.isoformat()}、{second.isoformat()}"
-            out.append((uscc, year, code, None, span, f"{span} 两次检查相隔 {gap} 天（不超过 {limit} 天）"))
+            span = comma.join((first.isoformat(), second.isoformat()))
+            message = text("ledger.alert.close", lang).format(span=span, gap=gap, limit=limit)
+            out.append((uscc, year, code, None, span, message))
         if firm["positive"] and len(dates) > 1:
-            span = "、".join(d.isoformat() for d in dates)
-            message = f"合规正面清单企业本年检查 {len(dates)} 次（{span}），一年最多查一次"
+            span = comma.join(d.isoformat() for d in dates)
+            message = text("ledger.alert.positive_list", lang).format(n=len(dates), span=span)
             out.append((uscc, year, "positive_list_repeat", None, span, message))
         for dept, used in sorted(firm["depts"].items()):
             if used and len(used) >= dept_cap:
-                span = "、".join(d.isoformat() for d in sorted(used))
-                message = f"{dept_name.get(dept, dept)}本年计入上限的检查 {len(used)} 次，已达年度上限 {dept_cap} 次（{span}）"
+                span = comma.join(d.isoformat() for d in sorted(used))
+                message = text("ledger.alert.dept_at_cap", lang).format(
+                    dept=dept_name.get(dept, dept), n=len(used), cap=dept_cap, span=span
+                )
                 out.append((uscc, year, "dept_at_cap", dept, span, message))
         if len(firm["depts"]) > max_departments:
-            shown = "、".join(str(dept_name.get(d, d)) for d in sorted(firm["depts"]))
-            message = f"本年有 {len(firm['depts'])} 个部门检查（{shown}），超过 {max_departments} 个"
+            shown = comma.join(str(dept_name.get(d, d)) for d in sorted(firm["depts"]))
+            message = text("ledger.alert.many_departments", lang).format(
+                n=len(firm["depts"]), shown=shown, most=max_departments
+            )
             out.append((uscc, year, "many_departments", None, "", message))
     return pd.DataFrame(out, columns=ALERT_COLUMNS)
 
@@ -429,70 +445,83 @@ def ledger_alerts(ledger: pd.DataFrame, scenario: Mapping[str, Any], dept_name: 
 
 
 def ledger_sheets(
-    ledger: pd.DataFrame, scenario: Mapping[str, Any], enterprise_name: Mapping, dept_name: Mapping
+    ledger: pd.DataFrame,
+    scenario: Mapping[str, Any],
+    enterprise_name: Mapping,
+    dept_name: Mapping,
+    lang: str = DEFAULT_LANG,
 ) -> list[Sheet]:
-    """企业检查台账 (the summary, one row per enterprise, year and department) and 检查预警 (the alerts)."""
-    summary = ledger_summary(ledger, scenario)
-    alerts = ledger_alerts(ledger, scenario, dept_name)
+    """企业检查台账 (the summary, one row per enterprise, year and department) and 检查预警 (the
+    alerts), in ``lang`` (Chinese by default; names as they are)."""
+    summary = ledger_summary(ledger, scenario, lang)
+    alerts = ledger_alerts(ledger, scenario, dept_name, lang)
+    labels = {code: alert_label(code, lang) for code in ALERT_CODES}
+    yes, no = text("word.yes", lang), text("word.no", lang)
     flagged: dict[tuple, list[str]] = {}
     for uscc, year, code, dept in zip(alerts["uscc"], alerts["year"], alerts["alert"], alerts["dept_id"]):
-        flagged.setdefault((uscc, year, dept), []).append(ALERT_LABELS[code])
+        flagged.setdefault((uscc, year, dept), []).append(labels[code])
     firm_alerts = [
-        "、".join(dict.fromkeys(flagged.get((u, y, None), []) + flagged.get((u, y, d), [])))
+        text("sep.list", lang).join(dict.fromkeys(flagged.get((u, y, None), []) + flagged.get((u, y, d), [])))
         for u, y, d in zip(summary["uscc"], summary["year"], summary["dept_id"])
     ]
     table = pd.DataFrame(
         {
-            "企业名称": summary["uscc"].map(lambda u: enterprise_name.get(u, u)),
-            "统一社会信用代码": summary["uscc"],
-            "年度": summary["year"],
-            "部门": summary["dept_id"].map(lambda d: dept_name.get(d, d)),
-            "往年及计划前记录": summary["history"],
-            "已检查": summary["done"],
-            "计划检查": summary["planned"],
-            "任务类型": summary["kinds"],
-            "计入上限次数": summary["capped"],
-            "部门年度上限": summary["dept_cap"],
-            "正面清单": summary["positive_list"].map({True: "是", False: "否"}),
-            "企业计入上限次数": summary["firm_capped"],
-            "正面清单年度上限": [None if pd.isna(c) else int(c) for c in summary["firm_cap"]],
-            "下次计划日期": summary["next_date"],
-            "检查结果": summary["results"],
-            "预警": firm_alerts,
+            "enterprise": summary["uscc"].map(lambda u: enterprise_name.get(u, u)),
+            "uscc": summary["uscc"],
+            "year": summary["year"],
+            "department": summary["dept_id"].map(lambda d: dept_name.get(d, d)),
+            "history": summary["history"],
+            "done": summary["done"],
+            "planned": summary["planned"],
+            "kind": summary["kinds"],
+            "capped": summary["capped"],
+            "dept_cap": summary["dept_cap"],
+            "positive_list": summary["positive_list"].map({True: yes, False: no}),
+            "firm_capped": summary["firm_capped"],
+            "firm_cap": [None if pd.isna(c) else int(c) for c in summary["firm_cap"]],
+            "next_date": summary["next_date"],
+            "results": summary["results"],
+            "alert": firm_alerts,
         }
     )
     kinds = {
-        "年度": INT,
-        "往年及计划前记录": INT,
-        "已检查": INT,
-        "计划检查": INT,
-        "计入上限次数": INT,
-        "部门年度上限": INT,
-        "企业计入上限次数": INT,
-        "正面清单年度上限": INT,
-        "下次计划日期": DATE,
+        "year": INT,
+        "history": INT,
+        "done": INT,
+        "planned": INT,
+        "capped": INT,
+        "dept_cap": INT,
+        "firm_capped": INT,
+        "firm_cap": INT,
+        "next_date": DATE,
     }
     warnings = pd.DataFrame(
         {
-            "企业名称": alerts["uscc"].map(lambda u: enterprise_name.get(u, u)),
-            "统一社会信用代码": alerts["uscc"],
-            "年度": alerts["year"],
-            "预警": alerts["alert"].map(ALERT_LABELS),
-            "部门": alerts["dept_id"].map(lambda d: None if d is None or pd.isna(d) else dept_name.get(d, d)),
-            "说明": alerts["message"],
-            "代码": alerts["alert"],
+            "enterprise": alerts["uscc"].map(lambda u: enterprise_name.get(u, u)),
+            "uscc": alerts["uscc"],
+            "year": alerts["year"],
+            "alert": alerts["alert"].map(labels),
+            "department": alerts["dept_id"].map(lambda d: None if d is None or pd.isna(d) else dept_name.get(d, d)),
+            "note": alerts["message"],
+            "code": alerts["alert"],
         }
     )
     return [
-        Sheet("企业检查台账", table, {h: kinds.get(h, TEXT) for h in table.columns}),
-        Sheet("检查预警", warnings, {h: INT if h == "年度" else TEXT for h in warnings.columns}),
+        _sheet(text("sheet.ledger", lang), table, {h: kinds.get(h, TEXT) for h in table.columns}, lang),
+        _sheet(text("sheet.alerts", lang), warnings, {h: INT if h == "year" else TEXT for h in warnings.columns}, lang),
     ]
+
+
+def _sheet(name: str, frame: pd.DataFrame, kinds: Mapping[str, str], lang: str) -> Sheet:
+    """Sheet ``name`` of ``frame``, whose columns are header ids (the catalogue's ``col.<id>``)."""
+    headers = {h: text(f"col.{h}", lang) for h in frame.columns}
+    return Sheet(name, frame.rename(columns=headers), {headers[h]: kinds[h] for h in frame.columns})
 
 
 def alerts_counts(alerts: pd.DataFrame) -> dict[str, int]:
     """Alerts per code, every code listed (0 where none)."""
     counts = alerts["alert"].value_counts()
-    return {code: int(counts.get(code, 0)) for code in ALERT_LABELS}
+    return {code: int(counts.get(code, 0)) for code in ALERT_CODES}
 
 
 def ledger_lines(

@@ -427,6 +427,7 @@ def write_plan(
             Names.from_dataset(dataset),
             scenario=scenario_keys,
             draw_record=draw,
+            lang=plan.lang,
         )
         done(WRITTEN[1])
         write_report(
@@ -442,8 +443,12 @@ def write_plan(
             departments=dataset.departments,
             title=scenario.name,
             alerts=ledger_alerts(
-                ledger, scenario_keys, dict(zip(dataset.departments["dept_id"], dataset.departments["name"]))
+                ledger,
+                scenario_keys,
+                dict(zip(dataset.departments["dept_id"], dataset.departments["name"])),
+                plan.lang,
             ),
+            lang=plan.lang,
         )
         done(WRITTEN[2])
         manifest = {

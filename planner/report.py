@@ -8,7 +8,8 @@ and crew routes on longitude/latitude axes at true scale, so it renders without 
 Sections: KPI cards (visits against the departments-alone baseline and the lower bound, 综合查一次
 rate, joint random rate, disturbances saved, unscheduled tasks by reason category); a map of one
 chosen week or day (default: the busiest week); a calendar heat map of visits per day; and the
-departments' workload per month (inspector-days or hours). Labels are in Chinese.
+departments' workload per month (inspector-days or hours). Labels are in Chinese, or in English
+with ``lang="en"`` (the catalogue's ``report.*`` messages); names stay as they are.
 """
 
 from __future__ import annotations
@@ -29,21 +30,20 @@ import plotly.io as pio
 from plotly.colors import qualitative
 from plotly.offline import get_plotlyjs
 
+from planner.messages import DEFAULT_LANG, LANGUAGE_TAGS, text
 from planner.rules import reason_codes, reason_label
 from planner.rules.tasks import MANDATORY_KINDS
 
-DEFAULT_TITLE = "综合查一次计划报告"
+DEFAULT_TITLE = text("report.title")
 # Windows, macOS, then Linux (Noto / Source Han, WenQuanYi) Chinese fonts; the page embeds none
 FONT = '"Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", sans-serif'
-KIND_ZH = {
-    "key": "重点监管",
-    "triggered": "投诉举报",
-    "campaign": "专项整治",
-    "followup": "整改复查",
-    "random": "双随机抽查",
-}
-WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
-DAYS_TITLE, HOURS_TITLE = "执法人员工作日（人·日）", "执法人员工时（小时）"
+
+
+def weekdays(lang: str = DEFAULT_LANG) -> tuple[str, ...]:
+    """Monday … Sunday, short, in ``lang``."""
+    return tuple(text(f"report.weekday.{d}", lang) for d in range(1, 8))
+
+
 MAX_UNSCHEDULED_ROWS = 500  # the detail table; the category counts always cover every task
 COORD_DECIMALS = 5  # about 1 m: enough for a county map, and a third shorter in the file than full floats
 # What the map's traces 1–3 (routes, single-department visits, joint visits) show of one day
@@ -64,24 +64,25 @@ class Period:
     """One entry of the map's selector: a week or a day with visits."""
 
     key: str  # "w2026-03" (ISO week) or "d2026-01-12"
-    title: str  # in Chinese: "2026年第3周（1月12日–1月18日）" or "2026-01-12 周一"
+    title: str  # in the report's language: "2026年第3周（1月12日–1月18日）" or "2026-01-12 周一"
     days: tuple[str, ...]  # ISO dates with visits
     visits: int
+    lang: str = DEFAULT_LANG  # the language of ``label``
 
     @property
     def label(self) -> str:
         """What the selector shows."""
-        return f"{self.title} · {self.visits}户次"
+        return text("report.period.label", self.lang).format(title=self.title, visits=self.visits)
 
 
-def unscheduled_by_category(unscheduled: pd.DataFrame) -> pd.DataFrame:
+def unscheduled_by_category(unscheduled: pd.DataFrame, lang: str = DEFAULT_LANG) -> pd.DataFrame:
     """Unscheduled tasks per reason category: category, tasks, mandatory (counts), most tasks first.
 
     ``unscheduled`` needs task_id and reason, and a ``mandatory`` or ``kind`` column.
     """
     frame = _with_mandatory(unscheduled)
     counts = (
-        frame.assign(category=reason_codes(frame).map(reason_label))
+        frame.assign(category=reason_codes(frame).map(lambda code: reason_label(code, lang)))
         .groupby("category")
         .agg(tasks=("task_id", "size"), mandatory=("mandatory", "sum"))
         .reset_index()
@@ -130,6 +131,7 @@ def map_figure(
     enterprises: pd.DataFrame,
     townships: pd.DataFrame,
     departments: pd.DataFrame,
+    lang: str = DEFAULT_LANG,
 ) -> RouteMap:
     """The route map of every enterprise, the stations, and the crews' routes of one week or day.
 
@@ -138,10 +140,10 @@ def map_figure(
     Traces 1–3 show the busiest week; the page's selector replaces them with the concatenated
     layers of the chosen period's days, so each day's data is in the file once.
     """
-    stops = _route_stops(visits, routes, enterprises, departments)
+    stops = _route_stops(visits, routes, enterprises, departments, lang)
     crew_days = _crew_day_lines(stops, crews, townships)
     days = {day: _day_layers(rows, crew_days.get(day, [])) for day, rows in stops.groupby("date_iso", sort=True)}
-    periods = _periods(sorted(days), {day: len(layers[2]) + len(layers[5]) for day, layers in days.items()})
+    periods = _periods(sorted(days), {day: len(layers[2]) + len(layers[5]) for day, layers in days.items()}, lang)
     default = busiest_week(periods)
     shown = period_layers(days, default.days if default else ())
     figure = go.Figure(
@@ -150,7 +152,7 @@ def map_figure(
                 x=enterprises["lon"].round(COORD_DECIMALS),
                 y=enterprises["lat"].round(COORD_DECIMALS),
                 mode="markers",
-                name="检查对象",
+                name=text("report.objects", lang),
                 marker={"size": 4, "color": "rgba(150, 150, 150, 0.45)"},
                 text=_escaped(enterprises["name"]) + "<br>" + _escaped(enterprises["township"]),
                 hovertemplate="%{text}<extra></extra>",
@@ -159,22 +161,22 @@ def map_figure(
                 x=shown[0],
                 y=shown[1],
                 mode="lines",
-                name="检查路线",
+                name=text("report.map.routes", lang),
                 hoverinfo="skip",
                 line={"color": "rgba(31, 92, 153, 0.55)", "width": 1.6},
             ),
-            _visit_trace(shown[2], shown[3], shown[4], "单部门检查", "#2c7fb8", 7),
-            _visit_trace(shown[5], shown[6], shown[7], "联合检查（综合查一次）", "#e6550d", 10),
+            _visit_trace(shown[2], shown[3], shown[4], text("report.map.single", lang), "#2c7fb8", 7),
+            _visit_trace(shown[5], shown[6], shown[7], text("report.map.joint", lang), "#e6550d", 10),
             go.Scatter(
                 x=townships["lon"],
                 y=townships["lat"],
                 mode="markers+text",
-                name="执法站（乡镇街道）",
+                name=text("report.map.stations", lang),
                 text=_escaped(townships["township"]),
                 textposition="top center",
                 textfont={"size": 12, "color": "#111111", "shadow": "0 0 3px white", "weight": "bold"},
                 marker={"size": 11, "symbol": "square", "color": "#252525", "line": {"width": 1, "color": "white"}},
-                hovertemplate="%{text} 执法站<extra></extra>",
+                hovertemplate=f"%{{text}} {text('report.map.station', lang)}<extra></extra>",
             ),
         ]
     )
@@ -186,10 +188,15 @@ def map_figure(
         hovermode="closest",
         legend={"orientation": "h", "y": 1.06, "x": 0},
         plot_bgcolor="#f5f7fa",
-        xaxis={"title": {"text": "经度"}, "gridcolor": "#e3e7ec", "zeroline": False, "range": _padded(lon)},
+        xaxis={
+            "title": {"text": text("report.axis.lon", lang)},
+            "gridcolor": "#e3e7ec",
+            "zeroline": False,
+            "range": _padded(lon),
+        },
         # one degree of longitude is cos(latitude) as long as one of latitude: true scale
         yaxis={
-            "title": {"text": "纬度"},
+            "title": {"text": text("report.axis.lat", lang)},
             "gridcolor": "#e3e7ec",
             "zeroline": False,
             "range": _padded(lat),
@@ -209,7 +216,7 @@ def period_layers(days: Mapping[str, list[list]], chosen: tuple[str, ...] | list
     return layers
 
 
-def calendar_figure(visits: pd.DataFrame) -> go.Figure:
+def calendar_figure(visits: pd.DataFrame, lang: str = DEFAULT_LANG) -> go.Figure:
     """Calendar heat map: one cell per day (column = week, row = weekday), colour = visits that day.
 
     Days without any visit (weekends, holidays) stay blank.
@@ -223,31 +230,33 @@ def calendar_figure(visits: pd.DataFrame) -> go.Figure:
     last = dates.max().to_period("M").end_time.normalize()
     days = pd.date_range(first - pd.Timedelta(days=first.weekday()), last + pd.Timedelta(days=6 - last.weekday()))
     weeks = days[::7]
-    z = [[None] * len(weeks) for _ in WEEKDAYS_ZH]
-    text = [[""] * len(weeks) for _ in WEEKDAYS_ZH]
+    names = weekdays(lang)
+    unit = text("report.unit.visits", lang)
+    z = [[None] * len(weeks) for _ in names]
+    hover = [[""] * len(weeks) for _ in names]
     for i, day in enumerate(days):
         column, row = divmod(i, 7)
-        text[row][column] = f"{day:%Y-%m-%d} {WEEKDAYS_ZH[row]}"
+        hover[row][column] = f"{day:%Y-%m-%d} {names[row]}"
         if day in counts.index:
             z[row][column] = int(counts[day])
     figure.add_trace(
         go.Heatmap(
             x=weeks,
-            y=list(WEEKDAYS_ZH),
+            y=list(names),
             z=z,
-            text=text,
+            text=hover,
             xgap=2,
             ygap=2,
             colorscale="YlOrRd",
             hoverongaps=False,
-            colorbar={"title": {"text": "户次"}, "thickness": 12},
-            hovertemplate="%{text}<br>%{z} 户次<extra></extra>",
+            colorbar={"title": {"text": unit}, "thickness": 12},
+            hovertemplate=f"%{{text}}<br>%{{z}} {unit}<extra></extra>",
         )
     )
     return _layout_calendar(figure)
 
 
-def workload_figure(crews: pd.DataFrame, departments: pd.DataFrame) -> go.Figure:
+def workload_figure(crews: pd.DataFrame, departments: pd.DataFrame, lang: str = DEFAULT_LANG) -> go.Figure:
     """Stacked bars per month, one colour per department; buttons switch inspector-days ↔ hours."""
     table = workload_by_month(crews)
     names = dict(zip(departments["dept_id"], departments["name"]))
@@ -256,6 +265,8 @@ def workload_figure(crews: pd.DataFrame, departments: pd.DataFrame) -> go.Figure
     days = days.loc[days.sum(axis=1).sort_values(ascending=False, kind="stable").index]  # busiest at the bottom
     months = [str(m) for m in days.columns]
     colours = qualitative.Dark24 + qualitative.Light24
+    days_title, hours_title = text("report.workload.days_title", lang), text("report.workload.hours_title", lang)
+    colon = text("sep.colon", lang)
     figure = go.Figure()
     days_y, hours_y = [], []
     for i, dept in enumerate(days.index):
@@ -267,20 +278,31 @@ def workload_figure(crews: pd.DataFrame, departments: pd.DataFrame) -> go.Figure
                 y=days_y[-1],
                 name=html.escape(str(names.get(dept, dept))),
                 marker_color=colours[i % len(colours)],
-                hovertemplate="%{fullData.name}<br>%{x}：%{y}<extra></extra>",
+                hovertemplate=f"%{{fullData.name}}<br>%{{x}}{colon}%{{y}}<extra></extra>",
             )
         )
     buttons = [
-        {"label": "人·日", "method": "update", "args": [{"y": days_y}, {"yaxis.title.text": DAYS_TITLE}]},
-        {"label": "工时（小时）", "method": "update", "args": [{"y": hours_y}, {"yaxis.title.text": HOURS_TITLE}]},
+        {
+            "label": text("report.workload.days", lang),
+            "method": "update",
+            "args": [{"y": days_y}, {"yaxis.title.text": days_title}],
+        },
+        {
+            "label": text("report.workload.hours", lang),
+            "method": "update",
+            "args": [{"y": hours_y}, {"yaxis.title.text": hours_title}],
+        },
     ]
     figure.update_layout(
         barmode="stack",
         height=520,
         margin={"l": 70, "r": 20, "t": 60, "b": 50},
-        xaxis={"title": {"text": "月份"}, "type": "category"},
-        yaxis={"title": {"text": DAYS_TITLE}},
-        legend={"title": {"text": "部门（执法人员所属）"}, "traceorder": "reversed"},  # as stacked: first at the bottom
+        xaxis={"title": {"text": text("report.axis.month", lang)}, "type": "category"},
+        yaxis={"title": {"text": days_title}},
+        legend={
+            "title": {"text": text("report.workload.legend", lang)},
+            "traceorder": "reversed",
+        },  # as stacked: first at the bottom
         updatemenus=[
             {
                 "type": "buttons",
@@ -297,9 +319,10 @@ def workload_figure(crews: pd.DataFrame, departments: pd.DataFrame) -> go.Figure
     return figure
 
 
-def visits_figure(kpis: Mapping[str, Any]) -> go.Figure:
+def visits_figure(kpis: Mapping[str, Any], lang: str = DEFAULT_LANG) -> go.Figure:
     """Horizontal bars: visits if departments planned alone, this plan, and the lower bound."""
-    labels = ["各部门单独检查（基线）", "本计划（综合查一次）", "理论下界"]
+    labels = [text(m, lang) for m in ("report.visits.baseline", "report.visits.plan", "report.visits.bound")]
+    colon, unit = text("sep.colon", lang), text("report.unit.visits", lang)
     values = [kpis.get("baseline_visits"), kpis.get("visits"), kpis.get("lower_bound_visits")]
     shown = [(label, value) for label, value in zip(labels, values) if value is not None]
     figure = go.Figure(
@@ -310,13 +333,13 @@ def visits_figure(kpis: Mapping[str, Any]) -> go.Figure:
             marker_color=["#9e9e9e", "#e6550d", "#2c7fb8"][: len(shown)],
             text=[f"{v:,}" for _, v in shown],
             textposition="auto",
-            hovertemplate="%{y}：%{x:,} 户次<extra></extra>",
+            hovertemplate=f"%{{y}}{colon}%{{x:,}} {unit}<extra></extra>",
         )
     )
     figure.update_layout(
         height=220,
         margin={"l": 160, "r": 20, "t": 10, "b": 40},
-        xaxis={"title": {"text": "检查户次（扰企户次）"}},
+        xaxis={"title": {"text": text("kpi.visits", lang)}},
         yaxis={"autorange": "reversed"},
     )
     return figure
@@ -333,31 +356,42 @@ def render_report(
     townships: pd.DataFrame,
     departments: pd.DataFrame,
     tasks: pd.DataFrame | None = None,
-    title: str = DEFAULT_TITLE,
+    title: str | None = None,
     alerts: pd.DataFrame | None = None,
+    lang: str = DEFAULT_LANG,
 ) -> str:
     """The report as one HTML string (UTF-8 text, every script inline); arguments as for ``write_report``."""
     missing = [c for c in ("kind", "dept_id", "uscc") if c not in unscheduled.columns]
     if tasks is not None and missing:
         unscheduled = unscheduled.merge(tasks[["task_id", *missing]], on="task_id", how="left")
-    route_map = map_figure(visits, routes, crews, enterprises, townships, departments)
+    route_map = map_figure(visits, routes, crews, enterprises, townships, departments, lang)
     dates = _dates(visits["date"])
-    span = f"{dates.min():%Y-%m-%d} 至 {dates.max():%Y-%m-%d}" if len(dates) else "（无检查）"
+    span = (
+        text("report.span", lang).format(start=f"{dates.min():%Y-%m-%d}", end=f"{dates.max():%Y-%m-%d}")
+        if len(dates)
+        else text("report.span.none", lang)
+    )
+
+    def said(message_id: str) -> str:
+        return html.escape(text(message_id, lang), quote=False)
+
     return _PAGE.substitute(
-        title=html.escape(title),
+        lang=LANGUAGE_TAGS[lang],
+        title=html.escape(text("report.title", lang) if title is None else title),
         font=FONT,
         plotly_js=get_plotlyjs(),
-        span=span,
-        cards=_cards(kpis),
-        visits_chart=_figure_html(visits_figure(kpis), "chart-visits", modebar=False),
-        unscheduled=_unscheduled_html(unscheduled, enterprises, departments),
-        alerts="" if alerts is None else _alerts_html(alerts, enterprises, departments),
-        options=_options(route_map.periods, route_map.default),
-        period_note=html.escape(_period_note(route_map.default)),
+        header=html.escape(text("report.header", lang).format(span=span), quote=False),
+        cards=_cards(kpis, lang),
+        visits_chart=_figure_html(visits_figure(kpis, lang), "chart-visits", modebar=False),
+        unscheduled=_unscheduled_html(unscheduled, enterprises, departments, lang),
+        alerts="" if alerts is None else _alerts_html(alerts, enterprises, departments, lang),
+        options=_options(route_map.periods, route_map.default, lang),
+        period_note=html.escape(_period_note(route_map.default, lang)),
         map=_figure_html(route_map.figure, "chart-map"),
         map_days=_script_json(route_map.days),
-        calendar=_figure_html(calendar_figure(visits), "chart-calendar"),
-        workload=_figure_html(workload_figure(crews, departments), "chart-workload"),
+        calendar=_figure_html(calendar_figure(visits, lang), "chart-calendar"),
+        workload=_figure_html(workload_figure(crews, departments, lang), "chart-workload"),
+        **{key.removeprefix("report.").replace(".", "_"): said(key) for key in PAGE_WORDS},
     )
 
 
@@ -373,8 +407,9 @@ def write_report(
     townships: pd.DataFrame,
     departments: pd.DataFrame,
     tasks: pd.DataFrame | None = None,
-    title: str = DEFAULT_TITLE,
+    title: str | None = None,
     alerts: pd.DataFrame | None = None,
+    lang: str = DEFAULT_LANG,
 ) -> Path:
     """Write report.html (one self-contained, offline file, a few MB) and return its path.
 
@@ -382,7 +417,9 @@ def write_report(
     tables (contract columns; unscheduled also needs ``mandatory`` or ``kind``, else pass
     ``tasks`` to supply kind, dept_id and uscc); enterprises (uscc, name, township, lat, lon),
     townships (township, lat, lon) and departments (dept_id, name) are the dataset's tables.
-    ``title`` heads the page, e.g. the scenario's name. Written to a temporary file beside
+    ``title`` heads the page, e.g. the scenario's name (by default the catalogue's
+    ``report.title``); ``lang`` is the language of every word but the names (Chinese by
+    default). Written to a temporary file beside
     ``path`` and renamed, so a half-written report is never seen.
     """
     path = Path(path)
@@ -398,6 +435,7 @@ def write_report(
         tasks=tasks,
         title=title,
         alerts=alerts,
+        lang=lang,
     )
     partial = path.with_name(f".{path.name}.partial")
     partial.write_text(page, encoding="utf-8")
@@ -432,7 +470,7 @@ def _clock(minutes: pd.Series) -> pd.Series:
     return (minutes // 60).map("{:02d}".format) + ":" + (minutes % 60).map("{:02d}".format)
 
 
-def _route_stops(visits, routes, enterprises, departments) -> pd.DataFrame:
+def _route_stops(visits, routes, enterprises, departments, lang: str = DEFAULT_LANG) -> pd.DataFrame:
     """One row per visit in route order: date_iso, crew_id, seq, lon, lat, n_depts and hover text."""
     columns = ["date_iso", "crew_id", "seq", "lon", "lat", "n_depts", "hover"]
     if visits.empty:
@@ -455,12 +493,16 @@ def _route_stops(visits, routes, enterprises, departments) -> pd.DataFrame:
         + "–"
         + _clock(stops["end_min"])
         + "<br>"
-        + depts.map("、".join).map(html.escape)
-        + "<br>检查组 "
-        + _escaped(stops["crew_id"])
-        + " 第 "
-        + stops["seq"].astype(str)
-        + " 站"
+        + depts.map(text("sep.list", lang).join).map(html.escape)
+        + "<br>"
+        + pd.Series(
+            [
+                text("report.map.stop", lang).format(crew=crew, seq=seq)
+                for crew, seq in zip(_escaped(stops["crew_id"]), stops["seq"].astype(str))
+            ],
+            index=stops.index,
+            dtype=object,
+        )
     )
     return stops.sort_values(["date_iso", "crew_id", "seq"], ignore_index=True)[columns]
 
@@ -483,7 +525,7 @@ def _crew_day_lines(stops: pd.DataFrame, crews: pd.DataFrame, townships: pd.Data
     return lines
 
 
-def _periods(days: list[str], visits_on: dict[str, int]) -> list[Period]:
+def _periods(days: list[str], visits_on: dict[str, int], lang: str = DEFAULT_LANG) -> list[Period]:
     """The selector's weeks (ISO weeks, Monday–Sunday), then its days, each with its visit count."""
     weeks: dict[str, list[str]] = {}
     for day in days:
@@ -494,11 +536,14 @@ def _periods(days: list[str], visits_on: dict[str, int]) -> list[Period]:
         monday = pd.Timestamp(members[0]) - pd.Timedelta(days=pd.Timestamp(members[0]).weekday())
         sunday = monday + pd.Timedelta(days=6)
         count = sum(visits_on[d] for d in members)
-        title = f"{key[1:5]}年第{int(key[6:])}周（{monday.month}月{monday.day}日–{sunday.month}月{sunday.day}日）"
-        out.append(Period(key, title, tuple(members), count))
+        title = text("report.period.week", lang).format(
+            year=key[1:5], week=int(key[6:]), m1=monday.month, d1=monday.day, m2=sunday.month, d2=sunday.day
+        )
+        out.append(Period(key, title, tuple(members), count, lang))
+    names = weekdays(lang)
     for day in days:
         stamp = pd.Timestamp(day)
-        out.append(Period(f"d{day}", f"{day} {WEEKDAYS_ZH[stamp.weekday()]}", (day,), visits_on[day]))
+        out.append(Period(f"d{day}", f"{day} {names[stamp.weekday()]}", (day,), visits_on[day], lang))
     return out
 
 
@@ -596,46 +641,63 @@ def _rate(value: Any) -> str:
     return "—" if value is None else f"{value:.1%}"
 
 
-def _saved_joint_note(saved_joint: Any) -> str:
+def _saved_joint_note(saved_joint: Any, lang: str = DEFAULT_LANG) -> str:
     """The other reading of disturbances saved: Σ over joint visits of (departments − 1)."""
-    return "" if saved_joint is None else f"联合检查减少入企 {saved_joint:,} 次（各次联合检查的部门数 − 1 之和）"
+    return "" if saved_joint is None else text("report.card.saved.joint", lang).format(n=f"{saved_joint:,}")
 
 
-def _cards(kpis: Mapping[str, Any]) -> str:
+def _cards(kpis: Mapping[str, Any], lang: str = DEFAULT_LANG) -> str:
     """The KPI cards, as HTML."""
+
+    def say(message_id: str, **fields: Any) -> str:
+        return html.escape(text(message_id, lang).format(**fields), quote=False)
+
     visits, baseline, lower = kpis.get("visits"), kpis.get("baseline_visits"), kpis.get("lower_bound_visits")
     saved = kpis.get("disturbance_reduction")
-    saved_share = f"比各部门单独检查少 {saved / baseline:.1%}" if saved is not None and baseline else ""
-    gap = f"距理论下界 {visits - lower:,} 户次" if visits is not None and lower is not None else ""
+    saved_share = (
+        say("report.card.saved.share", share=f"{saved / baseline:.1%}") if saved is not None and baseline else ""
+    )
+    gap = say("report.card.visits.gap", n=f"{visits - lower:,}") if visits is not None and lower is not None else ""
+    saved_joint = html.escape(_saved_joint_note(kpis.get("disturbance_saved_joint"), lang), quote=False)
     cards = [
-        ("检查户次（扰企户次）", _number(visits), f"基线 {_number(baseline)} · 下界 {_number(lower)}<br>{gap}"),
         (
-            "减少扰企户次",
-            _number(saved),
-            "<br>".join(x for x in (saved_share, _saved_joint_note(kpis.get("disturbance_saved_joint"))) if x),
+            say("kpi.visits"),
+            _number(visits),
+            f"{say('report.card.visits.note', baseline=_number(baseline), lower=_number(lower))}<br>{gap}",
         ),
+        (say("kpi.disturbance_reduction"), _number(saved), "<br>".join(x for x in (saved_share, saved_joint) if x)),
         (
-            "综合查一次实施率",
+            say("kpi.joint_inspection_rate"),
             _rate(kpis.get("joint_inspection_rate")),
-            "部门检查（一个部门一天对一家企业的检查）中由两个及以上部门联合完成的比例"
-            f"<br>按任务计 {_rate(kpis.get('joint_task_rate'))} · 联合检查户次占比 {_rate(kpis.get('joint_visit_rate'))}",
+            say("report.card.joint.note")
+            + "<br>"
+            + say(
+                "report.card.joint.more",
+                task=_rate(kpis.get("joint_task_rate")),
+                visit=_rate(kpis.get("joint_visit_rate")),
+            ),
         ),
         (
-            "跨部门联合“双随机”监管实施率",
+            say("kpi.joint_random_rate_strict"),
             _rate(kpis.get("joint_random_rate_strict")),
-            "双随机任务中与其他部门同一联合抽查组的双随机任务同次完成的比例"
-            f"<br>与其他部门任意任务同次完成 {_rate(kpis.get('joint_random_rate'))}",
+            say("report.card.random.note")
+            + "<br>"
+            + say("report.card.random.more", rate=_rate(kpis.get("joint_random_rate"))),
         ),
-        ("已排入任务", _number(kpis.get("scheduled")), f"共 {_number(kpis.get('tasks'))} 项任务"),
         (
-            "未排入任务",
+            say("report.card.scheduled"),
+            _number(kpis.get("scheduled")),
+            say("report.card.scheduled.note", n=_number(kpis.get("tasks"))),
+        ),
+        (
+            say("report.card.unscheduled"),
             _number(kpis.get("unscheduled")),
-            f"其中必查任务 {_number(kpis.get('unscheduled_mandatory'))} 项",
+            say("report.card.unscheduled.note", n=_number(kpis.get("unscheduled_mandatory"))),
         ),
         (
-            "执法人员工时（小时）",
+            say("kpi.inspector_hours"),
             _hours(kpis.get("inspector_hours")),
-            f"其中路途 {_hours(kpis.get('travel_hours'))} 小时",
+            say("report.card.hours.note", n=_hours(kpis.get("travel_hours"))),
         ),
     ]
     return "\n".join(
@@ -645,18 +707,25 @@ def _cards(kpis: Mapping[str, Any]) -> str:
     )
 
 
-def _unscheduled_html(unscheduled: pd.DataFrame, enterprises: pd.DataFrame, departments: pd.DataFrame) -> str:
+def _unscheduled_html(
+    unscheduled: pd.DataFrame, enterprises: pd.DataFrame, departments: pd.DataFrame, lang: str = DEFAULT_LANG
+) -> str:
     """The category table and a collapsible list of unscheduled tasks (mandatory first), as HTML."""
+
+    def say(message_id: str, **fields: Any) -> str:
+        return html.escape(text(message_id, lang).format(**fields), quote=False)
+
     if unscheduled.empty:
-        return '<p class="ok">所有任务均已排入计划。</p>'
-    counts = unscheduled_by_category(unscheduled)
+        return f'<p class="ok">{say("report.unscheduled.none")}</p>'
+    counts = unscheduled_by_category(unscheduled, lang)
     rows = "".join(
         f"<tr><td>{html.escape(r.category)}</td><td class=num>{r.tasks}</td><td class=num>{r.mandatory}</td></tr>"
         for r in counts.itertuples()
     )
     table = (
-        f'<table class="grid"><thead><tr><th>原因类别</th><th>任务数</th><th>其中必查</th></tr></thead>'
-        f"<tbody>{rows}</tbody><tfoot><tr><td>合计</td><td class=num>{counts['tasks'].sum()}</td>"
+        f'<table class="grid"><thead><tr><th>{say("col.reason_category")}</th><th>{say("col.n_tasks")}</th>'
+        f"<th>{say('report.unscheduled.of_mandatory')}</th></tr></thead>"
+        f"<tbody>{rows}</tbody><tfoot><tr><td>{say('report.total')}</td><td class=num>{counts['tasks'].sum()}</td>"
         f"<td class=num>{counts['mandatory'].sum()}</td></tr></tfoot></table>"
     )
     detail = _with_mandatory(unscheduled)
@@ -667,6 +736,8 @@ def _unscheduled_html(unscheduled: pd.DataFrame, enterprises: pd.DataFrame, depa
     )
     names = dict(zip(enterprises["uscc"], enterprises["name"]))
     dept_names = dict(zip(departments["dept_id"], departments["name"]))
+    kinds = {k: text(f"kind.{k}", lang) for k in ("key", "triggered", "campaign", "followup", "random")}
+    yes, no = say("word.yes"), say("word.no")
 
     def cell(row: pd.Series, column: str, lookup: Mapping | None = None) -> str:
         value = row.get(column)
@@ -676,80 +747,113 @@ def _unscheduled_html(unscheduled: pd.DataFrame, enterprises: pd.DataFrame, depa
 
     lines = "".join(
         f"<tr><td>{cell(r, 'task_id')}</td><td>{cell(r, 'dept_id', dept_names)}</td>"
-        f"<td>{cell(r, 'uscc', names)}</td><td>{cell(r, 'kind', KIND_ZH)}</td>"
-        f"<td>{'是' if r['mandatory'] else '否'}</td><td>{html.escape(reason_label(r['reason_code']))}</td>"
+        f"<td>{cell(r, 'uscc', names)}</td><td>{cell(r, 'kind', kinds)}</td>"
+        f"<td>{yes if r['mandatory'] else no}</td><td>{html.escape(reason_label(r['reason_code'], lang))}</td>"
         f"<td>{cell(r, 'reason')}</td></tr>"
         for _, r in detail.iterrows()
     )
     more = ""
     if len(unscheduled) > MAX_UNSCHEDULED_ROWS:
-        more = f"<p class=note>仅列出前 {MAX_UNSCHEDULED_ROWS} 项（共 {len(unscheduled)} 项），完整清单见 unscheduled.parquet。</p>"
+        more = f"<p class=note>{say('report.unscheduled.more', n=MAX_UNSCHEDULED_ROWS, total=len(unscheduled))}</p>"
+    headers = "".join(
+        f"<th>{say(message_id)}</th>"
+        for message_id in (
+            "col.task_id",
+            "col.department",
+            "report.objects",
+            "col.kind",
+            "col.mandatory",
+            "col.reason_category",
+            "col.reason",
+        )
+    )
     return (
-        f"{table}<details><summary>未排入任务明细（{len(unscheduled)} 项，必查任务在前）</summary>{more}"
-        f'<table class="grid detail"><thead><tr><th>任务编号</th><th>部门</th><th>检查对象</th><th>任务类型</th>'
-        f"<th>必查</th><th>原因类别</th><th>原因</th></tr></thead><tbody>{lines}</tbody></table></details>"
+        f"{table}<details><summary>{say('report.unscheduled.detail', n=len(unscheduled))}</summary>{more}"
+        f'<table class="grid detail"><thead><tr>{headers}</tr></thead><tbody>{lines}</tbody></table></details>'
     )
 
 
-def _alerts_html(alerts: pd.DataFrame, enterprises: pd.DataFrame, departments: pd.DataFrame) -> str:
+def _alerts_html(
+    alerts: pd.DataFrame, enterprises: pd.DataFrame, departments: pd.DataFrame, lang: str = DEFAULT_LANG
+) -> str:
     """检查预警 (``planner.ledger.ledger_alerts``): counts per kind and a collapsible list, as a section."""
-    from planner.ledger import ALERT_LABELS, alerts_counts
+    from planner.ledger import alert_label, alerts_counts
+
+    def say(message_id: str, **fields: Any) -> str:
+        return html.escape(text(message_id, lang).format(**fields), quote=False)
 
     counts = alerts_counts(alerts)
-    rows = "".join(
-        f"<tr><td>{html.escape(ALERT_LABELS[code])}</td><td class=num>{n}</td></tr>" for code, n in counts.items()
-    )
+    labels = {code: html.escape(alert_label(code, lang)) for code in counts}
+    rows = "".join(f"<tr><td>{labels[code]}</td><td class=num>{n}</td></tr>" for code, n in counts.items())
     names = dict(zip(enterprises["uscc"], enterprises["name"]))
     dept_names = dict(zip(departments["dept_id"], departments["name"]))
     shown = alerts.head(MAX_UNSCHEDULED_ROWS)
     lines = "".join(
         f"<tr><td>{html.escape(str(names.get(u, u)))}</td><td>{html.escape(str(u))}</td><td>{y}</td>"
-        f"<td>{html.escape(ALERT_LABELS[a])}</td>"
+        f"<td>{labels[a]}</td>"
         f"<td>{'' if d is None or pd.isna(d) else html.escape(str(dept_names.get(d, d)))}</td>"
         f"<td>{html.escape(str(m))}</td></tr>"
         for u, y, a, d, m in zip(shown["uscc"], shown["year"], shown["alert"], shown["dept_id"], shown["message"])
     )
     more = (
-        f"<p class=note>仅列出前 {MAX_UNSCHEDULED_ROWS} 条（共 {len(alerts)} 条），完整清单见 plan.xlsx 的“检查预警”。</p>"
+        f"<p class=note>{say('report.alerts.more', n=MAX_UNSCHEDULED_ROWS, total=len(alerts), sheet=text('sheet.alerts', lang))}</p>"
         if len(alerts) > MAX_UNSCHEDULED_ROWS
         else ""
     )
+    headers = "".join(
+        f"<th>{say(message_id)}</th>"
+        for message_id in ("report.alerts.firm", "col.uscc", "col.year", "col.alert", "col.department", "col.note")
+    )
     detail = (
-        f"<details><summary>预警明细（{len(alerts)} 条）</summary>{more}"
-        f'<table class="grid detail"><thead><tr><th>企业</th><th>统一社会信用代码</th><th>年度</th><th>预警</th>'
-        f"<th>部门</th><th>说明</th></tr></thead><tbody>{lines}</tbody></table></details>"
+        f"<details><summary>{say('report.alerts.detail', n=len(alerts))}</summary>{more}"
+        f'<table class="grid detail"><thead><tr>{headers}</tr></thead><tbody>{lines}</tbody></table></details>'
         if len(alerts)
-        else '<p class="ok">没有预警。</p>'
+        else f'<p class="ok">{say("report.alerts.none")}</p>'
     )
     return (
-        '<section id="alerts"><h2>检查预警（一企一档）</h2>'
-        f'<table class="grid"><thead><tr><th>预警</th><th>条数</th></tr></thead><tbody>{rows}</tbody></table>'
-        f"{detail}<p class=note>历史记录、已检查和计划检查合并计算；阈值见情景文件 [alerts]。</p></section>\n"
+        f'<section id="alerts"><h2>{say("report.alerts.title")}</h2>'
+        f'<table class="grid"><thead><tr><th>{say("col.alert")}</th><th>{say("report.alerts.count")}</th></tr></thead>'
+        f"<tbody>{rows}</tbody></table>"
+        f"{detail}<p class=note>{say('report.alerts.note')}</p></section>\n"
     )
 
 
-def _options(periods: list[Period], default: Period | None) -> str:
+def _options(periods: list[Period], default: Period | None, lang: str = DEFAULT_LANG) -> str:
     """The selector's <option>s: weeks, then days; the default one selected."""
     groups = []
-    for title, prefix in (("按周", "w"), ("按日", "d")):
+    for message_id, prefix in (("report.by_week", "w"), ("report.by_day", "d")):
         options = "".join(
-            f'<option value="{p.key}" data-days="{",".join(p.days)}" data-note="{html.escape(_period_note(p))}"'
+            f'<option value="{p.key}" data-days="{",".join(p.days)}" data-note="{html.escape(_period_note(p, lang))}"'
             f"{' selected' if default and p.key == default.key else ''}>{html.escape(p.label)}</option>"
             for p in periods
             if p.key.startswith(prefix)
         )
-        groups.append(f'<optgroup label="{title}">{options}</optgroup>')
+        groups.append(f'<optgroup label="{html.escape(text(message_id, lang))}">{options}</optgroup>')
     return "".join(groups)
 
 
-def _period_note(period: Period | None) -> str:
+def _period_note(period: Period | None, lang: str = DEFAULT_LANG) -> str:
     if period is None:
-        return "计划中没有检查。"
-    return f"{period.title}：{period.visits} 户次，{len(period.days)} 个检查日。"
+        return text("report.period.none", lang)
+    return text("report.period.note", lang).format(title=period.title, visits=period.visits, days=len(period.days))
+
+
+#: the page's fixed words: ``$h_kpis`` … in ``_PAGE`` says the catalogue's ``report.h.kpis`` …
+PAGE_WORDS = (
+    "report.h.kpis",
+    "report.h.unscheduled",
+    "report.h.map",
+    "report.h.calendar",
+    "report.h.workload",
+    "report.map.choose",
+    "report.map.note",
+    "report.map.note2",
+    "report.workload.note",
+)
 
 
 _PAGE = Template("""<!DOCTYPE html>
-<html lang="zh-CN">
+<html lang="$lang">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -782,31 +886,31 @@ p.ok { color: #2e7d32; }
 <script>$plotly_js</script>
 </head>
 <body>
-<header><h1>$title</h1><p>检查日期 $span · 本报告为单一离线文件，图表库已内嵌，无需联网</p></header>
+<header><h1>$title</h1><p>$header</p></header>
 <main>
-<section id="kpis"><h2>关键指标</h2>
+<section id="kpis"><h2>$h_kpis</h2>
 <div class="cards">
 $cards
 </div>
 $visits_chart
 </section>
-<section id="unscheduled"><h2>未排入任务（按原因类别）</h2>
+<section id="unscheduled"><h2>$h_unscheduled</h2>
 $unscheduled
 </section>
-$alerts<section id="map"><h2>检查对象与检查组路线</h2>
-<div class="controls"><label for="period">选择周或日：</label>
+$alerts<section id="map"><h2>$h_map</h2>
+<div class="controls"><label for="period">$map_choose</label>
 <select id="period">$options</select>
 <span id="period-note" class="note">$period_note</span></div>
 $map
-<p class="note">灰点为全部检查对象，黑色方块为乡镇街道执法站；线为检查组当日路线（执法站出发，依次检查，返回执法站）。
-坐标按经纬度等比例绘制，不含底图。</p>
+<p class="note">$map_note
+$map_note2</p>
 </section>
-<section id="calendar"><h2>每日检查户次</h2>
+<section id="calendar"><h2>$h_calendar</h2>
 $calendar
 </section>
-<section id="workload"><h2>各部门每月执法工作量</h2>
+<section id="workload"><h2>$h_workload</h2>
 $workload
-<p class="note">人·日：执法人员参加检查的天数；工时：从执法站出发至返回的时长。跨部门委托检查计入执法人员所属部门。</p>
+<p class="note">$workload_note</p>
 </section>
 </main>
 <script>

@@ -807,6 +807,7 @@ def _check_workbook(context: _Context) -> list[Finding]:
             Names.from_dataset(context.names),
             scenario=context.manifest.get("scenario"),
             draw_record=context.plan.draw_record,
+            lang=language_of(context.manifest.get("language")),
         )
         expected = again.read_bytes()
     actual = path.read_bytes()
@@ -852,7 +853,8 @@ def _alerts(context: _Context) -> pd.DataFrame:
 
     departments = context.names.departments
     names = dict(zip(departments["dept_id"], departments["name"]))
-    return ledger_alerts(context.ledger, context.manifest.get("scenario") or {}, names)
+    lang = language_of(context.manifest.get("language"))
+    return ledger_alerts(context.ledger, context.manifest.get("scenario") or {}, names, lang)
 
 
 def _check_report(context: _Context) -> list[Finding]:
@@ -878,6 +880,7 @@ def _check_report(context: _Context) -> list[Finding]:
         departments=names.departments,
         title=context.scenario.name,
         alerts=None if context.ledger is None else _alerts(context),
+        lang=language_of(context.manifest.get("language")),
     ).encode("utf-8")
     actual = path.read_bytes()
     if actual == page:

@@ -1,5 +1,10 @@
 """plan.xlsx, the workbook officials read: the plan's tables with names, in Chinese.
 
+Every word of it — sheet names, headers, KPI labels and definitions, yes/no, kinds — comes from
+the message catalogue (``sheet.*``, ``col.*``, ``kpi.*`` …) in the plan's language: Chinese by
+default, English with ``lang="en"`` (a plan made with ``--lang en``); names stay as they are.
+The sheets are named below by their Chinese names.
+
 The writer takes plain DataFrames — the plan tables (contract names and columns) and the
 enterprise, department and inspector tables for names — and reads no files, so ``planner
 plan`` can write the workbook from the plan in memory and ``planner export`` from a plan folder.
@@ -40,123 +45,72 @@ from planner.xlsx import DATE, FLOAT, HOURS, INT, PERCENT, PRN, TEXT, TIME, Shee
 if TYPE_CHECKING:
     from planner.dataset import Dataset
 
-#: the sheets of plan.xlsx, in order
-SHEETS = ("总览", "检查计划", "任务明细", "人员安排", "路线", "未排任务", "抽查记录")
-
+#: the sheets of plan.xlsx, in order, by their catalogue ids (``sheet.<id>``)
+SHEET_IDS = ("overview", "visits", "tasks", "inspector_days", "routes", "unscheduled", "draws")
 #: the plan table each sheet lists, one row per row of it (总览 lists kpis.json)
-SHEET_SOURCES = {
-    "检查计划": "visits",
-    "任务明细": "tasks",
-    "人员安排": "crews",
-    "路线": "routes",
-    "未排任务": "unscheduled",
-    "抽查记录": "draws",
+SHEET_TABLES = {
+    "visits": "visits",
+    "tasks": "tasks",
+    "inspector_days": "crews",
+    "routes": "routes",
+    "unscheduled": "unscheduled",
+    "draws": "draws",
 }
 
-KIND_LABELS = {
-    "key": "重点监管",
-    "triggered": "投诉举报",
-    "campaign": "专项整治",
-    "followup": "整改复查",
-    "random": "双随机抽查",
+
+def sheet_name(sheet_id: str, lang: str = DEFAULT_LANG) -> str:
+    """The name of sheet ``sheet_id`` in ``lang`` (the catalogue's ``sheet.<id>``)."""
+    return text(f"sheet.{sheet_id}", lang)
+
+
+#: the sheets of plan.xlsx by their Chinese names, and the plan table each one lists
+SHEETS = tuple(sheet_name(s) for s in SHEET_IDS)
+SHEET_SOURCES = {sheet_name(s): table for s, table in SHEET_TABLES.items()}
+
+#: kpis.json key → the kind of its value's cell; its label and definition (as in the data
+#: contract) are the catalogue's ``kpi.<key>`` and ``kpi.<key>.def``
+KPI_KINDS: dict[str, str] = {
+    "tasks": INT,
+    "scheduled": INT,
+    "unscheduled": INT,
+    "unscheduled_mandatory": INT,
+    "visits": INT,
+    "baseline_visits": INT,
+    "lower_bound_visits": INT,
+    "disturbance_reduction": INT,
+    "disturbance_saved_joint": INT,
+    "joint_inspection_rate": PERCENT,
+    "joint_task_rate": PERCENT,
+    "joint_visit_rate": PERCENT,
+    "joint_random_rate": PERCENT,
+    "joint_random_rate_strict": PERCENT,
+    "inspector_hours": HOURS,
+    "travel_hours": HOURS,
+    "max_crew_day_hours": HOURS,
+    "status": TEXT,
+    "method": TEXT,
+    "objective": INT,
+    "best_bound": INT,
+    "rule_bound_visits": INT,
+    "exact_models": INT,
+    "exact_models_proven": INT,
+    "exact_models_skipped": INT,
+    "capacity_bound_mandatory": INT,
+    "capacity_bound_tasks": INT,
+    "schedule_kept": TEXT,
+    "split_visits": INT,
 }
 
-#: kpis.json key → (Chinese label, definition as in the data contract, cell kind)
-KPI_LABELS: dict[str, tuple[str, str, str]] = {
-    "tasks": ("任务总数", "方案须安排的全部任务：各部门检查任务加双随机抽中的任务", INT),
-    "scheduled": ("已安排任务", "排入某次检查的任务数", INT),
-    "unscheduled": ("未安排任务", "未能排入计划的任务数，每项都写明原因（见“未排任务”）", INT),
-    "unscheduled_mandatory": ("未安排的必查任务", "未安排任务中的重点监管、投诉举报和整改复查任务数", INT),
-    "visits": ("检查户次（扰企户次）", "方案中的检查次数：一个检查组一天到一家企业检查一次", INT),
-    "baseline_visits": (
-        "各部门单独检查户次",
-        "若各部门各自安排：按（部门，企业）计算命中该部门在该企业全部已安排任务时间窗"
-        "（与计划期相交，适用时在观察期之后）所需的最少工作日数，再求和",
-        INT,
-    ),
-    "lower_bound_visits": (
-        "检查户次下限",
-        "按企业计算命中其全部已安排任务时间窗所需的最少工作日数（按时间窗最早结束贪心，结果精确），"
-        "再求和；任何方案都不可能更少（此项与上项均不扣除静默日）",
-        INT,
-    ),
-    "disturbance_reduction": ("减少扰企户次", "各部门单独检查户次 − 检查户次", INT),
-    "disturbance_saved_joint": (
-        "联合检查减少的入企次数",
-        "对每次联合检查（两个及以上部门）计（参与部门数 − 1），再求和：若各部门分别进门，本应多出的入企次数",
-        INT,
-    ),
-    "joint_inspection_rate": (
-        "综合查一次实施率",
-        "部门检查（一个部门在同一天对同一企业的检查）中，在两个及以上部门参与的检查户次中完成的比例"
-        "（浙江省公布的口径）",
-        PERCENT,
-    ),
-    "joint_task_rate": ("联合检查任务占比", "已安排任务中，在两个及以上部门参与的检查户次中完成的比例", PERCENT),
-    "joint_visit_rate": ("联合检查户次占比", "涉及两个及以上部门的检查户次占全部检查户次的比例", PERCENT),
-    "joint_random_rate": (
-        "双随机联合抽查率",
-        "已安排的双随机任务中，与其他部门的任务在同一次检查中完成的比例",
-        PERCENT,
-    ),
-    "joint_random_rate_strict": (
-        "跨部门联合“双随机”监管实施率",
-        "已安排的双随机任务中，同一次检查里有其他部门同一联合抽查组的双随机任务的比例（湖州市目标 ≥ 40%）",
-        PERCENT,
-    ),
-    "inspector_hours": ("执法人员工时（小时）", "每名检查组成员每天从出发到返回驻地的时长之和 ÷ 60", HOURS),
-    "travel_hours": ("路途时间（小时）", "每个检查组每天全部路段（含返回驻地）的路途时间之和 ÷ 60", HOURS),
-    "max_crew_day_hours": ("检查组最长工作日（小时）", "单个检查组一天从出发到返回驻地的最长时长", HOURS),
-    "status": (
-        "求解状态",
-        "可行：所有硬性规则经独立检查通过；求解时限已到或求解被中断时，方案同样完整可行，只是部分企业未能逐户精确求解",
-        TEXT,
-    ),
-    "method": ("求解方法", "生成本方案的方法", TEXT),
-    "objective": ("目标值（检查户次）", "方案的检查户次", INT),
-    "best_bound": ("最优下界（检查户次）", "已证明的检查户次下限（同“规则下的检查户次下限”）", INT),
-    "rule_bound_visits": (
-        "规则下的检查户次下限",
-        "在时间窗之外再计入年度次数上限和单次检查时长：对检查户次多于时间窗下限的企业，"
-        "用 CP-SAT 求出安排其已排任务所需的最少检查次数；任何方案都不可能更少",
-        INT,
-    ),
-    "exact_models": (
-        "逐户精确求解次数",
-        "年度次数上限或单次时长限制起作用的企业，用 CP-SAT 精确选择检查安排的次数",
-        INT,
-    ),
-    "exact_models_proven": ("其中证明最优", "精确求解中已证明最优的次数", INT),
-    "exact_models_skipped": ("未精确求解的企业", "因时限用完或中断而保留贪心安排的企业数", INT),
-    "capacity_bound_mandatory": (
-        "人力容量下可排法定任务上限",
-        "按各部门执法人员可用工日（请假、持证、委托、每人最多检查天数、最少路途时间）"
-        "计算，任何方案最多能安排的必查任务数",
-        INT,
-    ),
-    "capacity_bound_tasks": (
-        "人力容量下可排任务上限",
-        "在必查任务数取上项上限的前提下，任何方案最多能安排的任务数",
-        INT,
-    ),
-    "schedule_kept": (
-        "采用的排班方案",
-        "按全年人力容量节奏逐日排班；容量模型无解时平均节奏逐日排班；小县整体精确模型；"
-        "或在其上第 N 轮为法定任务拆分联合检查",
-        TEXT,
-    ),
-    "split_visits": ("为法定任务拆分的联合检查", "人手不足的部门从联合检查中拆出、单独安排其必查任务的次数", INT),
-}
-TIMING_LABELS = {
-    "sample": "双随机抽取",
-    "instance": "可行日期",
-    "merge": "合并任务",
-    "schedule": "排班与路线",
-    "tables": "生成计划表",
-    "bound": "计算下界",
-    "capacity": "人力容量上界",
-    "check": "检查全部规则",
-}
+
+def kpi_label(key: str, lang: str = DEFAULT_LANG) -> tuple[str, str, str]:
+    """(label, definition, cell kind) of KPI ``key`` in ``lang``."""
+    return text(f"kpi.{key}", lang), text(f"kpi.{key}.def", lang), KPI_KINDS[key]
+
+
+#: kpis.json key → (Chinese label, definition, cell kind)
+KPI_LABELS: dict[str, tuple[str, str, str]] = {key: kpi_label(key) for key in KPI_KINDS}
+#: the stages of kpis.json's ``timings`` the catalogue names (``timing.<stage>``)
+TIMING_STAGES = ("sample", "instance", "merge", "schedule", "tables", "bound", "capacity", "check")
 
 
 @dataclass(frozen=True)
@@ -208,32 +162,43 @@ def write_workbook(
     draw_record: Mapping[str, Any] | None = None,
     manifest: Mapping[str, Any] | None = None,
     created: dt.datetime | None = None,
+    lang: str = DEFAULT_LANG,
 ) -> None:
-    """Write plan.xlsx: 总览 and one sheet per plan table, Chinese headers, names joined in.
+    """Write plan.xlsx: 总览 and one sheet per plan table, headers in ``lang``, names joined in.
 
     ``tables`` maps the plan folder's table names (tasks, visits, visit_tasks, crews, routes,
     unscheduled, draws) to their frames; ``kpis`` is kpis.json; ``scenario`` (the scenario's
     keys, as in manifest.json), ``draw_record`` (draw.json) and ``manifest`` (manifest.json),
     when given, add the plan's name, horizon, seed and times to 总览. ``created`` is the
     workbook's creation time; by default a fixed date, so the same plan gives the same bytes.
+    ``lang``: the language of the sheet names, headers and words (Chinese by default; names as
+    they are).
     """
     seed = plan_seed(scenario, draw_record, manifest)
-    overview = overview_sheet(kpis, scenario=scenario, draw_record=draw_record, manifest=manifest)
+    overview = overview_sheet(kpis, scenario=scenario, draw_record=draw_record, manifest=manifest, lang=lang)
     # one sheet made at a time, written, then let go: a county-sized plan never holds them all
     sheets = itertools.chain(
-        [overview], iter_table_sheets(tables, names, seed=seed), _ledger_sheets(tables, names, scenario)
+        [overview],
+        iter_table_sheets(tables, names, seed=seed, lang=lang),
+        _ledger_sheets(tables, names, scenario, lang),
     )
-    write_sheets(path, sheets, created=created)
+    write_sheets(path, sheets, created=created, title=text("workbook.title", lang))
 
 
-def _ledger_sheets(tables: Mapping[str, pd.DataFrame], names: Names, scenario: Mapping | None) -> Iterator[Sheet]:
+def _ledger_sheets(
+    tables: Mapping[str, pd.DataFrame], names: Names, scenario: Mapping | None, lang: str
+) -> Iterator[Sheet]:
     """企业检查台账 and 检查预警 (``planner.ledger``), when ``tables`` holds the plan's ``ledger``."""
     if tables.get("ledger") is None:
         return
     from planner.ledger import ledger_sheets
 
     yield from ledger_sheets(
-        tables["ledger"], scenario or {}, names.enterprise_name().to_dict(), names.department_name().to_dict()
+        tables["ledger"],
+        scenario or {},
+        names.enterprise_name().to_dict(),
+        names.department_name().to_dict(),
+        lang,
     )
 
 
@@ -256,13 +221,17 @@ def overview_sheet(
     draw_record: Mapping[str, Any] | None = None,
     manifest: Mapping[str, Any] | None = None,
     scope: Sequence[tuple[str, Any, str]] = (),
+    lang: str = DEFAULT_LANG,
 ) -> Sheet:
     """总览: the plan (name, horizon, seed), ``scope`` rows (label, value, note), then every KPI.
 
-    Every key of ``kpis`` gets a row: known keys with their Chinese label and definition,
+    Every key of ``kpis`` gets a row: known keys with their label and definition in ``lang``,
     unknown ones under their own name, ``timings`` one row per stage (seconds).
     """
     rows: list[tuple[str, Any, str, str, str]] = []  # label, value, definition, key, kind
+
+    def say(message_id: str) -> str:
+        return text(message_id, lang)
 
     def add(
         label: str, value: Any, note: str = "", key: str = "", kind: str | None = None, always: bool = False
@@ -272,32 +241,45 @@ def overview_sheet(
         if kind is None:
             kind = TEXT if isinstance(value, (str, bool)) else INT if isinstance(value, (int, np.integer)) else FLOAT
         if isinstance(value, bool):
-            value = "是" if value else "否"
+            value = say("word.yes") if value else say("word.no")
         rows.append((label, value, note, key, kind))
 
     scenario, draw_record, manifest = scenario or {}, draw_record or {}, manifest or {}
-    add("方案名称", scenario.get("name"), "情景文件中的名称", "scenario.name")
+    add(say("overview.name"), scenario.get("name"), say("overview.name.note"), "scenario.name")
     horizon = scenario.get("horizon") or {}
     if horizon.get("start") and horizon.get("end"):
-        add("计划期", f"{horizon['start']} 至 {horizon['end']}", "含首尾两天", "scenario.horizon")
-    add("随机种子", plan_seed(scenario, draw_record, manifest), "双随机抽取和随机选派所用的种子", "seed", INT)
-    add("种子承诺值", draw_record.get("commitment"), "抽取前公布的种子哈希（SHA-256），用于事后核验", "draw.commitment")
-    add("抽取算法", draw_record.get("algorithm"), "", "draw.algorithm")
-    add("重新抽取原因", draw_record.get("redraw_reason"), "未使用情景文件的种子时必须说明", "draw.redraw_reason")
+        add(
+            say("overview.horizon"),
+            say("overview.horizon.value").format(start=horizon["start"], end=horizon["end"]),
+            say("overview.horizon.note"),
+            "scenario.horizon",
+        )
+    add(say("overview.seed"), plan_seed(scenario, draw_record, manifest), say("overview.seed.note"), "seed", INT)
+    add(say("overview.commitment"), draw_record.get("commitment"), say("overview.commitment.note"), "draw.commitment")
+    add(say("overview.algorithm"), draw_record.get("algorithm"), "", "draw.algorithm")
     add(
-        "数据集", draw_record.get("dataset") or scenario.get("dataset"), "检查对象、部门和人员名录所在文件夹", "dataset"
+        say("overview.redraw_reason"),
+        draw_record.get("redraw_reason"),
+        say("overview.redraw_reason.note"),
+        "draw.redraw_reason",
     )
-    add("开始生成", manifest.get("started"), "", "manifest.started")
-    add("生成完成", manifest.get("finished"), "", "manifest.finished")
+    add(
+        say("overview.dataset"),
+        draw_record.get("dataset") or scenario.get("dataset"),
+        say("overview.dataset.note"),
+        "dataset",
+    )
+    add(say("overview.started"), manifest.get("started"), "", "manifest.started")
+    add(say("overview.finished"), manifest.get("finished"), "", "manifest.finished")
     for label, value, note in scope:
         add(label, value, note, "scope")
     for key, value in kpis.items():
         if key == "timings" and isinstance(value, Mapping):
             for stage, seconds in value.items():
                 add(
-                    f"用时：{TIMING_LABELS.get(stage, stage)}（秒）",
+                    say("overview.timing").format(stage=_said(f"timing.{stage}", stage, lang)),
                     seconds,
-                    "该阶段的计算时间",
+                    say("overview.timing.note"),
                     f"timings.{stage}",
                     FLOAT,
                 )
@@ -305,13 +287,15 @@ def overview_sheet(
         if key == "reoptimisation" and isinstance(value, Mapping):
             for part, figure in value.items():
                 if isinstance(figure, Mapping):  # tasks by change
-                    figure = "，".join(f"{_said(f'change_kind.{k}', k)} {n:,}" for k, n in figure.items())
-                add(_said(f"reopt.{part}", part), figure, "本次重新优化", f"reoptimisation.{part}")
+                    figure = say("sep.comma").join(
+                        f"{_said(f'change_kind.{k}', k, lang)} {n:,}" for k, n in figure.items()
+                    )
+                add(_said(f"reopt.{part}", part, lang), figure, say("overview.reopt.note"), f"reoptimisation.{part}")
             continue
-        label, definition, kind = KPI_LABELS.get(key, (key, "", None))
+        label, definition, kind = kpi_label(key, lang) if key in KPI_KINDS else (key, "", None)
         if isinstance(value, (Mapping, list, tuple)):
             value = str(value)
-        value = shown_value(key, value)
+        value = shown_value(key, value, lang)
         add(
             label,
             value,
@@ -320,35 +304,42 @@ def overview_sheet(
             None if kind is None or value is None or isinstance(value, str) else kind,
             always=True,
         )
-    frame = pd.DataFrame([r[:4] for r in rows], columns=["项目", "数值", "说明", "键"])
+    header = [say(f"col.{c}") for c in ("label", "value", "note", "key")]
+    frame = pd.DataFrame([r[:4] for r in rows], columns=header)
     value_kinds = pd.Series([r[4] for r in rows], index=frame.index, dtype=object)
-    return Sheet("总览", frame, {"项目": TEXT, "数值": value_kinds, "说明": TEXT, "键": TEXT})
+    return Sheet(
+        sheet_name("overview", lang), frame, {header[0]: TEXT, header[1]: value_kinds, header[2]: TEXT, header[3]: TEXT}
+    )
 
 
-def shown_value(key: str, value: Any) -> Any:
+def shown_value(key: str, value: Any, lang: str = DEFAULT_LANG) -> Any:
     """A KPI's value as an official reads it: ``status`` and ``method`` say what their codes mean."""
     if key == "status":
-        return _said(f"status.{value}", value)
+        return _said(f"status.{value}", value, lang)
     if key == "method":
-        return _said(METHOD_MESSAGES.get(str(value), ""), value)
+        return _said(METHOD_MESSAGES.get(str(value), ""), value, lang)
     if key == "schedule_kept" and isinstance(value, str):
-        return schedule_text(value)
+        return schedule_text(value, lang)
     return value
 
 
-def _said(message_id: str, otherwise: Any) -> Any:
-    """The catalogue's Chinese sentence of ``message_id``, or ``otherwise`` where it has none."""
-    return text(message_id) if message_id in catalogue(DEFAULT_LANG) else otherwise
+def _said(message_id: str, otherwise: Any, lang: str = DEFAULT_LANG) -> Any:
+    """The catalogue's sentence of ``message_id`` in ``lang``, or ``otherwise`` where it has none."""
+    return text(message_id, lang) if message_id in catalogue(lang) else otherwise
 
 
-def table_sheets(tables: Mapping[str, pd.DataFrame], names: Names, seed: int | None = None) -> list[Sheet]:
+def table_sheets(
+    tables: Mapping[str, pd.DataFrame], names: Names, seed: int | None = None, lang: str = DEFAULT_LANG
+) -> list[Sheet]:
     """The sheets listing the plan tables (all but 总览), in workbook order."""
-    return list(iter_table_sheets(tables, names, seed))
+    return list(iter_table_sheets(tables, names, seed, lang))
 
 
-def iter_table_sheets(tables: Mapping[str, pd.DataFrame], names: Names, seed: int | None = None) -> Iterator[Sheet]:
+def iter_table_sheets(
+    tables: Mapping[str, pd.DataFrame], names: Names, seed: int | None = None, lang: str = DEFAULT_LANG
+) -> Iterator[Sheet]:
     """``table_sheets`` one at a time, each made only when the one before has been used."""
-    plan = _Joined(tables, names)
+    plan = _Joined(tables, names, lang)
     yield plan.visits_sheet()
     yield plan.tasks_sheet()
     yield plan.inspector_days_sheet()
@@ -360,7 +351,10 @@ def iter_table_sheets(tables: Mapping[str, pd.DataFrame], names: Names, seed: in
 class _Joined:
     """The plan tables with the lookups every sheet shares (names, who is in which crew, …)."""
 
-    def __init__(self, tables: Mapping[str, pd.DataFrame], names: Names):
+    def __init__(self, tables: Mapping[str, pd.DataFrame], names: Names, lang: str = DEFAULT_LANG):
+        self.lang = lang
+        self.list_sep = text("sep.list", lang)
+
         def table(name: str) -> pd.DataFrame:  # rows numbered by position: a sheet row points at its source row
             frame = tables.get(name)
             return pd.DataFrame() if frame is None else frame.reset_index(drop=True)
@@ -402,7 +396,7 @@ class _Joined:
 
     def enterprise_columns(self, uscc: pd.Series) -> dict[str, pd.Series]:
         keys = uscc.astype(object).where(uscc.notna(), None).astype(str)
-        return {"企业名称": keys.map(self.enterprise_name), "统一社会信用代码": uscc, "乡镇": keys.map(self.township)}
+        return {"enterprise": keys.map(self.enterprise_name), "uscc": uscc, "township": keys.map(self.township)}
 
     def visits_sheet(self) -> Sheet:
         v = self.visits
@@ -410,9 +404,12 @@ class _Joined:
             list(self.items.get(visit_id, {})) or list(_listlike(ids))
             for visit_id, ids in zip(_col(v, "visit_id"), _col(v, "dept_ids"))
         ]
+        dept_items = text("workbook.dept_items", self.lang)
         items = [
-            "；".join(
-                f"{self.dept_label(d)}：{'、'.join(str(i) for i in its if not is_blank(i))}"
+            text("sep.clauses", self.lang).join(
+                dept_items.format(
+                    dept=self.dept_label(d), items=self.list_sep.join(str(i) for i in its if not is_blank(i))
+                )
                 for d, its in self.items.get(visit_id, {}).items()
             )
             for visit_id in _col(v, "visit_id")
@@ -420,21 +417,23 @@ class _Joined:
         frame = _frame(
             v.index,
             {
-                "日期": _col(v, "date"),
+                "date": _col(v, "date"),
                 **self.enterprise_columns(pd.Series(_col(v, "uscc"), index=v.index)),
-                "检查部门": ["、".join(str(self.dept_label(d)) for d in ds) for ds in depts],
-                "检查事项": items,
-                "任务数": _col(v, "n_tasks"),
-                "检查组": _col(v, "crew_id"),
-                "检查人员": ["、".join(self.person(i) for i in self.members.get(c, [])) for c in _col(v, "crew_id")],
-                "开始": _col(v, "start_min"),
-                "结束": _col(v, "end_min"),
-                "检查码": _col(v, "visit_code"),
-                "检查编号": _col(v, "visit_id"),
+                "dept": [self.list_sep.join(str(self.dept_label(d)) for d in ds) for ds in depts],
+                "items": items,
+                "n_tasks": _col(v, "n_tasks"),
+                "crew": _col(v, "crew_id"),
+                "inspectors": [
+                    self.list_sep.join(self.person(i) for i in self.members.get(c, [])) for c in _col(v, "crew_id")
+                ],
+                "start": _col(v, "start_min"),
+                "end": _col(v, "end_min"),
+                "visit_code": _col(v, "visit_code"),
+                "visit_id": _col(v, "visit_id"),
             },
         )
         order = _order(v, ["date", "crew_id", "start_min", "visit_id"])
-        return _sheet("检查计划", frame.loc[order], {"日期": DATE, "任务数": INT, "开始": TIME, "结束": TIME}, "visits")
+        return self.sheet("visits", frame.loc[order], {"date": DATE, "n_tasks": INT, "start": TIME, "end": TIME})
 
     def tasks_sheet(self) -> Sheet:
         t = self.tasks
@@ -444,44 +443,45 @@ class _Joined:
         reasons = reasons[~reasons.index.duplicated()]
         placed = visit_id.notna().to_numpy()
         reason = pd.Series(_col(t, "task_id"), index=t.index, dtype=object).map(reasons)
+        placed_word, unplaced_word = text("word.placed", self.lang), text("word.unplaced", self.lang)
         frame = _frame(
             t.index,
             {
-                "任务编号": _col(t, "task_id"),
-                "检查部门": [self.dept_label(d) for d in _col(t, "dept_id")],
+                "task_id": _col(t, "task_id"),
+                "dept": [self.dept_label(d) for d in _col(t, "dept_id")],
                 **self.enterprise_columns(pd.Series(_col(t, "uscc"), index=t.index)),
-                "检查事项": _col(t, "item"),
-                "任务类型": _kind_labels(_col(t, "kind")),
-                "必查": _yes_no(pd.Series(_col(t, "kind")).isin(MANDATORY_KINDS)),
-                "时间窗开始": _col(t, "window_start"),
-                "时间窗结束": _col(t, "window_end"),
-                "现场时长（分钟）": _col(t, "duration_min"),
-                "最少人数": _col(t, "min_inspectors"),
-                "可委托": _yes_no(_col(t, "delegable")),
-                "优先级": _col(t, "priority"),
-                "抽查计划": _col(t, "plan_id"),
-                "安排情况": [
-                    ("已安排" if p else "未安排" if has_reason else None)
+                "items": _col(t, "item"),
+                "kind": self.kind_labels(_col(t, "kind")),
+                "mandatory": self.yes_no(pd.Series(_col(t, "kind")).isin(MANDATORY_KINDS)),
+                "window_start": _col(t, "window_start"),
+                "window_end": _col(t, "window_end"),
+                "duration": _col(t, "duration_min"),
+                "min_inspectors": _col(t, "min_inspectors"),
+                "delegable": self.yes_no(_col(t, "delegable")),
+                "priority": _col(t, "priority"),
+                "plan_id": _col(t, "plan_id"),
+                "placement": [
+                    (placed_word if p else unplaced_word if has_reason else None)
                     for p, has_reason in zip(placed, reason.notna().to_numpy())
                 ],
-                "检查日期": _col(visit, "date"),
-                "开始": _col(visit, "start_min"),
-                "检查组": _col(visit, "crew_id"),
-                "检查码": _col(visit, "visit_code"),
-                "检查编号": visit_id.to_numpy(),
-                "未安排原因": reason.to_numpy(),
+                "visit_date": _col(visit, "date"),
+                "start": _col(visit, "start_min"),
+                "crew": _col(visit, "crew_id"),
+                "visit_code": _col(visit, "visit_code"),
+                "visit_id": visit_id.to_numpy(),
+                "unscheduled_reason": reason.to_numpy(),
             },
         )
         kinds = {
-            "时间窗开始": DATE,
-            "时间窗结束": DATE,
-            "现场时长（分钟）": INT,
-            "最少人数": INT,
-            "优先级": INT,
-            "检查日期": DATE,
-            "开始": TIME,
+            "window_start": DATE,
+            "window_end": DATE,
+            "duration": INT,
+            "min_inspectors": INT,
+            "priority": INT,
+            "visit_date": DATE,
+            "start": TIME,
         }
-        return _sheet("任务明细", frame, kinds, "tasks")
+        return self.sheet("tasks", frame, kinds)
 
     def inspector_days_sheet(self) -> Sheet:
         c = self.crews
@@ -499,39 +499,39 @@ class _Joined:
         frame = _frame(
             c.index,
             {
-                "日期": _col(c, "date"),
-                "执法人员编号": inspector_ids,
-                "姓名": [self.person(i) for i in inspector_ids],
-                "所属部门": [self.dept_label(d) for d in _col(c, "dept_id")],
-                "检查组": crew_ids,
-                "驻地": _col(c, "township"),
-                "出发": start,
-                "返回": end,
-                "工作时长（小时）": (
+                "date": _col(c, "date"),
+                "inspector_id": inspector_ids,
+                "name": [self.person(i) for i in inspector_ids],
+                "own_dept": [self.dept_label(d) for d in _col(c, "dept_id")],
+                "crew": crew_ids,
+                "station": _col(c, "township"),
+                "leave": start,
+                "return": end,
+                "day_hours": (
                     pd.to_numeric(pd.Series(end), errors="coerce") - pd.to_numeric(pd.Series(start), errors="coerce")
                 ).to_numpy()
                 / 60,
-                "检查户数": [len(stops.get(k, [])) for k in crew_ids],
-                "检查企业": ["、".join(stops.get(k, [])) for k in crew_ids],
-                "同组人员": [
-                    "、".join(self.person(m) for m in self.members.get(k, []) if m != i)
+                "n_visits": [len(stops.get(k, [])) for k in crew_ids],
+                "enterprises": [self.list_sep.join(stops.get(k, [])) for k in crew_ids],
+                "crewmates": [
+                    self.list_sep.join(self.person(m) for m in self.members.get(k, []) if m != i)
                     for k, i in zip(crew_ids, inspector_ids)
                 ],
-                "候选人数": _col(c, "candidates"),
-                "摇号数": _col(c, "lottery"),
-                "重复检查": _yes_no(_col(c, "repeat_visit")),
+                "candidates": _col(c, "candidates"),
+                "lottery": _col(c, "lottery"),
+                "repeat_visit": self.yes_no(_col(c, "repeat_visit")),
             },
         )
         kinds = {
-            "日期": DATE,
-            "出发": TIME,
-            "返回": TIME,
-            "工作时长（小时）": HOURS,
-            "检查户数": INT,
-            "候选人数": INT,
-            "摇号数": INT,
+            "date": DATE,
+            "leave": TIME,
+            "return": TIME,
+            "day_hours": HOURS,
+            "n_visits": INT,
+            "candidates": INT,
+            "lottery": INT,
         }
-        return _sheet("人员安排", frame.loc[_order(c, ["inspector_id", "date", "crew_id"])], kinds, "crews")
+        return self.sheet("inspector_days", frame.loc[_order(c, ["inspector_id", "date", "crew_id"])], kinds)
 
     def routes_sheet(self) -> Sheet:
         r = self.routes
@@ -539,20 +539,20 @@ class _Joined:
         frame = _frame(
             r.index,
             {
-                "日期": _col(r, "date"),
-                "检查组": _col(r, "crew_id"),
-                "驻地": [self.station.get(k) for k in _col(r, "crew_id")],
-                "顺序": _col(r, "seq"),
+                "date": _col(r, "date"),
+                "crew": _col(r, "crew_id"),
+                "station": [self.station.get(k) for k in _col(r, "crew_id")],
+                "seq": _col(r, "seq"),
                 **self.enterprise_columns(pd.Series(_col(visit, "uscc"), index=r.index)),
-                "到达": _col(r, "arrive_min"),
-                "离开": _col(r, "depart_min"),
-                "路途（分钟）": _col(r, "travel_min"),
-                "检查码": _col(visit, "visit_code"),
-                "检查编号": _col(r, "visit_id"),
+                "arrive": _col(r, "arrive_min"),
+                "depart": _col(r, "depart_min"),
+                "travel": _col(r, "travel_min"),
+                "visit_code": _col(visit, "visit_code"),
+                "visit_id": _col(r, "visit_id"),
             },
         )
-        kinds = {"日期": DATE, "顺序": INT, "到达": TIME, "离开": TIME, "路途（分钟）": INT}
-        return _sheet("路线", frame.loc[_order(r, ["date", "crew_id", "seq"])], kinds, "routes")
+        kinds = {"date": DATE, "seq": INT, "arrive": TIME, "depart": TIME, "travel": INT}
+        return self.sheet("routes", frame.loc[_order(r, ["date", "crew_id", "seq"])], kinds)
 
     def unscheduled_sheet(self) -> Sheet:
         u = self.unscheduled
@@ -567,19 +567,21 @@ class _Joined:
         frame = _frame(
             u.index,
             {
-                "任务编号": _col(u, "task_id"),
-                "检查部门": [self.dept_label(d) for d in either("dept_id")],
+                "task_id": _col(u, "task_id"),
+                "dept": [self.dept_label(d) for d in either("dept_id")],
                 **self.enterprise_columns(pd.Series(either("uscc"), index=u.index)),
-                "检查事项": _col(task, "item"),
-                "任务类型": _kind_labels(kind),
-                "必查": _yes_no(pd.Series(kind).isin(MANDATORY_KINDS)),
-                "时间窗开始": _col(task, "window_start"),
-                "时间窗结束": _col(task, "window_end"),
-                "原因类别": reason_codes(u).map(reason_label).to_numpy() if len(u) else [],
-                "原因": _col(u, "reason"),
+                "items": _col(task, "item"),
+                "kind": self.kind_labels(kind),
+                "mandatory": self.yes_no(pd.Series(kind).isin(MANDATORY_KINDS)),
+                "window_start": _col(task, "window_start"),
+                "window_end": _col(task, "window_end"),
+                "reason_category": reason_codes(u).map(lambda c: reason_label(c, self.lang)).to_numpy()
+                if len(u)
+                else [],
+                "reason": _col(u, "reason"),
             },
         )
-        return _sheet("未排任务", frame, {"时间窗开始": DATE, "时间窗结束": DATE}, "unscheduled")
+        return self.sheet("unscheduled", frame, {"window_start": DATE, "window_end": DATE})
 
     def draws_sheet(self, seed: int | None) -> Sheet:
         d = self.draws
@@ -588,34 +590,47 @@ class _Joined:
         frame = _frame(
             d.index,
             {
-                "抽查计划": _col(d, "plan_id"),
-                "检查部门": [self.dept_label(x) for x in dept],
-                "联合抽查组": _col(d, "joint_group"),
-                "分层": _col(d, "stratum"),
+                "plan_id": _col(d, "plan_id"),
+                "dept": [self.dept_label(x) for x in dept],
+                "joint_group": _col(d, "joint_group"),
+                "stratum": _col(d, "stratum"),
                 **self.enterprise_columns(pd.Series(_col(d, "uscc"), index=d.index)),
-                "随机数": _col(d, "prn"),
-                "排序": _col(d, "rank"),
-                "初选": _yes_no(_col(d, "drawn")),
-                "入选": _yes_no(_col(d, "selected")),
-                "替补对象": substitute.to_numpy(),
-                "替补对象名称": substitute.map(
+                "prn": _col(d, "prn"),
+                "rank": _col(d, "rank"),
+                "drawn": self.yes_no(_col(d, "drawn")),
+                "selected": self.yes_no(_col(d, "selected")),
+                "substitute_for": substitute.to_numpy(),
+                "substitute_name": substitute.map(
                     lambda u: None if is_blank(u) else self.enterprise_dict.get(str(u))
                 ).to_numpy(),
-                "替换原因": _col(d, "reason"),
-                "年度": _col(d, "year"),
-                "随机种子": np.full(len(d), np.nan if seed is None else seed, dtype=float),
+                "replace_reason": _col(d, "reason"),
+                "year": _col(d, "year"),
+                "seed": np.full(len(d), np.nan if seed is None else seed, dtype=float),
             },
         )
-        kinds = {"随机数": PRN, "排序": INT, "年度": INT, "随机种子": INT}
-        return _sheet("抽查记录", frame, kinds, "draws")
+        kinds = {"prn": PRN, "rank": INT, "year": INT, "seed": INT}
+        return self.sheet("draws", frame, kinds)
+
+    def sheet(self, sheet_id: str, frame: pd.DataFrame, kinds: dict[str, str]) -> Sheet:
+        """Sheet ``sheet_id`` of ``frame``, whose columns are header ids (``col.<id>``), in the plan's language."""
+        headers = {h: text(f"col.{h}", self.lang) for h in frame.columns}
+        return Sheet(
+            sheet_name(sheet_id, self.lang),
+            frame.rename(columns=headers),
+            {headers[h]: kinds.get(h, TEXT) for h in frame.columns},
+            SHEET_TABLES[sheet_id],
+        )
+
+    def kind_labels(self, kinds: Any) -> np.ndarray:
+        return np.array([None if is_blank(k) else _said(f"kind.{k}", str(k), self.lang) for k in kinds], dtype=object)
+
+    def yes_no(self, values: Any) -> np.ndarray:
+        yes, no = text("word.yes", self.lang), text("word.no", self.lang)
+        return np.array([None if is_blank(v) else (yes if bool(v) else no) for v in values], dtype=object)
 
     def plan_dept(self) -> dict[str, str]:
         """plan_id → dept_id, from the drawn random tasks (draws tables without a dept_id column)."""
         return dict(zip(_col(self.tasks, "plan_id"), _col(self.tasks, "dept_id")))
-
-
-def _sheet(name: str, frame: pd.DataFrame, kinds: dict[str, str], source: str) -> Sheet:
-    return Sheet(name, frame, {h: kinds.get(h, TEXT) for h in frame.columns}, source)
 
 
 def _frame(index: pd.Index, columns: Mapping[str, Any]) -> pd.DataFrame:
@@ -652,14 +667,6 @@ def _listlike(value: Any) -> list:
     return list(value)
 
 
-def _kind_labels(kinds: Any) -> np.ndarray:
-    return np.array([None if is_blank(k) else KIND_LABELS.get(str(k), str(k)) for k in kinds], dtype=object)
-
-
-def _yes_no(values: Any) -> np.ndarray:
-    return np.array([None if is_blank(v) else ("是" if bool(v) else "否") for v in values], dtype=object)
-
-
 # ---------------------------------------------------------------------------------------------
 # rendering: xlsxwriter in constant_memory mode, row by row
 #
@@ -672,7 +679,12 @@ def _yes_no(values: Any) -> np.ndarray:
 __all__ = [
     "SHEETS",
     "SHEET_SOURCES",
+    "SHEET_IDS",
+    "SHEET_TABLES",
     "KPI_LABELS",
+    "KPI_KINDS",
+    "kpi_label",
+    "sheet_name",
     "Names",
     "write_workbook",
     "overview_sheet",

@@ -61,13 +61,16 @@ class Sheet:
         return Sheet(self.name, self.frame[mask], kinds, self.source)
 
 
-def write_sheets(path: Path, sheets: Iterable[Sheet], created: dt.datetime | None = None) -> None:
+def write_sheets(
+    path: Path, sheets: Iterable[Sheet], created: dt.datetime | None = None, title: str | None = None
+) -> None:
     """Write the sheets to an .xlsx file: header row frozen, autofilter, widths to fit.
 
     Each column is written by its kind: text as text (never a formula; formula-like text also
     quote-prefixed), numbers as numbers, dates as real Excel dates (yyyy-mm-dd) and minutes
     since midnight as Excel times (hh:mm). ``created`` goes into the document properties; by
-    default a fixed date, so that the same sheets give the same bytes.
+    default a fixed date, so that the same sheets give the same bytes; ``title`` too (by default
+    ``WORKBOOK_TITLE``).
     """
     created = created or FIXED_CREATED
     if created.tzinfo is not None:  # xlsxwriter writes the time as UTC ("…Z") as it is given
@@ -87,7 +90,7 @@ def write_sheets(path: Path, sheets: Iterable[Sheet], created: dt.datetime | Non
         )
         # the creation time is the only clock xlsxwriter reads (docProps/core.xml); it stamps every
         # zip entry 1980-01-31 00:00 (workbook._store_workbook): the same sheets, the same bytes
-        workbook.set_properties({"title": WORKBOOK_TITLE, "created": created})
+        workbook.set_properties({"title": WORKBOOK_TITLE if title is None else title, "created": created})
         formats = {kind: workbook.add_format(spec) for kind, spec in CELL_FORMATS.items()}
         for sheet in sheets:
             _write_sheet(workbook.add_worksheet(sheet.name), sheet, formats)

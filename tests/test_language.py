@@ -20,7 +20,7 @@ import pytest
 
 from planner.actuals import load_actuals
 from planner.demo import generate_actuals, generate_dataset
-from planner.export import read_plan_folder
+from planner.export import export_plan, read_plan_folder
 from planner.outputs import write_tables
 from planner.pipeline import make_plan, write_plan
 from planner.reoptimize import reoptimize
@@ -99,10 +99,15 @@ def workbook_prose(path: Path) -> list[tuple[str, str]]:
     return found
 
 
-def report_prose(path: Path) -> list[str]:
+def report_text(path: Path) -> str:
+    """report.html's text, scripts and styles aside."""
     page = path.read_text(encoding="utf-8")
     page = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S)
-    return english_words(html.unescape(re.sub(r"<[^>]+>", " ", page)))
+    return html.unescape(re.sub(r"<[^>]+>", " ", page))
+
+
+def report_prose(path: Path) -> list[str]:
+    return english_words(report_text(path))
 
 
 def test_the_county_shows_many_kinds_of_reason(county):
@@ -136,6 +141,60 @@ def test_an_english_plan_says_its_reasons_in_english(county):
     # the language is recorded, and the plan is the same plan
     assert '"language": "en"' in (folder / "en/manifest.json").read_text()
     pd.testing.assert_frame_equal(plan.tables.visits, english.tables.visits)
+
+
+def input_names(folder: Path) -> list[str]:
+    """Every text value of the dataset's tables that holds Chinese: names of enterprises,
+    departments, inspectors, townships and items (names, not prose), longest first."""
+    found: set[str] = set()
+    for path in (folder / "ds").glob("*.parquet"):
+        for column in (table := pd.read_parquet(path)).columns:
+            found |= {v for v in table[column].dropna().astype(str) if CJK.search(v)}
+    return sorted(found, key=len, reverse=True)
+
+
+def chinese_but_names(text: str, names: list[str]) -> list[str]:
+    for name in names:
+        text = text.replace(name, " ")
+    return CJK.findall(text)
+
+
+def test_an_english_plan_shows_english_in_its_workbook_and_report(county, tmp_path):
+    """--lang en: plan.xlsx (sheet names, headers, every cell) and report.html (its text and its
+    charts' words, the inlined chart library aside) hold no Chinese but the inputs' names;
+    ``planner verify`` rebuilds both, byte for byte, in the manifest's language; ``planner export``
+    writes in it."""
+    from planner.verify import verify_plan
+
+    folder = county[0]
+    names = input_names(folder)
+    book = openpyxl.load_workbook(folder / "en/plan.xlsx", read_only=True)
+    assert book.sheetnames[0] == "Overview" and "Inspection alerts" in book.sheetnames
+    found = []
+    for sheet in book.worksheets:
+        found += chinese_but_names(sheet.title, names)
+        for row in sheet.iter_rows(values_only=True):
+            found += [(sheet.title, w) for c in row if isinstance(c, str) for w in chinese_but_names(c, names)]
+    assert found == []
+    assert book["Inspection alerts"].max_row > 1  # the ledger's alerts are there, in English
+    page = (folder / "en/report.html").read_text(encoding="utf-8")
+    assert '<html lang="en">' in page
+    charts = page[page.index("</head>") :]  # plotly.js is inlined in the head
+    assert chinese_but_names(html.unescape(charts), names) == []
+    assert "Key figures" in report_text(folder / "en/report.html")
+    result = verify_plan(folder / "en", folder / "ds")
+    assert result.ok and {"workbook", "report"} <= set(result.checked), result.summary()
+    # planner export writes in the plan's recorded language, a slice's scope rows too
+    out = tmp_path / "by-dept"
+    export_plan(folder / "en", out, "xlsx", by="dept", dataset=folder / "ds")
+    paths = sorted(out.glob("*.xlsx"))
+    assert len(paths) >= 2
+    for path in paths:
+        sliced = openpyxl.load_workbook(path, read_only=True)
+        assert sliced.sheetnames[0] == "Overview"
+        cells = [c for s in sliced.worksheets for row in s.iter_rows(values_only=True) for c in row]
+        assert [w for c in cells if isinstance(c, str) for w in chinese_but_names(c, names)] == [], path
+    assert openpyxl.load_workbook(folder / "zh/plan.xlsx", read_only=True).sheetnames[0] == "总览"
 
 
 def test_the_console_speaks_chinese_by_default(county, tmp_path):

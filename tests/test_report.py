@@ -306,3 +306,27 @@ def test_report_renders_in_chromium(county_report, tmp_path):
     screenshot = tmp_path / "report.png"
     chromium("--window-size=1400,3600", f"--screenshot={screenshot}", path.as_uri())
     assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and screenshot.stat().st_size > 100_000
+
+
+def test_an_english_report_says_every_word_in_english():
+    """lang="en": headings, cards, tables, alerts, the selector and the charts' words are English;
+    only the names (enterprises, townships, departments) stay Chinese. Chinese by default."""
+    inputs = tiny_inputs()
+    alerts = pd.DataFrame(
+        {
+            "uscc": ["U1"],
+            "year": [2026],
+            "alert": ["repeat"],
+            "dept_id": [None],
+            "dates": ["2026-03-02, 2026-03-05"],
+            "message": ["2026-03-02, 2026-03-05: two visits 3 days apart (at most 7 days)"],
+        }
+    )
+    page = render_report(**inputs, alerts=alerts, lang="en")
+    assert '<html lang="en">' in page and "Key figures" in page and "repeat visit" in page
+    shown = page[page.index("</head>") :]  # plotly.js, inlined in the head, aside
+    for name in ("甲公司", "乙商店", "城关街道", *inputs["departments"]["name"]):
+        shown = shown.replace(name, "")
+    assert re.findall(r"[\u4e00-\u9fff]+", shown) == []
+    chinese = render_report(**inputs, alerts=alerts)
+    assert '<html lang="zh-CN">' in chinese and "关键指标" in chinese and "重复检查" in chinese

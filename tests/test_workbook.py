@@ -458,3 +458,36 @@ def test_redacted_export_names_no_inspector(plan_dir, tmp_path, fmt):
     assert not names & cells and on_duty <= cells
     assert HOSTILE[ACME] in cells or "'" + HOSTILE[ACME] in cells
     assert json.loads((tmp_path / "public/export.json").read_text())["redacted"]
+
+
+def test_an_english_workbook_has_the_same_cells_in_english(workbook, plan_dir, tmp_path):
+    """lang="en": the same sheets, rows and columns, sheet names and headers in English (no
+    Chinese), the same numbers; the names in the cells are the inputs' own."""
+    from planner.workbook import SHEET_IDS, sheet_name
+
+    plan = read_plan_folder(plan_dir)
+    names = Names.from_dataset(load_dataset(plan_dir.parent / "ds"))
+    path = tmp_path / "en.xlsx"
+    write_workbook(
+        path,
+        plan.tables,
+        plan.kpis,
+        names,
+        scenario=plan.manifest["scenario"],
+        draw_record=plan.draw_record,
+        manifest=plan.manifest,
+        lang="en",
+    )
+    english = openpyxl.load_workbook(path, read_only=True)
+    chinese = openpyxl.load_workbook(workbook[0], read_only=True)
+    assert english.sheetnames == [sheet_name(s, "en") for s in SHEET_IDS] and english.sheetnames[0] == "Overview"
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    for en, zh in zip(english.worksheets, chinese.worksheets):
+        en_rows, zh_rows = list(en.iter_rows(values_only=True)), list(zh.iter_rows(values_only=True))
+        assert len(en_rows) == len(zh_rows) and len(en_rows[0]) == len(zh_rows[0]), en.title
+        assert not any(cjk.search(h) for h in en_rows[0]), en.title
+        numbers = [[c for c in row if isinstance(c, (int, float))] for row in en_rows]
+        assert numbers == [[c for c in row if isinstance(c, (int, float))] for row in zh_rows], en.title
+    tasks = list(english["Tasks"].iter_rows(values_only=True))
+    mandatory = tasks[0].index("Mandatory")
+    assert {row[mandatory] for row in tasks[1:]} == {"yes", "no"}
