@@ -72,7 +72,7 @@ def test_items_table_loads_with_chinese_headers(tmp_path):
     dataset = load_dataset(folder)
     assert list(dataset.items["item"]) == ["危险化学品经营检查", "消防安全检查"]
     assert dataset.items["materials"].isna().all()
-    missing = [w for w in dataset.warnings if "检查事项清单" in w.rule]
+    missing = [w for w in dataset.warnings if w.message.id == "input.items.not_catalogued"]
     assert [(w.file.endswith("sampling_plan.csv"), w.row, w.value) for w in missing] == [(True, 2, "食品经营检查")]
 
 

@@ -24,8 +24,9 @@ VALUE = re.compile(r"\d{4}-\d{2}-\d{2}|\b[0-9A-Z]{18}\b")
 
 def piped(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     """`planner ARGS` with stdout and stderr to pipes, COLUMNS=80, as a script would run it."""
-    env = os.environ | {"COLUMNS": "80", "PYTHONPATH": str(ROOT)}
-    env.pop("FORCE_COLOR", None)
+    env = os.environ | {"COLUMNS": "80", "PYTHONPATH": str(ROOT), "LANG": "zh_CN.UTF-8"}  # an official's console
+    for variable in ("LC_ALL", "LC_MESSAGES", "FORCE_COLOR"):
+        env.pop(variable, None)
     return subprocess.run(
         [sys.executable, "-m", "planner.cli", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
     )
