@@ -147,7 +147,10 @@ class Lang(StrEnum):
 
 
 #: ``--lang``: the plan's sentences (reasons, changes); recorded in manifest.json
-LangOption = Annotated[Lang, typer.Option("--lang", help="Language of the plan's reasons: zh (default) or en.")]
+LangOption = Annotated[
+    Lang,
+    typer.Option("--lang", help="Language of the plan's files (reasons, plan.xlsx, report.html): zh (default) or en."),
+]
 
 
 class Engine(StrEnum):
