@@ -378,6 +378,12 @@ def demo_actuals(
     on_leave: Annotated[
         int, typer.Option(help="Inspectors with crew-days in the next month who take two weeks off.")
     ] = 5,
+    results: Annotated[
+        bool,
+        typer.Option(
+            "--results", help="Give each check done a result (70 % clear, 20 % rectify, 8 % case, 2 % red line)."
+        ),
+    ] = False,
 ) -> None:
     """Make synthetic actuals for a plan (outcomes, new complaints, new leave), to try planner reoptimize.
 
@@ -390,7 +396,7 @@ def demo_actuals(
         check_destination(out_dir, advice="choose another --out")
         t = read_plan_folder(plan_dir).tables
         tables = generate_actuals(
-            t["tasks"], t["visits"], t["visit_tasks"], t["crews"], as_of.date(), seed, new_tasks, on_leave
+            t["tasks"], t["visits"], t["visit_tasks"], t["crews"], as_of.date(), seed, new_tasks, on_leave, results
         )
         write_folder(out_dir, lambda folder: write_tables(tables, folder, ".csv"))
     counts = ", ".join(f"{name} {len(frame):,}" for name, frame in tables.items())

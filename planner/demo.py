@@ -1834,6 +1834,7 @@ def generate_actuals(
     seed: int,
     n_new: int = 50,
     n_leave: int = 5,
+    results: bool = False,
 ) -> dict[str, pd.DataFrame]:
     """Realistic actuals one step into a plan (for demos and tests of ``planner reoptimize``).
 
@@ -1842,6 +1843,8 @@ def generate_actuals(
     contract reads a missing row as done). One enterprise with a later visit closes. ``n_new``
     complaint tasks (投诉举报) arrive at enterprises already in the plan, due within two weeks
     or so, and ``n_leave`` inspectors who have crew-days in the next month take a fortnight off.
+    With ``results``, every explicit done row has its result: 70 % clear (未发现问题), 20 %
+    rectify (责令整改, a deadline 15–45 days after the check), 8 % case (立案查处), 2 % redline.
     """
     rng = np.random.default_rng([int(seed), 7331])
     placed = visit_tasks[["task_id", "visit_id"]].merge(visits[["visit_id", "date", "uscc"]], on="visit_id")
@@ -1857,6 +1860,17 @@ def generate_actuals(
             "date": [d if s == "done" else None for d, s in zip(before["date"], status)],
         }
     )
+    if results:
+        roll = rng.random(len(outcomes))
+        result = np.where(
+            roll < 0.7, "clear", np.where(roll < 0.9, "rectify", np.where(roll < 0.98, "case", "redline"))
+        )
+        result = np.where(outcomes["status"] == "done", result, None)
+        deadline = [
+            d + dt.timedelta(days=int(n)) if r == "rectify" else None
+            for d, r, n in zip(outcomes["date"], result, rng.integers(15, 46, len(outcomes)))
+        ]
+        outcomes = outcomes.assign(result=result, rectify_by=deadline)
     outcomes = outcomes[(status != "done") | explicit]
     later = placed[placed["date"] >= as_of + dt.timedelta(days=30)]
     closing = sorted(set(later["uscc"]))[int(rng.integers(len(set(later["uscc"]))))] if len(later) else None
