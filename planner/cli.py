@@ -1068,8 +1068,8 @@ def compare(
                     err.print(f"[dim]{_shown(line)}[/]", highlight=False)
                 step(line)
 
-            comparison = compare_plans(plans, progress=heard)
-    for line in comparison_lines(comparison, out.width):
+            comparison = compare_plans(plans, progress=heard, lang=console_lang())
+    for line in comparison_lines(comparison, out.width, console_lang()):
         out.print(printable(line), markup=False, highlight=False, soft_wrap=True)
     for label, verdicts in comparison.verdicts.items():
         for v in verdicts:

@@ -16,6 +16,7 @@ import pandas as pd
 from rich.cells import cell_len
 
 from planner.acceptance import Verdict, judge
+from planner.messages import DEFAULT_LANG, text
 
 #: the KPIs compared, in the order shown
 COMPARED = (
@@ -57,14 +58,16 @@ class Comparison:
         )
 
 
-def compare_plans(items: list[Path], progress: Callable[[str], None] | None = None) -> Comparison:
+def compare_plans(
+    items: list[Path], progress: Callable[[str], None] | None = None, lang: str = DEFAULT_LANG
+) -> Comparison:
     """Read or plan each item and line their KPIs up against the first; ``progress`` hears a line
-    before a scenario is planned and one after each item."""
+    before a scenario is planned and one after each item; differences are said in ``lang``."""
     labels, kpis, verdicts = [], [], {}
     for item in items:
-        label, figures, rules = _kpis_of(Path(item), progress)
+        label, figures, rules = _kpis_of(Path(item), progress, lang)
         if progress:
-            progress(f"{Path(item).name}：检查户次 {figures.get('visits', '—')}")
+            progress(text("compare.item_done", lang).format(name=Path(item).name, visits=figures.get("visits", "—")))
         while label in labels:
             label += "'"
         labels.append(label)
@@ -78,22 +81,22 @@ def compare_plans(items: list[Path], progress: Callable[[str], None] | None = No
             cell = _show(name, value)
             if figures is not kpis[0] and isinstance(value, int | float) and isinstance(first, int | float):
                 delta = value - first
-                cell += f" ({'+' if delta >= 0 else '−'}{_show_delta(name, abs(delta))})"
+                cell += f" ({'+' if delta >= 0 else '−'}{_show_delta(name, abs(delta), lang)})"
             cells.append(cell)
         columns[label] = cells
     return Comparison(labels, kpis, pd.DataFrame(columns, index=list(COMPARED)), verdicts)
 
 
-def comparison_lines(comparison: Comparison, width: int) -> list[str]:
-    """The comparison for a terminal of ``width`` columns, KPIs by their Chinese names: a table of
-    KPI rows and plan columns when it fits, else one block per KPI with a line per plan (what a
+def comparison_lines(comparison: Comparison, width: int, lang: str = DEFAULT_LANG) -> list[str]:
+    """The comparison for a terminal of ``width`` columns, KPIs by their names in ``lang``: a table
+    of KPI rows and plan columns when it fits, else one block per KPI with a line per plan (what a
     pipe or an 80-column window gets for three plans or more). No value is ever cut or wrapped."""
     from planner.terminal import columns, width_of
-    from planner.workbook import KPI_LABELS
+    from planner.workbook import KPI_KINDS, kpi_label
 
-    title = "方案对比（括号内为与第一个方案之差；比率之差以百分点计）"
-    names = [KPI_LABELS.get(k, (k,))[0] for k in comparison.table.index]
-    rows = [["指标", *comparison.labels]]
+    title = text("compare.title", lang)
+    names = [kpi_label(k, lang)[0] if k in KPI_KINDS else k for k in comparison.table.index]
+    rows = [[text("compare.kpi", lang), *comparison.labels]]
     rows += [[name, *cells] for name, cells in zip(names, comparison.table.itertuples(index=False))]
     if width_of(rows) <= width:
         return [title, *columns(rows, [False] + [True] * len(comparison.labels))]
@@ -111,10 +114,10 @@ def is_rate(name: str) -> bool:
     return "_rate" in name
 
 
-def _show_delta(name: str, delta: float) -> str:
+def _show_delta(name: str, delta: float, lang: str = DEFAULT_LANG) -> str:
     """A difference: a rate's in percentage points (个百分点), not in percent of itself."""
     if is_rate(name):
-        return f"{delta * 100:.1f} 个百分点"
+        return text("compare.points", lang).format(n=f"{delta * 100:.1f}")
     return _show(name, delta)
 
 
@@ -128,7 +131,7 @@ def _show(name: str, value: Any) -> str:
     return f"{value:,}"
 
 
-def _kpis_of(item: Path, progress) -> tuple[str, dict[str, Any], tuple[str, ...]]:
+def _kpis_of(item: Path, progress, lang: str) -> tuple[str, dict[str, Any], tuple[str, ...]]:
     """(label, KPIs, acceptance rules) of a plan folder or a scenario file."""
     import json
 
@@ -149,7 +152,7 @@ def _kpis_of(item: Path, progress) -> tuple[str, dict[str, Any], tuple[str, ...]
         scenario.horizon.start, scenario.horizon.end, dataset.calendar_overrides(), where=str(item)
     )
     if progress:
-        progress(f"正在编制 {item.name} …")
+        progress(text("compare.planning", lang).format(name=item.name))
     plan = make_plan(dataset, scenario, calendar)
     return item.stem, plan.kpis, scenario.acceptance
 
