@@ -33,9 +33,10 @@ DYNAMIC_PREFIXES = (
     "input.scenario.",
     "kind.",
     "stage.name.",
+    "credit.reason.",
 )
 ID = re.compile(
-    r"""["']((?:reason|change|release|sampling|obstacle|rule|sep|status|method|reopt|change_kind|schedule|input|diagnose|fix|kind|cli|stage)\.[a-z0-9_.]+)["']"""
+    r"""["']((?:reason|change|release|sampling|obstacle|rule|sep|status|method|reopt|change_kind|schedule|input|diagnose|fix|kind|cli|stage|credit)\.[a-z0-9_.]+)["']"""
 )
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
