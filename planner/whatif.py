@@ -78,7 +78,7 @@ def apply_inputs(dataset: Dataset, scenario: Scenario) -> Dataset:
             frames["enterprises"] = enterprises_update(
                 dataset.enterprises, scenario.enterprises_update, dataset.townships["township"]
             )
-            files["enterprises"] = scenario.enterprises_update
+            files["enterprises_update"] = scenario.enterprises_update  # recorded beside the dataset's file
         except InputError as error:
             problems += error.problems
     sampling = frames["sampling_plan"]

@@ -4,6 +4,7 @@ positive list, and the update file is what the actuals and next year's scenario 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 from pathlib import Path
 
@@ -147,13 +148,19 @@ def test_the_update_file_is_taken_by_the_actuals_and_a_reoptimisation(scored, tm
 
 
 def test_next_years_scenario_applies_the_update(scored, tmp_path):
-    """``enterprises_update`` in a scenario: its rows replace the dataset's; a bad row is an error
-    naming the file's row and column."""
+    """``enterprises_update`` in a scenario: its rows replace the dataset's, the plan made with it
+    records the file and verifies; a bad row is an error naming the file's row and column."""
     (scored / "next.toml").write_text('extends = "s.toml"\nenterprises_update = "out/enterprises.csv"\n')
     dataset = load_scenario_dataset(load_scenario(scored / "next.toml"))
     firms = dataset.enterprises.set_index("uscc")
     assert firms.loc[ACME, "credit_tier"] == "D" and not firms.loc[ACME, "sandbox"]
     assert firms.loc[SHOP, "credit_score"] == 60 and len(firms) == 3
+    run = CliRunner().invoke(app, ["plan", str(scored / "next.toml"), "--out", str(tmp_path / "next"), "--quiet"])
+    assert run.exit_code == 0, run.output
+    manifest = json.loads((tmp_path / "next" / "manifest.json").read_text(encoding="utf-8"))
+    assert str(scored / "out" / "enterprises.csv") in manifest["inputs"]  # recorded with its hash
+    run = CliRunner().invoke(app, ["verify", str(tmp_path / "next")])  # rebuilt with the update applied
+    assert run.exit_code == 0, run.output
     bad = pd.read_csv(scored / "out" / "enterprises.csv", dtype=str)
     bad.loc[1, "credit_tier"] = "E"
     bad.to_csv(tmp_path / "bad.csv", index=False)
