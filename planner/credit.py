@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from planner.dataset import Dataset, enterprises_update, table_file
+from planner.dataset import Dataset, credit_rule_ties, enterprises_update, table_file
 from planner.ledger import KIND_LABELS, LEDGER_FILE, RESULT_LABELS
 from planner.messages import msg
 from planner.problems import InputError, Problem
@@ -109,27 +109,10 @@ def load_rules(dataset: Dataset, credit: Credit) -> Rules:
         if problems:
             raise InputError(problems)
         frame, file = loaded.frame, str(path)
-    ties = rule_ties(frame, file)
+    ties = credit_rule_ties(frame, file) if "credit_rules" not in dataset.files else []
     if ties:
         raise InputError(ties)
     return Rules(frame, file)
-
-
-def rule_ties(frame: pd.DataFrame, file: str) -> list[Problem]:
-    """Rows with the same result, kind and department (blank: any): equally specific, so neither
-    wins; each later one names the row it repeats."""
-    first: dict[tuple, int] = {}
-    problems = []
-    for row, result, kind, dept in zip(frame.index, frame["result"], frame["kind"], frame["dept_id"]):
-        key = (result, kind if isinstance(kind, str) else None, dept if isinstance(dept, str) else None)
-        if key in first:
-            shown = " + ".join(v or "—" for v in key)
-            problems.append(
-                Problem(file, int(row), "result+kind+dept_id", shown, msg("input.credit.rule_tie", row=first[key]))
-            )
-        else:
-            first[key] = int(row)
-    return problems
 
 
 def rule_for(rules: pd.DataFrame, result: str, kind: object, dept: object) -> tuple[int, int] | None:
@@ -416,6 +399,8 @@ def credit_plan(plan_dir: Path, dataset_dir: Path | None = None, year: int | Non
         )
     dataset = load_dataset(folder)
     credit = Credit.model_validate((plan.manifest.get("scenario") or {}).get("credit") or {}, strict=False)
+    if credit.rules is not None and not credit.rules.is_file() and (plan.root.parent / credit.rules).is_file():
+        credit = credit.model_copy(update={"rules": plan.root.parent / credit.rules})  # as recorded_dataset does
     rules = load_rules(dataset, credit)
     year_start, enterprises = plan_enterprises(Path(plan_dir), plan.manifest, dataset)
     depts = dict(zip(dataset.departments["dept_id"], dataset.departments["name"]))

@@ -127,6 +127,8 @@ def load_dataset(folder: Path | str) -> Dataset:
     problems += shared_certificates(frames["inspectors"], files.get("inspectors"))
     if present.get("items"):  # a catalogue read part-way would call every item missing
         problems += catalogue_problems(frames, {name: path for name, path in files.items() if present.get(name)})
+    if present.get("credit_rules"):
+        problems += credit_rule_ties(frames["credit_rules"], str(files["credit_rules"]))
     frames["history"] = _drop_unknown_enterprises(frames["history"], frames["enterprises"])
     if any(p.severity == "error" for p in problems):
         raise InputError(sorted(problems, key=lambda p: p.severity != "error"))
@@ -292,6 +294,23 @@ def enterprises_update(enterprises: pd.DataFrame, path: Path, township_names: It
     return pd.concat([kept, changed]).sort_values("uscc", kind="stable")
 
 
+def credit_rule_ties(frame: pd.DataFrame, file: str) -> list[Problem]:
+    """信用记分规则: rows with the same result, kind and department (blank: any) are equally
+    specific, so neither wins (``planner credit``); each later one names the row it repeats."""
+    first: dict[tuple, int] = {}
+    problems = []
+    for row, result, kind, dept in zip(frame.index, frame["result"], frame["kind"], frame["dept_id"]):
+        key = (result, kind if isinstance(kind, str) else None, dept if isinstance(dept, str) else None)
+        if key in first:
+            shown = " + ".join(v or "—" for v in key)
+            problems.append(
+                Problem(file, int(row), "result+kind+dept_id", shown, msg("input.credit.rule_tie", row=first[key]))
+            )
+        else:
+            first[key] = int(row)
+    return problems
+
+
 def horizon_warnings(dataset: Dataset, start: dt.date, end: dt.date) -> list[Problem]:
     """History is what happened before the plan; a history row inside the horizon is suspect."""
     path = dataset.files.get("history")
@@ -319,4 +338,5 @@ __all__ = [
     "shared_certificates",
     "catalogue_problems",
     "enterprises_update",
+    "credit_rule_ties",
 ]

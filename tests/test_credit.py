@@ -270,7 +270,8 @@ BAD_RULES = {
 
 @pytest.mark.parametrize("case", list(BAD_RULES))
 def test_bad_scoring_rows_exit_2_naming_row_and_column(scored, tmp_path, case):
-    """A bad cell or two rows equally specific: exit 2, each named by row (and column); nothing written."""
+    """A bad cell or two rows equally specific: exit 2, each named by row (and column); nothing
+    written; ``planner validate`` reports the same."""
     rows, said = BAD_RULES[case]
     dataset = shutil.copytree(scored / "ds", tmp_path / "ds")
     write_csv(dataset, "credit_rules", rows)
@@ -280,6 +281,8 @@ def test_bad_scoring_rows_exit_2_naming_row_and_column(scored, tmp_path, case):
     for parts in said:
         assert all(p in text for p in parts), (parts, text)
     assert not (tmp_path / "out.csv").exists()
+    run = CliRunner().invoke(app, ["validate", str(dataset)])  # the dataset's own check finds them too
+    assert run.exit_code == 2 and all(all(p in " ".join(run.output.split()) for p in parts) for parts in said)
 
 
 def test_unordered_thresholds_are_refused(tmp_path):
