@@ -1271,6 +1271,59 @@ def ledger(
 
 
 @app.command()
+def credit(
+    plan_dir: Annotated[Path, typer.Argument(metavar="PLAN", help="A plan folder.", exists=True, file_okay=False)],
+    out: Annotated[Path, typer.Option("--out", help="The enterprises update file to write (.csv or .xlsx).")],
+    dataset_dir: Annotated[
+        Path | None, typer.Option("--dataset", help="The plan's dataset (default: the recorded one).")
+    ] = None,
+    year: Annotated[int | None, typer.Option("--year", help="The year scored (default: the plan's first).")] = None,
+    force: Annotated[bool, typer.Option(help="Replace existing files.")] = False,
+) -> None:
+    """信用积分: score each enterprise's checks of the year, suggest its tier, and write an enterprises update file with the reasons.
+
+    Nothing changes by itself: the official reviews the file, then gives it to the next re-optimisation (actuals/enterprises) or next year's scenario (enterprises_update).
+
+    Example: planner credit plans/2026-12 --out 信用/enterprises.csv
+    """
+    from planner.credit import credit_plan, reasons_path, write_update
+
+    with _reported():
+        if out.suffix.lower() not in (".csv", ".xlsx"):
+            raise InputError(
+                [
+                    Problem(
+                        str(out),
+                        None,
+                        None,
+                        None,
+                        msg("input.credit.bad_suffix", allowed=".csv / .xlsx", suffix=out.suffix),
+                    )
+                ]
+            )
+        for path in (out, reasons_path(out)):
+            check_destination(path, replace=force, advice="choose another --out or pass --force")
+        result = credit_plan(plan_dir, dataset_dir, year)
+        reasons = write_update(result, out)
+    scores = result.scores
+    err.print(
+        _say(
+            "credit.summary",
+            year=result.year,
+            scored=f"{len(scores):,}",
+            changed=f"{int(scores['changed'].sum()):,}",
+            path=_shown(out),
+            tiers=f"{int((scores['tier'] != scores['old_tier']).sum()):,}",
+            sandbox=f"{int(result.reasons['优信豁免沙盒'].str.contains('→').sum()):,}",
+            positive=f"{int(result.reasons['合规正面清单'].str.contains('→').sum()):,}",
+            reasons=_shown(reasons),
+        ),
+        highlight=False,
+    )
+    err.print(_say("credit.apply", name="enterprises" + out.suffix.lower(), key="enterprises_update", path=_shown(out)))
+
+
+@app.command()
 def publish(
     plan_dir: Annotated[Path, typer.Argument(metavar="PLAN", help="A plan folder.", exists=True, file_okay=False)],
     out_dir: Annotated[Path, typer.Option("--out", help="Folder to create for publication (never overwritten).")],

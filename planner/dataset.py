@@ -16,7 +16,7 @@ import pandas as pd
 
 from planner.messages import Dept, Message, listing, msg
 from planner.problems import InputError, Problem
-from planner.schema import REFERENCES, TABLES, Kind, Reference, Table, split_list
+from planner.schema import REFERENCES, TABLES, TABLES_BY_NAME, Kind, Reference, Table, split_list
 from planner.tables import MAX_ERRORS, SUFFIXES, absent_column, load_table
 
 #: the certificate an inspector needs (执法证号), named as the roster names it in either language
@@ -39,6 +39,7 @@ class Dataset:
     conflicts: pd.DataFrame
     history: pd.DataFrame
     calendar: pd.DataFrame
+    credit_rules: pd.DataFrame
     files: dict[str, Path] = field(default_factory=dict)  # table → the file it came from
     warnings: tuple[Problem, ...] = ()
 
@@ -126,6 +127,8 @@ def load_dataset(folder: Path | str) -> Dataset:
     problems += shared_certificates(frames["inspectors"], files.get("inspectors"))
     if present.get("items"):  # a catalogue read part-way would call every item missing
         problems += catalogue_problems(frames, {name: path for name, path in files.items() if present.get(name)})
+    if present.get("credit_rules"):
+        problems += credit_rule_ties(frames["credit_rules"], str(files["credit_rules"]))
     frames["history"] = _drop_unknown_enterprises(frames["history"], frames["enterprises"])
     if any(p.severity == "error" for p in problems):
         raise InputError(sorted(problems, key=lambda p: p.severity != "error"))
@@ -152,8 +155,8 @@ def _check_references(
     when either column is not in its file (that is already an error)."""
     problems = []
     for ref in REFERENCES:
-        if ref.table not in files or ref.target not in files:
-            continue
+        if ref.table not in files or ref.target not in files or ref.table not in frames or ref.target not in frames:
+            continue  # a table not given, or not among those checked (actuals: credit_rules)
         if present is not None and (
             ref.column not in present.get(ref.table, ()) or ref.target_column not in present.get(ref.target, ())
         ):
@@ -261,6 +264,53 @@ def _drop_unknown_enterprises(history: pd.DataFrame, enterprises: pd.DataFrame) 
     return history[history["uscc"].isin(set(enterprises["uscc"]))]
 
 
+def enterprises_update(enterprises: pd.DataFrame, path: Path, township_names: Iterable[str]) -> pd.DataFrame:
+    """``enterprises`` with the rows of an update file (``planner credit``'s, or any file with the
+    enterprises table's columns) upserted by uscc: a row replaces the enterprise's row, a new uscc is
+    added. The file is checked like the dataset's enterprises (a township it names must exist);
+    raises ``InputError`` with every problem."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(
+            [Problem(str(path), None, None, None, msg("input.credit.update_missing", key="enterprises_update"))]
+        )
+    loaded = load_table(path, str(path), TABLES_BY_NAME["enterprises"])
+    if isinstance(loaded, Problem):
+        raise InputError([loaded])
+    problems = [p for p in loaded.problems if p.severity == "error"]
+    known = set(township_names)
+    ref = next(r for r in REFERENCES if r.table == "enterprises" and r.column == "township")
+    problems += [
+        _unknown_reference(ref, path, int(row), str(value))
+        for row, value in loaded.frame["township"].dropna().items()
+        if value not in known
+    ]
+    if problems:
+        raise InputError(problems)
+    changed = loaded.frame
+    if not len(changed):
+        return enterprises
+    kept = enterprises[~enterprises["uscc"].isin(changed["uscc"])]
+    return pd.concat([kept, changed]).sort_values("uscc", kind="stable")
+
+
+def credit_rule_ties(frame: pd.DataFrame, file: str) -> list[Problem]:
+    """信用记分规则: rows with the same result, kind and department (blank: any) are equally
+    specific, so neither wins (``planner credit``); each later one names the row it repeats."""
+    first: dict[tuple, int] = {}
+    problems = []
+    for row, result, kind, dept in zip(frame.index, frame["result"], frame["kind"], frame["dept_id"]):
+        key = (result, kind if isinstance(kind, str) else None, dept if isinstance(dept, str) else None)
+        if key in first:
+            shown = " + ".join(v or "—" for v in key)
+            problems.append(
+                Problem(file, int(row), "result+kind+dept_id", shown, msg("input.credit.rule_tie", row=first[key]))
+            )
+        else:
+            first[key] = int(row)
+    return problems
+
+
 def horizon_warnings(dataset: Dataset, start: dt.date, end: dt.date) -> list[Problem]:
     """History is what happened before the plan; a history row inside the horizon is suspect."""
     path = dataset.files.get("history")
@@ -281,4 +331,12 @@ def horizon_warnings(dataset: Dataset, start: dt.date, end: dt.date) -> list[Pro
     ]
 
 
-__all__ = ["Dataset", "load_dataset", "horizon_warnings", "shared_certificates", "catalogue_problems"]
+__all__ = [
+    "Dataset",
+    "load_dataset",
+    "horizon_warnings",
+    "shared_certificates",
+    "catalogue_problems",
+    "enterprises_update",
+    "credit_rule_ties",
+]

@@ -177,6 +177,24 @@ class Results(_Section):
     followup_days: int = Field(30, ge=0, le=366)
 
 
+class Credit(_Section):
+    """信用积分 (``planner credit``): the score an enterprise starts the year with when its
+    ``credit_score`` is blank, the lowest score of each suggested tier (below ``C``: D), and the
+    scoring table used when the dataset has no ``credit_rules`` (none: the planner's template)."""
+
+    start: int = Field(100, ge=-100_000, le=100_000)
+    A: int = Field(90, ge=-100_000, le=100_000)
+    B: int = Field(75, ge=-100_000, le=100_000)
+    C: int = Field(60, ge=-100_000, le=100_000)
+    rules: Path | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Credit:
+        if not self.A >= self.B >= self.C:
+            raise RuleError(msg("input.credit.tiers_unordered", a=self.A, b=self.B, c=self.C))
+        return self
+
+
 class Scenario(_Section):
     """A validated scenario; ``dataset`` is resolved against the file that states it."""
 
@@ -193,6 +211,10 @@ class Scenario(_Section):
     joint: Joint = Joint()
     alerts: Alerts = Alerts()
     results: Results = Results()
+    credit: Credit = Credit()
+    #: an enterprises update file (``planner credit``'s, applied by the official), relative to the
+    #: file that states it: its rows replace the dataset's enterprises of the same uscc
+    enterprises_update: Path | None = None
     #: demand files added to the dataset's (a special campaign), relative to the file that states them
     extra_demands: tuple[Path, ...] = Field((), strict=False)
     #: pass/fail rules on the KPIs, e.g. "unscheduled_mandatory == 0", "joint_visit_rate >= 0.6"
@@ -282,6 +304,11 @@ def _read_chain(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
     staff = data.get("staff")
     if isinstance(staff, dict) and isinstance(staff.get("extra_inspectors"), str):
         staff["extra_inspectors"] = Path(os.path.normpath(path.parent / staff["extra_inspectors"]))
+    if isinstance(data.get("enterprises_update"), str):
+        data["enterprises_update"] = Path(os.path.normpath(path.parent / data["enterprises_update"]))
+    credit = data.get("credit")
+    if isinstance(credit, dict) and isinstance(credit.get("rules"), str):
+        credit["rules"] = Path(os.path.normpath(path.parent / credit["rules"]))
     parent = data.pop("extends", None)
     if parent is None:
         return data

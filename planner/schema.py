@@ -84,6 +84,24 @@ TASK_KINDS = {
 }
 HISTORY_KINDS = TASK_KINDS | {"random": "random", "双随机": "random", "随机抽查": "random"}
 
+#: the result of a check done (结果), read from ``outcomes.result``
+OUTCOME_RESULTS = {
+    "clear": "clear",
+    "未发现问题": "clear",
+    "合格": "clear",
+    "无问题": "clear",
+    "rectify": "rectify",
+    "责令整改": "rectify",
+    "限期整改": "rectify",
+    "整改": "rectify",
+    "case": "case",
+    "立案查处": "case",
+    "立案": "case",
+    "redline": "redline",
+    "触及红线": "redline",
+    "红线": "redline",
+}
+
 _DATE_WINDOW = (
     Column("window_start", Kind.DATE, ("开始日期", "检查开始日期", "时间窗开始"), doc="first day, inclusive"),
     Column("window_end", Kind.DATE, ("结束日期", "检查截止日期", "时间窗结束"), doc="last day, inclusive"),
@@ -186,6 +204,16 @@ TABLES: tuple[Table, ...] = (
                 required=False,
                 nullable=True,
                 doc="shown on the visit's notice (检查通知书); blank: the township",
+            ),
+            Column(
+                "credit_score",
+                Kind.INT,
+                ("信用积分", "信用分"),
+                required=False,
+                nullable=True,
+                minimum=-100_000,
+                maximum=100_000,
+                doc="信用积分 at the start of the year (`planner credit`); blank: the scenario's `[credit] start`",
             ),
         ),
     ),
@@ -377,6 +405,44 @@ TABLES: tuple[Table, ...] = (
         ),
     ),
     Table(
+        "credit_rules",
+        "信用记分规则",
+        required=False,
+        doc="points (信用积分) a check's result gives (`planner credit`): the most specific row wins "
+        "(department + kind, then department, then kind, then the result alone); two rows equally specific "
+        "for one result are an error; absent: the scenario's `[credit] rules` file, else the planner's "
+        "template (planner/credit_rules.csv); an outcome's `points` overrides the table",
+        columns=(
+            Column(
+                "result",
+                Kind.CHOICE,
+                ("结果", "检查结果"),
+                choices=OUTCOME_RESULTS,
+                doc="clear 未发现问题 / rectify 责令整改 / case 立案查处 / redline 触及红线",
+            ),
+            Column(
+                "kind",
+                Kind.CHOICE,
+                ("任务类型", "类型"),
+                required=False,
+                nullable=True,
+                choices=HISTORY_KINDS,
+                doc="blank: any kind",
+            ),
+            Column(
+                "dept_id", Kind.ID, ("部门编号", "检查部门"), required=False, nullable=True, doc="blank: any department"
+            ),
+            Column(
+                "points",
+                Kind.INT,
+                ("记分", "信用记分", "分值"),
+                minimum=-1000,
+                maximum=1000,
+                doc="added to the enterprise's score (negative: deducted)",
+            ),
+        ),
+    ),
+    Table(
         "calendar",
         "工作日历",
         required=False,
@@ -412,23 +478,6 @@ OUTCOME_STATUSES = {
     "歇业": "closed",
 }
 
-#: the result of a check done (结果), read from ``outcomes.result``
-OUTCOME_RESULTS = {
-    "clear": "clear",
-    "未发现问题": "clear",
-    "合格": "clear",
-    "无问题": "clear",
-    "rectify": "rectify",
-    "责令整改": "rectify",
-    "限期整改": "rectify",
-    "整改": "rectify",
-    "case": "case",
-    "立案查处": "case",
-    "立案": "case",
-    "redline": "redline",
-    "触及红线": "redline",
-    "红线": "redline",
-}
 
 #: the actuals folder of ``planner reoptimize``: outcomes, plus optional demands, leave,
 #: enterprises and inspectors with the columns of the dataset tables of those names
@@ -525,6 +574,7 @@ REFERENCES: tuple[Reference, ...] = (
     Reference("history", "uscc", "enterprises", "uscc", on_unknown="skip_row"),
     Reference("history", "dept_id", "departments", "dept_id"),
     Reference("history", "inspector_id", "inspectors", "inspector_id", on_unknown="warn"),
+    Reference("credit_rules", "dept_id", "departments", "dept_id"),
 )
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from planner.dataset import Dataset, shared_certificates
+from planner.dataset import Dataset, enterprises_update, shared_certificates
 from planner.messages import Message, msg
 from planner.problems import InputError, Problem
 from planner.scenario import Scenario
@@ -41,7 +41,12 @@ def apply_inputs(dataset: Dataset, scenario: Scenario) -> Dataset:
     from planner.dataset import _check_references
 
     problems: list[Problem] = []
-    frames = {"demands": dataset.demands, "inspectors": dataset.inspectors, "sampling_plan": dataset.sampling_plan}
+    frames = {
+        "demands": dataset.demands,
+        "inspectors": dataset.inspectors,
+        "sampling_plan": dataset.sampling_plan,
+        "enterprises": dataset.enterprises,
+    }
     files = dict(dataset.files)
     for path in scenario.extra_demands:
         extra = _read(path, "demands", problems)
@@ -68,6 +73,14 @@ def apply_inputs(dataset: Dataset, scenario: Scenario) -> Dataset:
             )
             frames["inspectors"] = pd.concat([frames["inspectors"], extra])
             files["inspectors"] = scenario.staff.extra_inspectors
+    if scenario.enterprises_update is not None:  # planner credit's file, applied by the official
+        try:
+            frames["enterprises"] = enterprises_update(
+                dataset.enterprises, scenario.enterprises_update, dataset.townships["township"]
+            )
+            files["enterprises_update"] = scenario.enterprises_update  # recorded beside the dataset's file
+        except InputError as error:
+            problems += error.problems
     sampling = frames["sampling_plan"]
     unknown = sorted(set(scenario.sampling.plan_ratio) - set(sampling["plan_id"]))
     problems += [
@@ -90,6 +103,7 @@ def apply_inputs(dataset: Dataset, scenario: Scenario) -> Dataset:
         frames["demands"] is dataset.demands
         and frames["inspectors"] is dataset.inspectors
         and frames["sampling_plan"] is dataset.sampling_plan
+        and frames["enterprises"] is dataset.enterprises
     ):
         return dataset
     return dataclasses.replace(dataset, files=files, **frames)

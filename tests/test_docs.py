@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from planner.cli import app
-from planner.scenario import Alerts, Caps, Horizon, Joint, Results, Sampling, Scenario, Solver, Staff, Travel
+from planner.scenario import Alerts, Caps, Credit, Horizon, Joint, Results, Sampling, Scenario, Solver, Staff, Travel
 from planner.schema import contract_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,6 +33,7 @@ def test_every_scenario_key_is_documented():
         ("joint", Joint),
         ("alerts", Alerts),
         ("results", Results),
+        ("credit", Credit),
     )
     keys += [f"[{s}] {k}" for s, model in sections for k in model.model_fields]
     keys = [k for k in keys if k not in dict(sections)]

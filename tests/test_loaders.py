@@ -290,13 +290,15 @@ REFERENCE_CASES = {
     ("conflicts", "uscc"): CLOSED,
     ("history", "dept_id"): "GA",
     ("items", "dept_id"): "GA",
+    ("credit_rules", "dept_id"): "GA",
 }
 #: tables of REFERENCE_CASES that the valid tables lack: one valid row each
 EXTRA_TABLES = {
     "items": [
         ["dept_id", "item", "check_points", "legal_basis", "materials"],
         ["XF", "消防安全检查", "消防通道;安全出口", "《中华人民共和国消防法》", ""],
-    ]
+    ],
+    "credit_rules": [["result", "kind", "dept_id", "points"], ["clear", "", "", "2"]],
 }
 
 
