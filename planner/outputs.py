@@ -153,14 +153,18 @@ def write_folder(destination: Path, fill: Callable[[Path], None], replace: bool 
         _fsync(destination.parent)
         return Moved(moved) if moved else None
     except BaseException as error:
-        if (
-            isinstance(error, OSError)
-            and not isinstance(error, OutputError)
-            and error.errno is not None
-            and error.filename is None
-        ):  # a write that failed names no file: the last one written
-            error.filename = _last_written(tmp, destination)
-        _remove_uninterrupted(tmp)
+        # a second Ctrl-C pending behind the first (both arrive during one long C call) is raised
+        # at the first call made here: the temporary folder is removed whatever happens meanwhile
+        try:
+            if (
+                isinstance(error, OSError)
+                and not isinstance(error, OutputError)
+                and error.errno is not None
+                and error.filename is None
+            ):  # a write that failed names no file: the last one written
+                error.filename = _last_written(tmp, destination)
+        finally:
+            _remove_uninterrupted(tmp)
         raise
 
 
