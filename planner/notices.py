@@ -498,6 +498,15 @@ def load_plan_dataset(plan, dataset: Dataset | Path | str | None) -> tuple[Datas
     return dataset, changed + warnings
 
 
+def _check_dates(start: dt.date | None, end: dt.date | None) -> None:
+    """Refuse ``--to`` before ``--from`` (exit 2, nothing written)."""
+    if start is not None and end is not None and end < start:
+        problem = Problem(
+            "--to", None, None, end.isoformat(), msg("input.option.to_before_from", option="--from", start=start)
+        )
+        raise InputError([problem])
+
+
 def write_notices(
     plan_dir: Path | str,
     out: Path | str,
@@ -512,18 +521,7 @@ def write_notices(
     Raises ``InputError`` when the plan or the dataset cannot be read, the dates are reversed or
     no visit falls between them; ``OutputExistsError`` when ``out`` exists and not ``replace``.
     """
-    if start is not None and end is not None and end < start:
-        raise InputError(
-            [
-                Problem(
-                    "--to",
-                    None,
-                    None,
-                    end.isoformat(),
-                    msg("input.option.to_before_from", option="--from", start=start),
-                )
-            ]
-        )
+    _check_dates(start, end)
     plan = read_plan_folder(plan_dir)
     dataset, warnings = load_plan_dataset(plan, dataset)
     notices = plan_notices(plan.tables, dataset, start, end)
@@ -567,18 +565,7 @@ def plan_checklist(
 ) -> tuple[pd.DataFrame, list[str]]:
     """The merged checklist rows of every visit dated ``start``…``end`` of the plan folder, with
     Chinese headers (as checklist.csv), and the warnings of ``load_plan_dataset``."""
-    if start is not None and end is not None and end < start:
-        raise InputError(
-            [
-                Problem(
-                    "--to",
-                    None,
-                    None,
-                    end.isoformat(),
-                    msg("input.option.to_before_from", option="--from", start=start),
-                )
-            ]
-        )
+    _check_dates(start, end)
     plan = read_plan_folder(plan_dir)
     dataset, warnings = load_plan_dataset(plan, dataset)
     return _checklist_rows(plan_notices(plan.tables, dataset, start, end)), warnings
