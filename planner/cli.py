@@ -953,6 +953,7 @@ def reoptimize(
         if len(result.followups):
             placed = int(result.followups["scheduled"].sum())
             err.print(_say("cli.reopt.followups", n=len(result.followups), placed=placed))
+    _print_new_alerts(previous, ledger, scenario, result.dataset)
     _accept(scenario.acceptance, result.plan.kpis, scenario_file)
 
 
@@ -963,6 +964,32 @@ def _change_summary(summary: pd.DataFrame) -> pd.DataFrame:
         c: catalogue_text(f"change_kind.{c}", lang) for c in summary.columns if f"change_kind.{c}" in catalogue(lang)
     }
     return summary.rename(columns=said | {"dept_id": _say("cli.summary.departments")})
+
+
+def _print_new_alerts(previous: Path, ledger: pd.DataFrame, scenario, dataset: Dataset, limit: int = 10) -> None:
+    """A warning, quiet or not, for every alert the re-optimisation creates (planner.ledger.new_alerts)."""
+    from planner.ledger import LEDGER_FILE, alert_label, new_alerts
+
+    parent = pd.read_parquet(previous / LEDGER_FILE) if (previous / LEDGER_FILE).is_file() else None
+    lang = console_lang()
+    names = dict(zip(dataset.departments["dept_id"], dataset.departments["name"]))
+    fresh = new_alerts(parent, ledger, scenario.model_dump(mode="json"), names, lang)
+    if not len(fresh):
+        return
+    firm = dict(zip(dataset.enterprises["uscc"], dataset.enterprises["name"]))
+    err.print(_say("cli.new_alerts", n=fresh["uscc"].nunique()), highlight=False)
+    for row in fresh.head(limit).itertuples(index=False):
+        label = alert_label(row.alert, lang)
+        line = _say(
+            "cli.new_alert_line",
+            name=_shown(firm.get(row.uscc, "")),
+            uscc=row.uscc,
+            label=label,
+            message=_shown(row.message),
+        )
+        err.print(line, highlight=False, markup=False)
+    if len(fresh) > limit:
+        err.print(_say("cli.more", n=len(fresh) - limit), highlight=False, markup=False)
 
 
 def _print_alerts(ledger, scenario, out_dir: Path) -> None:

@@ -440,6 +440,39 @@ def ledger_alerts(
     return pd.DataFrame(out, columns=ALERT_COLUMNS)
 
 
+def new_alerts(
+    before: pd.DataFrame | None,
+    after: pd.DataFrame,
+    scenario: Mapping[str, Any],
+    dept_name: Mapping | None = None,
+    lang: str = DEFAULT_LANG,
+) -> pd.DataFrame:
+    """The alerts ``after`` (a re-optimised plan's ledger) has that ``before`` (its parent's) had
+    not: a close pair of visit dates the new plan makes, or a cap, a positive-list firm's second
+    visit or a count of departments it newly reaches — the warning a coordinator wants before new
+    tasks go ahead. ``ALERT_COLUMNS``; all of ``after``'s alerts when ``before`` is None."""
+    now = ledger_alerts(after, scenario, dept_name, lang)
+    if before is None or not len(now):
+        return now
+    then = ledger_alerts(before, scenario, dept_name, lang)
+
+    def keys(alerts: pd.DataFrame) -> pd.Series:
+        pair = alerts["alert"].isin(["repeat", "frequent"])  # a pair is its dates; the others their reach
+        return (
+            alerts["uscc"].astype(str)
+            + "|"
+            + alerts["year"].astype(str)
+            + "|"
+            + alerts["alert"]
+            + "|"
+            + alerts["dept_id"].fillna("").astype(str)
+            + "|"
+            + alerts["dates"].where(pair, "").astype(str)
+        )
+
+    return now[~keys(now).isin(set(keys(then)))].reset_index(drop=True)
+
+
 # ---------------------------------------------------------------------------------------------
 # for officials: plan.xlsx's sheets, report.html's section, the console
 

@@ -26,6 +26,7 @@ from planner.ledger import (
     ledger_alerts,
     ledger_lines,
     ledger_summary,
+    new_alerts,
 )
 from planner.pipeline import make_plan, write_plan
 from planner.problems import InputError
@@ -233,6 +234,22 @@ def test_two_visits_within_7_days_is_a_repeat_and_8_to_30_days_frequent():
     assert alerts(rows((ACME, "2026-03-02", "SJ", False, 0), (ACME, "2026-04-02", "XF", False, 0))) == []
     found = ledger_alerts(rows((ACME, "2026-03-02", "SJ", False, 0), (ACME, "2026-03-05", "XF", False, 0)), {})
     assert found["alert"].tolist() == ["repeat"] and "2026-03-02、2026-03-05" in found["message"].iloc[0]
+
+
+def test_new_alerts_are_only_those_the_new_plan_makes():
+    """Before a re-optimisation's new tasks go ahead: the alerts its plan makes and its parent's had
+    not — a new close pair, a cap newly reached — and not the parent's own (still there)."""
+    parent = rows((ACME, "2026-03-02", "SJ", False, 0), (ACME, "2026-03-05", "XF", False, 0))
+    child = rows(
+        (ACME, "2026-03-02", "SJ", False, 0),
+        (ACME, "2026-03-05", "XF", False, 0),  # the parent's repeat pair: not new
+        (SHOP, "2026-05-04", "SJ", True, 0),
+        (SHOP, "2026-05-20", "SJ", True, 0),  # a new frequent pair, and SJ's cap of 2 reached
+    )
+    fresh = new_alerts(parent, child, SCENARIO_KEYS)
+    assert sorted(zip(fresh["uscc"], fresh["alert"])) == [(SHOP, "dept_at_cap"), (SHOP, "frequent")]
+    assert new_alerts(child, child, SCENARIO_KEYS).empty
+    assert len(new_alerts(None, child, SCENARIO_KEYS)) == len(ledger_alerts(child, SCENARIO_KEYS))
 
 
 def test_a_positive_list_firm_visited_twice_of_any_kind():
