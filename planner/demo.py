@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import json
 import math
 from pathlib import Path
@@ -1844,7 +1845,8 @@ def generate_actuals(
     complaint tasks (投诉举报) arrive at enterprises already in the plan, due within two weeks
     or so, and ``n_leave`` inspectors who have crew-days in the next month take a fortnight off.
     With ``results``, every explicit done row has its result: 70 % clear (未发现问题), 20 %
-    rectify (责令整改, a deadline 15–45 days after the check), 8 % case (立案查处), 2 % redline.
+    rectify (责令整改, a deadline 15–45 days after the check), 8 % case (立案查处), 2 % redline —
+    drawn from the task's id, so a later month's actuals report the same result for the same check.
     """
     rng = np.random.default_rng([int(seed), 7331])
     placed = visit_tasks[["task_id", "visit_id"]].merge(visits[["visit_id", "date", "uscc"]], on="visit_id")
@@ -1861,14 +1863,16 @@ def generate_actuals(
         }
     )
     if results:
-        roll = rng.random(len(outcomes))
+        # a check's result is a fact of that check: the same whatever month's actuals report it
+        draws = [hashlib.blake2b(t.encode(), digest_size=8).digest() for t in outcomes["task_id"]]
+        roll = np.array([int.from_bytes(d[:4], "big") / 2**32 for d in draws])
+        days = [15 + int.from_bytes(d[4:], "big") % 31 for d in draws]
         result = np.where(
             roll < 0.7, "clear", np.where(roll < 0.9, "rectify", np.where(roll < 0.98, "case", "redline"))
         )
         result = np.where(outcomes["status"] == "done", result, None)
         deadline = [
-            d + dt.timedelta(days=int(n)) if r == "rectify" else None
-            for d, r, n in zip(outcomes["date"], result, rng.integers(15, 46, len(outcomes)))
+            d + dt.timedelta(days=n) if r == "rectify" else None for d, r, n in zip(outcomes["date"], result, days)
         ]
         outcomes = outcomes.assign(result=result, rectify_by=deadline)
     outcomes = outcomes[(status != "done") | explicit]
