@@ -34,7 +34,7 @@ check that found it; it never stops at the first:
     every member on the certified roster, of the department recorded, not on leave, without a
     conflict (回避) with the crew's enterprises; and no member drew a larger number than an
     eligible inspector of their department who was free all horizon (see ``_check_seats``);
-11. **lineage** (a re-optimised plan) — the plan against its parent (``actuals.lineage_findings``);
+11. **lineage** (a re-optimised plan) — the plan against its parent (``actuals.lineage_messages``);
 12. **ledger** — ledger.parquet (一企一档) recomputed from the tables, the dataset's history and,
     for a re-optimised plan, its actuals and its parent's ledger (``ledger.plan_ledger``), and
     compared row for row; the workbook's ledger sheets and the report's alerts are rebuilt from
@@ -554,12 +554,12 @@ def _check_rules(context: _Context) -> list[Finding]:
 
 
 def _check_lineage(context: _Context) -> list[Finding]:
-    """A re-optimised plan against its parent (``planner.actuals.lineage_findings``): nothing before
+    """A re-optimised plan against its parent (``planner.actuals.lineage_messages``): nothing before
     as-of changed, visit codes carried and never reissued, no work moved into the freeze window,
     every change with its reason. A first plan has no parent: nothing to check."""
     if not context.reoptimised:
         return []
-    from planner.actuals import lineage_findings
+    from planner.actuals import lineage_messages
 
     record = context.plan.kpis.get("reoptimisation") or {}
     try:
@@ -570,8 +570,8 @@ def _check_lineage(context: _Context) -> list[Finding]:
         return [Finding("lineage", "cannot re-check", msg("verify.lineage.no_parent", error=str(error)))]
     changes_path = context.root / "changes.parquet"
     changes = pd.read_parquet(changes_path) if changes_path.is_file() else None
-    found = lineage_findings(parent.tables, context.plan.tables, as_of, freeze_days, changes)
-    return [Finding("lineage", "parent plan", as_is(line) if isinstance(line, str) else line) for line in found]
+    found = lineage_messages(parent.tables, context.plan.tables, as_of, freeze_days, changes)
+    return [Finding("lineage", "parent plan", line) for line in found]
 
 
 def _recomputed_ledger(context: _Context) -> pd.DataFrame:
