@@ -19,7 +19,7 @@ import pandas as pd
 
 from planner.dataset import Dataset, table_file
 from planner.dataset import _empty as empty_table
-from planner.messages import Reason, msg, reason
+from planner.messages import Message, Reason, console_lang, listing, msg, reason
 from planner.model.instance import build_instance
 from planner.problems import InputError, Problem
 from planner.scenario import Scenario
@@ -407,8 +407,20 @@ def lineage_findings(
     freeze_days: int,
     changes: pd.DataFrame | None = None,
 ) -> list[str]:
+    """``lineage_messages``' sentences in the console's language (``messages.console_lang``)."""
+    lang = console_lang()
+    return [m.render(lang) for m in lineage_messages(parent, child, as_of, freeze_days, changes)]
+
+
+def lineage_messages(
+    parent: dict[str, pd.DataFrame],
+    child: dict[str, pd.DataFrame],
+    as_of: dt.date,
+    freeze_days: int,
+    changes: pd.DataFrame | None = None,
+) -> list[Message]:
     """What a re-optimised plan (``child``) must keep of its ``parent``, checked from the two
-    plans' tables alone (docs/reoptimize.md); one sentence per breach, [] when it keeps them all.
+    plans' tables alone (docs/reoptimize.md); one message per breach, [] when it keeps them all.
 
     1. Before ``as_of`` nothing changes: every visit there is a parent visit with the same
        visit_id, code, enterprise, date and crew, its tasks among the parent visit's, its crew's
@@ -424,10 +436,10 @@ def lineage_findings(
     5. No task is lost: every task of the parent is a task of the child (done, cancelled or not,
        it stays on the record; a legal duty never leaves silently).
     """
-    out: list[str] = []
+    out: list[Message] = []
     freeze_end = as_of + dt.timedelta(days=freeze_days)
     lost = sorted(set(parent["tasks"]["task_id"]) - set(child["tasks"]["task_id"]))
-    out += [f"task {t} of the previous plan is not a task of this plan" for t in lost[:20]]
+    out += [msg("lineage.lost", task=t) for t in lost[:20]]
 
     def visits_of(plan):
         visits = plan["visits"].assign(date=pd.to_datetime(plan["visits"]["date"]).dt.date)
@@ -454,42 +466,43 @@ def lineage_findings(
     old_tasks = set(parent["tasks"]["task_id"])
     kind = dict(zip(child["tasks"]["task_id"], child["tasks"]["kind"]))
     twice = new["visit_code"][new["visit_code"].duplicated()]
-    out += [f"visit code {c} is given to two visits" for c in sorted(set(twice))]
+    out += [msg("lineage.code_twice", code=c) for c in sorted(set(twice))]
     old_code_place = {c: (d, u) for c, d, u in zip(old["visit_code"], old["date"], old["uscc"])}
     for visit in new.itertuples(index=False):
-        where = f"visit {visit.visit_id} ({visit.uscc} on {visit.date.isoformat()}, crew {visit.crew_id})"
+        where = msg("lineage.where", visit=visit.visit_id, uscc=visit.uscc, date=visit.date, crew=visit.crew_id)
         was = by_place.get((visit.crew_id, visit.date, visit.uscc))
         if was is not None and was.visit_code != visit.visit_code:
-            out.append(f"{where}: its code changed from {was.visit_code} to {visit.visit_code}")
+            out.append(msg("lineage.code_changed", where=where, was=was.visit_code, now=visit.visit_code))
         if visit.visit_code in old_code_place and old_code_place[visit.visit_code] != (visit.date, visit.uscc):
-            out.append(f"{where}: code {visit.visit_code} belonged to another visit of the previous plan")
+            out.append(msg("lineage.code_reused", where=where, code=visit.visit_code))
         if visit.date < as_of:
             if was is None:
-                out.append(f"{where}: a visit before as-of {as_of.isoformat()} that the previous plan did not have")
+                out.append(msg("lineage.new_before", where=where, as_of=as_of))
                 continue
             if was.visit_id != visit.visit_id:
-                out.append(f"{where}: before as-of, its visit_id changed from {was.visit_id}")
+                out.append(msg("lineage.id_changed", where=where, column="visit_id", was=was.visit_id))
             if not set(visit.tasks) <= set(was.tasks):
-                out.append(f"{where}: before as-of, it gained tasks {sorted(set(visit.tasks) - set(was.tasks))}")
+                gained = listing(sorted(set(visit.tasks) - set(was.tasks)))
+                out.append(msg("lineage.gained_before", where=where, tasks=gained))
             if new_members.get((visit.crew_id, visit.date)) != members.get((visit.crew_id, visit.date)):
-                out.append(f"{where}: before as-of, its crew's members changed")
+                out.append(msg("lineage.members", where=where))
         elif visit.date < freeze_end:
             if was is not None:
                 gained = set(visit.tasks) - set(was.tasks)
                 if gained:
-                    out.append(f"{where}: a visit of the freeze window gained tasks {sorted(gained)}")
+                    out.append(msg("lineage.gained_frozen", where=where, tasks=listing(sorted(gained))))
                 continue
             same_day = at_place.get((visit.date, visit.uscc))
             allowed = set(same_day.tasks) if same_day is not None else set()
             urgent = {t for t in visit.tasks if t not in old_tasks and kind.get(t) in ("triggered", "followup")}
             moved_in = set(visit.tasks) - allowed - urgent
             if moved_in:
-                out.append(f"{where}: work moved into the freeze window: {sorted(moved_in)}")
+                out.append(msg("lineage.moved_in", where=where, tasks=listing(sorted(moved_in))))
             if urgent and visit.date == as_of:
-                out.append(f"{where}: urgent tasks placed on the as-of day itself")
+                out.append(msg("lineage.urgent_as_of", where=where))
     if changes is not None:
         missing = set(child["tasks"]["task_id"]) - set(changes["task_id"])
-        out += [f"task {t} has no row in changes.parquet" for t in sorted(missing)]
+        out += [msg("lineage.no_change_row", task=t) for t in sorted(missing)]
         blank = changes[~changes["reason"].map(lambda r: isinstance(r, str) and bool(r.strip()))]
-        out += [f"changes.parquet: task {t} ({c}) has no reason" for t, c in zip(blank["task_id"], blank["change"])]
+        out += [msg("lineage.no_reason", task=t, change=c) for t, c in zip(blank["task_id"], blank["change"])]
     return out

@@ -113,6 +113,13 @@ def _say(message_id: str, **fields: object) -> str:
     return catalogue_text(message_id, console_lang()).format(**fields)
 
 
+def _label(message_id: str, code: str) -> str:
+    """The console's word for ``code`` (message ``message_id``), or the code itself when the
+    catalogue has none (a stage only a benchmark times)."""
+    lang = console_lang()
+    return catalogue_text(message_id, lang) if message_id in catalogue(lang) else code
+
+
 def _echo(text: object) -> None:
     """One line to stdout for scripts, never wrapped, control characters written out."""
     typer.echo(printable(str(text)))
@@ -729,30 +736,36 @@ def bench(
         return
     scenario_file = Path(target) if target is not None else None
     if scenario_file is not None and not scenario_file.is_file():
-        raise typer.BadParameter(f"{target} is not a scenario file (nor `routing`)", param_hint="SCENARIO")
+        raise typer.BadParameter(
+            _say("cli.bench.not_scenario", target=target, routing="`routing`"), param_hint="SCENARIO"
+        )
     if profile is Profile.province:
         if county_profile is Profile.province:
-            raise typer.BadParameter("a county of a province cannot be a province", param_hint="--county-profile")
+            raise typer.BadParameter(_say("cli.bench.county_province"), param_hint="--county-profile")
         _bench_province(counties, county_profile.value, engine.value, address, workers, work, as_json)
         return
     with _reported(), tempfile.TemporaryDirectory() as folder:
         if scenario_file is None:
-            err.print(f"generating the {profile.value} county…")
+            err.print(_say("cli.bench.generating", profile=profile.value))
             scenario_file, name = generated_scenario(profile.value, Path(folder)), f"generated {profile.value}"
         else:
             name = None
-        with _progress("bench", None) as step:
+        with _progress(_say("cli.bench.progress"), None) as step:
             result = run_bench(scenario_file, name, progress=lambda line: step(line.split(":")[0]))
-    table = RichTable(
-        title=f"{result.name}: {result.enterprises:,} enterprises, {result.tasks:,} tasks", title_justify="left"
+    title = _say(
+        "cli.bench.title", name=_shown(result.name), enterprises=f"{result.enterprises:,}", tasks=f"{result.tasks:,}"
     )
-    for column in ("stage", "seconds", "peak MB"):
-        table.add_column(column, justify="left" if column == "stage" else "right")
+    table = RichTable(title=title, title_justify="left")
+    for column in ("cli.bench.stage", "cli.bench.seconds", "cli.bench.peak"):
+        table.add_column(_say(column), justify="left" if column == "cli.bench.stage" else "right")
     for figure in result.stages:
-        table.add_row(figure.stage, f"{figure.seconds:.2f}", f"{figure.peak_mb:,.0f}")
-    table.add_row("total", f"{result.total_seconds:.2f}", f"{result.peak_mb:,.0f}", style="bold")
+        table.add_row(
+            _label(f"stage.name.{figure.stage}", figure.stage), f"{figure.seconds:.2f}", f"{figure.peak_mb:,.0f}"
+        )
+    table.add_row(_say("cli.bench.total"), f"{result.total_seconds:.2f}", f"{result.peak_mb:,.0f}", style="bold")
     err.print(table)
-    err.print(", ".join(f"{k} {v}" for k, v in result.quality.items()))
+    lang = console_lang()
+    err.print(catalogue_text("sep.list", lang).join(f"{k} {v}" for k, v in result.quality.items()), highlight=False)
     if as_json:
         typer.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
 
@@ -763,20 +776,25 @@ def _bench_routing(folder: Path, seconds: float, instances: str | None, engines:
 
     chosen = [e.strip() for e in engines.split(",") if e.strip()]
     if not chosen or set(chosen) - set(ENGINES):
-        raise typer.BadParameter(f"choose among {', '.join(ENGINES)}", param_hint="--engines")
+        raise typer.BadParameter(_say("cli.bench.engines", engines=", ".join(ENGINES)), param_hint="--engines")
     if not (folder / "bks.csv").is_file():
-        raise typer.BadParameter(f"{folder} holds no Solomon instances (bks.csv)", param_hint="--solomon")
+        raise typer.BadParameter(_say("cli.bench.no_solomon", path=folder, name="Solomon"), param_hint="--solomon")
     names = [n.strip() for n in instances.split(",") if n.strip()] if instances else None
 
     def heard(row: dict) -> None:
-        err.print(
-            f"  {row['name']} {row['engine']}: {row['cost']} vs {row['bks']} ({row['gap_pct']:+.2f} %), "
-            f"{row['vehicles']} vehicles",
-            highlight=False,
+        said = _say(
+            "cli.bench.routing_row",
+            name=row["name"],
+            engine=row["engine"],
+            cost=row["cost"],
+            bks=row["bks"],
+            gap=f"{row['gap_pct']:+.2f}",
+            vehicles=row["vehicles"],
         )
+        err.print(f"  {_shown(said)}", highlight=False)
 
     total = len(names) * len(chosen) if names else None
-    with _progress("routing", total) as step:
+    with _progress(_say("cli.bench.routing"), total) as step:
 
         def measured(row: dict) -> None:
             heard(row)
@@ -803,26 +821,42 @@ def _bench_province(
     from planner.bench import bench_province
 
     def heard(result) -> None:
-        said = result.error or (
-            f"{result.seconds:.1f} s, {result.kpis['visits']:,} visits, {result.peak_mb:.0f} MB, on {result.worker}"
+        said = result.error or _say(
+            "cli.bench.county",
+            seconds=f"{result.seconds:.1f}",
+            visits=f"{result.kpis['visits']:,}",
+            peak=f"{result.peak_mb:.0f}",
+            worker=result.worker,
         )
         err.print(f"  {_shown(result.name)}: {_shown(said)}", highlight=False)
 
-    err.print(f"{counties} generated {county_profile} counties on {engine}…")
+    err.print(_say("cli.bench.province_start", n=counties, profile=county_profile, engine=engine))
     figures, _ = bench_province(
         counties, engine=engine, address=address, workers=workers, work=work, profile=county_profile, progress=heard
     )
     summary = figures.as_dict()
     t = figures.totals
-    err.print(
-        f"{engine} × {figures.workers}: {figures.counties} counties, {t['enterprises']:,} enterprises, "
-        f"{t['tasks']:,} tasks in {figures.wall_seconds:.1f} s wall (counties' own time {figures.part_seconds:.1f} s, "
-        f"speed-up {summary['speedup']}); visits {t['visits']:,}, lower bound {t['lower_bound_visits']:,}, "
-        f"baseline {t['baseline_visits']:,}; unscheduled {t['unscheduled']:,} ({t['unscheduled_mandatory']:,} "
-        f"mandatory); rules broken {t['rules_broken']}; failed {t['failed_parts']}; peak worker "
-        f"{figures.worker_peak_mb:.0f} MB, driver {figures.driver_peak_mb:.0f} MB",
-        highlight=False,
+    said = _say(
+        "cli.bench.province",
+        engine=engine,
+        workers=figures.workers,
+        counties=figures.counties,
+        enterprises=f"{t['enterprises']:,}",
+        tasks=f"{t['tasks']:,}",
+        wall=f"{figures.wall_seconds:.1f}",
+        parts=f"{figures.part_seconds:.1f}",
+        speedup=summary["speedup"],
+        visits=f"{t['visits']:,}",
+        lower=f"{t['lower_bound_visits']:,}",
+        baseline=f"{t['baseline_visits']:,}",
+        unscheduled=f"{t['unscheduled']:,}",
+        mandatory=f"{t['unscheduled_mandatory']:,}",
+        broken=t["rules_broken"],
+        failed=t["failed_parts"],
+        worker_peak=f"{figures.worker_peak_mb:.0f}",
+        driver_peak=f"{figures.driver_peak_mb:.0f}",
     )
+    err.print(said, highlight=False, markup=False)
     if as_json:
         typer.echo(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
     if t["failed_parts"] or t["rules_broken"]:
@@ -1040,7 +1074,7 @@ def history(
             manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
             kpis = json.loads((folder / "kpis.json").read_text(encoding="utf-8"))
         except (OSError, ValueError) as error:
-            err.print(f"[yellow]warning[/]: {_shown(folder)}: {_shown(error)}; the lineage stops here")
+            err.print(_say("cli.history.stops", path=_shown(folder), error=_shown(error)), highlight=False)
             break
         parent = manifest.get("parent") or {}
         changes = kpis.get("reoptimisation", {})
@@ -1057,7 +1091,12 @@ def history(
         )
         folder = Path(parent["plan"]) if parent.get("plan") else None
     for row in rows:  # one plan a line, newest first, never wrapped: stdout is for scripts too
-        _echo("  ".join(f"{key} {value}" if key != "plan" else str(value) for key, value in row.items()))
+        _echo(
+            "  ".join(
+                f"{_say(f'cli.history.col.{key}')} {value}" if key != "plan" else str(value)
+                for key, value in row.items()
+            )
+        )
 
 
 @app.command()
@@ -1137,10 +1176,7 @@ def sample(
         if commit:
             out.print(seed_commitment(chosen_seed))
             if chosen_seed < 2**32:
-                err.print(
-                    "[yellow]warning[/]: a seed below 2**32 can be found from its hash by trying them all; "
-                    "publish a commitment only for a large random seed"
-                )
+                err.print(_say("cli.sample.weak_seed"))
             return
         if chosen_seed != scenario.seed and not reason:
             raise InputError(
@@ -1174,12 +1210,17 @@ def sample(
         write_folder(out_dir, fill)
     _print_problems(dataset.warnings)
     for line in draw.shortfalls:
-        err.print(f"[yellow]shortfall[/]: {_shown(line)}", highlight=False)
-    out.print(_rich(draw.overlap.round(3), "Joint groups: share of random tasks shared with another department"))
-    err.print(
-        f"wrote {_shown(out_dir)}: {len(draw.tasks):,} random tasks at {draw.tasks['uscc'].nunique():,} enterprises "
-        f"from {draw.draws['plan_id'].nunique():,} plan rows; seed {chosen_seed}"
+        err.print(_say("cli.sample.shortfall", line=_shown(line)), highlight=False)
+    out.print(_rich(draw.overlap.round(3), _say("cli.sample.overlap")))
+    said = _say(
+        "cli.sample.wrote",
+        path=_shown(out_dir),
+        tasks=f"{len(draw.tasks):,}",
+        enterprises=f"{draw.tasks['uscc'].nunique():,}",
+        rows=f"{draw.draws['plan_id'].nunique():,}",
+        seed=chosen_seed,
     )
+    err.print(said)
 
 
 @app.command()
@@ -1202,20 +1243,21 @@ def verify(
 
     Example: planner verify plans/2026 data/sample-county --pubkey keys/plan-signing.pub
     """
-    from planner.verify import verify_plan
+    from planner.verify import check_name, verify_plan
 
     with _reported():
         result = verify_plan(plan_dir, dataset_dir, pubkey=pubkey, replan=replan)
+    lang = console_lang()
     for finding in result.findings:
         colour = "red" if finding.severity == "error" else "yellow"
         severity = _say("cli.severity.error" if finding.severity == "error" else "cli.severity.warning")
-        err.print(f"[{colour}]{severity}[/]: {_shown(finding)}", highlight=False)
-    if result.ok:
-        _echo(
-            catalogue_text("cli.verified", console_lang()).format(
-                path=plan_dir, checks=", ".join(result.checked), sha=result.manifest_sha256
-            )
+        err.print(
+            _say("verify.severity_line", severity=f"[{colour}]{severity}[/]", line=_shown(finding.line(lang))),
+            highlight=False,
         )
+    if result.ok:
+        checks = catalogue_text("sep.list", lang).join(check_name(c, lang) for c in result.checked)
+        _echo(_say("cli.verified", path=plan_dir, checks=checks, sha=result.manifest_sha256))
         return
     err.print(_say("cli.not_verified", n=len(result.errors)))
     raise typer.Exit(1)
@@ -1240,7 +1282,7 @@ def sign(
     with _reported():
         outputs_as_recorded(plan_dir)  # never sign a folder whose files are not those the manifest hashes
         path = sign_plan(plan_dir, key, replace=force)
-    _echo(f"signed: {path}")
+    _echo(_say("cli.signed", path=path))
 
 
 @app.command()
@@ -1257,8 +1299,8 @@ def keygen(
 
     with _reported():
         pair = generate_keys(out_dir)
-    _echo(f"private key: {pair.private_key}")
-    _echo(f"public key: {pair.public_key} (fingerprint sha256 {pair.fingerprint})")
+    _echo(_say("cli.keygen.private", path=pair.private_key))
+    _echo(_say("cli.keygen.public", path=pair.public_key, fingerprint=pair.fingerprint))
 
 
 @app.command()
@@ -1391,13 +1433,13 @@ def verify_draw_command(
     with _reported():
         check = verify_draw(plan_dir, dataset_dir)
     for line in check.input_changes:
-        err.print(f"[yellow]input changed[/]: {_shown(line)}", highlight=False)
+        err.print(_say("cli.draw.input_changed", line=_shown(line)), highlight=False)
     if check.confirmed:
-        out.print(f"draw confirmed: {_shown(plan_dir / 'draws.parquet')} is exactly what the seed and the dataset give")
+        out.print(_say("cli.draw.confirmed", path=_shown(plan_dir / "draws.parquet")), highlight=False)
         return
     for line in check.differences:
         out.print(line, highlight=False, markup=False)
-    err.print(f"[bold red]draw NOT confirmed[/]: {len(check.differences)} difference(s)")
+    err.print(_say("cli.draw.not_confirmed", n=len(check.differences)))
     raise typer.Exit(1)
 
 

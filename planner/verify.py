@@ -34,7 +34,7 @@ check that found it; it never stops at the first:
     every member on the certified roster, of the department recorded, not on leave, without a
     conflict (回避) with the crew's enterprises; and no member drew a larger number than an
     eligible inspector of their department who was free all horizon (see ``_check_seats``);
-11. **lineage** (a re-optimised plan) — the plan against its parent (``actuals.lineage_findings``);
+11. **lineage** (a re-optimised plan) — the plan against its parent (``actuals.lineage_messages``);
 12. **ledger** — ledger.parquet (一企一档) recomputed from the tables, the dataset's history and,
     for a re-optimised plan, its actuals and its parent's ledger (``ledger.plan_ledger``), and
     compared row for row; the workbook's ledger sheets and the report's alerts are rebuilt from
@@ -71,7 +71,7 @@ from planner import __version__
 from planner.checker import check_plan
 from planner.dataset import Dataset, load_dataset
 from planner.export import PLAN_TABLES, PlanFolder, read_plan_folder, recorded_dataset
-from planner.messages import DEFAULT_LANG, LANGUAGE_TAGS, language_of, msg
+from planner.messages import DEFAULT_LANG, LANGUAGE_TAGS, Message, console_lang, language_of, listing, msg
 from planner.outputs import sha256_file, write_table
 from planner.plan import PlanTables
 from planner.problems import InputError, Problem, as_is
@@ -124,17 +124,50 @@ _LISTED = 20
 _HARMLESS_EXTRAS = (".DS_Store", "Thumbs.db", "desktop.ini")
 
 
+#: subjects that are not a file or a path, read as words of the console's language
+_SUBJECTS = {
+    "cannot re-check": "verify.subject.cannot_recheck",
+    "not re-checked": "verify.subject.not_rechecked",
+    "hard rule": "verify.subject.hard_rule",
+    "parent plan": "verify.subject.parent_plan",
+    "dataset": "verify.subject.dataset",
+}
+
+
 @dataclass(frozen=True)
 class Finding:
-    """One thing a check found: which check, about what (a file, a rule), what, and how serious."""
+    """One thing a check found: which check (a code), about what (a file, a rule: a code too), what
+    (``said``, a sentence of the message catalogue), and how serious. ``message`` is the sentence
+    in the console's language; ``text(lang)`` in any."""
 
     check: Check
     subject: str
-    message: str
+    said: Message
     severity: Severity = "error"
 
+    @property
+    def message(self) -> str:
+        return self.text(console_lang())
+
+    def text(self, lang: str = DEFAULT_LANG) -> str:
+        return self.said.render(lang)
+
+    def line(self, lang: str = DEFAULT_LANG) -> str:
+        """The finding for people: the check's name, the subject and the sentence, in ``lang``."""
+        subject = msg(_SUBJECTS[self.subject]).render(lang) if self.subject in _SUBJECTS else self.subject
+        return msg("verify.line", check=check_name(self.check, lang), subject=subject, text=self.said).render(lang)
+
     def __str__(self) -> str:
-        return f"{self.check}: {self.subject}: {self.message}"
+        return self.line(console_lang())
+
+
+def _severity(finding: Finding) -> Message:
+    return msg("cli.severity.error" if finding.severity == "error" else "cli.severity.warning")
+
+
+def check_name(check: Check, lang: str = DEFAULT_LANG) -> str:
+    """What a check is called in ``lang`` (its code is ``check``)."""
+    return msg(f"verify.check.{check}").render(lang)
 
 
 @dataclass(frozen=True)
@@ -170,12 +203,14 @@ class VerifyResult:
 
     def summary(self) -> list[str]:
         """Plain lines for people: one per finding, then the verdict."""
-        lines = [f"{f.severity}: {f}" for f in self.findings]
-        verdict = "verified" if self.ok else f"NOT verified: {len(self.errors)} error(s)"
-        lines.append(
-            f"{self.plan_dir}: {verdict}; checks run: {', '.join(self.checked) or 'none'}; "
-            f"manifest sha256 {self.manifest_sha256}"
-        )
+        lang = console_lang()
+        lines = [
+            msg("verify.severity_line", severity=_severity(f), line=f.line(lang)).render(lang) for f in self.findings
+        ]
+        checks = listing(check_name(c, lang) for c in self.checked)
+        verdict = msg("verify.verdict.ok") if self.ok else msg("verify.verdict.not_ok", n=len(self.errors))
+        said = msg("verify.summary", path=self.plan_dir, verdict=verdict, checks=checks, sha=self.manifest_sha256)
+        lines.append(said.render(lang))
         return lines
 
 
@@ -205,12 +240,10 @@ def verify_plan(
     findings += _check_outputs(root, manifest)
     checked.append("outputs")
     if public_key is not None:
-        findings += [Finding("signature", SIGNATURE, line) for line in check_signature(root, public_key)]
+        findings += [Finding("signature", SIGNATURE, as_is(line)) for line in check_signature(root, public_key)]
         checked.append("signature")
     elif (root / SIGNATURE).is_file():
-        findings.append(
-            Finding("signature", SIGNATURE, "the plan is signed; pass the public key (--pubkey) to check it", "warning")
-        )
+        findings.append(Finding("signature", SIGNATURE, msg("verify.signature.unchecked"), "warning"))
 
     draw_record = _read_json(root / "draw.json")
     folder = (
@@ -224,8 +257,7 @@ def verify_plan(
             Finding(
                 "inputs",
                 "dataset",
-                "the plan's dataset folder is not there any more; pass the "
-                "dataset folder to re-check inputs, rules and draws",
+                msg("verify.dataset.gone"),
             )
         )
     else:
@@ -233,7 +265,7 @@ def verify_plan(
             dataset = load_dataset(folder)
         except InputError as error:
             findings += [
-                Finding("inputs", p.file, f"the dataset cannot be loaded: {p.describe()}") for p in error.errors
+                Finding("inputs", p.file, msg("verify.dataset.unloadable", problem=p.describe())) for p in error.errors
             ]
     if dataset is None:
         return VerifyResult(root, folder, sha256_file(manifest_path), tuple(findings), tuple(checked))
@@ -243,10 +275,7 @@ def verify_plan(
     if isinstance(context, Finding):
         findings.append(context)
         later: tuple[Check, ...] = ("tasks", "reasons", "kpis", "workbook", "report", "seats")
-        findings += [
-            Finding(check, "not re-checked", "the plan could not be prepared for it (see rules)", context.severity)
-            for check in later
-        ]
+        findings += [Finding(check, "not re-checked", msg("verify.not_prepared"), context.severity) for check in later]
     else:
         rule_findings = _check_rules(context)
         findings += rule_findings
@@ -262,7 +291,7 @@ def verify_plan(
         try:
             context = dataclasses.replace(context, ledger=_recomputed_ledger(context))
         except Exception as error:  # tables or actuals edited into a shape the ledger cannot be made of
-            findings.append(Finding("ledger", "cannot re-check", f"{type(error).__name__}: {error}"))
+            findings.append(Finding("ledger", "cannot re-check", as_is(_error(error))))
     again = _replan(context) if replan else None
     for check, run in (
         ("tasks", _check_tasks),
@@ -277,9 +306,7 @@ def verify_plan(
         try:
             found = run(context)
         except Exception as error:  # a table edited into a shape the recomputation cannot read
-            found = [
-                Finding(check, "cannot re-check", f"the plan tables cannot be read: {type(error).__name__}: {error}")
-            ]
+            found = [Finding(check, "cannot re-check", msg("verify.tables_unreadable", error=_error(error)))]
         findings += found
         if not any(f.subject == "cannot re-check" for f in found):
             checked.append(check)
@@ -297,7 +324,7 @@ def outputs_as_recorded(plan_dir: Path | str) -> None:
     root = Path(plan_dir)
     wrong = [f for f in _check_outputs(root, _read_manifest(root, root / MANIFEST)) if f.severity == "error"]
     if wrong:
-        raise InputError([Problem(str(root / f.subject), None, None, None, as_is(f.message)) for f in wrong])
+        raise InputError([Problem(str(root / f.subject), None, None, None, f.said) for f in wrong])
 
 
 def _read_manifest(root: Path, path: Path) -> dict[str, Any]:
@@ -334,15 +361,15 @@ def _check_outputs(root: Path, manifest: dict[str, Any]) -> list[Finding]:
     for name, digest in manifest["outputs"].items():
         relative = PurePosixPath(str(name))
         if relative.is_absolute() or ".." in relative.parts or not relative.parts:
-            findings.append(Finding("outputs", str(name), "the manifest names a path outside the plan folder"))
+            findings.append(Finding("outputs", str(name), msg("verify.outputs.outside")))
             continue
         recorded[relative.as_posix()] = str(digest)
     for name, digest in sorted(recorded.items()):
         path = root / name
         if not path.is_file():
-            findings.append(Finding("outputs", name, "missing: the manifest lists it, the folder does not have it"))
+            findings.append(Finding("outputs", name, msg("verify.outputs.missing")))
         elif sha256_file(path) != digest:
-            findings.append(Finding("outputs", name, "edited: its SHA-256 differs from the one in the manifest"))
+            findings.append(Finding("outputs", name, msg("verify.outputs.edited")))
     present = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
     # the manifest and its signature are not outputs: the signature is made after the manifest
     for name in sorted(present - set(recorded) - {MANIFEST, SIGNATURE}):
@@ -351,8 +378,7 @@ def _check_outputs(root: Path, manifest: dict[str, Any]) -> list[Finding]:
             Finding(
                 "outputs",
                 name,
-                "not in the manifest: added after the plan was written"
-                + (" (a file the system or Excel keeps beside open files)" if harmless else ""),
+                msg("verify.outputs.added_harmless" if harmless else "verify.outputs.added"),
                 "warning" if harmless else "error",
             )
         )
@@ -372,29 +398,19 @@ def _check_inputs(root: Path, manifest: dict[str, Any], dataset: Dataset) -> lis
     for path in sorted(dataset.files.values()):
         seen.add(path.name)
         if path.name not in recorded:
-            findings.append(
-                Finding(
-                    "inputs", str(path), "the manifest does not record this file: the plan did not read it", "warning"
-                )
-            )
+            findings.append(Finding("inputs", str(path), msg("verify.inputs.unrecorded"), "warning"))
         elif sha256_file(path) != recorded[path.name][1]:
-            findings.append(
-                Finding("inputs", str(path), "changed since the plan was made (its SHA-256 differs)", "warning")
-            )
+            findings.append(Finding("inputs", str(path), msg("verify.inputs.changed"), "warning"))
     for name, (path, digest) in sorted(recorded.items()):
         if name in seen:
             continue
         candidates = [Path(path), root.parent / path]
         found = next((c for c in candidates if c.is_file()), None)
-        kind = "scenario file" if Path(path).suffix.lower() == ".toml" else "input"
+        kind = msg("verify.inputs.scenario" if Path(path).suffix.lower() == ".toml" else "verify.inputs.input")
         if found is None:
-            findings.append(Finding("inputs", path, f"{kind} not found; its bytes cannot be re-checked", "warning"))
+            findings.append(Finding("inputs", path, msg("verify.inputs.not_found", kind=kind), "warning"))
         elif sha256_file(found) != digest:
-            findings.append(
-                Finding(
-                    "inputs", str(found), f"{kind} changed since the plan was made (its SHA-256 differs)", "warning"
-                )
-            )
+            findings.append(Finding("inputs", str(found), msg("verify.inputs.kind_changed", kind=kind), "warning"))
     return findings
 
 
@@ -441,11 +457,11 @@ def _prepare(root: Path, manifest: dict[str, Any], dataset: Dataset) -> _Context
         plan = read_plan_folder(root)
     except InputError as error:
         lines = "; ".join(f"{Path(p.file).name}: {p.describe()}" for p in error.errors)
-        return Finding("rules", "cannot re-check", lines)
+        return Finding("rules", "cannot re-check", as_is(lines))
     try:
         scenario = Scenario.model_validate({**manifest["scenario"], "source": root / MANIFEST}, strict=False)
     except Exception as error:  # any shape the manifest's scenario may have been edited into
-        return Finding("rules", "cannot re-check", f"the manifest's scenario is not a valid scenario: {error}")
+        return Finding("rules", "cannot re-check", msg("verify.rules.bad_scenario", error=str(error)))
     try:
         calendar = work_calendar(scenario.horizon.start, scenario.horizon.end, dataset.calendar_overrides())
         inputs = apply_inputs(dataset, scenario)
@@ -463,7 +479,7 @@ def _prepare(root: Path, manifest: dict[str, Any], dataset: Dataset) -> _Context
             instance = build_instance(facts, draw.tasks, scenario, calendar)
             names = inputs
     except InputError as error:
-        return Finding("rules", "cannot re-check", "; ".join(str(p) for p in error.errors))
+        return Finding("rules", "cannot re-check", as_is("; ".join(str(p) for p in error.errors)))
     return _Context(
         root, manifest, plan, scenario, calendar, inputs, facts, names, instance, bool(manifest.get("parent"))
     )
@@ -481,27 +497,28 @@ def _reoptimised_facts(root: Path, parent: Any, dataset: Dataset, scenario: Scen
         recorded_sha = str(parent["manifest_sha256"])
     except (TypeError, KeyError, ValueError):
         return Finding(
-            "rules", "cannot re-check", "the manifest's parent record has no valid plan, manifest_sha256 and as_of"
+            "rules",
+            "cannot re-check",
+            msg("verify.parent.bad_record", keys=listing(("plan", "manifest_sha256", "as_of"))),
         )
     if not (root / ACTUALS_FOLDER).is_dir():
         return Finding(
             "rules",
             "cannot re-check",
-            "a re-optimised plan without its actuals folder (made before plans kept "
-            "them): its rules cannot be re-checked",
+            msg("verify.parent.no_actuals"),
             "warning",
         )
     if not (parent_dir / MANIFEST).is_file():
         return Finding(
             "rules",
             "cannot re-check",
-            f"the parent plan {parent_dir} is not there any more; the rules of a re-optimised plan are checked over it",
+            msg("verify.parent.gone", path=parent_dir),
         )
     if sha256_file(parent_dir / MANIFEST) != recorded_sha:
         return Finding(
             "rules",
             "cannot re-check",
-            f"the parent plan {parent_dir} has changed since this plan was made (its manifest's SHA-256 differs)",
+            msg("verify.parent.changed", path=parent_dir),
         )
     previous = read_plan_folder(parent_dir)
     actuals = load_actuals(root / ACTUALS_FOLDER)
@@ -532,19 +549,17 @@ def _check_rules(context: _Context) -> list[Finding]:
             _as_of(context),
         )
     except Exception as error:  # a table edited into a shape the checker cannot even read is broken too
-        return [
-            Finding("rules", "cannot re-check", f"the plan tables are not plan tables: {type(error).__name__}: {error}")
-        ]
-    return [Finding("rules", "hard rule", line) for line in broken]
+        return [Finding("rules", "cannot re-check", msg("verify.rules.not_tables", error=_error(error)))]
+    return [Finding("rules", "hard rule", as_is(line)) for line in broken]
 
 
 def _check_lineage(context: _Context) -> list[Finding]:
-    """A re-optimised plan against its parent (``planner.actuals.lineage_findings``): nothing before
+    """A re-optimised plan against its parent (``planner.actuals.lineage_messages``): nothing before
     as-of changed, visit codes carried and never reissued, no work moved into the freeze window,
     every change with its reason. A first plan has no parent: nothing to check."""
     if not context.reoptimised:
         return []
-    from planner.actuals import lineage_findings
+    from planner.actuals import lineage_messages
 
     record = context.plan.kpis.get("reoptimisation") or {}
     try:
@@ -552,12 +567,10 @@ def _check_lineage(context: _Context) -> list[Finding]:
         as_of = dt.date.fromisoformat(str(record["as_of"]))
         freeze_days = int(record["freeze_days"])
     except (KeyError, TypeError, ValueError, OSError, InputError) as error:
-        return [
-            Finding("lineage", "cannot re-check", f"no parent plan or re-optimisation record to check against: {error}")
-        ]
+        return [Finding("lineage", "cannot re-check", msg("verify.lineage.no_parent", error=str(error)))]
     changes_path = context.root / "changes.parquet"
     changes = pd.read_parquet(changes_path) if changes_path.is_file() else None
-    found = lineage_findings(parent.tables, context.plan.tables, as_of, freeze_days, changes)
+    found = lineage_messages(parent.tables, context.plan.tables, as_of, freeze_days, changes)
     return [Finding("lineage", "parent plan", line) for line in found]
 
 
@@ -589,8 +602,8 @@ def _check_ledger(context: _Context) -> list[Finding]:
 
     path = context.root / LEDGER_FILE
     if not path.is_file():
-        return [Finding("ledger", LEDGER_FILE, "missing")]
-    return _listed("ledger", LEDGER_FILE, same_ledger(pd.read_parquet(path), context.ledger))
+        return [Finding("ledger", LEDGER_FILE, msg("verify.missing"))]
+    return _listed("ledger", LEDGER_FILE, [as_is(line) for line in same_ledger(pd.read_parquet(path), context.ledger)])
 
 
 # ---------------------------------------------------------------- 5. draws
@@ -603,10 +616,10 @@ def _check_draws(root: Path, dataset_dir: Path) -> list[Finding]:
     try:
         result = verify_draw(root, dataset_dir)
     except InputError as error:
-        return [Finding("draws", "cannot re-check", str(p)) for p in error.errors]
+        return [Finding("draws", "cannot re-check", as_is(str(p))) for p in error.errors]
     except Exception as error:  # an edited draw.json or draws.parquet the recomputation cannot use
-        return [Finding("draws", "cannot re-check", f"{type(error).__name__}: {error}")]
-    return [Finding("draws", "draws.parquet", line) for line in result.differences]
+        return [Finding("draws", "cannot re-check", as_is(_error(error)))]
+    return [Finding("draws", "draws.parquet", as_is(line)) for line in result.differences]
 
 
 # ---------------------------------------------------------------- 6. tasks
@@ -630,7 +643,7 @@ def _check_tasks(context: _Context) -> list[Finding]:
     want = _recomputed_tasks(context)
     disk = context.plan.tables["tasks"]
     columns = [c for c in want.columns if c != "task_id"]
-    found = _differences("tasks", "tasks.parquet", disk, want, ["task_id"], columns, "the inputs give")
+    found = _differences("tasks", "tasks.parquet", disk, want, ["task_id"], columns, "verify.source.inputs")
     kinds = dict(zip(want["task_id"], want["kind"]))
     unscheduled = context.plan.tables["unscheduled"]
     lines = []
@@ -643,7 +656,7 @@ def _check_tasks(context: _Context) -> list[Finding]:
             want[want["task_id"].isin(unscheduled["task_id"])],
             ["task_id"],
             columns,
-            "its task has",
+            "verify.source.task",
             missing=False,
         )
     if "mandatory" in unscheduled:
@@ -653,10 +666,19 @@ def _check_tasks(context: _Context) -> list[Finding]:
                 continue  # not a task at all: the reasons check says so
             should = kind in MANDATORY_KINDS
             if _cell(flag) is not should:
-                duty = "a legal duty (必查)" if should else "not a legal duty"
-                lines.append(f"task {task_id}: mandatory is {_cell(flag)!r}, but its kind {kind} is {duty}")
+                duty = msg("verify.duty.yes" if should else "verify.duty.no")
+                lines.append(
+                    msg(
+                        "verify.tasks.mandatory",
+                        task=task_id,
+                        column="mandatory",
+                        value=repr(_cell(flag)),
+                        kind=kind,
+                        duty=duty,
+                    )
+                )
     else:
-        lines.append("the column mandatory is missing")
+        lines.append(msg("verify.column_missing", column="mandatory"))
     return found + _listed("tasks", "unscheduled.parquet", lines)
 
 
@@ -694,31 +716,34 @@ def _check_reasons(context: _Context) -> list[Finding]:
     for task_id, reason, code in zip(unscheduled["task_id"], unscheduled["reason"], codes):
         listed.add(task_id)
         if task_id not in kinds:
-            errors.append(f"task {task_id} is unscheduled, but it is neither a demand nor a drawn random task")
+            errors.append(msg("verify.reasons.not_a_task", task=task_id))
             continue
         if task_id in placed:
-            errors.append(f"task {task_id} is unscheduled, but a visit holds it")
+            errors.append(msg("verify.reasons.placed", task=task_id))
         text = reason if isinstance(reason, str) else ""
-        duty = "mandatory " if task_id in mandatory else ""
+        task = msg("verify.reasons.mandatory_task" if task_id in mandatory else "verify.reasons.task", task=task_id)
         if code == OTHER or not text.strip():
-            line = f"{duty}task {task_id}: the reason {text[:80]!r} ({code}) is not one the rulebook knows"
+            line = msg("verify.reasons.unknown", task=task, reason=repr(text[:80]), code=code)
             (errors if task_id in mandatory else warnings).append(line)
         elif code in _NO_DAY_CATEGORIES and no_day.get(task_id) != text:
-            truth = f"the inputs give {no_day[task_id]!r}" if task_id in no_day else "it has possible working days"
-            errors.append(f"{duty}task {task_id}: the reason says it has no possible day ({text[:60]!r}…), but {truth}")
-        elif code == "certified" and not any(name in text for name in uncertified_names):
-            errors.append(
-                f"{duty}task {task_id}: the reason says a department has no certified inspector ({text[:60]!r}), "
-                "but every department it could name has one on the roster"
+            truth = (
+                msg("verify.reasons.inputs_give", reason=repr(no_day[task_id]))
+                if task_id in no_day
+                else msg("verify.reasons.has_days")
             )
+            errors.append(msg("verify.reasons.no_day", task=task, reason=repr(text[:60]), truth=truth))
+        elif code == "certified" and not any(name in text for name in uncertified_names):
+            errors.append(msg("verify.reasons.certified", task=task, reason=repr(text[:60])))
     for task_id, reason in sorted(no_day.items()):
         if task_id not in listed:
-            errors.append(f"task {task_id} has no possible working day ({reason}) but is not listed as unscheduled")
+            errors.append(msg("verify.reasons.not_listed", task=task_id, reason=reason))
         elif not context.reoptimised:  # a re-optimisation may give an outcome instead (cancelled, closed …)
             row = unscheduled["task_id"] == task_id
             recorded, code = unscheduled.loc[row, "reason"].iloc[0], codes[row.to_numpy()].iloc[0]
             if recorded != reason and code not in _NO_DAY_CATEGORIES:  # else said above
-                errors.append(f"task {task_id}: the reason should be {reason!r}, not {str(recorded)[:60]!r}")
+                errors.append(
+                    msg("verify.reasons.should_be", task=task_id, want=repr(reason), reason=repr(str(recorded)[:60]))
+                )
     return _listed("reasons", "unscheduled.parquet", errors) + _listed(
         "reasons", "unscheduled.parquet", warnings, "warning"
     )
@@ -742,37 +767,34 @@ def _check_kpis(context: _Context) -> list[Finding]:
     """Every figure of kpis.json that the tables determine is the figure they give."""
     recorded = context.plan.kpis
     if not isinstance(recorded, dict):
-        return [Finding("kpis", "kpis.json", "not a JSON object of figures")]
+        return [Finding("kpis", "kpis.json", msg("verify.kpis.not_object"))]
     want = _recomputed_kpis(context)
     lines = []
     for key, value in want.items():
         if key not in recorded:
-            lines.append(f"{key} is missing; the tables give {value}")
+            lines.append(msg("verify.kpis.missing", key=key, want=value))
         elif not _same(recorded[key], value):
-            lines.append(f"{key} is {recorded[key]!r}; the tables give {value!r}")
+            lines.append(msg("verify.kpis.differs", key=key, value=repr(recorded[key]), want=repr(value)))
     found = _listed("kpis", "kpis.json", lines)
     unknown = sorted(set(recorded) - set(want) - set(KPIS_NOT_RECOMPUTED))
-    found += [
-        Finding("kpis", "kpis.json", f"{key} is not a figure the planner writes: not checked", "warning")
-        for key in unknown
-    ]
+    found += [Finding("kpis", "kpis.json", msg("verify.kpis.unknown", key=key), "warning") for key in unknown]
     return found
 
 
 # ---------------------------------------------------------------- 9. workbook and report
 
 
-def _writers_differ(manifest: dict[str, Any]) -> str | None:
+def _writers_differ(manifest: dict[str, Any]) -> Message | None:
     """Why plan.xlsx and report.html cannot be expected to have the same bytes today (None: they can)."""
     versions = manifest.get("versions") if isinstance(manifest.get("versions"), dict) else {}
     language = manifest.get("language", OUTPUT_LANGUAGE)  # plans before it was recorded: the only language
     if language not in LANGUAGE_TAGS.values():
-        return f"the plan's output language is {language!r}; this planner writes {', '.join(LANGUAGE_TAGS.values())}"
+        return msg("verify.writers.language", language=repr(language), languages=listing(LANGUAGE_TAGS.values()))
     if versions.get("planner") != __version__:
-        return f"the plan was written by planner {versions.get('planner')}; this is {__version__}"
+        return msg("verify.writers.planner", was=versions.get("planner"), now=__version__)
     for name in WRITER_VERSIONS:
         if name in versions and versions[name] != _installed(name):
-            return f"the plan was written with {name} {versions[name]}; this is {_installed(name)}"
+            return msg("verify.writers.library", name=name, was=versions[name], now=_installed(name))
     return None
 
 
@@ -794,10 +816,10 @@ def _check_workbook(context: _Context) -> list[Finding]:
 
     path = context.root / "plan.xlsx"
     if not path.is_file():
-        return [Finding("workbook", "plan.xlsx", "missing")]
+        return [Finding("workbook", "plan.xlsx", msg("verify.missing"))]
     differ = _writers_differ(context.manifest)
     if differ:
-        return [Finding("workbook", "plan.xlsx", f"not compared byte for byte: {differ}", "warning")]
+        return [Finding("workbook", "plan.xlsx", msg("verify.not_compared", why=differ), "warning")]
     with tempfile.TemporaryDirectory(prefix="planner-verify-") as scratch:
         again = Path(scratch) / "plan.xlsx"
         write_workbook(
@@ -813,10 +835,10 @@ def _check_workbook(context: _Context) -> list[Finding]:
     actual = path.read_bytes()
     if actual == expected:
         return []
-    return [Finding("workbook", "plan.xlsx", f"not the workbook of the plan's tables: {_where_xlsx(actual, expected)}")]
+    return [Finding("workbook", "plan.xlsx", msg("verify.workbook.differs", where=_where_xlsx(actual, expected)))]
 
 
-def _where_xlsx(actual: bytes, expected: bytes) -> str:
+def _where_xlsx(actual: bytes, expected: bytes) -> Message:
     """Where two workbooks differ: the first sheet and cell whose value differs, as far as they can be read."""
     from openpyxl import load_workbook
     from openpyxl.utils import get_column_letter
@@ -830,11 +852,11 @@ def _where_xlsx(actual: bytes, expected: bytes) -> str:
             load_workbook(io.BytesIO(expected), read_only=True),
         )
     except (zipfile.BadZipFile, OSError, KeyError, ValueError):
-        return "it is not a workbook any more"
+        return msg("verify.workbook.broken")
     try:
         for sheet in theirs.sheetnames:
             if sheet not in mine.sheetnames:
-                return f"sheet {sheet} is missing"
+                return msg("verify.workbook.no_sheet", sheet=sheet)
             rows_a = mine[sheet].iter_rows(values_only=True)
             rows_b = theirs[sheet].iter_rows(values_only=True)
             for r, (row_a, row_b) in enumerate(zip(rows_a, rows_b, strict=False), start=1):
@@ -842,10 +864,11 @@ def _where_xlsx(actual: bytes, expected: bytes) -> str:
                     va = row_a[c] if c < len(row_a) and row_a[c] != "" else None  # an empty text cell is a blank
                     vb = row_b[c] if c < len(row_b) and row_b[c] != "" else None
                     if va != vb:
-                        return f"sheet {sheet}, cell {get_column_letter(c + 1)}{r} is {va!r}; the tables give {vb!r}"
+                        cell = f"{get_column_letter(c + 1)}{r}"
+                        return msg("verify.workbook.cell", sheet=sheet, cell=cell, value=repr(va), want=repr(vb))
     except Exception:  # a damaged sheet: the parts that differ are all we can say
         pass
-    return f"the same values, other bytes ({', '.join(changed[:3])} differ)"
+    return msg("verify.workbook.bytes", parts=listing(changed[:3]))
 
 
 def _alerts(context: _Context) -> pd.DataFrame:
@@ -863,10 +886,10 @@ def _check_report(context: _Context) -> list[Finding]:
 
     path = context.root / "report.html"
     if not path.is_file():
-        return [Finding("report", "report.html", "missing")]
+        return [Finding("report", "report.html", msg("verify.missing"))]
     differ = _writers_differ(context.manifest)
     if differ:
-        return [Finding("report", "report.html", f"not compared byte for byte: {differ}", "warning")]
+        return [Finding("report", "report.html", msg("verify.not_compared", why=differ), "warning")]
     t, names = context.plan.tables, context.names
     page = render_report(
         kpis=_stable_kpis(context.plan.kpis),
@@ -887,7 +910,7 @@ def _check_report(context: _Context) -> list[Finding]:
         return []
     at = next((i for i, (x, y) in enumerate(zip(actual, page)) if x != y), min(len(actual), len(page)))
     line = actual[:at].count(b"\n") + 1
-    return [Finding("report", "report.html", f"not the report of the plan's tables: it differs from line {line} on")]
+    return [Finding("report", "report.html", msg("verify.report.differs", line=line))]
 
 
 # ---------------------------------------------------------------- 10. seats
@@ -927,20 +950,20 @@ def _check_seats(context: _Context, again: Any) -> list[Finding]:
     lines = []
     for crew_id, date, who, dept, _, ticket in members:
         day = _date(date)
-        where = f"crew {crew_id} on {day}: {who}"
+        where = msg("verify.seats.member", crew=crew_id, date=day, person=who)
         expected = lottery(seed, day, str(who))
         if _cell(ticket) != expected:
-            lines.append(f"{where} has lottery number {_cell(ticket)!r}; the seed, the date and the id give {expected}")
+            lines.append(msg("verify.seats.lottery", where=where, value=repr(_cell(ticket)), want=expected))
         if who not in roster.dept_of:
-            lines.append(f"{where} is not a certified inspector of the roster (执法证)")
+            lines.append(msg("verify.seats.not_certified", where=where))
             continue
         if roster.dept_of[who] != dept:
-            lines.append(f"{where} is an inspector of {roster.dept_of[who]}, not of {dept} as recorded")
+            lines.append(msg("verify.seats.other_dept", where=where, actual=roster.dept_of[who], dept=dept))
         if day in roster.leave.get(who, ()):
-            lines.append(f"{where} is on leave that day")
+            lines.append(msg("verify.seats.leave", where=where))
         clash = sorted(roster.conflicts.get(who, frozenset()) & enterprises.get((str(crew_id), day), set()))
         if clash:
-            lines.append(f"{where} must not inspect {', '.join(clash)} (回避)")
+            lines.append(msg("verify.seats.conflict", where=where, usccs=listing(clash)))
     if not context.reoptimised:  # a re-optimisation keeps its parent's members, filled under that plan's state
         lines += _better_idle_inspector(context, members, roster, seed, lottery, day_minutes)
     if again is not None and not isinstance(again, Finding):
@@ -948,7 +971,7 @@ def _check_seats(context: _Context, again: Any) -> list[Finding]:
     return _listed("seats", "crews.parquet", lines)
 
 
-def _better_idle_inspector(context: _Context, members, roster, seed: int, lottery, day_minutes) -> list[str]:
+def _better_idle_inspector(context: _Context, members, roster, seed: int, lottery, day_minutes) -> list[Message]:
     """Members who drew a larger number than an inspector free all horizon who could have had the seat."""
     busy = {who for _, _, who, _, _, _ in members}
     last = set().union(*roster.last_inspectors.values()) if roster.last_inspectors else set()
@@ -974,15 +997,22 @@ def _better_idle_inspector(context: _Context, members, roster, seed: int, lotter
                 and lottery(seed, day, person) < drawn
             ):
                 lines.append(
-                    f"crew {crew_id} on {day}: {who} (lottery {drawn:,}) has a seat of {dept} while {person}, "
-                    f"eligible, free that day and planned on no day at all, drew {lottery(seed, day, person):,}: "
-                    "the seat lottery gives the seat to the smaller number"
+                    msg(
+                        "verify.seats.idle",
+                        crew=crew_id,
+                        date=day,
+                        person=who,
+                        drawn=f"{drawn:,}",
+                        dept=dept,
+                        other=person,
+                        other_drawn=f"{lottery(seed, day, person):,}",
+                    )
                 )
                 break
     return lines
 
 
-def _members_replanned(crews: pd.DataFrame, again: pd.DataFrame) -> list[str]:
+def _members_replanned(crews: pd.DataFrame, again: pd.DataFrame) -> list[Message]:
     """Per crew-day in both plans: the members, their candidate counts and rotation flags, as re-planned."""
 
     def by_crew_day(frame: pd.DataFrame) -> dict[tuple[str, dt.date], dict[str, tuple]]:
@@ -997,17 +1027,23 @@ def _members_replanned(crews: pd.DataFrame, again: pd.DataFrame) -> list[str]:
     lines = []
     for key in sorted(set(mine) & set(theirs)):
         have, want = mine[key], theirs[key]
-        where = f"crew {key[0]} on {key[1]}"
+        where = msg("verify.seats.crew", crew=key[0], date=key[1])
         if set(have) != set(want):
             lines.append(
-                f"{where} has {', '.join(sorted(have))}; the 随机选派 recomputed by re-planning gives "
-                f"{', '.join(sorted(want))}"
+                msg("verify.seats.members", where=where, have=listing(sorted(have)), want=listing(sorted(want)))
             )
             continue
         for who in sorted(have):
             if have[who] != want[who]:
                 lines.append(
-                    f"{where}: {who} is recorded with (candidates, repeat_visit) {have[who]}; re-planned {want[who]}"
+                    msg(
+                        "verify.seats.flags",
+                        where=where,
+                        person=who,
+                        columns="(candidates, repeat_visit)",
+                        have=have[who],
+                        want=want[who],
+                    )
                 )
     return lines
 
@@ -1023,7 +1059,7 @@ def _replan(context: _Context) -> Any:
         return Finding(
             "replan",
             "cannot re-check",
-            "a re-optimised plan is not planned again (its rules are re-checked over its parent and actuals)",
+            msg("verify.replan.reoptimised"),
             "warning",
         )
     kpis = context.plan.kpis if isinstance(context.plan.kpis, dict) else {}
@@ -1031,31 +1067,33 @@ def _replan(context: _Context) -> Any:
         return Finding(
             "replan",
             "cannot re-check",
-            f"the plan's search ended {kpis.get('status')!r}, not FEASIBLE: which enterprises were solved "
-            "exactly depended on the clock, so a re-plan need not give the same plan",
+            msg("verify.replan.not_feasible", status=repr(kpis.get("status")), feasible="FEASIBLE"),
             "warning",
         )
     versions = context.manifest.get("versions") if isinstance(context.manifest.get("versions"), dict) else {}
     running = {"planner": __version__, **{n: _installed(n) for n in PLANNING_VERSIONS}}
-    other = [f"{n} {versions.get(n)} (this is {v})" for n, v in running.items() if versions.get(n) != v]
+    other = [
+        msg("verify.replan.version", name=n, was=versions.get(n), now=v)
+        for n, v in running.items()
+        if versions.get(n) != v
+    ]
     if other:
         return Finding(
             "replan",
             "cannot re-check",
-            f"the plan was made with {', '.join(other)}: a re-plan need not give the same plan",
+            msg("verify.replan.versions", versions=listing(other)),
             "warning",
         )
     try:
         lang = language_of(context.manifest.get("language"))
         plan = make_plan(context.inputs, context.scenario, context.calendar, lang=lang)
     except Exception as error:  # inputs changed since (a warning above) into something the planner refuses
-        return Finding("replan", "cannot re-check", f"the re-plan failed: {type(error).__name__}: {error}")
+        return Finding("replan", "cannot re-check", msg("verify.replan.failed", error=_error(error)))
     if plan.kpis.get("status") != "FEASIBLE":
         return Finding(
             "replan",
             "cannot re-check",
-            f"the re-plan's search ended {plan.kpis.get('status')}: its time limit is too short on this "
-            "machine to compare; raise [solver] time_limit_s",
+            msg("verify.replan.too_short", status=plan.kpis.get("status"), key="[solver] time_limit_s"),
             "warning",
         )
     return plan
@@ -1095,11 +1133,11 @@ def _compare_replan(context: _Context, again: Any) -> list[Finding]:
             else:
                 columns = [c for c in want.columns if c not in _ROW_KEYS[name]]
             found += _differences(
-                "replan", f"{name}.parquet", disk, want, _ROW_KEYS[name], columns, "the re-plan gives"
+                "replan", f"{name}.parquet", disk, want, _ROW_KEYS[name], columns, "verify.source.replan"
             )
     recorded = context.plan.kpis if isinstance(context.plan.kpis, dict) else {}
     lines = [
-        f"{key} is {recorded.get(key)!r}; the re-plan gives {value!r}"
+        msg("verify.replan.kpi", key=key, value=repr(recorded.get(key)), want=repr(value))
         for key, value in _stable_kpis(again.kpis).items()
         if not _same(recorded.get(key), value)
     ]
@@ -1155,10 +1193,12 @@ def _differences(
     source: str,
     missing: bool = True,
 ) -> list[Finding]:
-    """Rows of ``disk`` that ``want`` lacks, rows it lacks (``missing``), and differing cells."""
+    """Rows of ``disk`` that ``want`` lacks, rows it lacks (``missing``), and differing cells;
+    ``source`` is the message id of what gives the rows wanted (``verify.source.…``)."""
     absent = [c for c in key if c not in disk]
     if absent:
-        return [Finding(check, subject, f"the column {absent[0]} is missing")]
+        return [Finding(check, subject, msg("verify.column_missing", column=absent[0]))]
+    said = msg(source)
     lines = []
 
     def keyed(frame: pd.DataFrame) -> dict[tuple, dict[str, Any]]:
@@ -1174,29 +1214,44 @@ def _differences(
         return "/".join(str(v) for v in k)
 
     for k in sorted(set(have) - set(should), key=str):
-        lines.append(f"{name} {label(k)} is in the plan, but {source} no such row")
+        lines.append(msg("verify.rows.extra", key=name, row=label(k), source=said))
     if missing:
         for k in sorted(set(should) - set(have), key=str):
-            lines.append(f"{name} {label(k)}: {source} it, the plan lacks it")
+            lines.append(msg("verify.rows.lacking", key=name, row=label(k), source=said))
     columns = list(columns)
     lost = [c for c in columns if c not in disk]
-    lines += [f"the column {c} is missing" for c in lost]
+    lines += [msg("verify.column_missing", column=c) for c in lost]
     for k in sorted(set(have) & set(should), key=str):
         for column in columns:
             if column in lost:
                 continue
             mine, theirs = _cell(have[k].get(column)), _cell(should[k].get(column))
             if mine != theirs or isinstance(mine, bool) != isinstance(theirs, bool):
-                lines.append(f"{name} {label(k)}: {column} is {mine!r}; {source} {theirs!r}")
+                lines.append(
+                    msg(
+                        "verify.rows.cell",
+                        key=name,
+                        row=label(k),
+                        column=column,
+                        value=repr(mine),
+                        source=said,
+                        want=repr(theirs),
+                    )
+                )
     return _listed(check, subject, lines)
 
 
-def _listed(check: Check, subject: str, lines: list[str], severity: Severity = "error") -> list[Finding]:
+def _listed(check: Check, subject: str, lines: list[Message], severity: Severity = "error") -> list[Finding]:
     """The first few lines as findings, and one more counting the rest."""
     found = [Finding(check, subject, line, severity) for line in lines[:_LISTED]]
     if len(lines) > _LISTED:
-        found.append(Finding(check, subject, f"… and {len(lines) - _LISTED:,} more", severity))
+        found.append(Finding(check, subject, msg("verify.more", n=f"{len(lines) - _LISTED:,}"), severity))
     return found
 
 
-__all__ = ["Finding", "VerifyResult", "outputs_as_recorded", "verify_plan"]
+def _error(error: Exception) -> str:
+    """An exception as it is said: its type and its own (a library's) words."""
+    return f"{type(error).__name__}: {error}"
+
+
+__all__ = ["Finding", "VerifyResult", "check_name", "outputs_as_recorded", "verify_plan"]
