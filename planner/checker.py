@@ -15,6 +15,7 @@ from functools import cached_property
 import pandas as pd
 
 from planner.dataset import Dataset
+from planner.messages import Message, console_lang
 from planner.plan import PlanTables
 from planner.rules import HARD, PRACTICE, RULEBOOK
 from planner.scenario import Scenario
@@ -102,7 +103,14 @@ def check_practice(plan: PlanTables, dataset: Dataset, scenario: Scenario, workd
 def _check(severity: str, inputs: CheckInputs) -> list[Violation]:
     checks = [rule for rule in RULEBOOK if rule.check is not None and rule.severity == severity]
     plan = inputs.plan
-    problems = [Violation(r.code, line) for r in checks if r.code in _FIRST for line in r.check(plan, inputs)]
+    staff, departments = inputs.dataset.inspectors, inputs.dataset.departments
+    names = dict(zip(staff["inspector_id"], staff["name"])) | dict(zip(departments["dept_id"], departments["name"]))
+    lang = console_lang()  # a broken rule is said on the console (the planner's own error, or verify's finding)
+
+    def said(line) -> str:
+        return line.render(lang, names) if isinstance(line, Message) else line
+
+    problems = [Violation(r.code, said(line)) for r in checks if r.code in _FIRST for line in r.check(plan, inputs)]
     if problems:
         return problems
-    return [Violation(r.code, line) for r in checks if r.code not in _FIRST for line in r.check(plan, inputs)]
+    return [Violation(r.code, said(line)) for r in checks if r.code not in _FIRST for line in r.check(plan, inputs)]

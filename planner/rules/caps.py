@@ -267,7 +267,7 @@ def check_cap_per_dept(plan, inputs) -> list[str]:
     counts = visits.loc[mine].groupby(["uscc", "dept_id", "year"]).size()
     cap = inputs.scenario.caps.per_dept_per_year
     return [
-        f"{dept} has {n} capped visits at {uscc} in {year} (cap {cap})"
+        msg("check.cap_per_dept", dept=Dept(dept), n=n, uscc=uscc, year=year, cap=cap)
         for (uscc, dept, year), n in counts[counts > cap].items()
     ]
 
@@ -282,6 +282,6 @@ def check_cap_positive_list(plan, inputs) -> list[str]:
     dates = visits[visits["uscc"].isin(positive)].drop_duplicates(["uscc", "date"]).groupby(["uscc", "year"]).size()
     cap = inputs.scenario.caps.positive_list_per_year
     return [
-        f"positive-list {uscc} has {n} capped visits in {year} (cap {cap})"
+        msg("check.cap_positive_list", uscc=uscc, n=n, year=year, cap=cap)
         for (uscc, year), n in dates[dates > cap].items()
     ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from planner.messages import Dept, Message, listing, msg
+from planner.messages import Dept, Message, Person, listing, msg
 from planner.rules.explain import BLOCKED, Verdict
 
 
@@ -42,8 +42,8 @@ def check_conflict(plan, inputs) -> list[str]:
         for p in people:
             for u in route_of.get((crew_id, date), ()):
                 if (p, u) in conflicts:
-                    out.add(f"crew {crew_id} on {pd.Timestamp(date).date()}: {p} has a conflict (回避) with {u}")
-    return sorted(out)
+                    out.add((crew_id, pd.Timestamp(date).date(), p, u))
+    return [msg("check.conflict", crew=c, date=d, person=Person(p), uscc=u) for c, d, p, u in sorted(out)]
 
 
 # --- explain: why a task cannot keep the rule (planner diagnose) -----------------------------

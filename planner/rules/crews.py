@@ -17,7 +17,7 @@ from collections.abc import Callable, Container, Iterable
 import numpy as np
 import pandas as pd
 
-from planner.messages import Dept, listing, msg, reason
+from planner.messages import Dept, Person, listing, msg, reason
 from planner.rules.explain import BLOCKED, Verdict
 
 #: 执法人员不得少于两人
@@ -49,7 +49,7 @@ def check_certified(plan, inputs) -> list[str]:
     members = inputs.current(plan.crews).drop_duplicates(["crew_id", "date", "inspector_id"])
     broken = members[~members["inspector_id"].isin(holders)]
     return [
-        f"crew {c} on {pd.Timestamp(d).date()}: {who} is not a certified inspector"
+        msg("check.certified", crew=c, date=pd.Timestamp(d).date(), person=Person(who))
         for c, d, who in broken[["crew_id", "date", "inspector_id"]].itertuples(index=False)
     ]
 
@@ -68,7 +68,7 @@ def check_crew_size(plan, inputs) -> list[str]:
             continue  # a visit without crew or tasks: the plan's integrity says so
         wanted = min_crew(need[visit_id])
         if people < wanted:
-            out.append(f"visit {visit_id}: crew of {people} but {wanted} inspectors needed")
+            out.append(msg("check.crew_size", visit=visit_id, people=people, wanted=wanted))
     return out
 
 
@@ -93,7 +93,7 @@ def check_department_cover(plan, inputs) -> list[str]:
         delegated = set().union(*(set(delegations.get(p, ())) for p in people))
         for t in tasks_of.get(visit_id, ()):
             if not covers(own, delegated, [t.dept_id], lambda _, t=t: bool(t.delegable)):
-                out.append(f"visit {visit_id}: no inspector of {t.dept_id} (or delegated for it) for task {t.task_id}")
+                out.append(msg("check.department_cover", visit=visit_id, dept=Dept(t.dept_id), task=t.task_id))
     return out
 
 

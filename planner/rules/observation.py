@@ -48,8 +48,7 @@ def check_observation_period(plan, inputs) -> list[str]:
     day = pd.to_datetime(joined["date"]).dt.normalize()
     broken = joined[joined["kind"].isin(OBSERVED_KINDS) & until.notna() & (day <= until)]
     return [
-        f"{r.kind} task {r.task_id} on {pd.Timestamp(r.date).date()} is inside the observation period "
-        f"(until {until[i].date()})"
+        msg("check.observation", kind=r.kind, task=r.task_id, date=pd.Timestamp(r.date).date(), until=until[i].date())
         for i, r in zip(broken.index, broken.itertuples())
     ]
 
@@ -58,10 +57,7 @@ def check_sandbox(plan, inputs) -> list[str]:
     """Hard rule: a firm in the 优信豁免沙盒 is never drawn for a random check."""
     sandbox = set(inputs.dataset.enterprises.loc[inputs.dataset.enterprises["sandbox"], "uscc"])
     tasks = plan.tasks[(plan.tasks["kind"] == "random") & plan.tasks["uscc"].isin(sandbox)]
-    return [
-        f"random task {t} is at {u}, which is in the sandbox (优信豁免) and never drawn"
-        for t, u in zip(tasks["task_id"], tasks["uscc"])
-    ]
+    return [msg("check.sandbox", task=t, uscc=u) for t, u in zip(tasks["task_id"], tasks["uscc"])]
 
 
 # --- explain: why a task cannot keep the rule (planner diagnose) -----------------------------

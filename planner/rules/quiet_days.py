@@ -47,7 +47,7 @@ def check_quiet_days(plan, inputs) -> list[str]:
     dates = pd.to_datetime(visits["date"]).dt.date
     broken = visits[[is_quiet(d, quiet_days) for d in dates]]
     return [
-        f"capped visit {v} on {pd.Timestamp(d).date()} falls on a quiet day"
+        msg("check.quiet_days", visit=v, date=pd.Timestamp(d).date())
         for v, d in zip(broken["visit_id"], broken["date"])
     ]
 

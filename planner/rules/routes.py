@@ -94,7 +94,7 @@ def check_day_length(plan, inputs) -> list[str]:
     length = days["end"] - days["start"]
     broken = days[length > days["limit"]]
     return [
-        f"crew {c} on {pd.Timestamp(d).date()}: a {int(n)}-minute day exceeds a member's hours_per_day"
+        msg("check.day_length", crew=c, date=pd.Timestamp(d).date(), minutes=int(n))
         for (c, d), n in zip(broken.index, (broken["end"] - broken["start"]).tolist())
     ]
 

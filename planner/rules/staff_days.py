@@ -18,7 +18,7 @@ from collections import defaultdict
 import numpy as np
 import pandas as pd
 
-from planner.messages import Dept, msg
+from planner.messages import Dept, Person, msg
 from planner.rules.explain import BLOCKED, Verdict, nearest
 
 
@@ -51,7 +51,7 @@ def check_leave(plan, inputs) -> list[str]:
     leave = leave_days(inputs.dataset.leave)
     members = plan.crews.drop_duplicates(["crew_id", "date", "inspector_id"])
     return [
-        f"crew {c} on {pd.Timestamp(d).date()}: {who} is on leave"
+        msg("check.leave", crew=c, date=pd.Timestamp(d).date(), person=Person(who))
         for c, d, who in members[["crew_id", "date", "inspector_id"]].itertuples(index=False)
         if pd.Timestamp(d).date() in leave.get(who, ())
     ]
@@ -60,7 +60,10 @@ def check_leave(plan, inputs) -> list[str]:
 def check_one_crew_a_day(plan, inputs) -> list[str]:
     """Hard rule: an inspector is on one crew a day."""
     twice = plan.crews.groupby(["inspector_id", "date"])["crew_id"].nunique()
-    return [f"{who} is on {n} crews on {pd.Timestamp(d).date()}" for (who, d), n in twice[twice > 1].items()]
+    return [
+        msg("check.one_crew_a_day", person=Person(who), n=n, date=pd.Timestamp(d).date())
+        for (who, d), n in twice[twice > 1].items()
+    ]
 
 
 def check_max_days(plan, inputs) -> list[str]:
@@ -73,7 +76,7 @@ def check_max_days(plan, inputs) -> list[str]:
     past = days.sub(inputs.current(worked).groupby("inspector_id").size(), fill_value=0).astype(int)
     default = default_max_days(inputs.scenario.planned_share, len(inputs.workdays))
     return [
-        f"{who} works {n} planned days, more than max_days {limits.get(who, default)}"
+        msg("check.max_days", person=Person(who), n=n, limit=limits.get(who, default))
         for who, n in days.items()
         if n > max(limits.get(who, default), past.get(who, 0))
     ]

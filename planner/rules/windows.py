@@ -62,7 +62,7 @@ def check_working_day(plan, inputs) -> list[str]:
     dates = pd.to_datetime(plan.visits["date"]).dt.normalize()
     broken = plan.visits[~dates.dt.date.isin(inputs.workdays)]
     return [
-        f"visit {v} on {pd.Timestamp(d).date()} is not an official working day"
+        msg("check.working_day", visit=v, date=pd.Timestamp(d).date())
         for v, d in zip(broken["visit_id"], broken["date"])
     ]
 
@@ -77,10 +77,7 @@ def check_window(plan, inputs) -> list[str]:
     last = pd.to_datetime(joined["window_end"]).dt.normalize()
     first, last = first.where(~(start > first), start), last.where(~(end < last), end)  # NaT stays, as max/min
     broken = joined[~((first <= day) & (day <= last))]
-    return [
-        f"task {t} on {pd.Timestamp(d).date()} is outside its window ∩ horizon"
-        for t, d in zip(broken["task_id"], broken["date"])
-    ]
+    return [msg("check.window", task=t, date=pd.Timestamp(d).date()) for t, d in zip(broken["task_id"], broken["date"])]
 
 
 # --- explain: why a task cannot keep the rule (planner diagnose) -----------------------------
