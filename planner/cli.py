@@ -400,7 +400,7 @@ def demo_actuals(
     from planner.export import read_plan_folder
 
     with _reported():
-        check_destination(out_dir, advice="choose another --out")
+        check_destination(out_dir, advice="out")
         t = read_plan_folder(plan_dir).tables
         tables = generate_actuals(
             t["tasks"], t["visits"], t["visit_tasks"], t["crews"], as_of.date(), seed, new_tasks, on_leave, results
@@ -589,7 +589,7 @@ def export(
     from planner.export import export_plan
 
     with _reported():
-        check_destination(out_dir, advice="choose another --out")
+        check_destination(out_dir, advice="out")
         result = export_plan(plan_dir, out_dir, fmt.value, by.value if by else None, dataset_dir, redact)
     for line in result.warnings:
         err.print(_say("cli.warning", line=_shown(line)), highlight=False)
@@ -903,7 +903,7 @@ def reoptimize(
 
     started = dt.datetime.now().astimezone()
     with _reported():
-        check_destination(out_dir, advice="choose another --out")
+        check_destination(out_dir, advice="out")
         scenario, dataset, calendar = _scenario_inputs(scenario_file)
         prior = read_plan_folder(previous)
         actuals = load_actuals(actuals_dir)
@@ -1126,7 +1126,7 @@ def compare(
     with _reported():
         for path in (xlsx, html):
             if path is not None:
-                check_destination(path, advice="choose another file")
+                check_destination(path, advice="file")
         with _progress("planning the scenarios", len(plans)) as step:
 
             def heard(line: str) -> None:
@@ -1195,7 +1195,7 @@ def sample(
             raise InputError(
                 [Problem("command line", None, "--out", None, msg("input.option.draw_out"), label="option")]
             )
-        check_destination(out_dir, advice="choose another --out")
+        check_destination(out_dir, advice="out")
         dataset = load_scenario_dataset(scenario)
         draw = draw_sampling_plan(
             dataset, chosen_seed, scenario.caps.positive_list_per_year, scenario.caps.per_dept_per_year
@@ -1371,7 +1371,7 @@ def credit(
                 ]
             )
         for path in (out, reasons_path(out)):
-            check_destination(path, replace=force, advice="choose another --out or pass --force")
+            check_destination(path, replace=force, advice="out_or_force")
         result = credit_plan(plan_dir, dataset_dir, year)
         reasons = write_update(result, out)
     scores = result.scores

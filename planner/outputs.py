@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from planner.messages import console_lang, text
+
 
 class OutputError(OSError):
     """The destination cannot be written; the message is a sentence for the user."""
@@ -39,35 +41,39 @@ class Moved(tuple):
 _NAME_ROOM = 30
 
 
-def check_destination(
-    destination: Path, replace: bool = False, advice: str = "choose another --out or pass --force"
-) -> None:
+def _say(message_id: str, **fields) -> str:
+    """An error's sentence in the console's language (planner.messages)."""
+    return text(message_id, console_lang()).format(**fields)
+
+
+def check_destination(destination: Path, replace: bool = False, advice: str = "out_or_force") -> None:
     """Raise ``OutputError`` when ``destination`` cannot become a new folder — before any work is
     done, so that a long solve is not lost to a typo: the root, a name too long for the file
     system, a path below a file, a folder that cannot be written, or (without ``replace``) a
-    destination that exists."""
+    destination that exists. ``advice`` (``out_or_force``, ``out``, ``file``) says what to do about
+    an existing one."""
     destination = Path(destination)
     absolute = Path(os.path.abspath(destination))
     if absolute == Path(absolute.anchor):
-        raise OutputError(f"{destination} is the root folder: name a new folder to write into")
+        raise OutputError(_say("output.root", path=destination))
     if os.path.lexists(destination) and not replace:
-        raise OutputExistsError(f"{destination} already exists; {advice}")
+        raise OutputExistsError(_say("output.exists", path=destination, advice=_say(f"output.advice.{advice}")))
     ancestor = absolute.parent
     while not os.path.lexists(ancestor) and ancestor != ancestor.parent:
         ancestor = ancestor.parent
     if not ancestor.is_dir():
-        raise OutputError(f"{destination} cannot be created: {ancestor} is a file, not a folder")
+        raise OutputError(_say("output.below_file", path=destination, ancestor=ancestor))
     name_max = _pathconf(ancestor, "PC_NAME_MAX", 255)
     for part in absolute.relative_to(ancestor).parts:
         if len(os.fsencode(part)) + _NAME_ROOM > name_max:
+            size, most = len(os.fsencode(part)), name_max - _NAME_ROOM
             raise OutputError(
-                f"{destination} cannot be created: the name {part[:40]!r}… has {len(os.fsencode(part))} "
-                f"bytes, and at most {name_max - _NAME_ROOM} fit on this file system"
+                _say("output.name_too_long", path=destination, part=repr(part[:40]), size=size, most=most)
             )
     if len(os.fsencode(str(absolute))) + 2 * _NAME_ROOM > _pathconf(ancestor, "PC_PATH_MAX", 4096):
-        raise OutputError(f"{destination} cannot be created: the path is too long for this file system")
+        raise OutputError(_say("output.path_too_long", path=destination))
     if not writable(ancestor):
-        raise OutputError(f"{destination} cannot be created: the folder {ancestor} is not writable")
+        raise OutputError(_say("output.not_writable", path=destination, ancestor=ancestor))
 
 
 def writable(folder: Path) -> bool:
