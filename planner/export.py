@@ -51,7 +51,7 @@ import numpy as np
 import pandas as pd
 
 from planner.dataset import Dataset, load_dataset
-from planner.messages import DEFAULT_LANG, language_of, msg, text
+from planner.messages import DEFAULT_LANG, console_lang, language_of, msg, text
 from planner.outputs import sha256_file, write_folder, write_table
 from planner.problems import InputError, Problem
 from planner.workbook import Names, overview_sheet, plan_seed, sheet_name, table_sheets
@@ -178,9 +178,9 @@ def _changed_name_files(plan: PlanFolder, dataset: Dataset) -> list[str]:
             continue
         digest = recorded.get(path.name)
         if digest is None:
-            warnings.append(f"{path}: the plan's manifest does not record this file; names may not match the plan")
+            warnings.append(text("export.not_recorded", console_lang()).format(path=path))
         elif digest != sha256_file(path):
-            warnings.append(f"{path}: differs from the file the plan read; names are today's, not the plan's")
+            warnings.append(text("export.changed", console_lang()).format(path=path))
     return warnings
 
 

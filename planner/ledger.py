@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from planner.messages import DEFAULT_LANG, text
+from planner.messages import DEFAULT_LANG, console_lang, text
 from planner.rules.caps import UNCAPPED_KINDS, capped_visit_ids
 from planner.xlsx import DATE, INT, TEXT, Sheet
 
@@ -213,14 +213,21 @@ def same_ledger(disk: pd.DataFrame, want: pd.DataFrame) -> list[str]:
     """Where ``disk`` (ledger.parquet as read back) differs from the ledger ``want``: a line per
     differing row (at most 20, then a count), [] when they are the same."""
     if list(disk.columns) != list(want.columns):
-        return [f"its columns are {list(disk.columns)}; a ledger has {list(want.columns)}"]
+        return [_said("ledger.diff.columns", disk=list(disk.columns), want=list(want.columns))]
     lines = []
     if len(disk) != len(want):
-        lines.append(f"it has {len(disk)} rows; the plan's tables and inputs give {len(want)}")
+        lines.append(_said("ledger.diff.rows", disk=len(disk), want=len(want)))
     for i, (a, b) in enumerate(zip(_canonical(disk), _canonical(want), strict=False)):
         if a != b:
-            lines.append(f"row {i + 1}: {dict(zip(want.columns, a))} should be {dict(zip(want.columns, b))}")
-    return lines[:20] + ([f"… and {len(lines) - 20} more rows"] if len(lines) > 20 else [])
+            lines.append(
+                _said("ledger.diff.row", n=i + 1, disk=dict(zip(want.columns, a)), want=dict(zip(want.columns, b)))
+            )
+    return lines[:20] + ([_said("ledger.diff.more", n=len(lines) - 20)] if len(lines) > 20 else [])
+
+
+def _said(message_id: str, **fields) -> str:
+    """A difference's sentence in the console's language (verify prints it)."""
+    return text(message_id, console_lang()).format(**fields)
 
 
 def _canonical(frame: pd.DataFrame) -> list[tuple]:

@@ -34,7 +34,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from planner.messages import Message, msg
+from planner.messages import Message, console_lang, msg, text
 from planner.outputs import OutputError
 from planner.problems import InputError, Problem
 
@@ -170,35 +170,37 @@ def sign_plan(plan_dir: Path | str, key_file: Path | str, replace: bool = False)
     return target
 
 
+def _say(message_id: str, **fields) -> str:
+    """A finding's sentence in the console's language (planner.messages)."""
+    return text(message_id, console_lang()).format(**fields)
+
+
 def check_signature(plan_dir: Path | str, public_key: Ed25519PublicKey) -> list[str]:
     """What is wrong with the plan's signature under ``public_key``: empty when ``manifest.sig``
     is a valid Ed25519 signature of manifest.json's bytes by that key."""
     root = Path(plan_dir)
     path = root / SIGNATURE
     if not path.is_file():
-        return [f"{SIGNATURE} is missing: the plan is not signed"]
+        return [_say("signature.missing", file=SIGNATURE)]
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
         if not isinstance(document, dict):
             raise ValueError("not a JSON object")
         signature = base64.b64decode(str(document["signature"]), validate=True)
     except (OSError, ValueError, UnicodeDecodeError, KeyError, binascii.Error) as error:
-        return [f"{SIGNATURE} is not a signature file: {error}"]
+        return [_say("signature.unreadable", file=SIGNATURE, error=error)]
     if document.get("format") != FORMAT or document.get("algorithm") != "Ed25519":
-        return [f"{SIGNATURE} is not a planner Ed25519 signature (format {document.get('format')!r})"]
+        return [_say("signature.format", file=SIGNATURE, format=repr(document.get("format")))]
     data = (root / MANIFEST).read_bytes()
     try:
         public_key.verify(signature, data)
     except InvalidSignature:
         given = fingerprint(public_key)
         if document.get("public_key_sha256") not in (None, given):
-            return [
-                f"signed with another key (fingerprint {str(document['public_key_sha256'])[:16]}…), "
-                f"not the given public key ({given[:16]}…)"
-            ]
+            return [_say("signature.other_key", signed=str(document["public_key_sha256"])[:16], given=given[:16])]
         if document.get("manifest_sha256") != hashlib.sha256(data).hexdigest():
-            return [f"{MANIFEST} was edited after it was signed: the signature does not match its bytes"]
-        return [f"the signature does not match {MANIFEST} under the given public key"]
+            return [_say("signature.manifest_edited", file=MANIFEST)]
+        return [_say("signature.mismatch", file=MANIFEST)]
     return []
 
 
