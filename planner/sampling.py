@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from planner.dataset import Dataset
-from planner.messages import DEFAULT_LANG, Message, msg
+from planner.messages import DEFAULT_LANG, Message, console_lang, msg, text
 from planner.rules.caps import YearlyCaps, drawn_beyond_cap_reason
 from planner.rules.conflicts import all_conflicted_reason, by_enterprise
 from planner.rules.crews import certified
@@ -372,18 +372,23 @@ def compare_draws(recorded: pd.DataFrame, recomputed: pd.DataFrame, limit: int =
     """Differences between a recorded draw and its recomputation, one line each ([] = identical)."""
     key = ["plan_id", "uscc"]
     old, new = _canonical(recorded).set_index(key), _canonical(recomputed).set_index(key)
-    lines = [f"{p} {u}: in the record but not in the recomputed draw" for p, u in old.index.difference(new.index)]
-    lines += [f"{p} {u}: in the recomputed draw but not in the record" for p, u in new.index.difference(old.index)]
+    lang = console_lang()
+
+    def said(message_id: str, **fields) -> str:
+        return text(message_id, lang).format(**fields)
+
+    lines = [said("sampling.diff.only_recorded", plan=p, uscc=u) for p, u in old.index.difference(new.index)]
+    lines += [said("sampling.diff.only_recomputed", plan=p, uscc=u) for p, u in new.index.difference(old.index)]
     common = old.index.intersection(new.index)
     columns = [c for c in new.columns if c in old.columns]
     missing_columns = [c for c in new.columns if c not in old.columns]
-    lines += [f"column {c} is missing from the record" for c in missing_columns]
+    lines += [said("sampling.diff.column", column=c) for c in missing_columns]
     old_c, new_c = old.loc[common, columns], new.loc[common, columns]
     changed = (old_c != new_c).any(axis=1)
     for (plan_id, uscc), row_old in old_c[changed].iterrows():
         row_new = new_c.loc[(plan_id, uscc)]
         diffs = [f"{c} {row_old[c]!r} ≠ {row_new[c]!r}" for c in columns if row_old[c] != row_new[c]]
-        lines.append(f"{plan_id} {uscc}: recorded {'; '.join(diffs)} (recorded ≠ recomputed)")
+        lines.append(said("sampling.diff.row", plan=plan_id, uscc=uscc, diffs="; ".join(diffs)))
     if len(lines) > limit:
-        lines = lines[:limit] + [f"… and {len(lines) - limit} more differences"]
+        lines = lines[:limit] + [said("sampling.diff.more", n=len(lines) - limit)]
     return lines
