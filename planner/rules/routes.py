@@ -40,7 +40,7 @@ def check_route_times(plan, inputs) -> list[str]:
     onsite = _onsite(plan, scenario.onsite)
     crews = plan.crews.drop_duplicates(["crew_id", "date"]).set_index(["crew_id", "date"])
     crews = crews[["township", "day_start_min", "day_end_min"]].to_dict("index")
-    out += [f"visit {v} is on no route" for v in sorted(set(visits) - set(routes["visit_id"]))]
+    out += [msg("check.route.no_route", visit=v) for v in sorted(set(visits) - set(routes["visit_id"]))]
     factor = scenario.travel.detour_factor / scenario.travel.speed_kmh * 60
 
     def minutes(a, b) -> int:
@@ -50,36 +50,36 @@ def check_route_times(plan, inputs) -> list[str]:
     for leg in routes.itertuples(index=False):
         legs_of[(leg.crew_id, leg.date)].append(leg)
     for (crew_id, date), legs in legs_of.items():
-        where = f"crew {crew_id} on {pd.Timestamp(date).date()}"
+        where = msg("check.route.where", crew=crew_id, date=pd.Timestamp(date).date())
         crew = crews.get((crew_id, date))
         if crew is None:
-            out.append(f"{where}: route without crew rows")
+            out.append(msg("check.route.no_crew", where=where))
             continue
         station = stations[crew["township"]]
         if [leg.seq for leg in legs] != list(range(1, len(legs) + 1)):
-            out.append(f"{where}: seq is not 1…{len(legs)}")
+            out.append(msg("check.route.seq", where=where, n=len(legs)))
         here, clock = station, int(crew["day_start_min"])
         for leg in legs:
             visit = visits[leg.visit_id]
             there = where_is[visit["uscc"]]
             travel = minutes(here, there)
             if leg.travel_min != travel:
-                out.append(f"{where}: leg into {leg.visit_id} takes {travel} min, not {leg.travel_min}")
-            if leg.arrive_min < clock + travel:
-                out.append(f"{where}: arrives at {leg.visit_id} before it can get there")
-            if leg.depart_min - leg.arrive_min < onsite.get(leg.visit_id, 0):
                 out.append(
-                    f"{where}: stays {leg.depart_min - leg.arrive_min} min at {leg.visit_id}, "
-                    f"its tasks need {onsite.get(leg.visit_id, 0)}"
+                    msg("check.route.leg", where=where, visit=leg.visit_id, travel=travel, recorded=leg.travel_min)
                 )
+            if leg.arrive_min < clock + travel:
+                out.append(msg("check.route.too_early", where=where, visit=leg.visit_id))
+            if leg.depart_min - leg.arrive_min < onsite.get(leg.visit_id, 0):
+                stay, need = leg.depart_min - leg.arrive_min, onsite.get(leg.visit_id, 0)
+                out.append(msg("check.route.stay", where=where, minutes=stay, visit=leg.visit_id, need=need))
             if (visit["start_min"], visit["end_min"]) != (leg.arrive_min, leg.depart_min):
-                out.append(f"{where}: visit {leg.visit_id} times differ from its route")
+                out.append(msg("check.route.times", where=where, visit=leg.visit_id))
             if visit["crew_id"] != crew_id or pd.Timestamp(visit["date"]).normalize() != pd.Timestamp(date).normalize():
-                out.append(f"{where}: visit {leg.visit_id} belongs to another crew or day")
+                out.append(msg("check.route.other_crew", where=where, visit=leg.visit_id))
             here, clock = there, int(leg.depart_min)
         back = clock + minutes(here, station)
         if int(crew["day_end_min"]) < back:
-            out.append(f"{where}: day ends at {crew['day_end_min']} before the crew is back ({back})")
+            out.append(msg("check.route.day_end", where=where, end=crew["day_end_min"], back=back))
     return out
 
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from planner.messages import msg
+
 #: kinds that are legal duties: never traded for optional work
 MANDATORY_KINDS = frozenset({"key", "triggered", "followup"})
 
@@ -30,18 +32,19 @@ def check_plan_integrity(plan, inputs) -> list[str]:
     out = []
     for name, key in (("tasks", "task_id"), ("visits", "visit_id")):
         table = getattr(plan, name)
-        out += [f"{name}.parquet lists {key} {k} twice" for k in sorted(set(table[key][table[key].duplicated()]))]
+        twice = sorted(set(table[key][table[key].duplicated()]))
+        out += [msg("check.integrity.twice", file=f"{name}.parquet", key=key, value=k) for k in twice]
     seqs = plan.routes[["crew_id", "date", "seq"]]
     out += [
-        f"routes.parquet has crew {c} on {pd.Timestamp(d).date()} stop {q} twice"
+        msg("check.integrity.stop_twice", crew=c, date=pd.Timestamp(d).date(), seq=q)
         for c, d, q in seqs[seqs.duplicated()].itertuples(index=False)
     ]
     out += [
-        f"routes.parquet names visit {v}, which is not in visits.parquet"
+        msg("check.integrity.unknown_visit", file="routes.parquet", visit=v)
         for v in sorted(set(plan.routes["visit_id"]) - set(plan.visits["visit_id"]))
     ]
     out += [
-        f"visit_tasks.parquet names visit {v}, which is not in visits.parquet"
+        msg("check.integrity.unknown_visit", file="visit_tasks.parquet", visit=v)
         for v in sorted(set(plan.visit_tasks["visit_id"]) - set(plan.visits["visit_id"]))
     ]
     columns = ["dept_id", "uscc", "kind", "window_start", "window_end", "duration_min", "min_inspectors", "delegable"]
@@ -54,10 +57,10 @@ def check_plan_integrity(plan, inputs) -> list[str]:
             want, got = pd.to_datetime(want).dt.normalize(), pd.to_datetime(got).dt.normalize()
         for task_id, w, g in zip(both, want.tolist(), got.tolist()):
             if w != g:
-                out.append(f"task {task_id}: {column} is {g!r} in the plan but {w!r} in the demands")
+                out.append(msg("check.integrity.task_differs", task=task_id, column=column, got=repr(g), want=repr(w)))
     kinds = plan.visit_tasks.join(tasks["kind"].rename("task_kind"), on="task_id")
     out += [
-        f"visit_tasks gives task {t} kind {k}, the task list {tk}"
+        msg("check.integrity.kind_differs", task=t, kind=k, task_kind=tk)
         for t, k, tk in zip(kinds["task_id"], kinds["kind"], kinds["task_kind"])
         if k != tk
     ]
@@ -69,17 +72,17 @@ def check_visit_integrity(plan, inputs) -> list[str]:
     out = []
     joined = inputs.joined
     mismatch = joined[joined["uscc"] != joined["task_uscc"]]
-    out += [f"task {r.task_id} is at another enterprise than its visit {r.visit_id}" for r in mismatch.itertuples()]
+    out += [msg("check.visit.other_enterprise", task=r.task_id, visit=r.visit_id) for r in mismatch.itertuples()]
     listed = plan.crews.groupby(["crew_id", "date"])["inspector_id"].agg(list).to_dict()
     for (crew_id, date), people in listed.items():
         if len(set(people)) < len(people):
-            out.append(f"crew {crew_id} on {pd.Timestamp(date).date()} lists an inspector twice")
+            out.append(msg("check.visit.person_twice", crew=crew_id, date=pd.Timestamp(date).date()))
     has_tasks = set(plan.visit_tasks["visit_id"])
     for visit_id, crew_id, date in plan.visits[["visit_id", "crew_id", "date"]].itertuples(index=False):
         people = listed.get((crew_id, date))
         if people is None or visit_id not in has_tasks:
-            what = "crew" if people is None else "tasks"
-            out.append(f"visit {visit_id} has no {what} ({crew_id} on {pd.Timestamp(date).date()})")
+            what = "check.visit.no_crew" if people is None else "check.visit.no_tasks"
+            out.append(msg(what, visit=visit_id, crew=crew_id, date=pd.Timestamp(date).date()))
     return out
 
 
@@ -90,20 +93,20 @@ def check_every_task_accounted(plan, inputs) -> list[str]:
     placed = plan.visit_tasks["task_id"]
     unscheduled = plan.unscheduled["task_id"]
     for task_id in placed[placed.duplicated()].unique():
-        out.append(f"task {task_id} is in more than one visit")
+        out.append(msg("check.task.in_two_visits", task=task_id))
     for task_id in sorted(set(placed) & set(unscheduled)):
-        out.append(f"task {task_id} is both placed and unscheduled")
+        out.append(msg("check.task.placed_and_unscheduled", task=task_id))
     missing = set(plan.tasks["task_id"]) - set(placed) - set(unscheduled)
-    out += [f"task {t} is neither placed nor unscheduled (dropped silently)" for t in sorted(missing)]
+    out += [msg("check.task.dropped", task=t) for t in sorted(missing)]
     unknown = (set(placed) | set(unscheduled)) - set(plan.tasks["task_id"])
-    out += [f"task {t} is not in tasks.parquet" for t in sorted(unknown)]
+    out += [msg("check.task.unknown", task=t) for t in sorted(unknown)]
     out += [
-        f"unscheduled task {t} has no reason"
+        msg("check.task.no_reason", task=t)
         for t, reason in zip(plan.unscheduled["task_id"], plan.unscheduled["reason"])
         if not isinstance(reason, str) or not reason.strip()
     ]
     demands = set(inputs.dataset.demands["task_id"])
-    out += [f"demand {t} is missing from tasks.parquet" for t in sorted(demands - set(plan.tasks["task_id"]))]
+    out += [msg("check.task.demand_missing", task=t) for t in sorted(demands - set(plan.tasks["task_id"]))]
     return out
 
 
@@ -114,7 +117,4 @@ def check_random_draw(plan, inputs) -> list[str]:
         return []
     chosen = draws[draws["selected"].astype(bool)]
     expected = set(chosen["plan_id"] + ":" + chosen["uscc"])
-    return [
-        f"random task {t} was drawn but is missing from tasks.parquet"
-        for t in sorted(expected - set(plan.tasks["task_id"]))
-    ]
+    return [msg("check.draw.missing", task=t) for t in sorted(expected - set(plan.tasks["task_id"]))]
