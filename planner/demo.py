@@ -1826,6 +1826,11 @@ def write_profile_scenario(folder: Path, profile: str, seed: int) -> Path | None
     return path
 
 
+def _digest(task_id: str) -> bytes:
+    """Sixteen bytes drawn from a task's id: its generated fate, the same whenever it is drawn."""
+    return hashlib.blake2b(task_id.encode(), digest_size=16).digest()
+
+
 def generate_actuals(
     tasks: pd.DataFrame,
     visits: pd.DataFrame,
@@ -1853,6 +1858,8 @@ def generate_actuals(
     placed["date"] = pd.to_datetime(placed["date"]).dt.date
     before = placed[placed["date"] < as_of].sort_values("task_id").reset_index(drop=True)
     draw = rng.random(len(before))
+    if results:  # a check's fate, like its result, is a fact of the check: the same in every month's actuals
+        draw = np.array([int.from_bytes(_digest(t)[8:12], "big") / 2**32 for t in before["task_id"]])
     status = np.where(draw < 0.03, "failed", np.where(draw < 0.04, "cancelled", "done"))
     explicit = rng.random(len(before)) < 0.8
     outcomes = pd.DataFrame(
@@ -1864,9 +1871,9 @@ def generate_actuals(
     )
     if results:
         # a check's result is a fact of that check: the same whatever month's actuals report it
-        draws = [hashlib.blake2b(t.encode(), digest_size=8).digest() for t in outcomes["task_id"]]
+        draws = [_digest(t) for t in outcomes["task_id"]]
         roll = np.array([int.from_bytes(d[:4], "big") / 2**32 for d in draws])
-        days = [15 + int.from_bytes(d[4:], "big") % 31 for d in draws]
+        days = [15 + int.from_bytes(d[4:8], "big") % 31 for d in draws]
         result = np.where(
             roll < 0.7, "clear", np.where(roll < 0.9, "rectify", np.where(roll < 0.98, "case", "redline"))
         )
