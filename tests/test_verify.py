@@ -26,7 +26,11 @@ SCENARIO = 'name = "t"\ndataset = "ds"\nseed = 5\n[horizon]\nstart = 2026-01-01\
 @pytest.fixture(scope="module")
 def plan_folder(tmp_path_factory) -> Path:
     """A plan of a generated tiny county, written by the pipeline (as `planner plan` writes it)."""
-    root = tmp_path_factory.mktemp("verify")
+    return tiny_plan(tmp_path_factory.mktemp("verify"))
+
+
+def tiny_plan(root: Path) -> Path:
+    """Plan a generated tiny county (its dataset and scenario in ``root``) into root/plan."""
     (root / "ds").mkdir()
     write_tables(generate_dataset("tiny", 5), root / "ds", ".parquet")
     (root / "s.toml").write_text(SCENARIO)

@@ -3,7 +3,6 @@ under an English locale, with the same check, file and line either way (issue 18
 
 from __future__ import annotations
 
-import datetime as dt
 import shutil
 from pathlib import Path
 
@@ -11,29 +10,16 @@ import pytest
 from typer.testing import CliRunner
 
 from planner.cli import app
-from planner.dataset import load_dataset
-from planner.demo import generate_dataset
-from planner.outputs import write_tables
-from planner.pipeline import make_plan, write_plan
-from planner.scenario import load_scenario
 from planner.verify import verify_plan
-from planner.workdays import work_calendar
 from tests.test_language import english_words
-
-SCENARIO = 'name = "t"\ndataset = "ds"\nseed = 5\n[horizon]\nstart = 2026-01-01\nend = 2026-12-31\n'
+from tests.test_verify import tiny_plan
 
 
 @pytest.fixture(scope="module")
 def edited(tmp_path_factory) -> Path:
     """A plan of a generated tiny county whose report.html was edited after it was written."""
     root = tmp_path_factory.mktemp("verifyzh")
-    (root / "ds").mkdir()
-    write_tables(generate_dataset("tiny", 5), root / "ds", ".parquet")
-    (root / "s.toml").write_text(SCENARIO)
-    scenario = load_scenario(root / "s.toml")
-    dataset = load_dataset(scenario.dataset)
-    calendar = work_calendar(scenario.horizon.start, scenario.horizon.end, dataset.calendar_overrides())
-    write_plan(make_plan(dataset, scenario, calendar), root / "plan", dataset, scenario, dt.datetime.now().astimezone())
+    tiny_plan(root)
     copy = root / "edited"
     shutil.copytree(root / "plan", copy)
     with (copy / "report.html").open("ab") as page:
