@@ -21,14 +21,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-from planner.dataset import load_dataset
+from planner.dataset import Dataset, load_dataset
 from planner.export import read_plan_folder, recorded_dataset
-from planner.messages import msg
+from planner.messages import DEFAULT_LANG, language_of, msg, text
 from planner.problems import InputError, Problem
 from planner.rules import OUTCOMES, reason_codes
 from planner.rules.caps import is_capped
@@ -36,26 +38,42 @@ from planner.rules.quiet_days import quiet_mask
 from planner.rules.stays import MAX_VISIT_ONSITE_MIN
 from planner.scenario import Scenario
 from planner.workdays import work_calendar
+from planner.xlsx import INT, TEXT, Sheet
 
-SHIFT_DAYS = 14  # how far a department may be asked to move a window, by default
+SHIFT_DAYS = 14  # how far a department may be asked to move a window, by default ([reoptimize] shift_days)
 COMING_DAYS = 31  # "the coming month"
 FIXED_KINDS = ("triggered", "followup", "appointment")  # their dates are not the departments' to move
 MANDATORY_KINDS = ("key", "triggered", "followup")
 CHANGED = ("moved", "dropped")
+AGENDA_FILE = "agenda.md"  # in every re-optimised plan folder
+#: the tables of a plan folder the agenda reads
+TABLES = ("tasks", "visits", "visit_tasks", "unscheduled", "changes")
 
-RELEASED_COLUMNS = ["检查码", "企业", "统一社会信用代码", "原日期", "原检查组", "任务数", "去向", "原因"]
-AT_RISK_COLUMNS = ["任务编号", "部门", "企业", "统一社会信用代码", "类型", "时间窗", "原因"]
+# the columns of the agenda's tables; their headers are the catalogue's ``agenda.col.<column>``
+RELEASED_COLUMNS = ["visit_code", "enterprise", "uscc", "old_date", "old_crew", "tasks", "went", "reason"]
+AT_RISK_COLUMNS = ["task_id", "department", "enterprise", "uscc", "kind", "window", "reason"]
 MERGE_COLUMNS = [
-    "排名",
-    "调整部门",
-    "检查事项",
-    "原时间窗",
-    "建议时间窗",
-    "调整天数",
-    "减少扰企户次",
-    "合并对象部门",
-    "涉及企业",
-    "任务编号",
+    "rank",
+    "move_depts",
+    "items",
+    "old_window",
+    "new_window",
+    "shift",
+    "saved",
+    "with_depts",
+    "firms",
+    "task_ids",
+]
+PAIR_COLUMNS = [
+    "rank",
+    "uscc",
+    "enterprise",
+    "mover_code",
+    "mover_date",
+    "other_code",
+    "other_date",
+    "days",
+    "task_ids",
 ]
 
 
@@ -69,13 +87,36 @@ class Agenda:
     released: pd.DataFrame  # RELEASED_COLUMNS
     at_risk: pd.DataFrame  # AT_RISK_COLUMNS
     merges: pd.DataFrame  # MERGE_COLUMNS, best first
-    merge_pairs: pd.DataFrame  # one row per pair of visits a suggestion merges
+    merge_pairs: pd.DataFrame  # PAIR_COLUMNS: one row per pair of visits a suggestion merges
     capacity_line: str  # the county's capacity bound, when the plan has it
+    lang: str = DEFAULT_LANG  # the language of its words (names as they are)
 
     @property
     def disturbances_saved(self) -> int:
         """减少扰企户次 if every merge suggestion is taken."""
-        return int(self.merges["减少扰企户次"].sum()) if len(self.merges) else 0
+        return int(self.merges["saved"].sum()) if len(self.merges) else 0
+
+    def headed(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` (one of the agenda's tables) with its headers in the agenda's language."""
+        return frame.rename(columns={c: text(f"agenda.col.{c}", self.lang) for c in frame.columns})
+
+    @property
+    def sections(self) -> tuple[tuple[str, pd.DataFrame], ...]:
+        """The three parts as (title, table), in the agenda's language."""
+        saved, lang = self.disturbances_saved, self.lang
+        return (
+            (text("agenda.released.title", lang).format(n=len(self.released)), self.released),
+            (text("agenda.at_risk.title", lang).format(n=len(self.at_risk)), self.at_risk),
+            (text("agenda.merges.title", lang).format(days=self.shift_days, saved=saved), self.merges),
+        )
+
+    @property
+    def dateline(self) -> str:
+        """会商日期 and the end of the freeze window."""
+        if self.freeze_end > self.from_date:
+            last = self.freeze_end - dt.timedelta(days=1)
+            return text("agenda.date_frozen", self.lang).format(date=self.from_date, end=last)
+        return text("agenda.date", self.lang).format(date=self.from_date)
 
 
 def make_agenda(
@@ -88,27 +129,33 @@ def make_agenda(
     freeze_days: int = 0,
     shift_days: int = SHIFT_DAYS,
     kpis: dict | None = None,
+    lang: str = DEFAULT_LANG,
 ) -> Agenda:
     """The agenda of a plan (``tables``: its parquet tables by name, ``changes`` among them for a
     re-optimised plan) for the meeting held on ``from_date``; visits inside the freeze window are
-    announced and are not suggested for merging."""
+    announced and are not suggested for merging. Its words are in ``lang`` (the reasons are the
+    plan's own sentences)."""
     freeze_end = from_date + dt.timedelta(days=freeze_days)
     name_of = dict(zip(enterprises["uscc"], enterprises["name"]))
     dept_name = dict(zip(departments["dept_id"], departments["name"]))
-    released = _released(tables.get("changes"), from_date, freeze_end, name_of)
-    at_risk = _at_risk(tables, from_date, name_of, dept_name)
-    merges, pairs = _merges(tables, workdays, quiet_days, freeze_end, shift_days, name_of, dept_name)
+    released = _released(tables.get("changes"), from_date, freeze_end, name_of, lang)
+    at_risk = _at_risk(tables, from_date, name_of, dept_name, lang)
+    merges, pairs = _merges(tables, workdays, quiet_days, freeze_end, shift_days, name_of, dept_name, lang)
     kpis = kpis or {}
     bound, placed = kpis.get("capacity_bound_mandatory"), kpis.get("scheduled_mandatory")
     capacity_line = ""
     if bound is not None:
-        capacity_line = f"人力容量证明：现有人员下任何计划至多安排法定任务 {int(bound):,} 项" + (
-            f"，本计划已安排 {int(placed):,} 项" if placed is not None else ""
+        capacity_line = text("agenda.capacity", lang).format(bound=f"{int(bound):,}") + (
+            text("agenda.capacity_placed", lang).format(placed=f"{int(placed):,}") if placed is not None else ""
         )
-    return Agenda(from_date, freeze_end, shift_days, released, at_risk, merges, pairs, capacity_line)
+    return Agenda(from_date, freeze_end, shift_days, released, at_risk, merges, pairs, capacity_line, lang)
 
 
-def _released(changes: pd.DataFrame | None, start: dt.date, end: dt.date, name_of: dict) -> pd.DataFrame:
+def _window(start, end, lang: str) -> str:
+    return text("agenda.window", lang).format(start=start, end=end)
+
+
+def _released(changes: pd.DataFrame | None, start: dt.date, end: dt.date, name_of: dict, lang: str) -> pd.DataFrame:
     """Visits of the freeze window that changed, one row each: where their tasks went and why."""
     if changes is None or not len(changes):
         return pd.DataFrame(columns=RELEASED_COLUMNS)
@@ -117,23 +164,25 @@ def _released(changes: pd.DataFrame | None, start: dt.date, end: dt.date, name_o
     rows = []
     for code, group in hit.groupby("old_visit_code", sort=True):
         first = group.iloc[0]
-        went = sorted({str(d) for d in group["new_date"].dropna()})
+        went = sorted({str(pd.Timestamp(d).date()) for d in group["new_date"].dropna()})
         rows.append(
             (
                 code,
                 name_of.get(first["uscc"], ""),
                 first["uscc"],
-                str(first["old_date"]),
+                str(pd.Timestamp(first["old_date"]).date()),
                 first["old_crew_id"],
                 len(group),
-                "、".join(went) if went else "未能重新安排",
+                text("sep.list", lang).join(went) if went else text("agenda.not_replanned", lang),
                 first["reason"],
             )
         )
     return pd.DataFrame(rows, columns=RELEASED_COLUMNS)
 
 
-def _at_risk(tables: dict[str, pd.DataFrame], start: dt.date, name_of: dict, dept_name: dict) -> pd.DataFrame:
+def _at_risk(
+    tables: dict[str, pd.DataFrame], start: dt.date, name_of: dict, dept_name: dict, lang: str
+) -> pd.DataFrame:
     """Mandatory tasks left unplaced whose window reaches into the coming month, with the reason."""
     unscheduled, tasks = tables["unscheduled"], tables["tasks"]
     end = start + dt.timedelta(days=COMING_DAYS)
@@ -150,8 +199,8 @@ def _at_risk(tables: dict[str, pd.DataFrame], start: dt.date, name_of: dict, dep
             dept_name.get(r.dept_id, r.dept_id),
             name_of.get(r.uscc, ""),
             r.uscc,
-            r.kind,
-            f"{pd.Timestamp(r.window_start).date()}至{pd.Timestamp(r.window_end).date()}",
+            text(f"kind.{r.kind}", lang),
+            _window(pd.Timestamp(r.window_start).date(), pd.Timestamp(r.window_end).date(), lang),
             r.reason,
         )
         for r in risky.sort_values(["window_end", "task_id"]).itertuples(index=False)
@@ -182,6 +231,7 @@ def _merges(
     shift_days: int,
     name_of: dict,
     dept_name: dict,
+    lang: str,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Merge suggestions (module doc, point 3) and the pairs of visits behind them."""
     visits = _visits(tables, after)
@@ -204,18 +254,20 @@ def _merges(
         shift = dt.timedelta(days=days)
         with_depts = sorted({d for _, other in found for d in other.depts} - set(depts))
         firms = sorted({name_of.get(m.uscc, m.uscc) for m, _ in found})
+        sep = text("sep.list", lang)
+        shown = sep.join(firms[:3])
         rows.append(
             (
                 rank,
-                "、".join(dept_name.get(d, d) for d in depts),
-                "；".join(items),
-                f"{first}至{last}",
-                f"{first + shift}至{last + shift}",
-                f"{'推后' if days > 0 else '提前'} {abs(days)} 天",
+                sep.join(dept_name.get(d, d) for d in depts),
+                text("sep.items", lang).join(items),
+                _window(first, last, lang),
+                _window(first + shift, last + shift, lang),
+                text("agenda.later" if days > 0 else "agenda.earlier", lang).format(days=abs(days)),
                 len(found),
-                "、".join(dept_name.get(d, d) for d in with_depts) or "同部门",
-                "、".join(firms[:3]) + (f" 等 {len(firms)} 家" if len(firms) > 3 else ""),
-                "、".join(sorted({t for m, _ in found for t in m.task_ids})),
+                sep.join(dept_name.get(d, d) for d in with_depts) or text("agenda.same_dept", lang),
+                text("agenda.firms_more", lang).format(firms=shown, n=len(firms)) if len(firms) > 3 else shown,
+                sep.join(sorted({t for m, _ in found for t in m.task_ids})),
             )
         )
         pairs += [
@@ -233,21 +285,7 @@ def _merges(
             for m, o in found
         ]
     merges = pd.DataFrame(rows, columns=MERGE_COLUMNS)
-    pair_frame = pd.DataFrame(
-        pairs,
-        columns=[
-            "排名",
-            "统一社会信用代码",
-            "企业",
-            "调整方检查码",
-            "调整方日期",
-            "合并对象检查码",
-            "合并对象日期",
-            "调整天数",
-            "任务编号",
-        ],
-    )
-    return merges, pair_frame
+    return merges, pd.DataFrame(pairs, columns=PAIR_COLUMNS)
 
 
 def _visits(tables: dict[str, pd.DataFrame], after: dt.date) -> dict[str, list[_Visit]]:
@@ -315,32 +353,18 @@ def _best_shift(a: _Visit, b: _Visit, quiet: dict, shift_days: int) -> tuple[_Vi
     return mover, other, days
 
 
-def agenda_markdown(agenda: Agenda, title: str = "月会商议程") -> str:
-    """The agenda as Markdown (Chinese), for the console and for agenda.md."""
-    lines = [
-        f"# {title}",
-        "",
-        f"会商日期：{agenda.from_date}；冻结期至 {agenda.freeze_end - dt.timedelta(days=1)}"
-        if agenda.freeze_end > agenda.from_date
-        else f"会商日期：{agenda.from_date}",
-        "",
-        f"## 一、冻结期内放开的检查（{len(agenda.released)} 次）",
-        "",
-    ]
-    lines += _table(agenda.released) if len(agenda.released) else ["无。", ""]
-    lines += [f"## 二、下月有风险的法定任务（{len(agenda.at_risk)} 项）", ""]
-    if agenda.capacity_line:
-        lines += [agenda.capacity_line, ""]
-    lines += _table(agenda.at_risk) if len(agenda.at_risk) else ["无。", ""]
-    lines += [
-        f"## 三、合并机会（时间窗调整不超过 {agenda.shift_days} 天；全部采纳可减少扰企 {agenda.disturbances_saved} 户次）",
-        "",
-    ]
-    lines += _table(agenda.merges) if len(agenda.merges) else ["无。", ""]
+def agenda_markdown(agenda: Agenda) -> str:
+    """The agenda as Markdown in its language, for the console and for agenda.md."""
+    lines = [f"# {text('agenda.title', agenda.lang)}", "", agenda.dateline, ""]
+    for n, (title, frame) in enumerate(agenda.sections):
+        lines += [f"## {title}", ""]
+        if n == 1 and agenda.capacity_line:
+            lines += [agenda.capacity_line, ""]
+        lines += _table(agenda.headed(frame), agenda.lang) if len(frame) else [text("agenda.none", agenda.lang), ""]
     return "\n".join(lines)
 
 
-def _table(frame: pd.DataFrame, limit: int = 50) -> list[str]:
+def _table(frame: pd.DataFrame, lang: str, limit: int = 50) -> list[str]:
     """A Markdown table of the first ``limit`` rows (cells with | or line breaks made safe)."""
 
     def cell(value) -> str:
@@ -349,14 +373,63 @@ def _table(frame: pd.DataFrame, limit: int = 50) -> list[str]:
     out = ["| " + " | ".join(frame.columns) + " |", "|" + "---|" * len(frame.columns)]
     out += ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.head(limit).itertuples(index=False)]
     if len(frame) > limit:
-        out.append(f"| … 另有 {len(frame) - limit} 行 |" + " |" * (len(frame.columns) - 1))
+        more = text("agenda.more_rows", lang).format(n=len(frame) - limit)
+        out.append(f"| {more} |" + " |" * (len(frame.columns) - 1))
     return [*out, ""]
 
 
-def plan_agenda(plan_dir: Path | str, dataset_dir: Path | str | None = None, shift_days: int = SHIFT_DAYS) -> Agenda:
-    """The agenda of a plan folder: the meeting is held on its re-optimisation date (for an annual
-    plan, the horizon's first day), with its freeze window; names from its dataset (by default the
-    recorded one). Raises ``InputError`` when the folder or the dataset cannot be read."""
+def agenda_sheets(agenda: Agenda) -> list[Sheet]:
+    """The agenda as three sheets of plan.xlsx (会商-放开的检查, 会商-有风险的法定任务, 会商-合并机会)."""
+    kinds = {"tasks": INT, "rank": INT, "saved": INT}
+    out = []
+    for name, frame in zip(("released", "at_risk", "merges"), (agenda.released, agenda.at_risk, agenda.merges)):
+        headed = agenda.headed(frame.reset_index(drop=True))
+        out.append(
+            Sheet(
+                text(f"sheet.agenda_{name}", agenda.lang),
+                headed,
+                {h: kinds.get(c, TEXT) for c, h in zip(frame.columns, headed.columns)},
+            )
+        )
+    return out
+
+
+def recorded_agenda(
+    folder: Path,
+    dataset: Dataset,
+    scenario: Scenario,
+    parent: Mapping[str, Any] | None,
+    kpis: Mapping[str, Any] | None,
+    lang: str = DEFAULT_LANG,
+    shift_days: int | None = None,
+) -> Agenda:
+    """The agenda of the plan folder ``folder`` as its files hold it — what ``write_plan`` puts in
+    plan.xlsx, report.html and agenda.md and ``planner verify`` makes again: the meeting is held on
+    the re-optimisation's as-of date with its freeze window (``parent``, as in manifest.json; an
+    annual plan: the horizon's first day), the merge distance is the scenario's ``[reoptimize]
+    shift_days`` unless ``shift_days`` says otherwise, names from ``dataset``."""
+    tables = {n: pd.read_parquet(folder / f"{n}.parquet") for n in TABLES if (folder / f"{n}.parquet").is_file()}
+    calendar = work_calendar(scenario.horizon.start, scenario.horizon.end, dataset.calendar_overrides())
+    parent = parent or {}
+    start = dt.date.fromisoformat(str(parent["as_of"])) if parent.get("as_of") else scenario.horizon.start
+    return make_agenda(
+        tables,
+        dataset.enterprises,
+        dataset.departments,
+        calendar.workdays,
+        scenario.quiet_days,
+        start,
+        int(parent.get("freeze_days", 0)),
+        scenario.reoptimize.shift_days if shift_days is None else shift_days,
+        dict(kpis or {}),
+        lang,
+    )
+
+
+def plan_agenda(plan_dir: Path | str, dataset_dir: Path | str | None = None, shift_days: int | None = None) -> Agenda:
+    """The agenda of a plan folder (``recorded_agenda``), in its language; names from its dataset
+    (by default the recorded one); ``shift_days`` by default the recorded scenario's. Raises
+    ``InputError`` when the folder or the dataset cannot be read."""
     plan = read_plan_folder(plan_dir)
     folder = Path(dataset_dir) if dataset_dir is not None else recorded_dataset(plan)
     if folder is None:
@@ -377,21 +450,5 @@ def plan_agenda(plan_dir: Path | str, dataset_dir: Path | str | None = None, shi
                 )
             ]
         ) from None
-    calendar = work_calendar(scenario.horizon.start, scenario.horizon.end, dataset.calendar_overrides())
-    parent = plan.manifest.get("parent") or {}
-    start = dt.date.fromisoformat(str(parent["as_of"])) if parent.get("as_of") else scenario.horizon.start
-    tables = dict(plan.tables)
-    changes = Path(plan_dir) / "changes.parquet"
-    if changes.is_file():
-        tables["changes"] = pd.read_parquet(changes)
-    return make_agenda(
-        tables,
-        dataset.enterprises,
-        dataset.departments,
-        calendar.workdays,
-        scenario.quiet_days,
-        start,
-        int(parent.get("freeze_days", 0)),
-        shift_days,
-        plan.kpis,
-    )
+    lang = language_of(plan.manifest.get("language"))
+    return recorded_agenda(Path(plan_dir), dataset, scenario, plan.manifest.get("parent"), plan.kpis, lang, shift_days)

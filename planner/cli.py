@@ -893,13 +893,12 @@ def reoptimize(
     Example: planner reoptimize scenarios/baseline.toml --plan plans/2026 --actuals actuals/2026-02 --as-of 2026-02-01 --out plans/2026-02
     """
     from planner.actuals import ACTUALS_FOLDER, load_actuals
-    from planner.agenda import agenda_markdown
+    from planner.agenda import recorded_agenda
     from planner.export import read_plan_folder
     from planner.ledger import plan_ledger
     from planner.outputs import sha256_file
     from planner.pipeline import WRITTEN, write_plan
     from planner.reoptimize import reoptimize as replan
-    from planner.reoptimize import reoptimized_agenda
 
     started = dt.datetime.now().astimezone()
     with _reported():
@@ -932,7 +931,6 @@ def reoptimize(
             "freeze_days": freeze_days,
             "actuals": {str(p): sha256_file(p) for p in sorted(actuals.files.values())},
         }
-        agenda = reoptimized_agenda(result, scenario, calendar, as_of.date(), freeze_days)
         ledger = plan_ledger(
             {name: getattr(result.plan.tables, name) for name in ("tasks", "visits", "visit_tasks")},
             dataset.history,
@@ -942,24 +940,22 @@ def reoptimize(
             outcomes=actuals.outcomes,
             parent_dir=previous,
         )
-        with tempfile.TemporaryDirectory() as scratch:
-            agenda_file = Path(scratch) / "agenda.md"
-            agenda_file.write_text(agenda_markdown(agenda), encoding="utf-8")
-            with _progress("writing the plan", len(WRITTEN)) as step:
-                write_plan(
-                    result.plan,
-                    out_dir,
-                    result.dataset,
-                    scenario,
-                    started,
-                    parent=parent,
-                    extra_tables={"changes": result.changes, "followups": result.followups},
-                    record=prior.draw_record,
-                    attachments={f"{ACTUALS_FOLDER}/{p.name}": p for p in actuals.files.values()}
-                    | {"agenda.md": agenda_file},
-                    ledger=ledger,
-                    progress=step,
-                )
+        with _progress("writing the plan", len(WRITTEN)) as step:
+            write_plan(
+                result.plan,
+                out_dir,
+                result.dataset,
+                scenario,
+                started,
+                parent=parent,
+                extra_tables={"changes": result.changes, "followups": result.followups},
+                record=prior.draw_record,
+                attachments={f"{ACTUALS_FOLDER}/{p.name}": p for p in actuals.files.values()},
+                ledger=ledger,
+                progress=step,
+            )
+        # the agenda as write_plan put it in the folder (agenda.md, plan.xlsx, report.html)
+        agenda = recorded_agenda(out_dir, result.dataset, scenario, parent, result.plan.kpis, lang.value)
     if not quiet:
         _print_plan_summary(result.plan.kpis, out_dir)
         err.print(_rich(_change_summary(result.summary), _say("cli.reopt.changes_title")))
@@ -1042,8 +1038,13 @@ def agenda(
         Path | None, typer.Option("--dataset", help="Dataset for names (default: the recorded one).")
     ] = None,
     shift_days: Annotated[
-        int, typer.Option(help="Merge suggestions move a window by at most this many days.", min=0, max=90)
-    ] = 14,
+        int | None,
+        typer.Option(
+            help="Merge suggestions move a window by at most this many days (default: the plan's [reoptimize] shift_days).",
+            min=0,
+            max=90,
+        ),
+    ] = None,
 ) -> None:
     """月会商议程: frozen visits released and why, mandatory tasks at risk next month, and merge suggestions (Markdown).
 
@@ -1056,7 +1057,8 @@ def agenda(
 
     with _reported():
         found = plan_agenda(plan_dir, dataset_dir, shift_days)
-    _echo(agenda_markdown(found))
+    for line in agenda_markdown(found).splitlines():  # one _echo per line: it writes control characters out
+        _echo(line)
 
 
 @app.command()

@@ -389,8 +389,11 @@ def write_plan(
     actuals it applied as ``attachments`` (relative name → file, copied byte for byte so that
     ``planner verify`` can re-check the plan against them). ``progress`` hears the name of each
     of the ``WRITTEN`` steps when it is done (plan.xlsx and report.html take seconds).
-    ``ledger``: the plan's ledger (``planner.ledger.plan_ledger``), which a re-optimisation must
+    A re-optimised plan (one with a ``parent``) also holds the 月会商 agenda (``planner.agenda``),
+    made from the tables as written: agenda.md, three sheets of plan.xlsx and a section of
+    report.html. ``ledger``: the plan's ledger (``planner.ledger.plan_ledger``), which a re-optimisation must
     pass; by default a first plan's, from the tables and the dataset's history."""
+    from planner.agenda import AGENDA_FILE, agenda_markdown, recorded_agenda
     from planner.audit import DRAW_RECORD, draw_record
     from planner.ledger import LEDGER_FILE, ledger_alerts, plan_ledger
     from planner.report import write_report
@@ -419,6 +422,10 @@ def write_plan(
         (folder / "kpis.json").write_text(json.dumps(plan.kpis, ensure_ascii=False, indent=2), encoding="utf-8")
         draw = record if record is not None else draw_record(plan.draw, scenario, dataset, None, plan.lang)
         (folder / DRAW_RECORD).write_text(json.dumps(draw, ensure_ascii=False, indent=2), encoding="utf-8")
+        agenda = None
+        if parent is not None:
+            agenda = recorded_agenda(folder, dataset, scenario, parent, stable_kpis, plan.lang)
+            (folder / AGENDA_FILE).write_text(agenda_markdown(agenda), encoding="utf-8")
         done(WRITTEN[0])
         write_workbook(
             folder / "plan.xlsx",
@@ -428,6 +435,7 @@ def write_plan(
             scenario=scenario_keys,
             draw_record=draw,
             lang=plan.lang,
+            agenda=agenda,
         )
         done(WRITTEN[1])
         write_report(
@@ -448,6 +456,7 @@ def write_plan(
                 dict(zip(dataset.departments["dept_id"], dataset.departments["name"])),
                 plan.lang,
             ),
+            agenda=agenda,
             lang=plan.lang,
         )
         done(WRITTEN[2])

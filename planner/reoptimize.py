@@ -54,7 +54,6 @@ from planner.actuals import (
     reoptimised_facts,
     state_at,
 )
-from planner.agenda import SHIFT_DAYS, Agenda, make_agenda
 from planner.checker import check_plan
 from planner.dataset import Dataset
 from planner.export import PLAN_TABLES, read_plan_folder
@@ -1044,21 +1043,3 @@ def _summary(changes: pd.DataFrame) -> pd.DataFrame:
     """Per department: how many tasks were kept, moved, added, dropped, done, cancelled, closed."""
     table = changes.pivot_table(index="dept_id", columns="change", values="task_id", aggfunc="count", fill_value=0)
     return table.reset_index()
-
-
-def reoptimized_agenda(
-    result: Reoptimized, scenario: Scenario, calendar: WorkCalendar, as_of: dt.date, freeze_days: int
-) -> Agenda:
-    """The 月会商 agenda of a re-optimisation (``planner.agenda``), written beside it as agenda.md."""
-    tables = {name: getattr(result.plan.tables, name) for name in PLAN_TABLES if name != "draws"}
-    return make_agenda(
-        tables | {"changes": result.changes},
-        result.dataset.enterprises,
-        result.dataset.departments,
-        calendar.workdays,
-        scenario.quiet_days,
-        as_of,
-        freeze_days,
-        SHIFT_DAYS,
-        result.plan.kpis,
-    )

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from string import Template
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -33,6 +33,9 @@ from plotly.offline import get_plotlyjs
 from planner.messages import DEFAULT_LANG, LANGUAGE_TAGS, text
 from planner.rules import reason_codes, reason_label
 from planner.rules.tasks import MANDATORY_KINDS
+
+if TYPE_CHECKING:
+    from planner.agenda import Agenda
 
 DEFAULT_TITLE = text("report.title")
 # Windows, macOS, then Linux (Noto / Source Han, WenQuanYi) Chinese fonts; the page embeds none
@@ -359,6 +362,7 @@ def render_report(
     title: str | None = None,
     alerts: pd.DataFrame | None = None,
     lang: str = DEFAULT_LANG,
+    agenda: Agenda | None = None,
 ) -> str:
     """The report as one HTML string (UTF-8 text, every script inline); arguments as for ``write_report``."""
     missing = [c for c in ("kind", "dept_id", "uscc") if c not in unscheduled.columns]
@@ -384,7 +388,8 @@ def render_report(
         cards=_cards(kpis, lang),
         visits_chart=_figure_html(visits_figure(kpis, lang), "chart-visits", modebar=False),
         unscheduled=_unscheduled_html(unscheduled, enterprises, departments, lang),
-        alerts="" if alerts is None else _alerts_html(alerts, enterprises, departments, lang),
+        alerts=("" if alerts is None else _alerts_html(alerts, enterprises, departments, lang))
+        + ("" if agenda is None else _agenda_html(agenda)),
         options=_options(route_map.periods, route_map.default, lang),
         period_note=html.escape(_period_note(route_map.default, lang)),
         map=_figure_html(route_map.figure, "chart-map"),
@@ -410,6 +415,7 @@ def write_report(
     title: str | None = None,
     alerts: pd.DataFrame | None = None,
     lang: str = DEFAULT_LANG,
+    agenda: Agenda | None = None,
 ) -> Path:
     """Write report.html (one self-contained, offline file, a few MB) and return its path.
 
@@ -436,6 +442,7 @@ def write_report(
         title=title,
         alerts=alerts,
         lang=lang,
+        agenda=agenda,
     )
     partial = path.with_name(f".{path.name}.partial")
     partial.write_text(page, encoding="utf-8")
@@ -771,6 +778,39 @@ def _unscheduled_html(
         f"{table}<details><summary>{say('report.unscheduled.detail', n=len(unscheduled))}</summary>{more}"
         f'<table class="grid detail"><thead><tr>{headers}</tr></thead><tbody>{lines}</tbody></table></details>'
     )
+
+
+def _agenda_html(agenda: Agenda) -> str:
+    """月会商议程 (``planner.agenda``): its three tables, each collapsible, as a section."""
+    lang = agenda.lang
+
+    def esc(value: Any) -> str:
+        return html.escape(str(value), quote=False)
+
+    parts = [f'<section id="agenda"><h2>{esc(text("agenda.title", lang))}</h2><p>{esc(agenda.dateline)}</p>']
+    for n, (title, frame) in enumerate(agenda.sections):
+        parts.append(f"<h3>{esc(title)}</h3>")
+        if n == 1 and agenda.capacity_line:
+            parts.append(f"<p class=note>{esc(agenda.capacity_line)}</p>")
+        if not len(frame):
+            parts.append(f'<p class="ok">{esc(text("agenda.none", lang))}</p>')
+            continue
+        shown = agenda.headed(frame.head(MAX_UNSCHEDULED_ROWS))
+        headers = "".join(f"<th>{esc(h)}</th>" for h in shown.columns)
+        rows = "".join(
+            "<tr>" + "".join(f"<td>{esc(v)}</td>" for v in row) + "</tr>" for row in shown.itertuples(index=False)
+        )
+        more = (
+            f"<p class=note>{esc(text('agenda.more_rows', lang).format(n=len(frame) - MAX_UNSCHEDULED_ROWS))}</p>"
+            if len(frame) > MAX_UNSCHEDULED_ROWS
+            else ""
+        )
+        parts.append(
+            f"<details><summary>{esc(text('report.agenda.rows', lang).format(n=len(frame)))}</summary>"
+            f'<table class="grid detail"><thead><tr>{headers}</tr></thead><tbody>{rows}</tbody></table>{more}</details>'
+        )
+    parts.append("</section>\n")
+    return "".join(parts)
 
 
 def _alerts_html(

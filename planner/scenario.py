@@ -177,6 +177,13 @@ class Results(_Section):
     followup_days: int = Field(30, ge=0, le=366)
 
 
+class Reoptimize(_Section):
+    """The 月会商: its agenda suggests moving a department's window by at most ``shift_days`` days
+    where that makes two visits of one enterprise one (planner.agenda)."""
+
+    shift_days: int = Field(14, ge=0, le=90)
+
+
 class Credit(_Section):
     """信用积分 (``planner credit``): the score an enterprise starts the year with when its
     ``credit_score`` is blank, the lowest score of each suggested tier (below ``C``: D), and the
@@ -211,6 +218,7 @@ class Scenario(_Section):
     joint: Joint = Joint()
     alerts: Alerts = Alerts()
     results: Results = Results()
+    reoptimize: Reoptimize = Reoptimize()
     credit: Credit = Credit()
     #: an enterprises update file (``planner credit``'s, applied by the official), relative to the
     #: file that states it: its rows replace the dataset's enterprises of the same uscc

@@ -29,7 +29,10 @@ check that found it; it never stops at the first:
    the search (status, exact models, which schedule was kept) need the solve and are not;
 9. **workbook**, **report** — plan.xlsx and report.html written again from the tables on disk,
    kpis.json, draw.json and the dataset's names, and compared byte for byte; only under the
-   planner version, writer versions and output language the manifest records (else a warning);
+   planner version, writer versions and output language the manifest records (else a warning).
+   A re-optimised plan's 月会商 agenda (``planner.agenda.recorded_agenda``) is made again from the
+   folder's tables, the recorded scenario and the parent's as-of and freeze window: its sheets,
+   its report section and agenda.md are compared with the rest;
 10. **seats** — 随机选派: every member's lottery number recomputed (``model.matching.lottery``);
     every member on the certified roster, of the department recorded, not on leave, without a
     conflict (回避) with the crew's enterprises; and no member drew a larger number than an
@@ -830,6 +833,7 @@ def _check_workbook(context: _Context) -> list[Finding]:
             scenario=context.manifest.get("scenario"),
             draw_record=context.plan.draw_record,
             lang=language_of(context.manifest.get("language")),
+            agenda=_agenda(context),
         )
         expected = again.read_bytes()
     actual = path.read_bytes()
@@ -871,6 +875,34 @@ def _where_xlsx(actual: bytes, expected: bytes) -> Message:
     return msg("verify.workbook.bytes", parts=listing(changed[:3]))
 
 
+def _agenda(context: _Context) -> Any:
+    """A re-optimised plan's 月会商 agenda as ``write_plan`` made it from the tables (None for an
+    annual plan, which has none)."""
+    from planner.agenda import recorded_agenda
+
+    parent = context.manifest.get("parent")
+    if not context.reoptimised or not isinstance(parent, dict):
+        return None
+    lang = language_of(context.manifest.get("language"))
+    return recorded_agenda(context.root, context.names, context.scenario, parent, context.plan.kpis, lang)
+
+
+def _check_agenda(context: _Context, agenda: Any) -> list[Finding]:
+    """agenda.md is the agenda of the tables, byte for byte (a re-optimised plan)."""
+    from planner.agenda import AGENDA_FILE, agenda_markdown
+
+    if agenda is None:
+        return []
+    path = context.root / AGENDA_FILE
+    if not path.is_file():
+        return [Finding("report", AGENDA_FILE, msg("verify.missing"))]
+    actual, expected = path.read_bytes(), agenda_markdown(agenda).encode("utf-8")
+    if actual == expected:
+        return []
+    at = next((i for i, (x, y) in enumerate(zip(actual, expected)) if x != y), min(len(actual), len(expected)))
+    return [Finding("report", AGENDA_FILE, msg("verify.report.differs", line=actual[:at].count(b"\n") + 1))]
+
+
 def _alerts(context: _Context) -> pd.DataFrame:
     from planner.ledger import ledger_alerts
 
@@ -891,6 +923,7 @@ def _check_report(context: _Context) -> list[Finding]:
     if differ:
         return [Finding("report", "report.html", msg("verify.not_compared", why=differ), "warning")]
     t, names = context.plan.tables, context.names
+    agenda = _agenda(context)
     page = render_report(
         kpis=_stable_kpis(context.plan.kpis),
         visits=t["visits"],
@@ -904,13 +937,15 @@ def _check_report(context: _Context) -> list[Finding]:
         title=context.scenario.name,
         alerts=None if context.ledger is None else _alerts(context),
         lang=language_of(context.manifest.get("language")),
+        agenda=agenda,
     ).encode("utf-8")
     actual = path.read_bytes()
+    found = _check_agenda(context, agenda)
     if actual == page:
-        return []
+        return found
     at = next((i for i, (x, y) in enumerate(zip(actual, page)) if x != y), min(len(actual), len(page)))
     line = actual[:at].count(b"\n") + 1
-    return [Finding("report", "report.html", msg("verify.report.differs", line=line))]
+    return [Finding("report", "report.html", msg("verify.report.differs", line=line)), *found]
 
 
 # ---------------------------------------------------------------- 10. seats

@@ -43,6 +43,7 @@ from planner.rules.tasks import MANDATORY_KINDS
 from planner.xlsx import DATE, FLOAT, HOURS, INT, PERCENT, PRN, TEXT, TIME, Sheet, is_blank, write_sheets
 
 if TYPE_CHECKING:
+    from planner.agenda import Agenda
     from planner.dataset import Dataset
 
 #: the sheets of plan.xlsx, in order, by their catalogue ids (``sheet.<id>``)
@@ -163,6 +164,7 @@ def write_workbook(
     manifest: Mapping[str, Any] | None = None,
     created: dt.datetime | None = None,
     lang: str = DEFAULT_LANG,
+    agenda: Agenda | None = None,
 ) -> None:
     """Write plan.xlsx: 总览 and one sheet per plan table, headers in ``lang``, names joined in.
 
@@ -172,7 +174,7 @@ def write_workbook(
     when given, add the plan's name, horizon, seed and times to 总览. ``created`` is the
     workbook's creation time; by default a fixed date, so the same plan gives the same bytes.
     ``lang``: the language of the sheet names, headers and words (Chinese by default; names as
-    they are).
+    they are). ``agenda``: a re-optimised plan's 月会商 agenda, three sheets at the end.
     """
     seed = plan_seed(scenario, draw_record, manifest)
     overview = overview_sheet(kpis, scenario=scenario, draw_record=draw_record, manifest=manifest, lang=lang)
@@ -181,8 +183,18 @@ def write_workbook(
         [overview],
         iter_table_sheets(tables, names, seed=seed, lang=lang),
         _ledger_sheets(tables, names, scenario, lang),
+        _agenda_sheets(agenda),
     )
     write_sheets(path, sheets, created=created, title=text("workbook.title", lang))
+
+
+def _agenda_sheets(agenda: Agenda | None) -> list[Sheet]:
+    """月会商议程's three sheets (``planner.agenda``), for a re-optimised plan."""
+    if agenda is None:
+        return []
+    from planner.agenda import agenda_sheets
+
+    return agenda_sheets(agenda)
 
 
 def _ledger_sheets(

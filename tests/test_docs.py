@@ -5,7 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 
 from planner.cli import app
-from planner.scenario import Alerts, Caps, Credit, Horizon, Joint, Results, Sampling, Scenario, Solver, Staff, Travel
+from planner.scenario import (
+    Alerts,
+    Caps,
+    Credit,
+    Horizon,
+    Joint,
+    Reoptimize,
+    Results,
+    Sampling,
+    Scenario,
+    Solver,
+    Staff,
+    Travel,
+)
 from planner.schema import contract_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,6 +46,7 @@ def test_every_scenario_key_is_documented():
         ("joint", Joint),
         ("alerts", Alerts),
         ("results", Results),
+        ("reoptimize", Reoptimize),
         ("credit", Credit),
     )
     keys += [f"[{s}] {k}" for s, model in sections for k in model.model_fields]

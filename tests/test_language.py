@@ -220,3 +220,65 @@ def test_the_console_speaks_chinese_by_default(county, tmp_path):
     assert [w for w in words if w not in keys] == [], chinese.stderr
     english = runner.invoke(app, ["validate", str(folder / "s.toml")], env={"LANG": "en_US.UTF-8", "COLUMNS": "200"})
     assert english.exit_code == 0 and "valid" in english.stderr and not CJK.search(english.stderr.split("\n")[-2])
+
+
+def test_a_reoptimised_plans_agenda_speaks_the_plans_language(county, tmp_path):
+    """The 月会商 agenda in plan.xlsx (three sheets), report.html and agenda.md: Chinese words only
+    in a Chinese plan; in an English one (--lang en) no Chinese but the inputs' names."""
+    folder, _, _, result, dataset = county
+    scenario_file = folder / "s.toml"
+    from planner.scenario import load_scenario
+
+    scenario = load_scenario(scenario_file)
+    parent = {"plan": str(folder / "zh"), "as_of": AS_OF.isoformat(), "freeze_days": 14}
+    write_plan(
+        result.plan,
+        tmp_path / "zh",
+        result.dataset,
+        scenario,
+        STARTED,
+        parent=parent,
+        extra_tables={"changes": result.changes},
+    )
+    book = openpyxl.load_workbook(tmp_path / "zh/plan.xlsx", read_only=True)
+    assert book.sheetnames[-3:] == ["会商-放开的检查", "会商-有风险的法定任务", "会商-合并机会"]
+    rows = {s.title: len(list(s.iter_rows())) - 1 for s in book.worksheets[-3:]}
+    assert min(rows.values()) >= 0 and sum(rows.values()) >= 2, rows  # something to read in them
+    assert workbook_prose(tmp_path / "zh/plan.xlsx") == []
+    assert report_prose(tmp_path / "zh/report.html") == []
+    assert english_words((tmp_path / "zh/agenda.md").read_text(encoding="utf-8")) == []
+
+    calendar = work_calendar(scenario.horizon.start, scenario.horizon.end, dataset.calendar_overrides())
+    english = reoptimize(
+        dataset,
+        scenario,
+        calendar,
+        read_plan_folder(folder / "zh"),
+        load_actuals(folder / "actuals"),
+        AS_OF,
+        lang="en",
+    )
+    write_plan(
+        english.plan,
+        tmp_path / "en",
+        english.dataset,
+        scenario,
+        STARTED,
+        parent=parent,
+        extra_tables={"changes": english.changes},
+    )
+    names = input_names(folder)
+    book = openpyxl.load_workbook(tmp_path / "en/plan.xlsx", read_only=True)
+    assert book.sheetnames[-3:] == ["Agenda - released", "Agenda - at risk", "Agenda - merges"]
+    found = [
+        (sheet.title, w)
+        for sheet in book.worksheets[-3:]
+        for row in sheet.iter_rows(values_only=True)
+        for c in row
+        if isinstance(c, str)
+        for w in chinese_but_names(c, names)
+    ]
+    assert found == []
+    assert chinese_but_names((tmp_path / "en/agenda.md").read_text(encoding="utf-8"), names) == []
+    page = report_text(tmp_path / "en/report.html")
+    assert "Monthly review agenda" in page

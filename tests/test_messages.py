@@ -44,11 +44,12 @@ DYNAMIC_PREFIXES = (
     "credit.reason.",
     "verify.check.",
     "cli.history.col.",
+    "agenda.col.",
 )
 #: a message id in the code: a known prefix, a dot, then not a file's suffix ("report.html" is a file)
 ID = re.compile(
     r"""["']((?:reason|change|release|sampling|obstacle|rule|sep|status|method|reopt|change_kind|schedule|input|check|output|signature"""
-    r"""|diagnose|fix|kind|cli|stage|sheet|col|kpi|timing|word|overview|workbook|alert|result|ledger|report|export|compare|credit|verify|lineage)"""
+    r"""|diagnose|fix|kind|cli|stage|sheet|col|kpi|timing|word|overview|workbook|alert|result|ledger|report|export|compare|credit|verify|lineage|agenda)"""
     r"""\.(?!(?:html|parquet|json|xlsx|csv|md|toml|py)["'])[a-z0-9_.]+)["']"""
 )
 CJK = re.compile(r"[\u4e00-\u9fff]")

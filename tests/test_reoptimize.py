@@ -211,6 +211,20 @@ def test_reoptimize_command_writes_a_child_plan(county_month, tmp_path):
     assert agenda.exit_code == 0, agenda.output
     saved = int(agenda.stdout.split("全部采纳可减少扰企 ")[1].split(" ")[0])
     assert saved > 0 and "推后" in agenda.stdout
+    assert agenda.stdout.strip() == (tmp_path / "feb/agenda.md").read_text().strip()
+    # … and in the workbook (three sheets) and the report (a section), which verify makes again
+    from openpyxl import load_workbook
+
+    sheets = load_workbook(tmp_path / "feb/plan.xlsx", read_only=True).sheetnames
+    assert sheets[-3:] == ["会商-放开的检查", "会商-有风险的法定任务", "会商-合并机会"]
+    merges = load_workbook(tmp_path / "feb/plan.xlsx", read_only=True)["会商-合并机会"]
+    assert sum(row[6] for row in merges.iter_rows(min_row=2, values_only=True)) == saved
+    assert '<section id="agenda">' in (tmp_path / "feb/report.html").read_text()
+    # a wider merge distance in the scenario ([reoptimize] shift_days) is the default of planner agenda
+    wide = runner.invoke(
+        app, ["agenda", str(tmp_path / "feb"), "--dataset", "data/sample-county", "--shift-days", "30"]
+    )
+    assert int(wide.stdout.split("全部采纳可减少扰企 ")[1].split(" ")[0]) >= saved and "不超过 30 天" in wide.stdout
 
 
 def test_verify_rechecks_a_reoptimised_plan_against_its_actuals(county_month, tmp_path):
@@ -252,6 +266,17 @@ def test_verify_rechecks_a_reoptimised_plan_against_its_actuals(county_month, tm
     )
     verified = verify_plan(tmp_path / "feb", "data/sample-county")
     assert verified.ok and "rules" in verified.checked and "lineage" in verified.checked, verified.summary()
+
+    # the agenda edited by hand and rehashed: verify makes it again from the tables and sees it
+    from tests.test_verify import rehash
+
+    edited = tmp_path / "edited"
+    shutil.copytree(tmp_path / "feb", edited)
+    text = (edited / "agenda.md").read_text()
+    (edited / "agenda.md").write_text(text.replace("## 三、合并机会", "## 三、合并机会（已删减）"))
+    rehash(edited, "agenda.md")
+    found = verify_plan(edited, "data/sample-county", replan=False)
+    assert [f.subject for f in found.findings if f.check == "report"] == ["agenda.md"], found.summary()
 
     # a visit code before as-of reissued by hand: the parent holds the code, the lineage check sees it
     recoded = tmp_path / "recoded"
@@ -680,7 +705,7 @@ def test_a_merge_suggestion_taken_saves_a_visit(tmp_path):
     agenda = _agenda_of(plan, dataset, scenario)
     assert len(agenda.merges) == 1 and agenda.disturbances_saved == 1
     pair = agenda.merge_pairs.iloc[0]
-    moved, days = pair["任务编号"].split(";"), int(pair["调整天数"])
+    moved, days = pair["task_ids"].split(";"), int(pair["days"])
     assert abs(days) == 10
     demands = dataset.demands.copy()
     at = demands["task_id"].isin(moved)
