@@ -316,10 +316,10 @@ def reoptimize(
     result = plan_horizon(groups, sub, facts, scenario, calendar, fixed=fixed, fixed_members=fixed_members)
     schedule = result.schedule
     watch.lap("schedule")
-    gave_way = _give_way(schedule, kept, roster, facts, scenario, travel, instance.workdays, after_start)
+    gave_way, again = _give_way(schedule, kept, roster, facts, scenario, travel, instance.workdays, after_start)
     if gave_way:
         say(f"{len(gave_way):,} kept optional visits give way to mandatory tasks no crew could take")
-        ids = {t for r in gave_way for t in r.task_ids}
+        ids = {t for r in gave_way for t in r.task_ids} | again
         third, late = _open_instance(instance, sorted(ids), dict.fromkeys(ids, after_start), start)
         for task_id, (window_end, _) in late.items():
             reasons[task_id] = reason(EXPIRED, "reason.expired.gave_way", window_end=window_end)
@@ -717,12 +717,19 @@ def _give_way(
     travel: TravelTimes,
     workdays: tuple,
     after_start: int,
-) -> list[_Release]:
+) -> tuple[list[_Release], set[str]]:
     """Kept optional visits after the freeze window that give way to a mandatory group the
-    scheduler (paced by the capacity model) found no crew for: on a day of its window, a kept
-    crew of its township whose members cover it takes it, dropping as few of its kept optional
-    visits (fewest tasks first) as the day needs. Returns the visits let go; the schedule's crews
-    are changed in place and the mandatory groups leave its unplaced list."""
+    scheduler (paced by the capacity model) found no crew for, and the mandatory groups to plan
+    again with them.
+
+    First, on a day of its window, a kept crew of its township whose members cover it takes it,
+    dropping as few of its kept optional visits (fewest tasks first) as the day needs. Where no
+    one crew can (its departments' inspectors are on several crews that day), the kept crew-days
+    of that day that hold only optional visits are let go whole, fewest tasks first, until their
+    members cover the group (its departments, its crew size, no 回避, a day long enough for it
+    alone); the group's tasks are then planned again with the released work, mandatory first.
+    Returns the visits let go and the task ids of the groups to plan again; the schedule's and
+    ``kept``'s crews are changed in place and the groups leave the unplaced list."""
     township_of = dict(zip(facts.enterprises["uscc"], facts.enterprises["township"]))
     wanting = [
         (g, why)
@@ -730,13 +737,14 @@ def _give_way(
         if g.mandatory and why.code == CAPACITY and len(g.days) and g.days[-1] >= after_start
     ]
     if not wanting:
-        return []
+        return [], set()
     by_day: dict[int, list[Crew]] = defaultdict(list)
     for crew in schedule.crews:
         by_day[crew.day].append(crew)
     onsite = {g.group_id: g.onsite_min(scenario.onsite) for c in schedule.crews for g in c.groups}
     gave: list[_Release] = []
     taken: set[int] = set()
+    again: set[str] = set()
     for group, _ in sorted(wanting, key=lambda gw: (len(gw[0].days), gw[0].group_id)):
         onsite[group.group_id] = group.onsite_min(scenario.onsite)
         station = f"station:{township_of[group.uscc]}"
@@ -793,8 +801,89 @@ def _give_way(
                 break
             if done:
                 break
+        if not done and _let_crews_go(
+            group, station, by_day, after_start, schedule, kept, roster, onsite, travel, workdays, gave
+        ):
+            # the enterprise's other legal duties left out go with it: planned again together,
+            # they may make one joint visit with the members let go
+            for other, _ in wanting:
+                if other.uscc == group.uscc and other.group_id not in taken:
+                    taken.add(other.group_id)
+                    again.update(other.task_ids)
+            taken.add(group.group_id)
+            again.update(group.task_ids)
     schedule.unplaced[:] = [(g, why) for g, why in schedule.unplaced if g.group_id not in taken]
-    return gave
+    return gave, again
+
+
+def _let_crews_go(
+    group: VisitGroup,
+    station: str,
+    by_day: dict[int, list[Crew]],
+    after_start: int,
+    schedule: Schedule,
+    kept: _Kept,
+    roster: Roster,
+    onsite: dict[int, int],
+    travel: TravelTimes,
+    workdays: tuple,
+    gave: list[_Release],
+) -> bool:
+    """Let go whole kept crew-days of optional visits on the first day of ``group``'s window after
+    the freeze window (``after_start``) whose members together can take it (``_give_way``); True
+    when some were let go."""
+    alone = route_minutes(station, [group], onsite, travel)
+    for day in (int(d) for d in group.days if int(d) >= after_start and int(d) in by_day):
+        whole = sorted(
+            (
+                c
+                for c in by_day[day]
+                if c.groups and all(g.group_id in kept.visits and not g.mandatory for g in c.groups)
+            ),
+            key=lambda c: (sum(g.n_tasks for g in c.groups), c.crew_id),
+        )
+        chosen: list[Crew] = []
+        members: list[str] = []
+        for crew in whole:
+            able = [
+                m
+                for m in crew.members
+                if group.uscc not in roster.conflicts.get(m, frozenset())
+                and day_minutes(roster.hours_per_day[m]) >= alone
+            ]
+            if not able:
+                continue
+            chosen.append(crew)
+            members += able
+            if len(members) >= group.min_crew and members_cover(members, group, roster):
+                break
+        else:
+            continue
+        gone = {c.crew_id for c in chosen}
+        for crew in chosen:
+            for g in crew.groups:
+                visit_id, code = kept.visits.pop(g.group_id)
+                gave.append(
+                    _Release(
+                        visit_id,
+                        code,
+                        crew.crew_id,
+                        g.uscc,
+                        day,
+                        workdays[day],
+                        g.task_ids,
+                        msg("release.gave_way", tasks=listing(group.task_ids)),
+                        False,
+                    )
+                )
+            schedule.routes.pop(crew.crew_id, None)
+        by_day[day] = [c for c in by_day[day] if c.crew_id not in gone]
+        schedule.crews[:] = [c for c in schedule.crews if c.crew_id not in gone]
+        kept.crews[:] = [c for c in kept.crews if c.crew_id not in gone]
+        schedule.members = schedule.members[~schedule.members["crew_id"].isin(gone)].reset_index(drop=True)
+        kept.members = kept.members[~kept.members["crew_id"].isin(gone)].reset_index(drop=True)
+        return True
+    return False
 
 
 def _keep_routes(schedule: Schedule, kept: dict[int, tuple[str, str]]) -> None:

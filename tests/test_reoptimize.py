@@ -774,6 +774,44 @@ def test_a_kept_visit_stays_when_a_free_crew_can_take_the_duty(tmp_path):
     assert changes.loc["XF-1", "change"] == "kept"
 
 
+def test_two_kept_crews_give_way_to_a_joint_legal_duty(tmp_path):
+    """A new key check of two departments (SJ and XF, one joint visit) due on D only, when every
+    inspector is on one of two kept crews doing optional campaign visits that day (an SJ crew and
+    an XF crew whose day is full, in two townships): no one crew can take it, so both crew-days are
+    let go and the duty is planned on D with their members; the campaign checks say why they
+    moved or dropped."""
+    tables = valid_tables()
+    header = tables["demands"][0]
+    coop, shop = tables["enterprises"][2][0], tables["enterprises"][3][0]
+    day = dt.date(2026, 7, 8)
+    tables["demands"] = [
+        header,
+        ["SJ-C", "SJ", coop, "专项检查", "campaign", day.isoformat(), day.isoformat(), "120", "2", "false", "1"],
+        ["XF-C", "XF", ACME, "消防专项检查", "campaign", day.isoformat(), day.isoformat(), "400", "2", "false", "1"],
+    ]
+    tables["sampling_plan"] = tables["sampling_plan"][:1]
+    dataset, scenario, calendar, previous = _small_county(tmp_path, tables)
+    crews = previous.tables["crews"]
+    assert sorted(crews["inspector_id"]) == ["SJ001", "SJ002", "XF001", "XF002"]
+    assert crews["crew_id"].nunique() == 2 and set(pd.to_datetime(crews["date"]).dt.date) == {day}
+    new = [
+        ["SJ-K", "SJ", shop, "重点检查", "key", day.isoformat(), day.isoformat(), "60", "2", "false", "3"],
+        ["XF-K", "XF", shop, "重点消防检查", "key", day.isoformat(), day.isoformat(), "90", "2", "false", "3"],
+    ]
+    actuals = _actuals(tmp_path / "actuals", demands=new)
+    result = reoptimize(dataset, scenario, calendar, previous, load_actuals(actuals), day - dt.timedelta(days=20))
+    assert result.broken == []
+    changes = result.changes.set_index("task_id")
+    for task_id in ("SJ-K", "XF-K"):
+        assert changes.loc[task_id, "change"] == "added" and changes.loc[task_id, "new_date"] == day
+    visit_tasks = result.plan.tables.visit_tasks.set_index("task_id")
+    assert visit_tasks.loc["SJ-K", "visit_id"] == visit_tasks.loc["XF-K", "visit_id"]  # one joint visit
+    for task_id in ("SJ-C", "XF-C"):
+        if changes.loc[task_id, "change"] != "kept":
+            assert "让位于法定任务" in changes.loc[task_id, "reason"], changes.loc[task_id, "reason"]
+    assert (changes.loc[["SJ-C", "XF-C"], "change"] != "kept").any()
+
+
 @pytest.mark.parametrize("as_of", ["2026-03-02", "2026-09-01"])
 def test_a_generated_county_at_two_dates(tmp_path, as_of):
     """A county of another generator (demo-data tiny) with generated actuals: the re-optimisation
