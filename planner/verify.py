@@ -45,7 +45,10 @@ check that found it; it never stops at the first:
 13. **replan** (``replan=True``) — the plan made again from the dataset, the scenario and the seed
     (``pipeline.make_plan``: same inputs and versions give the same plan bit for bit) and compared
     table by table and figure by figure; the members of every crew-day are compared under
-    **seats**. Only for plans that are not re-optimisations and whose search was not stopped.
+    **seats**. A re-optimised plan is made again by ``planner reoptimize`` over its recorded
+    parent, with the actuals the folder holds, at the recorded as-of date and freeze window, and
+    its changes.parquet and followups.parquet are compared too. Only for plans whose search was
+    not stopped.
 
 Without a signature the manifest cannot vouch for itself: someone who edits a table and the
 manifest's hash of it together passes the hash check, and is caught only where a recomputation
@@ -1090,13 +1093,6 @@ def _replan(context: _Context) -> Any:
     """The plan made again, or the Finding (check "replan") that says why it is not."""
     from planner.pipeline import make_plan
 
-    if context.reoptimised:
-        return Finding(
-            "replan",
-            "cannot re-check",
-            msg("verify.replan.reoptimised"),
-            "warning",
-        )
     kpis = context.plan.kpis if isinstance(context.plan.kpis, dict) else {}
     if kpis.get("status") != "FEASIBLE":
         return Finding(
@@ -1121,6 +1117,8 @@ def _replan(context: _Context) -> Any:
         )
     try:
         lang = language_of(context.manifest.get("language"))
+        if context.reoptimised:
+            return _reoptimise_again(context, lang)
         plan = make_plan(context.inputs, context.scenario, context.calendar, lang=lang)
     except Exception as error:  # inputs changed since (a warning above) into something the planner refuses
         return Finding("replan", "cannot re-check", msg("verify.replan.failed", error=_error(error)))
@@ -1131,7 +1129,45 @@ def _replan(context: _Context) -> Any:
             msg("verify.replan.too_short", status=plan.kpis.get("status"), key="[solver] time_limit_s"),
             "warning",
         )
-    return plan
+    return _Again(plan.tables, plan.draw, plan.kpis, {})
+
+
+@dataclass(frozen=True)
+class _Again:
+    """A plan made again: its tables, draw and KPIs, and a re-optimisation's ``extra`` tables."""
+
+    tables: Any  # planner.plan.PlanTables
+    draw: Any
+    kpis: dict
+    extra: dict[str, pd.DataFrame]
+
+
+def _reoptimise_again(context: _Context, lang: str) -> Any:
+    """A re-optimised plan made again: ``planner reoptimize`` over the parent plan recorded in the
+    manifest, with the actuals the folder holds, at the recorded as-of date and freeze window.
+    Returns the plan with its ``changes`` and ``followups`` (to compare with the folder's)."""
+    from planner.actuals import ACTUALS_FOLDER, load_actuals
+    from planner.reoptimize import reoptimize
+
+    parent = context.manifest["parent"]
+    result = reoptimize(
+        context.inputs,
+        context.scenario,
+        context.calendar,
+        read_plan_folder(Path(str(parent["plan"]))),
+        load_actuals(context.root / ACTUALS_FOLDER),
+        dt.date.fromisoformat(str(parent["as_of"])),
+        int(parent.get("freeze_days", 14)),
+        lang=lang,
+    )
+    if result.broken:
+        return Finding("replan", "cannot re-check", msg("verify.replan.failed", error=listing(result.broken[:3])))
+    return _Again(
+        result.plan.tables,
+        result.plan.draw,
+        result.plan.kpis,
+        {"changes": result.changes, "followups": result.followups},
+    )
 
 
 #: the keys that name one row of each plan table (the crews' members are compared under seats)
@@ -1143,6 +1179,8 @@ _ROW_KEYS = {
     "routes": ["crew_id", "date", "seq"],
     "unscheduled": ["task_id"],
     "draws": ["plan_id", "uscc"],
+    "changes": ["task_id"],
+    "followups": ["task_id"],
 }
 
 
@@ -1150,9 +1188,11 @@ def _compare_replan(context: _Context, again: Any) -> list[Finding]:
     """Every table and figure of the plan against the re-plan's (members: under seats)."""
     if isinstance(again, Finding):
         return [again]
-    frames = {name: getattr(again.tables, name) for name in PLAN_TABLES if name != "draws"} | {
-        "draws": again.draw.draws
-    }
+    frames = (
+        {name: getattr(again.tables, name) for name in PLAN_TABLES if name != "draws"}
+        | {"draws": again.draw.draws}
+        | {name: frame for name, frame in again.extra.items() if (context.root / f"{name}.parquet").is_file()}
+    )
     found = []
     with tempfile.TemporaryDirectory(prefix="planner-verify-") as scratch:
         for name, frame in frames.items():

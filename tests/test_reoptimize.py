@@ -233,6 +233,7 @@ def test_verify_rechecks_a_reoptimised_plan_against_its_actuals(county_month, tm
     from planner.dataset import load_dataset
     from planner.ledger import plan_ledger
     from planner.verify import verify_plan
+    from tests.test_verify import rehash
 
     previous, result, folder, _, scenario = county_month
     parent = {
@@ -267,9 +268,33 @@ def test_verify_rechecks_a_reoptimised_plan_against_its_actuals(county_month, tm
     verified = verify_plan(tmp_path / "feb", "data/sample-county")
     assert verified.ok and "rules" in verified.checked and "lineage" in verified.checked, verified.summary()
 
-    # the agenda edited by hand and rehashed: verify makes it again from the tables and sees it
-    from tests.test_verify import rehash
+    # a member swapped by hand for another inspector of the department, free that day: every rule
+    # holds, but verify's re-plan makes the re-optimisation again and finds who should have gone
+    swapped = tmp_path / "swapped"
+    shutil.copytree(tmp_path / "feb", swapped)
+    crews = pd.read_parquet(swapped / "crews.parquet")
+    dataset = load_dataset(scenario.dataset)
+    away = {(r.inspector_id, d) for r in actuals.leave.itertuples() for d in pd.date_range(r.start, r.end).date}
+    away |= {(r.inspector_id, d) for r in dataset.leave.itertuples() for d in pd.date_range(r.start, r.end).date}
+    visits = result.plan.tables.visits
+    for at, row in crews[pd.to_datetime(crews["date"]).dt.date > AS_OF + dt.timedelta(days=30)].iterrows():
+        day = pd.Timestamp(row["date"]).date()
+        busy = set(crews.loc[pd.to_datetime(crews["date"]).dt.date == day, "inspector_id"])
+        firms = set(visits.loc[visits["crew_id"] == row["crew_id"], "uscc"])
+        shy = set(dataset.conflicts.loc[dataset.conflicts["uscc"].isin(firms), "inspector_id"])
+        same = dataset.inspectors[dataset.inspectors["dept_id"] == row["dept_id"]]["inspector_id"]
+        free = sorted(i for i in same if i not in busy and (i, day) not in away and i not in shy)
+        if free:
+            crews.loc[at, "inspector_id"] = free[0]
+            break
+    crews.to_parquet(swapped / "crews.parquet", index=False)
+    rehash(swapped, "crews.parquet")
+    found = verify_plan(swapped, "data/sample-county", replan=True)
+    assert "replan" in found.checked, found.summary()
+    assert not [f for f in found.findings if f.check == "replan"], found.summary()  # the rest is made again alike
+    assert any(f.check == "seats" for f in found.findings), found.summary()
 
+    # the agenda edited by hand and rehashed: verify makes it again from the tables and sees it
     edited = tmp_path / "edited"
     shutil.copytree(tmp_path / "feb", edited)
     text = (edited / "agenda.md").read_text()
