@@ -151,6 +151,7 @@ def apply_actuals(dataset: Dataset, actuals: Actuals, as_of: dt.date) -> Dataset
         name: dataset.table(name)
         for name in ("townships", "departments", "sampling_plan", "conflicts", "history", "calendar", "items")
     }
+    frames["appointments"] = dataset.appointments
     frames |= {
         "enterprises": enterprises,
         "inspectors": inspectors,

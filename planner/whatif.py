@@ -23,6 +23,7 @@ import pandas as pd
 from planner.dataset import Dataset, enterprises_update, shared_certificates
 from planner.messages import Message, msg
 from planner.problems import InputError, Problem
+from planner.rules.appointments import horizon_problems
 from planner.scenario import Scenario
 from planner.schema import TABLES_BY_NAME
 from planner.tables import load_table
@@ -152,6 +153,14 @@ def staff_problems(dataset: Dataset, scenario: Scenario) -> list[Problem]:
         for i in gone
     ]
     return problems
+
+
+def appointment_horizon_problems(dataset: Dataset, scenario: Scenario) -> list[Problem]:
+    """Appointments (预约) whose window leaves the scenario's horizon (``planner validate`` reports
+    them as ``planner plan`` would, before planning)."""
+    file = dataset.files.get("appointments")
+    horizon = scenario.horizon
+    return horizon_problems(dataset.appointments, str(file) if file else None, horizon.start, horizon.end)
 
 
 def apply_staff_scaling(dataset: Dataset, scenario: Scenario) -> Dataset:
