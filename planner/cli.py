@@ -351,17 +351,26 @@ def demo_data(
         TableFormat, typer.Option("--format", help="File type of the tables.")
     ] = TableFormat.parquet,
     force: Annotated[bool, typer.Option(help="Replace an existing folder (it is moved aside, not deleted).")] = False,
+    appointments: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Also write an appointments table (预约) of this many appointments (e.g. 100); the other tables do not change.",
+        ),
+    ] = 0,
 ) -> None:
     """Generate a realistic synthetic county dataset (all tables of the data contract).
 
     Example: planner demo-data --profile county --seed 2026 --out data/sample-county
     """
-    from planner.demo import generate_dataset, write_profile_scenario
+    from planner.demo import generate_appointments, generate_dataset, write_profile_scenario
 
     rows: dict[str, int] = {}
 
     def fill(folder: Path) -> None:
         tables = generate_dataset(profile.value, seed)
+        if appointments:
+            tables["appointments"] = generate_appointments(tables, appointments, seed)
         write_tables(tables, folder, f".{table_format.value}")
         rows.update((name, len(frame)) for name, frame in tables.items())
         write_profile_scenario(folder, profile.value, seed)  # a hard profile's scenario keys, ready to plan
