@@ -203,8 +203,9 @@ def test_the_checker_rejects_an_appointment_missing_a_department(strict):
     assert "appointment" in strict.codes(broken)
 
 
-def test_verify_passes_on_a_plan_with_appointments(tmp_path):
-    """planner plan then planner verify: the appointment KPIs are recomputed, the workbook rebuilt."""
+def test_verify_and_reoptimize_on_a_plan_with_appointments(tmp_path):
+    """planner plan then planner verify (the appointment KPIs recomputed, the workbook rebuilt),
+    then planner reoptimize from June."""
     write_dataset(tmp_path / "ds", appointment_tables())
     (tmp_path / "s.toml").write_text(SCENARIO.format(per_dept=2))
     planned = runner.invoke(app, ["plan", str(tmp_path / "s.toml"), "--out", str(tmp_path / "plan"), "--quiet"])
@@ -213,6 +214,13 @@ def test_verify_passes_on_a_plan_with_appointments(tmp_path):
     assert kpis["appointments_kept"] == 4
     verified = runner.invoke(app, ["verify", str(tmp_path / "plan"), str(tmp_path / "ds")])
     assert verified.exit_code == 0, verified.stderr
+    # 月会商 from June: the appointments come from the table again (never carried as demands twice)
+    actuals = ["demo-actuals", str(tmp_path / "plan"), "--as-of", "2026-06-01", "--out", str(tmp_path / "act")]
+    assert runner.invoke(app, [*actuals, "--new-tasks", "0", "--on-leave", "0"]).exit_code == 0
+    again = [str(tmp_path / "s.toml"), "--plan", str(tmp_path / "plan"), "--actuals", str(tmp_path / "act")]
+    replanned = runner.invoke(app, ["reoptimize", *again, "--as-of", "2026-06-01", "--out", str(tmp_path / "re")])
+    assert replanned.exit_code == 0, replanned.stderr
+    assert json.loads((tmp_path / "re/kpis.json").read_text())["appointments_total"] == 5
 
 
 @pytest.mark.parametrize(

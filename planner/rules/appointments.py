@@ -151,7 +151,7 @@ def appointment_kpis(tasks: pd.DataFrame, visit_tasks: pd.DataFrame) -> dict[str
 def check_appointment(plan, inputs) -> list[str]:
     """Hard rule: each appointment is kept as promised — its departments' tasks are all in the
     plan, as appointment work, and either all unscheduled or all in one visit at its enterprise
-    on a day of its window."""
+    on a day of its window (in a re-optimised plan: those not done before its as-of date)."""
     wanted = appointment_tasks(inputs.dataset.appointments)
     if not len(wanted) and not (plan.tasks["kind"] == APPOINTMENT).any():
         return []
@@ -166,31 +166,33 @@ def check_appointment(plan, inputs) -> list[str]:
     out += [msg("check.appointment.unknown", task=t) for t in stray]
     visit_of = dict(zip(plan.visit_tasks["task_id"], plan.visit_tasks["visit_id"]))
     visits = plan.visits.set_index("visit_id")
+    # a re-optimised plan: visits before its as-of date are history (a department that did not
+    # come is planned again on its own), so only the tasks still to come must share one visit
+    past = set()
+    if inputs.as_of is not None and len(plan.visits):
+        dates = pd.to_datetime(plan.visits["date"])
+        past = set(plan.visits.loc[(dates < pd.Timestamp(inputs.as_of)).to_numpy(), "visit_id"])
     for appointment_id, tasks in wanted.groupby("appointment_id", sort=True):
         where = {visit_of.get(t) for t in tasks["task_id"]}
+        coming = where - past
         placed = where - {None}
-        if not placed:
-            continue
-        if None in where or len(placed) > 1:
+        if coming - {None} and (None in coming or len(coming) > 1):
             out.append(msg("check.appointment.split", appointment=appointment_id, visits=len(placed)))
-            continue
-        visit_id = placed.pop()
-        if visit_id not in visits.index:
-            continue  # plan_integrity names a visit_task without its visit
-        visit = visits.loc[visit_id]
-        date = pd.Timestamp(visit["date"])
         first, last = tasks["window_start"].iat[0], tasks["window_end"].iat[0]
-        if not first <= date <= last:
-            out.append(
-                msg(
-                    "check.appointment.outside_window",
-                    appointment=appointment_id,
-                    visit=visit_id,
-                    date=date.date(),
-                    start=first.date(),
-                    end=last.date(),
+        for visit_id in sorted(placed & set(visits.index)):  # plan_integrity names a visit_task without its visit
+            visit = visits.loc[visit_id]
+            date = pd.Timestamp(visit["date"])
+            if not first <= date <= last:
+                out.append(
+                    msg(
+                        "check.appointment.outside_window",
+                        appointment=appointment_id,
+                        visit=visit_id,
+                        date=date.date(),
+                        start=first.date(),
+                        end=last.date(),
+                    )
                 )
-            )
-        if visit["uscc"] != tasks["uscc"].iat[0]:
-            out.append(msg("check.appointment.other_enterprise", appointment=appointment_id, visit=visit_id))
+            if visit["uscc"] != tasks["uscc"].iat[0]:
+                out.append(msg("check.appointment.other_enterprise", appointment=appointment_id, visit=visit_id))
     return out
