@@ -35,7 +35,7 @@ from planner.problems import InputError, Problem, printable, report_lines
 from planner.sampling import draw_sampling_plan, seed_commitment
 from planner.scenario import load_scenario
 from planner.summary import summarise
-from planner.whatif import appointment_horizon_problems, load_scenario_dataset, staff_problems
+from planner.whatif import appointment_problems, load_scenario_dataset, staff_problems
 from planner.workdays import work_calendar
 
 app = typer.Typer(
@@ -296,7 +296,7 @@ def validate(
             scenario = load_scenario(path)
             dataset = load_scenario_dataset(scenario)
             problems = staff_problems(dataset, scenario)  # as `planner plan` would report them
-            problems += appointment_horizon_problems(dataset, scenario)
+            problems += appointment_problems(dataset, scenario)
             if problems:
                 raise InputError(problems)
             calendar = work_calendar(
@@ -443,7 +443,7 @@ def plan(
         check_destination(out_dir, replace=force)  # before the solve, which a typo in --out would waste
         scenario, dataset, calendar = _scenario_inputs(scenario_file)
         problems = staff_problems(dataset, scenario)  # before the draw, not after it
-        problems += appointment_horizon_problems(dataset, scenario)
+        problems += appointment_problems(dataset, scenario)
         if problems:
             raise InputError(problems)
         warnings = [*dataset.warnings, *horizon_warnings(dataset, calendar.start, calendar.end)]

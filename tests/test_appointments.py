@@ -248,6 +248,18 @@ def test_bad_rows_exit_2_with_row_and_column(tmp_path, row, column, value):
     assert "Traceback" not in result.stderr
 
 
+def test_a_stay_too_long_is_refused_before_planning(tmp_path):
+    """Five departments of 90 minutes each is 450 minutes on site: refused with its row (validate SCENARIO)."""
+    tables = appointment_tables()
+    tables["departments"] += [["YJ", "示范县应急管理局"], ["WJ", "示范县卫生健康局"]]
+    tables["appointments"][3][4:] = ["SJ;XF;HB;YJ;WJ", "指导", "enterprise", "false", "90"]  # A4, row 4
+    write_dataset(tmp_path / "ds", tables)
+    (tmp_path / "s.toml").write_text(SCENARIO.format(per_dept=2))
+    result = runner.invoke(app, ["validate", str(tmp_path / "s.toml")])
+    assert result.exit_code == 2
+    assert "row 4, column duration_min, value '90'" in result.stderr and "450" in result.stderr
+
+
 def test_a_window_outside_the_horizon_is_refused_before_planning(tmp_path):
     """An appointment the plan cannot keep: exit 2 with its row and column, nothing written."""
     tables = appointment_tables()

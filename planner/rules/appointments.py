@@ -26,6 +26,7 @@ import pandas as pd
 
 from planner.messages import Dept, msg
 from planner.problems import Problem
+from planner.rules.stays import MAX_VISIT_ONSITE_MIN
 
 #: the task kind of an appointment's work
 APPOINTMENT = "appointment"
@@ -119,6 +120,31 @@ def horizon_problems(appointments: pd.DataFrame, file: str | None, start: dt.dat
             for row in appointments.index[outside]
         ]
     return sorted(problems, key=lambda p: (p.row, p.column))
+
+
+def stay_problems(appointments: pd.DataFrame, file: str | None, onsite: str) -> list[Problem]:
+    """An appointment whose stay is longer than MAX_VISIT_ONSITE_MIN (the planner's stay rule,
+    ``rules.stays``): ``duration_min`` × its departments, or ``duration_min`` when departments check
+    side by side (``onsite = "parallel"``). It could only be kept by splitting it, which it never is."""
+    if file is None or not len(appointments):
+        return []
+    departments = appointments["dept_ids"].map(lambda depts: len(dict.fromkeys(depts)))
+    stay = appointments["duration_min"] * (1 if onsite == "parallel" else departments)
+    return [
+        Problem(
+            file,
+            int(row),
+            "duration_min",
+            str(int(appointments.at[row, "duration_min"])),
+            msg(
+                "input.appointments.long_stay",
+                minutes=int(stay[row]),
+                n=int(departments[row]),
+                most=MAX_VISIT_ONSITE_MIN,
+            ),
+        )
+        for row in appointments.index[stay > MAX_VISIT_ONSITE_MIN]
+    ]
 
 
 # --- KPIs ---------------------------------------------------------------------------------------------
