@@ -35,6 +35,9 @@ KPI_NAMES = frozenset(
         "inspector_hours",
         "travel_hours",
         "max_crew_day_hours",
+        "appointments_total",
+        "appointments_kept",
+        "checks_folded_into_appointments",
         "reoptimisation.visits_changed",
         "reoptimisation.frozen_visits_changed",
     }

@@ -151,6 +151,7 @@ def apply_actuals(dataset: Dataset, actuals: Actuals, as_of: dt.date) -> Dataset
         name: dataset.table(name)
         for name in ("townships", "departments", "sampling_plan", "conflicts", "history", "calendar", "items")
     }
+    frames["appointments"] = dataset.appointments
     frames |= {
         "enterprises": enterprises,
         "inspectors": inspectors,
@@ -245,9 +246,10 @@ def followup_tasks(outcomes: pd.DataFrame, tasks: pd.DataFrame, days: int) -> pd
 
 
 def _carried_tasks(tasks: pd.DataFrame, demands: pd.DataFrame) -> pd.DataFrame:
-    """Tasks of the previous plan that neither the dataset's demands nor the draw give: the new
-    demands and follow-ups of earlier re-optimisations. They stay tasks in every later plan."""
-    carried = tasks[(tasks["kind"] != "random") & ~tasks["task_id"].isin(demands["task_id"])]
+    """Tasks of the previous plan that neither the dataset's demands, the draw nor its appointments
+    give: the new demands and follow-ups of earlier re-optimisations. They stay tasks in every later plan."""
+    given = tasks["kind"].isin(["random", "appointment"]) | tasks["task_id"].isin(demands["task_id"])
+    carried = tasks[~given]
     return carried.astype({c: demands[c].dtype for c in demands.columns if c in carried.columns}, errors="ignore")
 
 

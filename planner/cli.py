@@ -35,7 +35,7 @@ from planner.problems import InputError, Problem, printable, report_lines
 from planner.sampling import draw_sampling_plan, seed_commitment
 from planner.scenario import load_scenario
 from planner.summary import summarise
-from planner.whatif import load_scenario_dataset, staff_problems
+from planner.whatif import appointment_problems, load_scenario_dataset, staff_problems
 from planner.workdays import work_calendar
 
 app = typer.Typer(
@@ -296,6 +296,7 @@ def validate(
             scenario = load_scenario(path)
             dataset = load_scenario_dataset(scenario)
             problems = staff_problems(dataset, scenario)  # as `planner plan` would report them
+            problems += appointment_problems(dataset, scenario)
             if problems:
                 raise InputError(problems)
             calendar = work_calendar(
@@ -350,17 +351,26 @@ def demo_data(
         TableFormat, typer.Option("--format", help="File type of the tables.")
     ] = TableFormat.parquet,
     force: Annotated[bool, typer.Option(help="Replace an existing folder (it is moved aside, not deleted).")] = False,
+    appointments: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Also write an appointments table (预约) of this many appointments (e.g. 100); the other tables do not change.",
+        ),
+    ] = 0,
 ) -> None:
     """Generate a realistic synthetic county dataset (all tables of the data contract).
 
     Example: planner demo-data --profile county --seed 2026 --out data/sample-county
     """
-    from planner.demo import generate_dataset, write_profile_scenario
+    from planner.demo import generate_appointments, generate_dataset, write_profile_scenario
 
     rows: dict[str, int] = {}
 
     def fill(folder: Path) -> None:
         tables = generate_dataset(profile.value, seed)
+        if appointments:
+            tables["appointments"] = generate_appointments(tables, appointments, seed)
         write_tables(tables, folder, f".{table_format.value}")
         rows.update((name, len(frame)) for name, frame in tables.items())
         write_profile_scenario(folder, profile.value, seed)  # a hard profile's scenario keys, ready to plan
@@ -433,6 +443,7 @@ def plan(
         check_destination(out_dir, replace=force)  # before the solve, which a typo in --out would waste
         scenario, dataset, calendar = _scenario_inputs(scenario_file)
         problems = staff_problems(dataset, scenario)  # before the draw, not after it
+        problems += appointment_problems(dataset, scenario)
         if problems:
             raise InputError(problems)
         warnings = [*dataset.warnings, *horizon_warnings(dataset, calendar.start, calendar.end)]

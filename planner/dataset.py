@@ -16,6 +16,7 @@ import pandas as pd
 
 from planner.messages import Dept, Message, listing, msg
 from planner.problems import InputError, Problem
+from planner.rules.appointments import task_id_clashes
 from planner.schema import REFERENCES, TABLES, TABLES_BY_NAME, Kind, Reference, Table, split_list
 from planner.tables import MAX_ERRORS, SUFFIXES, absent_column, load_table
 
@@ -36,6 +37,7 @@ class Dataset:
     demands: pd.DataFrame
     sampling_plan: pd.DataFrame
     items: pd.DataFrame
+    appointments: pd.DataFrame
     conflicts: pd.DataFrame
     history: pd.DataFrame
     calendar: pd.DataFrame
@@ -127,6 +129,8 @@ def load_dataset(folder: Path | str) -> Dataset:
     problems += shared_certificates(frames["inspectors"], files.get("inspectors"))
     if present.get("items"):  # a catalogue read part-way would call every item missing
         problems += catalogue_problems(frames, {name: path for name, path in files.items() if present.get(name)})
+    if present.get("appointments") and present.get("demands"):
+        problems += task_id_clashes(frames["appointments"], frames["demands"], str(files["appointments"]))
     if present.get("credit_rules"):
         problems += credit_rule_ties(frames["credit_rules"], str(files["credit_rules"]))
     frames["history"] = _drop_unknown_enterprises(frames["history"], frames["enterprises"])

@@ -53,6 +53,7 @@ __all__ = [
     "DemoProfile",
     "ScenarioKeys",
     "generate_actuals",
+    "generate_appointments",
     "generate_dataset",
     "scenario_text",
     "write_profile_scenario",
@@ -1674,6 +1675,76 @@ def generate_dataset(profile: str, seed: int) -> dict[str, pd.DataFrame]:
             ["uscc", "dept_id", "date", "inspector_id"],
         ),
     }
+
+
+#: what enterprises ask guidance for (预约式指导服务), and what departments offer (执法预约企业)
+APPOINTMENT_TOPICS = {
+    "enterprise": (
+        "开业前合规指导",
+        "消防安全隐患自查指导",
+        "安全生产标准化创建指导",
+        "经营许可事项指导",
+        "整改后合规复核指导",
+    ),
+    "department": ("重点时段安全生产服务", "新规施行上门宣讲", "合规体系建设指导", "节前安全检查指导"),
+}
+
+
+def generate_appointments(tables: dict[str, pd.DataFrame], count: int, seed: int) -> pd.DataFrame:
+    """``count`` appointments (预约) of a generated dataset ``tables``, in 2026 (2 Feb … 30 Nov):
+    distinct enterprises, each with one to three departments — those with a demand there first,
+    so that some due checks can be folded in — that have a certified inspector; windows of one to
+    four weeks; 70 % asked by the enterprise (企业预约执法), 60 % agreeing to fold due checks.
+    Its own random stream: the same (tables, count, seed) give the same rows, and the dataset's
+    other tables do not change."""
+    rng = np.random.default_rng([int(seed), 20, 1])
+    enterprises = sorted(tables["enterprises"]["uscc"])
+    inspectors = tables["inspectors"]
+    staffed = sorted(set(inspectors.loc[inspectors["cert_no"].notna(), "dept_id"]))
+    demands = tables["demands"]
+    due = demands.groupby("uscc")["dept_id"].agg(lambda d: sorted(set(d))).to_dict()
+    first, span = dt.date(2026, 2, 2), (dt.date(2026, 11, 30) - dt.date(2026, 2, 2)).days
+    rows = []
+    chosen = rng.choice(len(enterprises), size=min(count, len(enterprises)), replace=False)
+    for n, at in enumerate(sorted(chosen.tolist()), start=1):
+        uscc = enterprises[at]
+        own = [d for d in due.get(uscc, []) if d in staffed]
+        size = int(rng.integers(1, 4))
+        depts = list(rng.permutation(own)[:size]) if own else []
+        others = [d for d in staffed if d not in depts]
+        while len(depts) < size and others:
+            depts.append(others.pop(int(rng.integers(len(others)))))
+        length = int(rng.integers(7, 29))
+        start = first + dt.timedelta(days=int(rng.integers(0, span - length)))
+        direction = "enterprise" if rng.random() < 0.7 else "department"
+        topics = APPOINTMENT_TOPICS[direction]
+        rows.append(
+            {
+                "appointment_id": f"YY-2026-{n:04d}",
+                "uscc": uscc,
+                "window_start": start.isoformat(),
+                "window_end": (start + dt.timedelta(days=length)).isoformat(),
+                "dept_ids": ";".join(sorted(str(d) for d in depts)),
+                "topic": topics[int(rng.integers(len(topics)))],
+                "direction": direction,
+                "fold_due": bool(rng.random() < 0.6),
+                "duration_min": int(rng.choice([45, 60, 90])),
+                "min_inspectors": 2,
+            }
+        )
+    columns = [
+        "appointment_id",
+        "uscc",
+        "window_start",
+        "window_end",
+        "dept_ids",
+        "topic",
+        "direction",
+        "fold_due",
+        "duration_min",
+        "min_inspectors",
+    ]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def _enterprise_frame(enterprises: _Enterprises) -> pd.DataFrame:

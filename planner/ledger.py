@@ -47,6 +47,7 @@ KIND_LABELS = {
     "campaign": "专项整治",
     "followup": "整改复查",
     "random": "双随机抽查",
+    "appointment": "预约指导",
 }
 LEDGER_COLUMNS = [
     "uscc",

@@ -32,6 +32,7 @@ from planner.model.merge import MergeStats, merge_tasks
 from planner.model.schedule import DAY_START_MIN, Schedule
 from planner.outputs import sha256_file, write_folder, write_table
 from planner.plan import PLAN_METHOD, Plan, PlanTables, schedule_text
+from planner.rules.appointments import appointment_kpis
 from planner.rules.tasks import is_mandatory
 from planner.sampling import Draw, draw_sampling_plan
 from planner.scenario import Scenario
@@ -338,6 +339,7 @@ def compute_kpis(tables: PlanTables, instance: Instance, draws: pd.DataFrame) ->
         "max_crew_day_hours": round(float((crew_days["day_end_min"] - crew_days["day_start_min"]).max() / 60), 3)
         if len(crew_days)
         else 0.0,
+        **appointment_kpis(instance.tasks, visit_tasks),
     }
 
 

@@ -690,6 +690,8 @@ def _join_kept_visits(
             group = crew.groups[at]
             if crew.day not in feasible or len(crew.members) < min_crew(task["min_inspectors"]):
                 continue
+            if group.appointment:  # a stay the enterprise agreed to, with what it agreed to
+                continue
             trial = VisitGroup(group.table, group.uscc, np.append(group.rows, task["row"]), group.days, group.group_id)
             if not leaves_caps_alone(task["capped"], task["dept_id"], group.capped, group.depts):
                 continue

@@ -102,6 +102,17 @@ OUTCOME_RESULTS = {
     "红线": "redline",
 }
 
+#: who asked for an appointment (预约方向), read from ``appointments.direction``
+APPOINTMENT_DIRECTIONS = {
+    "enterprise": "enterprise",
+    "企业预约": "enterprise",
+    "企业预约执法": "enterprise",
+    "企业邀约": "enterprise",
+    "department": "department",
+    "执法预约": "department",
+    "执法预约企业": "department",
+}
+
 _DATE_WINDOW = (
     Column("window_start", Kind.DATE, ("开始日期", "检查开始日期", "时间窗开始"), doc="first day, inclusive"),
     Column("window_end", Kind.DATE, ("结束日期", "检查截止日期", "时间窗结束"), doc="last day, inclusive"),
@@ -383,6 +394,61 @@ TABLES: tuple[Table, ...] = (
         ),
     ),
     Table(
+        "appointments",
+        "预约",
+        required=False,
+        key=("appointment_id",),
+        ordered_dates=(("window_start", "window_end"),),
+        doc="预约式指导服务: a visit an enterprise asked for (企业预约执法) or a department agreed with it "
+        "(执法预约企业), planned in its window with its departments; see docs/planning.md (Appointments)",
+        columns=(
+            Column("appointment_id", Kind.ID, ("预约编号",)),
+            Column("uscc", Kind.USCC, ("统一社会信用代码", "信用代码")),
+            Column("window_start", Kind.DATE, ("开始日期", "预约开始日期"), doc="first day, inclusive; in the horizon"),
+            Column("window_end", Kind.DATE, ("结束日期", "预约截止日期"), doc="last day, inclusive; in the horizon"),
+            Column(
+                "dept_ids",
+                Kind.ID_LIST,
+                ("预约部门", "部门编号"),
+                doc="';'-separated dept_ids: every one of them comes, in one visit",
+            ),
+            Column("topic", Kind.TEXT, ("预约事项", "指导内容", "事项")),
+            Column(
+                "direction",
+                Kind.CHOICE,
+                ("预约方向", "预约类型"),
+                choices=APPOINTMENT_DIRECTIONS,
+                doc="enterprise 企业预约执法 / department 执法预约企业",
+            ),
+            Column(
+                "fold_due",
+                Kind.BOOL,
+                ("合并到期检查", "同时开展到期检查"),
+                doc="the enterprise agrees that checks due in the window are done in the same stay",
+            ),
+            Column(
+                "duration_min",
+                Kind.INT,
+                ("现场时长", "预约时长（分钟）", "时长"),
+                required=False,
+                default=60,
+                minimum=1,
+                maximum=360,
+                doc="on-site minutes of each department",
+            ),
+            Column(
+                "min_inspectors",
+                Kind.INT,
+                ("最少人数",),
+                required=False,
+                default=2,
+                minimum=2,
+                maximum=20,
+                doc="at least 2, as for any task",
+            ),
+        ),
+    ),
+    Table(
         "conflicts",
         "回避",
         required=False,
@@ -569,6 +635,8 @@ REFERENCES: tuple[Reference, ...] = (
     Reference("demands", "uscc", "enterprises", "uscc"),
     Reference("sampling_plan", "dept_id", "departments", "dept_id"),
     Reference("items", "dept_id", "departments", "dept_id"),
+    Reference("appointments", "uscc", "enterprises", "uscc"),
+    Reference("appointments", "dept_ids", "departments", "dept_id"),
     Reference("conflicts", "inspector_id", "inspectors", "inspector_id"),
     Reference("conflicts", "uscc", "enterprises", "uscc"),
     Reference("history", "uscc", "enterprises", "uscc", on_unknown="skip_row"),

@@ -23,6 +23,7 @@ import pandas as pd
 from planner.dataset import Dataset, enterprises_update, shared_certificates
 from planner.messages import Message, msg
 from planner.problems import InputError, Problem
+from planner.rules.appointments import horizon_problems, stay_problems
 from planner.scenario import Scenario
 from planner.schema import TABLES_BY_NAME
 from planner.tables import load_table
@@ -152,6 +153,15 @@ def staff_problems(dataset: Dataset, scenario: Scenario) -> list[Problem]:
         for i in gone
     ]
     return problems
+
+
+def appointment_problems(dataset: Dataset, scenario: Scenario) -> list[Problem]:
+    """Appointments (预约) whose window leaves the scenario's horizon, or whose stay its stay rule
+    refuses (``planner validate`` reports them as ``planner plan`` would, before planning)."""
+    file = dataset.files.get("appointments")
+    where, horizon = (str(file) if file else None), scenario.horizon
+    problems = horizon_problems(dataset.appointments, where, horizon.start, horizon.end)
+    return problems + stay_problems(dataset.appointments, where, scenario.onsite)
 
 
 def apply_staff_scaling(dataset: Dataset, scenario: Scenario) -> Dataset:

@@ -291,6 +291,8 @@ REFERENCE_CASES = {
     ("history", "dept_id"): "GA",
     ("items", "dept_id"): "GA",
     ("credit_rules", "dept_id"): "GA",
+    ("appointments", "uscc"): CLOSED,
+    ("appointments", "dept_ids"): "SJ;GA",
 }
 #: tables of REFERENCE_CASES that the valid tables lack: one valid row each
 EXTRA_TABLES = {
@@ -299,6 +301,10 @@ EXTRA_TABLES = {
         ["XF", "消防安全检查", "消防通道;安全出口", "《中华人民共和国消防法》", ""],
     ],
     "credit_rules": [["result", "kind", "dept_id", "points"], ["clear", "", "", "2"]],
+    "appointments": [
+        ["appointment_id", "uscc", "window_start", "window_end", "dept_ids", "topic", "direction", "fold_due"],
+        ["A1", ACME, "2026-03-02", "2026-03-20", "SJ", "合规指导", "enterprise", "true"],
+    ],
 }
 
 

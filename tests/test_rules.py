@@ -153,6 +153,25 @@ def _break_cap_per_dept(case: Case) -> Case:
     return case.keys(caps=case.scenario.caps.model_copy(update={"per_dept_per_year": 0}))
 
 
+def _break_appointment(case: Case) -> Case:
+    """An appointment (预约) of ACME's SJ and XF in March, which the plan lacks: its departments are missing."""
+    appointments = pd.DataFrame(
+        {
+            "appointment_id": ["A1"],
+            "uscc": [ACME],
+            "window_start": [pd.Timestamp("2026-03-02")],
+            "window_end": [pd.Timestamp("2026-03-31")],
+            "dept_ids": [("SJ", "XF")],
+            "topic": ["合规指导"],
+            "direction": ["enterprise"],
+            "fold_due": [False],
+            "duration_min": [60],
+            "min_inspectors": [2],
+        }
+    )
+    return case.facts(appointments=appointments)
+
+
 def _break_certified(case: Case) -> Case:
     who = _members(case, "XF-2")["inspector_id"].iloc[0]
     inspectors = case.dataset.inspectors

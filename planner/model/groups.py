@@ -8,6 +8,7 @@ from functools import cached_property
 import numpy as np
 
 from planner.model.instance import TaskTable
+from planner.rules.appointments import APPOINTMENT
 from planner.rules.crews import min_crew
 from planner.rules.stays import onsite_minutes
 
@@ -39,6 +40,11 @@ class VisitGroup:
     @cached_property
     def mandatory(self) -> bool:
         return bool(self.table.mandatory[self.rows].any())
+
+    @cached_property
+    def appointment(self) -> bool:
+        """Holds an appointment's tasks (预约, ``rules.appointments``): placed whole or not at all."""
+        return bool((self.table.kind[self.rows] == APPOINTMENT).any())
 
     @cached_property
     def min_crew(self) -> int:

@@ -255,7 +255,12 @@ def split_out_for(
     table = instance.table
     options = []  # (time freed, group, department)
     for group in groups:
-        if not group.mandatory or len(group.depts) < 2 or (group.capped and group.uscc in positive):
+        if (
+            not group.mandatory
+            or len(group.depts) < 2
+            or (group.capped and group.uscc in positive)
+            or group.appointment
+        ):
             continue
         for dept in sorted(set(group.depts) & short):
             own = int(table.duration_min[group.rows][table.dept_id[group.rows] == dept].sum())

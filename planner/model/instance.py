@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from planner.rules.appointments import appointment_tasks
 from planner.rules.caps import is_capped
 from planner.rules.observation import earliest_start, observation_until
 from planner.rules.quiet_days import ALL_QUIET_REASON, quiet_mask
@@ -105,10 +106,19 @@ class Instance:
 
 
 def all_tasks(dataset: Dataset, random_tasks: pd.DataFrame) -> pd.DataFrame:
-    """The demands and the drawn random tasks in one frame, sorted by task_id."""
+    """The demands, the drawn random tasks and the appointments' tasks (``rules.appointments``)
+    in one frame, sorted by task_id; ``appointment_id`` names an appointment task's appointment
+    (None for the others; not a column of tasks.parquet)."""
     demands = dataset.demands.reset_index(drop=True).assign(plan_id=None)
-    parts = [frame[TASK_COLUMNS] for frame in (demands, random_tasks) if len(frame)]
+    appointments = appointment_tasks(dataset.appointments)
+    parts = [
+        frame[[*TASK_COLUMNS, "appointment_id"]] if "appointment_id" in frame else frame[TASK_COLUMNS]
+        for frame in (demands, random_tasks, appointments)
+        if len(frame)
+    ]
     tasks = pd.concat(parts, ignore_index=True) if parts else demands[TASK_COLUMNS]
+    tasks["appointment_id"] = tasks["appointment_id"] if "appointment_id" in tasks else None
+    tasks["appointment_id"] = tasks["appointment_id"].astype(object).where(tasks["appointment_id"].notna(), None)
     for column in ("window_start", "window_end"):  # an empty part must not turn dates into objects
         tasks[column] = pd.to_datetime(tasks[column])
     return tasks.sort_values("task_id", kind="stable").reset_index(drop=True)

@@ -2,7 +2,8 @@
 
 Per enterprise, greedy stabbing by earliest last feasible day is exact for intervals: it gives
 the fewest visit groups, each with the working days common to all its tasks, so the scheduler
-can still move the visit inside that range. The yearly caps (一年最多查一次, per department)
+can still move the visit inside that range (an appointment's tasks are a group of their own, which
+may take in due checks: ``model.appointments``). The yearly caps (一年最多查一次, per department)
 are then applied group by group: a group beyond a cap loses its capped tasks, mandatory ones
 last, and each task that loses says why.
 """
@@ -20,6 +21,7 @@ import pandas as pd
 from ortools.sat.python import cp_model
 
 from planner.messages import Reason, msg
+from planner.model.appointments import appointment_groups, appointment_rows, fold_due_checks
 from planner.model.enterprise import EnterpriseTask, EnterpriseVars, solve
 from planner.model.groups import VisitGroup, distinct_days
 from planner.model.instance import Instance
@@ -104,7 +106,7 @@ def merge_tasks(
     table = instance.table
     caps = YearlyCaps.of_scenario(dataset, scenario)
     solo = set(scenario.joint.solo_departments)
-    placeable = np.flatnonzero(table.first_day >= 0)
+    placeable = np.flatnonzero((table.first_day >= 0) & ~appointment_rows(instance))  # appointments: their own groups
     dept = pd.Series(table.dept_id[placeable])
     keys = pd.DataFrame({"uscc": table.uscc[placeable], "part": dept.where(dept.isin(solo), "")})
     by_enterprise = {key: placeable[at].tolist() for key, at in keys.groupby(["uscc", "part"]).indices.items()}
@@ -178,6 +180,7 @@ def merge_tasks(
         if any(table.mandatory[r] for r in by_enterprise[key] if table.task_id[r] in lost):
             (limited if exact_proven else unproven).add(uscc)
     stats.mandatory_limits = {u: kept_mandatory[u] for u in sorted(limited - unproven)}
+    groups = fold_due_checks(appointment_groups(instance), groups, instance, dataset, scenario)
     for n, group in enumerate(groups):
         group.group_id = n
     return groups, dropped

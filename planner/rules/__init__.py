@@ -15,6 +15,7 @@ module                 rules
 ``observation``        observation_period (观察期), sandbox (优信豁免沙盒)
 ``quiet_days``         quiet_days (无事不扰)
 ``caps``               cap_positive_list (一年最多查一次), cap_per_dept
+``appointments``       appointment (预约式指导服务: in its window, its departments in one visit, no cap used)
 ``crews``              certified (持证), crew_size (不得少于两人), department_cover (委托查)
 ``conflicts``          conflict (回避)
 ``staff_days``         leave, one_crew_a_day, max_days, day_length's minutes
@@ -35,7 +36,19 @@ from dataclasses import dataclass
 import pandas as pd
 
 from planner.messages import DEFAULT_LANG, catalogue, text
-from planner.rules import caps, conflicts, crews, observation, quiet_days, routes, staff_days, stays, tasks, windows
+from planner.rules import (
+    appointments,
+    caps,
+    conflicts,
+    crews,
+    observation,
+    quiet_days,
+    routes,
+    staff_days,
+    stays,
+    tasks,
+    windows,
+)
 
 #: how binding a rule is: ``hard`` (law or county policy: a plan that breaks it is invalid),
 #: ``practice`` (the planner's own rule, kept by construction; the contract allows more),
@@ -171,6 +184,14 @@ RULEBOOK: tuple[Rule, ...] = (
         HUZHOU,
         HARD,
         caps.check_cap_per_dept,
+    ),
+    _rule(
+        "appointment",
+        "预约式指导服务按约安排",
+        "创新预约式指导服务模式，实现“企业预约执法”和“执法预约企业”双向互动，为企业提供集成化、定制化、套餐式的跨部门联合指导服务",
+        HUZHOU,
+        HARD,
+        appointments.check_appointment,
     ),
     # who
     _rule(

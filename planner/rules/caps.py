@@ -1,7 +1,9 @@
 """一年最多查一次 and the per-department yearly cap: what counts, what history used, what is left.
 
-A *capped* visit is one holding a task of any kind but ``triggered`` (投诉举报核查) and
-``followup`` (整改复查): those two are exempt and may exceed a cap. Two caps, per calendar year:
+A *capped* visit is one holding a task of any kind but ``triggered`` (投诉举报核查),
+``followup`` (整改复查) and ``appointment`` (预约式指导服务, ``rules.appointments``): those are
+exempt (complaint checks and re-inspections may exceed a cap; an appointment is service the
+enterprise agreed to, not an inspection). Two caps, per calendar year:
 
 - ``cap_positive_list``: an enterprise on the compliance positive list (合规正面清单) gets at most
   ``[caps] positive_list_per_year`` capped visits, whichever departments make them;
@@ -29,8 +31,9 @@ if TYPE_CHECKING:
     from planner.dataset import Dataset
     from planner.scenario import Scenario
 
-#: task kinds a cap never counts: complaint-triggered checks and re-inspections
-UNCAPPED_KINDS = frozenset({"triggered", "followup"})
+#: task kinds a cap never counts: complaint-triggered checks, re-inspections and appointments
+#: (``rules.appointments.APPOINTMENT``)
+UNCAPPED_KINDS = frozenset({"triggered", "followup", "appointment"})
 
 
 def is_capped(kind: pd.Series) -> pd.Series:
