@@ -422,6 +422,10 @@ class _Joined:
                 "dept": [self.list_sep.join(str(self.dept_label(d)) for d in ds) for ds in depts],
                 "items": items,
                 "n_tasks": _col(v, "n_tasks"),
+                "lead_dept": [None if is_blank(d) else self.dept_label(d) for d in _col(v, "lead_dept_id")],
+                "overrides": [
+                    self.list_sep.join(str(i) for i in _listlike(ids)) or None for ids in _col(v, "override_ids")
+                ],
                 "crew": _col(v, "crew_id"),
                 "inspectors": [
                     self.list_sep.join(self.person(i) for i in self.members.get(c, [])) for c in _col(v, "crew_id")

@@ -1,0 +1,184 @@
+"""人工研判修正: the officials' overrides are honoured in full, refused with their row when they
+contradict a rule, and explained when only capacity keeps a task out; the checker knows them."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from pathlib import Path
+
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from planner.checker import check_plan
+from planner.cli import app
+from planner.dataset import load_dataset
+from planner.pipeline import write_plan
+from planner.problems import InputError
+from planner.verify import verify_plan
+from planner.workbook import sheet_name
+from tests.conftest import ACME, COOP, SHOP, valid_tables, write_dataset
+from tests.test_plan import SCENARIO, planned
+
+HEADER = ["override_id", "action", "task_id", "other_task_id", "uscc", "date", "dept_id", "note"]
+DEMAND = ["SJ", ACME, "危险化学品经营检查", "triggered", "2026-01-01", "2026-03-31", "30", "", "false", ""]
+
+
+def with_overrides(rows: list[list[str]], demands: list[list[str]] = (), **more) -> dict:
+    """The tiny county's tables with extra demands and these overrides (and ``more`` tables)."""
+    tables = valid_tables()
+    tables["demands"] += demands
+    tables["overrides"] = [HEADER, *rows]
+    return tables | more
+
+
+@pytest.fixture(scope="module")
+def honoured(tmp_path_factory):
+    """A plan of the tiny county under a satisfiable set of overrides."""
+    folder = tmp_path_factory.mktemp("honoured")
+    rows = [
+        ["O1", "pin_date", "SJ-1", "", "", "2026-03-10", "", "会商：与消防检查同日进场"],
+        ["O2", "together_with", "SJ-1", "XF-1", "", "", "", "会商：进一次门"],
+        ["O3", "lead_dept", "XF-1", "", "", "", "XF", "会商：消防牵头"],
+        ["O4", "forbid_together", "SJ-1", "SJ-2", "", "", "", "举报核查单独进行"],
+        ["O5", "exclude_date", "", "", SHOP, "2026-05-12", "", "企业当天停产检修"],
+    ]
+    write_dataset(folder / "ds", with_overrides(rows, [["SJ-2", *DEMAND]]))
+    return folder, *planned(folder)
+
+
+def test_satisfiable_overrides_are_honoured_in_full(honoured):
+    """Pinned date, one visit for a held pair, apart for a forbidden pair, the lead department,
+    no visit on an excluded date; the plan is valid and the visits name their overrides."""
+    _, plan, dataset, scenario, workdays = honoured
+    assert plan.broken == []
+    visits = plan.tables.visits.set_index("visit_id")
+    where = dict(zip(plan.tables.visit_tasks["task_id"], plan.tables.visit_tasks["visit_id"]))
+    assert {"SJ-1", "XF-1", "SJ-2", "XF-2"} <= set(where)
+    assert visits.at[where["SJ-1"], "date"] == dt.date(2026, 3, 10)
+    assert where["SJ-1"] == where["XF-1"] != where["SJ-2"]
+    assert visits.at[where["SJ-1"], "lead_dept_id"] == "XF"
+    assert list(visits.at[where["SJ-1"], "override_ids"]) == ["O1", "O2", "O3", "O4"]
+    assert not ((visits["uscc"] == SHOP) & (visits["date"] == dt.date(2026, 5, 12))).any()
+    assert all("O5" in ids for ids in visits.loc[visits["uscc"] == SHOP, "override_ids"])
+    assert check_plan(plan.tables, dataset, scenario, workdays, plan.draw.draws) == []
+
+
+def test_the_checker_rejects_a_plan_that_breaks_an_override(honoured):
+    """A pinned task on another date, a forbidden pair in one visit, another lead: rule ``override``."""
+    _, plan, dataset, scenario, workdays = honoured
+    tables = plan.tables
+    where = dict(zip(tables.visit_tasks["task_id"], tables.visit_tasks["visit_id"]))
+
+    def codes(broken_tables) -> list[str]:
+        return [v.rule for v in check_plan(broken_tables, dataset, scenario, workdays) if v.rule == "override"]
+
+    moved = tables.visits.assign(
+        date=tables.visits["date"].where(tables.visits["visit_id"] != where["SJ-1"], dt.date(2026, 3, 11))
+    )
+    assert codes(dataclasses.replace(tables, visits=moved)) == ["override"]
+    joined = tables.visit_tasks.assign(visit_id=tables.visit_tasks["visit_id"].replace(where["SJ-2"], where["SJ-1"]))
+    assert codes(dataclasses.replace(tables, visit_tasks=joined)) == ["override"]
+    led = tables.visits.assign(lead_dept_id="SJ")
+    assert codes(dataclasses.replace(tables, visits=led)) == ["override"]
+
+
+def test_the_workbook_marks_visits_and_verify_knows_the_overrides(honoured, tmp_path):
+    """plan.xlsx's visits sheet has 牵头部门 and 人工修正; `planner verify` re-checks the plan."""
+    folder, plan, dataset, scenario, _ = honoured
+    write_plan(plan, tmp_path / "plan", dataset, scenario, dt.datetime.now().astimezone())
+    sheet = openpyxl.load_workbook(tmp_path / "plan" / "plan.xlsx", read_only=True)[sheet_name("visits", "zh")]
+    rows = list(sheet.iter_rows(values_only=True))
+    header = next(r for r in rows if r and "人工修正" in r)
+    body = [dict(zip(header, r)) for r in rows[rows.index(header) + 1 :] if r and any(r)]
+    marked = {r["人工修正"] for r in body if r["牵头部门"] == "示范县消防救援大队" and r["人工修正"]}
+    assert any(m.startswith("O1") and "O4" in m for m in marked), body
+    result = verify_plan(tmp_path / "plan", folder / "ds")
+    assert result.ok, result.summary()
+
+
+def test_each_contradicting_override_is_refused_with_its_row(tmp_path):
+    """Exit 2 before planning, every bad row named with its column and rule; nothing written."""
+    rows = [
+        ["B1", "pin_date", "SJ-1", "", "", "2026-05-11", "", "窗口外"],  # row 2: outside the window
+        ["B2", "pin_date", "SJ-1", "", "", "2026-03-07", "", "周六"],  # row 3: a Saturday
+        ["B3", "pin_date", "XF-1", "", "", "2026-04-01", "", "静默日"],  # row 4: quiet day, capped
+        ["B4", "together_with", "SJ-1", "XF-2", "", "", "", "两家企业"],  # row 5
+        ["B5", "together_with", "SJ-3", "XF-1", "", "", "", "无共同日"],  # row 6
+        ["B6", "together_with", "SJ-2", "XF-1", "", "", "", "同次"],  # row 7
+        ["B7", "forbid_together", "XF-1", "SJ-2", "", "", "", "又不得同次"],  # row 8
+        ["B8", "pin_date", "SJ-4", "", "", "2026-03-04", "", "上限已用"],  # row 9: positive list used
+        ["B9", "pin_date", "NOPE-1", "", "", "2026-03-03", "", "无此任务"],  # row 10
+        ["B10", "lead_dept", "SJ-4", "", "", "", "XF", "不参加"],  # row 11
+        ["B11", "pin_date", "XF-3", "", "", "2026-05-06", "", "观察期"],  # row 12
+        ["B12", "exclude_date", "", "", ACME, "2026-03-10", "", "停产"],  # row 13
+        ["B13", "pin_date", "SJ-2", "", "", "2026-03-10", "", "已排除"],  # row 14
+    ]
+    demands = [
+        ["SJ-2", *DEMAND],
+        ["SJ-3", "SJ", ACME, "危险化学品经营检查", "triggered", "2026-05-01", "2026-06-30", "30", "", "", ""],
+        ["SJ-4", "SJ", COOP, "食品经营检查", "campaign", "2026-02-01", "2026-04-30", "30", "", "", ""],
+        ["XF-3", "XF", SHOP, "消防安全检查", "campaign", "2026-01-01", "2026-12-31", "30", "", "", ""],
+    ]
+    tables = with_overrides(rows, demands)
+    tables["history"].append([COOP, "SJ", "2026-01-05", "", "key"])
+    write_dataset(tmp_path / "ds", tables)
+    (tmp_path / "s.toml").write_text(SCENARIO.format(seed=1, extra="quiet_days = [1, 3]\n"))
+    result = CliRunner().invoke(app, ["plan", str(tmp_path / "s.toml"), "--out", str(tmp_path / "plan")])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and not (tmp_path / "plan").exists()
+    said = " ".join(result.output.split())
+    expected = {
+        2: "outside the task's window",
+        3: "not an official working day",
+        4: "quiet day",
+        5: "two enterprises",
+        6: "share no working day",
+        8: "holds this pair together",
+        9: "at most one check a year",
+        10: "not a task of this plan",
+        11: "lead department must check in the visit",
+        12: "observation period",
+        14: "excludes this date",
+    }
+    for row, rule in expected.items():
+        assert f"row {row}," in said and rule in said, (row, rule, result.output)
+    assert "row 7," not in said and "row 13," not in said  # the consistent rows are not blamed
+
+
+def test_an_override_row_fills_the_cells_its_action_needs(tmp_path):
+    """A pin without a date, a cell its action does not use, no note: load errors with their rows."""
+    rows = [
+        ["C1", "pin_date", "SJ-1", "", "", "", "", "缺日期"],
+        ["C2", "exclude_date", "SJ-1", "", ACME, "2026-03-10", "", "多填任务"],
+        ["C3", "固定日期", "SJ-1", "", "", "2026-03-10", "", ""],
+    ]
+    write_dataset(tmp_path / "ds", with_overrides(rows))
+    with pytest.raises(InputError) as error:
+        load_dataset(tmp_path / "ds")
+    found = {(p.row, p.column) for p in error.value.errors}
+    assert found == {(2, "date"), (3, "task_id"), (4, "note")}
+
+
+def test_an_override_only_capacity_prevents_leaves_its_task_unscheduled_with_the_reason(tmp_path):
+    """SJ-1 pinned to a working day both SJ inspectors are on leave: unscheduled, reason code ``override``
+    and a sentence naming the override; the plan stays valid."""
+    rows = [["P1", "pin_date", "SJ-1", "", "", "2026-03-17", "", "会商定于3月17日"]]
+    tables = with_overrides(rows)
+    tables["leave"] += [["SJ001", "2026-03-17", "2026-03-17"], ["SJ002", "2026-03-17", "2026-03-17"]]
+    write_dataset(tmp_path / "ds", tables)
+    plan, *_ = planned(tmp_path)
+    assert plan.broken == []
+    out = plan.tables.unscheduled.set_index("task_id")
+    assert out.at["SJ-1", "reason_code"] == "override"
+    assert "P1" in out.at["SJ-1", "reason"] and "人工研判修正" in out.at["SJ-1", "reason"]
+
+
+def test_without_overrides_visits_name_their_lead_department(tmp_path: Path):
+    """No overrides: the lead department is the one with most minutes on site, and no visit is marked."""
+    write_dataset(tmp_path / "ds", valid_tables())
+    plan, *_ = planned(tmp_path)
+    visits = plan.tables.visits
+    assert visits["lead_dept_id"].notna().all()
+    assert all(len(ids) == 0 for ids in visits["override_ids"])
