@@ -11,14 +11,20 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
+from planner.actuals import load_actuals
 from planner.checker import check_plan
 from planner.cli import app
 from planner.dataset import load_dataset
+from planner.demo import generate_dataset
+from planner.export import read_plan_folder
+from planner.outputs import write_tables
 from planner.pipeline import write_plan
 from planner.problems import InputError
+from planner.reoptimize import reoptimize
 from planner.verify import verify_plan
 from planner.workbook import sheet_name
-from tests.conftest import ACME, COOP, SHOP, valid_tables, write_dataset
+from planner.workdays import work_calendar
+from tests.conftest import ACME, COOP, SHOP, valid_tables, write_csv, write_dataset
 from tests.test_plan import SCENARIO, planned
 
 HEADER = ["override_id", "action", "task_id", "other_task_id", "uscc", "date", "dept_id", "note"]
@@ -84,18 +90,37 @@ def test_the_checker_rejects_a_plan_that_breaks_an_override(honoured):
     assert codes(dataclasses.replace(tables, visits=led)) == ["override"]
 
 
-def test_the_workbook_marks_visits_and_verify_knows_the_overrides(honoured, tmp_path):
-    """plan.xlsx's visits sheet has 牵头部门 and 人工修正; `planner verify` re-checks the plan."""
+@pytest.fixture(scope="module")
+def honoured_folder(honoured) -> Path:
+    """The honoured plan written as `planner plan` writes it."""
     folder, plan, dataset, scenario, _ = honoured
-    write_plan(plan, tmp_path / "plan", dataset, scenario, dt.datetime.now().astimezone())
-    sheet = openpyxl.load_workbook(tmp_path / "plan" / "plan.xlsx", read_only=True)[sheet_name("visits", "zh")]
+    write_plan(plan, folder / "plan", dataset, scenario, dt.datetime.now().astimezone())
+    return folder / "plan"
+
+
+def test_the_workbook_marks_visits_and_verify_knows_the_overrides(honoured, honoured_folder):
+    """plan.xlsx's visits sheet has 牵头部门 and 人工修正; `planner verify` re-checks the plan."""
+    sheet = openpyxl.load_workbook(honoured_folder / "plan.xlsx", read_only=True)[sheet_name("visits", "zh")]
     rows = list(sheet.iter_rows(values_only=True))
     header = next(r for r in rows if r and "人工修正" in r)
     body = [dict(zip(header, r)) for r in rows[rows.index(header) + 1 :] if r and any(r)]
     marked = {r["人工修正"] for r in body if r["牵头部门"] == "示范县消防救援大队" and r["人工修正"]}
     assert any(m.startswith("O1") and "O4" in m for m in marked), body
-    result = verify_plan(tmp_path / "plan", folder / "ds")
+    result = verify_plan(honoured_folder, honoured[0] / "ds")
     assert result.ok, result.summary()
+
+
+def test_reoptimize_refuses_overrides_it_cannot_keep_yet(honoured, honoured_folder, tmp_path):
+    """`planner reoptimize` does not apply overrides yet: it says so (exit 2) instead of breaking them."""
+    _, _, dataset, scenario, _ = honoured
+    (tmp_path / "actuals").mkdir()
+    write_csv(tmp_path / "actuals", "outcomes", [["task_id", "status", "date"]])
+    calendar = work_calendar(scenario.horizon.start, scenario.horizon.end, dataset.calendar_overrides())
+    previous = read_plan_folder(honoured_folder)
+    with pytest.raises(InputError) as error:
+        reoptimize(dataset, scenario, calendar, previous, load_actuals(tmp_path / "actuals"), dt.date(2026, 3, 2))
+    (problem,) = error.value.errors
+    assert problem.file.endswith("overrides.csv") and "does not apply overrides" in problem.rule
 
 
 def test_each_contradicting_override_is_refused_with_its_row(tmp_path):
@@ -182,3 +207,55 @@ def test_without_overrides_visits_name_their_lead_department(tmp_path: Path):
     visits = plan.tables.visits
     assert visits["lead_dept_id"].notna().all()
     assert all(len(ids) == 0 for ids in visits["override_ids"])
+
+
+def test_overrides_drawn_from_a_generated_plan_are_kept_or_refused(tmp_path):
+    """A generated tiny county: pins, held and forbidden pairs, lead departments and excluded dates
+    taken from its plan. Those that contradict a rule are refused with their rows; under the rest
+    the plan is valid (the checker's rule ``override`` included) and every one is honoured."""
+    (tmp_path / "ds").mkdir()
+    write_tables(generate_dataset("tiny", 3), tmp_path / "ds", ".parquet")
+    plan, *_ = planned(tmp_path, seed=3)
+    t = plan.tables
+    placed = t.visit_tasks.merge(t.visits[["visit_id", "date", "uscc"]], on="visit_id")
+    windows = t.tasks.set_index("task_id")[["window_start", "window_end"]]
+    rows = []
+    for n, (task_id, date) in enumerate(placed[["task_id", "date"]].iloc[::9].head(6).itertuples(index=False)):
+        later = min(date + dt.timedelta(days=7), windows.at[task_id, "window_end"])
+        rows.append([f"P{n}", "pin_date", task_id, "", "", later.isoformat(), "", "改期"])
+    tasks_of = placed.groupby("visit_id")["task_id"].apply(list)
+    for n, ids in enumerate(tasks_of[tasks_of.map(len) >= 2].head(4)):
+        rows.append([f"F{n}", "forbid_together", ids[0], ids[1], "", "", "", "分开检查"])
+    for n, (_, firm) in enumerate(placed.groupby("uscc")):  # two visits' tasks whose windows meet
+        pairs = [
+            (a.task_id, b.task_id)
+            for a in firm.itertuples()
+            for b in firm.itertuples()
+            if a.visit_id < b.visit_id
+            and max(windows.at[a.task_id, "window_start"], windows.at[b.task_id, "window_start"])
+            <= min(windows.at[a.task_id, "window_end"], windows.at[b.task_id, "window_end"])
+        ]
+        if pairs and sum(r[1] == "together_with" for r in rows) < 4:
+            rows.append([f"T{n}", "together_with", *pairs[0], "", "", "", "同次"])
+    for n, (uscc, date) in enumerate(t.visits[["uscc", "date"]].iloc[1::11].head(4).itertuples(index=False)):
+        rows.append([f"X{n}", "exclude_date", "", "", uscc, date.isoformat(), "", "停产"])
+    for n, ids in enumerate(tasks_of[tasks_of.map(len) >= 2].tail(2)):
+        dept = t.visit_tasks.set_index("task_id").at[ids[-1], "dept_id"]
+        rows.append([f"L{n}", "lead_dept", ids[-1], "", "", "", dept, "牵头"])
+    write_csv(tmp_path / "ds", "overrides", [HEADER, *rows])
+    try:
+        planned(tmp_path, seed=3)
+        refused = set()
+    except InputError as error:
+        refused = {p.row for p in error.errors}
+        assert all(p.file.endswith("overrides.csv") and p.row for p in error.errors)
+    kept = [r for n, r in enumerate(rows, start=2) if n not in refused]
+    assert len(kept) >= 10
+    write_csv(tmp_path / "ds", "overrides", [HEADER, *kept])
+    plan, dataset, scenario, workdays = planned(tmp_path, seed=3)
+    assert plan.broken == []
+    assert check_plan(plan.tables, dataset, scenario, workdays, plan.draw.draws) == []
+    marked = {i for ids in plan.tables.visits["override_ids"] for i in ids}
+    placed_ids = set(plan.tables.visit_tasks["task_id"])
+    for override_id, _, task_id, *_ in kept:
+        assert override_id in marked or task_id not in placed_ids
