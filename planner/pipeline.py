@@ -39,7 +39,7 @@ from planner.model.merge import MergeStats, merge_tasks
 from planner.model.schedule import DAY_START_MIN, Schedule
 from planner.outputs import sha256_file, write_folder, write_table
 from planner.plan import PLAN_METHOD, Plan, PlanTables, schedule_text
-from planner.problems import InputError
+from planner.problems import InputError, Problem
 from planner.rules.overrides import default_lead_dept, override_problems, override_reason, prepare, read_overrides
 from planner.rules.tasks import is_mandatory
 from planner.sampling import Draw, draw_sampling_plan
@@ -90,6 +90,7 @@ def make_plan(
         if problems:
             raise InputError(problems)
         instance = with_overrides(instance, prepare(overrides, instance.workdays))
+        lap("overrides", msg("stage.overrides", n=f"{len(overrides):,}"))
     lap("instance", msg("stage.instance", tasks=f"{len(instance.tasks):,}", none=f"{len(instance.unplaceable):,}"))
     stats = MergeStats()
     groups, capped_out = merge_tasks(instance, dataset, scenario, stats, stop)
@@ -179,6 +180,19 @@ def make_plan(
     return Plan(tables, draw, kpis, watch.timings, broken, lang)
 
 
+def override_input_problems(dataset: Dataset, scenario: Scenario, calendar: WorkCalendar) -> list[Problem]:
+    """The overrides (人工研判修正) that contradict a rule by themselves, as `planner plan` would
+    refuse them (the draw made, for the drawn tasks' ids): for `planner validate SCENARIO`."""
+    overrides = read_overrides(dataset.overrides)
+    if not overrides:
+        return []
+    draw = draw_sampling_plan(
+        dataset, scenario.seed, scenario.caps.positive_list_per_year, scenario.caps.per_dept_per_year
+    )
+    instance = build_instance(apply_staff_scaling(dataset, scenario), draw.tasks, scenario, calendar)
+    return override_problems(overrides, instance, dataset, scenario, str(dataset.files["overrides"]))
+
+
 def with_capacity_statement(
     unscheduled: pd.DataFrame, bound: int, placed: int, lang: str = DEFAULT_LANG
 ) -> pd.DataFrame:
@@ -242,7 +256,8 @@ def plan_tables(
             minutes: dict[str, int] = {}
             for dept, duration in zip(table.dept_id[rows].tolist(), table.duration_min[rows].tolist()):
                 minutes[dept] = minutes.get(dept, 0) + int(duration)
-            lead = next((facts.lead[t] for t in task_ids if t in facts.lead), None) if facts else None
+            # an override's lead department, while it checks in the visit (a cap may have taken its tasks out)
+            lead = next((facts.lead[t] for t in task_ids if facts.lead.get(t) in depts), None) if facts else None
             visits.append(
                 (
                     visit_id,

@@ -124,7 +124,8 @@ def test_reoptimize_refuses_overrides_it_cannot_keep_yet(honoured, honoured_fold
 
 
 def test_each_contradicting_override_is_refused_with_its_row(tmp_path):
-    """Exit 2 before planning, every bad row named with its column and rule; nothing written."""
+    """Exit 2 before planning, every bad row named with its column and rule; nothing written
+    (`planner validate SCENARIO` says the same)."""
     rows = [
         ["B1", "pin_date", "SJ-1", "", "", "2026-05-11", "", "窗口外"],  # row 2: outside the window
         ["B2", "pin_date", "SJ-1", "", "", "2026-03-07", "", "周六"],  # row 3: a Saturday
@@ -139,6 +140,8 @@ def test_each_contradicting_override_is_refused_with_its_row(tmp_path):
         ["B11", "pin_date", "XF-3", "", "", "2026-05-06", "", "观察期"],  # row 12
         ["B12", "exclude_date", "", "", ACME, "2026-03-10", "", "停产"],  # row 13
         ["B13", "pin_date", "SJ-2", "", "", "2026-03-10", "", "已排除"],  # row 14
+        ["B14", "pin_date", "XF-2", "", "", "2026-05-13", "", "定于13日"],  # row 15
+        ["B15", "pin_date", "XF-2", "", "", "2026-05-14", "", "又定于14日"],  # row 16
     ]
     demands = [
         ["SJ-2", *DEMAND],
@@ -166,10 +169,13 @@ def test_each_contradicting_override_is_refused_with_its_row(tmp_path):
         11: "lead department must check in the visit",
         12: "observation period",
         14: "excludes this date",
+        16: "already pins this task to 2026-05-13",
     }
     for row, rule in expected.items():
         assert f"row {row}," in said and rule in said, (row, rule, result.output)
-    assert "row 7," not in said and "row 13," not in said  # the consistent rows are not blamed
+    assert not any(f"row {n}," in said for n in (7, 13, 15))  # the consistent rows are not blamed
+    checked = CliRunner().invoke(app, ["validate", str(tmp_path / "s.toml")])  # the same, without planning
+    assert checked.exit_code == 2 and all(f"row {row}," in " ".join(checked.output.split()) for row in expected)
 
 
 def test_an_override_row_fills_the_cells_its_action_needs(tmp_path):

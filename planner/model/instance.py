@@ -180,7 +180,9 @@ def with_overrides(instance: Instance, facts: OverrideFacts) -> Instance:
     """The instance with the officials' overrides (人工研判修正, already found consistent): a
     pinned task's window narrowed to its day, an enterprise's excluded days and a held pair's
     common days taken into ``feasible_days``. A task the exclusions leave no day is
-    unplaceable, its reason naming the overrides."""
+    unplaceable, its reason naming the overrides. Tasks held with another, and those at an
+    enterprise with an excluded day, are ``held``: the scheduler, which sees the task table and
+    not the instance, does not take their visits apart."""
     tasks = instance.tasks.copy()
     pinned = tasks["task_id"].map(facts.pinned)
     has_pin = pinned.notna() & (tasks["first_day"] >= 0)

@@ -228,7 +228,7 @@ def _held_apart_out(kept: list[VisitGroup], instance: Instance, lost: dict[str, 
                 n, r = group_of[t]
                 if n != home:
                     out.setdefault(n, set()).add(r)
-                    lost[t] = apart_reason(facts.restricting.get(t, ()))
+                    lost[t] = apart_reason(facts.restricting.get(t) or facts.ids_of_task.get(t, ()))
     for pair in sorted(facts.forbidden, key=sorted):
         a, b = sorted(pair)
         if a in group_of and b in group_of and group_of[a][0] == group_of[b][0]:
@@ -236,7 +236,7 @@ def _held_apart_out(kept: list[VisitGroup], instance: Instance, lost: dict[str, 
             value = {t: (bool(table.mandatory[group_of[t][1]]), int(table.priority[group_of[t][1]])) for t in (a, b)}
             leaving = b if value[a] >= value[b] else a
             out.setdefault(n, set()).add(group_of[leaving][1])
-            lost[leaving] = apart_reason(facts.restricting.get(leaving, ()))
+            lost[leaving] = apart_reason(facts.restricting.get(leaving) or facts.ids_of_task.get(leaving, ()))
     if not out:
         return kept
     result = []

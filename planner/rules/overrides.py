@@ -89,7 +89,8 @@ class OverrideFacts:
     pinned: dict[str, int] = field(default_factory=dict)  # task_id → its one day
     excluded: dict[str, frozenset[int]] = field(default_factory=dict)  # uscc → days without a visit
     partners: dict[str, tuple[str, ...]] = field(default_factory=dict)  # task_id → the others held with it
-    forbidden: set[frozenset[str]] = field(default_factory=set)  # pairs never in one visit
+    #: pairs never in one visit: forbidden together, or led by two departments
+    forbidden: set[frozenset[str]] = field(default_factory=set)
     lead: dict[str, str] = field(default_factory=dict)  # task_id → the lead department of its visit
     ids_of_task: dict[str, tuple[str, ...]] = field(default_factory=dict)  # task_id → override ids naming it
     ids_of_firm: dict[str, tuple[str, ...]] = field(default_factory=dict)  # uscc → exclude_date ids
@@ -97,9 +98,11 @@ class OverrideFacts:
 
     @property
     def held(self) -> set[str]:
-        """Tasks whose visit an override shapes: pinned, held with another, kept apart, or at an
-        enterprise with an excluded day (the scheduler does not take their visits apart)."""
-        return set(self.pinned) | set(self.partners) | {t for pair in self.forbidden for t in pair}
+        """Tasks held with another: the scheduler does not take their visits apart (nor, see
+        ``model.instance.with_overrides``, those at an enterprise with an excluded day, whose own
+        days only the instance knows). A pinned task's own days are its one day already, and
+        taking a visit apart never puts a forbidden pair together."""
+        return set(self.partners)
 
     def ids_of_visit(self, uscc: str, task_ids: Iterable[str]) -> tuple[str, ...]:
         """The overrides that shaped a visit at ``uscc`` holding ``task_ids``, in id order."""
@@ -143,6 +146,8 @@ def prepare(overrides: list[Override], workdays: tuple[dt.date, ...]) -> Overrid
         for other in partners:
             if other in facts.lead and task_id not in facts.lead:
                 facts.lead[task_id] = facts.lead[other]
+    led = sorted(facts.lead.items())  # two visits with two lead departments: their tasks never share one
+    facts.forbidden |= {frozenset((a, b)) for n, (a, da) in enumerate(led) for b, db in led[n + 1 :] if da != db}
     facts.excluded = {u: frozenset(days) for u, days in excluded.items()}
     facts.ids_of_task = {t: tuple(sorted(ids)) for t, ids in ids_of_task.items()}
     facts.ids_of_firm = {u: tuple(sorted(ids)) for u, ids in ids_of_firm.items()}
@@ -208,6 +213,8 @@ def override_problems(overrides: list[Override], instance, dataset, scenario, pa
             why = _pin_breaks(task, o.date, until.iat[row_of[o.task_id]], horizon, day_index, scenario, caps, name)
             if why is None and (task["uscc"], o.date) in excluded:
                 why = msg("input.override.pin_excluded", date=o.date)
+            if why is None and o.task_id in pins and pins[o.task_id].date != o.date:
+                why = msg("input.override.pinned_twice", id=pins[o.task_id].override_id, date=pins[o.task_id].date)
             if why is None and task["capped"]:
                 year = o.date.year
                 for key, left in (
@@ -373,8 +380,9 @@ def default_lead_dept(dept_ids: list[str], minutes: dict[str, int]) -> str:
 def check_override(plan, inputs) -> list[Message]:
     """Hard rule (经人工研判修正): every override of the input holds in the plan — a pinned task
     placed is placed on its date, a held pair placed is in one visit, a forbidden pair never is,
-    the visit of a task with a lead department has it as ``lead_dept_id``, and an enterprise has
-    no visit on a date excluded for it."""
+    the visit of a task with a lead department has it as ``lead_dept_id`` (while that department
+    checks in the visit: a cap may have taken its tasks out), and an enterprise has no visit on a
+    date excluded for it."""
     overrides = inputs.dataset.overrides
     if overrides.empty:
         return []
@@ -382,6 +390,7 @@ def check_override(plan, inputs) -> list[Message]:
     where = dict(zip(plan.visit_tasks["task_id"], plan.visit_tasks["visit_id"]))
     date_of = {v: pd.Timestamp(d).date() for v, d in visits["date"].items()}
     lead = visits["lead_dept_id"].to_dict() if "lead_dept_id" in visits else {}
+    checking = set(zip(plan.visit_tasks["visit_id"], plan.visit_tasks["dept_id"]))
     firm_days = {(u, pd.Timestamp(d).date()) for u, d in zip(visits["uscc"], visits["date"])}
     out = []
     for o in read_overrides(overrides):
@@ -392,7 +401,7 @@ def check_override(plan, inputs) -> list[Message]:
             out.append(msg("check.override.together", id=o.override_id, task=o.task_id, other=o.other_task_id))
         elif o.action == "forbid_together" and a is not None and a == b:
             out.append(msg("check.override.forbid", id=o.override_id, task=o.task_id, other=o.other_task_id, visit=a))
-        elif o.action == "lead_dept" and a is not None and lead.get(a) != o.dept_id:
+        elif o.action == "lead_dept" and (a, o.dept_id) in checking and lead.get(a) != o.dept_id:
             out.append(msg("check.override.lead", id=o.override_id, visit=a, dept=Dept(o.dept_id)))
         elif o.action == "exclude_date" and (o.uscc, o.date) in firm_days:
             out.append(msg("check.override.exclude", id=o.override_id, uscc=o.uscc, date=o.date))
