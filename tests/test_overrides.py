@@ -265,3 +265,26 @@ def test_overrides_drawn_from_a_generated_plan_are_kept_or_refused(tmp_path):
     placed_ids = set(plan.tables.visit_tasks["task_id"])
     for override_id, _, task_id, *_ in kept:
         assert override_id in marked or task_id not in placed_ids
+
+
+def test_the_exact_model_keeps_a_forbidden_pair_apart_within_the_cap(tmp_path):
+    """At a positive-list enterprise (一年最多查一次) two capped checks that would share its one
+    visit are forbidden together: the per-enterprise CP-SAT model keeps one, and the other says
+    the cap and the override; a held pair there shares the one visit."""
+    campaign = ["campaign", "2026-03-02", "2026-04-30", "30", "", "", ""]
+    demands = [
+        ["SJ-5", "SJ", COOP, "食品经营检查", *campaign],
+        ["XF-5", "XF", COOP, "消防安全检查", *campaign],
+        ["XF-6", "XF", COOP, "投诉核查", "triggered", "2026-03-02", "2026-04-30", "30", "", "", ""],
+    ]
+    rows = [
+        ["K1", "forbid_together", "SJ-5", "XF-5", "", "", "", "分开检查"],
+        ["K2", "together_with", "SJ-5", "XF-6", "", "", "", "投诉一并核查"],
+    ]
+    write_dataset(tmp_path / "ds", with_overrides(rows, demands))
+    plan, *_ = planned(tmp_path)
+    assert plan.broken == [] and plan.kpis["exact_models"] >= 1
+    where = dict(zip(plan.tables.visit_tasks["task_id"], plan.tables.visit_tasks["visit_id"]))
+    out = plan.tables.unscheduled.set_index("task_id")
+    assert where["SJ-5"] == where["XF-6"] and "XF-5" not in where
+    assert out.at["XF-5", "reason_code"] == "override" and "K1" in out.at["XF-5", "reason"]
