@@ -84,6 +84,7 @@ def make_plan(
     lap("sample", msg("stage.sample", n=f"{len(draw.tasks):,}"))
     dataset = apply_staff_scaling(dataset, scenario)  # after the draw: a what-if staff cut must not change it
     instance = build_instance(dataset, draw.tasks, scenario, calendar)
+    lap("instance", msg("stage.instance", tasks=f"{len(instance.tasks):,}", none=f"{len(instance.unplaceable):,}"))
     overrides = read_overrides(dataset.overrides)
     if overrides:  # 人工研判修正: one that contradicts a rule by itself stops the run here, with its row
         problems = override_problems(overrides, instance, dataset, scenario, str(dataset.files["overrides"]))
@@ -91,7 +92,6 @@ def make_plan(
             raise InputError(problems)
         instance = with_overrides(instance, prepare(overrides, instance.workdays))
         lap("overrides", msg("stage.overrides", n=f"{len(overrides):,}"))
-    lap("instance", msg("stage.instance", tasks=f"{len(instance.tasks):,}", none=f"{len(instance.unplaceable):,}"))
     stats = MergeStats()
     groups, capped_out = merge_tasks(instance, dataset, scenario, stats, stop)
     stopped = msg("stage.merge.stopped", why=stats.stopped_by, skipped=f"{stats.skipped:,}") if stats.stopped_by else ""

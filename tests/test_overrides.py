@@ -288,3 +288,12 @@ def test_the_exact_model_keeps_a_forbidden_pair_apart_within_the_cap(tmp_path):
     out = plan.tables.unscheduled.set_index("task_id")
     assert where["SJ-5"] == where["XF-6"] and "XF-5" not in where
     assert out.at["XF-5", "reason_code"] == "override" and "K1" in out.at["XF-5", "reason"]
+
+
+def test_a_held_pair_with_a_department_that_plans_alone_is_refused(tmp_path):
+    """[joint] solo_departments: such a department shares no visit, so no override may hold it in one."""
+    write_dataset(tmp_path / "ds", with_overrides([["S1", "together_with", "SJ-1", "XF-1", "", "", "", "同次"]]))
+    with pytest.raises(InputError) as error:
+        planned(tmp_path, extra='[joint]\nsolo_departments = ["XF"]\n')
+    (problem,) = error.value.errors
+    assert (problem.row, problem.column) == (2, "other_task_id") and "on its own" in problem.rule

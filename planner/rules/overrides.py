@@ -189,6 +189,7 @@ def override_problems(overrides: list[Override], instance, dataset, scenario, pa
     until = observation_until(tasks, dataset.enterprises)
     caps = YearlyCaps.of_scenario(dataset, scenario)
     name = dict(zip(dataset.departments["dept_id"], dataset.departments["name"]))  # an input problem names them itself
+    solo = set(scenario.joint.solo_departments)
     problems: list[Problem] = []
 
     def problem(o: Override, column: str, value: object, message: Message) -> None:
@@ -241,6 +242,10 @@ def override_problems(overrides: list[Override], instance, dataset, scenario, pa
             a, b = (tasks.iloc[row_of[t]] for t in (o.task_id, o.other_task_id))
             if o.action == "together_with" and a["uscc"] != b["uscc"]:
                 problem(o, "other_task_id", o.other_task_id, msg("input.override.two_enterprises"))
+                continue
+            alone = sorted({a["dept_id"], b["dept_id"]} & solo) if a["dept_id"] != b["dept_id"] else []
+            if o.action == "together_with" and alone:
+                problem(o, "other_task_id", o.other_task_id, msg("input.override.solo", dept=name.get(alone[0])))
                 continue
             (links if o.action == "together_with" else forbids).append(o)
         elif o.action == "lead_dept":
