@@ -38,7 +38,6 @@ from planner.rules.quiet_days import quiet_mask
 from planner.rules.stays import MAX_VISIT_ONSITE_MIN
 from planner.scenario import Scenario
 from planner.workdays import work_calendar
-from planner.xlsx import INT, TEXT, Sheet
 
 SHIFT_DAYS = 14  # how far a department may be asked to move a window, by default ([reoptimize] shift_days)
 COMING_DAYS = 31  # "the coming month"
@@ -376,22 +375,6 @@ def _table(frame: pd.DataFrame, lang: str, limit: int = 50) -> list[str]:
         more = text("agenda.more_rows", lang).format(n=len(frame) - limit)
         out.append(f"| {more} |" + " |" * (len(frame.columns) - 1))
     return [*out, ""]
-
-
-def agenda_sheets(agenda: Agenda) -> list[Sheet]:
-    """The agenda as three sheets of plan.xlsx (会商-放开的检查, 会商-有风险的法定任务, 会商-合并机会)."""
-    kinds = {"tasks": INT, "rank": INT, "saved": INT}
-    out = []
-    for name, frame in zip(("released", "at_risk", "merges"), (agenda.released, agenda.at_risk, agenda.merges)):
-        headed = agenda.headed(frame.reset_index(drop=True))
-        out.append(
-            Sheet(
-                text(f"sheet.agenda_{name}", agenda.lang),
-                headed,
-                {h: kinds.get(c, TEXT) for c, h in zip(frame.columns, headed.columns)},
-            )
-        )
-    return out
 
 
 def recorded_agenda(

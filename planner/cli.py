@@ -302,6 +302,11 @@ def validate(
             calendar = work_calendar(
                 scenario.horizon.start, scenario.horizon.end, dataset.calendar_overrides(), where=str(path)
             )
+            from planner.pipeline import override_input_problems
+
+            problems = override_input_problems(dataset, scenario, calendar)  # 人工研判修正, as `planner plan` would
+            if problems:
+                raise InputError(problems)
             warnings = [*dataset.warnings, *horizon_warnings(dataset, calendar.start, calendar.end)]
             heading = _say("cli.heading.scenario", name=_shown(scenario.name), path=_shown(path))
             horizon = _say(

@@ -38,6 +38,7 @@ class Dataset:
     sampling_plan: pd.DataFrame
     items: pd.DataFrame
     appointments: pd.DataFrame
+    overrides: pd.DataFrame
     conflicts: pd.DataFrame
     history: pd.DataFrame
     calendar: pd.DataFrame
@@ -131,6 +132,8 @@ def load_dataset(folder: Path | str) -> Dataset:
         problems += catalogue_problems(frames, {name: path for name, path in files.items() if present.get(name)})
     if present.get("appointments") and present.get("demands"):
         problems += task_id_clashes(frames["appointments"], frames["demands"], str(files["appointments"]))
+    if present.get("overrides"):
+        problems += override_shape_problems(frames["overrides"], files["overrides"])
     if present.get("credit_rules"):
         problems += credit_rule_ties(frames["credit_rules"], str(files["credit_rules"]))
     frames["history"] = _drop_unknown_enterprises(frames["history"], frames["enterprises"])
@@ -264,6 +267,53 @@ def catalogue_problems(frames: dict[str, pd.DataFrame], files: dict[str, Path]) 
     return problems
 
 
+#: the cells each override action needs (人工研判修正); every other cell but ``note`` stays blank
+OVERRIDE_FIELDS: dict[str, tuple[str, ...]] = {
+    "pin_date": ("task_id", "date"),
+    "together_with": ("task_id", "other_task_id"),
+    "forbid_together": ("task_id", "other_task_id"),
+    "lead_dept": ("task_id", "dept_id"),
+    "exclude_date": ("uscc", "date"),
+}
+_OVERRIDE_CELLS = ("task_id", "other_task_id", "uscc", "date", "dept_id")
+
+
+def override_shape_problems(overrides: pd.DataFrame, path: Path) -> list[Problem]:
+    """人工研判修正: each row fills the cells its action needs and no other (a cell filled in
+    vain would look honoured when it is not); a note says why; a pair names two tasks."""
+    problems = []
+    for row, fields in overrides.iterrows():
+        action = fields["action"]
+        if not isinstance(action, str) or action not in OVERRIDE_FIELDS:
+            continue  # already an error of its column
+        needed = OVERRIDE_FIELDS[action]
+        for column in _OVERRIDE_CELLS:
+            blank = pd.isna(fields[column])
+            if column in needed and blank:
+                problems.append(
+                    Problem(str(path), int(row), column, "", msg("input.override.needs", action=action, column=column))
+                )
+            elif column not in needed and not blank:
+                problems.append(
+                    Problem(
+                        str(path),
+                        int(row),
+                        column,
+                        str(fields[column].date() if column == "date" else fields[column]),
+                        msg("input.override.unused", action=action, needed=listing(needed)),
+                    )
+                )
+        if pd.isna(fields["note"]) or not str(fields["note"]).strip():
+            problems.append(Problem(str(path), int(row), "note", "", msg("input.override.no_note")))
+        if "other_task_id" in needed and fields["task_id"] == fields["other_task_id"]:
+            problems.append(
+                Problem(
+                    str(path), int(row), "other_task_id", str(fields["other_task_id"]), msg("input.override.same_task")
+                )
+            )
+    return problems
+
+
 def _drop_unknown_enterprises(history: pd.DataFrame, enterprises: pd.DataFrame) -> pd.DataFrame:
     return history[history["uscc"].isin(set(enterprises["uscc"]))]
 
@@ -341,6 +391,7 @@ __all__ = [
     "horizon_warnings",
     "shared_certificates",
     "catalogue_problems",
+    "override_shape_problems",
     "enterprises_update",
     "credit_rule_ties",
 ]

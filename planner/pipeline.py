@@ -26,13 +26,22 @@ from planner.messages import DEFAULT_LANG, LANGUAGE_TAGS, Message, Reason, conso
 from planner.model.bounds import rule_bound
 from planner.model.capacity import capacity_bound_model
 from planner.model.horizon import plan_horizon
-from planner.model.instance import TASK_COLUMNS, Instance, baseline_visits, build_instance, lower_bound_visits
+from planner.model.instance import (
+    TASK_COLUMNS,
+    Instance,
+    baseline_visits,
+    build_instance,
+    lower_bound_visits,
+    with_overrides,
+)
 from planner.model.matching import Roster
 from planner.model.merge import MergeStats, merge_tasks
 from planner.model.schedule import DAY_START_MIN, Schedule
 from planner.outputs import sha256_file, write_folder, write_table
 from planner.plan import PLAN_METHOD, Plan, PlanTables, schedule_text
+from planner.problems import InputError, Problem
 from planner.rules.appointments import appointment_kpis
+from planner.rules.overrides import default_lead_dept, override_problems, override_reason, prepare, read_overrides
 from planner.rules.tasks import is_mandatory
 from planner.sampling import Draw, draw_sampling_plan
 from planner.scenario import Scenario
@@ -77,6 +86,13 @@ def make_plan(
     dataset = apply_staff_scaling(dataset, scenario)  # after the draw: a what-if staff cut must not change it
     instance = build_instance(dataset, draw.tasks, scenario, calendar)
     lap("instance", msg("stage.instance", tasks=f"{len(instance.tasks):,}", none=f"{len(instance.unplaceable):,}"))
+    overrides = read_overrides(dataset.overrides)
+    if overrides:  # 人工研判修正: one that contradicts a rule by itself stops the run here, with its row
+        problems = override_problems(overrides, instance, dataset, scenario, str(dataset.files["overrides"]))
+        if problems:
+            raise InputError(problems)
+        instance = with_overrides(instance, prepare(overrides, instance.workdays))
+        lap("overrides", msg("stage.overrides", n=f"{len(overrides):,}"))
     stats = MergeStats()
     groups, capped_out = merge_tasks(instance, dataset, scenario, stats, stop)
     stopped = msg("stage.merge.stopped", why=stats.stopped_by, skipped=f"{stats.skipped:,}") if stats.stopped_by else ""
@@ -165,6 +181,19 @@ def make_plan(
     return Plan(tables, draw, kpis, watch.timings, broken, lang)
 
 
+def override_input_problems(dataset: Dataset, scenario: Scenario, calendar: WorkCalendar) -> list[Problem]:
+    """The overrides (人工研判修正) that contradict a rule by themselves, as `planner plan` would
+    refuse them (the draw made, for the drawn tasks' ids): for `planner validate SCENARIO`."""
+    overrides = read_overrides(dataset.overrides)
+    if not overrides:
+        return []
+    draw = draw_sampling_plan(
+        dataset, scenario.seed, scenario.caps.positive_list_per_year, scenario.caps.per_dept_per_year
+    )
+    instance = build_instance(apply_staff_scaling(dataset, scenario), draw.tasks, scenario, calendar)
+    return override_problems(overrides, instance, dataset, scenario, str(dataset.files["overrides"]))
+
+
 def with_capacity_statement(
     unscheduled: pd.DataFrame, bound: int, placed: int, lang: str = DEFAULT_LANG
 ) -> pd.DataFrame:
@@ -206,6 +235,7 @@ def plan_tables(
     """The contract's tables from the schedule; every unscheduled task's reason as its code
     (``reason_code``) and its sentence in ``lang`` (``reason``)."""
     travel = TravelTimes(dataset, scenario)
+    facts = instance.overrides
     members: dict[str, list[tuple]] = {}
     if len(schedule.members):
         columns = ["crew_id", "inspector_id", "dept_id", "candidates", "lottery", "repeat_visit"]
@@ -223,6 +253,12 @@ def plan_tables(
             visit_id = f"{crew.crew_id}-{seq}"
             table, rows = group.table, group.rows
             task_ids = table.task_id[rows].tolist()
+            depts = list(group.depts)
+            minutes: dict[str, int] = {}
+            for dept, duration in zip(table.dept_id[rows].tolist(), table.duration_min[rows].tolist()):
+                minutes[dept] = minutes.get(dept, 0) + int(duration)
+            # an override's lead department, while it checks in the visit (a cap may have taken its tasks out)
+            lead = next((facts.lead[t] for t in task_ids if facts.lead.get(t) in depts), None) if facts else None
             visits.append(
                 (
                     visit_id,
@@ -232,8 +268,10 @@ def plan_tables(
                     crew.crew_id,
                     arrive,
                     depart,
-                    list(group.depts),
+                    depts,
                     len(task_ids),
+                    lead or default_lead_dept(depts, minutes),
+                    list(facts.ids_of_visit(group.uscc, task_ids)) if facts else [],
                 )
             )
             visit_tasks += zip(
@@ -253,6 +291,10 @@ def plan_tables(
     reasons = dict(zip(instance.unplaceable["task_id"], instance.unplaceable["reason"])) | capped_out
     for group, reason in schedule.unplaced:
         reasons |= dict.fromkeys(group.task_ids, reason)
+    if facts is not None:  # a task an override narrowed says so, whatever else kept it out
+        for task_id, why in list(reasons.items()):
+            if task_id in facts.restricting and why.code != "override":
+                reasons[task_id] = override_reason(facts.restricting[task_id], why)
     tasks = instance.tasks[TASK_COLUMNS].copy()
     for column in ("window_start", "window_end"):
         tasks[column] = tasks[column].dt.date
@@ -278,6 +320,8 @@ def plan_tables(
                 "end_min",
                 "dept_ids",
                 "n_tasks",
+                "lead_dept_id",
+                "override_ids",
             ],
         ),
         visit_tasks=pd.DataFrame(visit_tasks, columns=["task_id", "visit_id", "dept_id", "kind", "item"]),

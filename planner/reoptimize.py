@@ -253,6 +253,8 @@ def reoptimize(
     doc); ``check``: first refuse a previous plan that is not as it was made (``check_previous``);
     reasons and changes are said in ``lang``."""
     check_request(scenario, as_of, freeze_days)
+    if len(dataset.overrides):  # 人工研判修正 are kept by `planner plan` only, not yet here: say so, never break one
+        raise InputError([Problem(str(dataset.files["overrides"]), None, None, None, msg("input.override.reoptimize"))])
     watch = Stopwatch()
     if check:
         check_previous(previous, dataset, scenario, calendar)

@@ -113,6 +113,20 @@ APPOINTMENT_DIRECTIONS = {
     "执法预约企业": "department",
 }
 
+#: what an override (人工研判修正) does, as ``overrides.action`` says it
+OVERRIDE_ACTIONS = {
+    "pin_date": "pin_date",
+    "固定日期": "pin_date",
+    "together_with": "together_with",
+    "同次检查": "together_with",
+    "forbid_together": "forbid_together",
+    "不得同次": "forbid_together",
+    "lead_dept": "lead_dept",
+    "牵头部门": "lead_dept",
+    "exclude_date": "exclude_date",
+    "排除日期": "exclude_date",
+}
+
 _DATE_WINDOW = (
     Column("window_start", Kind.DATE, ("开始日期", "检查开始日期", "时间窗开始"), doc="first day, inclusive"),
     Column("window_end", Kind.DATE, ("结束日期", "检查截止日期", "时间窗结束"), doc="last day, inclusive"),
@@ -449,6 +463,33 @@ TABLES: tuple[Table, ...] = (
         ),
     ),
     Table(
+        "overrides",
+        "人工研判修正",
+        required=False,
+        key=("override_id",),
+        doc="the officials' corrections of the plan (经人工研判修正), one instruction a row, each with its reason; "
+        "task ids are tasks.parquet's: a demand's task_id, or a drawn task's id (the same for the same inputs "
+        "and seed)",
+        columns=(
+            Column("override_id", Kind.ID, ("修正编号", "编号")),
+            Column(
+                "action",
+                Kind.CHOICE,
+                ("修正类型", "类型"),
+                choices=OVERRIDE_ACTIONS,
+                doc="pin_date 固定日期 (task_id, date) / together_with 同次检查 (task_id, other_task_id) / "
+                "forbid_together 不得同次 (task_id, other_task_id) / lead_dept 牵头部门 (task_id, dept_id) / "
+                "exclude_date 排除日期 (uscc, date)",
+            ),
+            Column("task_id", Kind.ID, ("任务编号",), required=False, nullable=True),
+            Column("other_task_id", Kind.ID, ("另一任务编号", "关联任务编号"), required=False, nullable=True),
+            Column("uscc", Kind.USCC, ("统一社会信用代码", "信用代码"), required=False, nullable=True),
+            Column("date", Kind.DATE, ("日期", "检查日期"), required=False, nullable=True),
+            Column("dept_id", Kind.ID, ("牵头部门", "部门编号"), required=False, nullable=True),
+            Column("note", Kind.TEXT, ("研判意见", "说明", "理由"), doc="why: the meeting's decision (never blank)"),
+        ),
+    ),
+    Table(
         "conflicts",
         "回避",
         required=False,
@@ -637,6 +678,8 @@ REFERENCES: tuple[Reference, ...] = (
     Reference("items", "dept_id", "departments", "dept_id"),
     Reference("appointments", "uscc", "enterprises", "uscc"),
     Reference("appointments", "dept_ids", "departments", "dept_id"),
+    Reference("overrides", "dept_id", "departments", "dept_id"),
+    Reference("overrides", "uscc", "enterprises", "uscc"),
     Reference("conflicts", "inspector_id", "inspectors", "inspector_id"),
     Reference("conflicts", "uscc", "enterprises", "uscc"),
     Reference("history", "uscc", "enterprises", "uscc", on_unknown="skip_row"),

@@ -192,12 +192,22 @@ def write_workbook(
 
 
 def _agenda_sheets(agenda: Agenda | None) -> list[Sheet]:
-    """月会商议程's three sheets (``planner.agenda``), for a re-optimised plan."""
+    """月会商议程's three sheets (``planner.agenda``: 会商-放开的检查, 会商-有风险的法定任务,
+    会商-合并机会), for a re-optimised plan."""
     if agenda is None:
         return []
-    from planner.agenda import agenda_sheets
-
-    return agenda_sheets(agenda)
+    kinds = {"tasks": INT, "rank": INT, "saved": INT}
+    out = []
+    for name, frame in zip(("released", "at_risk", "merges"), (agenda.released, agenda.at_risk, agenda.merges)):
+        headed = agenda.headed(frame.reset_index(drop=True))
+        out.append(
+            Sheet(
+                text(f"sheet.agenda_{name}", agenda.lang),
+                headed,
+                {h: kinds.get(c, TEXT) for c, h in zip(frame.columns, headed.columns)},
+            )
+        )
+    return out
 
 
 def _ledger_sheets(
@@ -437,6 +447,10 @@ class _Joined:
                 "dept": [self.list_sep.join(str(self.dept_label(d)) for d in ds) for ds in depts],
                 "items": items,
                 "n_tasks": _col(v, "n_tasks"),
+                "lead_dept": [None if is_blank(d) else self.dept_label(d) for d in _col(v, "lead_dept_id")],
+                "overrides": [
+                    self.list_sep.join(str(i) for i in _listlike(ids)) or None for ids in _col(v, "override_ids")
+                ],
                 "crew": _col(v, "crew_id"),
                 "inspectors": [
                     self.list_sep.join(self.person(i) for i in self.members.get(c, [])) for c in _col(v, "crew_id")

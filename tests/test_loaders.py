@@ -293,6 +293,8 @@ REFERENCE_CASES = {
     ("credit_rules", "dept_id"): "GA",
     ("appointments", "uscc"): CLOSED,
     ("appointments", "dept_ids"): "SJ;GA",
+    ("overrides", "dept_id"): "GA",
+    ("overrides", "uscc"): CLOSED,
 }
 #: tables of REFERENCE_CASES that the valid tables lack: one valid row each
 EXTRA_TABLES = {
@@ -306,12 +308,20 @@ EXTRA_TABLES = {
         ["A1", ACME, "2026-03-02", "2026-03-20", "SJ", "合规指导", "enterprise", "true"],
     ],
 }
+_OVERRIDE_HEADER = ["override_id", "action", "task_id", "other_task_id", "uscc", "date", "dept_id", "note"]
+#: the overrides row whose cell each case corrupts (an action uses either a dept_id or a uscc)
+OVERRIDE_ROWS = {
+    "dept_id": ["O1", "lead_dept", "SJ-1", "", "", "", "SJ", "会商"],
+    "uscc": ["O1", "exclude_date", "", "", ACME, "2026-03-10", "", "停产"],
+}
 
 
 @pytest.mark.parametrize(("table", "column"), sorted(REFERENCE_CASES))
 def test_unknown_reference(tmp_path, tables, table, column):
     """A reference to a row that does not exist is an error naming the target table."""
     tables |= {name: [list(row) for row in rows] for name, rows in EXTRA_TABLES.items() if name == table}
+    if table == "overrides":
+        tables["overrides"] = [_OVERRIDE_HEADER, list(OVERRIDE_ROWS[column])]
     set_cell(tables, table, 2, column, REFERENCE_CASES[(table, column)])
     error = the_error(tmp_path, tables, f"{table}.csv")
     assert (error.row, error.column) == (2, column)

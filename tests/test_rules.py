@@ -249,6 +249,24 @@ def _break_one_visit_a_day(case: Case) -> Case:
     return case.replace(visits=pd.concat([visits, twin], ignore_index=True))
 
 
+def _break_override(case: Case) -> Case:
+    """人工研判修正: XF-2 pinned to a day it is not planned on."""
+    overrides = pd.DataFrame(
+        {
+            "override_id": ["O1"],
+            "action": ["pin_date"],
+            "task_id": ["XF-2"],
+            "other_task_id": [None],
+            "uscc": [None],
+            "date": [pd.Timestamp(_visit_of(case, "XF-2")["date"]) + pd.Timedelta(days=1)],
+            "dept_id": [None],
+            "note": ["会商"],
+        },
+        index=pd.Index([2], name="row"),
+    )
+    return case.facts(overrides=overrides)
+
+
 #: rule code → how to break it in the valid plan
 BREAKS: dict[str, Callable[[Case], Case]] = {
     name.removeprefix("_break_"): function for name, function in globals().items() if name.startswith("_break_")

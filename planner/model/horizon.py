@@ -262,6 +262,8 @@ def split_out_for(
             or group.appointment
         ):
             continue
+        if instance.held_apart(group.rows):
+            continue  # 人工研判修正 shaped this visit: it is not taken apart
         for dept in sorted(set(group.depts) & short):
             own = int(table.duration_min[group.rows][table.dept_id[group.rows] == dept].sum())
             options.append((onsite[group.group_id] - own, group, dept))

@@ -20,6 +20,7 @@ import pandas as pd
 from planner.rules.appointments import appointment_tasks
 from planner.rules.caps import is_capped
 from planner.rules.observation import earliest_start, observation_until
+from planner.rules.overrides import OverrideFacts, excluded_days_reason
 from planner.rules.quiet_days import ALL_QUIET_REASON, quiet_mask
 from planner.rules.tasks import is_mandatory
 from planner.rules.windows import day_ranges, feasible_days, no_day_reason
@@ -67,6 +68,7 @@ class TaskTable:
     mandatory: np.ndarray
     capped: np.ndarray
     delegable: np.ndarray
+    held: np.ndarray  # an override (人工研判修正) shapes the task's visit: never taken apart
 
     @classmethod
     def from_frame(cls, tasks: pd.DataFrame) -> TaskTable:
@@ -77,6 +79,7 @@ class TaskTable:
             for c in ("first_day", "last_day", "duration_min", "min_inspectors", "priority")
         }
         flag = {c: tasks[c].to_numpy(dtype=bool) for c in ("mandatory", "capped", "delegable")}
+        flag["held"] = tasks["held"].to_numpy(dtype=bool) if "held" in tasks else np.zeros(len(tasks), dtype=bool)
         return cls(**column, **number, **flag, dept=codes.astype(np.int32), dept_names=tuple(names))
 
 
@@ -88,6 +91,7 @@ class Instance:
     quiet: np.ndarray  # bool per working day: capped visits barred
     tasks: pd.DataFrame  # TASK_COLUMNS + mandatory, capped, first_day, last_day (−1 when none)
     unplaceable: pd.DataFrame  # task_id, reason: tasks with no feasible day at all
+    overrides: OverrideFacts | None = None  # 人工研判修正, applied by ``with_overrides``
 
     @cached_property
     def years(self) -> np.ndarray:
@@ -100,9 +104,39 @@ class Instance:
         return TaskTable.from_frame(self.tasks)
 
     def feasible_days(self, row: int) -> np.ndarray:
-        """Working-day indices on which the task of row ``row`` may be done."""
+        """Working-day indices on which the task of row ``row`` may be done: with overrides, not
+        on a day excluded for its enterprise, and only on days common to the tasks held with it."""
+        if self.overrides is not None and row in self._narrowed:
+            return self._narrowed[row]
+        return self._own_days(row)
+
+    def _own_days(self, row: int) -> np.ndarray:
         table = self.table
-        return feasible_days(table.first_day[row], table.last_day[row], table.capped[row], self.quiet)
+        days = feasible_days(table.first_day[row], table.last_day[row], table.capped[row], self.quiet)
+        if self.overrides is not None and table.uscc[row] in self.overrides.excluded:
+            days = days[~np.isin(days, sorted(self.overrides.excluded[table.uscc[row]]))]
+        return days
+
+    @cached_property
+    def _narrowed(self) -> dict[int, np.ndarray]:
+        """The rows an override narrows (exclusions, held pairs), with their days."""
+        facts, table = self.overrides, self.table
+        row_of = {t: n for n, t in enumerate(table.task_id.tolist())}
+        rows = {n for n, u in enumerate(table.uscc.tolist()) if u in facts.excluded}
+        out = {r: self._own_days(r) for r in rows}
+        for task_id, partners in facts.partners.items():
+            if task_id not in row_of:
+                continue
+            common = self._own_days(row_of[task_id])
+            for other in partners:
+                if other in row_of:
+                    common = np.intersect1d(common, self._own_days(row_of[other]), assume_unique=True)
+            out[row_of[task_id]] = common
+        return out
+
+    def held_apart(self, rows: list[int]) -> bool:
+        """Whether an override holds tasks of ``rows`` together (a visit not to be taken apart)."""
+        return self.overrides is not None and bool(self.table.held[rows].any())
 
 
 def all_tasks(dataset: Dataset, random_tasks: pd.DataFrame) -> pd.DataFrame:
@@ -150,6 +184,40 @@ def build_instance(
     tasks.loc[tasks["task_id"].isin(reasons), ["first_day", "last_day"]] = -1
     unplaceable = pd.DataFrame({"task_id": list(reasons), "reason": list(reasons.values())})
     return Instance(tuple(calendar.workdays), quiet, tasks, unplaceable.sort_values("task_id", ignore_index=True))
+
+
+def with_overrides(instance: Instance, facts: OverrideFacts) -> Instance:
+    """The instance with the officials' overrides (人工研判修正, already found consistent): a
+    pinned task's window narrowed to its day, an enterprise's excluded days and a held pair's
+    common days taken into ``feasible_days``. A task the exclusions leave no day is
+    unplaceable, its reason naming the overrides. Tasks held with another, and those at an
+    enterprise with an excluded day, are ``held``: the scheduler, which sees the task table and
+    not the instance, does not take their visits apart."""
+    tasks = instance.tasks.copy()
+    pinned = tasks["task_id"].map(facts.pinned)
+    has_pin = pinned.notna() & (tasks["first_day"] >= 0)
+    tasks.loc[has_pin, "first_day"] = pinned[has_pin].astype(np.int64)
+    tasks.loc[has_pin, "last_day"] = pinned[has_pin].astype(np.int64)
+    excluded_firm = tasks["uscc"].isin(facts.excluded)
+    tasks["held"] = tasks["task_id"].isin(facts.held) | excluded_firm
+    narrowed = Instance(instance.workdays, instance.quiet, tasks, instance.unplaceable, facts)
+    reasons = dict(zip(instance.unplaceable["task_id"], instance.unplaceable["reason"]))
+    lost = [
+        row
+        for row in np.flatnonzero(((tasks["first_day"] >= 0) & tasks["held"]).to_numpy()).tolist()
+        if not len(narrowed.feasible_days(row))
+    ]
+    if not lost:
+        return narrowed
+    for row in lost:
+        task_id = tasks["task_id"].iat[row]
+        ids = facts.restricting.get(task_id) or facts.ids_of_firm.get(tasks["uscc"].iat[row], ())
+        reasons[task_id] = excluded_days_reason(ids)
+    tasks.loc[tasks.index[lost], ["first_day", "last_day"]] = -1
+    unplaceable = pd.DataFrame({"task_id": list(reasons), "reason": list(reasons.values())})
+    return Instance(
+        instance.workdays, instance.quiet, tasks, unplaceable.sort_values("task_id", ignore_index=True), facts
+    )
 
 
 def min_stabbing(first: np.ndarray, last: np.ndarray) -> int:

@@ -34,6 +34,7 @@ from planner.rules.caps import (
     positive_list_reason,
     positive_list_yields_reason,
 )
+from planner.rules.overrides import add_overrides, apart_reason
 from planner.rules.stays import (
     MAX_VISIT_ONSITE_MIN,
     add_one_stay,
@@ -76,6 +77,8 @@ def stab_groups(instance: Instance, rows: list[int]) -> list[tuple[np.ndarray, n
     while remaining:
         stab = int(feasible[remaining[0]][-1])
         members = [r for r in remaining if stab in feasible[r]]
+        if instance.overrides is not None:
+            members = _keeping_overrides(members, instance)
         common = feasible[members[0]]
         for r in members[1:]:
             common = np.intersect1d(common, feasible[r], assume_unique=True)
@@ -84,6 +87,26 @@ def stab_groups(instance: Instance, rows: list[int]) -> list[tuple[np.ndarray, n
         taken = set(members)
         remaining = [r for r in remaining if r not in taken]
     return groups
+
+
+def _keeping_overrides(members: list[int], instance: Instance) -> list[int]:
+    """The members a stab may take under the overrides (人工研判修正): tasks held together join
+    or stay out as one, and none joins a task it is forbidden to share a visit with. The first
+    member always joins (the stab is its last day), so every stab takes a task."""
+    facts, task_id = instance.overrides, instance.table.task_id
+    candidates = {task_id[r]: r for r in members}
+    taken: list[int] = []
+    names: set[str] = set()
+    for r in members:
+        name = task_id[r]
+        if name in names:
+            continue
+        unit = [name, *(p for p in facts.partners.get(name, ()) if p in candidates)]
+        if any(frozenset((u, t)) in facts.forbidden for u in unit for t in names):
+            continue
+        taken += [candidates[u] for u in unit]
+        names.update(unit)
+    return sorted(taken, key=members.index)
 
 
 def merge_tasks(
@@ -131,7 +154,7 @@ def merge_tasks(
         ]
         lost: dict[str, Reason] = {}
         exact_proven = False
-        kept = _apply_caps(enterprise_groups, caps, instance.years, lost)
+        kept = _apply_caps(enterprise_groups, caps, instance.years, lost, instance)
         needs_exact = lost or len(enterprise_groups) > len(stabbed) or not distinct_days([g.days for g in kept])
         if needs_exact and stats.stopped_by is None:
             if stop is not None and stop():
@@ -164,6 +187,7 @@ def merge_tasks(
                     caps,
                     instance.years,
                     exact_lost,
+                    instance,
                 )
                 if not distinct_days([g.days for g in kept]) or _score(candidate) > _score(kept):
                     kept, lost = candidate, exact_lost
@@ -174,6 +198,8 @@ def merge_tasks(
                             lost[task_id] = _exact_reason(r, kept, caps, instance)
                 if not proven:
                     lost = {task_id: why.noted(msg("reason.note.not_proven")) for task_id, why in lost.items()}
+        if instance.overrides is not None:
+            kept = _held_apart_out(kept, instance, lost)
         dropped |= lost
         groups += kept
         kept_mandatory[uscc] += sum(g.value()[0] for g in kept)
@@ -184,6 +210,47 @@ def merge_tasks(
     for n, group in enumerate(groups):
         group.group_id = n
     return groups, dropped
+
+
+def _held_apart_out(kept: list[VisitGroup], instance: Instance, lost: dict[str, Reason]) -> list[VisitGroup]:
+    """The groups with every override kept (人工研判修正): where a cap or a stay took tasks held
+    together into two visits, those outside the visit holding most of them leave the plan; where
+    a forbidden pair shares a visit, the less valuable task leaves (mandatory, priority, id). The
+    stabbing and the exact model keep both already; this is the guarantee for the cuts after."""
+    facts, table = instance.overrides, instance.table
+    out: dict[int, set[int]] = {}  # group index → rows leaving it
+    group_of = {table.task_id[r]: (n, r) for n, g in enumerate(kept) for r in g.rows.tolist()}
+    for task_id, partners in sorted(facts.partners.items()):
+        placed = [t for t in (task_id, *partners) if t in group_of]
+        counts: dict[int, int] = {}
+        for t in placed:
+            counts[group_of[t][0]] = counts.get(group_of[t][0], 0) + 1
+        if len(counts) > 1:
+            home = max(sorted(counts), key=lambda n: counts[n])
+            for t in placed:
+                n, r = group_of[t]
+                if n != home:
+                    out.setdefault(n, set()).add(r)
+                    lost[t] = apart_reason(facts.restricting.get(t) or facts.ids_of_task.get(t, ()))
+    for pair in sorted(facts.forbidden, key=sorted):
+        a, b = sorted(pair)
+        if a in group_of and b in group_of and group_of[a][0] == group_of[b][0]:
+            n = group_of[a][0]
+            value = {t: (bool(table.mandatory[group_of[t][1]]), int(table.priority[group_of[t][1]])) for t in (a, b)}
+            leaving = b if value[a] >= value[b] else a
+            out.setdefault(n, set()).add(group_of[leaving][1])
+            lost[leaving] = apart_reason(facts.restricting.get(leaving) or facts.ids_of_task.get(leaving, ()))
+    if not out:
+        return kept
+    result = []
+    for n, group in enumerate(kept):
+        if n not in out:
+            result.append(group)
+            continue
+        rows = np.array([r for r in group.rows.tolist() if r not in out[n]], dtype=np.int64)
+        if len(rows):
+            result.append(VisitGroup(group.table, group.uscc, rows, group.days))
+    return result
 
 
 def _score(groups: list[VisitGroup]) -> tuple[int, int, int, int]:
@@ -243,6 +310,8 @@ def best_capped_visits(
                 long[d] = made
     uscc = table.uscc[rows[0]]
     add_yearly_caps(model, uscc, v.days, years, v.capped, v.checks, caps)
+    if instance.overrides is not None:
+        add_overrides(model, v.assign, rows, table.task_id[rows].tolist(), v.feasible, instance.overrides)
     # lexicographic weights: each goal outweighs every possible change in the goals after it
     n = len(rows)
     per_priority = n + 1  # visits: at most n
@@ -300,13 +369,14 @@ def _split_long(
         return [group]
     table = group.table
     parts: list[list[int]] = []
-    for row in sorted(group.rows.tolist(), key=lambda r: (-int(table.duration_min[r]), table.task_id[r])):
+    units = _held_units(group.rows.tolist(), instance)
+    for unit in sorted(units, key=lambda u: (-int(table.duration_min[u].sum()), table.task_id[u[0]])):
         for part in parts:
-            if onsite_minutes(table, np.array(part + [row]), mode) <= MAX_VISIT_ONSITE_MIN:
-                part.append(row)
+            if onsite_minutes(table, np.array(part + unit), mode) <= MAX_VISIT_ONSITE_MIN:
+                part += unit
                 break
         else:
-            parts.append([row])
+            parts.append(list(unit))
     years, year = instance.years, instance.years[group.days[0]]
     split = []
     for part in parts:
@@ -317,8 +387,26 @@ def _split_long(
     return split
 
 
-def _apply_caps(groups, caps: YearlyCaps, year_of, dropped) -> list[VisitGroup]:
-    """Keep the most valuable capped groups within the caps; strip capped tasks from the rest."""
+def _held_units(rows: list[int], instance: Instance) -> list[list[int]]:
+    """``rows`` as units a split keeps whole: each task alone, or the tasks an override holds
+    together (人工研判修正) as one unit."""
+    if instance.overrides is None:
+        return [[r] for r in rows]
+    partners, task_id = instance.overrides.partners, instance.table.task_id
+    of = {task_id[r]: r for r in rows}
+    units, seen = [], set()
+    for r in rows:
+        if r in seen:
+            continue
+        unit = [r, *(of[p] for p in partners.get(task_id[r], ()) if p in of and of[p] not in seen)]
+        seen.update(unit)
+        units.append(unit)
+    return units
+
+
+def _apply_caps(groups, caps: YearlyCaps, year_of, dropped, instance: Instance | None = None) -> list[VisitGroup]:
+    """Keep the most valuable capped groups within the caps; strip capped tasks from the rest.
+    (``instance``, with overrides: a split-off visit keeps off the days they exclude.)"""
     kept: list[VisitGroup] = []
     pl_count: dict[int, int] = {}
     dept_count: dict[tuple[str, int], int] = {}
@@ -347,6 +435,9 @@ def _apply_caps(groups, caps: YearlyCaps, year_of, dropped) -> list[VisitGroup]:
             # so they need not compete with that visit for its day
             first, last = table.first_day[split_off].max(), table.last_day[split_off].min()
             own = np.arange(first, last + 1)
+            if instance is not None and instance.overrides is not None:
+                for r in split_off:
+                    own = np.intersect1d(own, instance.feasible_days(r), assume_unique=True)
             kept.append(VisitGroup(table, group.uscc, np.array(split_off, dtype=np.int64), own[year_of[own] == year]))
         if not remaining:
             continue

@@ -259,6 +259,8 @@ def schedule_groups(
                     continue  # two capped visits would break 一年最多查一次
                 if group.appointment:
                     continue  # an appointment's departments come together, as promised
+                if group.table.held[group.rows].any():
+                    continue  # 人工研判修正 shaped this visit: it is not taken apart
                 parts, left_out = _mandatory_parts(group, quiet, years)
                 if len(parts) == 1 and not len(left_out) and np.array_equal(parts[0].days, group.days):
                     continue  # nothing to gain

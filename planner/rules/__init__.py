@@ -21,6 +21,7 @@ module                 rules
 ``staff_days``         leave, one_crew_a_day, max_days, day_length's minutes
 ``routes``             route_times, day_length
 ``stays``              stay, one_visit_a_day (the planner's rules of practice)
+``overrides``          override (人工研判修正: the officials' corrections, from the input table ``overrides``)
 =====================  =========================================================================
 
 The checker (``planner.checker``) runs every rule's ``check`` on the plan tables and the inputs
@@ -42,6 +43,7 @@ from planner.rules import (
     conflicts,
     crews,
     observation,
+    overrides,
     quiet_days,
     routes,
     staff_days,
@@ -272,6 +274,15 @@ RULEBOOK: tuple[Rule, ...] = (
         PLANNER,
         HARD,
         routes.check_route_times,
+    ),
+    # the officials' hand
+    _rule(
+        "override",
+        "人工研判修正",
+        "合并方案“经人工研判修正”：会商确定的固定日期、同次检查、不得同次、牵头部门和排除日期逐条落实",
+        PLANNER,
+        HARD,
+        overrides.check_override,
     ),
     # the planner's rules of practice
     _rule(
