@@ -142,6 +142,7 @@ def test_each_contradicting_override_is_refused_with_its_row(tmp_path):
         ["B13", "pin_date", "SJ-2", "", "", "2026-03-10", "", "已排除"],  # row 14
         ["B14", "pin_date", "XF-2", "", "", "2026-05-13", "", "定于13日"],  # row 15
         ["B15", "pin_date", "XF-2", "", "", "2026-05-14", "", "又定于14日"],  # row 16
+        ["B16", "pin_date", "YY-1:SJ", "", "", "2026-06-10", "", "预约改期"],  # row 17: an appointment's task
     ]
     demands = [
         ["SJ-2", *DEMAND],
@@ -151,6 +152,10 @@ def test_each_contradicting_override_is_refused_with_its_row(tmp_path):
     ]
     tables = with_overrides(rows, demands)
     tables["history"].append([COOP, "SJ", "2026-01-05", "", "key"])
+    tables["appointments"] = [
+        ["appointment_id", "uscc", "window_start", "window_end", "dept_ids", "topic", "direction", "fold_due"],
+        ["YY-1", COOP, "2026-06-01", "2026-06-30", "SJ", "食品安全指导", "enterprise", "false"],
+    ]
     write_dataset(tmp_path / "ds", tables)
     (tmp_path / "s.toml").write_text(SCENARIO.format(seed=1, extra="quiet_days = [1, 3]\n"))
     result = CliRunner().invoke(app, ["plan", str(tmp_path / "s.toml"), "--out", str(tmp_path / "plan")])
@@ -170,6 +175,7 @@ def test_each_contradicting_override_is_refused_with_its_row(tmp_path):
         12: "observation period",
         14: "excludes this date",
         16: "already pins this task to 2026-05-13",
+        17: "the appointment's",
     }
     for row, rule in expected.items():
         assert f"row {row}," in said and rule in said, (row, rule, result.output)

@@ -197,10 +197,14 @@ def override_problems(overrides: list[Override], instance, dataset, scenario, pa
 
     def known(o: Override, column: str) -> bool:
         task_id = getattr(o, column)
-        if task_id in row_of:
-            return True
-        problem(o, column, task_id, msg("input.override.unknown_task"))
-        return False
+        if task_id not in row_of:
+            problem(o, column, task_id, msg("input.override.unknown_task"))
+            return False
+        if tasks["kind"].iat[row_of[task_id]] == "appointment":
+            # its date and its company are the appointment's (rules.appointments): change the appointment
+            problem(o, column, task_id, msg("input.override.appointment"))
+            return False
+        return True
 
     excluded = {(o.uscc, o.date) for o in overrides if o.action == "exclude_date"}
     pins: dict[str, Override] = {}
