@@ -5,7 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 
 from planner.cli import app
-from planner.scenario import Alerts, Caps, Credit, Horizon, Joint, Results, Sampling, Scenario, Solver, Staff, Travel
+from planner.scenario import (
+    Alerts,
+    Caps,
+    Credit,
+    Horizon,
+    Joint,
+    Offsite,
+    Results,
+    Sampling,
+    Scenario,
+    Solver,
+    Staff,
+    Travel,
+)
 from planner.schema import contract_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,6 +47,7 @@ def test_every_scenario_key_is_documented():
         ("alerts", Alerts),
         ("results", Results),
         ("credit", Credit),
+        ("offsite", Offsite),
     )
     keys += [f"[{s}] {k}" for s, model in sections for k in model.model_fields]
     keys = [k for k in keys if k not in dict(sections)]

@@ -9,6 +9,7 @@ A task with no such day is unscheduled before any optimisation, with the reason 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from functools import cached_property
@@ -19,6 +20,7 @@ import pandas as pd
 
 from planner.rules.caps import is_capped
 from planner.rules.observation import earliest_start, observation_until
+from planner.rules.offsite import OFFSITE, ONSITE, task_modes
 from planner.rules.quiet_days import ALL_QUIET_REASON, quiet_mask
 from planner.rules.tasks import is_mandatory
 from planner.rules.windows import day_ranges, feasible_days, no_day_reason
@@ -41,6 +43,7 @@ TASK_COLUMNS = [
     "delegable",
     "priority",
     "plan_id",
+    "mode",  # onsite / offsite (书面·远程核查: rules.offsite)
 ]
 
 
@@ -98,6 +101,19 @@ class Instance:
         """The tasks as columns; row n is ``tasks.iloc[n]``."""
         return TaskTable.from_frame(self.tasks)
 
+    def onsite(self) -> Instance:
+        """The instance of the tasks done on site (the merge and the crews see only these); the
+        same instance when no task is off site."""
+        offsite = self.tasks["mode"].eq(OFFSITE).to_numpy()
+        if not offsite.any():
+            return self
+        keep = self.tasks.loc[~offsite, "task_id"]
+        return dataclasses.replace(
+            self,
+            tasks=self.tasks[~offsite].reset_index(drop=True),
+            unplaceable=self.unplaceable[self.unplaceable["task_id"].isin(keep)].reset_index(drop=True),
+        )
+
     def feasible_days(self, row: int) -> np.ndarray:
         """Working-day indices on which the task of row ``row`` may be done."""
         table = self.table
@@ -107,6 +123,9 @@ class Instance:
 def all_tasks(dataset: Dataset, random_tasks: pd.DataFrame) -> pd.DataFrame:
     """The demands and the drawn random tasks in one frame, sorted by task_id."""
     demands = dataset.demands.reset_index(drop=True).assign(plan_id=None)
+    if "mode" not in demands:
+        demands = demands.assign(mode=ONSITE)
+    random_tasks = random_tasks.assign(mode=ONSITE)  # made off site by the scenario's [offsite] kinds/items only
     parts = [frame[TASK_COLUMNS] for frame in (demands, random_tasks) if len(frame)]
     tasks = pd.concat(parts, ignore_index=True) if parts else demands[TASK_COLUMNS]
     for column in ("window_start", "window_end"):  # an empty part must not turn dates into objects
@@ -120,6 +139,7 @@ def build_instance(
     """Every task's feasible working days under the window, working-day, observation and
     quiet-day rules (``planner.rules``); a task with none is unplaceable, with the reason."""
     tasks = all_tasks(dataset, random_tasks)
+    tasks["mode"] = task_modes(tasks, scenario.offsite.items, scenario.offsite.kinds)
     workdays = pd.DatetimeIndex(pd.to_datetime(list(calendar.workdays)))
     quiet = quiet_mask(scenario.quiet_days, calendar.workdays)
     until = observation_until(tasks, dataset.enterprises)

@@ -18,6 +18,7 @@ module                 rules
 ``crews``              certified (持证), crew_size (不得少于两人), department_cover (委托查)
 ``conflicts``          conflict (回避)
 ``staff_days``         leave, one_crew_a_day, max_days, day_length's minutes
+``offsite``            offsite_no_visit (能书面核查的不得入企), desk_time (非现场检查的案头工时)
 ``routes``             route_times, day_length
 ``stays``              stay, one_visit_a_day (the planner's rules of practice)
 =====================  =========================================================================
@@ -35,7 +36,19 @@ from dataclasses import dataclass
 import pandas as pd
 
 from planner.messages import DEFAULT_LANG, catalogue, text
-from planner.rules import caps, conflicts, crews, observation, quiet_days, routes, staff_days, stays, tasks, windows
+from planner.rules import (
+    caps,
+    conflicts,
+    crews,
+    observation,
+    offsite,
+    quiet_days,
+    routes,
+    staff_days,
+    stays,
+    tasks,
+    windows,
+)
 
 #: how binding a rule is: ``hard`` (law or county policy: a plan that breaks it is invalid),
 #: ``practice`` (the planner's own rule, kept by construction; the contract allows more),
@@ -172,6 +185,14 @@ RULEBOOK: tuple[Rule, ...] = (
         HARD,
         caps.check_cap_per_dept,
     ),
+    _rule(
+        "offsite_no_visit",
+        "能书面核查的不得入企",
+        "推行远程监管、移动监管、预警防控为特征的非现场监管方式，实现“无感检查”“精准监管”",
+        HUZHOU,
+        HARD,
+        offsite.check_offsite_no_visit,
+    ),
     # who
     _rule(
         "certified",
@@ -228,6 +249,15 @@ RULEBOOK: tuple[Rule, ...] = (
         PLANNER,
         HARD,
         staff_days.check_max_days,
+    ),
+    _rule(
+        "desk_time",
+        "非现场检查占用执法人员工时",
+        "每项非现场检查（书面·远程核查）由本部门或受委托的持证执法人员在其可用工作日完成，占用该人员当日工时的"
+        "desk_share，计入其计划检查天数（max_days）",
+        PLANNER,
+        HARD,
+        offsite.check_desk_time,
     ),
     _rule(
         "staff_capacity",
