@@ -73,6 +73,7 @@ from planner.problems import COMMAND_LINE, InputError, Problem
 from planner.rules import reason_label
 from planner.rules.caps import leaves_caps_alone
 from planner.rules.crews import min_crew
+from planner.rules.offsite import OFFSITE
 from planner.rules.staff_days import day_minutes
 from planner.rules.stays import MAX_VISIT_ONSITE_MIN
 from planner.rules.windows import feasible_days
@@ -216,7 +217,9 @@ def check_previous(previous, dataset: Dataset, scenario: Scenario, calendar: Wor
         )
     else:
         facts = apply_staff_scaling(inputs, made_with)
-    tables = PlanTables(**{name: previous.tables[name] for name in PLAN_TABLES if name != "draws"})
+    tables = PlanTables(
+        **{name: previous.tables[name] for name in PLAN_TABLES if name != "draws"}, offsite=previous.tables["offsite"]
+    )
     broken = check_plan(tables, facts, made_with, set(days.workdays), previous.tables["draws"])
     if broken:
         raise InputError(
@@ -263,6 +266,11 @@ def reoptimize(
     facts, instance, records, planned, (status, reasons, done_elsewhere) = state_at(
         dataset, scenario, calendar, prev, actuals, as_of
     )
+    offsite = instance.tasks["mode"].eq(OFFSITE)
+    if offsite.any():  # not planned here yet: refused before any work rather than scheduled on site
+        raise InputError(
+            [Problem(COMMAND_LINE, None, None, None, msg("input.reoptimize.offsite", n=f"{int(offsite.sum()):,}"))]
+        )
     followups = followup_tasks(actuals.outcomes, prev["tasks"], scenario.results.followup_days)
     workdays = instance.workdays
     day_of = {d: i for i, d in enumerate(workdays)}

@@ -237,3 +237,35 @@ def test_complaints_cannot_be_made_offsite_by_the_scenario(tmp_path):
     (tmp_path / "t.toml").write_text(SCENARIO.format(extra="[offsite]\ndesk_share = 0\n"))
     with pytest.raises(InputError):
         load_scenario(tmp_path / "t.toml")
+
+
+def test_reoptimize_refuses_offsite_work_plainly(county, tmp_path):
+    """planner reoptimize does not place off-site checks yet: exit 2 saying so, nothing written."""
+    folder, *_ = county
+    (tmp_path / "actuals").mkdir()
+    (tmp_path / "actuals/outcomes.csv").write_text("task_id,status,date\n", encoding="utf-8")
+    args = [
+        "reoptimize",
+        str(folder / "s.toml"),
+        "--plan",
+        str(folder / "plan"),
+        "--actuals",
+        str(tmp_path / "actuals"),
+    ]
+    result = runner.invoke(app, [*args, "--as-of", "2026-06-01", "--out", str(tmp_path / "re")])
+    assert result.exit_code == 2, result.output
+    assert "off-site" in " ".join(result.stderr.split()) and not (tmp_path / "re").exists()
+
+
+def test_unknown_offsite_item_exits_2_naming_the_key(county, tmp_path):
+    """[offsite] items naming an item no task checks is refused (a typo would leave those checks on site)."""
+    folder, *_ = county
+    text = (
+        (folder / "s.toml")
+        .read_text(encoding="utf-8")
+        .replace("[horizon]", '[offsite]\nitems = ["无此事项"]\n[horizon]')
+    )
+    (folder / "typo.toml").write_text(text, encoding="utf-8")
+    result = runner.invoke(app, ["validate", str(folder / "typo.toml")])
+    said = " ".join(result.stderr.split())
+    assert result.exit_code == 2 and "offsite.items" in said and "无此事项" in said, result.output
