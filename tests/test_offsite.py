@@ -239,9 +239,10 @@ def test_complaints_cannot_be_made_offsite_by_the_scenario(tmp_path):
         load_scenario(tmp_path / "t.toml")
 
 
-def test_reoptimize_refuses_offsite_work_plainly(county, tmp_path):
-    """planner reoptimize does not place off-site checks yet: exit 2 saying so, nothing written."""
-    folder, *_ = county
+def test_reoptimize_keeps_past_desk_checks_and_places_the_rest(county, tmp_path):
+    """月会商: desk checks before as-of stand, the other off-site tasks go to a desk from as-of, none
+    in a visit; changes.parquet says so, and the re-optimised plan verifies."""
+    folder, plan, *_ = county
     (tmp_path / "actuals").mkdir()
     (tmp_path / "actuals/outcomes.csv").write_text("task_id,status,date\n", encoding="utf-8")
     args = [
@@ -252,9 +253,19 @@ def test_reoptimize_refuses_offsite_work_plainly(county, tmp_path):
         "--actuals",
         str(tmp_path / "actuals"),
     ]
-    result = runner.invoke(app, [*args, "--as-of", "2026-06-01", "--out", str(tmp_path / "re")])
-    assert result.exit_code == 2, result.output
-    assert "off-site" in " ".join(result.stderr.split()) and not (tmp_path / "re").exists()
+    result = runner.invoke(app, [*args, "--as-of", "2026-06-01", "--out", str(tmp_path / "re"), "--quiet"])
+    assert result.exit_code == 0, result.output
+    as_of, before = dt.date(2026, 6, 1), plan.tables.offsite
+    desk = pd.read_parquet(tmp_path / "re/offsite.parquet")
+    past = before[pd.to_datetime(before["date"]) < pd.Timestamp(as_of)]
+    kept = desk[pd.to_datetime(desk["date"]) < pd.Timestamp(as_of)]
+    assert len(past) and kept.reset_index(drop=True).equals(past.reset_index(drop=True))
+    assert set(desk["task_id"]) == set(before["task_id"])  # nothing changed: every desk check is placed again
+    assert not set(desk["task_id"]) & set(pd.read_parquet(tmp_path / "re/visit_tasks.parquet")["task_id"])
+    changes = pd.read_parquet(tmp_path / "re/changes.parquet")
+    assert set(changes.loc[changes["change"] == "offsite", "task_id"]) == set(desk["task_id"])
+    verified = runner.invoke(app, ["verify", str(tmp_path / "re"), str(folder / "ds")])
+    assert verified.exit_code == 0, verified.output
 
 
 def test_unknown_offsite_item_exits_2_naming_the_key(county, tmp_path):
