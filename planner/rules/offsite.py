@@ -91,6 +91,9 @@ def check_desk_time(plan, inputs) -> list[str]:
     crew_days = {(who, pd.Timestamp(d).date()) for who, d in zip(plan.crews["inspector_id"], plan.crews["date"])}
     tasks = plan.tasks.drop_duplicates("task_id").set_index("task_id")
     horizon = inputs.scenario.horizon
+    # in a re-optimised plan the roster (certificates, departments) judges the days from as_of on,
+    # as for the crews (``CheckInputs.current``)
+    current = set(inputs.current(desk.assign(date=pd.to_datetime(desk["date"])))["task_id"])
     out = []
     load: dict[tuple[str, dt.date], int] = defaultdict(int)
     for task_id, who, date in desk[["task_id", "inspector_id", "date"]].itertuples(index=False):
@@ -100,13 +103,13 @@ def check_desk_time(plan, inputs) -> list[str]:
             continue  # every_task_accounted says so
         task = tasks.loc[task_id]
         where = msg("check.desk.where", task=task_id, person=Person(who), date=day)
-        if who not in holders:
+        if task_id in current and who not in holders:
             out.append(msg("check.desk.not_certified", where=where))
-            continue
-        own, delegated = staff.at[who, "dept_id"], staff.at[who, "delegated_depts"]
-        delegated = () if not isinstance(delegated, list | tuple | frozenset | set) else delegated
-        if own != task["dept_id"] and not (bool(task["delegable"]) and task["dept_id"] in delegated):
-            out.append(msg("check.desk.other_dept", where=where))
+        elif task_id in current:
+            own, delegated = staff.at[who, "dept_id"], staff.at[who, "delegated_depts"]
+            delegated = () if not isinstance(delegated, list | tuple | frozenset | set) else delegated
+            if own != task["dept_id"] and not (bool(task["delegable"]) and task["dept_id"] in delegated):
+                out.append(msg("check.desk.other_dept", where=where))
         if (who, task["uscc"]) in conflicts:
             out.append(msg("check.desk.conflict", where=where))
         if day in leave.get(who, ()):
