@@ -116,7 +116,8 @@ def make_plan(
     horizon = plan_horizon(groups, onsite, dataset, scenario, calendar, legal_bound=legal_bound)
     schedule = horizon.schedule
     crew_day = {crew.crew_id: instance.workdays[crew.day] for crew in schedule.crews}
-    for crew_id, who in zip(schedule.members["crew_id"], schedule.members["inspector_id"]):
+    members = schedule.members if len(schedule.members) else pd.DataFrame(columns=["crew_id", "inspector_id"])
+    for crew_id, who in zip(members["crew_id"], members["inspector_id"]):
         desk.busy[who].add(crew_day[crew_id])
     desk_reasons |= place_desk_work(desk_tasks[~desk_tasks["mandatory"]], instance.workdays, desk)
     lap(

@@ -839,7 +839,8 @@ def _desk_work(
         scenario.seed,
     )
     crew_day = {crew.crew_id: workdays[crew.day] for crew in schedule.crews}
-    for crew_id, who in zip(schedule.members["crew_id"], schedule.members["inspector_id"]):
+    members = schedule.members if len(schedule.members) else pd.DataFrame(columns=["crew_id", "inspector_id"])
+    for crew_id, who in zip(members["crew_id"], members["inspector_id"]):
         if crew_id in crew_day:
             book.busy[who].add(crew_day[crew_id])
     records = instance.tasks.set_index("task_id", drop=False)

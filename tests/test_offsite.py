@@ -280,3 +280,22 @@ def test_unknown_offsite_item_exits_2_naming_the_key(county, tmp_path):
     result = runner.invoke(app, ["validate", str(folder / "typo.toml")])
     said = " ".join(result.stderr.split())
     assert result.exit_code == 2 and "offsite.items" in said and "无此事项" in said, result.output
+
+
+def test_a_county_with_only_offsite_work_has_no_crews(tmp_path):
+    """Every demand off site and nothing drawn: no visit, no crew, every task at a desk, a valid plan."""
+    tables = valid_tables()
+    del tables["sampling_plan"]
+    tables["demands"][0].append("检查方式")  # the Chinese header
+    for row in tables["demands"][1:]:
+        row.append("书面核查")
+    write_dataset(tmp_path / "ds", tables)
+    (tmp_path / "s.toml").write_text(SCENARIO.format(extra=""))
+    scenario = load_scenario(tmp_path / "s.toml")
+    dataset = load_dataset(scenario.dataset)
+    calendar = work_calendar(scenario.horizon.start, scenario.horizon.end, dataset.calendar_overrides())
+    plan = make_plan(dataset, scenario, calendar)
+    assert plan.valid, plan.broken
+    assert plan.tables.visits.empty and plan.tables.crews.empty
+    assert sorted(plan.tables.offsite["task_id"]) == ["SJ-1", "XF-1", "XF-2"]
+    assert plan.kpis["offsite_share"] == 1.0
