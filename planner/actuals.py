@@ -22,6 +22,7 @@ from planner.dataset import _empty as empty_table
 from planner.messages import Message, Reason, console_lang, listing, msg, reason
 from planner.model.instance import build_instance
 from planner.problems import InputError, Problem
+from planner.rules.offsite import ONSITE
 from planner.scenario import Scenario
 from planner.schema import ACTUALS_TABLES
 from planner.tables import coerce_table, read_raw
@@ -192,6 +193,8 @@ def state_at(
     )
     followups = followup_tasks(actuals.outcomes, prev["tasks"], scenario.results.followup_days)
     carried = _carried_tasks(prev["tasks"], facts.demands)
+    # a follow-up, and a task of a plan written before tasks had a mode, is done on site
+    carried, followups = (p if "mode" in p else p.assign(mode=ONSITE) for p in (carried, followups))
     demands = pd.concat([facts.demands, carried[facts.demands.columns], followups[facts.demands.columns]])
     facts = dataclasses.replace(facts, demands=demands)
     random_tasks = prev["tasks"][prev["tasks"]["kind"] == "random"]

@@ -54,6 +54,7 @@ from planner.dataset import Dataset, load_dataset
 from planner.messages import DEFAULT_LANG, console_lang, language_of, msg, text
 from planner.outputs import sha256_file, write_folder, write_table
 from planner.problems import InputError, Problem
+from planner.rules.offsite import empty_offsite
 from planner.workbook import Names, overview_sheet, plan_seed, sheet_name, table_sheets
 from planner.xlsx import DATE, HOURS, INT, TEXT, TIME, Sheet, cell_numbers, write_sheets
 
@@ -63,6 +64,8 @@ FORMATS = ("xlsx", "parquet", "csv")
 SLICES = ("dept", "township")
 #: the plan folder's tables, as pipeline.TABLES writes them
 PLAN_TABLES = ("tasks", "visits", "visit_tasks", "crews", "routes", "unscheduled", "draws")
+#: plan tables a plan folder may lack (written before they existed): read as empty
+OPTIONAL_PLAN_TABLES = {"offsite": empty_offsite}
 NAME_TABLES = ("enterprises", "departments", "inspectors")
 #: text that a spreadsheet would run as a formula or DDE command (OWASP, "CSV Injection")
 CSV_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -102,6 +105,12 @@ def read_plan_folder(plan_dir: Path | str) -> PlanFolder:
             continue
         try:
             tables[name] = pd.read_parquet(path)
+        except Exception as error:  # any reader failure means the file is damaged
+            problems.append(Problem(str(path), None, None, None, msg("input.file.unreadable", error=str(error))))
+    for name, empty in OPTIONAL_PLAN_TABLES.items():
+        path = root / f"{name}.parquet"
+        try:
+            tables[name] = pd.read_parquet(path) if path.is_file() else empty()
         except Exception as error:  # any reader failure means the file is damaged
             problems.append(Problem(str(path), None, None, None, msg("input.file.unreadable", error=str(error))))
     documents: dict[str, Any] = {}
@@ -210,7 +219,7 @@ def slice_rows(tables: Mapping[str, pd.DataFrame], by: SliceBy, value: str, name
     empty = pd.DataFrame()
     tasks, visits, visit_tasks = t.get("tasks", empty), t.get("visits", empty), t.get("visit_tasks", empty)
     crews, routes, unscheduled = t.get("crews", empty), t.get("routes", empty), t.get("unscheduled", empty)
-    draws = t.get("draws", empty)
+    draws, offsite = t.get("draws", empty), t.get("offsite", empty)
     task_column = {c: dict(zip(_values(tasks, "task_id"), _values(tasks, c))) for c in ("dept_id", "uscc")}
 
     def own_or_task(column: str) -> pd.Series:  # unscheduled's own dept_id/uscc, else its task's
@@ -229,6 +238,7 @@ def slice_rows(tables: Mapping[str, pd.DataFrame], by: SliceBy, value: str, name
         crew_ids = set(_values(crews, "crew_id")[keep_crews])
         keep_unscheduled = (own_or_task("dept_id") == value).to_numpy()
         keep_draws = (_draw_depts(t) == value).to_numpy()
+        keep_offsite = (_values(offsite, "dept_id") == value).to_numpy()
     elif by == "township":
         town = names.township().to_dict()
         keep_tasks = (_values(tasks, "uscc").map(town) == value).to_numpy()
@@ -238,6 +248,7 @@ def slice_rows(tables: Mapping[str, pd.DataFrame], by: SliceBy, value: str, name
         keep_crews = _values(crews, "crew_id").isin(crew_ids).to_numpy()
         keep_unscheduled = (own_or_task("uscc").map(town) == value).to_numpy()
         keep_draws = (_values(draws, "uscc").map(town) == value).to_numpy()
+        keep_offsite = (_values(offsite, "uscc").map(town) == value).to_numpy()
     else:
         raise ValueError(f"unknown slicing {by!r}: choose one of {', '.join(SLICES)}")
     return {
@@ -248,6 +259,7 @@ def slice_rows(tables: Mapping[str, pd.DataFrame], by: SliceBy, value: str, name
         "routes": _values(routes, "crew_id").isin(crew_ids).to_numpy(),
         "unscheduled": keep_unscheduled,
         "draws": keep_draws,
+        "offsite": keep_offsite,
     }
 
 

@@ -25,6 +25,7 @@ from planner.dataset import Dataset
 from planner.messages import DEFAULT_LANG, LANGUAGE_TAGS, Message, Reason, console_lang, msg
 from planner.model.bounds import rule_bound
 from planner.model.capacity import capacity_bound_model
+from planner.model.desk import DeskBook, desk_frame, offsite_tasks, place_desk_work, reserve
 from planner.model.horizon import plan_horizon
 from planner.model.instance import (
     TASK_COLUMNS,
@@ -41,6 +42,7 @@ from planner.outputs import sha256_file, write_folder, write_table
 from planner.plan import PLAN_METHOD, Plan, PlanTables, schedule_text
 from planner.problems import InputError, Problem
 from planner.rules.appointments import appointment_kpis
+from planner.rules.offsite import checks_per_day, empty_offsite
 from planner.rules.overrides import default_lead_dept, override_problems, override_reason, prepare, read_overrides
 from planner.rules.tasks import is_mandatory
 from planner.sampling import Draw, draw_sampling_plan
@@ -50,7 +52,7 @@ from planner.travel import TravelTimes, township_of
 from planner.whatif import apply_staff_scaling
 from planner.workdays import WorkCalendar
 
-TABLES = ("tasks", "visits", "visit_tasks", "crews", "routes", "unscheduled", "draws")
+TABLES = ("tasks", "visits", "visit_tasks", "crews", "routes", "unscheduled", "draws", "offsite")
 #: the steps of writing a plan folder, in order (``write_plan``'s ``progress`` hears each)
 WRITTEN = ("tables", "plan.xlsx", "report.html", "manifest.json")
 
@@ -93,10 +95,20 @@ def make_plan(
             raise InputError(problems)
         instance = with_overrides(instance, prepare(overrides, instance.workdays))
         lap("overrides", msg("stage.overrides", n=f"{len(overrides):,}"))
+    # off-site checks (非现场监管) need no visit: the merge and the crews see the on-site tasks, and the
+    # mandatory off-site work takes its desk days first (model.desk)
+    onsite, desk_tasks = instance.onsite(), offsite_tasks(instance.tasks)
+    desk = DeskBook(
+        Roster.from_dataset(dataset, len(calendar), scenario.planned_share),
+        checks_per_day(scenario.offsite.desk_share),
+        scenario.seed,
+    )
+    desk_reasons = place_desk_work(desk_tasks[desk_tasks["mandatory"]], instance.workdays, desk)
+    facts, dataset = dataset, reserve(dataset, desk, len(calendar), scenario.planned_share)
     stats = MergeStats()
-    groups, capped_out = merge_tasks(instance, dataset, scenario, stats, stop)
+    groups, capped_out = merge_tasks(onsite, dataset, scenario, stats, stop)
     stopped = msg("stage.merge.stopped", why=stats.stopped_by, skipped=f"{stats.skipped:,}") if stats.stopped_by else ""
-    windows_bound = lower_bound_visits(instance.tasks[instance.tasks["first_day"] >= 0])
+    windows_bound = lower_bound_visits(onsite.tasks[onsite.tasks["first_day"] >= 0])
     lap(
         "merge",
         msg(
@@ -110,7 +122,7 @@ def make_plan(
         ),
     )
     legal_bound, tasks_bound = capacity_bound_model(
-        instance,
+        onsite,
         Roster.from_dataset(dataset, len(calendar), scenario.planned_share),
         TravelTimes(dataset, scenario),
         township_of(dataset),
@@ -118,8 +130,13 @@ def make_plan(
         stats.mandatory_limits,
     )
     lap("capacity", msg("stage.capacity", n=f"{legal_bound:,}"))
-    horizon = plan_horizon(groups, instance, dataset, scenario, calendar, legal_bound=legal_bound)
+    horizon = plan_horizon(groups, onsite, dataset, scenario, calendar, legal_bound=legal_bound)
     schedule = horizon.schedule
+    crew_day = {crew.crew_id: instance.workdays[crew.day] for crew in schedule.crews}
+    members = schedule.members if len(schedule.members) else pd.DataFrame(columns=["crew_id", "inspector_id"])
+    for crew_id, who in zip(members["crew_id"], members["inspector_id"]):
+        desk.busy[who].add(crew_day[crew_id])
+    desk_reasons |= place_desk_work(desk_tasks[~desk_tasks["mandatory"]], instance.workdays, desk)
     lap(
         "schedule",
         msg(
@@ -130,15 +147,18 @@ def make_plan(
             tried=len(horizon.tried),
         ),
     )
-    tables = plan_tables(instance, schedule, capped_out, draw, dataset, scenario, lang)
+    tables = plan_tables(
+        instance, schedule, capped_out | desk_reasons, draw, dataset, scenario, lang, offsite=desk_frame(desk)
+    )
     lap("tables")
     kpis = compute_kpis(tables, instance, draw.draws)
-    placed_mandatory = int(instance.tasks["mandatory"].sum()) - kpis["unscheduled_mandatory"]
+    unplaced_onsite = tables.unscheduled["mandatory"] & tables.unscheduled["task_id"].isin(onsite.tasks["task_id"])
+    placed_mandatory = int(onsite.tasks["mandatory"].sum()) - int(unplaced_onsite.sum())
     capacity = tasks_bound(placed_mandatory)
     tables = dataclasses.replace(
         tables, unscheduled=with_capacity_statement(tables.unscheduled, capacity.mandatory, placed_mandatory, lang)
     )
-    bound = rule_bound(tables.visits, tables.visit_tasks, instance, dataset, scenario)
+    bound = rule_bound(tables.visits, tables.visit_tasks, instance, facts, scenario)
     lap(
         "bound",
         msg(
@@ -160,7 +180,7 @@ def make_plan(
             unplaced=f"{kpis['unscheduled_mandatory']:,}",
         )
         progress(said.render(console_lang()))
-    broken = check_plan(tables, dataset, scenario, set(calendar.workdays), draw.draws)
+    broken = check_plan(tables, facts, scenario, set(calendar.workdays), draw.draws)
     lap("check", msg("stage.check.broken", n=f"{len(broken):,}") if broken else msg("stage.check.kept"))
     status = {None: "FEASIBLE", "time_limit": "TIME_LIMIT", "interrupt": "INTERRUPTED"}[stats.stopped_by]
     kpis |= {
@@ -169,8 +189,9 @@ def make_plan(
         "objective": kpis["visits"],
         "best_bound": bound.visits,
         "rule_bound_visits": bound.visits,
-        "capacity_bound_mandatory": capacity.mandatory,
-        "capacity_bound_tasks": capacity.tasks,
+        # off-site tasks need no crew: each with a possible day is counted as placeable
+        "capacity_bound_mandatory": capacity.mandatory + int(desk_tasks["mandatory"].sum()),
+        "capacity_bound_tasks": capacity.tasks + len(desk_tasks),
         "schedule_kept": horizon.chosen,
         "split_visits": sum(horizon.split.values()),
         "exact_models": stats.exact_models,
@@ -231,9 +252,11 @@ def plan_tables(
     dataset: Dataset,
     scenario: Scenario,
     lang: str = DEFAULT_LANG,
+    offsite: pd.DataFrame | None = None,
 ) -> PlanTables:
     """The contract's tables from the schedule; every unscheduled task's reason as its code
-    (``reason_code``) and its sentence in ``lang`` (``reason``)."""
+    (``reason_code``) and its sentence in ``lang`` (``reason``); ``offsite``: the off-site checks
+    (``model.desk.desk_frame``), none by default."""
     travel = TravelTimes(dataset, scenario)
     facts = instance.overrides
     members: dict[str, list[tuple]] = {}
@@ -344,6 +367,7 @@ def plan_tables(
             routes, columns=["crew_id", "date", "seq", "visit_id", "arrive_min", "depart_min", "travel_min"]
         ),
         unscheduled=unscheduled.reset_index(drop=True),
+        offsite=empty_offsite() if offsite is None else offsite,
     )
 
 
@@ -363,9 +387,11 @@ def compute_kpis(tables: PlanTables, instance: Instance, draws: pd.DataFrame) ->
         crew_days["day_end_min"].sum() - tables.routes.groupby(["crew_id", "date"])["depart_min"].max().sum()
     )
     lower, baseline = lower_bound_visits(scheduled), baseline_visits(scheduled)
+    offsite = int(tables.offsite["task_id"].nunique())
+    done = int(visit_tasks["task_id"].nunique()) + offsite
     return {
         "tasks": len(tasks),
-        "scheduled": int(visit_tasks["task_id"].nunique()),
+        "scheduled": done,
         "unscheduled": len(tables.unscheduled),
         "unscheduled_mandatory": int(tables.unscheduled["task_id"].isin(tasks.loc[mandatory, "task_id"]).sum()),
         "visits": len(visits),
@@ -378,6 +404,8 @@ def compute_kpis(tables: PlanTables, instance: Instance, draws: pd.DataFrame) ->
         "joint_visit_rate": round(float((depts_per_visit >= 2).mean()), 6) if len(visits) else 0.0,
         "joint_random_rate": round(float(joint_random.mean()), 6) if len(random_tasks) else 0.0,
         "joint_random_rate_strict": joint_random_rate_strict(tables.tasks, visit_tasks, draws),
+        "offsite_checks": offsite,
+        "offsite_share": round(offsite / done, 6) if done else 0.0,
         "inspector_hours": round(float((tables.crews["day_end_min"] - tables.crews["day_start_min"]).sum() / 60), 3),
         "travel_hours": round(float(travel_min / 60), 3),
         "max_crew_day_hours": round(float((crew_days["day_end_min"] - crew_days["day_start_min"]).max() / 60), 3)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from planner.messages import DEFAULT_LANG, catalogue, text
+from planner.rules.offsite import empty_offsite
 
 if TYPE_CHECKING:
     from planner.sampling import Draw
@@ -40,6 +41,9 @@ class PlanTables:
     crews: pd.DataFrame
     routes: pd.DataFrame
     unscheduled: pd.DataFrame
+    #: off-site checks (非现场检查, offsite.parquet): task_id, inspector_id, date, dept_id, uscc, kind,
+    #: item; empty for plans without them (and for plans written before them)
+    offsite: pd.DataFrame = field(default_factory=empty_offsite)
 
 
 @dataclass

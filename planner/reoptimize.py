@@ -59,6 +59,7 @@ from planner.dataset import Dataset
 from planner.export import PLAN_TABLES, read_plan_folder
 from planner.messages import DEFAULT_LANG, Dept, Message, Person, Reason, listing, msg, reason
 from planner.model.bounds import rule_bound
+from planner.model.desk import DeskBook, desk_frame, offsite_tasks, place_desk_work
 from planner.model.groups import VisitGroup
 from planner.model.horizon import plan_horizon
 from planner.model.instance import Instance, TaskTable
@@ -72,6 +73,7 @@ from planner.problems import COMMAND_LINE, InputError, Problem
 from planner.rules import reason_label
 from planner.rules.caps import leaves_caps_alone
 from planner.rules.crews import min_crew
+from planner.rules.offsite import OFFSITE, checks_per_day
 from planner.rules.staff_days import day_minutes
 from planner.rules.stays import MAX_VISIT_ONSITE_MIN
 from planner.rules.windows import feasible_days
@@ -215,7 +217,9 @@ def check_previous(previous, dataset: Dataset, scenario: Scenario, calendar: Wor
         )
     else:
         facts = apply_staff_scaling(inputs, made_with)
-    tables = PlanTables(**{name: previous.tables[name] for name in PLAN_TABLES if name != "draws"})
+    tables = PlanTables(
+        **{name: previous.tables[name] for name in PLAN_TABLES if name != "draws"}, offsite=previous.tables["offsite"]
+    )
     broken = check_plan(tables, facts, made_with, set(days.workdays), previous.tables["draws"])
     if broken:
         raise InputError(
@@ -264,6 +268,8 @@ def reoptimize(
     facts, instance, records, planned, (status, reasons, done_elsewhere) = state_at(
         dataset, scenario, calendar, prev, actuals, as_of
     )
+    # off-site checks (rules.offsite) never join a visit: placed at a desk after the crews (_desk_work)
+    offsite_ids = set(instance.tasks.loc[instance.tasks["mode"].eq(OFFSITE), "task_id"])
     followups = followup_tasks(actuals.outcomes, prev["tasks"], scenario.results.followup_days)
     workdays = instance.workdays
     day_of = {d: i for i, d in enumerate(workdays)}
@@ -297,7 +303,9 @@ def reoptimize(
     watch.lap("released")
 
     in_plan = {t for c in fixed for g in c.groups for t in g.task_ids}
-    open_ids = sorted(t for t in records if t not in in_plan and t not in reasons and status.get(t) != "done")
+    open_ids = sorted(
+        t for t in records if t not in in_plan and t not in reasons and status.get(t) != "done" and t not in offsite_ids
+    )
     joined = _join_kept_visits(open_ids, records, fixed, roster, instance, scenario, travel, after_start)
     open_ids = [t for t in open_ids if t not in joined]
     say(f"{len(joined):,} open tasks joined kept visits; {len(open_ids):,} to plan from {as_of}")
@@ -340,12 +348,14 @@ def reoptimize(
         kept.releases.extend(gave_way)
         watch.lap("give way")
     _keep_routes(schedule, kept.visits)
+    desk, desk_reasons = _desk_work(offsite_ids, prev, instance, facts, scenario, schedule, status, reasons, as_of)
     placed_ids = {t for c in schedule.crews for g in c.groups for t in g.task_ids}
-    reasons = {k: v for k, v in (reasons | capped_out).items() if k not in placed_ids}
+    reasons = {k: v for k, v in (reasons | capped_out | desk_reasons).items() if k not in placed_ids}
     draw = Draw(scenario.seed, prev["draws"], prev["tasks"][prev["tasks"]["kind"] == "random"], pd.DataFrame(), ())
-    tables = plan_tables(instance, schedule, reasons, draw, facts, scenario, lang)
+    tables = plan_tables(instance, schedule, reasons, draw, facts, scenario, lang, offsite=desk)
+    done = placed_ids | set(desk["task_id"])
     tables = dataclasses.replace(
-        tables, unscheduled=tables.unscheduled[~tables.unscheduled["task_id"].isin(placed_ids)].reset_index(drop=True)
+        tables, unscheduled=tables.unscheduled[~tables.unscheduled["task_id"].isin(done)].reset_index(drop=True)
     )
     tables = _carry_identities(tables, prev, schedule, kept.visits, {c.crew_id for c in kept.crews}, as_of)
     watch.lap("tables")
@@ -899,6 +909,57 @@ def _keep_routes(schedule: Schedule, kept: dict[int, tuple[str, str]]) -> None:
             schedule.routes[crew.crew_id] = list(crew.groups)
 
 
+def _desk_work(
+    offsite_ids: set[str],
+    prev: dict[str, pd.DataFrame],
+    instance,
+    facts: Dataset,
+    scenario: Scenario,
+    schedule: Schedule,
+    status: dict,
+    reasons: dict,
+    as_of: dt.date,
+) -> tuple[pd.DataFrame, dict[str, Reason]]:
+    """Off-site checks (``model.desk``) around the re-planned crews: a desk check of the previous plan
+    dated before ``as_of`` stands (done on its date unless an outcome says otherwise); the other open
+    off-site tasks are placed from ``as_of`` on the days the inspectors have left, mandatory first.
+    Returns offsite.parquet's rows and the reasons of those no inspector can take."""
+    workdays = instance.workdays
+    book = DeskBook(
+        Roster.from_dataset(facts, len(workdays), scenario.planned_share),
+        checks_per_day(scenario.offsite.desk_share),
+        scenario.seed,
+    )
+    crew_day = {crew.crew_id: workdays[crew.day] for crew in schedule.crews}
+    members = schedule.members if len(schedule.members) else pd.DataFrame(columns=["crew_id", "inspector_id"])
+    for crew_id, who in zip(members["crew_id"], members["inspector_id"]):
+        if crew_id in crew_day:
+            book.busy[who].add(crew_day[crew_id])
+    records = instance.tasks.set_index("task_id", drop=False)
+    stands = set()
+    previous = prev["offsite"]
+    for task_id, who, date in previous[["task_id", "inspector_id", "date"]].itertuples(index=False):
+        day = pd.Timestamp(date).date()
+        if day < as_of and task_id in offsite_ids and task_id not in reasons and status.get(task_id) != "failed":
+            book.take(records.loc[task_id].to_dict(), who, day)
+            stands.add(task_id)
+    pending = sorted(t for t in offsite_ids - stands if t not in reasons and status.get(t) != "done")
+    start = int(np.searchsorted(np.array(workdays), as_of))  # first working day on or after as_of
+    tasks = records.loc[pending].reset_index(drop=True)
+    tasks = tasks.assign(
+        first_day=tasks["first_day"].where(tasks["first_day"] < 0, tasks["first_day"].clip(lower=start))
+    )
+    why: dict[str, Reason] = {
+        t: reason(EXPIRED, "reason.expired", window_end=pd.Timestamp(end).date(), as_of=as_of)
+        for t, first, last, end in zip(tasks["task_id"], tasks["first_day"], tasks["last_day"], tasks["window_end"])
+        if 0 <= last < first
+    }
+    ready = offsite_tasks(tasks[~tasks["task_id"].isin(why)])
+    why |= place_desk_work(ready[ready["mandatory"]], workdays, book)
+    why |= place_desk_work(ready[~ready["mandatory"]], workdays, book)
+    return desk_frame(book), why
+
+
 def _carry_identities(
     tables: PlanTables,
     prev: dict[str, pd.DataFrame],
@@ -1030,6 +1091,9 @@ def _changes(
     why = dict(zip(tables.unscheduled["task_id"], zip(tables.unscheduled["reason_code"], tables.unscheduled["reason"])))
     let_go = {t: r for r in kept.releases for t in r.task_ids}
     before, after = planned.to_dict("index"), now.to_dict("index")
+    # off-site checks: at a desk, before and now (rules.offsite)
+    desk_before = dict(zip(prev["offsite"]["task_id"], prev["offsite"]["date"]))
+    desk_now = dict(zip(tables.offsite["task_id"], zip(tables.offsite["date"], tables.offsite["inspector_id"])))
     before_ids = set(prev["tasks"]["task_id"])
     was_unscheduled = set(prev["unscheduled"]["task_id"])
     rows = []
@@ -1040,9 +1104,13 @@ def _changes(
         new_date = pd.Timestamp(new["date"]).date() if new is not None else None
         state = status.get(t)
         code = None
-        if state in ("done", "cancelled", "closed"):
+        if state in ("done", "cancelled", "closed") and t not in desk_now:
             change = state
             code, said = _closed_reason(state, t, reasons, old_date, as_of)
+        elif t in desk_now:
+            (day, who), change, code = desk_now[t], "offsite", "offsite_no_visit"
+            old_date, new_date = desk_before.get(t), pd.Timestamp(day).date()
+            said = msg("change.offsite", date=new_date, person=Person(who))
         elif was is None and new is None:
             change = "unscheduled"
             code, said = _unplaced("change.still_unplaced", why.get(t))

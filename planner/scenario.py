@@ -202,6 +202,23 @@ class Credit(_Section):
         return self
 
 
+class Offsite(_Section):
+    """非现场监管 (能书面核查的不得入企): tasks of these ``items`` (检查事项) or ``kinds`` are done
+    off site (书面·远程核查), whatever their demand row's ``mode``; each takes ``desk_share`` of an
+    inspector's day. ``triggered`` (投诉举报) cannot be listed: a complaint is checked on site."""
+
+    items: tuple[str, ...] = Field((), strict=False)
+    kinds: tuple[Literal["key", "triggered", "campaign", "followup", "random"], ...] = Field((), strict=False)
+    desk_share: float = Field(0.25, gt=0, le=1)
+
+    @field_validator("kinds")
+    @classmethod
+    def _no_complaints(cls, kinds: tuple[str, ...]) -> tuple[str, ...]:
+        if "triggered" in kinds:
+            raise RuleError(msg("input.scenario.offsite_triggered", kind="triggered"))
+        return kinds
+
+
 class Scenario(_Section):
     """A validated scenario; ``dataset`` is resolved against the file that states it."""
 
@@ -220,6 +237,7 @@ class Scenario(_Section):
     results: Results = Results()
     reoptimize: Reoptimize = Reoptimize()
     credit: Credit = Credit()
+    offsite: Offsite = Offsite()
     #: an enterprises update file (``planner credit``'s, applied by the official), relative to the
     #: file that states it: its rows replace the dataset's enterprises of the same uscc
     enterprises_update: Path | None = None
@@ -363,6 +381,7 @@ _SECTIONS = {
     "staff": Staff,
     "sampling": Sampling,
     "joint": Joint,
+    "offsite": Offsite,
 }
 
 

@@ -83,6 +83,17 @@ TASK_KINDS = {
     "整改复查": "followup",
 }
 HISTORY_KINDS = TASK_KINDS | {"random": "random", "双随机": "random", "随机抽查": "random"}
+#: how a task is done (检查方式): on site (入企) or off site (书面·远程核查, no visit)
+TASK_MODES = {
+    "onsite": "onsite",
+    "现场": "onsite",
+    "现场检查": "onsite",
+    "offsite": "offsite",
+    "非现场": "offsite",
+    "非现场检查": "offsite",
+    "书面核查": "offsite",
+    "远程核查": "offsite",
+}
 
 #: the result of a check done (结果), read from ``outcomes.result``
 OUTCOME_RESULTS = {
@@ -333,6 +344,15 @@ TABLES: tuple[Table, ...] = (
             ),
             _DELEGABLE,
             Column("priority", Kind.INT, ("优先级",), required=False, default=1, doc="higher is more urgent"),
+            Column(
+                "mode",
+                Kind.CHOICE,
+                ("检查方式",),
+                required=False,
+                default="onsite",
+                choices=TASK_MODES,
+                doc="onsite 现场检查 / offsite 书面·远程核查: no visit, no cap, an inspector's desk time",
+            ),
         ),
     ),
     Table(

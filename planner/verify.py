@@ -122,6 +122,8 @@ KPIS_NOT_RECOMPUTED = (
     "timings",
     "reoptimisation",
 )
+#: KPIs added with off-site checks: a plan written before them lacks them, and has none
+_KPIS_SINCE_OFFSITE = ("offsite_checks", "offsite_share")
 #: reason categories (rule codes) whose claim "no possible day" build_instance recomputes exactly
 _NO_DAY_CATEGORIES = ("window", "observation_period", "working_day", "quiet_days")
 #: at most this many findings of one kind are listed; the rest are counted
@@ -448,7 +450,8 @@ class _Context:
 
     @property
     def tables(self) -> PlanTables:
-        return PlanTables(**{name: self.plan.tables[name] for name in PLAN_TABLES if name != "draws"})
+        tables = {name: self.plan.tables[name] for name in PLAN_TABLES if name != "draws"}
+        return PlanTables(**tables, offsite=self.plan.tables["offsite"])
 
 
 def _prepare(root: Path, manifest: dict[str, Any], dataset: Dataset) -> _Context | Finding:
@@ -648,6 +651,8 @@ def _check_tasks(context: _Context) -> list[Finding]:
 
     want = _recomputed_tasks(context)
     disk = context.plan.tables["tasks"]
+    if "mode" not in disk and want["mode"].eq("onsite").all():
+        want = want.drop(columns="mode")  # a plan written before tasks carried their mode, all on site
     columns = [c for c in want.columns if c != "task_id"]
     found = _differences("tasks", "tasks.parquet", disk, want, ["task_id"], columns, "verify.source.inputs")
     kinds = dict(zip(want["task_id"], want["kind"]))
@@ -706,7 +711,7 @@ def _check_reasons(context: _Context) -> list[Finding]:
     kinds = dict(zip(want["task_id"], want["kind"]))
     mandatory = {t for t, k in kinds.items() if k in MANDATORY_KINDS}
     unscheduled = context.plan.tables["unscheduled"]
-    placed = set(context.plan.tables["visit_tasks"]["task_id"])
+    placed = set(context.plan.tables["visit_tasks"]["task_id"]) | set(context.plan.tables["offsite"]["task_id"])
     unplaceable = context.instance.unplaceable
     no_day = {t: r.render(lang, names) for t, r in zip(unplaceable["task_id"], unplaceable["reason"])}
     roster = Roster.from_dataset(context.facts, len(context.calendar), context.scenario.planned_share)
@@ -777,6 +782,8 @@ def _check_kpis(context: _Context) -> list[Finding]:
     want = _recomputed_kpis(context)
     lines = []
     for key, value in want.items():
+        if key in _KPIS_SINCE_OFFSITE and key not in recorded and not value:
+            continue  # a plan written before off-site checks, which has none
         if key not in recorded:
             lines.append(msg("verify.kpis.missing", key=key, want=value))
         elif not _same(recorded[key], value):
@@ -1011,7 +1018,8 @@ def _check_seats(context: _Context, again: Any) -> list[Finding]:
 
 def _better_idle_inspector(context: _Context, members, roster, seed: int, lottery, day_minutes) -> list[Message]:
     """Members who drew a larger number than an inspector free all horizon who could have had the seat."""
-    busy = {who for _, _, who, _, _, _ in members}
+    # an inspector with off-site checks (desk days) is not idle: those days were kept from the crews
+    busy = {who for _, _, who, _, _, _ in members} | set(context.plan.tables["offsite"]["inspector_id"])
     last = set().union(*roster.last_inspectors.values()) if roster.last_inspectors else set()
     idle: dict[str, list[str]] = {}
     for person, dept in sorted(roster.dept_of.items()):
@@ -1181,6 +1189,7 @@ _ROW_KEYS = {
     "draws": ["plan_id", "uscc"],
     "changes": ["task_id"],
     "followups": ["task_id"],
+    "offsite": ["task_id"],
 }
 
 
@@ -1190,7 +1199,7 @@ def _compare_replan(context: _Context, again: Any) -> list[Finding]:
         return [again]
     frames = (
         {name: getattr(again.tables, name) for name in PLAN_TABLES if name != "draws"}
-        | {"draws": again.draw.draws}
+        | {"draws": again.draw.draws, "offsite": again.tables.offsite}
         | {name: frame for name, frame in again.extra.items() if (context.root / f"{name}.parquet").is_file()}
     )
     found = []
@@ -1198,9 +1207,11 @@ def _compare_replan(context: _Context, again: Any) -> list[Finding]:
         for name, frame in frames.items():
             path = Path(scratch) / f"{name}.parquet"
             write_table(frame, path)  # as write_plan does: the same frame gives the same bytes
-            if (context.root / f"{name}.parquet").read_bytes() == path.read_bytes():
+            on_disk = context.root / f"{name}.parquet"
+            if on_disk.is_file() and on_disk.read_bytes() == path.read_bytes():
                 continue
-            want, disk = pd.read_parquet(path), context.plan.tables[name]
+            want = pd.read_parquet(path)
+            disk = context.plan.tables[name] if name in context.plan.tables else pd.read_parquet(on_disk)
             if name == "crews":  # one row per crew-day here; who sat in it is the seats check's
                 want = want.drop_duplicates(_ROW_KEYS[name])
                 disk = disk.drop_duplicates(_ROW_KEYS[name])

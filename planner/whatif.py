@@ -139,8 +139,9 @@ def _read(path: Path, table: str, problems: list[Problem]) -> pd.DataFrame | Non
 
 
 def staff_problems(dataset: Dataset, scenario: Scenario) -> list[Problem]:
-    """``[staff]`` keys naming departments or inspectors the dataset does not have (``planner
-    validate`` reports them as ``planner plan`` would)."""
+    """``[staff]`` keys naming departments or inspectors the dataset does not have, and ``[offsite]
+    items`` no demand or sampling-plan row checks (``planner validate`` reports them as ``planner
+    plan`` would)."""
     staff = scenario.staff
     unknown = sorted(set(staff.departments) - set(dataset.departments["dept_id"]))
     problems = [
@@ -151,6 +152,12 @@ def staff_problems(dataset: Dataset, scenario: Scenario) -> list[Problem]:
     problems += [
         _key_problem(scenario, "staff.remove", i, msg("input.whatif.unknown_inspector", column="inspector_id"))
         for i in gone
+    ]
+    # [offsite] items: a typo would silently leave every such check on site
+    items = set(dataset.demands["item"]) | set(dataset.sampling_plan["item"])
+    problems += [
+        _key_problem(scenario, "offsite.items", item, msg("input.whatif.unknown_item", column="item"))
+        for item in sorted(set(scenario.offsite.items) - items)
     ]
     return problems
 

@@ -67,6 +67,8 @@ def sheet_name(sheet_id: str, lang: str = DEFAULT_LANG) -> str:
 #: the sheets of plan.xlsx by their Chinese names, and the plan table each one lists
 SHEETS = tuple(sheet_name(s) for s in SHEET_IDS)
 SHEET_SOURCES = {sheet_name(s): table for s, table in SHEET_TABLES.items()}
+#: sheets only a plan with such rows has (after 人员安排): off-site checks (非现场检查)
+OPTIONAL_SHEET_TABLES = {"offsite": "offsite"}
 
 #: kpis.json key → the kind of its value's cell; its label and definition (as in the data
 #: contract) are the catalogue's ``kpi.<key>`` and ``kpi.<key>.def``
@@ -85,6 +87,8 @@ KPI_KINDS: dict[str, str] = {
     "joint_visit_rate": PERCENT,
     "joint_random_rate": PERCENT,
     "joint_random_rate_strict": PERCENT,
+    "offsite_checks": INT,
+    "offsite_share": PERCENT,
     "inspector_hours": HOURS,
     "travel_hours": HOURS,
     "max_crew_day_hours": HOURS,
@@ -368,6 +372,8 @@ def iter_table_sheets(
     yield plan.visits_sheet()
     yield plan.tasks_sheet()
     yield plan.inspector_days_sheet()
+    if len(plan.offsite):
+        yield plan.offsite_sheet()
     yield plan.routes_sheet()
     yield plan.unscheduled_sheet()
     yield plan.draws_sheet(seed)
@@ -387,6 +393,7 @@ class _Joined:
         self.tasks, self.visits, self.visit_tasks = table("tasks"), table("visits"), table("visit_tasks")
         self.crews, self.routes = table("crews"), table("routes")
         self.unscheduled, self.draws = table("unscheduled"), table("draws")
+        self.offsite = table("offsite")
         self.enterprise_name, self.township = names.enterprise_name(), names.township()
         # plain dicts: looked up once per row, where a Series' .get would cost microseconds
         self.dept_name = names.department_name().to_dict()
@@ -473,6 +480,9 @@ class _Joined:
         placed = visit_id.notna().to_numpy()
         reason = pd.Series(_col(t, "task_id"), index=t.index, dtype=object).map(reasons)
         placed_word, unplaced_word = text("word.placed", self.lang), text("word.unplaced", self.lang)
+        # an off-site check (非现场检查) is done at a desk, not in a visit
+        at_desk = pd.Series(_col(t, "task_id")).isin(set(_col(self.offsite, "task_id"))).to_numpy()
+        desk_word = text("word.offsite", self.lang) if at_desk.any() else None
         frame = _frame(
             t.index,
             {
@@ -490,8 +500,8 @@ class _Joined:
                 "priority": _col(t, "priority"),
                 "plan_id": _col(t, "plan_id"),
                 "placement": [
-                    (placed_word if p else unplaced_word if has_reason else None)
-                    for p, has_reason in zip(placed, reason.notna().to_numpy())
+                    (desk_word if d else placed_word if p else unplaced_word if has_reason else None)
+                    for p, d, has_reason in zip(placed, at_desk, reason.notna().to_numpy())
                 ],
                 "visit_date": _col(visit, "date"),
                 "start": _col(visit, "start_min"),
@@ -561,6 +571,25 @@ class _Joined:
             "lottery": INT,
         }
         return self.sheet("inspector_days", frame.loc[_order(c, ["inspector_id", "date", "crew_id"])], kinds)
+
+    def offsite_sheet(self) -> Sheet:
+        """非现场检查: one row per off-site check (书面·远程核查), by date and inspector."""
+        o = self.offsite
+        inspector_ids = _col(o, "inspector_id")
+        frame = _frame(
+            o.index,
+            {
+                "date": _col(o, "date"),
+                "inspector_id": inspector_ids,
+                "name": [self.person(i) for i in inspector_ids],
+                "dept": [self.dept_label(d) for d in _col(o, "dept_id")],
+                **self.enterprise_columns(pd.Series(_col(o, "uscc"), index=o.index)),
+                "items": _col(o, "item"),
+                "kind": self.kind_labels(_col(o, "kind")),
+                "task_id": _col(o, "task_id"),
+            },
+        )
+        return self.sheet("offsite", frame.loc[_order(o, ["date", "inspector_id", "task_id"])], {"date": DATE})
 
     def routes_sheet(self) -> Sheet:
         r = self.routes
@@ -647,7 +676,7 @@ class _Joined:
             sheet_name(sheet_id, self.lang),
             frame.rename(columns=headers),
             {headers[h]: kinds.get(h, TEXT) for h in frame.columns},
-            SHEET_TABLES[sheet_id],
+            (SHEET_TABLES | OPTIONAL_SHEET_TABLES)[sheet_id],
         )
 
     def kind_labels(self, kinds: Any) -> np.ndarray:

@@ -11,6 +11,7 @@ from planner.scenario import (
     Credit,
     Horizon,
     Joint,
+    Offsite,
     Reoptimize,
     Results,
     Sampling,
@@ -48,6 +49,7 @@ def test_every_scenario_key_is_documented():
         ("results", Results),
         ("reoptimize", Reoptimize),
         ("credit", Credit),
+        ("offsite", Offsite),
     )
     keys += [f"[{s}] {k}" for s, model in sections for k in model.model_fields]
     keys = [k for k in keys if k not in dict(sections)]

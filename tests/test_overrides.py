@@ -303,3 +303,18 @@ def test_a_held_pair_with_a_department_that_plans_alone_is_refused(tmp_path):
         planned(tmp_path, extra='[joint]\nsolo_departments = ["XF"]\n')
     (problem,) = error.value.errors
     assert (problem.row, problem.column) == (2, "other_task_id") and "on its own" in problem.rule
+
+
+def test_an_override_of_an_off_site_task_is_refused(tmp_path):
+    """An off-site check makes no visit to shape (rules.offsite); its override is refused with its row."""
+    tables = with_overrides([["B1", "pin_date", "SJ-1", "", "", "2026-03-10", "", "会商"]])
+    tables["demands"] = [
+        [*row, "mode" if n == 0 else ("offsite" if row[0] == "SJ-1" else "onsite")]
+        for n, row in enumerate(tables["demands"])
+    ]
+    write_dataset(tmp_path / "ds", tables)
+    (tmp_path / "s.toml").write_text(SCENARIO.format(seed=1, extra=""))
+    result = CliRunner().invoke(app, ["plan", str(tmp_path / "s.toml"), "--out", str(tmp_path / "plan")])
+    said = " ".join(result.output.split())
+    assert result.exit_code == 2 and "row 2," in said and "off-site check" in said, result.output
+    assert not (tmp_path / "plan").exists()

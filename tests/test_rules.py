@@ -227,6 +227,26 @@ def _break_max_days(case: Case) -> Case:
     return case.facts(inspectors=inspectors.assign(max_days=max_days))
 
 
+def _break_offsite_no_visit(case: Case) -> Case:
+    tasks = case.tables.tasks
+    return case.replace(tasks=tasks.assign(mode=tasks["mode"].where(tasks["task_id"] != "XF-1", "offsite")))
+
+
+def _break_desk_time(case: Case) -> Case:
+    """XF-2 done at a desk by SJ001, of another department and on leave that day."""
+    tasks, visit = case.tables.tasks, _visit_of(case, "XF-2")
+    desk = pd.DataFrame(
+        {"task_id": ["XF-2"], "inspector_id": ["SJ001"], "date": [dt.date(2026, 2, 16)], "dept_id": ["XF"]}
+        | {"uscc": [visit["uscc"]], "kind": ["triggered"], "item": ["消防安全检查"]}
+    )
+    t = case.tables
+    return case.replace(
+        tasks=tasks.assign(mode=tasks["mode"].where(tasks["task_id"] != "XF-2", "offsite")),
+        visit_tasks=t.visit_tasks[t.visit_tasks["task_id"] != "XF-2"],
+        offsite=desk,
+    )
+
+
 def _break_day_length(case: Case) -> Case:
     crews = case.tables.crews
     return case.replace(crews=crews.assign(day_end_min=crews["day_start_min"] + 9 * 60))

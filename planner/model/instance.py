@@ -9,6 +9,7 @@ A task with no such day is unscheduled before any optimisation, with the reason 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from functools import cached_property
@@ -20,6 +21,7 @@ import pandas as pd
 from planner.rules.appointments import appointment_tasks
 from planner.rules.caps import is_capped
 from planner.rules.observation import earliest_start, observation_until
+from planner.rules.offsite import OFFSITE, ONSITE, task_modes
 from planner.rules.overrides import OverrideFacts, excluded_days_reason
 from planner.rules.quiet_days import ALL_QUIET_REASON, quiet_mask
 from planner.rules.tasks import is_mandatory
@@ -43,6 +45,7 @@ TASK_COLUMNS = [
     "delegable",
     "priority",
     "plan_id",
+    "mode",  # onsite / offsite (书面·远程核查: rules.offsite)
 ]
 
 
@@ -103,6 +106,19 @@ class Instance:
         """The tasks as columns; row n is ``tasks.iloc[n]``."""
         return TaskTable.from_frame(self.tasks)
 
+    def onsite(self) -> Instance:
+        """The instance of the tasks done on site (the merge and the crews see only these); the
+        same instance when no task is off site."""
+        offsite = self.tasks["mode"].eq(OFFSITE).to_numpy()
+        if not offsite.any():
+            return self
+        keep = self.tasks.loc[~offsite, "task_id"]
+        return dataclasses.replace(
+            self,
+            tasks=self.tasks[~offsite].reset_index(drop=True),
+            unplaceable=self.unplaceable[self.unplaceable["task_id"].isin(keep)].reset_index(drop=True),
+        )
+
     def feasible_days(self, row: int) -> np.ndarray:
         """Working-day indices on which the task of row ``row`` may be done: with overrides, not
         on a day excluded for its enterprise, and only on days common to the tasks held with it."""
@@ -144,7 +160,11 @@ def all_tasks(dataset: Dataset, random_tasks: pd.DataFrame) -> pd.DataFrame:
     in one frame, sorted by task_id; ``appointment_id`` names an appointment task's appointment
     (None for the others; not a column of tasks.parquet)."""
     demands = dataset.demands.reset_index(drop=True).assign(plan_id=None)
-    appointments = appointment_tasks(dataset.appointments)
+    if "mode" not in demands:
+        demands = demands.assign(mode=ONSITE)
+    random_tasks = random_tasks.assign(mode=ONSITE)  # made off site by the scenario's [offsite] kinds/items only
+    # an appointment is a visit the enterprise asked for: on site, whatever [offsite] lists
+    appointments = appointment_tasks(dataset.appointments).assign(mode=ONSITE)
     parts = [
         frame[[*TASK_COLUMNS, "appointment_id"]] if "appointment_id" in frame else frame[TASK_COLUMNS]
         for frame in (demands, random_tasks, appointments)
@@ -164,6 +184,8 @@ def build_instance(
     """Every task's feasible working days under the window, working-day, observation and
     quiet-day rules (``planner.rules``); a task with none is unplaceable, with the reason."""
     tasks = all_tasks(dataset, random_tasks)
+    tasks["mode"] = task_modes(tasks, scenario.offsite.items, scenario.offsite.kinds)
+    tasks.loc[tasks["kind"] == "appointment", "mode"] = ONSITE  # asked for on site
     workdays = pd.DatetimeIndex(pd.to_datetime(list(calendar.workdays)))
     quiet = quiet_mask(scenario.quiet_days, calendar.workdays)
     until = observation_until(tasks, dataset.enterprises)

@@ -19,6 +19,7 @@ module                 rules
 ``crews``              certified (持证), crew_size (不得少于两人), department_cover (委托查)
 ``conflicts``          conflict (回避)
 ``staff_days``         leave, one_crew_a_day, max_days, day_length's minutes
+``offsite``            offsite_no_visit (能书面核查的不得入企), desk_time (非现场检查的案头工时)
 ``routes``             route_times, day_length
 ``stays``              stay, one_visit_a_day (the planner's rules of practice)
 ``overrides``          override (人工研判修正: the officials' corrections, from the input table ``overrides``)
@@ -43,6 +44,7 @@ from planner.rules import (
     conflicts,
     crews,
     observation,
+    offsite,
     overrides,
     quiet_days,
     routes,
@@ -195,6 +197,14 @@ RULEBOOK: tuple[Rule, ...] = (
         HARD,
         appointments.check_appointment,
     ),
+    _rule(
+        "offsite_no_visit",
+        "能书面核查的不得入企",
+        "推行远程监管、移动监管、预警防控为特征的非现场监管方式，实现“无感检查”“精准监管”",
+        HUZHOU,
+        HARD,
+        offsite.check_offsite_no_visit,
+    ),
     # who
     _rule(
         "certified",
@@ -251,6 +261,15 @@ RULEBOOK: tuple[Rule, ...] = (
         PLANNER,
         HARD,
         staff_days.check_max_days,
+    ),
+    _rule(
+        "desk_time",
+        "非现场检查占用执法人员工时",
+        "每项非现场检查（书面·远程核查）由本部门或受委托的持证执法人员在其可用工作日完成，占用该人员当日工时的"
+        "desk_share，计入其计划检查天数（max_days）",
+        PLANNER,
+        HARD,
+        offsite.check_desk_time,
     ),
     _rule(
         "staff_capacity",

@@ -204,6 +204,9 @@ def override_problems(overrides: list[Override], instance, dataset, scenario, pa
             # its date and its company are the appointment's (rules.appointments): change the appointment
             problem(o, column, task_id, msg("input.override.appointment"))
             return False
+        if "mode" in tasks and tasks["mode"].iat[row_of[task_id]] == "offsite":
+            problem(o, column, task_id, msg("input.override.offsite"))  # no visit to shape (rules.offsite)
+            return False
         return True
 
     excluded = {(o.uscc, o.date) for o in overrides if o.action == "exclude_date"}

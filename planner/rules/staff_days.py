@@ -68,10 +68,15 @@ def check_one_crew_a_day(plan, inputs) -> list[str]:
 
 def check_max_days(plan, inputs) -> list[str]:
     """Hard rule: nobody works more planned days than ``max_days`` (or ``planned_share`` of the
-    horizon). In a re-optimised plan the days before ``as_of`` are worked: a ``max_days`` lowered
+    horizon), crew days and days of off-site checks (desk time) together. In a re-optimised plan the days before ``as_of`` are worked: a ``max_days`` lowered
     below them forbids any day more, and does not undo the past."""
     limits = max_days(inputs.dataset.inspectors, inputs.scenario.planned_share, len(inputs.workdays))
-    worked = plan.crews.drop_duplicates(["inspector_id", "date"])
+    # a day of off-site checks (desk time, rules.offsite) is a planned day like a crew day
+    desk = getattr(plan, "offsite", None)
+    days_worked = plan.crews[["inspector_id", "date"]]
+    if desk is not None and len(desk):
+        days_worked = pd.concat([days_worked, desk[["inspector_id", "date"]]], ignore_index=True)
+    worked = days_worked.assign(date=pd.to_datetime(days_worked["date"])).drop_duplicates(["inspector_id", "date"])
     days = worked.groupby("inspector_id").size()
     past = days.sub(inputs.current(worked).groupby("inspector_id").size(), fill_value=0).astype(int)
     default = default_max_days(inputs.scenario.planned_share, len(inputs.workdays))

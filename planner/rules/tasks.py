@@ -4,7 +4,7 @@
   reference resolves;
 - ``visit_integrity``: a task is checked at its own enterprise; every visit has a crew and tasks;
 - ``every_task_accounted`` (无计划不检查, and never dropped silently): each task is in at most
-  one visit, or listed as unscheduled with its reason — never both, never neither;
+  one visit or done once off site (``offsite``), or listed as unscheduled with its reason — never both, never neither;
 - ``random_draw`` (双随机): every enterprise the draw selected has its random task in the plan.
 
 Mandatory tasks (必查: ``key`` 重点监管, ``triggered`` 投诉举报, ``followup`` 整改复查) are legal
@@ -91,6 +91,9 @@ def check_every_task_accounted(plan, inputs) -> list[str]:
     both, never lost; every demand is in the task list."""
     out = []
     placed = plan.visit_tasks["task_id"]
+    desk = getattr(plan, "offsite", None)
+    if desk is not None and len(desk):  # an off-site check (rules.offsite) is done once too: at a desk
+        placed = pd.concat([placed, desk["task_id"]], ignore_index=True)
     unscheduled = plan.unscheduled["task_id"]
     for task_id in placed[placed.duplicated()].unique():
         out.append(msg("check.task.in_two_visits", task=task_id))
