@@ -359,11 +359,17 @@ def test_a_blank_date_is_checked_against_the_planned_date(lineage, tmp_path):
 
 
 def test_the_workbook_has_the_ledger_sheets(lineage):
-    """plan.xlsx ends with 企业检查台账 and 检查预警."""
+    """plan.xlsx ends with 企业检查台账 and 检查预警 (a re-optimised plan: then the 月会商 agenda's sheets)."""
     import openpyxl
 
     book = openpyxl.load_workbook(lineage["root"] / "plan-03/plan.xlsx", read_only=True)
-    assert book.sheetnames[-2:] == ["企业检查台账", "检查预警"]
+    assert book.sheetnames[-5:] == [
+        "企业检查台账",
+        "检查预警",
+        "会商-放开的检查",
+        "会商-有风险的法定任务",
+        "会商-合并机会",
+    ]
     headers = next(book["企业检查台账"].iter_rows(max_row=1, values_only=True))
     assert {"企业名称", "统一社会信用代码", "已检查", "计划检查", "下次计划日期", "检查结果", "预警"} <= set(headers)
     assert read_plan_folder(lineage["root"] / "plan-03").kpis  # the folder still reads as a plan
