@@ -299,3 +299,19 @@ def test_a_county_with_only_offsite_work_has_no_crews(tmp_path):
     assert plan.tables.visits.empty and plan.tables.crews.empty
     assert sorted(plan.tables.offsite["task_id"]) == ["SJ-1", "XF-1", "XF-2"]
     assert plan.kpis["offsite_share"] == 1.0
+
+
+def test_a_listed_item_leaves_its_complaints_on_site():
+    """[offsite] items moves an item's checks to a desk, but not a complaint of it (nor an
+    appointment): a complaint is verified on site unless its own row says otherwise."""
+    from planner.rules.offsite import task_modes
+
+    tasks = pd.DataFrame(
+        {
+            "item": ["消防安全检查"] * 4 + ["食品经营检查"],
+            "kind": ["campaign", "random", "triggered", "triggered", "triggered"],
+            "mode": ["onsite", "onsite", "onsite", "offsite", "onsite"],
+        }
+    )
+    modes = task_modes(tasks, ("消防安全检查",), ())
+    assert modes.tolist() == ["offsite", "offsite", "onsite", "offsite", "onsite"]

@@ -37,9 +37,10 @@ def empty_offsite() -> pd.DataFrame:
 
 def task_modes(tasks: pd.DataFrame, items: tuple[str, ...], kinds: tuple[str, ...]) -> pd.Series:
     """Each task's mode: ``offsite`` when its row says so or the scenario's ``[offsite]`` lists its
-    item or its kind, else ``onsite``."""
+    item or its kind, else ``onsite``. A complaint (``triggered``) of a listed item stays on site:
+    a complaint is verified where it arose (only its own demand row may say otherwise)."""
     own = tasks["mode"].fillna(ONSITE) if "mode" in tasks else pd.Series(ONSITE, index=tasks.index)
-    ruled = tasks["item"].isin(items) | tasks["kind"].isin(kinds)
+    ruled = (tasks["item"].isin(items) & tasks["kind"].ne("triggered")) | tasks["kind"].isin(kinds)
     return own.where(~ruled, OFFSITE).astype(object)
 
 
