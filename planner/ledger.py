@@ -408,6 +408,8 @@ def ledger_alerts(
     dept_cap, _ = _caps(scenario)
     firms: dict[tuple, dict[str, Any]] = {}
     for r in _checks(ledger):
+        if r.get("kind") == "appointment":
+            continue  # a visit the enterprise asked for (预约) is service, not an inspection to warn of
         firm = firms.setdefault((r["uscc"], r["year"]), {"dates": set(), "depts": {}, "positive": False})
         firm["dates"].add(r["date"])
         used = firm["depts"].setdefault(r["dept_id"], set())

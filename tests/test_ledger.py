@@ -236,6 +236,15 @@ def test_two_visits_within_7_days_is_a_repeat_and_8_to_30_days_frequent():
     assert found["alert"].tolist() == ["repeat"] and "2026-03-02、2026-03-05" in found["message"].iloc[0]
 
 
+def test_an_appointment_visit_raises_no_alert():
+    """A visit the enterprise asked for (预约指导) is service, not an inspection: two visits three
+    days apart warn of a repeat, but not when one of them is the appointment."""
+    ledger = rows((ACME, "2026-03-02", "SJ", False, 0), (ACME, "2026-03-05", "XF", False, 0))
+    assert alerts(ledger) == [(ACME, "repeat")]
+    ledger.loc[ledger["task_id"] == "T1", "kind"] = "appointment"
+    assert alerts(ledger) == []
+
+
 def test_new_alerts_are_only_those_the_new_plan_makes():
     """Before a re-optimisation's new tasks go ahead: the alerts its plan makes and its parent's had
     not — a new close pair, a cap newly reached — and not the parent's own (still there)."""
