@@ -795,21 +795,7 @@ def _give_way(
                     continue  # it would fit without giving way: the scheduler's own business
                 crew.groups = [g for g in crew.groups if g not in drop] + [group]
                 crew.length_min = length
-                for g in drop:
-                    visit_id, code = kept.visits.pop(g.group_id)
-                    gave.append(
-                        _Release(
-                            visit_id,
-                            code,
-                            crew.crew_id,
-                            g.uscc,
-                            day,
-                            workdays[day],
-                            g.task_ids,
-                            msg("release.gave_way", tasks=listing(group.task_ids)),
-                            False,
-                        )
-                    )
+                gave += [_gave_way(kept, g, crew.crew_id, day, workdays, group) for g in drop]
                 taken.add(group.group_id)
                 done = True
                 break
@@ -828,6 +814,13 @@ def _give_way(
             again.update(group.task_ids)
     schedule.unplaced[:] = [(g, why) for g, why in schedule.unplaced if g.group_id not in taken]
     return gave, again
+
+
+def _gave_way(kept: _Kept, given: VisitGroup, crew_id: str, day: int, workdays: tuple, duty: VisitGroup) -> _Release:
+    """Kept visit ``given`` of crew ``crew_id`` let go for the mandatory group ``duty``."""
+    visit_id, code = kept.visits.pop(given.group_id)
+    why = msg("release.gave_way", tasks=listing(duty.task_ids))
+    return _Release(visit_id, code, crew_id, given.uscc, day, workdays[day], given.task_ids, why, False)
 
 
 def _let_crews_go(
@@ -875,21 +868,7 @@ def _let_crews_go(
             continue
         gone = {c.crew_id for c in chosen}
         for crew in chosen:
-            for g in crew.groups:
-                visit_id, code = kept.visits.pop(g.group_id)
-                gave.append(
-                    _Release(
-                        visit_id,
-                        code,
-                        crew.crew_id,
-                        g.uscc,
-                        day,
-                        workdays[day],
-                        g.task_ids,
-                        msg("release.gave_way", tasks=listing(group.task_ids)),
-                        False,
-                    )
-                )
+            gave += [_gave_way(kept, g, crew.crew_id, day, workdays, group) for g in crew.groups]
             schedule.routes.pop(crew.crew_id, None)
         by_day[day] = [c for c in by_day[day] if c.crew_id not in gone]
         schedule.crews[:] = [c for c in schedule.crews if c.crew_id not in gone]

@@ -40,6 +40,7 @@ from planner.rules.caps import YearlyCaps, drawn_beyond_cap_reason
 from planner.rules.conflicts import all_conflicted_reason, by_enterprise
 from planner.rules.crews import certified
 from planner.rules.observation import drawable
+from planner.rules.tasks import SOURCE_COLUMNS
 
 ALGORITHM = "planner-prn-v1"
 YEAR_SHIFT = (math.sqrt(5) - 1) / 2
@@ -59,20 +60,6 @@ DRAW_COLUMNS = [
     "dept_id",
     "year",
 ]
-TASK_COLUMNS = [
-    "task_id",
-    "dept_id",
-    "uscc",
-    "item",
-    "kind",
-    "window_start",
-    "window_end",
-    "duration_min",
-    "min_inspectors",
-    "delegable",
-    "priority",
-    "plan_id",
-]
 
 
 @dataclass(frozen=True)
@@ -81,7 +68,7 @@ class Draw:
 
     seed: int
     draws: pd.DataFrame  # one row per enterprise of each row's eligible pool (DRAW_COLUMNS)
-    tasks: pd.DataFrame  # the random tasks of the selected enterprises (TASK_COLUMNS)
+    tasks: pd.DataFrame  # the random tasks of the selected enterprises (SOURCE_COLUMNS)
     overlap: pd.DataFrame  # per joint group: achieved joint share against independent draws
     shortfalls: tuple[str, ...]  # rows whose pool was empty or could not fill the quota, in words
 
@@ -233,9 +220,13 @@ def draw_sampling_plan(
     names = dict(zip(dataset.departments["dept_id"], dataset.departments["name"]))
     said = draws_frame["reason"].map(lambda why: why.render(lang, names) if isinstance(why, Message) else why)
     draws_frame["reason"] = said.astype(object)
-    tasks_frame = pd.concat(tasks, ignore_index=True) if tasks else pd.DataFrame(columns=TASK_COLUMNS)
+    tasks_frame = pd.concat(tasks, ignore_index=True) if tasks else pd.DataFrame(columns=SOURCE_COLUMNS)
     return Draw(
-        seed, draws_frame[DRAW_COLUMNS], tasks_frame[TASK_COLUMNS], overlap_report(draws_frame, plan), tuple(shortfalls)
+        seed,
+        draws_frame[DRAW_COLUMNS],
+        tasks_frame[SOURCE_COLUMNS],
+        overlap_report(draws_frame, plan),
+        tuple(shortfalls),
     )
 
 

@@ -24,29 +24,13 @@ from planner.rules.observation import earliest_start, observation_until
 from planner.rules.offsite import OFFSITE, ONSITE, task_modes
 from planner.rules.overrides import OverrideFacts, excluded_days_reason
 from planner.rules.quiet_days import ALL_QUIET_REASON, quiet_mask
-from planner.rules.tasks import is_mandatory
+from planner.rules.tasks import TASK_COLUMNS, is_mandatory
 from planner.rules.windows import day_ranges, feasible_days, no_day_reason
 
 if TYPE_CHECKING:
     from planner.dataset import Dataset
     from planner.scenario import Scenario
     from planner.workdays import WorkCalendar
-
-TASK_COLUMNS = [
-    "task_id",
-    "dept_id",
-    "uscc",
-    "item",
-    "kind",
-    "window_start",
-    "window_end",
-    "duration_min",
-    "min_inspectors",
-    "delegable",
-    "priority",
-    "plan_id",
-    "mode",  # onsite / offsite (书面·远程核查: rules.offsite)
-]
 
 
 @dataclass(frozen=True)

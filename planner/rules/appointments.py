@@ -27,6 +27,7 @@ import pandas as pd
 from planner.messages import Dept, msg
 from planner.problems import Problem
 from planner.rules.stays import MAX_VISIT_ONSITE_MIN
+from planner.rules.tasks import SOURCE_COLUMNS
 
 #: the task kind of an appointment's work
 APPOINTMENT = "appointment"
@@ -42,7 +43,7 @@ def task_id_of(appointment_id: str, dept_id: str) -> str:
 
 def appointment_tasks(appointments: pd.DataFrame) -> pd.DataFrame:
     """One task per (appointment, department), in the order the appointments and their
-    ``dept_ids`` are listed: the task columns of the instance (``model.instance.TASK_COLUMNS``)
+    ``dept_ids`` are listed: the task columns (``rules.tasks.SOURCE_COLUMNS``)
     and ``appointment_id``."""
     rows = []
     for a in appointments.itertuples(index=False):
@@ -64,22 +65,7 @@ def appointment_tasks(appointments: pd.DataFrame) -> pd.DataFrame:
                     "appointment_id": a.appointment_id,
                 }
             )
-    columns = [
-        "task_id",
-        "dept_id",
-        "uscc",
-        "item",
-        "kind",
-        "window_start",
-        "window_end",
-        "duration_min",
-        "min_inspectors",
-        "delegable",
-        "priority",
-        "plan_id",
-        "appointment_id",
-    ]
-    frame = pd.DataFrame(rows, columns=columns)
+    frame = pd.DataFrame(rows, columns=[*SOURCE_COLUMNS, "appointment_id"])
     for column in ("window_start", "window_end"):
         frame[column] = pd.to_datetime(frame[column])
     return frame

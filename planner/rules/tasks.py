@@ -17,6 +17,26 @@ import pandas as pd
 
 from planner.messages import msg
 
+#: a task's columns as tasks.parquet holds them: a demand's, a drawn random task's or an
+#: appointment's; ``mode`` (onsite / offsite, ``rules.offsite``) is decided last, by the scenario
+TASK_COLUMNS = [
+    "task_id",
+    "dept_id",
+    "uscc",
+    "item",
+    "kind",
+    "window_start",
+    "window_end",
+    "duration_min",
+    "min_inspectors",
+    "delegable",
+    "priority",
+    "plan_id",
+    "mode",
+]
+#: the columns of a task as the draw and the appointments make it, before its mode is decided
+SOURCE_COLUMNS = TASK_COLUMNS[:-1]
+
 #: kinds that are legal duties: never traded for optional work
 MANDATORY_KINDS = frozenset({"key", "triggered", "followup"})
 
