@@ -291,32 +291,43 @@ def _visits(tables: dict[str, pd.DataFrame], after: dt.date) -> dict[str, list[_
     """The plan's visits on or after ``after``, per enterprise with two or more of them."""
     visits = tables["visits"].assign(date=pd.to_datetime(tables["visits"]["date"]).dt.date)
     visits = visits[visits["date"] >= after]
+    several = visits[visits["uscc"].duplicated(keep=False)].sort_values(["uscc", "date", "visit_id"])
     tasks = tables["tasks"].set_index("task_id")
     joined = tables["visit_tasks"][["task_id", "visit_id"]].join(tasks, on="task_id")
-    joined = joined[joined["visit_id"].isin(visits["visit_id"])]
-    by_visit = {v: g for v, g in joined.groupby("visit_id", sort=False)}
+    joined = joined[joined["visit_id"].isin(several["visit_id"])]
+    # one pass over plain values: a county has thousands of such visits
+    rows: dict[str, list[tuple]] = defaultdict(list)
+    for row in zip(
+        joined["visit_id"],
+        joined["task_id"],
+        joined["dept_id"],
+        joined["item"],
+        pd.to_datetime(joined["window_start"]).dt.date,
+        pd.to_datetime(joined["window_end"]).dt.date,
+        joined["duration_min"].astype(int),
+        is_capped(joined["kind"]),
+        joined["kind"].isin(FIXED_KINDS),
+    ):
+        rows[row[0]].append(row[1:])
     out: dict[str, list[_Visit]] = defaultdict(list)
-    several = visits[visits["uscc"].duplicated(keep=False)].sort_values(["uscc", "date", "visit_id"])
     for visit_id, code, uscc, date in several[["visit_id", "visit_code", "uscc", "date"]].itertuples(index=False):
-        group = by_visit.get(visit_id)
-        if group is None:
+        group = rows.get(visit_id)
+        if not group:
             continue
-        starts = pd.to_datetime(group["window_start"]).dt.date
-        ends = pd.to_datetime(group["window_end"]).dt.date
-        key = tuple(sorted(set(zip(group["dept_id"], group["item"], starts, ends))))
+        task_ids, depts, items, starts, ends, minutes, capped, fixed = zip(*group)
         out[uscc].append(
             _Visit(
                 code,
                 uscc,
                 date,
-                tuple(sorted(group["task_id"])),
-                tuple(sorted(set(group["dept_id"]))),
+                tuple(sorted(task_ids)),
+                tuple(sorted(set(depts))),
                 max(starts),
                 min(ends),
-                int(group["duration_min"].sum()),
-                bool(is_capped(group["kind"]).any()),
-                not group["kind"].isin(FIXED_KINDS).any(),
-                key,
+                int(sum(minutes)),
+                any(capped),
+                not any(fixed),
+                tuple(sorted(set(zip(depts, items, starts, ends)))),
             )
         )
     return out

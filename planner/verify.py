@@ -66,6 +66,7 @@ import tempfile
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
@@ -447,6 +448,11 @@ class _Context:
     #: the ledger recomputed from the tables and inputs (``planner.ledger``); None for a plan
     #: written before plans had one (no ledger.parquet in its manifest)
     ledger: pd.DataFrame | None = None
+
+    @cached_property
+    def agenda(self) -> Any:
+        """A re-optimised plan's agenda, made once for the workbook and the report (``_agenda``)."""
+        return _agenda(self)
 
     @property
     def tables(self) -> PlanTables:
@@ -843,7 +849,7 @@ def _check_workbook(context: _Context) -> list[Finding]:
             scenario=context.manifest.get("scenario"),
             draw_record=context.plan.draw_record,
             lang=language_of(context.manifest.get("language")),
-            agenda=_agenda(context),
+            agenda=context.agenda,
         )
         expected = again.read_bytes()
     actual = path.read_bytes()
@@ -933,7 +939,7 @@ def _check_report(context: _Context) -> list[Finding]:
     if differ:
         return [Finding("report", "report.html", msg("verify.not_compared", why=differ), "warning")]
     t, names = context.plan.tables, context.names
-    agenda = _agenda(context)
+    agenda = context.agenda
     page = render_report(
         kpis=_stable_kpis(context.plan.kpis),
         visits=t["visits"],
