@@ -52,6 +52,7 @@ import pandas as pd
 
 from planner.dataset import Dataset, load_dataset
 from planner.messages import DEFAULT_LANG, console_lang, language_of, msg, text
+from planner.model.matching import seat_frame
 from planner.outputs import sha256_file, write_folder, write_table
 from planner.problems import InputError, Problem
 from planner.rules.offsite import empty_offsite
@@ -65,7 +66,7 @@ SLICES = ("dept", "township")
 #: the plan folder's tables, as pipeline.TABLES writes them
 PLAN_TABLES = ("tasks", "visits", "visit_tasks", "crews", "routes", "unscheduled", "draws")
 #: plan tables a plan folder may lack (written before they existed): read as empty
-OPTIONAL_PLAN_TABLES = {"offsite": empty_offsite}
+OPTIONAL_PLAN_TABLES = {"offsite": empty_offsite, "seats": lambda: seat_frame([])}
 NAME_TABLES = ("enterprises", "departments", "inspectors")
 #: text that a spreadsheet would run as a formula or DDE command (OWASP, "CSV Injection")
 CSV_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -219,7 +220,7 @@ def slice_rows(tables: Mapping[str, pd.DataFrame], by: SliceBy, value: str, name
     empty = pd.DataFrame()
     tasks, visits, visit_tasks = t.get("tasks", empty), t.get("visits", empty), t.get("visit_tasks", empty)
     crews, routes, unscheduled = t.get("crews", empty), t.get("routes", empty), t.get("unscheduled", empty)
-    draws, offsite = t.get("draws", empty), t.get("offsite", empty)
+    draws, offsite, seats = t.get("draws", empty), t.get("offsite", empty), t.get("seats", empty)
     task_column = {c: dict(zip(_values(tasks, "task_id"), _values(tasks, c))) for c in ("dept_id", "uscc")}
 
     def own_or_task(column: str) -> pd.Series:  # unscheduled's own dept_id/uscc, else its task's
@@ -239,6 +240,7 @@ def slice_rows(tables: Mapping[str, pd.DataFrame], by: SliceBy, value: str, name
         keep_unscheduled = (own_or_task("dept_id") == value).to_numpy()
         keep_draws = (_draw_depts(t) == value).to_numpy()
         keep_offsite = (_values(offsite, "dept_id") == value).to_numpy()
+        keep_seats = (_values(seats, "dept_id") == value).to_numpy()
     elif by == "township":
         town = names.township().to_dict()
         keep_tasks = (_values(tasks, "uscc").map(town) == value).to_numpy()
@@ -249,6 +251,7 @@ def slice_rows(tables: Mapping[str, pd.DataFrame], by: SliceBy, value: str, name
         keep_unscheduled = (own_or_task("uscc").map(town) == value).to_numpy()
         keep_draws = (_values(draws, "uscc").map(town) == value).to_numpy()
         keep_offsite = (_values(offsite, "uscc").map(town) == value).to_numpy()
+        keep_seats = _values(seats, "crew_id").isin(crew_ids).to_numpy()
     else:
         raise ValueError(f"unknown slicing {by!r}: choose one of {', '.join(SLICES)}")
     return {
@@ -260,6 +263,7 @@ def slice_rows(tables: Mapping[str, pd.DataFrame], by: SliceBy, value: str, name
         "unscheduled": keep_unscheduled,
         "draws": keep_draws,
         "offsite": keep_offsite,
+        "seats": keep_seats,
     }
 
 

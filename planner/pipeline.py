@@ -52,7 +52,7 @@ from planner.travel import TravelTimes, township_of
 from planner.whatif import apply_staff_scaling
 from planner.workdays import WorkCalendar
 
-TABLES = ("tasks", "visits", "visit_tasks", "crews", "routes", "unscheduled", "draws", "offsite")
+TABLES = ("tasks", "visits", "visit_tasks", "crews", "routes", "unscheduled", "draws", "offsite", "seats")
 #: the steps of writing a plan folder, in order (``write_plan``'s ``progress`` hears each)
 WRITTEN = ("tables", "plan.xlsx", "report.html", "manifest.json")
 
@@ -368,6 +368,7 @@ def plan_tables(
         ),
         unscheduled=unscheduled.reset_index(drop=True),
         offsite=empty_offsite() if offsite is None else offsite,
+        seats=schedule.fills.sort_values(["round", "crew_id", "dept_id"], kind="stable").reset_index(drop=True),
     )
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from planner.messages import DEFAULT_LANG, catalogue, text
+from planner.model.matching import seat_frame
 from planner.rules.offsite import empty_offsite
 
 if TYPE_CHECKING:
@@ -44,6 +45,10 @@ class PlanTables:
     #: off-site checks (非现场检查, offsite.parquet): task_id, inspector_id, date, dept_id, uscc, kind,
     #: item; empty for plans without them (and for plans written before them)
     offsite: pd.DataFrame = field(default_factory=empty_offsite)
+    #: the seat lottery's record (随机选派记录, seats.parquet; ``model.matching.SEAT_COLUMNS``): every
+    #: round of seats this run filled, each request with its candidates and their planned days then;
+    #: empty for plans written before it
+    seats: pd.DataFrame = field(default_factory=lambda: seat_frame([]))
 
 
 @dataclass

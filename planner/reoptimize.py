@@ -293,10 +293,10 @@ def reoptimize(
 
     # a released visit of the freeze window goes back to its original date with another crew if it can
     frozen = [r for r in kept.releases if r.frozen]
-    fixed, fixed_members = kept.crews, kept.members
+    fixed, fixed_members, fixed_fills = kept.crews, kept.members, None
     back_on_date: set[str] = set()
     if frozen:
-        fixed, fixed_members, back_on_date = _back_on_date(
+        fixed, fixed_members, fixed_fills, back_on_date = _back_on_date(
             frozen, kept, instance, facts, scenario, calendar, roster, done_elsewhere
         )
         say(f"{len(back_on_date):,} tasks of released visits stay on their date with another crew")
@@ -323,7 +323,9 @@ def reoptimize(
         )
     history = history_with(facts.history, fixed, done_elsewhere, workdays)
     groups, capped_out = merge_tasks(sub, dataclasses.replace(facts, history=history), scenario)
-    result = plan_horizon(groups, sub, facts, scenario, calendar, fixed=fixed, fixed_members=fixed_members)
+    result = plan_horizon(
+        groups, sub, facts, scenario, calendar, fixed=fixed, fixed_members=fixed_members, fixed_fills=fixed_fills
+    )
     schedule = result.schedule
     watch.lap("schedule")
     gave_way, again = _give_way(schedule, kept, roster, facts, scenario, travel, instance.workdays, after_start)
@@ -342,7 +344,14 @@ def reoptimize(
         placed_before = {g.group_id for c in schedule.crews for g in c.groups}
         left = [(g, why) for g, why in schedule.unplaced if g.group_id not in placed_before]
         result = plan_horizon(
-            groups, third, facts, scenario, calendar, fixed=schedule.crews, fixed_members=schedule.members
+            groups,
+            third,
+            facts,
+            scenario,
+            calendar,
+            fixed=schedule.crews,
+            fixed_members=schedule.members,
+            fixed_fills=schedule.fills,
         )
         schedule = dataclasses.replace(result.schedule, unplaced=left + result.schedule.unplaced)
         kept.releases.extend(gave_way)
@@ -437,10 +446,10 @@ def _back_on_date(
     calendar: WorkCalendar,
     roster: Roster,
     done_elsewhere,
-) -> tuple[list[Crew], pd.DataFrame, set[str]]:
+) -> tuple[list[Crew], pd.DataFrame, pd.DataFrame, set[str]]:
     """The released visits of the freeze window planned on their original dates only (joining a
-    kept crew of that day, or a new crew of inspectors free then); returns the fixed crews and
-    members for the open work, and the tasks placed.
+    kept crew of that day, or a new crew of inspectors free then); returns the fixed crews,
+    members and lottery record for the open work, and the tasks placed.
 
     Only the crew-days of those dates are handed to the scheduler, so it does not route the
     whole year again; each inspector's ``max_days`` is lowered by their kept days on other dates,
@@ -475,7 +484,7 @@ def _back_on_date(
     placed = {
         t for c in result.schedule.crews for g in c.groups if g.group_id >= RELEASED_GROUP_IDS for t in g.task_ids
     }
-    return crews, members.reset_index(drop=True), placed
+    return crews, members.reset_index(drop=True), result.schedule.fills, placed
 
 
 def _on_original_date(frozen: list[_Release], instance: Instance) -> Instance:
@@ -1024,11 +1033,12 @@ def _carry_identities(
         new_code[visit_id] = code
         used.add(code)
     visits["visit_code"] = visits["visit_id"].map(new_code)
-    for frame in (visits, routes, crews):
+    seats = tables.seats.copy()
+    for frame in (visits, routes, crews, seats):
         frame["crew_id"] = frame["crew_id"].map(lambda c: crew_rename.get(c, c))
     for frame in (visits, routes, visit_tasks):
         frame["visit_id"] = frame["visit_id"].map(new_id)
-    return dataclasses.replace(tables, visits=visits, routes=routes, crews=crews, visit_tasks=visit_tasks)
+    return dataclasses.replace(tables, visits=visits, routes=routes, crews=crews, visit_tasks=visit_tasks, seats=seats)
 
 
 def _salted_code(uscc: str, date: dt.date, task_ids: list[str], as_of: dt.date, salt: int) -> str:

@@ -64,6 +64,7 @@ import json
 import math
 import tempfile
 import zipfile
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
@@ -457,7 +458,7 @@ class _Context:
     @property
     def tables(self) -> PlanTables:
         tables = {name: self.plan.tables[name] for name in PLAN_TABLES if name != "draws"}
-        return PlanTables(**tables, offsite=self.plan.tables["offsite"])
+        return PlanTables(**tables, offsite=self.plan.tables["offsite"], seats=self.plan.tables["seats"])
 
 
 def _prepare(root: Path, manifest: dict[str, Any], dataset: Dataset) -> _Context | Finding:
@@ -976,15 +977,13 @@ def _check_seats(context: _Context, again: Any) -> list[Finding]:
     crew visits that day.
 
     Which eligible inspector took a seat depends, besides the lottery, on rotation and on how many
-    days each had been planned *when the seat was filled*; the scheduler fills seats in an order
-    (legal duties over the whole horizon first, then the rest) that the tables do not record. So
-    from the tables alone one ranking can be proven: a member who drew a larger number than an
-    inspector of the same department who has no planned day at all, was free that day, may work
-    at least as long, holds every delegation the member holds, has no conflict the member lacks
-    and inspected none of the county's enterprises last, should not have had the seat (the seat
-    matching is a min-cost flow: giving the seat to that inspector costs less). A swap for an
-    inspector who is planned on other days is found only by a re-plan (``again``), which
-    recomputes every member, their candidate counts and rotation flags."""
+    days each had been planned *when the seat was filled*. The plan's lottery record
+    (seats.parquet, ``_replay_lottery``) holds every round of seats in the order it was filled,
+    with each request's candidates and their planned days then: each round is replayed through
+    the scheduler's own seat matching, and for a first plan the record itself is rebuilt from the
+    rounds before it (who was free, eligible, and how many days each had). A plan written before
+    the record existed is checked by the one ranking its tables prove (``_better_idle_inspector``).
+    A re-plan (``again``) recomputes every member, their candidate counts and rotation flags."""
     from planner.model.matching import Roster, lottery
     from planner.rules.staff_days import day_minutes
 
@@ -1015,11 +1014,142 @@ def _check_seats(context: _Context, again: Any) -> list[Finding]:
         clash = sorted(roster.conflicts.get(who, frozenset()) & enterprises.get((str(crew_id), day), set()))
         if clash:
             lines.append(msg("verify.seats.conflict", where=where, usccs=listing(clash)))
-    if not context.reoptimised:  # a re-optimisation keeps its parent's members, filled under that plan's state
+    if SEATS_FILE in context.manifest.get("outputs", {}):
+        lines += _replay_lottery(context, crews, roster)
+    elif not context.reoptimised:  # a re-optimisation keeps its parent's members, filled under that plan's state
         lines += _better_idle_inspector(context, members, roster, seed, lottery, day_minutes)
     if again is not None and not isinstance(again, Finding):
         lines += _members_replanned(crews, again.tables.crews)
     return _listed("seats", "crews.parquet", lines)
+
+
+SEATS_FILE = "seats.parquet"
+#: Roster.why_not's words → the catalogue's
+_WHY_NOT = {
+    "other department": "verify.seats.why.dept",
+    "on leave": "verify.seats.why.leave",
+    "already on another crew": "verify.seats.why.busy",
+    "max_days used": "verify.seats.why.max_days",
+    "day too long for their hours_per_day": "verify.seats.why.hours",
+    "no delegation": "verify.seats.why.delegation",
+    "conflict (回避)": "verify.seats.why.conflict",
+}
+
+
+def _replay_lottery(context: _Context, crews: pd.DataFrame, roster: Any) -> list[Message]:
+    """The lottery record (seats.parquet) replayed round by round (docs/security.md, "The seat lottery").
+
+    Every round's requests go through ``matching.assign_seats`` with their recorded candidates
+    and planned days: the members it gives, their candidate counts and rotation flags must be the
+    plan's. For a first plan every crew-day is filled by exactly one round, and the record is
+    rebuilt from the rounds before each one: each candidate's planned days are the rounds that
+    seated them before, every candidate was eligible then (department, leave and desk days, not
+    on a crew that day, ``max_days``, hours, delegations, 回避), and every inspector of the
+    department who was is a candidate. A re-optimisation's rounds start from its kept crews, some
+    of which may later have been let go for a legal duty: there the candidates are as recorded,
+    and the re-plan proves them."""
+    from planner.model.matching import assign_seats
+    from planner.rules.tasks import MANDATORY_KINDS
+
+    record = context.plan.tables["seats"]
+    seed = context.scenario.seed
+    people = sorted(roster.dept_of)
+    seated: dict[tuple[str, dt.date], dict[str, tuple]] = {}
+    for crew_id, date, who, candidates, repeat in crews[
+        ["crew_id", "date", "inspector_id", "candidates", "repeat_visit"]
+    ].itertuples(index=False):
+        seated.setdefault((str(crew_id), _date(date)), {})[str(who)] = (_cell(candidates), _cell(repeat))
+    first_plan = not context.reoptimised
+    if first_plan:  # the mandatory off-site checks took their desk days before any crew (model.desk.reserve)
+        tasks = context.plan.tables["tasks"]
+        mandatory = set(tasks.loc[tasks["kind"].isin(MANDATORY_KINDS), "task_id"])
+        desk = context.plan.tables["offsite"]
+        desk = desk[desk["task_id"].isin(mandatory)]
+        for who, days in desk.groupby("inspector_id")["date"]:
+            dates = {_date(d) for d in days}
+            roster.leave[who] = set(roster.leave.get(who, ())) | dates
+            roster.max_days[who] -= len(dates)
+    lines: list[Message] = []
+    filled_in: dict[tuple[str, dt.date], list[int]] = defaultdict(list)
+    for number, rows in record.groupby("round", sort=True):
+        requests = rows.to_dict("records")
+        day = _date(requests[0]["date"])
+        for request in requests:
+            filled_in[(str(request["crew_id"]), _date(request["date"]))].append(int(number))
+        if any(_date(r["date"]) != day for r in requests):
+            lines.append(msg("verify.seats.round_dates", round=number))
+            continue
+        eligible = [[str(p) for p in r["eligible"]] for r in requests]
+        days_before = [[int(d) for d in r["days_before"]] for r in requests]
+        strangers = sorted({p for these in eligible for p in these if p not in roster.dept_of})
+        if strangers or any(len(e) != len(d) for e, d in zip(eligible, days_before)):
+            lines.append(msg("verify.seats.round_unreadable", round=number, people=listing(strangers)))
+            continue
+        if first_plan:
+            lines += _rebuilt_round(int(number), day, requests, eligible, days_before, roster)
+        filled, _ = assign_seats(day, requests, eligible, days_before, people, roster.last_inspectors, seed)
+        want: dict[tuple[str, dt.date], dict[str, tuple]] = {}
+        for crew_id, _, who, _, candidates, _, repeat in filled:
+            want.setdefault((str(crew_id), day), {})[who] = (candidates, repeat)
+        for key in sorted({(str(r["crew_id"]), day) for r in requests}):
+            have, should = seated.get(key, {}), want.get(key, {})
+            where = msg("verify.seats.crew", crew=key[0], date=key[1])
+            if key not in seated:
+                lines.append(msg("verify.seats.record_stray", where=where, round=number))
+            elif set(have) != set(should):
+                lines.append(
+                    msg(
+                        "verify.seats.replay",
+                        where=where,
+                        round=number,
+                        have=listing(sorted(have)),
+                        want=listing(sorted(should)),
+                    )
+                )
+            else:
+                for who in sorted(have):
+                    if have[who] != should[who]:
+                        lines.append(
+                            msg("verify.seats.replay_flags", where=where, person=who, have=have[who], want=should[who])
+                        )
+        for who in {p for _, _, p, *_ in filled}:  # the state the next round starts from
+            roster.days_used[who] += 1
+            roster.assigned[day].add(who)
+    if first_plan:
+        exact = context.plan.kpis.get("schedule_kept") == "exact" if isinstance(context.plan.kpis, dict) else False
+        for key in sorted(seated):
+            where = msg("verify.seats.crew", crew=key[0], date=key[1])
+            rounds = filled_in.get(key, [])
+            if len(set(rounds)) > 1:
+                lines.append(msg("verify.seats.recorded_twice", where=where, rounds=listing(sorted(set(rounds)))))
+            elif not rounds and not (exact and not len(record) and all(c == 1 for c, _ in seated[key].values())):
+                lines.append(msg("verify.seats.unrecorded", where=where))  # the exact model's own: one candidate
+    return lines
+
+
+def _rebuilt_round(number: int, day: dt.date, requests: list[dict], eligible, days_before, roster) -> list[Message]:
+    """One round of a first plan's lottery record against the rounds before it (``roster``'s state)."""
+    lines = []
+    for request, these, days in zip(requests, eligible, days_before):
+        where = msg("verify.seats.crew", crew=request["crew_id"], date=day)
+        request = {**request, "needs_delegation": tuple(request["needs_delegation"]), "usccs": tuple(request["usccs"])}
+        listed = set(these)
+        for who, recorded in zip(these, days):
+            if recorded != roster.days_used[who]:
+                lines.append(
+                    msg("verify.seats.days", round=number, person=who, recorded=recorded, want=roster.days_used[who])
+                )
+            why = roster.why_not(who, day, request, set())
+            if why is not None:
+                why_message = msg(_WHY_NOT[why]) if why in _WHY_NOT else as_is(why)
+                lines.append(msg("verify.seats.not_candidate", where=where, round=number, person=who, why=why_message))
+        for who in sorted(roster.dept_of):
+            if who not in listed and roster.dept_of[who] == request["dept_id"]:
+                if roster.why_not(who, day, request, set()) is None:
+                    lines.append(
+                        msg("verify.seats.left_out", where=where, round=number, person=who, dept=request["dept_id"])
+                    )
+    return lines
 
 
 def _better_idle_inspector(context: _Context, members, roster, seed: int, lottery, day_minutes) -> list[Message]:
@@ -1196,6 +1326,7 @@ _ROW_KEYS = {
     "changes": ["task_id"],
     "followups": ["task_id"],
     "offsite": ["task_id"],
+    "seats": ["round", "crew_id", "dept_id", "needs_delegation"],
 }
 
 
@@ -1205,7 +1336,7 @@ def _compare_replan(context: _Context, again: Any) -> list[Finding]:
         return [again]
     frames = (
         {name: getattr(again.tables, name) for name in PLAN_TABLES if name != "draws"}
-        | {"draws": again.draw.draws, "offsite": again.tables.offsite}
+        | {"draws": again.draw.draws, "offsite": again.tables.offsite, "seats": again.tables.seats}
         | {name: frame for name, frame in again.extra.items() if (context.root / f"{name}.parquet").is_file()}
     )
     found = []

@@ -319,16 +319,77 @@ def _idle_swap_past_a_smaller_number(folder: Path):
     return None
 
 
+def _without_lottery_record(folder: Path) -> None:
+    """The plan as written before plans had a lottery record (seats.parquet)."""
+    (folder / "seats.parquet").unlink()
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    del manifest["outputs"]["seats.parquet"]
+    (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
 def test_seat_given_past_an_idle_inspector_with_a_smaller_number(copy):
-    """A member swapped for an idle inspector while another idle one of the department, as eligible,
-    drew a smaller number: the seat matching would have chosen that one — found without re-planning."""
+    """A plan written before the lottery record: a member swapped for an idle inspector while another
+    idle one of the department, as eligible, drew a smaller number: the seat matching would have
+    chosen that one — found without re-planning."""
     swap = _idle_swap_past_a_smaller_number(copy)
     assert swap is not None, "the fixture plan has a department with two idle inspectors"
     index, person, seed, day = swap
+    _without_lottery_record(copy)
     _swap(copy, index, person, seed, day)
     result = verify_plan(copy)
     assert not result.of("rules"), result.summary()
     assert any(person in m and "free that day and planned on no day at all" in m for m in errors_of(result, "seats"))
+
+
+def test_crew_member_swapped_is_found_by_the_lottery_record(copy):
+    """The swap of the re-plan's test, verified without re-planning: the round of the lottery record
+    that filled the crew-day, replayed through the seat matching, gives the member swapped out."""
+    index, person, *_, seed, day = next(_eligible_swaps(copy, idle_only=False))
+    crews = table(copy, "crews")
+    crew_id, gone = crews.loc[index, "crew_id"], crews.loc[index, "inspector_id"]
+    _swap(copy, index, person, seed, day)
+    result = verify_plan(copy)
+    assert not result.of("rules") and not result.of("outputs"), result.summary()
+    found = errors_of(result, "seats")
+    assert any(crew_id in m and "lottery record" in m and gone in m and person in m for m in found), found
+
+
+def _round_of(record: pd.DataFrame, crew_id: str) -> pd.DataFrame:
+    return record[record["round"] == record.loc[record["crew_id"] == crew_id, "round"].iloc[0]]
+
+
+def test_lottery_record_rewritten_to_hide_a_swap(copy):
+    """A forger swaps a member and takes the member out of every candidate list of that round, so
+    that the round replayed gives the newcomer: rebuilt from the rounds before it, the record
+    lacks an inspector who was free and eligible."""
+    index, person, *_, seed, day = next(_eligible_swaps(copy, idle_only=False))
+    crews, record = table(copy, "crews"), table(copy, "seats")
+    crew_id, gone = crews.loc[index, "crew_id"], crews.loc[index, "inspector_id"]
+    for r in _round_of(record, crew_id).index:
+        pairs = [(p, d) for p, d in zip(record.at[r, "eligible"], record.at[r, "days_before"]) if p != gone]
+        if record.at[r, "crew_id"] == crew_id and person not in [p for p, _ in pairs]:
+            pairs.append((person, 0))
+        record.at[r, "eligible"] = [p for p, _ in pairs]
+        record.at[r, "days_before"] = [d for _, d in pairs]
+    save(copy, "seats", record)
+    _swap(copy, index, person, seed, day)
+    result = verify_plan(copy)
+    assert not result.of("rules"), result.summary()
+    found = errors_of(result, "seats")
+    assert any(gone in m and "free and eligible but is not among the candidates" in m for m in found), found
+
+
+def test_lottery_record_days_edited(copy):
+    """A candidate's planned days before a round inflated (to push the draw to another): the rounds
+    before it give the true count."""
+    record = table(copy, "seats")
+    late = record[record["days_before"].map(len) > 0].index[-1]
+    record.at[late, "days_before"] = [d + 1 for d in record.at[late, "days_before"]]
+    save(copy, "seats", record)
+    rehash(copy)
+    result = verify_plan(copy)
+    found = errors_of(result, "seats")
+    assert any("planned days before it" in m for m in found), found
 
 
 def test_lottery_value_edited(copy):

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 from ortools.sat.python import cp_model
 
-from planner.model.matching import MEMBER_COLUMNS, lottery
+from planner.model.matching import MEMBER_COLUMNS, lottery, seat_frame
 from planner.model.schedule import PLANNED_DAY_MIN, Crew, Schedule, _staff, best_order, route_minutes
 from planner.rules.staff_days import day_minutes
 
@@ -251,6 +251,7 @@ def _realise(
             for crew, drawn in zip(crews, staffed):
                 crew.members = drawn.members
         roster.days_used, roster.assigned = trial.days_used, trial.assigned
+        roster.fills, roster.rounds = trial.fills, trial.rounds
         members = [m for _, _, m in frames]
     else:  # the lottery's choice does not fit every day: the model's own, with its lottery numbers
         rows = []
@@ -262,7 +263,8 @@ def _realise(
                 rows.append((crew.crew_id, pd.Timestamp(date), p, roster.dept_of[p], 1, lottery(seed, date, p), False))
         members = [pd.DataFrame(rows, columns=MEMBER_COLUMNS)]
     frame = pd.concat(members, ignore_index=True) if members else pd.DataFrame(columns=MEMBER_COLUMNS)
-    return Schedule(all_crews, {c.crew_id: c.groups for c in all_crews}, frame, []), placed
+    schedule = Schedule(all_crews, {c.crew_id: c.groups for c in all_crews}, frame, [], seat_frame(roster.fills))
+    return schedule, placed
 
 
 def _copy(crew: Crew) -> Crew:

@@ -92,8 +92,10 @@ def plan_horizon(
     fixed: list[Crew] = (),
     fixed_members: pd.DataFrame | None = None,
     legal_bound: int | None = None,
+    fixed_fills: pd.DataFrame | None = None,
 ) -> HorizonResult:
-    """The best of the module doc's schedules for ``groups`` (``fixed`` crews kept in each).
+    """The best of the module doc's schedules for ``groups`` (``fixed`` crews kept in each; the
+    lottery record of those filled by this run's earlier schedules is ``fixed_fills``).
     ``legal_bound``: the most mandatory tasks any plan can place (``capacity.capacity_bound_model``);
     a schedule that places as many needs no other try for legal duties."""
     travel = TravelTimes(dataset, scenario)
@@ -114,6 +116,7 @@ def plan_horizon(
             fixed=crews,
             fixed_members=fixed_members,
             profile=pace,
+            fixed_fills=fixed_fills,
         )
 
     onsite = {g.group_id: g.onsite_min(scenario.onsite) for g in groups}

@@ -43,7 +43,29 @@ _DAY_COST = 10**7
 _LOTTERY_RANGE = 10**6
 
 REQUEST_COLUMNS = ["crew_id", "date", "dept_id", "seats", "needs_delegation", "day_minutes", "usccs"]
+#: seats.parquet, the lottery record: per round of seats (one ``assign_seats`` call), per request, its
+#: candidates and their planned days when the round was filled, so every seat's choice can be replayed
+SEAT_COLUMNS = [
+    "round",
+    "date",
+    "crew_id",
+    "dept_id",
+    "seats",
+    "needs_delegation",
+    "day_minutes",
+    "usccs",
+    "eligible",
+    "days_before",
+]
 MEMBER_COLUMNS = ["crew_id", "date", "inspector_id", "dept_id", "candidates", "lottery", "repeat_visit"]
+
+
+def seat_frame(rows: list[tuple]) -> pd.DataFrame:
+    """seats.parquet's frame of lottery record rows (empty, typed, for a plan without new seats)."""
+    frame = pd.DataFrame(rows, columns=SEAT_COLUMNS)
+    for column in ("needs_delegation", "usccs", "eligible", "days_before"):
+        frame[column] = [list(v) for v in frame[column]]
+    return frame.astype({"round": "int64", "seats": "int64", "day_minutes": "int64"})
 
 
 def lottery(seed: int, day: dt.date, inspector_id: str) -> int:
@@ -65,6 +87,9 @@ class Roster:
     last_inspectors: dict[str, frozenset[str]]  # enterprise → who inspected it last
     days_used: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     assigned: dict[dt.date, set[str]] = field(default_factory=lambda: defaultdict(set))  # on a crew that day
+    #: the lottery record: one SEAT_COLUMNS row per request of every round filled so far
+    fills: list[tuple] = field(default_factory=list)
+    rounds: int = 0  # the number the next round of seats gets
 
     def available(self, inspector: str, day: dt.date) -> bool:
         """Not on leave, planned days left, not yet on a crew that day."""
@@ -132,16 +157,12 @@ def staff_crews(requests: pd.DataFrame, roster: Roster, seed: int) -> Staffing:
 
 
 def _fill_day(day: dt.date, requests: pd.DataFrame, roster: Roster, seed: int) -> tuple[list, list]:
-    """One day's seats as a min-cost max-flow: source → seat → inspector → sink, capacity 1."""
+    """One day's seats (see ``assign_seats``); records the round in ``roster.fills``."""
     people = sorted(roster.dept_of)
-    person_node = {p: i for i, p in enumerate(people)}
     by_dept: dict[str, list[str]] = defaultdict(list)
     for person in people:
         by_dept[roster.dept_of[person]].append(person)
     rows = requests.to_dict("records")  # plain dicts: Series access dominated the city's run
-    n_slots = int(sum(int(row["seats"]) for row in rows))
-    source, sink = len(people) + n_slots, len(people) + n_slots + 1
-    slot_node = len(people) - 1
     # the person-day checks of Roster.why_not (leave, on a crew, max_days) hold for the whole day
     assigned = roster.assigned[day]
     free = {
@@ -149,29 +170,84 @@ def _fill_day(day: dt.date, requests: pd.DataFrame, roster: Roster, seed: int) -
         for p in people
         if day not in roster.leave.get(p, ()) and p not in assigned and roster.days_used[p] < roster.max_days[p]
     }
+    eligible = []
+    for request in rows:
+        minutes, needs, usccs = request["day_minutes"], set(request["needs_delegation"]), set(request["usccs"])
+        eligible.append(
+            [
+                p
+                for p in by_dept[request["dept_id"]]
+                if p in free
+                and not day_minutes(roster.hours_per_day[p]) < minutes
+                and needs <= roster.delegations[p]
+                and not roster.conflicts.get(p, frozenset()) & usccs
+            ]
+        )
+    days_before = [[roster.days_used[p] for p in these] for these in eligible]
+    filled, taken = assign_seats(day, rows, eligible, days_before, people, roster.last_inspectors, seed)
+    busy = {row[2] for row in filled}
+    for person in busy:
+        roster.days_used[person] += 1
+    roster.assigned[day] |= busy
+    for request, these, days in zip(rows, eligible, days_before):
+        roster.fills.append(
+            (
+                roster.rounds,
+                day,
+                request["crew_id"],
+                request["dept_id"],
+                int(request["seats"]),
+                tuple(request["needs_delegation"]),
+                int(request["day_minutes"]),
+                tuple(request["usccs"]),
+                tuple(these),
+                tuple(days),
+            )
+        )
+    roster.rounds += 1
+    missing = []
+    for r, request in enumerate(rows):
+        short = int(request["seats"]) - taken[r]
+        if short:
+            missing.append((request["crew_id"], day, request["dept_id"], short, _explain(day, request, roster, busy)))
+    return filled, missing
+
+
+def assign_seats(
+    day: dt.date,
+    rows: list[Mapping],
+    eligible: list[list[str]],
+    days_before: list[list[int]],
+    people: list[str],
+    last_inspectors: Mapping[str, frozenset[str]],
+    seed: int,
+) -> tuple[list, dict[int, int]]:
+    """One round of 随机选派 as a min-cost max-flow: source → seat → inspector → sink, capacity 1.
+
+    ``rows`` are the round's requests (REQUEST_COLUMNS), ``eligible[r]`` request r's candidates
+    and ``days_before[r]`` their planned days so far; ``people`` (every certified inspector,
+    sorted) numbers the nodes. The scheduler fills its seats with it, and ``planner verify``
+    replays a plan's lottery record (seats.parquet) through it: the same graph, the same flow.
+    Returns the filled seats (MEMBER_COLUMNS rows) and the seats taken per request."""
+    person_node = {p: i for i, p in enumerate(people)}
+    n_slots = int(sum(int(row["seats"]) for row in rows))
+    source, sink = len(people) + n_slots, len(people) + n_slots + 1
+    slot_node = len(people) - 1
     tickets: dict[str, int] = {}
     # arcs in the order they were once added one by one, added in one call (same graph, same flow)
     tails, heads, costs = [], [], []
     seat_arcs, arcs = [], []  # position of each seat → person arc, and (request, person, ticket, repeat, candidates)
     for r, request in enumerate(rows):
-        minutes, needs, usccs = request["day_minutes"], set(request["needs_delegation"]), set(request["usccs"])
-        eligible = [
-            p
-            for p in by_dept[request["dept_id"]]
-            if p in free
-            and not day_minutes(roster.hours_per_day[p]) < minutes
-            and needs <= roster.delegations[p]
-            and not roster.conflicts.get(p, frozenset()) & usccs
-        ]
-        last = set().union(*(roster.last_inspectors.get(u, frozenset()) for u in request["usccs"]))  # rotation
+        these = eligible[r]
+        last = set().union(*(last_inspectors.get(u, frozenset()) for u in request["usccs"]))  # rotation
         options = []
-        for person in eligible:  # the same for every seat of the request
+        for person, days in zip(these, days_before[r]):  # the same for every seat of the request
             repeat = person in last
             if person not in tickets:
                 tickets[person] = lottery(seed, day, person)
             ticket = tickets[person]
-            cost = _ROTATION_COST * repeat + _DAY_COST * roster.days_used[person] + ticket
-            options.append((person_node[person], cost, (r, person, ticket, repeat, len(eligible))))
+            cost = _ROTATION_COST * repeat + _DAY_COST * int(days) + ticket
+            options.append((person_node[person], cost, (r, person, ticket, repeat, len(these))))
         for _ in range(int(request["seats"])):
             slot_node += 1
             tails.append(source)
@@ -205,16 +281,7 @@ def _fill_day(day: dt.date, requests: pd.DataFrame, roster: Roster, seed: int) -
             request = rows[r]
             filled.append((request["crew_id"], day, person, request["dept_id"], n_candidates, ticket, repeat))
             taken[r] += 1
-    busy = {row[2] for row in filled}
-    for person in busy:
-        roster.days_used[person] += 1
-    roster.assigned[day] |= busy
-    missing = []
-    for r, request in enumerate(rows):
-        short = int(request["seats"]) - taken[r]
-        if short:
-            missing.append((request["crew_id"], day, request["dept_id"], short, _explain(day, request, roster, busy)))
-    return filled, missing
+    return filled, taken
 
 
 def _explain(day: dt.date, request: Mapping, roster: Roster, busy: set[str]) -> str:

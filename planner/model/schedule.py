@@ -27,7 +27,7 @@ import pandas as pd
 
 from planner.messages import Dept, Reason, listing, msg, reason
 from planner.model.groups import VisitGroup, distinct_days
-from planner.model.matching import REQUEST_COLUMNS, Roster, staff_crews
+from planner.model.matching import REQUEST_COLUMNS, SEAT_COLUMNS, Roster, seat_frame, staff_crews
 from planner.routing import order_stops
 from planner.rules.caps import positive_list
 from planner.rules.crews import covers
@@ -85,6 +85,9 @@ class Schedule:
     routes: dict[str, list[VisitGroup]]  # crew_id → groups in visiting order
     members: pd.DataFrame  # matching.MEMBER_COLUMNS
     unplaced: list[tuple[VisitGroup, Reason]]
+    #: the lottery record of the rounds that filled ``members`` (matching.SEAT_COLUMNS); a fixed
+    #: crew's members (kept by a re-optimisation) have none here, nor the exact model's own choice
+    fills: pd.DataFrame = field(default_factory=lambda: seat_frame([]))
 
 
 def route_minutes(station: str, order: list[VisitGroup], onsite: dict[int, int], travel: TravelTimes) -> int:
@@ -118,11 +121,13 @@ def schedule_groups(
     fixed: list[Crew] = (),
     fixed_members: pd.DataFrame | None = None,
     profile: CapacityDecision | None = None,
+    fixed_fills: pd.DataFrame | None = None,
 ) -> Schedule:
     """Place every group it can, day by day (see the module doc).
 
     ``fixed`` crews (a re-optimisation keeps them: staffed, with their visits) are placed first
-    and never lose a visit; new groups may join them. ``fixed_members`` are their members' rows.
+    and never lose a visit; new groups may join them. ``fixed_members`` are their members' rows,
+    ``fixed_fills`` the lottery record of those of them filled by this run's earlier schedules.
     ``profile`` (``capacity.plan_weeks``): a department's planned days are paced by when its
     work is due over the horizon, not evenly, and a crew's second inspector comes from the
     department with most planned days beyond its own work.
@@ -179,6 +184,9 @@ def schedule_groups(
             roster.assigned[workdays[crew.day]].add(person)
     if fixed_members is not None and len(fixed_members):
         members.append(fixed_members)
+    if fixed_fills is not None and len(fixed_fills):  # new rounds are numbered on from them
+        roster.fills = list(fixed_fills[SEAT_COLUMNS].itertuples(index=False, name=None))
+        roster.rounds = int(fixed_fills["round"].max()) + 1
     n_days = len(workdays)
     positive = positive_list(dataset.enterprises)
     next_id = first_part_id = max((g.group_id for g in groups), default=-1) + 1
@@ -305,7 +313,7 @@ def schedule_groups(
             unplaced.append((group, _why_unplaced(group, workdays, dataset, roster, onsite, travel, township_of)))
     routes = {c.crew_id: best_order(f"station:{c.township}", c.groups, onsite, travel) for c in all_crews}
     member_frame = pd.concat(members, ignore_index=True) if members else pd.DataFrame()
-    return Schedule(all_crews, routes, member_frame, unplaced)
+    return Schedule(all_crews, routes, member_frame, unplaced, seat_frame(roster.fills))
 
 
 def _days_leaving_room(firms) -> dict[int, np.ndarray]:
@@ -624,6 +632,7 @@ def _requests(crews: list[Crew], date) -> pd.DataFrame:
 def _staff(crews: list[Crew], date, roster: Roster, seed: int) -> tuple[list[Crew], pd.DataFrame]:
     """Fill the day's seats; drop crews that cannot be fully staffed and fill the rest again."""
     days_used, assigned = dict(roster.days_used), set(roster.assigned[date])
+    rounds, recorded = roster.rounds, len(roster.fills)
     while crews:
         staffing = staff_crews(_requests(crews, date), roster, seed)
         short = set(staffing.unfilled["crew_id"])
@@ -635,6 +644,8 @@ def _staff(crews: list[Crew], date, roster: Roster, seed: int) -> tuple[list[Cre
         roster.days_used.clear()
         roster.days_used.update(days_used)
         roster.assigned[date] = set(assigned)
+        del roster.fills[recorded:]  # a try that left a crew short is no round of the plan
+        roster.rounds = rounds
         crews = [c for c in crews if c.crew_id not in short]
     return [], pd.DataFrame()
 
