@@ -1059,6 +1059,9 @@ def _replay_lottery(context: _Context, crews: pd.DataFrame, roster: Any) -> list
         ["crew_id", "date", "inspector_id", "candidates", "repeat_visit"]
     ].itertuples(index=False):
         seated.setdefault((str(crew_id), _date(date)), {})[str(who)] = (_cell(candidates), _cell(repeat))
+    staff_of: dict[str, list[str]] = defaultdict(list)
+    for who in people:
+        staff_of[roster.dept_of[who]].append(who)
     first_plan = not context.reoptimised
     if first_plan:  # the mandatory off-site checks took their desk days before any crew (model.desk.reserve)
         tasks = context.plan.tables["tasks"]
@@ -1086,7 +1089,7 @@ def _replay_lottery(context: _Context, crews: pd.DataFrame, roster: Any) -> list
             lines.append(msg("verify.seats.round_unreadable", round=number, people=listing(strangers)))
             continue
         if first_plan:
-            lines += _rebuilt_round(int(number), day, requests, eligible, days_before, roster)
+            lines += _rebuilt_round(int(number), day, requests, eligible, days_before, roster, staff_of)
         filled, _ = assign_seats(day, requests, eligible, days_before, people, roster.last_inspectors, seed)
         want: dict[tuple[str, dt.date], dict[str, tuple]] = {}
         for crew_id, _, who, _, candidates, _, repeat in filled:
@@ -1127,8 +1130,11 @@ def _replay_lottery(context: _Context, crews: pd.DataFrame, roster: Any) -> list
     return lines
 
 
-def _rebuilt_round(number: int, day: dt.date, requests: list[dict], eligible, days_before, roster) -> list[Message]:
-    """One round of a first plan's lottery record against the rounds before it (``roster``'s state)."""
+def _rebuilt_round(
+    number: int, day: dt.date, requests: list[dict], eligible, days_before, roster, staff_of: dict[str, list[str]]
+) -> list[Message]:
+    """One round of a first plan's lottery record against the rounds before it (``roster``'s state);
+    ``staff_of``: each department's inspectors."""
     lines = []
     for request, these, days in zip(requests, eligible, days_before):
         where = msg("verify.seats.crew", crew=request["crew_id"], date=day)
@@ -1143,8 +1149,8 @@ def _rebuilt_round(number: int, day: dt.date, requests: list[dict], eligible, da
             if why is not None:
                 why_message = msg(_WHY_NOT[why]) if why in _WHY_NOT else as_is(why)
                 lines.append(msg("verify.seats.not_candidate", where=where, round=number, person=who, why=why_message))
-        for who in sorted(roster.dept_of):
-            if who not in listed and roster.dept_of[who] == request["dept_id"]:
+        for who in staff_of.get(request["dept_id"], ()):
+            if who not in listed:
                 if roster.why_not(who, day, request, set()) is None:
                     lines.append(
                         msg("verify.seats.left_out", where=where, round=number, person=who, dept=request["dept_id"])
