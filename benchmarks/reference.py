@@ -43,11 +43,15 @@ time-boxed beside the planner's plan of the same scenario:
   (``TravelTimes.shortest_inward``, as the capacity bound counts it) — a lower bound on the road
   of any route through it, so the allowance never overstates the road.
 
-Objective, lexicographic, solved level after level (each level keeps the one before with ``>=``
-its incumbent, and starts from it as the hint): (1) mandatory tasks placed; (2) tasks placed,
-then priority, as one weighted objective ``W · tasks + Σ priority`` with ``W = 1 + Σ priority``
-(so a task always outweighs all priority); (3) fewest visits. Inspector hours, the planner's
-fifth goal, are not a level (the model has no hours, only inspector-days, reported).
+Objective, lexicographic, solved level after level; each level keeps the ones before with
+``>=`` their best value and starts from the best solution found so far (the planner's plan
+among them) as its hint: (1) mandatory tasks placed; (2) tasks placed, then priority, then
+fewest visits, as one weighted objective ``W_v · (W · tasks + Σ priority) − visits`` with
+``W = 1 + Σ priority`` and ``W_v = 1 + tasks`` (so one task outweighs all priority, and one
+unit of priority all visits: lexicographic); optionally (3) fewest visits alone (a third
+``--seconds``). Two levels by default: each level presolves the whole model again (80 s of the
+first 1k run), and the second level already prefers fewer visits. Inspector hours, the
+planner's fifth goal, are not a level (the model has inspector-days, not hours; reported).
 
 **What the model relaxes, and so what its optimum is.** Individual inspectors are pooled per
 department (no person's own ``max_days``, leave or ``hours_per_day``, no 回避 conflicts, no crew
@@ -102,8 +106,9 @@ from planner.workdays import work_calendar
 
 #: the levels of the lexicographic objective, in order
 LEVELS = ("mandatory", "tasks", "visits")
-#: wall seconds per level by default (600 in all)
-DEFAULT_SECONDS = (120.0, 360.0, 120.0)
+#: wall seconds per level by default (600 in all): mandatory tasks, then tasks, priority and
+#: visits in one weighted objective; a third entry adds a level of its own for visits
+DEFAULT_SECONDS = (150.0, 450.0)
 
 
 # --- prepared data -------------------------------------------------------------------------------
@@ -233,6 +238,7 @@ class ReferenceModel:
             list(self.x.values()), [int(self.table.priority[row]) for row in rows]
         )
         self.priority_weight = 1 + sum(int(self.table.priority[row]) for row in set(rows))
+        self.visit_weight = 1 + len(set(rows))  # more than any count of visits
         self.visits = _sum(list(self.visit.values()))
         self.inspector_days = _sum(list(self.person_days.values()))
 
@@ -465,15 +471,21 @@ class ReferenceModel:
         log: bool = False,
         deterministic: bool = False,
     ):
-        """The three levels in order (module doc); returns the levels' results and the solution
-        kept at the last one (None when a level found none: the levels stop there).
+        """The levels in order (module doc), one per entry of ``seconds`` (two or three); returns
+        the levels' results and the solution kept at the last one (None when a level found none:
+        the levels stop there).
 
         Every solution found so far (the planner's plan, ``hint``, among them) is kept; each level
         is hinted by the best of those that keep the levels before it, and keeps (``>=``) the
         best value any of them reaches — so the planner's plan is never lost between levels."""
         results, pool = [], [hint] if hint is not None else []
-        weighted = self.priority_weight * self.tasks + self.priority
-        goals = [(self.mandatory, True), (weighted, True), (self.visits, False)]
+        value = self.priority_weight * self.tasks + self.priority  # tasks, then priority
+        goals = [
+            (self.mandatory, True),
+            (self.visit_weight * value - self.visits, True),  # tasks, priority, then fewest visits
+            (self.visits, False),
+        ]
+        keep = [self.mandatory, value]
         kept: list[int] = []
         for level, ((expr, maximise), limit) in enumerate(zip(goals, seconds)):
             start = self._best(pool, kept, level)
@@ -490,20 +502,20 @@ class ReferenceModel:
             if best is None:
                 results.append(LevelResult(LEVELS[level], solver.status_name(status), None, None, wall))
                 return results, None
-            score = self.score(best)
+            figures = self.figures(best)
             # no bound without a search (UNKNOWN: the limit came first; a hint may still stand)
             bound = int(round(solver.best_objective_bound)) if status != cp_model.UNKNOWN else None
-            if level == 1:  # the tasks level: its figures in tasks, not in weighted units
-                figures = self.figures(best)
-                result = (figures.tasks, None if bound is None else bound // self.priority_weight, figures.priority)
-            else:
-                result = (abs(score[level]), bound, None)
+            if level == 1 and bound is not None:  # in tasks: W_v (W · tasks + priority) − visits ≤ bound
+                bound = ((bound + self.visit_weight - 1) // self.visit_weight) // self.priority_weight
+            objective = (figures.mandatory, figures.tasks, figures.visits)[level]
             results.append(
-                LevelResult(LEVELS[level], solver.status_name(status), result[0], result[1], wall, result[2])
+                LevelResult(
+                    LEVELS[level], solver.status_name(status), objective, bound, wall, figures.priority, figures.visits
+                )
             )
-            kept.append(score[level])
-            if maximise:  # keep this level's best in the next ones
-                self.model.add(expr >= score[level])
+            if level < len(keep):  # keep this level's best in the next ones
+                kept.append(self.score(best)[level])
+                self.model.add(keep[level] >= kept[-1])
         return results, self.figures(self._best(pool, kept, len(goals)))
 
     def score(self, values: list[int]) -> tuple[int, int, int]:
@@ -532,8 +544,10 @@ class ReferenceModel:
 
 @dataclass(frozen=True)
 class LevelResult:
-    """One level of the lexicographic solve: CP-SAT's status, its incumbent, its best bound
-    (for the tasks level: tasks, the bound's tasks and the incumbent's priority) and wall seconds."""
+    """One level of the lexicographic solve: CP-SAT's status, the level's figure in the best
+    solution it leaves (mandatory tasks, tasks, visits), its best bound in the same unit (for the
+    tasks level: the tasks any solution keeping the mandatory level can place at most), wall
+    seconds, and that solution's priority and visits."""
 
     level: str
     status: str
@@ -541,6 +555,7 @@ class LevelResult:
     bound: int | None
     wall_s: float
     priority: int | None = None
+    visits: int | None = None
 
 
 @dataclass(frozen=True)
@@ -624,6 +639,10 @@ def reference_run(scenario: Path, plan: Path, seconds=DEFAULT_SECONDS, seed: int
         "planner_tasks_outside_model": outside,
         "levels": [asdict(r) for r in levels],
         "reference": None if solution is None else {k: v for k, v in asdict(solution).items() if k != "day_of"},
+        # the reference's solution itself: each placed task's date (for a look at what it does)
+        "reference_dates": None
+        if solution is None
+        else {t: county.instance.workdays[d].isoformat() for t, d in solution.day_of.items()},
         "planner": {
             "mandatory": mandatory_tasks - int(kpis["unscheduled_mandatory"]),
             "tasks": int(kpis["scheduled"]),
@@ -638,9 +657,10 @@ def reference_run(scenario: Path, plan: Path, seconds=DEFAULT_SECONDS, seed: int
 
 
 def table_row(run: dict) -> str:
-    """One markdown row: planner, reference incumbent and bound per level."""
+    """One markdown row: the planner, the reference's best solution and bound per level, and
+    the planner's capacity bound."""
     level = {r["level"]: r for r in run["levels"]}
-    planner = run["planner"]
+    planner, found = run["planner"], run["reference"] or {}
 
     def cell(name: str) -> str:
         r = level.get(name)
@@ -649,10 +669,11 @@ def table_row(run: dict) -> str:
         bound = "no bound" if r["bound"] is None else f"bound {r['bound']:,}"
         return f"{r['objective']:,} ({bound}, {r['status']}, {r['wall_s']:.0f} s)"
 
+    visits = f"{found['visits']:,}" if found else "–"
     return (
         f"| {run['name']} | {planner['mandatory']:,} / {cell('mandatory')} / {planner['capacity_bound_mandatory']:,} "
         f"| {planner['tasks']:,} / {cell('tasks')} / {planner['capacity_bound_tasks']:,} "
-        f"| {planner['visits']:,} / {cell('visits')} |"
+        f"| {planner['visits']:,} / {visits} |"
     )
 
 
@@ -662,7 +683,9 @@ def main() -> None:
     parser.add_argument("--plan", type=Path, help="the planner's plan folder of --scenario")
     parser.add_argument("--work", type=Path, help="generate the 1k county here (seed 2026) and plan it")
     parser.add_argument("--capacities", nargs="+", default=["normal", "tight"], choices=["normal", "slack", "tight"])
-    parser.add_argument("--seconds", nargs=3, type=float, default=list(DEFAULT_SECONDS), help="wall seconds per level")
+    parser.add_argument(
+        "--seconds", nargs="+", type=float, default=list(DEFAULT_SECONDS), help="wall seconds per level (2 or 3 levels)"
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--json", type=Path, help="write every figure here")
@@ -693,7 +716,8 @@ def main() -> None:
         except Refused as refused:
             print(refused, file=sys.stderr)
             sys.exit(2)
-        print(json.dumps(run, ensure_ascii=False), file=sys.stderr, flush=True)
+        shown = {k: v for k, v in run.items() if k != "reference_dates"}
+        print(json.dumps(shown, ensure_ascii=False), file=sys.stderr, flush=True)
         runs.append(run)
     print(
         "| scenario | mandatory: planner / reference / capacity bound | tasks: planner / reference / capacity bound "
