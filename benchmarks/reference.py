@@ -635,6 +635,7 @@ def reference_run(scenario: Path, plan: Path, seconds=DEFAULT_SECONDS, seed: int
             "left_out": len(reference.left_out),
             "build_s": round(built, 1),
         },
+        "plan": str(plan),
         "planner_plan_fits": fits,
         "planner_tasks_outside_model": outside,
         "levels": [asdict(r) for r in levels],
@@ -652,6 +653,45 @@ def reference_run(scenario: Path, plan: Path, seconds=DEFAULT_SECONDS, seed: int
             "capacity_bound_tasks": kpis.get("capacity_bound_tasks"),
             "rule_bound_visits": kpis.get("rule_bound_visits"),
             "total_s": round(sum(kpis.get("timings", {}).values()), 1),
+        },
+    }
+
+
+def person_day_fill(county: County, plan: Path, dates: dict[str, str], person_days: int) -> dict:
+    """What a person-day holds, in the planner's plan and in the reference's solution: tasks,
+    and the crews' minutes per person-day — the planner's measured (each member's whole crew-day,
+    station to station, and the part of it on site), the reference's as the model counts them
+    (each task's on-site minutes times its ``min_crew``, and twice each visit's shortest leg in).
+    A reference that asks much less of a person-day than the planner's crews spend is one whose
+    gain may be its relaxation rather than the planner's loss. ``dates``: the reference's
+    task → ISO date; ``person_days``: its inspector-days."""
+    table = county.instance.table
+    row_of = {t: n for n, t in enumerate(table.task_id.tolist())}
+    crews = pd.read_parquet(plan / "crews.parquet", columns=["crew_id", "date", "day_start_min", "day_end_min"])
+    visits = pd.read_parquet(plan / "visits.parquet", columns=["crew_id", "start_min", "end_min"])
+    members = crews.groupby("crew_id").size()
+    onsite = (visits["end_min"] - visits["start_min"]).groupby(visits["crew_id"]).sum()
+    planner_days = len(pd.read_parquet(plan / "crews.parquet", columns=["date", "inspector_id"]).drop_duplicates())
+    crew_day = (crews["day_end_min"] - crews["day_start_min"]).sum()
+    crew_onsite = float((members * onsite.reindex(members.index, fill_value=0)).sum())
+    placed = len(pd.read_parquet(plan / "visit_tasks.parquet", columns=["task_id"]))
+    asked, firms_days = 0, set()
+    for task_id, date in dates.items():
+        row = row_of[task_id]
+        asked += min_crew(int(table.min_inspectors[row])) * int(table.duration_min[row])
+        firms_days.add((table.uscc[row], date))
+    asked += sum(2 * county.inward_min[uscc] for uscc, _ in firms_days)
+    return {
+        "planner": {
+            "person_days": planner_days,
+            "tasks_per_person_day": round(placed / planner_days, 2),
+            "crew_minutes_per_person_day": round(float(crew_day) / planner_days),
+            "onsite_minutes_per_person_day": round(crew_onsite / planner_days),
+        },
+        "reference": {
+            "person_days": person_days,
+            "tasks_per_person_day": round(len(dates) / person_days, 2),
+            "asked_minutes_per_person_day": round(asked / person_days),
         },
     }
 
@@ -690,7 +730,17 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--json", type=Path, help="write every figure here")
     parser.add_argument("--log", action="store_true", help="CP-SAT's search log on stderr")
+    parser.add_argument("--fill", type=Path, help="a JSON this script wrote: print what a person-day holds in each")
     args = parser.parse_args()
+    if args.fill is not None:
+        for run in json.loads(args.fill.read_text(encoding="utf-8"))["runs"]:
+            scenario = Path(run["scenario"])
+            plan = Path(run.get("plan") or scenario.with_name(f"plan-{scenario.stem}"))
+            figures = person_day_fill(
+                prepare(scenario), plan, run["reference_dates"], run["reference"]["inspector_days"]
+            )
+            print(json.dumps({"name": run["name"], **figures}, ensure_ascii=False))
+        return
     if (args.scenario is None) == (args.work is None) or (args.scenario is not None and args.plan is None):
         parser.error("give --scenario with --plan, or --work")
     pairs = []
