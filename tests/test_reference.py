@@ -30,7 +30,7 @@ _SPEC.loader.exec_module(reference)
 #: a short solve of the solver's deterministic clock, one worker: the same answer under any load
 QUICK = dict(seconds=(2.0, 3.0, 2.0), workers=1, deterministic=True)
 #: the tiny county's solve: the first two levels (mandatory tasks, tasks), briefly
-BRIEF = dict(seconds=(0.5, 1.0), workers=1, deterministic=True)
+BRIEF = dict(seconds=(0.5, 0.5), workers=1, deterministic=True)
 #: staff short enough to bind on the tiny county (the planner leaves 17 optional tasks out),
 #: and quiet days that bar capped visits a third of each month
 SHORT = {"planned_share": 0.03, "quiet_days": [1, 10], "staff": {"scale": 0.6}}
@@ -218,3 +218,14 @@ def test_planned_days_bind(tmp_path):
     levels, solution = model.solve(**QUICK)
     assert levels[0].objective == 2 and levels[0].bound == 2 and solution.mandatory == 2
     assert solution.inspector_days <= 4
+
+
+def test_person_day_fill_counts_both_sides(tiny_short):
+    """--fill: the planner's person-days are its crews' (inspector, date) pairs; the reference's its own."""
+    county, _, _, solution, plan = tiny_short
+    dates = {t: county.instance.workdays[d].isoformat() for t, d in solution.day_of.items()}
+    figures = reference.person_day_fill(county, plan, dates, solution.inspector_days)
+    crews = pd.read_parquet(plan / "crews.parquet")
+    assert figures["planner"]["person_days"] == len(crews[["date", "inspector_id"]].drop_duplicates())
+    assert figures["reference"]["tasks_per_person_day"] == round(solution.tasks / solution.inspector_days, 2)
+    assert 0 < figures["reference"]["asked_minutes_per_person_day"] <= max(county.roster.hours_per_day.values()) * 60
