@@ -79,6 +79,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
+import shutil
 import subprocess
 import sys
 import time
@@ -696,6 +698,31 @@ def person_day_fill(county: County, plan: Path, dates: dict[str, str], person_da
     }
 
 
+def write_pinned(run: dict) -> Path:
+    """A copy of the run's scenario and dataset with an ``overrides`` table pinning every task
+    the reference placed to its day (``pin_date``): planned by ``planner plan``, it says how much
+    of the reference's day choice the planner's crews and routes realise. Returns the scenario
+    file (``pinned-<scenario>/s.toml`` beside the scenario)."""
+    scenario = Path(run["scenario"])
+    dataset = load_scenario(scenario).dataset
+    folder = scenario.with_name(f"pinned-{scenario.stem}")
+    shutil.copytree(dataset, folder / "data")
+    dates = sorted(run["reference_dates"].items())
+    pd.DataFrame(
+        {
+            "override_id": [f"P{n:05d}" for n in range(1, len(dates) + 1)],
+            "action": "pin_date",
+            "task_id": [t for t, _ in dates],
+            "date": [d for _, d in dates],
+            "note": "the reference's day",
+        }
+    ).to_csv(folder / "data" / "overrides.csv", index=False)
+    text = scenario.read_text(encoding="utf-8").replace(f'name = "{run["name"]}"', f'name = "{run["name"]}, pinned"')
+    text = re.sub(r"(?m)^dataset = .*$", 'dataset = "data"', text)  # the copy (a scenario's extras are not copied)
+    (folder / "s.toml").write_text(text, encoding="utf-8")
+    return folder / "s.toml"
+
+
 def table_row(run: dict) -> str:
     """One markdown row: the planner, the reference's best solution and bound per level, and
     the planner's capacity bound."""
@@ -731,7 +758,15 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="write every figure here")
     parser.add_argument("--log", action="store_true", help="CP-SAT's search log on stderr")
     parser.add_argument("--fill", type=Path, help="a JSON this script wrote: print what a person-day holds in each")
+    parser.add_argument(
+        "--pins", type=Path, help="a JSON this script wrote: write each run's dataset pinned to its days"
+    )
     args = parser.parse_args()
+    if args.pins is not None:
+        for run in json.loads(args.pins.read_text(encoding="utf-8"))["runs"]:
+            pinned = write_pinned(run)
+            print(f"planner plan {pinned} --out {pinned.parent / 'plan'}")
+        return
     if args.fill is not None:
         for run in json.loads(args.fill.read_text(encoding="utf-8"))["runs"]:
             scenario = Path(run["scenario"])

@@ -229,3 +229,17 @@ def test_person_day_fill_counts_both_sides(tiny_short):
     assert figures["planner"]["person_days"] == len(crews[["date", "inspector_id"]].drop_duplicates())
     assert figures["reference"]["tasks_per_person_day"] == round(solution.tasks / solution.inspector_days, 2)
     assert 0 < figures["reference"]["asked_minutes_per_person_day"] <= max(county.roster.hours_per_day.values()) * 60
+
+
+def test_pinned_copy_pins_every_placed_task(tiny_short):
+    """--pins: a copy of the dataset whose overrides pin each task the reference placed to its day."""
+    county, _, _, solution, plan = tiny_short
+    dates = {t: county.instance.workdays[d].isoformat() for t, d in solution.day_of.items()}
+    scenario = plan.parent / "s.toml"
+    pinned = reference.write_pinned({"scenario": str(scenario), "name": "reference test", "reference_dates": dates})
+    overrides = pd.read_csv(pinned.parent / "data" / "overrides.csv", dtype=str)
+    assert set(overrides["action"]) == {"pin_date"}
+    assert dict(zip(overrides["task_id"], overrides["date"])) == dates
+    assert 'name = "reference test, pinned"' in pinned.read_text(encoding="utf-8")
+    with pytest.raises(reference.Refused):  # it loads, with its overrides, which the reference does not model
+        reference.prepare(pinned)
