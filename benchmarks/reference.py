@@ -33,9 +33,9 @@ time-boxed beside the planner's plan of the same scenario:
     ``D[k] · p[k, s, d]``; a delegable task's minutes (委托查) within its department's and its
     delegates' departments' minutes together;
   - the crews' minutes: Σ ``min_crew(t) · duration(t)`` over the tasks, plus 2 × the travel
-    allowance of each visit, within Σ_k ``D[k] · p[k, s, d]`` (every member of a crew stays for
-    the whole stay, ``onsite = "sum"``, and a crew has at least ``min_inspectors`` ≥ 2 members:
-    ``rules.crews.min_crew``);
+    allowance of each visit, within Σ_k ``D[k] · p[k, s, d]`` (a crew of c ≥ ``min_inspectors``
+    ≥ 2 members, ``rules.crews.min_crew``, spends c × its whole stay, ``onsite = "sum"``: at
+    least this);
   - at least 2 (or ``min_inspectors``) inspector-days wherever a visit needs such a crew.
 
   The *travel allowance* of a visit is the shortest leg that can reach its enterprise: from its
@@ -56,9 +56,11 @@ planner's fifth goal, are not a level (the model has inspector-days, not hours; 
 **What the model relaxes, and so what its optimum is.** Individual inspectors are pooled per
 department (no person's own ``max_days``, leave or ``hours_per_day``, no 回避 conflicts, no crew
 composition: a department's minutes of a day are shared among its crews as if one person could
-move between them; a delegate's department counts all its inspectors as delegates); routes are
-not sequenced (only the shortest leg in, no return to the station, no waiting); a long stay is
-allowed for any task, not only for one that keeps a mandatory task. Every plan that keeps the
+move between them; a delegate's department counts all its inspectors as delegates); a
+department's inspector is counted for its own checks and the leg in, not for sitting through
+the other departments' checks of a joint visit, and a crew for ``min_crew`` seats, not one per
+department; routes are not sequenced (only the shortest leg in, no return to the station, no
+waiting); a long stay is allowed for any task, not only for one that keeps a mandatory task. Every plan that keeps the
 planner's rules is a solution of the model (the script checks it on the planner's own plan,
 which it gives the model as its first hint: ``planner_plan_fits``). So the model's optimum,
 and every best bound CP-SAT proves, is an **upper bound** on what any plan places, level by
@@ -70,9 +72,13 @@ cannot explain would be the planner's.
 
 Off-site checks, appointments and overrides are not modelled: the script refuses a scenario
 that has them (exit 2). CP-SAT runs ``--workers`` search workers (2) with a fixed seed and a wall
-time limit per level (``--seconds``, 120 + 360 + 120 by default): a run on a loaded machine may
+time limit per level (``--seconds``, 150 + 450 by default): a run on a loaded machine may
 find other incumbents; the bounds stay bounds. Prints one table row per scenario on stdout and
-writes every figure as JSON (``--json``, or ``reference.json`` in ``--work``).
+writes every figure, and the reference's date of each task it places, as JSON (``--json``, or
+``reference.json`` in ``--work``). Two looks at a JSON it wrote: ``--fill`` (what a person-day
+holds in the planner's plan and in the reference's solution) and ``--pins`` (a copy of each
+dataset with the reference's days as ``pin_date`` overrides, for ``planner plan``: how much of
+the reference's day choice the planner's crews realise).
 """
 
 from __future__ import annotations
