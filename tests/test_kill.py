@@ -242,12 +242,20 @@ def test_ctrl_c_once_completes_the_plan_marked_interrupted(bigger):
 
 @pytest.mark.parametrize("moment", ["solve", "writing"])
 def test_ctrl_c_twice_writes_nothing(bigger, moment):
-    """Ctrl-C twice (while solving, or while the plan folder is written): exit 130, no traceback, nothing written."""
-    out = bigger / f"twice-{moment}"
-    process = start_plan(bigger, out)
-    when = (lambda: stage_done(out, "instance")) if moment == "solve" else (lambda: writing(out))
-    interrupt_when(process, when, times=2)
-    printed = out.with_name(out.name + ".stderr").read_text()
+    """Ctrl-C twice (while solving, or while the plan folder is written): exit 130, no traceback, nothing written.
+
+    The folder is written in about a second; on a machine loaded enough that the run finishes
+    before both signals land, it must have written the whole plan, and the race is run again
+    (three tries)."""
+    for attempt in range(3):
+        out = bigger / f"twice-{moment}-{attempt}"
+        process = start_plan(bigger, out)
+        when = (lambda o=out: stage_done(o, "instance")) if moment == "solve" else (lambda o=out: writing(o))
+        interrupt_when(process, when, times=2)
+        printed = out.with_name(out.name + ".stderr").read_text()
+        if process.returncode != 0 or moment == "solve":
+            break
+        assert verify_plan(out).ok and not partial_folders(out), "finished first: then the whole plan"
     assert process.returncode == 130, printed
     assert "Traceback" not in printed and "nothing was written" in printed
     assert not out.exists() and not partial_folders(out)
