@@ -32,7 +32,16 @@ def start_plan(workdir: Path, out: Path, *extra: str, log: str | None = None) ->
     stderr = open(out.with_name(log or out.name + ".stderr"), "wb")  # closed by the caller, with the process
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-m", "planner.cli", "plan", "s.toml", "--out", str(out), *extra]
-    process = subprocess.Popen(command, cwd=workdir, stdout=subprocess.DEVNULL, stderr=stderr, env=env)
+    # Ctrl-C as a terminal gives it: a child inherits an ignored SIGINT, and Python then keeps
+    # ignoring it (a test run's worker may have been left so by an earlier test)
+    process = subprocess.Popen(
+        command,
+        cwd=workdir,
+        stdout=subprocess.DEVNULL,
+        stderr=stderr,
+        env=env,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     process.stderr_file = stderr  # type: ignore[attr-defined]
     return process
 
