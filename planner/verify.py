@@ -1014,13 +1014,14 @@ def _check_seats(context: _Context, again: Any) -> list[Finding]:
         clash = sorted(roster.conflicts.get(who, frozenset()) & enterprises.get((str(crew_id), day), set()))
         if clash:
             lines.append(msg("verify.seats.conflict", where=where, usccs=listing(clash)))
+    record: list[Message] = []
     if SEATS_FILE in context.manifest.get("outputs", {}):
-        lines += _replay_lottery(context, crews, roster)
+        record = _replay_lottery(context, crews, roster)
     elif not context.reoptimised:  # a re-optimisation keeps its parent's members, filled under that plan's state
         lines += _better_idle_inspector(context, members, roster, seed, lottery, day_minutes)
     if again is not None and not isinstance(again, Finding):
         lines += _members_replanned(crews, again.tables.crews)
-    return _listed("seats", "crews.parquet", lines)
+    return _listed("seats", "crews.parquet", lines) + _listed("seats", SEATS_FILE, record)
 
 
 SEATS_FILE = "seats.parquet"
@@ -1048,10 +1049,13 @@ def _replay_lottery(context: _Context, crews: pd.DataFrame, roster: Any) -> list
     department who was is a candidate. A re-optimisation's rounds start from its kept crews, some
     of which may later have been let go for a legal duty: there the candidates are as recorded,
     and the re-plan proves them."""
-    from planner.model.matching import assign_seats
+    from planner.model.matching import SEAT_COLUMNS, assign_seats
     from planner.rules.tasks import MANDATORY_KINDS
 
     record = context.plan.tables["seats"]
+    absent = [c for c in SEAT_COLUMNS if c not in record]
+    if absent:
+        return [msg("verify.column_missing", column=absent[0])]
     seed = context.scenario.seed
     people = sorted(roster.dept_of)
     seated: dict[tuple[str, dt.date], dict[str, tuple]] = {}
@@ -1082,10 +1086,17 @@ def _replay_lottery(context: _Context, crews: pd.DataFrame, roster: Any) -> list
         if any(_date(r["date"]) != day for r in requests):
             lines.append(msg("verify.seats.round_dates", round=number))
             continue
-        eligible = [[str(p) for p in r["eligible"]] for r in requests]
-        days_before = [[int(d) for d in r["days_before"]] for r in requests]
+        try:
+            eligible = [[str(p) for p in r["eligible"]] for r in requests]
+            days_before = [[int(d) for d in r["days_before"]] for r in requests]
+        except (TypeError, ValueError):  # not lists of ids and of day counts
+            eligible, days_before = [], [[]]
         strangers = sorted({p for these in eligible for p in these if p not in roster.dept_of})
-        if strangers or any(len(e) != len(d) for e, d in zip(eligible, days_before)):
+        if (
+            strangers
+            or len(eligible) != len(days_before)
+            or any(len(e) != len(d) for e, d in zip(eligible, days_before))
+        ):
             lines.append(msg("verify.seats.round_unreadable", round=number, people=listing(strangers)))
             continue
         if first_plan:

@@ -392,6 +392,24 @@ def test_lottery_record_days_edited(copy):
     assert any("planned days before it" in m for m in found), found
 
 
+@pytest.mark.parametrize("damage", ["column dropped", "days not numbers"])
+def test_lottery_record_damaged_is_named_not_a_traceback(copy, damage):
+    """A lottery record without a column, or with day counts that are not numbers: the seats check
+    names seats.parquet and what is wrong with it."""
+    record = table(copy, "seats")
+    if damage == "column dropped":
+        record = record.drop(columns=["eligible"])
+    else:
+        record["days_before"] = [["x"] * len(e) for e in record["eligible"]]
+    save(copy, "seats", record)
+    rehash(copy)
+    result = verify_plan(copy)
+    found = [f for f in result.of("seats") if f.severity == "error"]
+    assert found and all(f.subject == "seats.parquet" for f in found), result.summary()
+    want = "eligible" if damage == "column dropped" else "cannot be replayed"
+    assert any(want in f.message for f in found), result.summary()
+
+
 def test_lottery_value_edited(copy):
     """One member's lottery number changed (readables rewritten to match): recomputed from seed, date and id."""
     crews = table(copy, "crews")
