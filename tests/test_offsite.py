@@ -23,6 +23,7 @@ from planner.problems import InputError
 from planner.rules.staff_days import leave_days, max_days
 from planner.sampling import draw_sampling_plan
 from planner.scenario import load_scenario
+from planner.verify import verify_plan
 from planner.workdays import work_calendar
 from tests.conftest import valid_tables, write_dataset
 
@@ -315,3 +316,15 @@ def test_a_listed_item_leaves_its_complaints_on_site():
     )
     modes = task_modes(tasks, ("消防安全检查",), ())
     assert modes.tolist() == ["offsite", "offsite", "onsite", "offsite", "onsite"]
+
+
+def test_seat_lottery_record_with_desk_days_verifies(county):
+    """The mandatory desk days were kept from the crews before any seat was filled: the lottery
+    record, rebuilt by `planner verify` from those days and the rounds, holds (no re-plan)."""
+    folder, plan, *_ = county
+    tasks = plan.tables.tasks.set_index("task_id")["kind"]
+    desk = plan.tables.offsite
+    assert desk["task_id"].map(tasks).isin(["key", "triggered", "followup"]).any(), "mandatory desk work"
+    assert len(plan.tables.seats)
+    result = verify_plan(folder / "plan", replan=False)
+    assert not result.of("seats"), result.summary()
