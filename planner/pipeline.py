@@ -368,7 +368,7 @@ def plan_tables(
         ),
         unscheduled=unscheduled.reset_index(drop=True),
         offsite=empty_offsite() if offsite is None else offsite,
-        seats=schedule.fills.sort_values(["round", "crew_id", "dept_id"], kind="stable").reset_index(drop=True),
+        seats=schedule.fills,  # in the order filled: round by round, each by crew and department
     )
 
 

@@ -1025,20 +1025,11 @@ def _check_seats(context: _Context, again: Any) -> list[Finding]:
 
 
 SEATS_FILE = "seats.parquet"
-#: Roster.why_not's words → the catalogue's
-_WHY_NOT = {
-    "other department": "verify.seats.why.dept",
-    "on leave": "verify.seats.why.leave",
-    "already on another crew": "verify.seats.why.busy",
-    "max_days used": "verify.seats.why.max_days",
-    "day too long for their hours_per_day": "verify.seats.why.hours",
-    "no delegation": "verify.seats.why.delegation",
-    "conflict (回避)": "verify.seats.why.conflict",
-}
 
 
 def _replay_lottery(context: _Context, crews: pd.DataFrame, roster: Any) -> list[Message]:
-    """The lottery record (seats.parquet) replayed round by round (docs/security.md, "The seat lottery").
+    """The lottery record (seats.parquet) replayed round by round (docs/security.md, "The seat lottery");
+    ``roster`` is taken as the replay's state (its days, leave and crews of each day).
 
     Every round's requests go through ``matching.assign_seats`` with their recorded candidates
     and planned days: the members it gives, their candidate counts and rotation flags must be the
@@ -1058,11 +1049,7 @@ def _replay_lottery(context: _Context, crews: pd.DataFrame, roster: Any) -> list
         return [msg("verify.column_missing", column=absent[0])]
     seed = context.scenario.seed
     people = sorted(roster.dept_of)
-    seated: dict[tuple[str, dt.date], dict[str, tuple]] = {}
-    for crew_id, date, who, candidates, repeat in crews[
-        ["crew_id", "date", "inspector_id", "candidates", "repeat_visit"]
-    ].itertuples(index=False):
-        seated.setdefault((str(crew_id), _date(date)), {})[str(who)] = (_cell(candidates), _cell(repeat))
+    seated = _seated(crews)
     staff_of: dict[str, list[str]] = defaultdict(list)
     for who in people:
         staff_of[roster.dept_of[who]].append(who)
@@ -1158,8 +1145,15 @@ def _rebuilt_round(
                 )
             why = roster.why_not(who, day, request, set())
             if why is not None:
-                why_message = msg(_WHY_NOT[why]) if why in _WHY_NOT else as_is(why)
-                lines.append(msg("verify.seats.not_candidate", where=where, round=number, person=who, why=why_message))
+                lines.append(
+                    msg(
+                        "verify.seats.not_candidate",
+                        where=where,
+                        round=number,
+                        person=who,
+                        why=msg(f"verify.seats.why.{why}"),
+                    )
+                )
         for who in staff_of.get(request["dept_id"], ()):
             if who not in listed:
                 if roster.why_not(who, day, request, set()) is None:
@@ -1211,18 +1205,20 @@ def _better_idle_inspector(context: _Context, members, roster, seed: int, lotter
     return lines
 
 
+def _seated(crews: pd.DataFrame) -> dict[tuple[str, dt.date], dict[str, tuple]]:
+    """Per crew-day of crews.parquet: each member's (candidates, repeat_visit)."""
+    out: dict[tuple[str, dt.date], dict[str, tuple]] = {}
+    for crew_id, date, who, candidates, repeat in crews[
+        ["crew_id", "date", "inspector_id", "candidates", "repeat_visit"]
+    ].itertuples(index=False):
+        out.setdefault((str(crew_id), _date(date)), {})[str(who)] = (_cell(candidates), _cell(repeat))
+    return out
+
+
 def _members_replanned(crews: pd.DataFrame, again: pd.DataFrame) -> list[Message]:
     """Per crew-day in both plans: the members, their candidate counts and rotation flags, as re-planned."""
 
-    def by_crew_day(frame: pd.DataFrame) -> dict[tuple[str, dt.date], dict[str, tuple]]:
-        out: dict[tuple[str, dt.date], dict[str, tuple]] = {}
-        for crew_id, date, who, candidates, repeat in frame[
-            ["crew_id", "date", "inspector_id", "candidates", "repeat_visit"]
-        ].itertuples(index=False):
-            out.setdefault((str(crew_id), _date(date)), {})[str(who)] = (_cell(candidates), _cell(repeat))
-        return out
-
-    mine, theirs = by_crew_day(crews), by_crew_day(again)
+    mine, theirs = _seated(crews), _seated(again)
     lines = []
     for key in sorted(set(mine) & set(theirs)):
         have, want = mine[key], theirs[key]

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from planner.messages import LOCALES, Dept, Person, catalogue, listing, msg, reason
+from planner.model.matching import WHY_NOT
 from planner.rules import OUTCOMES, RULEBOOK, reason_label
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,6 +28,7 @@ DYNAMIC_PREFIXES = (
     "input.place.",
     "input.count.",
     "input.severity.",
+    "verify.seats.why.",
     "input.xlsx.",
     "input.cell.range.",
     "input.actuals.too_late.",
@@ -89,6 +91,7 @@ def test_every_id_in_the_code_is_in_the_catalogue():
     assert used - known == set()
     unused = {m for m in known - used if not m.startswith(DYNAMIC_PREFIXES)}
     assert unused == set()
+    assert {f"verify.seats.why.{code}" for code in WHY_NOT} <= known  # Roster.why_not's, said by verify
 
 
 def test_every_rule_with_a_label_and_every_outcome_is_in_the_catalogue():

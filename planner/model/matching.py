@@ -116,22 +116,36 @@ class Roster:
         )
 
     def why_not(self, inspector: str, day: dt.date, request: Mapping, busy: set[str]) -> str | None:
-        """Why ``inspector`` cannot take a seat of ``request`` on ``day`` (None: eligible)."""
+        """Why ``inspector`` cannot take a seat of ``request`` on ``day``: a ``WHY_NOT`` code
+        (None: eligible)."""
         if self.dept_of[inspector] != request["dept_id"]:
-            return "other department"
+            return "dept"
         if day in self.leave.get(inspector, ()):
-            return "on leave"
+            return "leave"
         if inspector in busy or inspector in self.assigned[day]:
-            return "already on another crew"
+            return "busy"
         if self.days_used[inspector] >= self.max_days[inspector]:
-            return "max_days used"
+            return "max_days"
         if day_minutes(self.hours_per_day[inspector]) < request["day_minutes"]:
-            return "day too long for their hours_per_day"
+            return "hours"
         if not set(request["needs_delegation"]) <= self.delegations[inspector]:
-            return "no delegation"
+            return "delegation"
         if self.conflicts.get(inspector, frozenset()) & set(request["usccs"]):
-            return "conflict (回避)"
+            return "conflict"
         return None
+
+
+#: ``Roster.why_not``'s codes, in the words of an unfilled seat's reason (``planner verify``
+#: says them from the catalogue, ``verify.seats.why.<code>``)
+WHY_NOT = {
+    "dept": "other department",
+    "leave": "on leave",
+    "busy": "already on another crew",
+    "max_days": "max_days used",
+    "hours": "day too long for their hours_per_day",
+    "delegation": "no delegation",
+    "conflict": "conflict (回避)",
+}
 
 
 @dataclass(frozen=True)
@@ -289,7 +303,8 @@ def _explain(day: dt.date, request: Mapping, roster: Roster, busy: set[str]) -> 
     reasons: dict[str, int] = defaultdict(int)
     for person in sorted(roster.dept_of):
         if roster.dept_of[person] == request["dept_id"]:
-            reasons[roster.why_not(person, day, request, busy) or "eligible but not assigned"] += 1
+            why = roster.why_not(person, day, request, busy)
+            reasons[WHY_NOT[why] if why else "eligible but not assigned"] += 1
     if not reasons:
         return f"{request['dept_id']} has no certified inspector"
     detail = ", ".join(f"{n} {why}" for why, n in sorted(reasons.items()))
