@@ -7,12 +7,11 @@ and decides for every visit group the week it is done in — or that it is not d
 
 - each department's inspector-days per week: its certified inspectors' working days not on
   leave (``rules.staff_days``), and over the horizon at most their ``max_days``;
-- crews stay in their township, and a person-day is spent whole: ``y[k, t, w]`` inspector-days of
-  department ``k`` in township ``t`` in week ``w`` hold that township's visits of the week needing
-  ``k`` — each visit needs one inspector of each of its departments (``rules.crews``; a
-  department whose own inspectors cannot go is carried by its delegates' department) for its
-  *time* (below) — and the township's days of all departments together hold every visit's
-  whole crew (``rules.crews.min_crew``: at least two) for its time;
+- a department's inspector-days of a week hold the week's visits needing it — each visit needs
+  one inspector of each of its departments (``rules.crews``; a department whose own inspectors
+  cannot go is carried by its delegates' department) for its *time* (below) — and the days of
+  all departments together hold every visit's whole crew (``rules.crews.min_crew``: at least
+  two) for its time;
 - one visit per enterprise a day (``rules.stays``): an enterprise's groups in a week need as many
   distinct feasible days there;
 - each group's feasible days (its window, working days, quiet days, observation: the instance's);
@@ -25,17 +24,22 @@ the sample county's plan the road took 0.65 of the visits' round trips (2,490 cr
 visits each on average; a day with one visit pays the whole trip, a day with twelve about
 0.4). A person-day holds ``PLANNED_DAY_MIN`` minutes, as the scheduler plans a crew-day.
 
+**Townships.** Crews stay in their township, but the model needs no township: its days are
+fractional, and a department's days of a week can be shared out over the townships whenever the
+week's totals hold (every visit's crew is at least its seats, so the days each township needs
+beyond its seats can come from any department's days left). A model with a row per township
+and week where this one has one per week has the same optimum, and took two minutes on a
+20k-enterprise county where this one takes seconds (BENCHMARKS.md).
+
 **Why a linear programme.** The decision is a relaxation the scheduler realises day by day, so
 it need not be integral: what matters is that the year's capacity is seen whole and legal
-duties get it first. The LP (GLOP, single-threaded and deterministic) solves a county's
-~75,000 columns in seconds, the same on any machine and at any ``[solver] workers``; the same
-model as a CP-SAT integer programme found no solution in a minute with one search worker, and
-more workers make CP-SAT's answer depend on the run. The goals are solved lexicographically,
-one LP after the other, each keeping the optimum of the one before: mandatory tasks, then
-tasks (priority as a tie-break), then fewest inspector-days. Its fractional answer is then
-rounded deterministically (``_round``): groups in order of duty and of how much of them the LP
-places, each to the week the LP gives most of it, within the same capacity counted in whole
-person-days — then the groups the LP left out, where room remains.
+duties get it first. The LP (GLOP, single-threaded and deterministic) gives the same answer on
+any machine and at any ``[solver] workers``; the same model as a CP-SAT integer programme found
+no solution in a minute with one search worker, and more workers make CP-SAT's answer depend
+on the run. The goals are solved lexicographically, one LP after the other, each keeping the
+optimum of the one before: mandatory tasks, then tasks (priority as a tie-break), then fewest
+inspector-days. The schedule takes from the answer only each department's days per week (the
+pace, ``share_today``, and ``slack``).
 """
 
 from __future__ import annotations
@@ -236,61 +240,77 @@ def _pace(days: dict[tuple[str, int], float], weeks: Weeks) -> tuple[list[dict[s
 
 
 class _WeekLP:
-    """The model of the module doc as a linear programme over ``x[g, w]`` and ``y[k, t, w]``."""
+    """The model of the module doc as a linear programme: how much of each group is done
+    (``done[g]``), the minutes ``m[c, w]`` each class of groups takes in each week, and the
+    inspector-days ``y[k, w]`` of each department and week.
+
+    Groups that need the same seats, the same crew and the same weeks differ only in their
+    minutes, so they form one class: its minutes in a week are held by the staff, and over the
+    horizon they are the minutes of the parts of its groups done (one row). Any answer per group
+    and week gives such minutes, and any such minutes split back over the groups in proportion:
+    the same optimum as a variable per group and week, with a column per class and week
+    instead. A group of an enterprise that has more groups in a week than days there keeps its
+    own ``x[g, w]``: one visit per enterprise a day counts them per week."""
 
     def __init__(self, needs: list[Need], staff: Staff, weeks: Weeks):
         solver = pywraplp.Solver.CreateSolver("GLOP")
         self.solver, self.needs = solver, needs
-        self.x: dict[tuple[int, int], pywraplp.Variable] = {}
-        by_town_week: dict[tuple[str, int], list[Need]] = defaultdict(list)
-        firm_week: dict[tuple[str, int], list] = defaultdict(list)
+        firm_week: dict[tuple[str, int], list[Need]] = defaultdict(list)
         firm_days: dict[tuple[str, int], set[int]] = defaultdict(set)
         for need in needs:
-            g = need.group.group_id
-            one = solver.Constraint(0, 1)
             for week in need.weeks:
-                var = self.x[(g, week)] = solver.NumVar(0, 1, "")
-                one.SetCoefficient(var, 1)
-                by_town_week[(need.town, week)].append(need)
-                firm_week[(need.group.uscc, week)].append(var)
+                firm_week[(need.group.uscc, week)].append(need)
                 firm_days[(need.group.uscc, week)].update(
                     need.group.days[weeks.of_day[need.group.days] == week].tolist()
                 )
-        for key, chosen in firm_week.items():  # one visit per enterprise a day
-            if len(chosen) > len(firm_days[key]):
-                row = solver.Constraint(0, len(firm_days[key]))
-                for var in chosen:
-                    row.SetCoefficient(var, 1)
-        self.y: dict[tuple[str, str, int], pywraplp.Variable] = {}
-        per_dept_week: dict[tuple[str, int], list] = defaultdict(list)
-        for (town, week), members in sorted(by_town_week.items()):
+        crowded = {key for key, members in firm_week.items() if len(members) > len(firm_days[key])}
+        self.done: dict[int, pywraplp.Variable] = {}  # per group: how much of it is done, over the weeks
+        x: dict[tuple[int, int], pywraplp.Variable] = {}
+        classes: dict[tuple, list[Need]] = defaultdict(list)
+        by_week: dict[int, list[tuple]] = defaultdict(list)  # (variable, minutes per unit, crew, seats)
+        for need in needs:
+            g = need.group.group_id
+            self.done[g] = solver.NumVar(0, 1, "")
+            if any((need.group.uscc, week) in crowded for week in need.weeks):
+                link = solver.Constraint(0, 0)
+                link.SetCoefficient(self.done[g], 1)
+                for week in need.weeks:
+                    var = x[(g, week)] = solver.NumVar(0, 1, "")
+                    link.SetCoefficient(var, -1)
+                    by_week[week].append((var, need.time_min, need.crew, need.seats))
+            else:
+                classes[(need.seats, need.crew, need.weeks)].append(need)
+        for (seats, crew, class_weeks), members in classes.items():
+            link = solver.Constraint(0, 0)
+            for need in members:
+                link.SetCoefficient(self.done[need.group.group_id], need.time_min)
+            for week in class_weeks:
+                var = solver.NumVar(0, solver.infinity(), "")
+                link.SetCoefficient(var, -1)
+                by_week[week].append((var, 1, crew, seats))
+        for key in sorted(crowded):  # one visit per enterprise a day
+            row = solver.Constraint(0, len(firm_days[key]))
+            for need in firm_week[key]:
+                row.SetCoefficient(x[(need.group.group_id, key[1])], 1)
+        self.y: dict[tuple[str, int], pywraplp.Variable] = {}
+        for week, members in sorted(by_week.items()):
             crew_row = solver.Constraint(-solver.infinity(), 0)
             seat_rows: dict[str, pywraplp.Constraint] = {}
-            for need in members:
-                var = self.x[(need.group.group_id, week)]
-                crew_row.SetCoefficient(var, need.crew * need.time_min)
-                for dept in need.seats:
+            for var, minutes, crew, seats in members:
+                crew_row.SetCoefficient(var, crew * minutes)
+                for dept in seats:
                     if dept not in seat_rows:
                         seat_rows[dept] = solver.Constraint(-solver.infinity(), 0)
-                    seat_rows[dept].SetCoefficient(var, need.time_min)
+                    seat_rows[dept].SetCoefficient(var, minutes)
             for dept, days in staff.avail.items():
-                if not days[week]:
-                    continue
-                var = self.y[(dept, town, week)] = solver.NumVar(0, float(days[week]), "")
-                per_dept_week[(dept, week)].append(var)
-                crew_row.SetCoefficient(var, -DAY_HOLDS_MIN)
-                if dept in seat_rows:
-                    seat_rows[dept].SetCoefficient(var, -DAY_HOLDS_MIN)
-            for dept, row in seat_rows.items():
-                if (dept, town, week) not in self.y:  # nobody of the department this week: none of these visits
-                    row.SetBounds(-solver.infinity(), 0)
-        for (dept, week), items in per_dept_week.items():
-            row = solver.Constraint(0, float(staff.avail[dept][week]))
-            for var in items:
-                row.SetCoefficient(var, 1)
+                if days[week]:  # nobody of the department this week: its seat row keeps its visits at 0
+                    var = self.y[(dept, week)] = solver.NumVar(0, float(days[week]), "")
+                    crew_row.SetCoefficient(var, -DAY_HOLDS_MIN)
+                    if dept in seat_rows:
+                        seat_rows[dept].SetCoefficient(var, -DAY_HOLDS_MIN)
         for dept, left in staff.days_left.items():
             row = solver.Constraint(0, float(left))
-            for (k, _, _), var in self.y.items():
+            for (k, _), var in self.y.items():
                 if k == dept:
                     row.SetCoefficient(var, 1)
 
@@ -300,12 +320,12 @@ class _WeekLP:
         value = {need.group.group_id: need.group.value() for need in self.needs}
         top_priority = max((v[2] for v in value.values()), default=0) + 1
         goals = [
-            ({k: value[k[0]][0] for k in self.x}, True),
-            ({k: value[k[0]][1] * top_priority + value[k[0]][2] for k in self.x}, True),  # tasks, then priority
+            ({g: v[0] for g, v in value.items()}, True),
+            ({g: v[1] * top_priority + v[2] for g, v in value.items()}, True),  # tasks, then priority
             ({k: 1.0 for k in self.y}, False),
         ]  # fewest inspector-days
         for coefficients, maximise in goals:
-            variables = self.x if maximise else self.y
+            variables = self.done if maximise else self.y
             objective = solver.Objective()
             objective.Clear()
             for key, c in coefficients.items():
@@ -329,9 +349,9 @@ class _WeekLP:
             for key, c in coefficients.items():
                 if c:
                     keep.SetCoefficient(variables[key], float(c))
-        tasks = sum(value[g][1] * var.solution_value() for (g, _), var in self.x.items())
+        tasks = sum(value[g][1] * var.solution_value() for g, var in self.done.items())
         self.days: dict[tuple[str, int], float] = defaultdict(float)  # LP person-days per department and week
-        for (k, _, week), var in self.y.items():
+        for (k, week), var in self.y.items():
             self.days[(k, week)] += var.solution_value()
         return "OPTIMAL", (optima[0], tasks, optima[2])
 
@@ -426,7 +446,6 @@ def capacity_bound_model(
     for row in range(len(table.task_id)):
         tasks_at[table.uscc[row]] += 1
     solver = pywraplp.Solver.CreateSolver("GLOP")
-    z: dict[tuple[int, int], pywraplp.Variable] = {}
     crew_rows_week = {
         w: solver.Constraint(-solver.infinity(), float(sum(m[w] for m in week_minutes.values())))
         for w in range(n_weeks)
@@ -435,7 +454,10 @@ def capacity_bound_model(
     pool_rows_week: dict[tuple[int, int], pywraplp.Constraint] = {}
     pool_rows_year: dict[int, pywraplp.Constraint] = {}
     firm_rows: dict[str, pywraplp.Constraint | None] = {}
-    impossible, mandatory_of = [], {}
+    impossible = []
+    done: dict[int, pywraplp.Variable] = {}  # per task row: how much of it is done (f)
+    mandatory_of: dict[int, bool] = {}
+    classes: dict[tuple, list[tuple[int, float]]] = defaultdict(list)  # (pool, crew, weeks) → (row, time)
     for row in range(len(table.task_id)):
         days = instance.feasible_days(row)
         if not len(days):
@@ -450,34 +472,44 @@ def capacity_bound_model(
             continue
         time = minutes + inward[uscc] / tasks_at[uscc]
         crew = max(2, int(table.min_inspectors[row]))
-        one = solver.Constraint(0, 1)
+        done[row] = solver.NumVar(0, 1, "")
+        mandatory_of[row] = bool(table.mandatory[row])
         if uscc not in firm_rows:
             limit = mandatory_limits.get(uscc)
             firm_rows[uscc] = solver.Constraint(0, float(limit)) if limit is not None else None
-        for week in np.unique(weeks.of_day[days]).tolist():
-            var = z[(row, week)] = solver.NumVar(0, 1, "")
-            one.SetCoefficient(var, 1)
+        if firm_rows[uscc] is not None and mandatory_of[row]:
+            firm_rows[uscc].SetCoefficient(done[row], 1)
+        classes[(mine, crew, tuple(np.unique(weeks.of_day[days]).tolist()))].append((row, time))
+    # Tasks that share their inspectors, crew size and weeks differ only in their minutes, so the
+    # model holds them as one class: the minutes ``m[c, w]`` the class takes in each week, which
+    # are the minutes of the parts ``f`` of its tasks done (one row). Any per-task, per-week answer
+    # gives such minutes, and any such minutes split back in proportion over the tasks: the same
+    # optimum as a variable per task and week, with a column per class and week instead.
+    for (mine, crew, class_weeks), members in classes.items():
+        link = solver.Constraint(0, 0)
+        for row, time in members:
+            link.SetCoefficient(done[row], time)
+        if mine not in within:
+            within[mine] = [n for n, pool in enumerate(pools) if mine <= pool]
+        for week in class_weeks:
+            var = solver.NumVar(0, solver.infinity(), "")
+            link.SetCoefficient(var, -1)
             if onsite_mode == "sum":
-                crew_rows_week[week].SetCoefficient(var, crew * time)
-                crew_row_year.SetCoefficient(var, crew * time)
-            if mine not in within:
-                within[mine] = [n for n, pool in enumerate(pools) if mine <= pool]
+                crew_rows_week[week].SetCoefficient(var, crew)
+                crew_row_year.SetCoefficient(var, crew)
             for n in within[mine]:
                 if (n, week) not in pool_rows_week:
                     pool_rows_week[(n, week)] = solver.Constraint(
                         -solver.infinity(), float(sum(week_minutes[p][week] for p in pools[n]))
                     )
-                pool_rows_week[(n, week)].SetCoefficient(var, time)
+                pool_rows_week[(n, week)].SetCoefficient(var, 1)
                 if n not in pool_rows_year:
                     pool_rows_year[n] = solver.Constraint(
                         -solver.infinity(), float(sum(year_minutes[p] for p in pools[n]))
                     )
-                pool_rows_year[n].SetCoefficient(var, time)
-            if firm_rows[uscc] is not None and table.mandatory[row]:
-                firm_rows[uscc].SetCoefficient(var, 1)
-        mandatory_of[row] = bool(table.mandatory[row])
+                pool_rows_year[n].SetCoefficient(var, 1)
     objective = solver.Objective()
-    for (row, _), var in z.items():
+    for row, var in done.items():
         objective.SetCoefficient(var, 1.0 if mandatory_of[row] else 0.0)
     objective.SetMaximization()
     best_mandatory = solver.Objective().Value() if solver.Solve() == pywraplp.Solver.OPTIMAL else float("inf")
@@ -486,7 +518,7 @@ def capacity_bound_model(
     def tasks_bound(floor_mandatory: int) -> CapacityBound:
         """The tasks bound among plans placing at least ``floor_mandatory`` mandatory tasks."""
         floor_row = solver.Constraint(float(floor_mandatory), solver.infinity())
-        for (row, _), var in z.items():
+        for row, var in done.items():
             if mandatory_of[row]:
                 floor_row.SetCoefficient(var, 1)
             objective.SetCoefficient(var, 1.0)
