@@ -38,8 +38,9 @@ any machine and at any ``[solver] workers``; the same model as a CP-SAT integer 
 no solution in a minute with one search worker, and more workers make CP-SAT's answer depend
 on the run. The goals are solved lexicographically, one LP after the other, each keeping the
 optimum of the one before: mandatory tasks, then tasks (priority as a tie-break), then fewest
-inspector-days. The schedule takes from the answer only each department's days per week (the
-pace, ``share_today``, and ``slack``).
+inspector-days, then each department's busiest week as light as the windows allow
+(``_WeekLP._peaks``). The schedule takes from the answer only each department's days per week
+(the pace, ``share_today``, and ``slack``).
 """
 
 from __future__ import annotations
@@ -314,18 +315,36 @@ class _WeekLP:
                 if k == dept:
                     row.SetCoefficient(var, 1)
 
+    def _peaks(self) -> dict[str, pywraplp.Variable]:
+        """Per department, a variable at least the share of its inspectors' days it spends in any
+        week. The fewest days can be spent in many ways (work with a wide window may sit in any
+        week of it), and the pace would follow whichever the solver met first; the last goal
+        makes each department's busiest week as light as the windows allow, so the pace spreads
+        the work evenly and keeps room in every week for what comes up."""
+        peak: dict[str, pywraplp.Variable] = {}
+        for dept in sorted({k for k, _ in self.y}):
+            peak[dept] = self.solver.NumVar(0, self.solver.infinity(), "")
+            for (k, _), var in self.y.items():
+                if k == dept:
+                    row = self.solver.Constraint(0, self.solver.infinity())
+                    row.SetCoefficient(peak[dept], 1.0)
+                    row.SetCoefficient(var, -1.0 / var.ub())  # y ≤ the week's days, never 0 here
+        return peak
+
     def solve(self) -> tuple[str, tuple[float, float, float]]:
-        """The three goals in order, each LP keeping the optimum of the one before."""
+        """The goals in order, each LP keeping the optimum of the one before: mandatory tasks,
+        tasks (then priority), fewest inspector-days, and last the evenest days (``_peaks``)."""
         solver, optima = self.solver, []
         value = {need.group.group_id: need.group.value() for need in self.needs}
         top_priority = max((v[2] for v in value.values()), default=0) + 1
+        peak = self._peaks()
         goals = [
-            ({g: v[0] for g, v in value.items()}, True),
-            ({g: v[1] * top_priority + v[2] for g, v in value.items()}, True),  # tasks, then priority
-            ({k: 1.0 for k in self.y}, False),
-        ]  # fewest inspector-days
-        for coefficients, maximise in goals:
-            variables = self.done if maximise else self.y
+            (self.done, {g: v[0] for g, v in value.items()}, True),
+            (self.done, {g: v[1] * top_priority + v[2] for g, v in value.items()}, True),  # tasks, then priority
+            (self.y, {k: 1.0 for k in self.y}, False),  # fewest inspector-days
+            (peak, {k: 1.0 for k in peak}, False),
+        ]
+        for variables, coefficients, maximise in goals:
             objective = solver.Objective()
             objective.Clear()
             for key, c in coefficients.items():

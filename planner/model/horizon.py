@@ -8,7 +8,7 @@ share of joint visits, then loses mandatory tasks that a plan made for the whole
 the objective's order — mandatory tasks placed, then tasks placed, then their priority, then
 fewest visits:
 
-1. the capacity LP (``capacity.plan_weeks``: weeks × departments × townships) sets the pace: a
+1. the capacity LP (``capacity.plan_weeks``: weeks × departments) sets the pace: a
    department spends its planned days in proportion to when its work is due, and a crew's
    second inspector comes from the department with most planned days beyond its own work (if
    the LP has no answer, the even pace of before); when that schedule leaves out legal duties
