@@ -28,6 +28,11 @@ DEPTS = ("SJ", "XF", "HB")
 TOWNS = ("城关", "新港")
 
 
+def town_of(uscc: str) -> str:
+    """The township of a random county's enterprise ("E0" … "E5")."""
+    return TOWNS[int(uscc[1:]) % 2]
+
+
 class Group:
     """What the week LP reads of a visit group."""
 
@@ -75,7 +80,7 @@ def week_oracle(needs: list[Need], staff: Staff) -> list[float]:
             row.SetCoefficient(x[(need, week)], 1)
     for town in TOWNS:
         for week in range(len(WEEKS)):
-            here = [n for n in needs if n.town == town and week in n.weeks]
+            here = [n for n in needs if town_of(n.group.uscc) == town and week in n.weeks]
             crew = solver.Constraint(-solver.infinity(), 0)
             for dept in DEPTS:
                 y[(dept, town, week)] = solver.NumVar(0, float(staff.avail[dept][week]), "")
@@ -116,10 +121,9 @@ def week_models(draw):
         mandatory = draw(st.integers(0, 2))
         tasks = mandatory + draw(st.integers(0 if mandatory else 1, 2))
         group = Group(g, f"E{draw(st.integers(0, 5))}", days, (mandatory, tasks, draw(st.integers(tasks, 3 * tasks))))
-        town = TOWNS[int(group.uscc[1:]) % 2]
         weeks = tuple(np.unique(WEEKS.of_day[group.days]).tolist())
         time = draw(st.sampled_from([60, 120, 200, 300, 450]))
-        needs.append(Need(group, town, time, seats, max(draw(st.integers(2, 3)), len(seats)), weeks))
+        needs.append(Need(group, time, seats, max(draw(st.integers(2, 3)), len(seats)), weeks))
     avail = {d: np.array(draw(st.lists(st.integers(0, 4), min_size=3, max_size=3))) for d in DEPTS}
     left = {d: draw(st.integers(0, 12)) for d in DEPTS}
     return needs, Staff(avail, left)

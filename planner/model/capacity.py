@@ -103,11 +103,10 @@ class Weeks:
 
 @dataclass(frozen=True)
 class Need:
-    """What one group asks of the staff: its township, time (on site and the road's share), the
-    departments whose seats it needs, its whole crew, and the weeks it may be done in."""
+    """What one group asks of the staff: its time (on site and the road's share), the departments
+    whose seats it needs, its whole crew, and the weeks it may be done in."""
 
     group: VisitGroup
-    town: str
     time_min: int
     seats: tuple[str, ...]
     crew: int
@@ -180,15 +179,13 @@ def group_needs(
     for group in groups:
         if not len(group.days):
             continue
-        town = township_of[group.uscc]
-        station = f"station:{town}"
+        station = f"station:{township_of[group.uscc]}"
         trip = travel.minutes(station, group.uscc) + travel.minutes(group.uscc, station)
         delegated = set(must_delegate(group))
         seats = tuple(sorted({carrier.get(d, d) if d in delegated else d for d in group.depts}))
         needs.append(
             Need(
                 group,
-                town,
                 onsite[group.group_id] + math.ceil(TRAVEL_SHARE * trip),
                 seats,
                 max(group.min_crew, len(seats)),
@@ -240,18 +237,32 @@ def _pace(days: dict[tuple[str, int], float], weeks: Weeks) -> tuple[list[dict[s
     return pace, ahead
 
 
+def _minutes_by_week(solver, parts: list[tuple[pywraplp.Variable, float]], weeks) -> dict[int, pywraplp.Variable]:
+    """A class of alike work in the LP: its minutes in each of ``weeks``, which together are the
+    minutes of its parts done (``parts``: how much of each is done, and its minutes).
+
+    Work that needs the same seats (inspectors), the same crew and the same weeks differs only in
+    its minutes: any answer with a variable per part and week gives such minutes, and any such
+    minutes split back over the parts in proportion. So the optimum is the same as with a
+    variable per part and week, with a column per class and week instead."""
+    link = solver.Constraint(0, 0)
+    for done, minutes in parts:
+        link.SetCoefficient(done, minutes)
+    by_week = {}
+    for week in weeks:
+        by_week[week] = solver.NumVar(0, solver.infinity(), "")
+        link.SetCoefficient(by_week[week], -1)
+    return by_week
+
+
 class _WeekLP:
     """The model of the module doc as a linear programme: how much of each group is done
     (``done[g]``), the minutes ``m[c, w]`` each class of groups takes in each week, and the
     inspector-days ``y[k, w]`` of each department and week.
 
-    Groups that need the same seats, the same crew and the same weeks differ only in their
-    minutes, so they form one class: its minutes in a week are held by the staff, and over the
-    horizon they are the minutes of the parts of its groups done (one row). Any answer per group
-    and week gives such minutes, and any such minutes split back over the groups in proportion:
-    the same optimum as a variable per group and week, with a column per class and week
-    instead. A group of an enterprise that has more groups in a week than days there keeps its
-    own ``x[g, w]``: one visit per enterprise a day counts them per week."""
+    Groups that need the same seats, the same crew and the same weeks form one class
+    (``_minutes_by_week``). A group of an enterprise that has more groups in a week than days
+    there keeps its own ``x[g, w]``: one visit per enterprise a day counts them per week."""
 
     def __init__(self, needs: list[Need], staff: Staff, weeks: Weeks):
         solver = pywraplp.Solver.CreateSolver("GLOP")
@@ -282,12 +293,8 @@ class _WeekLP:
             else:
                 classes[(need.seats, need.crew, need.weeks)].append(need)
         for (seats, crew, class_weeks), members in classes.items():
-            link = solver.Constraint(0, 0)
-            for need in members:
-                link.SetCoefficient(self.done[need.group.group_id], need.time_min)
-            for week in class_weeks:
-                var = solver.NumVar(0, solver.infinity(), "")
-                link.SetCoefficient(var, -1)
+            parts = [(self.done[need.group.group_id], need.time_min) for need in members]
+            for week, var in _minutes_by_week(solver, parts, class_weeks).items():
                 by_week[week].append((var, 1, crew, seats))
         for key in sorted(crowded):  # one visit per enterprise a day
             row = solver.Constraint(0, len(firm_days[key]))
@@ -369,9 +376,7 @@ class _WeekLP:
                 if c:
                     keep.SetCoefficient(variables[key], float(c))
         tasks = sum(value[g][1] * var.solution_value() for g, var in self.done.items())
-        self.days: dict[tuple[str, int], float] = defaultdict(float)  # LP person-days per department and week
-        for (k, week), var in self.y.items():
-            self.days[(k, week)] += var.solution_value()
+        self.days = {key: var.solution_value() for key, var in self.y.items()}  # per department and week
         return "OPTIMAL", (optima[0], tasks, optima[2])
 
 
@@ -474,7 +479,7 @@ def capacity_bound_model(
     pool_rows_year: dict[int, pywraplp.Constraint] = {}
     firm_rows: dict[str, pywraplp.Constraint | None] = {}
     impossible = []
-    done: dict[int, pywraplp.Variable] = {}  # per task row: how much of it is done (f)
+    done: dict[int, pywraplp.Variable] = {}  # per task row: how much of it is done
     mandatory_of: dict[int, bool] = {}
     classes: dict[tuple, list[tuple[int, float]]] = defaultdict(list)  # (pool, crew, weeks) → (row, time)
     for row in range(len(table.task_id)):
@@ -499,20 +504,10 @@ def capacity_bound_model(
         if firm_rows[uscc] is not None and mandatory_of[row]:
             firm_rows[uscc].SetCoefficient(done[row], 1)
         classes[(mine, crew, tuple(np.unique(weeks.of_day[days]).tolist()))].append((row, time))
-    # Tasks that share their inspectors, crew size and weeks differ only in their minutes, so the
-    # model holds them as one class: the minutes ``m[c, w]`` the class takes in each week, which
-    # are the minutes of the parts ``f`` of its tasks done (one row). Any per-task, per-week answer
-    # gives such minutes, and any such minutes split back in proportion over the tasks: the same
-    # optimum as a variable per task and week, with a column per class and week instead.
-    for (mine, crew, class_weeks), members in classes.items():
-        link = solver.Constraint(0, 0)
-        for row, time in members:
-            link.SetCoefficient(done[row], time)
+    for (mine, crew, class_weeks), members in classes.items():  # alike tasks: _minutes_by_week
         if mine not in within:
             within[mine] = [n for n, pool in enumerate(pools) if mine <= pool]
-        for week in class_weeks:
-            var = solver.NumVar(0, solver.infinity(), "")
-            link.SetCoefficient(var, -1)
+        for week, var in _minutes_by_week(solver, [(done[row], time) for row, time in members], class_weeks).items():
             if onsite_mode == "sum":
                 crew_rows_week[week].SetCoefficient(var, crew)
                 crew_row_year.SetCoefficient(var, crew)
