@@ -133,6 +133,7 @@ class CapacityDecision:
     lp: tuple[float, float, float] = (0.0, 0.0, 0.0)
     pace: list[dict[str, float]] = field(default_factory=list, repr=False)
     ahead: list[dict[str, float]] = field(default_factory=list, repr=False)  # LP days from each day on
+    done: dict[int, float] = field(default_factory=dict, repr=False)  # per group: the LP's share of it done
 
     def slack(self, day: int, left: dict[str, int]) -> dict[str, float]:
         """Per department, its inspectors' planned days left (``left``) beyond what the LP needs of
@@ -214,7 +215,7 @@ def plan_weeks(
     if status != "OPTIMAL":
         return CapacityDecision(weeks, status)
     pace, ahead = _pace(lp.days, weeks)
-    return CapacityDecision(weeks, status, optima, pace, ahead)
+    return CapacityDecision(weeks, status, optima, pace, ahead, lp.done_share)
 
 
 def _pace(days: dict[tuple[str, int], float], weeks: Weeks) -> tuple[list[dict[str, float]], list[dict[str, float]]]:
@@ -377,6 +378,7 @@ class _WeekLP:
                     keep.SetCoefficient(variables[key], float(c))
         tasks = sum(value[g][1] * var.solution_value() for g, var in self.done.items())
         self.days = {key: var.solution_value() for key, var in self.y.items()}  # per department and week
+        self.done_share = {g: var.solution_value() for g, var in self.done.items()}
         return "OPTIMAL", (optima[0], tasks, optima[2])
 
 

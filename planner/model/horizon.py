@@ -11,8 +11,10 @@ fewest visits:
 1. the capacity LP (``capacity.plan_weeks``: weeks × departments) sets the pace: a
    department spends its planned days in proportion to when its work is due, and a crew's
    second inspector comes from the department with most planned days beyond its own work (if
-   the LP has no answer, the even pace of before); when that schedule leaves out legal duties
-   the LP finds room for, the evenly paced schedule is tried too;
+   the LP has no answer, the even pace of before), and the mandatory groups the LP does are
+   placed before the others (under binding staff it chooses the legal duties that cost fewest
+   person-days); when that schedule leaves out legal duties the LP finds room for, the evenly
+   paced schedule (with the same choice) is tried too;
 2. a county small enough is also scheduled by one exact CP-SAT model of every crew-day
    (``exact.exact_schedule``), hinted with the schedule of 1;
 3. when mandatory groups are still left out for want of a crew, and a department of theirs has
@@ -22,7 +24,8 @@ fewest visits:
    visit more, and is made only for a mandatory task); the splits go in rounds, the visits that
    free most of the short department's time first, as many as its shortfall needs, then twice
    as many, until nothing more is gained (a round is kept only if it places more, in the
-   objective's order) — from the paced schedule and, when it was tried, from the evenly paced
+   objective's order; each round's groups get their own LP, its pace and its choice) — from the
+   paced schedule and, when it was tried, from the evenly paced
    one too (the better start does not always end better).
 
 A schedule that places as many mandatory tasks as the capacity bound allows (``legal_bound``)
@@ -104,7 +107,8 @@ def plan_horizon(
     def roster() -> Roster:
         return Roster.from_dataset(dataset, len(calendar), scenario.planned_share)
 
-    def run(these: list[VisitGroup], pace: CapacityDecision | None) -> Schedule:
+    def run(these: list[VisitGroup], pace: CapacityDecision | None, lp: CapacityDecision) -> Schedule:
+        """The schedule of ``these`` at ``pace`` (None: even), the groups ``lp`` does first."""
         crews = [dataclasses.replace(c, groups=list(c.groups), seats=dict(c.seats)) for c in fixed]
         return schedule_groups(
             these,
@@ -117,24 +121,23 @@ def plan_horizon(
             fixed_members=fixed_members,
             profile=pace,
             fixed_fills=fixed_fills,
+            chosen=lp.done,
         )
 
     onsite = {g.group_id: g.onsite_min(scenario.onsite) for g in groups}
     fixed_days = [(person, crew.day) for crew in fixed for person in crew.members]
     shape = roster()
-    decision = plan_weeks(
-        groups,
-        instance.workdays,
-        shape,
-        travel,
-        township_of,
-        onsite,
-        must_delegate_of(shape, travel, township_of, onsite),
-        fixed_days,
-    )
+
+    def weeks_for(these: list[VisitGroup]) -> CapacityDecision:
+        """The capacity LP of ``these`` groups (``capacity.plan_weeks``)."""
+        minutes = {g.group_id: g.onsite_min(scenario.onsite) for g in these}
+        must_delegate = must_delegate_of(shape, travel, township_of, minutes)
+        return plan_weeks(these, instance.workdays, shape, travel, township_of, minutes, must_delegate, fixed_days)
+
+    decision = weeks_for(groups)
     pace = decision if decision.pace else None  # no LP answer: the even pace of the day-by-day scheduler
     base = "capacity" if pace is not None else "day-by-day"
-    candidates = {base: run(groups, pace)}
+    candidates = {base: run(groups, pace, decision)}
     tried = {base: placed_value(candidates[base])}
     chosen = base
 
@@ -144,7 +147,7 @@ def plan_horizon(
     if pace is not None and tried[base][0] < decision.lp[0] - 0.5 and not reached(base):
         # the paced schedule left out legal duties the LP finds room for: the even pace may place
         # them (a schedule, not the LP, decides; keep whichever places more, in the objective's order)
-        candidates["day-by-day"] = run(groups, None)
+        candidates["day-by-day"] = run(groups, None, decision)
         tried["day-by-day"] = placed_value(candidates["day-by-day"])
         if tried["day-by-day"] > tried[chosen]:
             chosen = "day-by-day"
@@ -194,7 +197,9 @@ def plan_horizon(
             if not made:
                 break
             name = f"split-{round_}" if start == first else f"{start} split-{round_}"
-            candidates[name] = run(parts, start_pace)
+            # the LP again, on the groups as split: its pace and its choice are theirs
+            lp = weeks_for(parts)
+            candidates[name] = run(parts, (lp if lp.pace else None) if start_pace is not None else None, lp)
             tried[name] = placed_value(candidates[name])
             if tried[name] <= tried[last]:
                 break

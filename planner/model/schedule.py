@@ -1,7 +1,8 @@
 """Dates, crews and routes for the visit groups: a day-by-day constructive scheduler.
 
 Each working day, the open visit groups are taken most urgent first (fewest days left in their
-window, mandatory before the rest). A group joins a crew of its township that already has
+window, mandatory before the rest; with the capacity LP's choice, the mandatory groups it does
+in a first pass over the year and the others after). A group joins a crew of its township that already has
 inspectors of all its departments when its route stays within the day, or opens a new crew
 when the departments still have people free. New crews for groups that are not yet urgent are
 paced: a department opens no more crews a day than its remaining planned person-days spread
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
 DAY_START_MIN = 510  # 08:30, leaving the station
 PLANNED_DAY_MIN = 420  # a crew-day is planned within 7 hours unless one visit alone needs longer
 URGENT_DAYS = 3  # a group with this many feasible days left ignores pacing
+CHOSEN_SHARE = 0.5  # a group the capacity LP does at least this much of is one it chose
 
 
 @dataclass
@@ -122,6 +124,7 @@ def schedule_groups(
     fixed_members: pd.DataFrame | None = None,
     profile: CapacityDecision | None = None,
     fixed_fills: pd.DataFrame | None = None,
+    chosen: dict[int, float] | None = None,
 ) -> Schedule:
     """Place every group it can, day by day (see the module doc).
 
@@ -130,7 +133,9 @@ def schedule_groups(
     ``fixed_fills`` the lottery record of those of them filled by this run's earlier schedules.
     ``profile`` (``capacity.plan_weeks``): a department's planned days are paced by when its
     work is due over the horizon, not evenly, and a crew's second inspector comes from the
-    department with most planned days beyond its own work.
+    department with most planned days beyond its own work. ``chosen`` (the capacity LP's share
+    of each group done, ``CapacityDecision.done``): the mandatory groups it does at least
+    ``CHOSEN_SHARE`` of are placed before the other mandatory groups.
     """
     travel = TravelTimes(dataset, scenario)
     township_of = dict(zip(dataset.enterprises["uscc"], dataset.enterprises["township"]))
@@ -258,11 +263,20 @@ def schedule_groups(
 
     # lexicographic: mandatory groups get the staff first, then the parts of joint mandatory
     # visits no crew could take whole, then the rest what is left
-    batches = [[g for g in groups if g.mandatory], None, [g for g in groups if not g.mandatory]]
+    mandatory_groups = [g for g in groups if g.mandatory]
+    optional = [g for g in groups if not g.mandatory]
+    batches = [mandatory_groups, None, optional]
+    if chosen:
+        # the capacity LP's choice first: under binding staff it picks the groups that place the
+        # most legal duties for the person-days they cost (joint visits over lone ones); the rest
+        # follow with what is left
+        first = [g for g in mandatory_groups if chosen.get(g.group_id, 1.0) >= CHOSEN_SHARE]
+        later = [g for g in mandatory_groups if chosen.get(g.group_id, 1.0) < CHOSEN_SHARE]
+        batches = [first, later, None, optional]
     for batch in batches:
         if batch is None:
             batch = []
-            for group in [g for g in batches[0] if g.group_id not in placed]:
+            for group in [g for g in mandatory_groups if g.group_id not in placed]:
                 if group.capped and group.uscc in positive and len(group.depts) > 1:
                     continue  # two capped visits would break 一年最多查一次
                 if group.appointment:
@@ -275,7 +289,7 @@ def schedule_groups(
                 for part in parts:
                     part.group_id = next_id
                     next_id += 1
-                    (batch if part.mandatory else batches[2]).append(part)
+                    (batch if part.mandatory else optional).append(part)
                     onsite[part.group_id] = part.onsite_min(scenario.onsite)
                     for day in part.days:
                         by_day[int(day)].append(part)
@@ -289,7 +303,7 @@ def schedule_groups(
                     next_id += 1
                 placed.add(group.group_id)
                 split.add(group.group_id)
-            groups = groups + batch + [p for p in batches[2] if p.group_id >= first_part_id]
+            groups = groups + batch + [p for p in optional if p.group_id >= first_part_id]
         run_batch(batch)
     # 补位: a mandatory group still out takes the place of optional visits on a crew with its
     # departments, or a crew of free inspectors; what it displaces tries again on other days
