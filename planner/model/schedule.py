@@ -2,9 +2,9 @@
 
 Each working day, the open visit groups are taken most urgent first (fewest days left in their
 window, mandatory before the rest; with the capacity LP's choice, the mandatory groups it does
-in a first pass over the year and the others after). A group joins a crew of its township that already has
-inspectors of all its departments when its route stays within the day, or opens a new crew
-when the departments still have people free. New crews for groups that are not yet urgent are
+in a first pass over the year and the others after). A group joins a crew of its township
+that already has inspectors of all its departments when its route stays within the day, or
+opens a new crew when the departments still have people free. New crews for groups that are not yet urgent are
 paced: a department opens no more crews a day than its remaining planned person-days spread
 evenly over the remaining working days, so the staff is not used up in spring. A group passes a
 day another group of its enterprise needs (one visit per enterprise a day) while a later day of
@@ -268,8 +268,9 @@ def schedule_groups(
     batches = [mandatory_groups, None, optional]
     if chosen:
         # the capacity LP's choice first: under binding staff it picks the groups that place the
-        # most legal duties for the person-days they cost (joint visits over lone ones); the rest
-        # follow with what is left
+        # most legal duties for the person-days they cost (taken most urgent first, a long check
+        # due early would take the days of two short ones due later); the rest follow with what
+        # is left
         first = [g for g in mandatory_groups if chosen.get(g.group_id, 1.0) >= CHOSEN_SHARE]
         later = [g for g in mandatory_groups if chosen.get(g.group_id, 1.0) < CHOSEN_SHARE]
         batches = [first, later, None, optional]
