@@ -39,8 +39,9 @@ no solution in a minute with one search worker, and more workers make CP-SAT's a
 on the run. The goals are solved lexicographically, one LP after the other, each keeping the
 optimum of the one before: mandatory tasks, then tasks (priority as a tie-break), then fewest
 inspector-days, then each department's busiest week as light as the windows allow
-(``_WeekLP._peaks``). The schedule takes from the answer only each department's days per week
-(the pace, ``share_today``, and ``slack``).
+(``_WeekLP._peaks``). The schedule takes from the answer each department's days per week (the
+pace, ``share_today``, and ``slack``) and which groups are done (``done``: the mandatory ones
+the LP does are scheduled first).
 """
 
 from __future__ import annotations
