@@ -128,13 +128,13 @@ def plan_horizon(
     fixed_days = [(person, crew.day) for crew in fixed for person in crew.members]
     shape = roster()
 
-    def weeks_for(these: list[VisitGroup]) -> CapacityDecision:
-        """The capacity LP of ``these`` groups (``capacity.plan_weeks``)."""
-        minutes = {g.group_id: g.onsite_min(scenario.onsite) for g in these}
+    def weeks_for(these: list[VisitGroup], minutes: dict[int, int] | None = None) -> CapacityDecision:
+        """The capacity LP of ``these`` groups (``capacity.plan_weeks``), their on-site ``minutes``."""
+        minutes = minutes or {g.group_id: g.onsite_min(scenario.onsite) for g in these}
         must_delegate = must_delegate_of(shape, travel, township_of, minutes)
         return plan_weeks(these, instance.workdays, shape, travel, township_of, minutes, must_delegate, fixed_days)
 
-    decision = weeks_for(groups)
+    decision = weeks_for(groups, onsite)
     pace = decision if decision.pace else None  # no LP answer: the even pace of the day-by-day scheduler
     base = "capacity" if pace is not None else "day-by-day"
     candidates = {base: run(groups, pace, decision)}
