@@ -238,3 +238,35 @@ def test_capacity_statement_says_whether_the_bound_is_reached():
     assert with_capacity_statement(out, 9, 7)["reason"][0].endswith("或许还能再安排 2 项）")
     english = with_capacity_statement(out, 9, 7, "en")["reason"][0]
     assert english.endswith("this plan places 7, perhaps 2 more could be placed)")
+
+
+def test_weeks_split_where_quiet_days_begin_and_end():
+    """A week's quiet days and its other days are two weeks of the capacity LP: capped work may
+    use only the staff of the other days."""
+    days = [dt.date(2026, 9, 28) + dt.timedelta(days=n) for n in range(14) if n % 7 < 5]
+    quiet = np.array([d.day <= 2 for d in days])  # quiet_days = [1, 2]: Thursday and Friday
+    weeks = Weeks.of(days, quiet)
+    assert weeks.of_day.tolist() == [0, 0, 0, 1, 1, 2, 2, 2, 2, 2]
+    assert weeks.first.tolist() == [0, 3, 5] and weeks.last.tolist() == [2, 4, 9]
+
+
+def test_a_quiet_day_does_not_spend_the_staff_an_ordinary_day_needs(monkeypatch):
+    """One crew-day in all (an SJ and an XF inspector with one planned day each); the first day
+    is quiet (no capped visit). A complaint check of 60 minutes may go any day; a key check of
+    300 minutes only on the second. Sent out on the quiet day for the complaint alone, the crew
+    would spend its one day on an hour's work and the key check would be left out; held for an
+    ordinary day, the complaint joins the key check's crew, and both are placed."""
+    import planner.model.horizon as horizon
+
+    monkeypatch.setattr(horizon, "exact_schedule", lambda *args, **kwargs: None)
+    checks = [("SJ", "triggered", 0, 9), ("SJ", "key", 1, 1)]
+    with tempfile.TemporaryDirectory() as folder:
+        write_dataset(Path(folder) / "ds", county(checks, [1, 0, 1, 0], [60, 300]))
+        (Path(folder) / "s.toml").write_text(SCENARIO.replace("seed = 1\n", "seed = 1\nquiet_days = [2, 2]\n"))
+        scenario = load_scenario(Path(folder) / "s.toml")
+        dataset = load_dataset(scenario.dataset)
+        calendar = work_calendar(scenario.horizon.start, scenario.horizon.end, dataset.calendar_overrides())
+        plan = make_plan(dataset, scenario, calendar)
+    assert plan.broken == []
+    assert sorted(plan.tables.visit_tasks["task_id"]) == ["T0", "T1"]
+    assert set(plan.tables.visits["date"].astype(str)) == {"2026-03-03"}

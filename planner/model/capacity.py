@@ -79,15 +79,19 @@ _KEEP = 1 - 1e-7
 
 @dataclass(frozen=True)
 class Weeks:
-    """The horizon's working days in calendar weeks: ``first[w]``…``last[w]`` (day indices)."""
+    """The horizon's working days in calendar weeks: ``first[w]``…``last[w]`` (day indices).
+    With ``quiet`` days (``rules.quiet_days``), a week is cut where they begin and where they
+    end, each part a week here: capped work may use only the staff of the days that are not
+    quiet, and a week taken whole would let it count the quiet days' staff too."""
 
     first: np.ndarray
     last: np.ndarray
     of_day: np.ndarray  # week of each working day
 
     @classmethod
-    def of(cls, workdays) -> Weeks:
-        keys = [d.isocalendar()[:2] for d in workdays]
+    def of(cls, workdays, quiet: np.ndarray | None = None) -> Weeks:
+        quiet = np.zeros(len(workdays), dtype=bool) if quiet is None else quiet
+        keys = [(*d.isocalendar()[:2], bool(q)) for d, q in zip(workdays, quiet)]
         of_day = np.zeros(len(keys), dtype=np.int64)
         first, last = [], []
         for day, key in enumerate(keys):
@@ -141,6 +145,12 @@ class CapacityDecision:
         it from ``day`` on: who can best give a crew its second inspector."""
         ahead = self.ahead[day]
         return {k: n - ahead.get(k, 0.0) for k, n in left.items()}
+
+    @property
+    def binds(self) -> bool:
+        """Whether staff binds: the LP does not do every group it holds in full (or some group
+        has no staff at all)."""
+        return any(share < 1 - 1e-6 for share in self.done.values())
 
     def share_today(self, day: int) -> dict[str, float]:
         """Per department, today's part of its remaining planned inspector-days: the LP's days of
@@ -206,9 +216,11 @@ def plan_weeks(
     onsite: dict[int, int],
     must_delegate,
     fixed_person_days=(),
+    quiet: np.ndarray | None = None,
 ) -> CapacityDecision:
-    """The horizon's capacity LP for ``groups`` (module doc), and the pace it sets."""
-    weeks = Weeks.of(workdays)
+    """The horizon's capacity LP for ``groups`` (module doc), and the pace it sets; ``quiet``:
+    the working days with no capped visit (``Instance.quiet``)."""
+    weeks = Weeks.of(workdays, quiet)
     staff = staff_days(roster, workdays, weeks, fixed_person_days)
     needs = group_needs(groups, weeks, roster, travel, township_of, onsite, must_delegate)
     lp = _WeekLP(needs, staff, weeks)
@@ -440,7 +452,7 @@ def capacity_bound_model(
     Everything else of the rules (one day of a week, crews per township, routes, conflicts) is
     left out, so the bound may sit above what any plan can reach; never below."""
     table = instance.table
-    weeks = Weeks.of(instance.workdays)
+    weeks = Weeks.of(instance.workdays, instance.quiet)
     n_weeks = len(weeks)
     people = sorted(roster.dept_of)
     week_minutes: dict[str, np.ndarray] = {}  # per person

@@ -14,7 +14,8 @@ fewest visits:
    the LP has no answer, the even pace of before), and the mandatory groups the LP does are
    placed before the others (under binding staff it chooses the legal duties that cost fewest
    person-days); when that schedule leaves out legal duties the LP finds room for, the evenly
-   paced schedule (with the same choice) is tried too;
+   paced schedule (with the same choice) is tried too; when the LP does not do every group,
+   staff binds, and work that can wait for an ordinary day opens no crew on a quiet day;
 2. a county small enough is also scheduled by one exact CP-SAT model of every crew-day
    (``exact.exact_schedule``), hinted with the schedule of 1;
 3. when mandatory groups are still left out for want of a crew, and a department of theirs has
@@ -122,6 +123,7 @@ def plan_horizon(
             profile=pace,
             fixed_fills=fixed_fills,
             chosen=lp.done,
+            hold_quiet=decision.binds,
         )
 
     onsite = {g.group_id: g.onsite_min(scenario.onsite) for g in groups}
@@ -132,7 +134,9 @@ def plan_horizon(
         """The capacity LP of ``these`` groups (``capacity.plan_weeks``), their on-site ``minutes``."""
         minutes = minutes or {g.group_id: g.onsite_min(scenario.onsite) for g in these}
         must_delegate = must_delegate_of(shape, travel, township_of, minutes)
-        return plan_weeks(these, instance.workdays, shape, travel, township_of, minutes, must_delegate, fixed_days)
+        return plan_weeks(
+            these, instance.workdays, shape, travel, township_of, minutes, must_delegate, fixed_days, instance.quiet
+        )
 
     decision = weeks_for(groups, onsite)
     pace = decision if decision.pace else None  # no LP answer: the even pace of the day-by-day scheduler

@@ -8,7 +8,9 @@ opens a new crew when the departments still have people free. New crews for grou
 paced: a department opens no more crews a day than its remaining planned person-days spread
 evenly over the remaining working days, so the staff is not used up in spring. A group passes a
 day another group of its enterprise needs (one visit per enterprise a day) while a later day of
-its window leaves every group a day of its own. The day's seats
+its window leaves every group a day of its own. When staff binds, a group that can wait for a
+day that is not quiet opens no crew on a quiet day (the few checks such a day allows would
+spend whole person-days); it may still join a crew out that day. The day's seats
 are then filled by persons (``planner.model.matching``); a crew whose seats cannot all be filled —
 conflicts, delegations — is dropped for the day and its groups try again later.
 
@@ -125,6 +127,7 @@ def schedule_groups(
     profile: CapacityDecision | None = None,
     fixed_fills: pd.DataFrame | None = None,
     chosen: dict[int, float] | None = None,
+    hold_quiet: bool = False,
 ) -> Schedule:
     """Place every group it can, day by day (see the module doc).
 
@@ -135,7 +138,10 @@ def schedule_groups(
     work is due over the horizon, not evenly, and a crew's second inspector comes from the
     department with most planned days beyond its own work. ``chosen`` (the capacity LP's share
     of each group done, ``CapacityDecision.done``): the mandatory groups it does at least
-    ``CHOSEN_SHARE`` of are placed before the other mandatory groups.
+    ``CHOSEN_SHARE`` of are placed before the other mandatory groups. ``hold_quiet`` (staff
+    binds): on a quiet day, a group that is not urgent and has an ordinary day later in its window
+    joins crews out that day but opens none — a crew sent out for the few checks a quiet day
+    allows would spend its members' whole days on a part of one.
     """
     travel = TravelTimes(dataset, scenario)
     township_of = dict(zip(dataset.enterprises["uscc"], dataset.enterprises["township"]))
@@ -237,6 +243,14 @@ def schedule_groups(
             placed.update(joined)
             candidates = [g for g in candidates if g.group_id not in joined]
             visited = {g.uscc for c in crews_by_day[day] for g in c.groups}
+            join_only = frozenset(
+                g.group_id
+                for g in candidates
+                if hold_quiet
+                and quiet[day]
+                and urgency[g.group_id] > URGENT_DAYS
+                and (~quiet[g.days[g.days > day]]).any()
+            )
             crews = _form_crews(
                 day,
                 date,
@@ -253,6 +267,7 @@ def schedule_groups(
                 _free_delegates(roster, date, available),
                 must_delegate,
                 slack,
+                join_only,
             )
             crews_formed[day] += len(crews)  # numbers of crews dropped at staffing are never reused
             staffed, day_members = _staff(crews, date, roster, seed)
@@ -496,6 +511,7 @@ def _form_crews(
     delegates,
     must_delegate=lambda group: (),
     slack: dict[str, float] | None = None,
+    join_only: frozenset[int] = frozenset(),
 ) -> list[Crew]:
     crews: dict[str, list[Crew]] = defaultdict(list)
     used: dict[str, int] = defaultdict(int)
@@ -519,6 +535,8 @@ def _form_crews(
             best.length_min += best_added
             visited_today.add(group.uscc)
             continue
+        if group.group_id in join_only:
+            continue  # it may wait for a day with more to do (``hold_quiet``)
         allowance = free if urgency[group.group_id] <= URGENT_DAYS else budget
         must = must_delegate(group)
         seats, delegated = _delegate(group, allowance, used, delegates, delegates_used, must)
