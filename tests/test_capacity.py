@@ -88,6 +88,23 @@ def county(checks, max_days, minutes=None) -> dict:
     return tables
 
 
+def paced_plan(monkeypatch, checks, minutes, extra: str = ""):
+    """The plan of ``county(checks)`` with one crew-day in all (an SJ and an XF inspector with
+    one planned day each), made without the exact model: such a county is small enough for it,
+    and it would find the optimum anyway, while on a county of any size the paced schedule must
+    find it itself. ``extra``: scenario lines."""
+    import planner.model.horizon as horizon
+
+    monkeypatch.setattr(horizon, "exact_schedule", lambda *args, **kwargs: None)
+    with tempfile.TemporaryDirectory() as folder:
+        write_dataset(Path(folder) / "ds", county(checks, [1, 0, 1, 0], minutes))
+        (Path(folder) / "s.toml").write_text(SCENARIO.replace("[horizon]", extra + "[horizon]"))
+        scenario = load_scenario(Path(folder) / "s.toml")
+        dataset = load_dataset(scenario.dataset)
+        calendar = work_calendar(scenario.horizon.start, scenario.horizon.end, dataset.calendar_overrides())
+        return make_plan(dataset, scenario, calendar)
+
+
 def brute_force(checks, max_days) -> tuple[int, int]:
     """(mandatory checks, checks) of the best assignment of checks to a day and two inspectors."""
     best = (0, 0)
@@ -161,17 +178,8 @@ def test_the_capacity_lp_chooses_which_legal_duties_the_staff_can_carry(monkeypa
     two short ones fit the day together, and the schedule places those first: two. The county is
     small enough for the exact model, which would find it anyway, so it is left out here: on a
     county of any size the paced schedule must make the choice itself."""
-    import planner.model.horizon as horizon
-
-    monkeypatch.setattr(horizon, "exact_schedule", lambda *args, **kwargs: None)
     checks = [("SJ", "key", 0, 0), ("SJ", "key", 0, 9), ("SJ", "key", 0, 9)]
-    with tempfile.TemporaryDirectory() as folder:
-        write_dataset(Path(folder) / "ds", county(checks, [1, 0, 1, 0], [360, 120, 120]))
-        (Path(folder) / "s.toml").write_text(SCENARIO)
-        scenario = load_scenario(Path(folder) / "s.toml")
-        dataset = load_dataset(scenario.dataset)
-        calendar = work_calendar(scenario.horizon.start, scenario.horizon.end, dataset.calendar_overrides())
-        plan = make_plan(dataset, scenario, calendar)
+    plan = paced_plan(monkeypatch, checks, [360, 120, 120])
     assert plan.broken == []
     assert sorted(plan.tables.visit_tasks["task_id"]) == ["T1", "T2"]
     assert plan.tables.unscheduled["task_id"].tolist() == ["T0"]
@@ -256,17 +264,8 @@ def test_a_quiet_day_does_not_spend_the_staff_an_ordinary_day_needs(monkeypatch)
     300 minutes only on the second. Sent out on the quiet day for the complaint alone, the crew
     would spend its one day on an hour's work and the key check would be left out; held for an
     ordinary day, the complaint joins the key check's crew, and both are placed."""
-    import planner.model.horizon as horizon
-
-    monkeypatch.setattr(horizon, "exact_schedule", lambda *args, **kwargs: None)
     checks = [("SJ", "triggered", 0, 9), ("SJ", "key", 1, 1)]
-    with tempfile.TemporaryDirectory() as folder:
-        write_dataset(Path(folder) / "ds", county(checks, [1, 0, 1, 0], [60, 300]))
-        (Path(folder) / "s.toml").write_text(SCENARIO.replace("seed = 1\n", "seed = 1\nquiet_days = [2, 2]\n"))
-        scenario = load_scenario(Path(folder) / "s.toml")
-        dataset = load_dataset(scenario.dataset)
-        calendar = work_calendar(scenario.horizon.start, scenario.horizon.end, dataset.calendar_overrides())
-        plan = make_plan(dataset, scenario, calendar)
+    plan = paced_plan(monkeypatch, checks, [60, 300], "quiet_days = [2, 2]\n")
     assert plan.broken == []
     assert sorted(plan.tables.visit_tasks["task_id"]) == ["T0", "T1"]
     assert set(plan.tables.visits["date"].astype(str)) == {"2026-03-03"}
