@@ -772,13 +772,16 @@ def bench(
         "cli.bench.title", name=_shown(result.name), enterprises=f"{result.enterprises:,}", tasks=f"{result.tasks:,}"
     )
     table = RichTable(title=title, title_justify="left")
-    for column in ("cli.bench.stage", "cli.bench.seconds", "cli.bench.peak"):
+    for column in ("cli.bench.stage", "cli.bench.seconds", "cli.bench.peak", "cli.bench.stage_peak"):
         table.add_column(_say(column), justify="left" if column == "cli.bench.stage" else "right")
     for figure in result.stages:
         table.add_row(
-            _label(f"stage.name.{figure.stage}", figure.stage), f"{figure.seconds:.2f}", f"{figure.peak_mb:,.0f}"
+            _label(f"stage.name.{figure.stage}", figure.stage),
+            f"{figure.seconds:.2f}",
+            f"{figure.peak_mb:,.0f}",
+            "" if figure.stage_peak_mb is None else f"{figure.stage_peak_mb:,.0f}",
         )
-    table.add_row(_say("cli.bench.total"), f"{result.total_seconds:.2f}", f"{result.peak_mb:,.0f}", style="bold")
+    table.add_row(_say("cli.bench.total"), f"{result.total_seconds:.2f}", f"{result.peak_mb:,.0f}", "", style="bold")
     err.print(table)
     lang = console_lang()
     err.print(catalogue_text("sep.list", lang).join(f"{k} {v}" for k, v in result.quality.items()), highlight=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from typer.testing import CliRunner
@@ -11,6 +12,7 @@ from planner.bench import CAPACITY, GENERATED, HARD, SUITE, growth_exponent, pro
 from planner.cli import app
 from planner.demo import PROFILES
 from planner.scenario import load_scenario
+from planner.stopwatch import MemoryWatch, current_rss_mb
 
 
 def test_bench_reports_every_stage_and_quality():
@@ -32,9 +34,27 @@ def test_bench_reports_every_stage_and_quality():
         "write",
     ]
     assert figures["peak_mb"] > 0 and figures["enterprises"] == 60
+    if current_rss_mb() is not None:  # the most memory while each stage ran, never above the peak
+        assert all(0 < s["stage_peak_mb"] <= figures["peak_mb"] + 1 for s in figures["stages"])
     quality = figures["quality"]
     assert quality["rules_broken"] == 0 and quality["visits"] >= quality["lower_bound_visits"] > 0
     assert figures["machine"]["cpus"] >= 1
+
+
+@pytest.mark.skipif(current_rss_mb() is None, reason="the system does not say its resident memory")
+def test_memory_watch_tells_the_stage_that_held_the_memory():
+    """200 MB held in one stretch of time shows in it, and not in the stretch after it is freed."""
+    with MemoryWatch(interval=0.01) as memory:
+        start = time.perf_counter()
+        held = b"x" * (200 * 2**20)  # written, so resident
+        memory.read()
+        held_until = time.perf_counter()
+        del held
+        memory.read()
+        freed = time.perf_counter()
+        memory.read()
+        end = time.perf_counter()
+    assert memory.most(start, held_until) - memory.most(freed, end) >= 150
 
 
 def test_capacity_variants_are_valid_scenarios(tmp_path):
