@@ -269,3 +269,22 @@ def test_a_quiet_day_does_not_spend_the_staff_an_ordinary_day_needs(monkeypatch)
     assert plan.broken == []
     assert sorted(plan.tables.visit_tasks["task_id"]) == ["T0", "T1"]
     assert set(plan.tables.visits["date"].astype(str)) == {"2026-03-03"}
+
+
+def test_a_small_departments_pace_is_not_rounded_up_to_a_seat_a_day():
+    """An inspector with 5 planned days of 25 left, paced at a fifth of a day a day: a seat every
+    fifth day, not one every day (rounded up, a small department would spend its year on the
+    first days it has work)."""
+    from types import SimpleNamespace
+
+    from planner.model.schedule import _carried_over, _paced_budget
+
+    roster = SimpleNamespace(dept_of={"XF001": "XF"}, max_days={"XF001": 5}, days_used={"XF001": 0})
+    seats, carried = [], {}
+    for day in range(10):
+        budget, quota = _paced_budget(roster, {"XF": 1}, 25 - day, {"XF": 1 / (25 - day)}, carried)
+        seats.append(budget["XF"])
+        spent = {"XF": budget["XF"]}  # the seat is taken whenever the pace allows it
+        roster.days_used["XF001"] += budget["XF"]
+        carried = _carried_over(quota, spent)
+    assert seats == [0, 0, 0, 0, 1, 0, 0, 0, 0, 1]

@@ -220,9 +220,12 @@ def schedule_groups(
             and any(g.group_id not in placed for g in firms[group.uscc] if g is not group)
         )
 
+    carried: dict[str, float] = {}  # per department, the part of a seat its pace left unspent
+
     def run_batch(batch: list[VisitGroup]) -> None:
         """Day by day, place the batch's groups: join staffed crews, else form and staff new ones."""
         batch_ids = {g.group_id for g in batch}
+        carried.clear()  # each pass over the year is paced afresh
         for day in range(n_days):
             candidates = [
                 g
@@ -236,7 +239,8 @@ def schedule_groups(
             date = workdays[day]
             available = {p for p in roster.dept_of if roster.available(p, date)}  # no staffing before _form_crews
             free = _free_persons(roster, date, available)
-            budget = _paced_budget(roster, free, n_days - day, None if profile is None else profile.share_today(day))
+            share = None if profile is None else profile.share_today(day)
+            budget, quota = _paced_budget(roster, free, n_days - day, share, carried)
             slack = None if profile is None else profile.slack(day, _days_left(roster))
             clear = _free_without_conflict(roster, date, candidates, available, in_conflict)
             joined = _join_staffed(crews_by_day[day], candidates, roster, township_of, onsite, travel)
@@ -275,6 +279,13 @@ def schedule_groups(
                 placed.update(g.group_id for g in crew.groups)
             crews_by_day[day] += staffed
             members.append(day_members)
+            if quota:  # what today's pace left of a seat goes on to the next day
+                spent: dict[str, int] = defaultdict(int)
+                for crew in staffed:
+                    for dept, n in crew.seats.items():
+                        spent[dept] += n
+                carried.clear()
+                carried.update(_carried_over(quota, spent))
 
     # lexicographic: mandatory groups get the staff first, then the parts of joint mandatory
     # visits no crew could take whole, then the rest what is left
@@ -406,20 +417,33 @@ def _days_left(roster: Roster) -> dict[str, int]:
 
 
 def _paced_budget(
-    roster: Roster, free: dict[str, int], days_left: int, share: dict[str, float] | None = None
-) -> dict[str, int]:
-    """Persons a department may send today so its planned days last to the end of the horizon:
-    spread evenly over the days left, or (``share``: today's part of the department's remaining
-    need, from the capacity model) in proportion to when its work is due."""
+    roster: Roster,
+    free: dict[str, int],
+    days_left: int,
+    share: dict[str, float] | None = None,
+    carried: dict[str, float] | None = None,
+) -> tuple[dict[str, int], dict[str, float]]:
+    """Persons a department may send today so its planned days last to the end of the horizon,
+    and (with ``share``) its pace today in days: spread evenly over the days left, rounded up, or
+    (``share``: today's part of the department's remaining need, from the capacity model) in
+    proportion to when its work is due — then the whole part of today's pace and what earlier
+    days left unspent (``carried``). Rounded up, a small department with a fifth of a day's pace
+    would get a seat every day it has work, and spend its year on crews sent out for one check."""
     left: dict[str, int] = defaultdict(int)
     for person, dept in roster.dept_of.items():
         left[dept] += max(0, roster.max_days[person] - roster.days_used[person])
     if share is None:
-        return {dept: min(free.get(dept, 0), -(-left[dept] // max(days_left, 1))) for dept in left}
-    return {
-        dept: min(free.get(dept, 0), math.ceil(left[dept] * share.get(dept, 1 / max(days_left, 1)) - 1e-9))
-        for dept in left
-    }
+        return {dept: min(free.get(dept, 0), -(-left[dept] // max(days_left, 1))) for dept in left}, {}
+    carried = carried or {}
+    quota = {dept: left[dept] * share.get(dept, 1 / max(days_left, 1)) + carried.get(dept, 0.0) for dept in left}
+    return {dept: min(free.get(dept, 0), math.floor(q + 1e-9)) for dept, q in quota.items()}, quota
+
+
+def _carried_over(quota: dict[str, float], spent: dict[str, int]) -> dict[str, float]:
+    """Per department, the part of a seat today's pace (``quota``, in days) leaves for tomorrow
+    after the seats ``spent``: never a debt (urgent work may go beyond the pace), never a whole
+    seat (a seat not taken today is still in the department's days left)."""
+    return {d: max(0.0, q - max(spent.get(d, 0), math.floor(q + 1e-9))) for d, q in quota.items()}
 
 
 def _join_staffed(
