@@ -44,10 +44,10 @@ def plan_folder(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def roomy_plan_folder(tmp_path_factory) -> Path:
-    """Another generated tiny county (seed 10) whose plan leaves two inspectors of a department
+    """Another generated tiny county (seed 13) whose plan leaves two inspectors of a department
     with crews planned on no day at all (idle), as the old plans' seat check needs; the test says
-    so when a change of the planner ends that."""
-    return _planned(tmp_path_factory.mktemp("roomy"), generate_dataset("tiny", 10))
+    so when a change of the planner ends that (seed 10 did until the pace stopped rounding up)."""
+    return _planned(tmp_path_factory.mktemp("roomy"), generate_dataset("tiny", 13))
 
 
 def _planned(root: Path, tables: dict) -> Path:

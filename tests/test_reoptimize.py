@@ -87,7 +87,13 @@ def test_lineage_findings_catch_a_changed_past(county_later):
     frozen = (pd.to_datetime(visits["date"]).dt.date >= as_of + dt.timedelta(days=3)) & (
         pd.to_datetime(visits["date"]).dt.date < as_of + dt.timedelta(days=14)
     )
-    target = visits.loc[frozen, "visit_id"].iloc[0]
+    kept = previous.tables["visits"]  # a visit the parent announced, not a new complaint's
+    announced = set(zip(kept["crew_id"], pd.to_datetime(kept["date"]).dt.date, kept["uscc"]))
+    dates = pd.to_datetime(visits["date"]).dt.date
+    was_announced = pd.Series(
+        [(c, d, u) in announced for c, d, u in zip(visits["crew_id"], dates, visits["uscc"])], index=visits.index
+    )
+    target = visits.loc[frozen & was_announced, "visit_id"].iloc[0]
     later = child["visit_tasks"]["visit_id"].map(dict(zip(visits["visit_id"], pd.to_datetime(visits["date"]).dt.date)))
     moved_task = child["visit_tasks"].loc[later > as_of + dt.timedelta(days=30), "task_id"].iloc[0]
     visit_tasks = child["visit_tasks"].copy()
