@@ -247,14 +247,13 @@ def schedule_groups(
             placed.update(joined)
             candidates = [g for g in candidates if g.group_id not in joined]
             visited = {g.uscc for c in crews_by_day[day] for g in c.groups}
-            join_only = frozenset(
-                g.group_id
-                for g in candidates
-                if hold_quiet
-                and quiet[day]
-                and urgency[g.group_id] > URGENT_DAYS
-                and (~quiet[g.days[g.days > day]]).any()
-            )
+            join_only: frozenset[int] = frozenset()
+            if hold_quiet and quiet[day]:  # work that can wait for an ordinary day opens no crew
+                join_only = frozenset(
+                    g.group_id
+                    for g in candidates
+                    if urgency[g.group_id] > URGENT_DAYS and (~quiet[g.days[g.days > day]]).any()
+                )
             crews = _form_crews(
                 day,
                 date,
@@ -429,9 +428,7 @@ def _paced_budget(
     proportion to when its work is due — then the whole part of today's pace and what earlier
     days left unspent (``carried``). Rounded up, a small department with a fifth of a day's pace
     would get a seat every day it has work, and spend its year on crews sent out for one check."""
-    left: dict[str, int] = defaultdict(int)
-    for person, dept in roster.dept_of.items():
-        left[dept] += max(0, roster.max_days[person] - roster.days_used[person])
+    left = _days_left(roster)
     if share is None:
         return {dept: min(free.get(dept, 0), -(-left[dept] // max(days_left, 1))) for dept in left}, {}
     carried = carried or {}
