@@ -288,3 +288,28 @@ def test_a_small_departments_pace_is_not_rounded_up_to_a_seat_a_day():
         roster.days_used["XF001"] += budget["XF"]
         carried = _carried_over(quota, spent)
     assert seats == [0, 0, 0, 0, 1, 0, 0, 0, 0, 1]
+
+
+def test_a_crew_day_gives_a_long_check_up_for_two_legal_duties(monkeypatch):
+    """One crew-day in all, and three SJ key checks: one of 360 minutes due on the first day, two
+    of 120 minutes due any day. Without the capacity LP's choice (no LP answer: the even pace,
+    most urgent first) the long check fills the day. The trade on the schedule kept (以多换少)
+    gives it up for the two short ones, which place one legal duty more; the long one is left
+    out with its reason. With no round of the trade, the long check stays alone."""
+    import planner.model.horizon as horizon
+    import planner.model.schedule as schedule
+    from planner.model.capacity import CapacityDecision
+
+    monkeypatch.setattr(
+        horizon, "plan_weeks", lambda groups, workdays, *a, **k: CapacityDecision(Weeks.of(workdays), "NOT_SOLVED")
+    )
+    checks = [("SJ", "key", 0, 0), ("SJ", "key", 0, 9), ("SJ", "key", 0, 9)]
+    plan = paced_plan(monkeypatch, checks, [360, 120, 120])
+    assert plan.broken == []
+    assert plan.kpis["schedule_kept"] == "day-by-day"
+    assert sorted(plan.tables.visit_tasks["task_id"]) == ["T1", "T2"]
+    assert plan.tables.unscheduled["task_id"].tolist() == ["T0"]
+    assert plan.tables.unscheduled["reason_code"].tolist() == ["staff_capacity"]
+    monkeypatch.setattr(schedule, "TRADE_ROUNDS", 0)
+    plan = paced_plan(monkeypatch, checks, [360, 120, 120])
+    assert plan.tables.visit_tasks["task_id"].tolist() == ["T0"]

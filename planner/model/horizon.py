@@ -27,7 +27,13 @@ fewest visits:
    as many, until nothing more is gained (a round is kept only if it places more, in the
    objective's order; each round's groups get their own LP, its pace and its choice) — from the
    paced schedule and, when it was tried, from the evenly paced
-   one too (the better start does not always end better).
+   one too (the better start does not always end better);
+4. the schedule kept, when it still leaves legal duties out for want of a crew and below the
+   capacity bound, is made again with the trade (以多换少, ``schedule._trade_up``): a staffed
+   crew-day gives up a visit for open mandatory groups that place more in its minutes, and
+   the visit given up takes any place left for it. Done on the kept schedule only: inside
+   every try it would change what the split rounds start from (on ``park`` that cost 22
+   legal duties), while here the schedule can only gain.
 
 A schedule that places as many mandatory tasks as the capacity bound allows (``legal_bound``)
 ends the tries for legal duties: no plan places more. Every schedule is deterministic, so the
@@ -108,8 +114,13 @@ def plan_horizon(
     def roster() -> Roster:
         return Roster.from_dataset(dataset, len(calendar), scenario.planned_share)
 
-    def run(these: list[VisitGroup], pace: CapacityDecision | None, lp: CapacityDecision) -> Schedule:
-        """The schedule of ``these`` at ``pace`` (None: even), the groups ``lp`` does first."""
+    made_by: dict[str, tuple] = {}  # each schedule's groups, pace and LP, to run it again with the trade
+
+    def run(
+        these: list[VisitGroup], pace: CapacityDecision | None, lp: CapacityDecision, trade: bool = False
+    ) -> Schedule:
+        """The schedule of ``these`` at ``pace`` (None: even), the groups ``lp`` does first
+        (``trade``: and then 以多换少, ``schedule._trade_up``)."""
         crews = [dataclasses.replace(c, groups=list(c.groups), seats=dict(c.seats)) for c in fixed]
         return schedule_groups(
             these,
@@ -124,6 +135,7 @@ def plan_horizon(
             fixed_fills=fixed_fills,
             chosen=lp.done,
             hold_quiet=decision.binds,
+            trade=trade,
         )
 
     onsite = {g.group_id: g.onsite_min(scenario.onsite) for g in groups}
@@ -141,7 +153,8 @@ def plan_horizon(
     decision = weeks_for(groups, onsite)
     pace = decision if decision.pace else None  # no LP answer: the even pace of the day-by-day scheduler
     base = "capacity" if pace is not None else "day-by-day"
-    candidates = {base: run(groups, pace, decision)}
+    made_by[base] = (groups, pace, decision)
+    candidates = {base: run(*made_by[base])}
     tried = {base: placed_value(candidates[base])}
     chosen = base
 
@@ -151,7 +164,8 @@ def plan_horizon(
     if pace is not None and tried[base][0] < decision.lp[0] - 0.5 and not reached(base):
         # the paced schedule left out legal duties the LP finds room for: the even pace may place
         # them (a schedule, not the LP, decides; keep whichever places more, in the objective's order)
-        candidates["day-by-day"] = run(groups, None, decision)
+        made_by["day-by-day"] = (groups, None, decision)
+        candidates["day-by-day"] = run(*made_by["day-by-day"])
         tried["day-by-day"] = placed_value(candidates["day-by-day"])
         if tried["day-by-day"] > tried[chosen]:
             chosen = "day-by-day"
@@ -203,7 +217,8 @@ def plan_horizon(
             name = f"split-{round_}" if start == first else f"{start} split-{round_}"
             # the LP again, on the groups as split: its pace and its choice are theirs
             lp = weeks_for(parts)
-            candidates[name] = run(parts, (lp if lp.pace else None) if start_pace is not None else None, lp)
+            made_by[name] = (parts, (lp if lp.pace else None) if start_pace is not None else None, lp)
+            candidates[name] = run(*made_by[name])
             tried[name] = placed_value(candidates[name])
             if tried[name] <= tried[last]:
                 break
@@ -211,7 +226,15 @@ def plan_horizon(
         if tried[last] > tried[best]:
             best, split = last, made_so_far
     chosen = best
-    return HorizonResult(candidates[chosen], chosen, tried, split, decision)
+    kept = candidates[chosen]
+    short_of_staff = any(g.mandatory and reason.code == "staff_capacity" for g, reason in kept.unplaced)
+    if chosen in made_by and short_of_staff and not reached(chosen):
+        # 以多换少 on the schedule kept, not inside every try: the split rounds start from the
+        # schedules they measured, and the kept one can only gain
+        traded = run(*made_by[chosen], trade=True)
+        if placed_value(traded) > tried[chosen]:
+            kept = traded
+    return HorizonResult(kept, chosen, tried, split, decision)
 
 
 def short_departments(schedule: Schedule, groups: list[VisitGroup], roster: Roster) -> set[str]:

@@ -14,6 +14,10 @@ spend whole person-days); it may still join a crew out that day. The day's seats
 are then filled by persons (``planner.model.matching``); a crew whose seats cannot all be filled —
 conflicts, delegations — is dropped for the day and its groups try again later.
 
+With ``trade`` (the horizon asks it of the schedule it keeps), staffed crew-days then give a
+visit up where open legal duties placed in its minutes count for more (以多换少, ``_trade_up``):
+taken most urgent first, a long check can fill the minutes two short ones would have shared.
+
 Routes start and end at the township's station at ``DAY_START_MIN``; visits are ordered to
 minimise travel by the route engine (``planner.routing``: exact up to 10 stops, PyVRP beyond).
 """
@@ -47,6 +51,7 @@ DAY_START_MIN = 510  # 08:30, leaving the station
 PLANNED_DAY_MIN = 420  # a crew-day is planned within 7 hours unless one visit alone needs longer
 URGENT_DAYS = 3  # a group with this many feasible days left ignores pacing
 CHOSEN_SHARE = 0.5  # a group the capacity LP does at least this much of is one it chose
+TRADE_ROUNDS = 3  # rounds of _trade_up: each places what the one before gave up, where it can
 
 
 @dataclass
@@ -128,6 +133,7 @@ def schedule_groups(
     fixed_fills: pd.DataFrame | None = None,
     chosen: dict[int, float] | None = None,
     hold_quiet: bool = False,
+    trade: bool = False,
 ) -> Schedule:
     """Place every group it can, day by day (see the module doc).
 
@@ -347,6 +353,23 @@ def schedule_groups(
                 displaced.append(g)
     if displaced:
         run_batch(displaced)
+    # 以多换少: a crew-day that could carry more legal duties gives a visit up for them; the visit
+    # given up then takes any place left for it (补位), so each round places more than before
+    for _ in range(TRADE_ROUNDS if trade else 0):
+        out = [g for g in groups if g.mandatory and g.group_id not in placed and g.group_id not in split]
+        taken, released = _trade_up(out, crews_by_day, roster, township_of, onsite, travel, pinned)
+        if not taken:
+            break
+        placed.update(taken)
+        placed.difference_update(g.group_id for g in released)
+        for group in released:
+            made = _make_room(
+                group, workdays, crews_by_day, crews_formed, roster, township_of, onsite, travel, seed, pinned
+            )
+            if made is not None:
+                placed.add(group.group_id)
+                members.append(made[1])
+                placed.difference_update(g.group_id for g in made[0])
     all_crews = [c for day in sorted(crews_by_day) for c in crews_by_day[day]]
     for group in groups:
         if group.group_id not in placed and group.group_id not in split:
@@ -813,6 +836,98 @@ def _make_room(
     crew.groups = best_order(station, keep, onsite, travel)
     crew.length_min = route_minutes(station, crew.groups, onsite, travel)
     return dropped, pd.DataFrame()
+
+
+def _trade_up(
+    out: list[VisitGroup],
+    crews_by_day: dict[int, list[Crew]],
+    roster: Roster,
+    township_of,
+    onsite,
+    travel,
+    pinned: set[int] = frozenset(),
+) -> tuple[set[int], list[VisitGroup]]:
+    """Staffed crew-days that could carry more legal duties than they do (以多换少).
+
+    For each crew-day, the open mandatory groups ``out`` it may take — of its township, on a day
+    of their window, their enterprise not visited that day, covered by its members (委托查
+    included), no member in conflict there, the crew large enough — are added where the day
+    allows, most legal duties per on-site minute first. Then each of its visits that is not
+    kept (a re-optimisation's, an appointment, one shaped by 人工研判修正) is tried out: the
+    day without it, filled again the same way, replaces it when that places more (mandatory
+    tasks, then tasks, then priority). Under binding staff the constructive pass fills a day in
+    order of urgency, and a long check can hold the minutes two short legal duties need.
+    Returns the groups placed and the groups given up (not yet placed elsewhere)."""
+    by_place: dict[tuple[str, int], list[VisitGroup]] = defaultdict(list)
+    for group in sorted(out, key=lambda g: (-g.value()[0] / max(1, onsite[g.group_id]), -g.n_tasks, g.group_id)):
+        for day in group.days.tolist():
+            by_place[(township_of[group.uscc], day)].append(group)
+    waiting = {g.group_id for g in out}
+    taken: set[int] = set()
+    released: list[VisitGroup] = []
+    for day in sorted(crews_by_day):
+        crews = crews_by_day[day]
+        visited = {g.uscc for c in crews for g in c.groups}
+        for crew in crews:
+            here = [
+                g
+                for g in by_place.get((crew.township, day), ())
+                if g.group_id in waiting
+                and g.uscc not in visited
+                and len(crew.members) >= g.min_crew
+                and members_cover(crew.members, g, roster)
+                and not any(g.uscc in roster.conflicts.get(m, ()) for m in crew.members)
+            ]
+            if not here:
+                continue
+            station = f"station:{crew.township}"
+            limit = min([crew.limit_min] + [day_minutes(roster.hours_per_day[m]) for m in crew.members])
+            order, added = _fill(station, list(crew.groups), here, limit, onsite, travel)
+            best = (_value_of(added), order, added, None)
+            for given in crew.groups:
+                if given.group_id in pinned or given.appointment or given.table.held[given.rows].any():
+                    continue
+                rest = [g for g in crew.groups if g is not given]
+                order, added = _fill(station, rest, here, limit, onsite, travel)
+                gain = tuple(a - b for a, b in zip(_value_of(added), given.value()))
+                if gain > best[0]:
+                    best = (gain, order, added, given)
+            gain, order, added, given = best
+            if gain <= (0, 0, 0):
+                continue
+            crew.groups = order
+            crew.length_min = route_minutes(station, order, onsite, travel)
+            for group in added:
+                waiting.discard(group.group_id)
+                taken.add(group.group_id)
+                visited.add(group.uscc)
+            if given is not None:
+                released.append(given)
+                visited.discard(given.uscc)
+    return taken, released
+
+
+def _fill(station: str, order: list[VisitGroup], candidates: list[VisitGroup], limit: int, onsite, travel):
+    """``order`` with as many of ``candidates`` (taken in their order) as its day holds, each at
+    its cheapest place, one visit per enterprise; returns the new order and the groups added."""
+    length = route_minutes(station, order, onsite, travel)
+    here = {g.uscc for g in order}
+    added = []
+    for group in candidates:
+        if group.uscc in here:
+            continue
+        at, extra = _cheapest_insertion(station, order, group, onsite, travel)
+        if length + extra <= limit:
+            order.insert(at, group)
+            length += extra
+            here.add(group.uscc)
+            added.append(group)
+    return order, added
+
+
+def _value_of(groups: list[VisitGroup]) -> tuple[int, int, int]:
+    """Mandatory tasks, tasks and priority of ``groups`` together (``VisitGroup.value``)."""
+    return tuple(sum(part) for part in zip(*(g.value() for g in groups), (0, 0, 0)))
 
 
 def _why_unplaced(
