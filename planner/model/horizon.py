@@ -30,8 +30,8 @@ fewest visits:
    one too (the better start does not always end better);
 4. the schedule kept, when it still leaves legal duties out for want of a crew and below the
    capacity bound, is made again with the trade (以多换少, ``schedule._trade_up``): a staffed
-   crew-day gives up a visit for open mandatory groups that place more in its minutes, and
-   the visit given up takes any place left for it. Done on the kept schedule only: inside
+   crew-day gives up a visit for open mandatory groups that place more in its minutes, or
+   moves it to another crew-day it fits, and a visit given up takes any place left for it. Done on the kept schedule only: inside
    every try it would change what the split rounds start from (on ``park`` that cost 22
    legal duties), while here the schedule can only gain.
 

@@ -855,9 +855,12 @@ def _trade_up(
     allows, most legal duties per on-site minute first. Then each of its visits that is not
     kept (a re-optimisation's, an appointment, one shaped by 人工研判修正) is tried out: the
     day without it, filled again the same way, replaces it when that places more (mandatory
-    tasks, then tasks, then priority). Under binding staff the constructive pass fills a day in
-    order of urgency, and a long check can hold the minutes two short legal duties need.
-    Returns the groups placed and the groups given up (not yet placed elsewhere)."""
+    tasks, then tasks, then priority) — or, when the visit fits another crew-day of its
+    township as that day stands (a day of its window, its enterprise not visited then), when
+    the day without it places anything more: the visit moves there and is not lost. Under
+    binding staff the constructive pass fills a day in order of urgency, and a long check can
+    hold the minutes two short legal duties need. Returns the groups placed and the groups
+    given up (not yet placed elsewhere)."""
     by_place: dict[tuple[str, int], list[VisitGroup]] = defaultdict(list)
     for group in sorted(out, key=lambda g: (-g.value()[0] / max(1, onsite[g.group_id]), -g.n_tasks, g.group_id)):
         for day in group.days.tolist():
@@ -865,34 +868,71 @@ def _trade_up(
     waiting = {g.group_id for g in out}
     taken: set[int] = set()
     released: list[VisitGroup] = []
-    for day in sorted(crews_by_day):
-        crews = crews_by_day[day]
-        visited = {g.uscc for c in crews for g in c.groups}
+    visited_on: dict[int, set[str]] = defaultdict(set)
+    crews_at: dict[tuple[str, int], list[Crew]] = defaultdict(list)
+    for day, crews in crews_by_day.items():
         for crew in crews:
+            crews_at[(crew.township, day)].append(crew)
+            visited_on[day].update(g.uscc for g in crew.groups)
+    limits: dict[str, int] = {}
+
+    def limit_of(crew: Crew) -> int:
+        if crew.crew_id not in limits:
+            limits[crew.crew_id] = min([crew.limit_min] + [day_minutes(roster.hours_per_day[m]) for m in crew.members])
+        return limits[crew.crew_id]
+
+    def may_take(crew: Crew, group: VisitGroup) -> bool:
+        return (
+            len(crew.members) >= group.min_crew
+            and members_cover(crew.members, group, roster)
+            and not any(group.uscc in roster.conflicts.get(m, ()) for m in crew.members)
+        )
+
+    def host(group: VisitGroup, away: Crew):
+        """Another staffed crew-day the group fits on as that day stands (its first, in day and
+        crew order), with the place in its route and the minutes it adds; None if there is none."""
+        station = f"station:{away.township}"
+        for day in group.days.tolist():
+            if day != away.day and group.uscc in visited_on[day]:
+                continue
+            for crew in crews_at.get((away.township, day), ()):
+                if crew is away or not may_take(crew, group):
+                    continue
+                at, extra = _cheapest_insertion(station, crew.groups, group, onsite, travel)
+                if crew.length_min + extra <= limit_of(crew):
+                    return crew, at, extra
+        return None
+
+    for day in sorted(crews_by_day):
+        visited = visited_on[day]
+        for crew in crews_by_day[day]:
             here = [
                 g
                 for g in by_place.get((crew.township, day), ())
-                if g.group_id in waiting
-                and g.uscc not in visited
-                and len(crew.members) >= g.min_crew
-                and members_cover(crew.members, g, roster)
-                and not any(g.uscc in roster.conflicts.get(m, ()) for m in crew.members)
+                if g.group_id in waiting and g.uscc not in visited and may_take(crew, g)
             ]
             if not here:
                 continue
             station = f"station:{crew.township}"
-            limit = min([crew.limit_min] + [day_minutes(roster.hours_per_day[m]) for m in crew.members])
+            limit = limit_of(crew)
             order, added = _fill(station, list(crew.groups), here, limit, onsite, travel)
-            best = (_value_of(added), order, added, None)
+            best = (_value_of(added), order, added, None, None)
             for given in crew.groups:
                 if given.group_id in pinned or given.appointment or given.table.held[given.rows].any():
                     continue
                 rest = [g for g in crew.groups if g is not given]
                 order, added = _fill(station, rest, here, limit, onsite, travel)
-                gain = tuple(a - b for a, b in zip(_value_of(added), given.value()))
+                if not added:
+                    continue
+                value = _value_of(added)
+                gain, moved = tuple(a - b for a, b in zip(value, given.value())), None
+                if value > best[0]:  # moved to another crew-day, the visit given up is not lost
+                    moved = host(given, crew)
+                    if moved is not None:
+                        gain = value
                 if gain > best[0]:
-                    best = (gain, order, added, given)
-            gain, order, added, given = best
+                    best = (gain, order, added, given, moved)
+            gain, order, added, given, moved = best
             if gain <= (0, 0, 0):
                 continue
             crew.groups = order
@@ -901,9 +941,16 @@ def _trade_up(
                 waiting.discard(group.group_id)
                 taken.add(group.group_id)
                 visited.add(group.uscc)
-            if given is not None:
+            if given is None:
+                continue
+            visited.discard(given.uscc)
+            if moved is None:
                 released.append(given)
-                visited.discard(given.uscc)
+                continue
+            other, at, extra = moved
+            other.groups.insert(at, given)
+            other.length_min += extra
+            visited_on[other.day].add(given.uscc)
     return taken, released
 
 
