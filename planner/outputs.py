@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import secrets
 import shutil
 import signal
 import tempfile
@@ -112,12 +113,16 @@ def write_folder(destination: Path, fill: Callable[[Path], None], replace: bool 
     destination = Path(destination)
     check_destination(destination, replace)
     destination.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", suffix=".partial", dir=destination.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; the result is an ordinary folder
+    # named before it is made, and made inside the try: a Ctrl-C the moment after it exists
+    # (before a name returned from mkdtemp was held) would leave it behind
+    tmp: Path | None = destination.parent / f".{destination.name}.{secrets.token_hex(8)}.partial"
     moved: list[Path] = []
     try:
+        try:
+            os.mkdir(tmp)  # an ordinary folder (the umask's mode), never one that was there
+        except FileExistsError:
+            tmp = None  # another run's, never ours to remove (16 random hex digits: all but never)
+            raise
         fill(tmp)
         for path in sorted(tmp.rglob("*"), reverse=True):  # files, then the folders holding them
             _fsync(path)
@@ -167,10 +172,12 @@ def write_folder(destination: Path, fill: Callable[[Path], None], replace: bool 
                 and not isinstance(error, OutputError)
                 and error.errno is not None
                 and error.filename is None
+                and tmp is not None
             ):  # a write that failed names no file: the last one written
                 error.filename = _last_written(tmp, destination)
         finally:
-            _remove_uninterrupted(tmp)
+            if tmp is not None:
+                _remove_uninterrupted(tmp)
         raise
 
 

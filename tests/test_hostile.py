@@ -660,3 +660,20 @@ def test_two_processes_racing_for_one_folder(awkward_plan):
     assert [code for code, _ in results] == [0, 2], results
     assert "already exists" in results[1][1] and "Traceback" not in results[1][1]
     assert [p.name for p in awkward_plan.iterdir() if p.name.startswith(("same", ".same"))] == ["same"]
+
+
+def test_a_ctrl_c_the_moment_the_hidden_folder_exists_leaves_nothing(tmp_path, monkeypatch):
+    """Ctrl-C lands just after the hidden temporary folder is made, before anything is written in
+    it: the folder is removed, and nothing is under the final name (before: a folder made by
+    mkdtemp was not yet the writer's to remove, and a loaded machine left it behind)."""
+    real_mkdir = os.mkdir
+
+    def mkdir_then_ctrl_c(path, *args, **kwargs):
+        real_mkdir(path, *args, **kwargs)
+        if str(path).endswith(".partial"):
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "mkdir", mkdir_then_ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        write_folder(tmp_path / "plan", lambda folder: (folder / "a.txt").write_text("x"))
+    assert list(tmp_path.iterdir()) == []
