@@ -24,7 +24,10 @@ METHOD_MESSAGES = {PLAN_METHOD: "method.plan", REOPTIMIZE_METHOD: "method.reopti
 
 def schedule_text(chosen: str, lang: str = DEFAULT_LANG) -> str:
     """How the kept schedule was found (``model.horizon``'s name: "capacity", "day-by-day", "exact",
-    "split-N" or "<start> split-N"), in the catalogue's words."""
+    "split-N" or "<start> split-N", each perhaps followed by " whole-first"), in the catalogue's words."""
+    if chosen.endswith(" whole-first"):
+        start = schedule_text(chosen.removesuffix(" whole-first"), lang)
+        return text("schedule.whole_first", lang).format(start=start)
     start, _, split = chosen.rpartition(" ") if " " in chosen else ("capacity", "", chosen)
     if split.startswith("split-"):
         return text("schedule.split", lang).format(start=schedule_text(start, lang), round=split.removeprefix("split-"))

@@ -313,3 +313,33 @@ def test_a_crew_day_gives_a_long_check_up_for_two_legal_duties(monkeypatch):
     monkeypatch.setattr(schedule, "TRADE_ROUNDS", 0)
     plan = paced_plan(monkeypatch, checks, [360, 120, 120])
     assert plan.tables.visit_tasks["task_id"].tolist() == ["T0"]
+
+
+def test_a_joint_visit_never_taken_apart_gets_its_crew_first(monkeypatch):
+    """SJ001 has two planned days and XF001 one. A key check of 400 minutes (T0) may go only on
+    the first day; a positive-list enterprise has two key checks, SJ and XF (T1, T2), capped:
+    one visit, never taken apart (一年最多查一次). Most urgent first, T0's crew takes XF001's
+    only day as its second seat, and the joint visit never finds both departments free. The
+    joint visits placed first (``whole-first``) take XF001's day, which places two legal duties
+    against one: that schedule is kept."""
+    import planner.model.horizon as horizon
+    from planner.model.capacity import CapacityDecision
+
+    monkeypatch.setattr(horizon, "exact_schedule", lambda *args, **kwargs: None)
+    monkeypatch.setattr(
+        horizon, "plan_weeks", lambda groups, workdays, *a, **k: CapacityDecision(Weeks.of(workdays), "NOT_SOLVED")
+    )
+    tables = county([("SJ", "key", 0, 0), ("SJ", "key", 0, 9), ("XF", "key", 0, 9)], [2, 0, 1, 0], [400, 60, 60])
+    tables["demands"][3][2] = FIRMS[1]  # T2 at T1's enterprise
+    tables["enterprises"][2][7] = "是"  # on the positive list
+    with tempfile.TemporaryDirectory() as folder:
+        write_dataset(Path(folder) / "ds", tables)
+        (Path(folder) / "s.toml").write_text(SCENARIO)
+        scenario = load_scenario(Path(folder) / "s.toml")
+        dataset = load_dataset(scenario.dataset)
+        calendar = work_calendar(scenario.horizon.start, scenario.horizon.end, dataset.calendar_overrides())
+        plan = make_plan(dataset, scenario, calendar)
+    assert plan.broken == []
+    assert plan.kpis["schedule_kept"] == "day-by-day whole-first"
+    assert sorted(plan.tables.visit_tasks["task_id"]) == ["T1", "T2"]
+    assert plan.tables.unscheduled["task_id"].tolist() == ["T0"]

@@ -28,12 +28,17 @@ fewest visits:
    objective's order; each round's groups get their own LP, its pace and its choice) — from the
    paced schedule and, when it was tried, from the evenly paced
    one too (the better start does not always end better);
-4. the schedule kept, when it still leaves legal duties out for want of a crew and below the
+4. when the schedule kept leaves out a joint legal duty that is never taken apart (a
+   positive-list enterprise's capped visit, an appointment, a visit an override shaped:
+   ``schedule.kept_whole``), below the capacity bound, the same schedule with those visits
+   placed in a pass of their own first (``whole-first``): most urgent first, their departments'
+   days ran out before one day found them all free;
+5. the schedule kept, when it still leaves legal duties out for want of a crew and below the
    capacity bound, is made again with the trade (以多换少, ``schedule._trade_up``): a staffed
    crew-day gives up a visit for open mandatory groups that place more in its minutes, or
-   moves it to another crew-day it fits, and a visit given up takes any place left for it. Done on the kept schedule only: inside
-   every try it would change what the split rounds start from (on ``park`` that cost 22
-   legal duties), while here the schedule can only gain.
+   moves it to another crew-day it fits, and a visit given up takes any place left for it.
+   Done on the kept schedule only: inside every try it would change what the split rounds
+   start from (on ``park`` that cost 22 legal duties), while here the schedule can only gain.
 
 A schedule that places as many mandatory tasks as the capacity bound allows (``legal_bound``)
 ends the tries for legal duties: no plan places more. Every schedule is deterministic, so the
@@ -57,6 +62,7 @@ from planner.model.schedule import (
     Crew,
     Schedule,
     _why_unplaced,
+    kept_whole,
     must_delegate_of,
     placed_value,
     route_minutes,
@@ -77,6 +83,7 @@ if TYPE_CHECKING:
 SHORT_USE = 0.9
 #: rounds of splits at most (each frees twice the time of the one before)
 SPLIT_ROUNDS = 3
+WHOLE_FIRST = "whole-first"  # the name's suffix of a schedule made with ``whole_first``
 
 
 @dataclass(frozen=True)
@@ -117,10 +124,15 @@ def plan_horizon(
     made_by: dict[str, tuple] = {}  # each schedule's groups, pace and LP, to run it again with the trade
 
     def run(
-        these: list[VisitGroup], pace: CapacityDecision | None, lp: CapacityDecision, trade: bool = False
+        these: list[VisitGroup],
+        pace: CapacityDecision | None,
+        lp: CapacityDecision,
+        whole_first: bool = False,
+        trade: bool = False,
     ) -> Schedule:
         """The schedule of ``these`` at ``pace`` (None: even), the groups ``lp`` does first
-        (``trade``: and then 以多换少, ``schedule._trade_up``)."""
+        (``whole_first``: after the joint legal duties never taken apart; ``trade``: and then
+        以多换少, ``schedule._trade_up``)."""
         crews = [dataclasses.replace(c, groups=list(c.groups), seats=dict(c.seats)) for c in fixed]
         return schedule_groups(
             these,
@@ -136,6 +148,7 @@ def plan_horizon(
             chosen=lp.done,
             hold_quiet=decision.binds,
             trade=trade,
+            whole_first=whole_first,
         )
 
     onsite = {g.group_id: g.onsite_min(scenario.onsite) for g in groups}
@@ -226,6 +239,22 @@ def plan_horizon(
         if tried[last] > tried[best]:
             best, split = last, made_so_far
     chosen = best
+    positive = positive_list(dataset.enterprises)
+    if chosen in made_by and not reached(chosen):
+        unsplit = [
+            g
+            for g, reason in candidates[chosen].unplaced
+            if reason.code == "staff_capacity" and kept_whole(g, positive)
+        ]
+        if unsplit:
+            # joint legal duties never taken apart were left out: their departments' days ran out
+            # before one day found them all free; placed first, they get them
+            name = f"{chosen} {WHOLE_FIRST}"
+            made_by[name] = (*made_by[chosen][:3], True)
+            candidates[name] = run(*made_by[name])
+            tried[name] = placed_value(candidates[name])
+            if tried[name] > tried[chosen]:
+                chosen = name
     kept = candidates[chosen]
     short_of_staff = any(g.mandatory and reason.code == "staff_capacity" for g, reason in kept.unplaced)
     if chosen in made_by and short_of_staff and not reached(chosen):

@@ -134,6 +134,7 @@ def schedule_groups(
     chosen: dict[int, float] | None = None,
     hold_quiet: bool = False,
     trade: bool = False,
+    whole_first: bool = False,
 ) -> Schedule:
     """Place every group it can, day by day (see the module doc).
 
@@ -147,7 +148,9 @@ def schedule_groups(
     ``CHOSEN_SHARE`` of are placed before the other mandatory groups. ``hold_quiet`` (staff
     binds): on a quiet day, a group that is not urgent and has an ordinary day later in its window
     joins crews out that day but opens none — a crew sent out for the few checks a quiet day
-    allows would spend its members' whole days on a part of one.
+    allows would spend its members' whole days on a part of one. ``whole_first``: the joint
+    mandatory groups that are never taken apart (``kept_whole``) are placed in a pass of their
+    own before the other mandatory groups. ``trade``: 以多换少 at the end (``_trade_up``).
     """
     travel = TravelTimes(dataset, scenario)
     township_of = dict(zip(dataset.enterprises["uscc"], dataset.enterprises["township"]))
@@ -305,16 +308,17 @@ def schedule_groups(
         first = [g for g in mandatory_groups if chosen.get(g.group_id, 1.0) >= CHOSEN_SHARE]
         later = [g for g in mandatory_groups if chosen.get(g.group_id, 1.0) < CHOSEN_SHARE]
         batches = [first, later, None, optional]
+    if whole_first:
+        # a visit that needs several departments on one day, and may not be taken apart, gets
+        # its crew while their days are still there (a pass of its own, before the others)
+        whole = [g for g in mandatory_groups if kept_whole(g, positive)]
+        batches = [whole] + [b if b is None else [g for g in b if not kept_whole(g, positive)] for b in batches]
     for batch in batches:
         if batch is None:
             batch = []
             for group in [g for g in mandatory_groups if g.group_id not in placed]:
-                if group.capped and group.uscc in positive and len(group.depts) > 1:
-                    continue  # two capped visits would break 一年最多查一次
-                if group.appointment:
-                    continue  # an appointment's departments come together, as promised
-                if group.table.held[group.rows].any():
-                    continue  # 人工研判修正 shaped this visit: it is not taken apart
+                if kept_whole(group, positive) or group.appointment or group.table.held[group.rows].any():
+                    continue  # never taken apart (an appointment's or an override's tasks stay together)
                 parts, left_out = _mandatory_parts(group, quiet, years)
                 if len(parts) == 1 and not len(left_out) and np.array_equal(parts[0].days, group.days):
                     continue  # nothing to gain
@@ -377,6 +381,17 @@ def schedule_groups(
     routes = {c.crew_id: best_order(f"station:{c.township}", c.groups, onsite, travel) for c in all_crews}
     member_frame = pd.concat(members, ignore_index=True) if members else pd.DataFrame()
     return Schedule(all_crews, routes, member_frame, unplaced, seat_frame(roster.fills))
+
+
+def kept_whole(group: VisitGroup, positive: set[str]) -> bool:
+    """A joint mandatory visit that is never taken apart for want of a crew: a positive-list
+    enterprise's capped visit (two would break 一年最多查一次), an appointment (its departments
+    come together, as promised) or a visit 人工研判修正 shaped."""
+    return (
+        group.mandatory
+        and len(group.depts) > 1
+        and ((group.capped and group.uscc in positive) or group.appointment or bool(group.table.held[group.rows].any()))
+    )
 
 
 def _days_leaving_room(firms) -> dict[int, np.ndarray]:
