@@ -121,7 +121,7 @@ def plan_horizon(
     def roster() -> Roster:
         return Roster.from_dataset(dataset, len(calendar), scenario.planned_share)
 
-    made_by: dict[str, tuple] = {}  # each schedule's groups, pace and LP, to run it again with the trade
+    made_by: dict[str, tuple] = {}  # each schedule's arguments of run(), to make it again with the trade
 
     def run(
         these: list[VisitGroup],
@@ -240,21 +240,16 @@ def plan_horizon(
             best, split = last, made_so_far
     chosen = best
     positive = positive_list(dataset.enterprises)
-    if chosen in made_by and not reached(chosen):
-        unsplit = [
-            g
-            for g, reason in candidates[chosen].unplaced
-            if reason.code == "staff_capacity" and kept_whole(g, positive)
-        ]
-        if unsplit:
-            # joint legal duties never taken apart were left out: their departments' days ran out
-            # before one day found them all free; placed first, they get them
-            name = f"{chosen} {WHOLE_FIRST}"
-            made_by[name] = (*made_by[chosen][:3], True)
-            candidates[name] = run(*made_by[name])
-            tried[name] = placed_value(candidates[name])
-            if tried[name] > tried[chosen]:
-                chosen = name
+    unsplit = any(r.code == "staff_capacity" and kept_whole(g, positive) for g, r in candidates[chosen].unplaced)
+    if chosen in made_by and unsplit and not reached(chosen):
+        # joint legal duties never taken apart were left out: their departments' days ran out
+        # before one day found them all free; placed first, they get them
+        name = f"{chosen} {WHOLE_FIRST}"
+        made_by[name] = (*made_by[chosen][:3], True)
+        candidates[name] = run(*made_by[name])
+        tried[name] = placed_value(candidates[name])
+        if tried[name] > tried[chosen]:
+            chosen = name
     kept = candidates[chosen]
     short_of_staff = any(g.mandatory and reason.code == "staff_capacity" for g, reason in kept.unplaced)
     if chosen in made_by and short_of_staff and not reached(chosen):
