@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from planner.messages import DEFAULT_LANG, catalogue, text
+from planner.model.horizon import WHOLE_FIRST
 from planner.model.matching import seat_frame
 from planner.rules.offsite import empty_offsite
 
@@ -25,8 +26,8 @@ METHOD_MESSAGES = {PLAN_METHOD: "method.plan", REOPTIMIZE_METHOD: "method.reopti
 def schedule_text(chosen: str, lang: str = DEFAULT_LANG) -> str:
     """How the kept schedule was found (``model.horizon``'s name: "capacity", "day-by-day", "exact",
     "split-N" or "<start> split-N", each perhaps followed by " whole-first"), in the catalogue's words."""
-    if chosen.endswith(" whole-first"):
-        start = schedule_text(chosen.removesuffix(" whole-first"), lang)
+    if chosen.endswith(f" {WHOLE_FIRST}"):
+        start = schedule_text(chosen.removesuffix(f" {WHOLE_FIRST}"), lang)
         return text("schedule.whole_first", lang).format(start=start)
     start, _, split = chosen.rpartition(" ") if " " in chosen else ("capacity", "", chosen)
     if split.startswith("split-"):
