@@ -78,6 +78,21 @@ class Crew:
         return covers(self.seats, self.delegated, group.depts, group.delegable)
 
 
+def _may_take(crew: Crew, group: VisitGroup, roster: Roster) -> bool:
+    """A staffed crew may add the group: large enough, its members cover the group's departments,
+    and none is in conflict (回避) with its enterprise."""
+    return (
+        len(crew.members) >= group.min_crew
+        and members_cover(crew.members, group, roster)
+        and not any(group.uscc in roster.conflicts.get(m, ()) for m in crew.members)
+    )
+
+
+def _day_limit(crew: Crew, roster: Roster) -> int:
+    """The longest a staffed crew's day may be: as planned, and within every member's hours."""
+    return min([crew.limit_min] + [day_minutes(roster.hours_per_day[m]) for m in crew.members])
+
+
 def members_cover(members, group: VisitGroup, roster: Roster) -> bool:
     """Persons on a crew cover the group: an own inspector per department, or a delegation for
     a department whose tasks there are all delegable (委托查)."""
@@ -341,39 +356,38 @@ def schedule_groups(
                 split.add(group.group_id)
             groups = groups + batch + [p for p in optional if p.group_id >= first_part_id]
         run_batch(batch)
-    # 补位: a mandatory group still out takes the place of optional visits on a crew with its
-    # departments, or a crew of free inspectors; what it displaces tries again on other days
-    displaced: list[VisitGroup] = []
-    for group in [g for g in groups if g.mandatory and g.group_id not in placed and g.group_id not in split]:
+
+    def make_room(group: VisitGroup) -> list[VisitGroup]:
+        """补位 for one group (``_make_room``), the plan's records kept; returns the optional
+        groups it displaced."""
         made = _make_room(
             group, workdays, crews_by_day, crews_formed, roster, township_of, onsite, travel, seed, pinned
         )
-        if made is not None:
-            ejected, day_members = made
-            placed.add(group.group_id)
-            members.append(day_members)
-            for g in ejected:
-                placed.discard(g.group_id)
-                displaced.append(g)
+        if made is None:
+            return []
+        placed.add(group.group_id)
+        members.append(made[1])
+        placed.difference_update(g.group_id for g in made[0])
+        return made[0]
+
+    def left_out() -> list[VisitGroup]:
+        return [g for g in groups if g.mandatory and g.group_id not in placed and g.group_id not in split]
+
+    # 补位: a mandatory group still out takes the place of optional visits on a crew with its
+    # departments, or a crew of free inspectors; what it displaces tries again on other days
+    displaced = [g for group in left_out() for g in make_room(group)]
     if displaced:
         run_batch(displaced)
     # 以多换少: a crew-day that could carry more legal duties gives a visit up for them; the visit
     # given up then takes any place left for it (补位), so each round places more than before
     for _ in range(TRADE_ROUNDS if trade else 0):
-        out = [g for g in groups if g.mandatory and g.group_id not in placed and g.group_id not in split]
-        taken, released = _trade_up(out, crews_by_day, roster, township_of, onsite, travel, pinned)
+        taken, released = _trade_up(left_out(), crews_by_day, roster, township_of, onsite, travel, pinned)
         if not taken:
             break
         placed.update(taken)
         placed.difference_update(g.group_id for g in released)
         for group in released:
-            made = _make_room(
-                group, workdays, crews_by_day, crews_formed, roster, township_of, onsite, travel, seed, pinned
-            )
-            if made is not None:
-                placed.add(group.group_id)
-                members.append(made[1])
-                placed.difference_update(g.group_id for g in made[0])
+            make_room(group)
     all_crews = [c for day in sorted(crews_by_day) for c in crews_by_day[day]]
     for group in groups:
         if group.group_id not in placed and group.group_id not in split:
@@ -495,7 +509,7 @@ def _join_staffed(
     own = {id(c): {roster.dept_of[m] for m in c.members} for c in crews}  # as members_cover
     delegated = {id(c): set().union(*(roster.delegations.get(m, frozenset()) for m in c.members)) for c in crews}
     conflicts = {id(c): set().union(*(roster.conflicts.get(m, ()) for m in c.members)) for c in crews}
-    limits = {id(c): min([c.limit_min] + [day_minutes(roster.hours_per_day[m]) for m in c.members]) for c in crews}
+    limits = {id(c): _day_limit(c, roster) for c in crews}
     for group in candidates:
         if group.uscc in visited:
             continue
@@ -822,13 +836,9 @@ def _make_room(
                 crews_by_day[day] += staffed
                 return [], day_members
         for crew in crews:
-            if crew.township != township or len(crew.members) < group.min_crew:
+            if crew.township != township or not _may_take(crew, group, roster):
                 continue
-            if not members_cover(crew.members, group, roster):
-                continue
-            if any(group.uscc in roster.conflicts.get(m, ()) for m in crew.members):
-                continue
-            limit = min([crew.limit_min] + [day_minutes(roster.hours_per_day[m]) for m in crew.members])
+            limit = _day_limit(crew, roster)
             keep = [g for g in crew.groups if g.mandatory or g.group_id in pinned] + [group]
             if route_minutes(station, best_order(station, keep, onsite, travel), onsite, travel) > limit:
                 continue
@@ -889,19 +899,7 @@ def _trade_up(
         for crew in crews:
             crews_at[(crew.township, day)].append(crew)
             visited_on[day].update(g.uscc for g in crew.groups)
-    limits: dict[str, int] = {}
-
-    def limit_of(crew: Crew) -> int:
-        if crew.crew_id not in limits:
-            limits[crew.crew_id] = min([crew.limit_min] + [day_minutes(roster.hours_per_day[m]) for m in crew.members])
-        return limits[crew.crew_id]
-
-    def may_take(crew: Crew, group: VisitGroup) -> bool:
-        return (
-            len(crew.members) >= group.min_crew
-            and members_cover(crew.members, group, roster)
-            and not any(group.uscc in roster.conflicts.get(m, ()) for m in crew.members)
-        )
+    limits = {crew.crew_id: _day_limit(crew, roster) for crews in crews_by_day.values() for crew in crews}
 
     def host(group: VisitGroup, away: Crew):
         """Another staffed crew-day the group fits on as that day stands (its first, in day and
@@ -911,10 +909,10 @@ def _trade_up(
             if day != away.day and group.uscc in visited_on[day]:
                 continue
             for crew in crews_at.get((away.township, day), ()):
-                if crew is away or not may_take(crew, group):
+                if crew is away or not _may_take(crew, group, roster):
                     continue
                 at, extra = _cheapest_insertion(station, crew.groups, group, onsite, travel)
-                if crew.length_min + extra <= limit_of(crew):
+                if crew.length_min + extra <= limits[crew.crew_id]:
                     return crew, at, extra
         return None
 
@@ -924,12 +922,12 @@ def _trade_up(
             here = [
                 g
                 for g in by_place.get((crew.township, day), ())
-                if g.group_id in waiting and g.uscc not in visited and may_take(crew, g)
+                if g.group_id in waiting and g.uscc not in visited and _may_take(crew, g, roster)
             ]
             if not here:
                 continue
             station = f"station:{crew.township}"
-            limit = limit_of(crew)
+            limit = limits[crew.crew_id]
             order, added = _fill(station, list(crew.groups), here, limit, onsite, travel)
             best = (_value_of(added), order, added, None, None)
             for given in crew.groups:
@@ -1040,8 +1038,7 @@ def _why_unplaced(
 def placed_value(schedule: Schedule) -> tuple[int, int, int, int]:
     """A schedule's goals in order: mandatory tasks placed, tasks placed, their priority, fewest visits."""
     groups = [g for crew in schedule.crews for g in crew.groups]
-    mandatory, tasks, priority = (sum(part) for part in zip(*(g.value() for g in groups), (0, 0, 0)))
-    return mandatory, tasks, priority, -len(groups)
+    return (*_value_of(groups), -len(groups))
 
 
 def must_delegate_of(roster: Roster, travel: TravelTimes, township_of: dict[str, str], onsite: dict[int, int]):
