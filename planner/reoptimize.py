@@ -959,6 +959,9 @@ def _carry_identities(
     """Visit ids and codes carried from the previous plan (a code is issued once, never recomputed):
 
     - a kept visit keeps its visit_id and visit_code;
+    - a visit of the same crew at the same enterprise on the same date as a previous visit keeps
+      its visit_id and code whatever its tasks (a kept optional visit that gave way to a legal
+      duty there: for the enterprise it is the same visit);
     - a visit at the same enterprise on the same date as a previous visit whose code no kept
       visit carries, holding one of its tasks (a released visit back on its date with another
       crew), keeps that code;
@@ -1015,6 +1018,21 @@ def _carry_identities(
         for v, c, u, d in old[["visit_id", "visit_code", "uscc", "date"]].itertuples(index=False)
     }
     used = set(new_code.values())
+    same_crew = {
+        (c, u, d): (v, code)
+        for v, code, c, u, d in old[["visit_id", "visit_code", "crew_id", "uscc", "date"]].itertuples(index=False)
+    }
+    ids_taken = set(new_id.values())
+    for visit_id, crew_id, uscc, date in zip(visits["visit_id"], visits["crew_id"], visits["uscc"], dates):
+        was = same_crew.get((crew_rename.get(crew_id, crew_id), uscc, date))
+        if visit_id in new_code or was is None or was[1] in used:
+            continue
+        new_code[visit_id] = was[1]
+        used.add(was[1])
+        if was[0] not in ids_taken:  # never taken: only kept visits carry previous ids
+            ids_taken.discard(new_id[visit_id])
+            new_id[visit_id] = was[0]
+            ids_taken.add(was[0])
     for visit_id, uscc, date in zip(visits["visit_id"], visits["uscc"], dates):
         if visit_id in new_code:
             continue

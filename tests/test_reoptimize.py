@@ -763,9 +763,10 @@ def test_complaint_windows_are_not_suggested_to_move(tmp_path):
     assert len(_agenda_of(plan, dataset, scenario).merges) == 0
 
 
-def _give_way_county(folder: Path, pressed: bool):
+def _give_way_county(folder: Path, pressed: bool, same_firm: bool = False):
     """A fire check (campaign, optional) planned on a day D after the freeze window, and a new key
-    fire check at a neighbour due on D only; ``pressed``: the fire inspectors not on D's crew are on leave then."""
+    fire check at a neighbour due on D only; ``pressed``: the fire inspectors not on D's crew are on
+    leave then; ``same_firm``: the key check is at the campaign visit's enterprise, too long to join it."""
     tables = valid_tables()
     header = tables["demands"][0]
     tables["demands"] = [
@@ -780,7 +781,8 @@ def _give_way_county(folder: Path, pressed: bool):
     crew = previous.tables["crews"][previous.tables["crews"]["crew_id"] == visit["crew_id"]]
     others = sorted({"XF001", "XF002", "XF003"} - set(crew["inspector_id"]))
     shop = valid_tables()["enterprises"][3][0]
-    new = [["XF-K", "XF", shop, "重点消防检查", "key", day.isoformat(), day.isoformat(), "120", "2", "false", "3"]]
+    firm, minutes = (ACME, "300") if same_firm else (shop, "120")
+    new = [["XF-K", "XF", firm, "重点消防检查", "key", day.isoformat(), day.isoformat(), minutes, "2", "false", "3"]]
     leave = [[p, day.isoformat(), day.isoformat()] for p in others] if pressed else []
     actuals = _actuals(folder / "actuals", leave=leave, demands=new)
     as_of = day - dt.timedelta(days=20)
@@ -798,6 +800,26 @@ def test_a_kept_optional_visit_gives_way_to_a_legal_duty(tmp_path):
     assert (
         changes.loc["XF-1", "change"] in ("moved", "dropped") and "让位于法定任务 XF-K" in changes.loc["XF-1", "reason"]
     )
+
+
+def test_a_visit_that_gives_way_at_its_own_enterprise_keeps_its_code(tmp_path):
+    """The legal duty is at the kept visit's enterprise and cannot join it (the day would be too
+    long): the crew does the duty there instead. For the enterprise it is the same visit of the
+    same crew that day, so it keeps its code and id (亮码: a code is issued once), and the lineage
+    holds."""
+    result, day = _give_way_county(tmp_path, pressed=True, same_firm=True)
+    assert result.broken == []
+    changes = result.changes.set_index("task_id")
+    assert changes.loc["XF-K", "change"] == "added" and changes.loc["XF-K", "new_date"] == day
+    assert "让位于法定任务 XF-K" in changes.loc["XF-1", "reason"]
+    old = changes.loc["XF-1"]
+    assert changes.loc["XF-K", "new_crew_id"] == old["old_crew_id"]  # the crew did the duty there
+    assert changes.loc["XF-K", "new_visit_code"] == old["old_visit_code"]
+    parent = read_plan_folder(tmp_path / "plan").tables
+    visit_tasks = result.plan.tables.visit_tasks.set_index("task_id")
+    old_id = parent["visit_tasks"].set_index("task_id").loc["XF-1", "visit_id"]
+    assert visit_tasks.loc["XF-K", "visit_id"] == old_id
+    assert lineage_findings(parent, _child(result), day - dt.timedelta(days=20), 14, result.changes) == []
 
 
 def test_a_kept_visit_stays_when_a_free_crew_can_take_the_duty(tmp_path):
