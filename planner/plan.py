@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from planner.messages import DEFAULT_LANG, catalogue, text
-from planner.model.horizon import WHOLE_FIRST
+from planner.model.horizon import TASKS, WHOLE_FIRST
 from planner.model.matching import seat_frame
 from planner.rules.offsite import empty_offsite
 
@@ -25,7 +25,11 @@ METHOD_MESSAGES = {PLAN_METHOD: "method.plan", REOPTIMIZE_METHOD: "method.reopti
 
 def schedule_text(chosen: str, lang: str = DEFAULT_LANG) -> str:
     """How the kept schedule was found (``model.horizon``'s name: "capacity", "day-by-day", "exact",
-    "split-N" or "<start> split-N", each perhaps followed by " whole-first"), in the catalogue's words."""
+    "split-N" or "<start> split-N", each perhaps followed by " whole-first", then perhaps by
+    " tasks-N"), in the catalogue's words."""
+    start, _, last = chosen.rpartition(" ")
+    if start and last.startswith(f"{TASKS}-"):
+        return text("schedule.tasks", lang).format(start=schedule_text(start, lang), round=last.removeprefix(f"{TASKS}-"))
     if chosen.endswith(f" {WHOLE_FIRST}"):
         start = schedule_text(chosen.removesuffix(f" {WHOLE_FIRST}"), lang)
         return text("schedule.whole_first", lang).format(start=start)

@@ -343,3 +343,38 @@ def test_a_joint_visit_never_taken_apart_gets_its_crew_first(monkeypatch):
     assert plan.kpis["schedule_kept"] == "day-by-day whole-first"
     assert sorted(plan.tables.visit_tasks["task_id"]) == ["T1", "T2"]
     assert plan.tables.unscheduled["task_id"].tolist() == ["T0"]
+
+
+def test_a_short_departments_optional_checks_leave_a_joint_visit_for_more_tasks(monkeypatch):
+    """SJ has one planned day in all (SJ001), XF two inspectors with two days each. Three
+    optional checks of 150 minutes: SJ and XF at one enterprise (T0, T1: merged, one joint
+    visit of 300 minutes, which SJ001 sits through) and SJ at another (T2). Joint, SJ001's day
+    holds one SJ check and T1's, and T2 no longer fits; taken apart (tasks before visits), it
+    holds both SJ checks with an XF second seat, and the XF check gets an XF crew of its own:
+    three tasks for three visits, against two. With no round of optional splits the joint
+    visit stays."""
+    import planner.model.horizon as horizon
+
+    monkeypatch.setattr(horizon, "exact_schedule", lambda *args, **kwargs: None)
+    checks = [("SJ", "campaign", 0, 9), ("XF", "campaign", 0, 9), ("SJ", "campaign", 0, 9)]
+
+    def plan():
+        tables = county(checks, [1, 0, 2, 2], [150, 150, 150])
+        tables["demands"][2][2] = FIRMS[0]  # T1 at T0's enterprise
+        with tempfile.TemporaryDirectory() as folder:
+            write_dataset(Path(folder) / "ds", tables)
+            (Path(folder) / "s.toml").write_text(SCENARIO)
+            scenario = load_scenario(Path(folder) / "s.toml")
+            dataset = load_dataset(scenario.dataset)
+            calendar = work_calendar(scenario.horizon.start, scenario.horizon.end, dataset.calendar_overrides())
+            return make_plan(dataset, scenario, calendar)
+
+    split = plan()
+    assert split.broken == []
+    assert split.kpis["schedule_kept"].endswith("tasks-1"), split.kpis["schedule_kept"]
+    assert sorted(split.tables.visit_tasks["task_id"]) == ["T0", "T1", "T2"]
+    assert split.kpis["visits"] == 3
+    monkeypatch.setattr(horizon, "TASK_SPLIT_FACTORS", ())
+    joint = plan()
+    assert joint.broken == []
+    assert joint.kpis["scheduled"] == 2 and joint.kpis["visits"] <= 2

@@ -38,7 +38,17 @@ fewest visits:
    crew-day gives up a visit for open mandatory groups that place more in its minutes, or
    moves it to another crew-day it fits, and a visit given up takes any place left for it.
    Done on the kept schedule only: inside every try it would change what the split rounds
-   start from (on ``park`` that cost 22 legal duties), while here the schedule can only gain.
+   start from (on ``park`` that cost 22 legal duties), while here the schedule can only gain;
+6. tasks before visits: when the schedule kept leaves optional work out for want of a crew, and
+   a department of it has spent its planned days, that department's checks leave joint
+   *optional* visits (``split_out_for(..., mandatory=False)``; never a positive-list
+   enterprise's capped visit, an appointment or a visit an override shaped): in a joint visit
+   every member waits through the others' checks, so a short department's days go further on
+   its own visits, with a second seat from a department with days to spare. Rounds free ½, 1
+   and 2 times the time of the work left out, each from the schedule kept so far, made as it
+   was (whole-first, trade); a round is kept only if it places more in the objective's order,
+   so legal duties never fall and each visit more buys a task more (the objective puts tasks
+   before fewest visits).
 
 A schedule that places as many mandatory tasks as the capacity bound allows (``legal_bound``)
 ends the tries for legal duties: no plan places more. Every schedule is deterministic, so the
@@ -84,6 +94,10 @@ SHORT_USE = 0.9
 #: rounds of splits at most (each frees twice the time of the one before)
 SPLIT_ROUNDS = 3
 WHOLE_FIRST = "whole-first"  # the name's suffix of a schedule made with ``whole_first``
+#: rounds of optional splits (step 6 of the module doc): each frees this many times the time
+#: of the optional work left out for want of a crew, from the schedule kept so far
+TASK_SPLIT_FACTORS = (0.5, 1, 2)
+TASKS = "tasks"  # the name's suffix of a schedule after optional splits: "<kept> tasks-N"
 
 
 @dataclass(frozen=True)
@@ -258,12 +272,48 @@ def plan_horizon(
         traded = run(*made_by[chosen], trade=True)
         if placed_value(traded) > tried[chosen]:
             kept = traded
+    if chosen in made_by:
+        kept, chosen = _split_for_tasks(
+            kept, chosen, made_by[chosen], kept is not candidates[chosen], run, weeks_for, roster, tried, split,
+            lambda these, schedule, short, factor: split_out_for(
+                these, schedule, short, instance, travel, township_of, scenario, factor, dataset, mandatory=False
+            ),
+        )
     return HorizonResult(kept, chosen, tried, split, decision)
 
 
-def short_departments(schedule: Schedule, groups: list[VisitGroup], roster: Roster) -> set[str]:
-    """Departments of the mandatory groups left out for want of a crew whose certified inspectors
-    have spent at least ``SHORT_USE`` of their planned days in ``schedule``."""
+def _split_for_tasks(kept, chosen, args, traded, run, weeks_for, roster, tried, split, split_out_optional):
+    """Step 6 of the module doc on the schedule ``kept`` (named ``chosen``, made by ``run(*args)``,
+    ``traded`` if with the trade): returns the schedule kept and its name; ``tried`` and
+    ``split`` (visits made per department) are added to in place."""
+    these, pace = args[0], args[1]
+    whole = len(args) > 3 and args[3]
+    name, value, made_before = chosen, placed_value(kept), None
+    for round_, factor in enumerate(TASK_SPLIT_FACTORS, start=1):
+        short = short_departments(kept, these, roster(), mandatory=False)
+        if not short:
+            break
+        parts, made = split_out_optional(these, kept, short, factor)
+        if not made or made == made_before:
+            continue  # nothing more to take apart at this factor
+        made_before = made
+        lp = weeks_for(parts)
+        # paced as the schedule kept was: by the LP of the groups as split, or evenly
+        candidate = run(parts, (lp if lp.pace else None) if pace is not None else None, lp, whole, trade=traded)
+        candidate_value = placed_value(candidate)
+        tried[f"{chosen} {TASKS}-{round_}"] = candidate_value
+        if candidate_value <= value:
+            continue
+        kept, these, value, name, made_before = candidate, parts, candidate_value, f"{chosen} {TASKS}-{round_}", None
+        for dept, n in made.items():
+            split[dept] = split.get(dept, 0) + n
+    return kept, name
+
+
+def short_departments(schedule: Schedule, groups: list[VisitGroup], roster: Roster, mandatory: bool = True) -> set[str]:
+    """Departments of the mandatory groups (``mandatory=False``: of any group) left out for want
+    of a crew whose certified inspectors have spent at least ``SHORT_USE`` of their planned days
+    in ``schedule``."""
     used: dict[str, int] = defaultdict(int)
     planned: dict[str, int] = defaultdict(int)
     days: dict[str, set] = defaultdict(set)
@@ -276,7 +326,7 @@ def short_departments(schedule: Schedule, groups: list[VisitGroup], roster: Rost
     wanting = {
         d
         for group, reason in schedule.unplaced
-        if group.mandatory and reason.code == "staff_capacity"
+        if (group.mandatory or not mandatory) and reason.code == "staff_capacity"
         for d in group.depts
     }
     return {d for d in wanting if planned[d] and used[d] >= SHORT_USE * planned[d]}
@@ -292,12 +342,14 @@ def split_out_for(
     scenario: Scenario,
     factor: float,
     dataset: Dataset,
+    mandatory: bool = True,
 ) -> tuple[list[VisitGroup], dict[str, int]]:
     """``groups`` with the checks of the ``short`` departments taken out of enough joint
     mandatory visits to free ``factor`` times the time their left-out mandatory groups need (a
     day's trip and stay each), the visits that free most first; returns the groups and the
     visits made per department. Never at a positive-list enterprise's capped visit: a second
-    capped visit would break 一年最多查一次."""
+    capped visit would break 一年最多查一次. ``mandatory=False``: joint optional visits instead,
+    for any group left out (step 6 of the module doc)."""
     positive = positive_list(dataset.enterprises)
     onsite = {g.group_id: g.onsite_min(scenario.onsite) for g in groups}
     for group, _ in schedule.unplaced:
@@ -308,14 +360,14 @@ def split_out_for(
 
     wanted: dict[str, int] = defaultdict(int)
     for group, reason in schedule.unplaced:
-        if group.mandatory and reason.code == "staff_capacity":
+        if (group.mandatory or not mandatory) and reason.code == "staff_capacity":
             for dept in set(group.depts) & short:
                 wanted[dept] += trip(group)
     table = instance.table
     options = []  # (time freed, group, department)
     for group in groups:
         if (
-            not group.mandatory
+            group.mandatory != mandatory
             or len(group.depts) < 2
             or (group.capped and group.uscc in positive)
             or group.appointment
