@@ -88,6 +88,17 @@ def county(checks, max_days, minutes=None) -> dict:
     return tables
 
 
+def plan_of(tables: dict, extra: str = ""):
+    """The plan of these input tables under ``SCENARIO`` (``extra``: scenario lines)."""
+    with tempfile.TemporaryDirectory() as folder:
+        write_dataset(Path(folder) / "ds", tables)
+        (Path(folder) / "s.toml").write_text(SCENARIO.replace("[horizon]", extra + "[horizon]"))
+        scenario = load_scenario(Path(folder) / "s.toml")
+        dataset = load_dataset(scenario.dataset)
+        calendar = work_calendar(scenario.horizon.start, scenario.horizon.end, dataset.calendar_overrides())
+        return make_plan(dataset, scenario, calendar)
+
+
 def paced_plan(monkeypatch, checks, minutes, extra: str = ""):
     """The plan of ``county(checks)`` with one crew-day in all (an SJ and an XF inspector with
     one planned day each), made without the exact model: such a county is small enough for it,
@@ -96,13 +107,7 @@ def paced_plan(monkeypatch, checks, minutes, extra: str = ""):
     import planner.model.horizon as horizon
 
     monkeypatch.setattr(horizon, "exact_schedule", lambda *args, **kwargs: None)
-    with tempfile.TemporaryDirectory() as folder:
-        write_dataset(Path(folder) / "ds", county(checks, [1, 0, 1, 0], minutes))
-        (Path(folder) / "s.toml").write_text(SCENARIO.replace("[horizon]", extra + "[horizon]"))
-        scenario = load_scenario(Path(folder) / "s.toml")
-        dataset = load_dataset(scenario.dataset)
-        calendar = work_calendar(scenario.horizon.start, scenario.horizon.end, dataset.calendar_overrides())
-        return make_plan(dataset, scenario, calendar)
+    return plan_of(county(checks, [1, 0, 1, 0], minutes), extra)
 
 
 def brute_force(checks, max_days) -> tuple[int, int]:
@@ -332,13 +337,7 @@ def test_a_joint_visit_never_taken_apart_gets_its_crew_first(monkeypatch):
     tables = county([("SJ", "key", 0, 0), ("SJ", "key", 0, 9), ("XF", "key", 0, 9)], [2, 0, 1, 0], [400, 60, 60])
     tables["demands"][3][2] = FIRMS[1]  # T2 at T1's enterprise
     tables["enterprises"][2][7] = "是"  # on the positive list
-    with tempfile.TemporaryDirectory() as folder:
-        write_dataset(Path(folder) / "ds", tables)
-        (Path(folder) / "s.toml").write_text(SCENARIO)
-        scenario = load_scenario(Path(folder) / "s.toml")
-        dataset = load_dataset(scenario.dataset)
-        calendar = work_calendar(scenario.horizon.start, scenario.horizon.end, dataset.calendar_overrides())
-        plan = make_plan(dataset, scenario, calendar)
+    plan = plan_of(tables)
     assert plan.broken == []
     assert plan.kpis["schedule_kept"] == "day-by-day whole-first"
     assert sorted(plan.tables.visit_tasks["task_id"]) == ["T1", "T2"]
@@ -361,13 +360,7 @@ def test_a_short_departments_optional_checks_leave_a_joint_visit_for_more_tasks(
     def plan():
         tables = county(checks, [1, 0, 2, 2], [150, 150, 150])
         tables["demands"][2][2] = FIRMS[0]  # T1 at T0's enterprise
-        with tempfile.TemporaryDirectory() as folder:
-            write_dataset(Path(folder) / "ds", tables)
-            (Path(folder) / "s.toml").write_text(SCENARIO)
-            scenario = load_scenario(Path(folder) / "s.toml")
-            dataset = load_dataset(scenario.dataset)
-            calendar = work_calendar(scenario.horizon.start, scenario.horizon.end, dataset.calendar_overrides())
-            return make_plan(dataset, scenario, calendar)
+        return plan_of(tables)
 
     split = plan()
     assert split.broken == []
