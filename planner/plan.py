@@ -29,7 +29,9 @@ def schedule_text(chosen: str, lang: str = DEFAULT_LANG) -> str:
     " tasks-N"), in the catalogue's words."""
     start, _, last = chosen.rpartition(" ")
     if start and last.startswith(f"{TASKS}-"):
-        return text("schedule.tasks", lang).format(start=schedule_text(start, lang), round=last.removeprefix(f"{TASKS}-"))
+        return text("schedule.tasks", lang).format(
+            start=schedule_text(start, lang), round=last.removeprefix(f"{TASKS}-")
+        )
     if chosen.endswith(f" {WHOLE_FIRST}"):
         start = schedule_text(chosen.removesuffix(f" {WHOLE_FIRST}"), lang)
         return text("schedule.whole_first", lang).format(start=start)

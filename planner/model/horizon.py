@@ -274,7 +274,15 @@ def plan_horizon(
             kept = traded
     if chosen in made_by:
         kept, chosen = _split_for_tasks(
-            kept, chosen, made_by[chosen], kept is not candidates[chosen], run, weeks_for, roster, tried, split,
+            kept,
+            chosen,
+            made_by[chosen],
+            kept is not candidates[chosen],
+            run,
+            weeks_for,
+            roster,
+            tried,
+            split,
             lambda these, schedule, short, factor: split_out_for(
                 these, schedule, short, instance, travel, township_of, scenario, factor, dataset, mandatory=False
             ),
