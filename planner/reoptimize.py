@@ -792,8 +792,9 @@ def _give_way(
                     visited = {g.uscc for c in by_day[day] for g in c.groups if g not in drop}
                     if group.uscc in visited:
                         continue
-                    length = min(
-                        route_minutes(station, stays[:at] + [group] + stays[at:], onsite, travel)
+                    # the crew's order must be the one its length is of: later insertions add to both
+                    length, at = min(
+                        (route_minutes(station, stays[:at] + [group] + stays[at:], onsite, travel), at)
                         for at in range(len(stays) + 1)
                     )
                     if length <= limit:
@@ -802,7 +803,7 @@ def _give_way(
                     continue
                 if not drop:
                     continue  # it would fit without giving way: the scheduler's own business
-                crew.groups = [g for g in crew.groups if g not in drop] + [group]
+                crew.groups = stays[:at] + [group] + stays[at:]
                 crew.length_min = length
                 gave += [_gave_way(kept, g, crew.crew_id, day, workdays, group) for g in drop]
                 taken.add(group.group_id)
