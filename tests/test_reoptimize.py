@@ -896,3 +896,57 @@ def test_a_generated_county_at_two_dates(tmp_path, as_of):
     for name in ("visits", "visit_tasks", "crews", "routes"):
         pd.testing.assert_frame_equal(getattr(result.plan.tables, name), getattr(runs[1].plan.tables, name))
     pd.testing.assert_frame_equal(result.changes, runs[1].changes)
+
+
+def test_a_crew_that_gives_way_keeps_the_order_its_length_is_of():
+    """A kept crew-day (A, B: kept legal duties; O: a kept optional visit) gives O up for a legal
+    duty G that is cheap to reach between A and B and far from the station. The crew's groups
+    must be in the order its length was reckoned for (A, G, B: 362 minutes), not G appended
+    (A, B, G: 408): later insertions add their minutes to that length, and a length of another
+    order let a crew-day of 421 minutes through on short (2 March)."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from planner.model.schedule import Crew, route_minutes
+    from planner.reoptimize import CAPACITY, _give_way
+
+    near = {("S", "A"): 5, ("A", "G"): 1, ("G", "B"): 1, ("A", "B"): 2, ("B", "S"): 5, ("B", "O"): 5, ("O", "S"): 5}
+
+    class Road:
+        def minutes(self, a, b):
+            a, b = ("S" if a.startswith("station:") else a), ("S" if b.startswith("station:") else b)
+            return 0 if a == b else near.get((a, b), near.get((b, a), 50))
+
+    def group(gid, uscc, minutes, mandatory):
+        return SimpleNamespace(
+            group_id=gid,
+            uscc=uscc,
+            mandatory=mandatory,
+            days=np.array([3]),
+            min_crew=2,
+            n_tasks=1,
+            depts=("XF",),
+            delegable=lambda dept: False,
+            task_ids=[f"T-{uscc}"],
+            onsite_min=lambda mode, minutes=minutes: minutes,
+        )
+
+    a, b, o = group(1, "A", 100, True), group(2, "B", 100, True), group(3, "O", 150, False)
+    duty = group(4, "G", 150, True)
+    travel = Road()
+    onsite = {1: 100, 2: 100, 3: 150, 4: 150}
+    crew = Crew("20260305-001", "T", 3, {"XF": 2}, [a, b, o], members=("XF001", "XF002"))
+    crew.length_min = route_minutes("station:T", crew.groups, onsite, travel)
+    assert crew.length_min == 367
+    schedule = SimpleNamespace(crews=[crew], unplaced=[(duty, SimpleNamespace(code=CAPACITY))])
+    kept = SimpleNamespace(visits={1: ("v1", "C1"), 2: ("v2", "C2"), 3: ("v3", "C3")})
+    roster = SimpleNamespace(
+        conflicts={}, hours_per_day={"XF001": 8, "XF002": 8}, dept_of={"XF001": "XF", "XF002": "XF"}, delegations={}
+    )
+    facts = SimpleNamespace(enterprises=pd.DataFrame({"uscc": list("ABOG"), "township": ["T"] * 4}))
+    workdays = tuple(dt.date(2026, 3, 2) + dt.timedelta(days=n) for n in range(5))
+    gave, _ = _give_way(schedule, kept, roster, facts, SimpleNamespace(onsite="sum"), travel, workdays, 0)
+    assert [r.uscc for r in gave] == ["O"] and schedule.unplaced == []
+    assert [g.uscc for g in crew.groups] == ["A", "G", "B"]
+    assert crew.length_min == route_minutes("station:T", crew.groups, onsite, travel) == 362
