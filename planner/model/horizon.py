@@ -47,8 +47,9 @@ fewest visits:
    its own visits, with a second seat from a department with days to spare. Rounds free ½, 1
    and 2 times the time of the work left out, each from the schedule kept so far, made as it
    was (whole-first, trade); a round is kept only if it places more in the objective's order,
-   so legal duties never fall and each visit more buys a task more (the objective puts tasks
-   before fewest visits).
+   so legal duties never fall and visits are added only where more tasks are placed (the
+   objective puts tasks before fewest visits; at 60 % staff on 20k enterprises a round added
+   1.46 visits per task).
 
 A schedule that places as many mandatory tasks as the capacity bound allows (``legal_bound``)
 ends the tries for legal duties: no plan places more. Every schedule is deterministic, so the
