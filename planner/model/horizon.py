@@ -254,6 +254,41 @@ def plan_horizon(
         if tried[last] > tried[best]:
             best, split = last, made_so_far
     chosen = best
+
+    def split_for_tasks(kept: Schedule, chosen: str, traded: bool) -> tuple[Schedule, str]:
+        """Step 6 of the module doc on the schedule ``kept`` (named ``chosen``, made by
+        ``run(*made_by[chosen])``, ``traded`` if with the trade): the schedule kept and its name;
+        ``tried`` and ``split`` (visits made per department) are added to."""
+        these, pace, *rest = made_by[chosen]
+        whole = bool(rest[1]) if len(rest) > 1 else False
+        name, value, made_before = chosen, placed_value(kept), None
+        for round_, factor in enumerate(TASK_SPLIT_FACTORS, start=1):
+            short = short_departments(kept, these, roster(), mandatory=False)
+            if not short:
+                break
+            parts, made = split_out_for(
+                these, kept, short, instance, travel, township_of, scenario, factor, dataset, mandatory=False
+            )
+            if not made or made == made_before:
+                continue  # nothing more to take apart at this factor
+            made_before = made
+            lp = weeks_for(parts)
+            # paced as the schedule kept was: by the LP of the groups as split, or evenly
+            candidate = run(parts, (lp if lp.pace else None) if pace is not None else None, lp, whole, trade=traded)
+            tried[f"{chosen} {TASKS}-{round_}"] = candidate_value = placed_value(candidate)
+            if candidate_value <= value:
+                continue
+            kept, these, value, name, made_before = (
+                candidate,
+                parts,
+                candidate_value,
+                f"{chosen} {TASKS}-{round_}",
+                None,
+            )
+            for dept, n in made.items():
+                split[dept] = split.get(dept, 0) + n
+        return kept, name
+
     positive = positive_list(dataset.enterprises)
     unsplit = any(r.code == "staff_capacity" and kept_whole(g, positive) for g, r in candidates[chosen].unplaced)
     if chosen in made_by and unsplit and not reached(chosen):
@@ -274,49 +309,8 @@ def plan_horizon(
         if placed_value(traded) > tried[chosen]:
             kept = traded
     if chosen in made_by:
-        kept, chosen = _split_for_tasks(
-            kept,
-            chosen,
-            made_by[chosen],
-            kept is not candidates[chosen],
-            run,
-            weeks_for,
-            roster,
-            tried,
-            split,
-            lambda these, schedule, short, factor: split_out_for(
-                these, schedule, short, instance, travel, township_of, scenario, factor, dataset, mandatory=False
-            ),
-        )
+        kept, chosen = split_for_tasks(kept, chosen, kept is not candidates[chosen])
     return HorizonResult(kept, chosen, tried, split, decision)
-
-
-def _split_for_tasks(kept, chosen, args, traded, run, weeks_for, roster, tried, split, split_out_optional):
-    """Step 6 of the module doc on the schedule ``kept`` (named ``chosen``, made by ``run(*args)``,
-    ``traded`` if with the trade): returns the schedule kept and its name; ``tried`` and
-    ``split`` (visits made per department) are added to in place."""
-    these, pace = args[0], args[1]
-    whole = len(args) > 3 and args[3]
-    name, value, made_before = chosen, placed_value(kept), None
-    for round_, factor in enumerate(TASK_SPLIT_FACTORS, start=1):
-        short = short_departments(kept, these, roster(), mandatory=False)
-        if not short:
-            break
-        parts, made = split_out_optional(these, kept, short, factor)
-        if not made or made == made_before:
-            continue  # nothing more to take apart at this factor
-        made_before = made
-        lp = weeks_for(parts)
-        # paced as the schedule kept was: by the LP of the groups as split, or evenly
-        candidate = run(parts, (lp if lp.pace else None) if pace is not None else None, lp, whole, trade=traded)
-        candidate_value = placed_value(candidate)
-        tried[f"{chosen} {TASKS}-{round_}"] = candidate_value
-        if candidate_value <= value:
-            continue
-        kept, these, value, name, made_before = candidate, parts, candidate_value, f"{chosen} {TASKS}-{round_}", None
-        for dept, n in made.items():
-            split[dept] = split.get(dept, 0) + n
-    return kept, name
 
 
 def short_departments(schedule: Schedule, groups: list[VisitGroup], roster: Roster, mandatory: bool = True) -> set[str]:
